@@ -1,0 +1,20 @@
+namespace GpuFleet.Core.Decisions;
+
+/// <summary>Why a job is still waiting. <see cref="PendingExplanation"/> turns it into words.</summary>
+public enum PendingReason
+{
+    /// <summary>No cycle has looked at the job yet.</summary>
+    NotYetConsidered = 0,
+    /// <summary>Not enough free GPUs of an acceptable model.</summary>
+    NoFreeGpus,
+    /// <summary>Enough GPUs are free in total, but not inside one node or NVLink domain as the job needs.</summary>
+    Fragmented,
+    /// <summary>First in line: GPUs are reserved for it and it starts at the estimated time.</summary>
+    Reserved,
+    /// <summary>Free GPUs are held for a reserved job and this one would run past that reservation.</summary>
+    HeldForReservation,
+    /// <summary>Strict first-in-first-out: the job waits behind the first job in line.</summary>
+    BehindHead,
+    /// <summary>The cycle stopped looking before it reached the job (backfill window).</summary>
+    BeyondBackfillWindow,
+}

@@ -1,0 +1,9 @@
+namespace GpuFleet.Core.Decisions;
+
+/// <summary>Start job <see cref="JobId"/> now on these GPUs. The whole gang is in one decision.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Model">Index of the GPU model it runs on.</param>
+/// <param name="Site">Index of the site it runs at (the first one, for a job that may span sites).</param>
+/// <param name="Gpus">The GPUs, node by node.</param>
+/// <param name="Backfilled">True when it started ahead of a reserved job, without delaying it.</param>
+public sealed record PlacementDecision(long JobId, int Model, int Site, GpuAllocation[] Gpus, bool Backfilled);

@@ -1,0 +1,224 @@
+namespace GpuFleet.Core.Fleets;
+
+/// <summary>
+/// A fleet: sites, GPU models and pools, flattened into dense arrays that the scheduler indexes.
+/// Node, domain and pool numbers are positions in those arrays and stay stable for the fleet's life.
+/// A pool here is every GPU of one model at one site: the unit inside which a gang may span domains.
+/// </summary>
+public sealed class Fleet
+{
+    /// <summary>The most GPUs one node may have (a node's GPUs are tracked as bits of a 64-bit mask).</summary>
+    public const int MaxGpusPerNode = 64;
+
+    private readonly int[] _nodeGpus;
+    private readonly int[] _nodeDomain;
+    private readonly int[] _domainPool;
+    private readonly int[] _domainFirstNode;
+    private readonly int[] _domainNodeCount;
+    private readonly int[] _domainGpus;
+    private readonly int[] _poolSite;
+    private readonly int[] _poolModel;
+    private readonly int[] _poolGpus;
+    private readonly int[] _poolMaxNodeGpus;
+    private readonly int[] _poolMaxDomainGpus;
+    private readonly int[][] _poolDomains;
+    private readonly double[] _siteOverheadWatts;
+    private readonly Dictionary<string, int> _modelIndex;
+    private readonly Dictionary<string, int> _siteIndex;
+
+    /// <summary>Builds and validates a fleet.</summary>
+    /// <exception cref="FleetValidationException">The parts do not fit together.</exception>
+    public Fleet(string name, IReadOnlyList<GpuModel> models, IReadOnlyList<Site> sites,
+        IReadOnlyList<GpuPoolSpec> pools, IReadOnlyList<SiteLink>? links = null)
+    {
+        Name = name;
+        Models = models;
+        Sites = sites;
+        PoolSpecs = pools;
+        Links = links ?? [];
+        if (models.Count == 0) throw new FleetValidationException("models", "a fleet needs at least one GPU model");
+        if (models.Count > 64) throw new FleetValidationException("models", "at most 64 GPU models are supported");
+        if (sites.Count == 0) throw new FleetValidationException("sites", "a fleet needs at least one site");
+        _modelIndex = Index(models.Select(m => m.Name), "models");
+        _siteIndex = Index(sites.Select(s => s.Name), "sites");
+        foreach (var link in Links)
+        {
+            if (!_siteIndex.ContainsKey(link.From)) throw new FleetValidationException("links.from", $"unknown site '{link.From}'");
+            if (!_siteIndex.ContainsKey(link.To)) throw new FleetValidationException("links.to", $"unknown site '{link.To}'");
+        }
+
+        // Pools are (site, model) pairs in order of first appearance; several specs may feed one pool.
+        var poolOf = new Dictionary<(int Site, int Model), int>();
+        var poolSite = new List<int>();
+        var poolModel = new List<int>();
+        var poolDomains = new List<List<int>>();
+        var nodeGpus = new List<int>();
+        var nodeDomain = new List<int>();
+        var domainPool = new List<int>();
+        var domainFirst = new List<int>();
+        var domainCount = new List<int>();
+        _siteOverheadWatts = new double[sites.Count];
+        long total = 0;
+        for (var i = 0; i < pools.Count; i++)
+        {
+            var spec = pools[i];
+            if (!_siteIndex.TryGetValue(spec.Site, out var site)) throw new FleetValidationException($"pools[{i}].site", $"unknown site '{spec.Site}'");
+            if (!_modelIndex.TryGetValue(spec.Model, out var model)) throw new FleetValidationException($"pools[{i}].model", $"unknown GPU model '{spec.Model}'");
+            if (spec.GpusPerNode is < 1 or > MaxGpusPerNode) throw new FleetValidationException($"pools[{i}].gpusPerNode", $"must be between 1 and {MaxGpusPerNode}");
+            if (spec.NodesPerDomain < 1) throw new FleetValidationException($"pools[{i}].nodesPerDomain", "must be at least 1");
+            if (spec.Domains < 1) throw new FleetValidationException($"pools[{i}].domains", "must be at least 1");
+            if (spec.NodeOverheadWatts < 0) throw new FleetValidationException($"pools[{i}].nodeOverheadWatts", "must not be negative");
+            total += spec.Gpus;
+            if (total > int.MaxValue / 2) throw new FleetValidationException($"pools[{i}]", "fleet too large");
+            if (!poolOf.TryGetValue((site, model), out var pool))
+            {
+                pool = poolSite.Count;
+                poolOf[(site, model)] = pool;
+                poolSite.Add(site);
+                poolModel.Add(model);
+                poolDomains.Add([]);
+            }
+            for (var d = 0; d < spec.Domains; d++)
+            {
+                var domain = domainPool.Count;
+                domainPool.Add(pool);
+                domainFirst.Add(nodeGpus.Count);
+                domainCount.Add(spec.NodesPerDomain);
+                poolDomains[pool].Add(domain);
+                for (var n = 0; n < spec.NodesPerDomain; n++)
+                {
+                    nodeGpus.Add(spec.GpusPerNode);
+                    nodeDomain.Add(domain);
+                }
+            }
+            _siteOverheadWatts[site] += spec.NodeOverheadWatts * spec.NodesPerDomain * spec.Domains;
+        }
+        if (nodeGpus.Count == 0) throw new FleetValidationException("pools", "a fleet needs at least one pool of GPUs");
+
+        _nodeGpus = [.. nodeGpus];
+        _nodeDomain = [.. nodeDomain];
+        _domainPool = [.. domainPool];
+        _domainFirstNode = [.. domainFirst];
+        _domainNodeCount = [.. domainCount];
+        _poolSite = [.. poolSite];
+        _poolModel = [.. poolModel];
+        _poolDomains = [.. poolDomains.Select(l => l.ToArray())];
+        _domainGpus = new int[_domainPool.Length];
+        _poolGpus = new int[_poolSite.Length];
+        _poolMaxNodeGpus = new int[_poolSite.Length];
+        _poolMaxDomainGpus = new int[_poolSite.Length];
+        for (var n = 0; n < _nodeGpus.Length; n++)
+        {
+            var d = _nodeDomain[n];
+            var p = _domainPool[d];
+            _domainGpus[d] += _nodeGpus[n];
+            _poolGpus[p] += _nodeGpus[n];
+            _poolMaxNodeGpus[p] = Math.Max(_poolMaxNodeGpus[p], _nodeGpus[n]);
+        }
+        for (var d = 0; d < _domainGpus.Length; d++)
+        {
+            var p = _domainPool[d];
+            _poolMaxDomainGpus[p] = Math.Max(_poolMaxDomainGpus[p], _domainGpus[d]);
+        }
+        TotalGpus = (int)total;
+    }
+
+    /// <summary>Fleet name.</summary>
+    public string Name { get; }
+    /// <summary>GPU models, in file order; a model's position is its index.</summary>
+    public IReadOnlyList<GpuModel> Models { get; }
+    /// <summary>Sites, in file order; a site's position is its index.</summary>
+    public IReadOnlyList<Site> Sites { get; }
+    /// <summary>The pool specifications the fleet was built from.</summary>
+    public IReadOnlyList<GpuPoolSpec> PoolSpecs { get; }
+    /// <summary>Links between sites.</summary>
+    public IReadOnlyList<SiteLink> Links { get; }
+    /// <summary>GPUs in the fleet.</summary>
+    public int TotalGpus { get; }
+    /// <summary>Nodes in the fleet.</summary>
+    public int NodeCount => _nodeGpus.Length;
+    /// <summary>NVLink domains in the fleet.</summary>
+    public int DomainCount => _domainPool.Length;
+    /// <summary>Pools (site × model pairs) in the fleet.</summary>
+    public int PoolCount => _poolSite.Length;
+
+    /// <summary>Index of a model by name, or -1.</summary>
+    public int ModelIndex(string name) => _modelIndex.TryGetValue(name, out var i) ? i : -1;
+    /// <summary>Index of a site by name, or -1.</summary>
+    public int SiteIndex(string name) => _siteIndex.TryGetValue(name, out var i) ? i : -1;
+    /// <summary>GPUs in node <paramref name="node"/>.</summary>
+    public int NodeGpus(int node) => _nodeGpus[node];
+    /// <summary>Domain of node <paramref name="node"/>.</summary>
+    public int NodeDomain(int node) => _nodeDomain[node];
+    /// <summary>Pool of node <paramref name="node"/>.</summary>
+    public int NodePool(int node) => _domainPool[_nodeDomain[node]];
+    /// <summary>Pool of domain <paramref name="domain"/>.</summary>
+    public int DomainPool(int domain) => _domainPool[domain];
+    /// <summary>First node of domain <paramref name="domain"/>; its nodes are contiguous.</summary>
+    public int DomainFirstNode(int domain) => _domainFirstNode[domain];
+    /// <summary>Nodes in domain <paramref name="domain"/>.</summary>
+    public int DomainNodeCount(int domain) => _domainNodeCount[domain];
+    /// <summary>GPUs in domain <paramref name="domain"/>.</summary>
+    public int DomainGpus(int domain) => _domainGpus[domain];
+    /// <summary>Site of pool <paramref name="pool"/>.</summary>
+    public int PoolSite(int pool) => _poolSite[pool];
+    /// <summary>Model of pool <paramref name="pool"/>.</summary>
+    public int PoolModel(int pool) => _poolModel[pool];
+    /// <summary>GPUs in pool <paramref name="pool"/>.</summary>
+    public int PoolGpus(int pool) => _poolGpus[pool];
+    /// <summary>Largest node in pool <paramref name="pool"/>.</summary>
+    public int PoolMaxNodeGpus(int pool) => _poolMaxNodeGpus[pool];
+    /// <summary>Largest domain in pool <paramref name="pool"/>.</summary>
+    public int PoolMaxDomainGpus(int pool) => _poolMaxDomainGpus[pool];
+    /// <summary>Domains of pool <paramref name="pool"/>.</summary>
+    public ReadOnlySpan<int> PoolDomains(int pool) => _poolDomains[pool];
+    /// <summary>Power of a site's nodes besides their GPUs, in watts.</summary>
+    public double SiteOverheadWatts(int site) => _siteOverheadWatts[site];
+
+    /// <summary>GPUs of each model, summed over sites.</summary>
+    public IReadOnlyDictionary<string, int> GpusByModel()
+    {
+        var result = new Dictionary<string, int>();
+        for (var p = 0; p < PoolCount; p++)
+        {
+            var name = Models[_poolModel[p]].Name;
+            result[name] = result.GetValueOrDefault(name) + _poolGpus[p];
+        }
+        return result;
+    }
+
+    /// <summary>GPUs at each site.</summary>
+    public int SiteGpus(int site)
+    {
+        var sum = 0;
+        for (var p = 0; p < PoolCount; p++) if (_poolSite[p] == site) sum += _poolGpus[p];
+        return sum;
+    }
+
+    /// <summary>
+    /// Facility power of a site in watts with <paramref name="busyByPool"/> GPUs busy in each pool:
+    /// (busy × busy watts + idle × idle watts + node overhead) × PUE. Node overhead is taken as constant.
+    /// </summary>
+    public double SitePowerWatts(int site, ReadOnlySpan<int> busyByPool)
+    {
+        var it = _siteOverheadWatts[site];
+        for (var p = 0; p < PoolCount; p++)
+        {
+            if (_poolSite[p] != site) continue;
+            var model = Models[_poolModel[p]];
+            it += busyByPool[p] * model.BusyWatts + (_poolGpus[p] - busyByPool[p]) * model.IdleWatts;
+        }
+        return it * Sites[site].Pue;
+    }
+
+    private static Dictionary<string, int> Index(IEnumerable<string> names, string field)
+    {
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new FleetValidationException(field, "a name is empty");
+            if (!result.TryAdd(name, result.Count)) throw new FleetValidationException(field, $"duplicate name '{name}'");
+        }
+        return result;
+    }
+}

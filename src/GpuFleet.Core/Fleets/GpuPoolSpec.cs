@@ -1,0 +1,18 @@
+namespace GpuFleet.Core.Fleets;
+
+/// <summary>
+/// A block of identical NVLink domains at one site: <see cref="Domains"/> domains, each of
+/// <see cref="NodesPerDomain"/> nodes with <see cref="GpusPerNode"/> GPUs of <see cref="Model"/>.
+/// An HGX 8-GPU server is a domain of one node; a GB200 NVL72 rack is a domain of 18 nodes × 4 GPUs.
+/// </summary>
+/// <param name="Site">Name of the site that holds the pool.</param>
+/// <param name="Model">GPU model name.</param>
+/// <param name="GpusPerNode">GPUs in one node (1–64).</param>
+/// <param name="NodesPerDomain">Nodes sharing one NVLink domain.</param>
+/// <param name="Domains">Number of domains.</param>
+/// <param name="NodeOverheadWatts">Power of one node besides its GPUs (CPUs, NICs, fans, NVLink switches).</param>
+public sealed record GpuPoolSpec(string Site, string Model, int GpusPerNode, int NodesPerDomain, int Domains, double NodeOverheadWatts)
+{
+    /// <summary>GPUs in the whole pool.</summary>
+    public long Gpus => (long)GpusPerNode * NodesPerDomain * Domains;
+}

@@ -1,0 +1,9 @@
+namespace GpuFleet.Core.Fleets;
+
+/// <summary>A data centre: one power budget, one owner.</summary>
+/// <param name="Name">Unique site name.</param>
+/// <param name="Owner">Who owns the capacity (government, Samsung, ...).</param>
+/// <param name="Region">Where it is.</param>
+/// <param name="PowerCapMw">Facility power budget in MW (IT load × PUE must stay below it).</param>
+/// <param name="Pue">Power usage effectiveness: facility power over IT power.</param>
+public sealed record Site(string Name, string Owner, string Region, double PowerCapMw, double Pue);

@@ -1,0 +1,157 @@
+using System.Numerics;
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+
+namespace GpuFleet.Core.Scheduling;
+
+/// <summary>
+/// Committed GPU use of the fleet, indexed for placement: free GPUs per node, domain and pool, and
+/// bucket indexes of nodes and domains by free count. "Free" here is what placement may use: GPUs
+/// neither allocated nor held for a reservation during the current cycle.
+/// </summary>
+internal sealed class ClusterState
+{
+    private readonly Fleet _fleet;
+    private readonly int[] _nodeFree;
+    private readonly int[] _nodeHold;
+    private readonly ulong[] _nodeUsed;
+    private readonly int[] _domainFree;
+    private readonly int[] _poolFree;
+    private readonly int[] _poolBusy;
+    private readonly int[] _poolFreeInEmptyNodes;
+    private readonly List<int> _heldNodes = [];
+
+    public ClusterState(Fleet fleet)
+    {
+        _fleet = fleet;
+        var nodes = fleet.NodeCount;
+        _nodeFree = new int[nodes];
+        _nodeHold = new int[nodes];
+        _nodeUsed = new ulong[nodes];
+        var nodePool = new int[nodes];
+        for (var n = 0; n < nodes; n++)
+        {
+            _nodeFree[n] = fleet.NodeGpus(n);
+            nodePool[n] = fleet.NodePool(n);
+        }
+        _domainFree = new int[fleet.DomainCount];
+        var domainPool = new int[fleet.DomainCount];
+        for (var d = 0; d < fleet.DomainCount; d++)
+        {
+            _domainFree[d] = fleet.DomainGpus(d);
+            domainPool[d] = fleet.DomainPool(d);
+        }
+        _poolFree = new int[fleet.PoolCount];
+        _poolBusy = new int[fleet.PoolCount];
+        _poolFreeInEmptyNodes = new int[fleet.PoolCount];
+        var maxNode = new int[fleet.PoolCount];
+        var maxDomain = new int[fleet.PoolCount];
+        for (var p = 0; p < fleet.PoolCount; p++)
+        {
+            _poolFree[p] = fleet.PoolGpus(p);
+            _poolFreeInEmptyNodes[p] = fleet.PoolGpus(p);
+            maxNode[p] = fleet.PoolMaxNodeGpus(p);
+            maxDomain[p] = fleet.PoolMaxDomainGpus(p);
+        }
+        Nodes = new BucketIndex(nodePool, maxNode, (int[])_nodeFree.Clone());
+        Domains = new BucketIndex(domainPool, maxDomain, (int[])_domainFree.Clone());
+    }
+
+    public Fleet Fleet => _fleet;
+    public BucketIndex Nodes { get; }
+    public BucketIndex Domains { get; }
+    public int NodeFree(int node) => _nodeFree[node];
+    public int DomainFree(int domain) => _domainFree[domain];
+    public int PoolFree(int pool) => _poolFree[pool];
+    public int PoolBusy(int pool) => _poolBusy[pool];
+    public ReadOnlySpan<int> BusyByPool => _poolBusy;
+    public int PoolFreeInEmptyNodes(int pool) => _poolFreeInEmptyNodes[pool];
+    public ulong NodeUsedMask(int node) => _nodeUsed[node];
+    public bool HoldsActive => _heldNodes.Count > 0;
+
+    /// <summary>Takes <paramref name="count"/> free GPUs of a node (lowest numbers first) and returns their mask.</summary>
+    public ulong Allocate(int node, int count)
+    {
+        if (count <= 0 || count > _nodeFree[node])
+            throw new InvalidOperationException($"node {node}: cannot allocate {count} GPUs, {_nodeFree[node]} free");
+        var used = _nodeUsed[node];
+        ulong mask = 0;
+        var gpus = _fleet.NodeGpus(node);
+        for (var i = 0; i < gpus && count > 0; i++)
+        {
+            var bit = 1UL << i;
+            if ((used & bit) != 0) continue;
+            mask |= bit;
+            count--;
+        }
+        _nodeUsed[node] = used | mask;
+        var taken = BitOperations.PopCount(mask);
+        _poolBusy[_fleet.NodePool(node)] += taken;
+        SetVisibleFree(node, _nodeFree[node] - taken);
+        return mask;
+    }
+
+    /// <summary>Gives back GPUs of a finished job.</summary>
+    public void Release(GpuAllocation allocation)
+    {
+        var node = allocation.Node;
+        if ((_nodeUsed[node] & allocation.Mask) != allocation.Mask)
+            throw new InvalidOperationException($"node {node}: releasing GPUs that are not allocated");
+        _nodeUsed[node] &= ~allocation.Mask;
+        _poolBusy[_fleet.NodePool(node)] -= allocation.Count;
+        SetVisibleFree(node, _nodeFree[node] + allocation.Count);
+    }
+
+    /// <summary>Hides <paramref name="count"/> free GPUs of a node from placement until holds are cleared.</summary>
+    public void Hold(int node, int count)
+    {
+        if (count <= 0) return;
+        if (count > _nodeFree[node]) throw new InvalidOperationException($"node {node}: cannot hold {count} GPUs");
+        if (_nodeHold[node] == 0) _heldNodes.Add(node);
+        _nodeHold[node] += count;
+        SetVisibleFree(node, _nodeFree[node] - count);
+    }
+
+    /// <summary>Shows held GPUs to placement again, keeping the hold amounts for <see cref="ReapplyHolds"/>.</summary>
+    public void LiftHolds()
+    {
+        foreach (var n in _heldNodes) SetVisibleFree(n, _nodeFree[n] + _nodeHold[n]);
+    }
+
+    /// <summary>Hides held GPUs again; a hold shrinks to what is still free (a short job may have used some).</summary>
+    public void ReapplyHolds()
+    {
+        foreach (var n in _heldNodes)
+        {
+            _nodeHold[n] = Math.Min(_nodeHold[n], _nodeFree[n]);
+            SetVisibleFree(n, _nodeFree[n] - _nodeHold[n]);
+        }
+    }
+
+    /// <summary>Drops every hold (end of cycle).</summary>
+    public void ClearHolds()
+    {
+        foreach (var n in _heldNodes)
+        {
+            SetVisibleFree(n, _nodeFree[n] + _nodeHold[n]);
+            _nodeHold[n] = 0;
+        }
+        _heldNodes.Clear();
+    }
+
+    private void SetVisibleFree(int node, int free)
+    {
+        var delta = free - _nodeFree[node];
+        if (delta == 0) return;
+        var size = _fleet.NodeGpus(node);
+        var pool = _fleet.NodePool(node);
+        if (_nodeFree[node] == size) _poolFreeInEmptyNodes[pool] -= size;
+        if (free == size) _poolFreeInEmptyNodes[pool] += size;
+        _nodeFree[node] = free;
+        Nodes.Set(node, free);
+        var domain = _fleet.NodeDomain(node);
+        _domainFree[domain] += delta;
+        Domains.Set(domain, _domainFree[domain]);
+        _poolFree[pool] += delta;
+    }
+}
