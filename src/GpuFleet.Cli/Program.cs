@@ -1,1 +1,9 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using GpuFleet.Cli.Commands;
+
+var root = new RootCommand("GpuFleet: control plane and digital twin for a shared national GPU fleet.");
+root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(FleetCommand.Create());
+root.Subcommands.Add(WorkloadCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return root.Parse(args).Invoke();

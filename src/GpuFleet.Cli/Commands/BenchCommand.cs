@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Traces;
+using GpuFleet.Data.Workloads;
+using GpuFleet.Simulation.Engine;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary><c>gpufleet bench cycle|simulate</c>: absolute speed figures of the scheduling core and the twin.</summary>
+internal static class BenchCommand
+{
+    private static readonly int[] Sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+    // Many small jobs, few giant gangs, as in Philly and Kalos; the giant ones carry most GPU-time.
+    private static readonly double[] SizeWeights = [40, 10, 10, 15, 8, 6, 4, 3, 2, 1, 1];
+
+    public static Command Create()
+    {
+        var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
+        var pending = new Option<int>("--pending") { Description = "Pending jobs during the measured cycles.", DefaultValueFactory = _ => 100_000 };
+        var busy = new Option<double>("--busy") { Description = "Share of GPUs busy before measuring.", DefaultValueFactory = _ => 0.95 };
+        var cycles = new Option<int>("--cycles") { Description = "Measured cycles.", DefaultValueFactory = _ => 50 };
+        var policy = new Option<string>("--policy") { Description = "Policy.", DefaultValueFactory = _ => "fairshare" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Random seed." };
+        var json = new Option<string?>("--json") { Description = "Write results as JSON." };
+        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json };
+        cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json))));
+
+        var simFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
+        var trace = new Option<string?>("--trace") { Description = "Trace file; without it a workload is generated." };
+        var days = new Option<double>("--days") { Description = "Generated workload length.", DefaultValueFactory = _ => 30 };
+        var load = new Option<double>("--load") { Description = "Generated workload offered load.", DefaultValueFactory = _ => 0.9 };
+        var simPolicy = new Option<string>("--policy") { Description = "Policy.", DefaultValueFactory = _ => "backfill" };
+        var simSeed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Random seed for the generated workload." };
+        var simJson = new Option<string?>("--json") { Description = "Write results as JSON." };
+        var simulate = new Command("simulate", "Simulation throughput: jobs and cycles per second of wall time.") { simFleet, trace, days, load, simPolicy, simSeed, simJson };
+        simulate.SetAction(r => CliRunner.Guard(() => Simulate(r.GetValue(simFleet)!, r.GetValue(trace), r.GetValue(days), r.GetValue(load), r.GetValue(simPolicy)!, r.GetValue(simSeed), r.GetValue(simJson))));
+        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate };
+    }
+
+    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json)
+    {
+        if (pendingTarget < 1) throw new CliUsageException("--pending must be at least 1");
+        if (busyTarget is <= 0 or >= 1) throw new CliUsageException("--busy must be between 0 and 1");
+        if (cycles < 1) throw new CliUsageException("--cycles must be at least 1");
+        var policy = SimulateCommand.ParsePolicies(policyName).Single();
+        var fleet = FleetFile.Load(fleetPath);
+        var scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
+        var rng = new Random(seed);
+        var tenants = Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}").ToArray();
+        var cdf = SizeWeights.Select((w, i) => SizeWeights.Take(i + 1).Sum() / SizeWeights.Sum()).ToArray();
+        long nextId = 1, now = 0;
+        var running = new List<long>();
+
+        JobSpec NewJob()
+        {
+            var i = Array.BinarySearch(cdf, rng.NextDouble());
+            var size = Sizes[Math.Min(Sizes.Length - 1, i < 0 ? ~i : i)];
+            var limit = TimeLimitLadder.RoundUp((long)(Math.Exp(rng.NextDouble() * 12) + 60));
+            return new JobSpec(nextId++, tenants[rng.Next(tenants.Length)], size, [], TopologyNeed.Site, limit, 0, now);
+        }
+        int Busy() { var b = 0; foreach (var x in scheduler.BusyByPool) b += x; return b; }
+
+        // 1. Fill the fleet to the target share with jobs placed by the scheduler itself.
+        var setup = Stopwatch.StartNew();
+        while (Busy() < busyTarget * fleet.TotalGpus)
+        {
+            for (var k = 0; k < 2_000; k++) scheduler.Submit(NewJob());
+            var result = scheduler.RunCycle(now);
+            running.AddRange(result.Placements.Select(p => p.JobId));
+            if (result.Placements.Count == 0) break;
+        }
+        // 2. Queue the pending jobs.
+        while (scheduler.PendingCount < pendingTarget) scheduler.Submit(NewJob());
+        Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {Busy():N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
+
+        // 3. Measure: between cycles, some jobs end and as many arrive, as in a live system.
+        var times = new List<double>();
+        var placed = 0;
+        for (var c = 0; c < cycles + 3; c++)
+        {
+            now += 10;
+            for (var k = 0; k < 20 && running.Count > 0; k++)
+            {
+                var at = rng.Next(running.Count);
+                scheduler.End(running[at], now);
+                running[at] = running[^1];
+                running.RemoveAt(running.Count - 1);
+                scheduler.Submit(NewJob());
+            }
+            var watch = Stopwatch.StartNew();
+            var result = scheduler.RunCycle(now);
+            var ms = watch.Elapsed.TotalMilliseconds;
+            running.AddRange(result.Placements.Select(p => p.JobId));
+            if (c < 3) continue; // warm-up (JIT)
+            times.Add(ms);
+            placed += result.Placements.Count;
+        }
+        times.Sort();
+        var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        var report = new JsonObject
+        {
+            ["fleet"] = fleet.Name,
+            ["fleetGpus"] = fleet.TotalGpus,
+            ["policy"] = policy.Name,
+            ["busyGpus"] = Busy(),
+            ["pending"] = scheduler.PendingCount,
+            ["running"] = scheduler.RunningCount,
+            ["cycles"] = times.Count,
+            ["cycleMsP50"] = Math.Round(Pct(times, 0.5), 3),
+            ["cycleMsP99"] = Math.Round(Pct(times, 0.99), 3),
+            ["cycleMsMean"] = Math.Round(times.Average(), 3),
+            ["cycleMsMax"] = Math.Round(times[^1], 3),
+            ["placementsPerCycle"] = Math.Round((double)placed / times.Count, 2),
+            ["peakMemoryMb"] = Math.Round(peakMb, 1),
+        };
+        Print(report, json);
+        return 0;
+    }
+
+    private static int Simulate(string fleetPath, string? tracePath, double days, double load, string policyName, int seed, string? json)
+    {
+        var policy = SimulateCommand.ParsePolicies(policyName).Single();
+        var fleet = FleetFile.Load(fleetPath);
+        var jobs = tracePath is not null ? TraceFile.Load(tracePath) : WorkloadGenerator.Generate(WorkloadModel.Default, fleet, days, load, seed);
+        Console.Error.WriteLine($"{jobs.Count:N0} jobs on {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}");
+        var watch = Stopwatch.StartNew();
+        var result = CliRunner.WithProgress("simulate", p => Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = policy }, new SimulationOptions { Progress = p }));
+        var wall = watch.Elapsed.TotalSeconds;
+        var r = result.Report;
+        var report = new JsonObject
+        {
+            ["fleet"] = fleet.Name,
+            ["fleetGpus"] = fleet.TotalGpus,
+            ["trace"] = tracePath ?? $"generated: {days} days at load {load}, seed {seed}",
+            ["policy"] = policy.Name,
+            ["jobs"] = jobs.Count,
+            ["cycles"] = r.Cycles,
+            ["wallSeconds"] = Math.Round(wall, 3),
+            ["jobsPerSecond"] = Math.Round(jobs.Count / wall, 0),
+            ["cyclesPerSecond"] = Math.Round(r.Cycles / wall, 0),
+            ["utilization"] = Math.Round(r.Utilization, 4),
+            ["meanWaitSeconds"] = Math.Round(r.MeanWaitSeconds, 1),
+            ["peakMemoryMb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024), 1),
+        };
+        Print(report, json);
+        return 0;
+    }
+
+    private static void Print(JsonObject report, string? json)
+    {
+        var text = report.ToJsonString(SimulateCommand.Json);
+        Console.WriteLine(text);
+        if (json is not null) SimulateCommand.WriteFile(json, text + "\n");
+    }
+
+    private static double Pct(List<double> sorted, double q)
+    {
+        var pos = q * (sorted.Count - 1);
+        var lo = (int)Math.Floor(pos);
+        var hi = Math.Min(lo + 1, sorted.Count - 1);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+}

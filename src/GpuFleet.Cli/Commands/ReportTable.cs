@@ -1,0 +1,46 @@
+using System.Globalization;
+using GpuFleet.Simulation.Reports;
+using Spectre.Console;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary>Prints policies side by side: one row per figure, one column per policy.</summary>
+internal static class ReportTable
+{
+    public static void Write(IReadOnlyList<(SimulationResult Result, double Wall)> results)
+    {
+        var table = new Table().Title("Policies side by side");
+        table.AddColumn("figure");
+        foreach (var (r, _) in results) table.AddColumn(new TableColumn(Markup.Escape(r.Report.Policy)).RightAligned());
+        Row(table, results, "jobs run", r => N(r.Jobs));
+        Row(table, results, "jobs rejected (never fit)", r => N(r.RejectedJobs));
+        Row(table, results, "utilization", r => $"{r.Utilization * 100:F1}%");
+        Row(table, results, "mean wait", r => Duration(r.MeanWaitSeconds));
+        Row(table, results, "p50 wait", r => Duration(r.P50WaitSeconds));
+        Row(table, results, "p95 wait", r => Duration(r.P95WaitSeconds));
+        Row(table, results, "p99 wait", r => Duration(r.P99WaitSeconds));
+        Row(table, results, "mean JCT", r => Duration(r.MeanJctSeconds));
+        Row(table, results, "p99 JCT", r => Duration(r.P99JctSeconds));
+        Row(table, results, "mean bounded slowdown", r => r.MeanBoundedSlowdown.ToString("F2", CultureInfo.InvariantCulture));
+        Row(table, results, "makespan", r => Duration(r.MakespanSeconds));
+        Row(table, results, "idle GPU-h while jobs waited", r => N((long)r.IdleGpuHoursWhileWaiting));
+        Row(table, results, "fragmentation of free GPUs", r => $"{r.Fragmentation * 100:F1}%");
+        Row(table, results, "energy (MWh)", r => (r.EnergyKwh / 1000).ToString("F1", CultureInfo.InvariantCulture));
+        Row(table, results, "peak power (MW)", r => r.PeakPowerMw.ToString("F2", CultureInfo.InvariantCulture));
+        table.AddRow(new[] { "wall time" }.Concat(results.Select(r => $"{r.Wall:F2} s")).ToArray());
+        AnsiConsole.Write(table);
+    }
+
+    private static void Row(Table table, IReadOnlyList<(SimulationResult Result, double Wall)> results, string name, Func<SimulationReport, string> cell) =>
+        table.AddRow(new[] { name }.Concat(results.Select(r => cell(r.Result.Report))).Select(Markup.Escape).ToArray());
+
+    private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    internal static string Duration(double seconds) => seconds switch
+    {
+        < 60 => $"{seconds:F0} s",
+        < 3_600 => $"{seconds / 60:F1} min",
+        < 172_800 => $"{seconds / 3_600:F2} h",
+        _ => $"{seconds / 86_400:F2} d",
+    };
+}

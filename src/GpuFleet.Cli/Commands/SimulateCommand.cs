@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Traces;
+using GpuFleet.Simulation.Charts;
+using GpuFleet.Simulation.Engine;
+using GpuFleet.Simulation.Reports;
+using Spectre.Console;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary><c>gpufleet simulate</c>: replays a trace on a fleet under one or more policies and compares them.</summary>
+internal static class SimulateCommand
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
+        var trace = new Option<string>("--trace") { Description = "Trace file: Philly CSV, Kalos CSV or native CSV (plain or .gz).", Required = true };
+        var policy = new Option<string>("--policy") { Description = "Policy, or a comma list to compare: fifo, backfill, fairshare.", DefaultValueFactory = _ => "fifo,backfill,fairshare" };
+        var json = new Option<string?>("--json") { Description = "Write the report as JSON, keyed by policy." };
+        var charts = new Option<string?>("--charts") { Description = "Write SVG charts and time-series CSV files into this directory." };
+        var window = new Option<int>("--backfill-window") { Description = "Placement attempts per cycle after the reservation.", DefaultValueFactory = _ => new SchedulerOptions().BackfillWindow };
+        var halfLife = new Option<double>("--half-life-hours") { Description = "Fair-share half-life of past use, in hours.", DefaultValueFactory = _ => new SchedulerOptions().FairShareHalfLifeSeconds / 3600.0 };
+        var interval = new Option<long>("--sample-seconds") { Description = "Time-series sampling interval.", DefaultValueFactory = _ => 3_600 };
+        var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
+        {
+            fleet, trace, policy, json, charts, window, halfLife, interval,
+        };
+        command.SetAction(r => CliRunner.Guard(() => Run(
+            r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
+            r.GetValue(window), r.GetValue(halfLife), r.GetValue(interval))));
+        return command;
+    }
+
+    private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, int window, double halfLifeHours, long interval)
+    {
+        var policies = ParsePolicies(policyList);
+        if (window < 1) throw new CliUsageException("--backfill-window must be at least 1");
+        if (!(halfLifeHours > 0)) throw new CliUsageException("--half-life-hours must be positive");
+        if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
+        var fleet = FleetFile.Load(fleetPath);
+        var jobs = TraceFile.Load(tracePath);
+        Console.Error.WriteLine($"{jobs.Count:N0} jobs from {tracePath} on {fleet.Name} ({fleet.TotalGpus:N0} GPUs)");
+
+        var results = new List<(SimulationResult Result, double Wall)>();
+        foreach (var p in policies)
+        {
+            var options = new SchedulerOptions { Policy = p, BackfillWindow = window, FairShareHalfLifeSeconds = (long)(halfLifeHours * 3600) };
+            var watch = Stopwatch.StartNew();
+            var result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
+                Simulator.Run(fleet, jobs, options, new SimulationOptions { TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress }));
+            results.Add((result, watch.Elapsed.TotalSeconds));
+        }
+
+        ReportTable.Write(results);
+        if (jsonPath is not null)
+        {
+            var root = new JsonObject();
+            foreach (var (result, wall) in results)
+            {
+                var node = JsonSerializer.SerializeToNode(result.Report, Json)!.AsObject();
+                node["wallSeconds"] = Math.Round(wall, 3);
+                root[result.Report.Policy] = node;
+            }
+            WriteFile(jsonPath, root.ToJsonString(Json) + "\n");
+            Console.Error.WriteLine($"report: {jsonPath}");
+        }
+        if (chartsDir is not null)
+        {
+            var written = PolicyCharts.Write(chartsDir, [.. results.Select(r => r.Result)], fleet.Sites.Sum(s => s.PowerCapMw)).ToList();
+            foreach (var (result, _) in results)
+            {
+                var csv = Path.Combine(chartsDir, $"timeseries-{result.Report.Policy}.csv");
+                using (var writer = new StreamWriter(csv)) TimeSeriesCsv.Write(writer, result);
+                written.Add(csv);
+            }
+            Console.Error.WriteLine($"charts: {string.Join(", ", written)}");
+        }
+        return 0;
+    }
+
+    internal static List<SchedulingPolicy> ParsePolicies(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) throw new CliUsageException("--policy: give at least one policy");
+        var result = new List<SchedulingPolicy>();
+        foreach (var name in names)
+        {
+            var p = SchedulingPolicy.Find(name) ?? throw new CliUsageException($"--policy: unknown policy '{name}' (known: {string.Join(", ", SchedulingPolicy.All.Select(x => x.Name))})");
+            if (!result.Contains(p)) result.Add(p);
+        }
+        return result;
+    }
+
+    internal static void WriteFile(string path, string text)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, text);
+    }
+}

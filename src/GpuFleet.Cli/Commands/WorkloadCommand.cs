@@ -1,0 +1,59 @@
+using System.CommandLine;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Traces;
+using GpuFleet.Data.Workloads;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary><c>gpufleet workload generate|fit</c>: synthetic traces fitted to real ones.</summary>
+internal static class WorkloadCommand
+{
+    public static Command Create()
+    {
+        var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file the workload is scaled to.", Required = true };
+        var days = new Option<double>("--days") { Description = "Length of the workload in days.", Required = true };
+        var load = new Option<double>("--load") { Description = "Offered GPU-time over fleet capacity, e.g. 0.9.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same workload.", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Output file (native trace CSV).", Required = true };
+        var model = new Option<string?>("--model") { Description = "Fitted workload model JSON (default: the built-in Philly + Kalos fit)." };
+        var generate = new Command("generate", "Write a synthetic trace in the native format, scaled to a fleet and load.") { fleet, days, load, seed, output, model };
+        generate.SetAction(r => CliRunner.Guard(() =>
+            Generate(r.GetValue(fleet)!, r.GetValue(days), r.GetValue(load), r.GetValue(seed), r.GetValue(output)!, r.GetValue(model))));
+
+        var philly = new Option<string>("--philly") { Description = "Philly trace (philly.csv or .gz).", Required = true };
+        var kalos = new Option<string>("--kalos") { Description = "Converted Kalos trace CSV.", Required = true };
+        var share = new Option<double>("--philly-share") { Description = "Share of generated GPU-time from Philly-like jobs; the rest is Kalos-like LLM gangs.", DefaultValueFactory = _ => 0.1 };
+        var fitOut = new Option<string>("--out") { Description = "Output model JSON.", Required = true };
+        var fit = new Command("fit", "Fit a workload model to the Philly and Kalos traces.") { philly, kalos, share, fitOut };
+        fit.SetAction(r => CliRunner.Guard(() => Fit(r.GetValue(philly)!, r.GetValue(kalos)!, r.GetValue(share), r.GetValue(fitOut)!)));
+        return new Command("workload", "Synthetic workloads fitted to public traces.") { generate, fit };
+    }
+
+    private static int Generate(string fleetPath, double days, double load, int seed, string output, string? modelPath)
+    {
+        if (!(days > 0) || days > 3_650) throw new CliUsageException("--days must be between 0 and 3650");
+        if (!(load > 0) || load > 10) throw new CliUsageException("--load must be between 0 and 10");
+        var fleet = FleetFile.Load(fleetPath);
+        var model = modelPath is null ? WorkloadModel.Default : WorkloadModel.Load(modelPath);
+        var jobs = WorkloadGenerator.Generate(model, fleet, days, load, seed);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        using (var writer = new StreamWriter(output)) NativeTrace.Write(writer, jobs);
+        var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.Gpus) / 3600;
+        Console.WriteLine($"{jobs.Count:N0} jobs, {gpuHours:N0} GPU-hours offered ({gpuHours / (fleet.TotalGpus * days * 24):P1} of {fleet.Name}'s capacity over {days} days) -> {output}");
+        return 0;
+    }
+
+    private static int Fit(string phillyPath, string kalosPath, double phillyShare, string output)
+    {
+        if (phillyShare is < 0 or > 1) throw new CliUsageException("--philly-share must be between 0 and 1");
+        var model = new WorkloadModel(
+        [
+            WorkloadFitter.Fit("philly", "Microsoft Philly trace 2017 (msr-fiddle/philly-traces, CC BY 4.0), Pollux reduction", phillyShare, PhillyTraceReader.Read(phillyPath)),
+            WorkloadFitter.Fit("kalos", "Shanghai AI Lab Acme Kalos 2023 (InternLM/AcmeTrace, CC BY 4.0), converted subset", 1 - phillyShare, KalosTraceReader.Read(kalosPath)),
+        ]);
+        model.Save(output);
+        Console.WriteLine($"model -> {output}");
+        return 0;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+using GpuFleet.Core.Workloads;
+
+namespace GpuFleet.Data.Traces;
+
+/// <summary>
+/// GpuFleet's own trace format (<c>docs/trace-format.md</c>): one job per CSV row with the header
+/// <c>id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority</c>.
+/// <c>models</c> is a <c>|</c>-separated list (empty: any model); <c>topology</c> is
+/// <c>site</c> (default), <c>node</c>, <c>domain</c> or <c>anywhere</c>; <c>priority</c> defaults to 0.
+/// </summary>
+public static class NativeTrace
+{
+    /// <summary>The header line.</summary>
+    public const string Header = "id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority";
+
+    /// <summary>Reads a native trace (plain or gzip); rows are sorted by submit time.</summary>
+    public static IReadOnlyList<TraceJob> Read(string path)
+    {
+        using var text = TraceCsv.Open(path);
+        using var reader = TraceCsv.Reader(text, path);
+        int id = TraceCsv.Column(reader, path, "id"), submit = TraceCsv.Column(reader, path, "submitSeconds"),
+            tenant = TraceCsv.Column(reader, path, "tenant"), gpus = TraceCsv.Column(reader, path, "gpus"),
+            models = TraceCsv.Column(reader, path, "models"), topology = TraceCsv.Column(reader, path, "topology"),
+            limit = TraceCsv.Column(reader, path, "timeLimitSeconds"), runtime = TraceCsv.Column(reader, path, "runtimeSeconds"),
+            priority = TraceCsv.Column(reader, path, "priority");
+        var jobs = new List<TraceJob>();
+        var ids = new HashSet<long>();
+        foreach (var row in reader)
+        {
+            if (TraceCsv.IsBlank(row, reader, path)) continue;
+            var line = row.LineNumberFrom;
+            if (!long.TryParse(row[id].Span, NumberStyles.Integer, CultureInfo.InvariantCulture, out var jobId))
+                throw new DataFileException(path, line, "id", $"must be a whole number, not '{row[id].Span}'");
+            if (!ids.Add(jobId)) throw new DataFileException(path, line, "id", $"duplicate id {jobId}");
+            var need = row[topology].ToString().Trim().ToLowerInvariant() switch
+            {
+                "" or "site" => TopologyNeed.Site,
+                "node" => TopologyNeed.Node,
+                "domain" => TopologyNeed.Domain,
+                "anywhere" => TopologyNeed.Anywhere,
+                var other => throw new DataFileException(path, line, "topology", $"must be site, node, domain or anywhere, not '{other}'"),
+            };
+            var modelList = row[models].ToString().Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var run = (long)TraceCsv.Number(row, runtime, path, "runtimeSeconds", min: 1);
+            var spec = new JobSpec(
+                jobId,
+                TraceCsv.Text(row, tenant, path, "tenant"),
+                TraceCsv.Integer(row, gpus, path, "gpus", min: 1),
+                modelList,
+                need,
+                (long)TraceCsv.Number(row, limit, path, "timeLimitSeconds", min: 1),
+                TraceCsv.Integer(row, priority, path, "priority", int.MinValue + 1, fallback: 0),
+                (long)TraceCsv.Number(row, submit, path, "submitSeconds", min: 0));
+            jobs.Add(new TraceJob(spec, run));
+        }
+        return [.. jobs.OrderBy(j => j.Spec.SubmitTime).ThenBy(j => j.Spec.Id)];
+    }
+
+    /// <summary>Writes jobs in the native format.</summary>
+    public static void Write(TextWriter writer, IEnumerable<TraceJob> jobs)
+    {
+        writer.WriteLine(Header);
+        var line = new StringBuilder();
+        foreach (var job in jobs)
+        {
+            var s = job.Spec;
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{s.Topology.ToString().ToLowerInvariant()},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority}");
+            writer.WriteLine(line);
+        }
+    }
+}
