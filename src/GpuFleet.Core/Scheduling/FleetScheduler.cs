@@ -155,18 +155,9 @@ public sealed class FleetScheduler
             WalkFairShare();
         }
 
-        // Phase 5: drop holds, commit.
+        // Phase 5: drop holds; the placed jobs leave the pending queues (not while they were walked).
         _state.ClearHolds();
-        foreach (var decision in _cycle.Placements)
-        {
-            var job = _jobs[decision.JobId];
-            RemovePending(job);
-            job.Running = true;
-            job.Gpus = decision.Gpus;
-            job.ExpectedEnd = now + job.Spec.TimeLimitSeconds;
-            _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
-            _tenantRunningGpus[job.Tenant] += job.Spec.Gpus;
-        }
+        foreach (var decision in _cycle.Placements) RemovePending(_jobs[decision.JobId]);
         return new CycleResult(now, _cycle.Placements, _cycle.Reservation, _cycle.Attempts, _pending.Count);
     }
 
@@ -255,6 +246,12 @@ public sealed class FleetScheduler
         if (placed is { } p)
         {
             _cycle.Placements.Add(new PlacementDecision(job.Spec.Id, _fleet.PoolModel(p.Pool), _fleet.PoolSite(p.Pool), p.Gpus, reservation is not null));
+            // Running from now on, so that a reservation made later in this cycle counts its end.
+            job.Running = true;
+            job.Gpus = p.Gpus;
+            job.ExpectedEnd = now + job.Spec.TimeLimitSeconds;
+            _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
+            _tenantRunningGpus[job.Tenant] += job.Spec.Gpus;
             return true;
         }
 

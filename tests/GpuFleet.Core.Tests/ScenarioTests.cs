@@ -1,0 +1,88 @@
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
+
+namespace GpuFleet.Core.Tests;
+
+/// <summary>Runs every <c>Scenarios/*.yaml</c> against the real scheduler.</summary>
+[Trait("Category", "Scenario")]
+public sealed class ScenarioTests
+{
+    public static TheoryData<string> Files()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Scenarios"), "*.yaml").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(f));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Scenario_holds(string file)
+    {
+        var scenario = Scenario.Load(Path.Combine(AppContext.BaseDirectory, "Scenarios", file));
+        Assert.NotEmpty(scenario.Steps);
+        var fleet = BuildFleet(scenario);
+        var policy = SchedulingPolicy.Find(scenario.Policy) ?? throw new InvalidOperationException($"unknown policy {scenario.Policy}");
+        var scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
+        foreach (var step in scenario.Steps)
+        {
+            var where = $"{scenario.Name} at t={step.At}";
+            foreach (var id in step.End) Assert.True(scheduler.End(id, step.At), $"{where}: job {id} was not held");
+            foreach (var j in step.Submit)
+            {
+                var need = Enum.Parse<TopologyNeed>(j.Topology, ignoreCase: true);
+                var result = scheduler.Submit(new JobSpec(j.Id, j.Tenant, j.Gpus, j.Models, need, j.Limit, j.Priority, step.At));
+                if (step.Rejected.TryGetValue(j.Id, out var fragment))
+                {
+                    Assert.False(result.Accepted, $"{where}: job {j.Id} should be rejected");
+                    Assert.Contains(fragment, result.Error);
+                }
+                else
+                {
+                    Assert.True(result.Accepted, $"{where}: job {j.Id} rejected: {result.Error}");
+                }
+            }
+            var cycle = scheduler.RunCycle(step.At);
+            var placed = cycle.Placements.Select(p => p.JobId).Order().ToList();
+            if (step.Placed is not null) Assert.True(step.Placed.Order().SequenceEqual(placed), $"{where}: placed [{string.Join(",", placed)}], expected [{string.Join(",", step.Placed)}]");
+            foreach (var (id, reason) in step.Pending)
+            {
+                var why = scheduler.Explain(id);
+                Assert.True(why is not null, $"{where}: job {id} is not pending");
+                Assert.True(Enum.Parse<PendingReason>(reason) == why.Reason, $"{where}: job {id} pending as {why.Reason} ({why.Message}), expected {reason}");
+                Assert.False(string.IsNullOrWhiteSpace(why.Message));
+            }
+            foreach (var (id, count) in step.Nodes)
+                Assert.True(count == Alloc(scheduler, id).Count, $"{where}: job {id} spans {Alloc(scheduler, id).Count} nodes, expected {count}");
+            foreach (var (id, count) in step.Domains)
+            {
+                var domains = Alloc(scheduler, id).Select(a => fleet.NodeDomain(a.Node)).Distinct().Count();
+                Assert.True(count == domains, $"{where}: job {id} spans {domains} domains, expected {count}");
+            }
+            foreach (var (id, nodes) in step.OnNodes)
+            {
+                var actual = Alloc(scheduler, id).Select(a => a.Node).Order().ToList();
+                Assert.True(nodes.Order().SequenceEqual(actual), $"{where}: job {id} on nodes [{string.Join(",", actual)}], expected [{string.Join(",", nodes)}]");
+            }
+            if (step.Reservation is { } r)
+            {
+                Assert.True(cycle.Reservation is not null, $"{where}: no reservation");
+                Assert.Equal(r.Job, cycle.Reservation.JobId);
+                Assert.Equal(r.Shadow, cycle.Reservation.ShadowTime);
+            }
+        }
+    }
+
+    private static IReadOnlyList<GpuAllocation> Alloc(FleetScheduler s, long id) =>
+        s.Allocation(id) ?? throw new Xunit.Sdk.XunitException($"job {id} is not running");
+
+    private static Fleet BuildFleet(Scenario s)
+    {
+        var models = s.Pools.Select(p => p.Model).Distinct().Select(m => new GpuModel(m, 80, 700, 100, 1)).ToList();
+        var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => new Site(n, "owner", "r", 100, 1.2)).ToList();
+        var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)).ToList();
+        return new Fleet(s.Name, models, sites, pools);
+    }
+}
