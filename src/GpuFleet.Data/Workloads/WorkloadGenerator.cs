@@ -37,7 +37,8 @@ public static class WorkloadGenerator
             var hourCdf = component.HourlyArrivalWeights.Sum();
             var meanGpuSeconds = sizes.Sum(s => s.Weight * s.Gpus * MeanDuration(s.DurationQuantiles)) / sizes.Sum(s => s.Weight);
             var jobsPerSecond = target * component.GpuTimeShare / shares / meanGpuSeconds / period;
-            var rng = new Random(HashCode.Combine(seed, ci));
+            // HashCode.Combine is salted per process; a plain formula keeps the same seed giving the same jobs.
+            var rng = new Random(unchecked(seed * 1_000_003 + ci));
             for (var hourStart = 0.0; hourStart < period; hourStart += 3_600)
             {
                 var hourLength = Math.Min(3_600, period - hourStart);

@@ -26,7 +26,7 @@ internal sealed class YamlMap
     public string Text(string key, string? fallback = null)
     {
         var node = Find(key);
-        if (node is null) return fallback ?? throw Error(_node, Field(key), "is required");
+        if (node is null) return fallback ?? throw Missing(key);
         if (node is not YamlScalarNode { Value: { } v } || string.IsNullOrWhiteSpace(v)) throw Error(node, Field(key), "must be a non-empty text");
         return v;
     }
@@ -34,7 +34,7 @@ internal sealed class YamlMap
     public double Number(string key, double? fallback = null, double min = double.MinValue, double max = double.MaxValue, bool exclusiveMin = false)
     {
         var node = Find(key);
-        if (node is null) return fallback ?? throw Error(_node, Field(key), "is required");
+        if (node is null) return fallback ?? throw Missing(key);
         if (node is not YamlScalarNode { Value: { } v } || !double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
             throw Error(node, Field(key), $"must be a number, not '{(node as YamlScalarNode)?.Value}'");
         if (d < min || (exclusiveMin && d <= min)) throw Error(node, Field(key), $"must be {(exclusiveMin ? "greater than" : "at least")} {min.ToString(CultureInfo.InvariantCulture)}, not {v}");
@@ -45,7 +45,7 @@ internal sealed class YamlMap
     public int Integer(string key, int? fallback = null, int min = int.MinValue, int max = int.MaxValue)
     {
         var node = Find(key);
-        if (node is null) return fallback ?? throw Error(_node, Field(key), "is required");
+        if (node is null) return fallback ?? throw Missing(key);
         if (node is not YamlScalarNode { Value: { } v } || !int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
             throw Error(node, Field(key), $"must be a whole number, not '{(node as YamlScalarNode)?.Value}'");
         if (i < min) throw Error(node, Field(key), $"must be at least {min}, not {i}");
@@ -58,7 +58,7 @@ internal sealed class YamlMap
         var node = Find(key);
         if (node is null)
         {
-            if (required) throw Error(_node, Field(key), "is required");
+            if (required) throw Missing(key);
             yield break;
         }
         if (node is not YamlSequenceNode seq) throw Error(node, Field(key), "must be a list");
@@ -84,6 +84,15 @@ internal sealed class YamlMap
     }
 
     public DataFileException Error(string key, string problem) => Error(Find(key) ?? _node, Field(key), problem);
+
+    private DataFileException Missing(string key)
+    {
+        // A key spelled with other capitals is almost always a typo of this one: say so.
+        var near = _node.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => string.Equals(k.Value, key, StringComparison.OrdinalIgnoreCase));
+        return near is null
+            ? Error(_node, Field(key), "is required")
+            : Error(near, Field(key), $"is required (found '{near.Value}': check its spelling)");
+    }
 
     private YamlNode? Find(string key)
     {

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace GpuFleet.Simulation.Tests;
+
+/// <summary>Runs the real <c>gpufleet</c> program as a user would.</summary>
+[Trait("Category", "Cli")]
+public sealed class CliTests
+{
+    private static (int Code, string Out, string Err) Gpufleet(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["COLUMNS"] = "200";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Simulate_compares_policies_and_writes_json_and_charts()
+    {
+        var json = TestFiles.Temp("report.json");
+        var charts = Path.Combine(Path.GetDirectoryName(json)!, "charts");
+        var trace = TestFiles.Temp("small.csv");
+        File.WriteAllLines(trace, ReadSample(2_000));
+        var (code, stdout, stderr) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", trace, "--policy", "fifo,backfill,fairshare", "--json", json, "--charts", charts);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("fairshare", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        foreach (var policy in new[] { "fifo", "backfill", "fairshare" })
+        {
+            var r = doc.RootElement.GetProperty(policy);
+            foreach (var key in new[] { "jobs", "utilization", "meanWaitSeconds", "p99WaitSeconds", "meanJctSeconds", "makespanSeconds", "idleGpuHoursWhileWaiting", "wallSeconds" })
+                Assert.True(r.TryGetProperty(key, out _), $"{policy} lacks {key}");
+            Assert.Equal(2_000, r.GetProperty("jobs").GetInt32());
+            Assert.InRange(r.GetProperty("utilization").GetDouble(), 0, 1);
+        }
+        foreach (var svg in new[] { "utilization.svg", "queue.svg", "power.svg", "wait-cdf.svg" })
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(charts, svg)));
+        Assert.StartsWith("timeSeconds,utilization,queueLength,powerMw", File.ReadLines(Path.Combine(charts, "timeseries-fifo.csv")).First());
+    }
+
+    [Fact]
+    public void Bad_inputs_give_one_line_errors_not_stack_traces()
+    {
+        var bad = TestFiles.Temp("bad.yaml");
+        File.WriteAllText(bad, "name: x\nmodels: []\nsites:\n  - { name: s, owner: o, powerCapMw: -1 }\npools: []\n");
+        var cases = new[]
+        {
+            (new[] { "fleet", "show", bad }, "sites[0].powerCapMw"),
+            (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),
+            (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
+            (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
+        };
+        foreach (var (args, expected) in cases)
+        {
+            var (code, _, err) = Gpufleet(args);
+            Assert.Equal(2, code);
+            Assert.Contains(expected, err);
+            Assert.DoesNotContain("   at ", err);
+        }
+    }
+
+    [Fact]
+    public void Fleet_show_and_workload_generate_work()
+    {
+        var (code, stdout, err) = Gpufleet("fleet", "show", "fleets/korea-2030.yaml");
+        Assert.True(code == 0, err);
+        Assert.Contains("samsung", stdout);
+        Assert.Contains("260,144 GPUs", stdout);
+        var output = TestFiles.Temp("gen.csv");
+        (code, stdout, err) = Gpufleet("workload", "generate", "--fleet", "fleets/philly-contended.yaml", "--days", "3", "--load", "0.9", "--seed", "5", "--out", output);
+        Assert.True(code == 0, err);
+        var first = File.ReadAllText(output);
+        Assert.StartsWith("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority", first);
+        Gpufleet("workload", "generate", "--fleet", "fleets/philly-contended.yaml", "--days", "3", "--load", "0.9", "--seed", "5", "--out", output);
+        Assert.Equal(first, File.ReadAllText(output));
+    }
+
+    [Fact]
+    public void Bench_cycle_reports_its_figures()
+    {
+        var json = TestFiles.Temp("bench.json");
+        var (code, _, err) = Gpufleet("bench", "cycle", "--fleet", "fleets/korea-2026.yaml", "--pending", "2000", "--cycles", "5", "--json", json);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        foreach (var key in new[] { "cycleMsP50", "cycleMsP99", "peakMemoryMb" })
+            Assert.True(doc.RootElement.GetProperty(key).GetDouble() > 0, key);
+    }
+
+    private static IEnumerable<string> ReadSample(int jobs)
+    {
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(TestFiles.SampleTrace), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gz);
+        var lines = new List<string>();
+        for (var i = 0; i <= jobs && reader.ReadLine() is { } line; i++) lines.Add(line);
+        return lines;
+    }
+}

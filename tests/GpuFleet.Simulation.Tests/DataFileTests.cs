@@ -1,0 +1,94 @@
+using GpuFleet.Data;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Traces;
+
+namespace GpuFleet.Simulation.Tests;
+
+[Trait("Category", "Unit")]
+public sealed class DataFileTests
+{
+    private const string GoodFleet = """
+        name: t
+        models:
+          - { name: G, memoryGb: 80, busyWatts: 700, idleWatts: 100, relativeSpeed: 1 }
+        sites:
+          - { name: s, owner: o, powerCapMw: 1, pue: 1.2 }
+        pools:
+          - { site: s, model: G, gpusPerNode: 8, domains: 2 }
+        """;
+
+    [Fact]
+    public void Shipped_fleets_load_with_their_sizes()
+    {
+        Assert.Equal(656, FleetFile.Load(TestFiles.Fleet("philly-contended.yaml")).TotalGpus);
+        Assert.Equal(2_816, FleetFile.Load(TestFiles.Fleet("philly.yaml")).TotalGpus);
+        Assert.InRange(FleetFile.Load(TestFiles.Fleet("korea-2026.yaml")).TotalGpus, 12_500, 13_500);
+        var korea = FleetFile.Load(TestFiles.Fleet("korea-2030.yaml"));
+        Assert.InRange(korea.TotalGpus, 255_000, 265_000);
+        Assert.Equal(5, korea.Sites.Select(s => s.Owner).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("busyWatts: 700", "busyWatts: lots", 3, "models[0].busyWatts", "must be a number")]
+    [InlineData("pue: 1.2", "pue: 0.5", 5, "sites[0].pue", "at least 1")]
+    [InlineData("model: G,", "model: H100,", 7, "pools[0].model", "unknown GPU model 'H100'")]
+    [InlineData("gpusPerNode: 8", "gpusPerNode: 65", 7, "pools[0].gpusPerNode", "at most 64")]
+    [InlineData("powerCapMw: 1", "powerCapMW: 1", 5, "sites[0].powerCapMw", "found 'powerCapMW'")]
+    [InlineData("name: t", "nam: t", 1, "name", "is required")]
+    [InlineData("domains: 2 }", "domains: 2 ", 0, "yaml", "")]
+    public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
+    {
+        var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));
+        Assert.Equal("bad.yaml", e.File);
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem, e.Problem);
+        if (line > 0) Assert.Equal(line, e.Line);
+        else Assert.True(e.Line > 0);
+        Assert.StartsWith("bad.yaml:", e.Message);
+    }
+
+    [Fact]
+    public void Missing_fleet_file_is_a_clear_error() =>
+        Assert.Contains("not found", Assert.Throws<DataFileException>(() => FleetFile.Load("/nonexistent/fleet.yaml")).Message);
+
+    [Fact]
+    public void Philly_sample_reads_sorted_with_tenants_and_limits()
+    {
+        var jobs = TraceFile.Load(TestFiles.SampleTrace);
+        Assert.Equal(47_192, jobs.Count);
+        Assert.Equal(0, jobs[0].Spec.SubmitTime);
+        Assert.True(jobs.Zip(jobs.Skip(1)).All(p => p.First.Spec.SubmitTime <= p.Second.Spec.SubmitTime));
+        Assert.All(jobs, j => Assert.True(j.Spec.TimeLimitSeconds >= j.RuntimeSeconds));
+        Assert.Contains(jobs, j => j.Spec.Tenant == "vc-6214e9");
+    }
+
+    [Fact]
+    public void Native_trace_round_trips()
+    {
+        var jobs = TraceFile.Load(TestFiles.SampleTrace).Take(500).ToList();
+        var path = TestFiles.Temp("t.csv");
+        using (var w = new StreamWriter(path)) NativeTrace.Write(w, jobs);
+        var back = TraceFile.Load(path);
+        Assert.Equal(jobs.Count, back.Count);
+        Assert.Equal(jobs.Select(j => (j.Spec.Id, j.Spec.Gpus, j.Spec.SubmitTime, j.RuntimeSeconds, j.Spec.Tenant)),
+            back.Select(j => (j.Spec.Id, j.Spec.Gpus, j.Spec.SubmitTime, j.RuntimeSeconds, j.Spec.Tenant)));
+    }
+
+    [Theory]
+    [InlineData("timestamp,duration,num_gpus,gpu_time,cluster\n2017-10-01 00:00:00,10,1,10,aa\n2017-10-01 00:00:01,ten,1,10,aa\n", 3, "duration")]
+    [InlineData("timestamp,duration,num_gpus,gpu_time,cluster\n2017-13-01 00:00:00,10,1,10,aa\n", 2, "timestamp")]
+    [InlineData("timestamp,duration,num_gpus,gpu_time,cluster\n2017-10-01 00:00:00,10,0,10,aa\n", 2, "num_gpus")]
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1,,rack,10,5,0\n", 2, "topology")]
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1,,site,10,5,0\n1,0,a,1,,site,10,5,0\n", 3, "id")]
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1\n", 2, "row")]
+    [InlineData("what,is,this\n1,2,3\n", 1, "header")]
+    public void Bad_trace_files_name_file_line_and_field(string text, int line, string field)
+    {
+        var path = TestFiles.Temp("bad.csv");
+        File.WriteAllText(path, text);
+        var e = Assert.Throws<DataFileException>(() => TraceFile.Load(path));
+        Assert.Equal(field, e.Field);
+        Assert.Equal(line, e.Line);
+        Assert.Equal(path, e.File);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Traces;
+using GpuFleet.Data.Workloads;
+using GpuFleet.Simulation.Engine;
+using GpuFleet.Simulation.Reports;
+
+namespace GpuFleet.Simulation.Tests;
+
+[Trait("Category", "Simulation")]
+public sealed class SimulationTests
+{
+    [Fact]
+    public void Same_seed_gives_byte_identical_workload_report_and_series()
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("korea-2026.yaml"));
+        string Run()
+        {
+            var jobs = WorkloadGenerator.Generate(WorkloadModel.Default, fleet, 2, 0.9, 42);
+            var result = Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = SchedulingPolicy.FairShare });
+            var csv = new StringWriter();
+            TimeSeriesCsv.Write(csv, result);
+            return JsonSerializer.Serialize(result.Report) + csv;
+        }
+        var first = Run();
+        Assert.Equal(first, Run());
+        static string Runtimes(int seed) => string.Join(",", WorkloadGenerator.Generate(WorkloadModel.Default, FleetFile.Load(TestFiles.Fleet("korea-2026.yaml")), 2, 0.9, seed).Select(j => j.RuntimeSeconds));
+        Assert.NotEqual(Runtimes(42), Runtimes(43));
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.9)]
+    public void Generator_offers_the_requested_load(double load)
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("philly-contended.yaml"));
+        var jobs = WorkloadGenerator.Generate(WorkloadModel.Default, fleet, 60, load, 7);
+        var offered = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.Gpus) / (fleet.TotalGpus * 60 * 86_400.0);
+        // Heavy-tailed run times: a 60-day sample lands within 35% of the target.
+        Assert.InRange(offered, load * 0.65, load * 1.35);
+        Assert.All(jobs, j => Assert.InRange(j.Spec.Gpus, 1, fleet.TotalGpus));
+    }
+
+    [Fact]
+    public void Backfill_and_fairshare_wait_less_than_fifo_on_the_contended_sample_at_the_same_utilization()
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("philly-contended.yaml"));
+        var jobs = TraceFile.Load(TestFiles.SampleTrace);
+        var fifo = Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = SchedulingPolicy.Fifo }).Report;
+        foreach (var policy in new[] { SchedulingPolicy.EasyBackfill, SchedulingPolicy.FairShare })
+        {
+            var r = Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = policy }).Report;
+            Assert.True(r.MeanWaitSeconds < fifo.MeanWaitSeconds, $"{policy.Name}: mean wait {r.MeanWaitSeconds} vs fifo {fifo.MeanWaitSeconds}");
+            Assert.True(r.Utilization >= fifo.Utilization - 1e-9, $"{policy.Name}: utilization {r.Utilization} vs fifo {fifo.Utilization}");
+            Assert.Equal(jobs.Count, r.Jobs);
+        }
+    }
+
+    [Fact]
+    public void Report_accounts_every_job_and_sane_figures()
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("philly-contended.yaml"));
+        var jobs = TraceFile.Load(TestFiles.SampleTrace).Take(3_000).ToList();
+        var result = Simulator.Run(fleet, jobs, new SchedulerOptions(), new SimulationOptions { SampleIntervalSeconds = 600 });
+        var r = result.Report;
+        Assert.Equal(jobs.Count, r.Jobs + r.RejectedJobs);
+        Assert.InRange(r.Utilization, 0.01, 1.0);
+        Assert.True(r.P50WaitSeconds <= r.P95WaitSeconds && r.P95WaitSeconds <= r.P99WaitSeconds);
+        Assert.True(r.MeanJctSeconds >= r.MeanWaitSeconds);
+        Assert.InRange(r.Fragmentation, 0, 1);
+        var site = Assert.Single(r.Sites);
+        Assert.True(site.PeakPowerMw <= site.PowerCapMw, "peak power above the site cap");
+        Assert.True(site.EnergyKwh > 0);
+        Assert.Equal(jobs.Select(j => j.Spec.Tenant).Distinct().Count(), r.PerTenant.Count);
+        Assert.Equal(r.Jobs, r.PerTenant.Sum(t => t.Jobs));
+        Assert.All(result.Series, s => Assert.InRange(s.Utilization, 0, 1.0000001));
+    }
+
+    [Fact]
+    public void A_job_larger_than_the_fleet_is_counted_as_rejected_not_hidden()
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("philly-contended.yaml"));
+        var jobs = TraceFile.Load(TestFiles.SampleTrace).Take(100).ToList();
+        var big = jobs[0] with { Spec = jobs[0].Spec with { Id = 999_999, Gpus = 1_000 } };
+        var r = Simulator.Run(fleet, [.. jobs, big], new SchedulerOptions()).Report;
+        Assert.Equal(1, r.RejectedJobs);
+        Assert.Contains("999999", r.RejectedExamples.Single());
+        Assert.Equal(100, r.Jobs);
+    }
+}
