@@ -115,7 +115,7 @@ public sealed class FleetScheduler
         if (!_jobs.Remove(jobId, out var job)) return false;
         if (job.Running)
         {
-            Accrue(now);
+            if (TracksUsage) Accrue(now);
             foreach (var alloc in job.Gpus!) _state.Release(alloc);
             _running.Remove(new RunningKey(job.ExpectedEnd, jobId));
             _tenantRunningGpus[job.Tenant] -= job.Spec.Gpus;
@@ -131,14 +131,18 @@ public sealed class FleetScheduler
     public IReadOnlyList<GpuAllocation>? Allocation(long jobId) =>
         _jobs.TryGetValue(jobId, out var job) && job.Running ? job.Gpus : null;
 
-    /// <summary>Decayed fair-share use of a tenant in GPU-seconds, as of the last cycle.</summary>
+    /// <summary>
+    /// Decayed fair-share use of a tenant in GPU-seconds, as of the last cycle or job end. Tracked only
+    /// under a fair-share order: the other policies never read it, and decaying every tenant at every
+    /// job end would cost them O(tenants) for nothing.
+    /// </summary>
     public double TenantUsage(string tenant) => _tenantIndex.TryGetValue(tenant, out var t) ? _tenantUsage[t] : 0;
 
     /// <summary>Runs one scheduling cycle at time <paramref name="now"/> and commits its placements.</summary>
     public CycleResult RunCycle(long now)
     {
         _epoch++;
-        if (_options.Policy.Order == QueueOrder.FairShare) Accrue(now);
+        if (TracksUsage) Accrue(now);
         _cycle = new Cycle(now);
 
         // Phase 1-4: walk pending jobs in policy order.
@@ -189,6 +193,8 @@ public sealed class FleetScheduler
         }
         return new PendingExplanation(jobId, reason, blocking, estimate, Describe(job, reason, blocking, estimate));
     }
+
+    private bool TracksUsage => _options.Policy.Order == QueueOrder.FairShare;
 
     private void WalkFairShare()
     {

@@ -26,7 +26,11 @@ internal sealed class GangPlacer(ClusterState state)
     {
         var (pos, level, key) = FindBest(jobClass);
         _taken.Clear();
-        if (pos < 0) return TryPlaceAcrossPools(jobClass, commit: true) ? (_scratch[0], _taken.ToArray()) : null;
+        if (pos < 0)
+        {
+            var first = PlaceAcrossPools(jobClass, commit: true);
+            return first >= 0 ? (first, _taken.ToArray()) : null;
+        }
         var pool = jobClass.Pools[pos];
         var g = jobClass.Gpus;
         switch (level)
@@ -46,7 +50,7 @@ internal sealed class GangPlacer(ClusterState state)
     }
 
     /// <summary>Whether a member of <paramref name="jobClass"/> would fit now (test only: nothing changes).</summary>
-    public bool CanPlace(JobClass jobClass) => FindBest(jobClass).Position >= 0 || TryPlaceAcrossPools(jobClass, commit: false);
+    public bool CanPlace(JobClass jobClass) => FindBest(jobClass).Position >= 0 || PlaceAcrossPools(jobClass, commit: false) >= 0;
 
     /// <summary>The candidate pool with the tightest level, then the best fit (smallest sufficient block).</summary>
     private (int Position, PlacementLevel Level, int Key) FindBest(JobClass jobClass)
@@ -86,7 +90,11 @@ internal sealed class GangPlacer(ClusterState state)
         return PendingReason.NoFreeGpus;
     }
 
-    private bool TryPlaceAcrossPools(JobClass jobClass, bool commit)
+    /// <summary>
+    /// For a job that may span sites: the pools of one model with enough free GPUs together, largest
+    /// first. Returns the first pool used (or that would be used), or -1 when none fits.
+    /// </summary>
+    private int PlaceAcrossPools(JobClass jobClass, bool commit)
     {
         // Only jobs that said "anywhere" reach here with a MultiPool level; group candidate pools by model.
         var g = jobClass.Gpus;
@@ -104,9 +112,9 @@ internal sealed class GangPlacer(ClusterState state)
                 _scratch.Add(p);
             }
             if (free < g) continue;
-            if (!commit) return true;
             // Fewest sites: the pools with the most free GPUs first.
             _scratch.Sort((a, b) => state.PoolFree(b) != state.PoolFree(a) ? state.PoolFree(b).CompareTo(state.PoolFree(a)) : a.CompareTo(b));
+            if (!commit) return _scratch[0];
             var remaining = g;
             foreach (var p in _scratch)
             {
@@ -115,9 +123,9 @@ internal sealed class GangPlacer(ClusterState state)
                 remaining -= take;
                 if (remaining == 0) break;
             }
-            return true;
+            return _scratch[0];
         }
-        return false;
+        return -1;
     }
 
     /// <summary>Takes <paramref name="count"/> GPUs across the pool's domains: whole large domains first, the remainder best-fit.</summary>
