@@ -35,6 +35,7 @@ public sealed class DataFileTests
     [InlineData("gpusPerNode: 8", "gpusPerNode: 65", 7, "pools[0].gpusPerNode", "at most 64")]
     [InlineData("powerCapMw: 1", "powerCapMW: 1", 5, "sites[0].powerCapMw", "found 'powerCapMW'")]
     [InlineData("name: t", "nam: t", 1, "name", "is required")]
+    [InlineData("- { name: s, owner: o, powerCapMw: 1, pue: 1.2 }", "- { name: s, owner: o, powerCapMw: 1, pue: 1.2 }\n  - { name: s, owner: o, powerCapMw: 1, pue: 1.2 }", 6, "sites[1].name", "duplicate name 's'")]
     [InlineData("domains: 2 }", "domains: 2 ", 0, "yaml", "")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {

@@ -41,10 +41,10 @@ public sealed class Fleet
         if (sites.Count == 0) throw new FleetValidationException("sites", "a fleet needs at least one site");
         _modelIndex = Index(models.Select(m => m.Name), "models");
         _siteIndex = Index(sites.Select(s => s.Name), "sites");
-        foreach (var link in Links)
+        for (var i = 0; i < Links.Count; i++)
         {
-            if (!_siteIndex.ContainsKey(link.From)) throw new FleetValidationException("links.from", $"unknown site '{link.From}'");
-            if (!_siteIndex.ContainsKey(link.To)) throw new FleetValidationException("links.to", $"unknown site '{link.To}'");
+            if (!_siteIndex.ContainsKey(Links[i].From)) throw new FleetValidationException($"links[{i}].from", $"unknown site '{Links[i].From}'");
+            if (!_siteIndex.ContainsKey(Links[i].To)) throw new FleetValidationException($"links[{i}].to", $"unknown site '{Links[i].To}'");
         }
 
         // Pools are (site, model) pairs in order of first appearance; several specs may feed one pool.
@@ -216,8 +216,9 @@ public sealed class Fleet
         var result = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            if (string.IsNullOrWhiteSpace(name)) throw new FleetValidationException(field, "a name is empty");
-            if (!result.TryAdd(name, result.Count)) throw new FleetValidationException(field, $"duplicate name '{name}'");
+            var at = $"{field}[{result.Count}].name";
+            if (string.IsNullOrWhiteSpace(name)) throw new FleetValidationException(at, "must not be empty");
+            if (!result.TryAdd(name, result.Count)) throw new FleetValidationException(at, $"duplicate name '{name}'");
         }
         return result;
     }

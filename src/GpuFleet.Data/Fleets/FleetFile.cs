@@ -37,7 +37,7 @@ public static class FleetFile
         var name = root.Text("name");
         root.Allow("description");
 
-        var models = root.List("models").Select(m =>
+        var models = Items(root, "models", "name", m =>
         {
             var model = new GpuModel(
                 m.Text("name"),
@@ -46,59 +46,49 @@ public static class FleetFile
                 m.Number("idleWatts", min: 0),
                 m.Number("relativeSpeed", min: 0, exclusiveMin: true));
             if (model.IdleWatts > model.BusyWatts) throw m.Error("idleWatts", "must not exceed busyWatts");
-            m.Allow("notes");
-            m.RejectUnknown();
-            return (model, line: m.LineOf("name"), path: m.Path);
-        }).ToList();
-
-        var sites = root.List("sites").Select(s =>
-        {
-            var site = new Site(
-                s.Text("name"),
-                s.Text("owner"),
-                s.Text("region", "unspecified"),
-                s.Number("powerCapMw", min: 0, exclusiveMin: true),
-                s.Number("pue", 1.0, min: 1.0, max: 3.0));
-            s.Allow("notes");
-            s.RejectUnknown();
-            return (site, line: s.LineOf("name"), path: s.Path);
-        }).ToList();
-
-        var pools = root.List("pools").Select(p =>
-        {
-            var pool = new GpuPoolSpec(
-                p.Text("site"),
-                p.Text("model"),
-                p.Integer("gpusPerNode", min: 1, max: Fleet.MaxGpusPerNode),
-                p.Integer("nodesPerDomain", 1, min: 1, max: 1_000),
-                p.Integer("domains", min: 1, max: 1_000_000),
-                p.Number("nodeOverheadWatts", 0, min: 0));
-            p.Allow("notes");
-            p.RejectUnknown();
-            return (pool, line: p.LineOf("site"), path: p.Path);
-        }).ToList();
-
-        var links = root.List("links", required: false).Select(l =>
-        {
-            var link = new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true));
-            l.Allow("notes");
-            l.RejectUnknown();
-            return (link, line: l.LineOf("from"), path: l.Path);
-        }).ToList();
+            return model;
+        });
+        var sites = Items(root, "sites", "name", s => new Site(
+            s.Text("name"),
+            s.Text("owner"),
+            s.Text("region", "unspecified"),
+            s.Number("powerCapMw", min: 0, exclusiveMin: true),
+            s.Number("pue", 1.0, min: 1.0, max: 3.0)));
+        var pools = Items(root, "pools", "site", p => new GpuPoolSpec(
+            p.Text("site"),
+            p.Text("model"),
+            p.Integer("gpusPerNode", min: 1, max: Fleet.MaxGpusPerNode),
+            p.Integer("nodesPerDomain", 1, min: 1, max: 1_000),
+            p.Integer("domains", min: 1, max: 1_000_000),
+            p.Number("nodeOverheadWatts", 0, min: 0)));
+        var links = Items(root, "links", "from", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true)), required: false);
         root.RejectUnknown();
 
         try
         {
-            return new Fleet(name, [.. models.Select(m => m.model)], [.. sites.Select(s => s.site)], [.. pools.Select(p => p.pool)], [.. links.Select(l => l.link)]);
+            return new Fleet(name, [.. models.Select(m => m.Item)], [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item)], [.. links.Select(l => l.Item)]);
         }
         catch (FleetValidationException e)
         {
             // Point at the line of the list item the core complained about.
-            var line = LineFor(e.Field, models.Select(m => (m.path, m.line)), sites.Select(s => (s.path, s.line)), pools.Select(p => (p.path, p.line)), links.Select(l => (l.path, l.line)));
+            var line = LineFor(e.Field, models.Select(m => (m.Path, m.Line)), sites.Select(s => (s.Path, s.Line)), pools.Select(p => (p.Path, p.Line)), links.Select(l => (l.Path, l.Line)));
             var problem = e.Message[(e.Field.Length + 2)..];
             throw new DataFileException(file, line, e.Field, problem);
         }
     }
+
+    /// <summary>
+    /// Reads every item of a list the same way: its own fields, an optional <c>notes</c> text, no
+    /// unknown keys; keeps the item's path and line for errors the core raises later.
+    /// </summary>
+    private static List<(T Item, long Line, string Path)> Items<T>(YamlMap root, string key, string lineKey, Func<YamlMap, T> read, bool required = true) =>
+        [.. root.List(key, required).Select(m =>
+        {
+            var item = read(m);
+            m.Allow("notes");
+            m.RejectUnknown();
+            return (item, m.LineOf(lineKey), m.Path);
+        })];
 
     private static long LineFor(string field, params IEnumerable<(string Path, long Line)>[] lists)
     {

@@ -20,16 +20,15 @@ public static class KalosTraceReader
         int arrival = TraceCsv.Column(reader, path, "arrival_time"), iters = TraceCsv.Column(reader, path, "num_iteration"),
             workers = TraceCsv.Column(reader, path, "gpu_workers"), perWorker = TraceCsv.Column(reader, path, "gpu_per_worker"),
             network = TraceCsv.Column(reader, path, "profiled_network");
-        var jobs = new List<(long Submit, long Runtime, int Gpus, string Tenant, long Line)>();
+        var rows = new List<TraceRow>();
         foreach (var row in reader)
         {
             if (TraceCsv.IsBlank(row, reader, path)) continue;
             var gpus = TraceCsv.Integer(row, workers, path, "gpu_workers", min: 1) * (int)TraceCsv.Number(row, perWorker, path, "gpu_per_worker", min: 1);
             var runtime = Math.Max(1L, (long)(TraceCsv.Number(row, iters, path, "num_iteration", min: 0) * 0.5));
             var tenant = TraceCsv.Number(row, network, path, "profiled_network") >= 1000 ? "kalos-pretrain" : "kalos-finetune";
-            jobs.Add(((long)TraceCsv.Number(row, arrival, path, "arrival_time", min: 0), runtime, gpus, tenant, row.LineNumberFrom));
+            rows.Add(new TraceRow((long)TraceCsv.Number(row, arrival, path, "arrival_time", min: 0), runtime, gpus, tenant, row.LineNumberFrom));
         }
-        return [.. jobs.OrderBy(j => j.Submit).ThenBy(j => j.Line).Select((j, i) => new TraceJob(
-            new JobSpec(i + 1, j.Tenant, j.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(j.Runtime), 0, j.Submit), j.Runtime))];
+        return TraceCsv.Number(rows);
     }
 }

@@ -21,7 +21,7 @@ public static class PhillyTraceReader
         using var reader = TraceCsv.Reader(text, path);
         int ts = TraceCsv.Column(reader, path, "timestamp"), dur = TraceCsv.Column(reader, path, "duration"),
             gpus = TraceCsv.Column(reader, path, "num_gpus"), vc = TraceCsv.Column(reader, path, "cluster");
-        var rows = new List<(DateTime Submit, long Runtime, int Gpus, string Tenant, long Line)>();
+        var rows = new List<(DateTime Submit, TraceRow Row)>();
         foreach (var row in reader)
         {
             if (TraceCsv.IsBlank(row, reader, path)) continue;
@@ -29,14 +29,10 @@ public static class PhillyTraceReader
             if (!DateTime.TryParseExact(stamp, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var submit))
                 throw new DataFileException(path, row.LineNumberFrom, "timestamp", $"must be 'yyyy-MM-dd HH:mm:ss', not '{stamp}'");
             var runtime = Math.Max(1L, (long)Math.Ceiling(TraceCsv.Number(row, dur, path, "duration", min: 0)));
-            rows.Add((submit, runtime, TraceCsv.Integer(row, gpus, path, "num_gpus", min: 1), "vc-" + TraceCsv.Text(row, vc, path, "cluster"), row.LineNumberFrom));
+            rows.Add((submit, new TraceRow(0, runtime, TraceCsv.Integer(row, gpus, path, "num_gpus", min: 1), "vc-" + TraceCsv.Text(row, vc, path, "cluster"), row.LineNumberFrom)));
         }
         if (rows.Count == 0) return [];
         var start = rows.Min(r => r.Submit);
-        return [.. rows
-            .OrderBy(r => r.Submit).ThenBy(r => r.Line)
-            .Select((r, i) => new TraceJob(
-                new JobSpec(i + 1, r.Tenant, r.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(r.Runtime), 0, (long)(r.Submit - start).TotalSeconds),
-                r.Runtime))];
+        return TraceCsv.Number([.. rows.Select(r => r.Row with { Submit = (long)(r.Submit - start).TotalSeconds })]);
     }
 }

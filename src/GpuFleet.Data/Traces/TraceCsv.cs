@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using GpuFleet.Core.Workloads;
 using nietras.SeparatedValues;
 
 namespace GpuFleet.Data.Traces;
@@ -68,4 +69,12 @@ internal static class TraceCsv
         if (string.IsNullOrWhiteSpace(s)) throw new DataFileException(file, row.LineNumberFrom, name, "must not be empty");
         return s;
     }
+
+    /// <summary>
+    /// Jobs of a trace that records no ids, limits or priorities: sorted by submit time (then file
+    /// line), numbered from 1, with the run time rounded up by <see cref="TimeLimitLadder"/> as limit.
+    /// </summary>
+    public static IReadOnlyList<TraceJob> Number(List<TraceRow> rows) =>
+        [.. rows.OrderBy(r => r.Submit).ThenBy(r => r.Line).Select((r, i) => new TraceJob(
+            new JobSpec(i + 1, r.Tenant, r.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(r.Runtime), 0, r.Submit), r.Runtime))];
 }
