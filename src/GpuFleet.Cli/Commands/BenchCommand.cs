@@ -2,21 +2,18 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using GpuFleet.Core.Scheduling;
-using GpuFleet.Core.Workloads;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
 using GpuFleet.Data.Workloads;
+using GpuFleet.Simulation.Benchmarking;
 using GpuFleet.Simulation.Engine;
+using GpuFleet.Simulation.Reports;
 
 namespace GpuFleet.Cli.Commands;
 
 /// <summary><c>gpufleet bench cycle|simulate</c>: absolute speed figures of the scheduling core and the twin.</summary>
 internal static class BenchCommand
 {
-    private static readonly int[] Sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
-    // Many small jobs, few giant gangs, as in Philly and Kalos; the giant ones carry most GPU-time.
-    private static readonly double[] SizeWeights = [40, 10, 10, 15, 8, 6, 4, 3, 2, 1, 1];
-
     public static Command Create()
     {
         var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
@@ -48,56 +45,23 @@ internal static class BenchCommand
         if (cycles < 1) throw new CliUsageException("--cycles must be at least 1");
         var policy = SimulateCommand.ParsePolicies(policyName).Single();
         var fleet = FleetFile.Load(fleetPath);
-        var scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
-        var rng = new Random(seed);
-        var tenants = Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}").ToArray();
-        var cdf = SizeWeights.Select((w, i) => SizeWeights.Take(i + 1).Sum() / SizeWeights.Sum()).ToArray();
-        long nextId = 1, now = 0;
-        var running = new List<long>();
-
-        JobSpec NewJob()
-        {
-            var i = Array.BinarySearch(cdf, rng.NextDouble());
-            var size = Sizes[Math.Min(Sizes.Length - 1, i < 0 ? ~i : i)];
-            var limit = TimeLimitLadder.RoundUp((long)(Math.Exp(rng.NextDouble() * 12) + 60));
-            return new JobSpec(nextId++, tenants[rng.Next(tenants.Length)], size, [], TopologyNeed.Site, limit, 0, now);
-        }
-        int Busy() { var b = 0; foreach (var x in scheduler.BusyByPool) b += x; return b; }
-
-        // 1. Fill the fleet to the target share with jobs placed by the scheduler itself.
         var setup = Stopwatch.StartNew();
-        while (Busy() < busyTarget * fleet.TotalGpus)
-        {
-            for (var k = 0; k < 2_000; k++) scheduler.Submit(NewJob());
-            var result = scheduler.RunCycle(now);
-            running.AddRange(result.Placements.Select(p => p.JobId));
-            if (result.Placements.Count == 0) break;
-        }
-        // 2. Queue the pending jobs.
-        while (scheduler.PendingCount < pendingTarget) scheduler.Submit(NewJob());
-        Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {Busy():N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
+        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed);
+        var scheduler = workload.Scheduler;
+        Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {workload.BusyGpus:N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
 
-        // 3. Measure: between cycles, some jobs end and as many arrive, as in a live system.
+        // Measure after three warm-up cycles (JIT); between cycles some jobs end and as many arrive.
         var times = new List<double>();
         var placed = 0;
         for (var c = 0; c < cycles + 3; c++)
         {
-            now += 10;
-            for (var k = 0; k < 20 && running.Count > 0; k++)
-            {
-                var at = rng.Next(running.Count);
-                scheduler.End(running[at], now);
-                running[at] = running[^1];
-                running.RemoveAt(running.Count - 1);
-                scheduler.Submit(NewJob());
-            }
+            workload.Churn();
             var watch = Stopwatch.StartNew();
-            var result = scheduler.RunCycle(now);
+            var started = workload.RunCycle();
             var ms = watch.Elapsed.TotalMilliseconds;
-            running.AddRange(result.Placements.Select(p => p.JobId));
-            if (c < 3) continue; // warm-up (JIT)
+            if (c < 3) continue;
             times.Add(ms);
-            placed += result.Placements.Count;
+            placed += started;
         }
         times.Sort();
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
@@ -106,12 +70,12 @@ internal static class BenchCommand
             ["fleet"] = fleet.Name,
             ["fleetGpus"] = fleet.TotalGpus,
             ["policy"] = policy.Name,
-            ["busyGpus"] = Busy(),
+            ["busyGpus"] = workload.BusyGpus,
             ["pending"] = scheduler.PendingCount,
             ["running"] = scheduler.RunningCount,
             ["cycles"] = times.Count,
-            ["cycleMsP50"] = Math.Round(Pct(times, 0.5), 3),
-            ["cycleMsP99"] = Math.Round(Pct(times, 0.99), 3),
+            ["cycleMsP50"] = Math.Round(Percentile.OfSorted(times, 0.5), 3),
+            ["cycleMsP99"] = Math.Round(Percentile.OfSorted(times, 0.99), 3),
             ["cycleMsMean"] = Math.Round(times.Average(), 3),
             ["cycleMsMax"] = Math.Round(times[^1], 3),
             ["placementsPerCycle"] = Math.Round((double)placed / times.Count, 2),
@@ -155,13 +119,5 @@ internal static class BenchCommand
         var text = report.ToJsonString(SimulateCommand.Json);
         Console.WriteLine(text);
         if (json is not null) SimulateCommand.WriteFile(json, text + "\n");
-    }
-
-    private static double Pct(List<double> sorted, double q)
-    {
-        var pos = q * (sorted.Count - 1);
-        var lo = (int)Math.Floor(pos);
-        var hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 }

@@ -30,12 +30,12 @@ public sealed class FleetScheduler
     private readonly GangPlacer _placer;
     private readonly ShadowPlanner _shadow;
     private readonly Dictionary<long, JobRecord> _jobs = [];
-    private readonly SortedSet<PendingKey> _pending = [];
+    private readonly SortedSet<JobRecord> _pending = new(PendingOrder.Instance);
     private readonly SortedSet<RunningKey> _running = [];
     private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need), JobClass> _classes = [];
     private readonly Dictionary<string, int> _tenantIndex = new(StringComparer.Ordinal);
     private readonly List<string> _tenantNames = [];
-    private readonly List<SortedSet<PendingKey>> _tenantQueues = [];
+    private readonly List<SortedSet<JobRecord>> _tenantQueues = [];
     private readonly List<double> _tenantShare = [];
     private readonly List<double> _tenantUsage = [];
     private readonly List<int> _tenantRunningGpus = [];
@@ -100,8 +100,8 @@ public sealed class FleetScheduler
 
         var job = new JobRecord(spec, TenantFor(spec.Tenant), jobClass);
         _jobs.Add(spec.Id, job);
-        _pending.Add(job.Key);
-        _tenantQueues[job.Tenant].Add(job.Key);
+        _pending.Add(job);
+        _tenantQueues[job.Tenant].Add(job);
         if (jobClass.PendingCount++ == 0) _activeClasses++;
         return SubmitResult.Queued(spec.Id);
     }
@@ -148,15 +148,16 @@ public sealed class FleetScheduler
         // Phase 1-4: walk pending jobs in policy order.
         if (_options.Policy.Order == QueueOrder.Submit)
         {
-            foreach (var key in _pending)
+            foreach (var job in _pending)
             {
-                Consider(_jobs[key.Id]);
+                Consider(job);
                 if (_cycle.Stopped) break;
             }
         }
         else
         {
             WalkFairShare();
+            _tenantHeap.Clear();
         }
 
         // Phase 5: drop holds; the placed jobs leave the pending queues (not while they were walked).
@@ -196,10 +197,16 @@ public sealed class FleetScheduler
 
     private bool TracksUsage => _options.Policy.Order == QueueOrder.FairShare;
 
+    /// <summary>
+    /// Fair-share walk: the tenant with the lowest use over share goes next. A tenant's key only grows
+    /// when one of its jobs is placed, so after a job that was not placed the same tenant is still the
+    /// lowest: its next jobs are taken straight from its queue, and the heap is touched only on
+    /// placements — a skipped job costs no heap operation.
+    /// </summary>
     private void WalkFairShare()
     {
         var tenants = _tenantQueues.Count;
-        var cursors = new SortedSet<PendingKey>.Enumerator[tenants];
+        var cursors = new SortedSet<JobRecord>.Enumerator[tenants];
         var keys = new double[tenants];
         _tenantHeap.Clear();
         for (var t = 0; t < tenants; t++)
@@ -213,17 +220,22 @@ public sealed class FleetScheduler
         var halfLife = _options.FairShareHalfLifeSeconds;
         while (_tenantHeap.TryDequeue(out var t, out _))
         {
-            var job = _jobs[cursors[t].Current.Id];
-            if (Consider(job))
+            bool more;
+            do
             {
-                // Within a cycle, count a placement as the use it will add over the next half-life at most,
-                // so that one tenant with many small jobs cannot take every free GPU in one cycle.
+                var job = cursors[t].Current;
+                var placed = Consider(job);
+                if (_cycle.Stopped) return;
+                more = cursors[t].MoveNext();
+                if (!placed) continue;
+                // Count a placement as the use it will add over the next half-life at most, so that one
+                // tenant with many small jobs cannot take every free GPU in one cycle.
                 keys[t] += job.Spec.Gpus * (double)Math.Min(job.Spec.TimeLimitSeconds, halfLife) / _tenantShare[t];
+                if (more) _tenantHeap.Enqueue(t, (keys[t], t));
+                break;
             }
-            if (_cycle.Stopped) break;
-            if (cursors[t].MoveNext()) _tenantHeap.Enqueue(t, (keys[t], t));
+            while (more);
         }
-        _tenantHeap.Clear();
     }
 
     /// <summary>Tries one job; true when it was placed.</summary>
@@ -327,8 +339,8 @@ public sealed class FleetScheduler
 
     private void RemovePending(JobRecord job)
     {
-        _pending.Remove(job.Key);
-        _tenantQueues[job.Tenant].Remove(job.Key);
+        _pending.Remove(job);
+        _tenantQueues[job.Tenant].Remove(job);
         if (--job.Class.PendingCount == 0) _activeClasses--;
     }
 
@@ -357,7 +369,7 @@ public sealed class FleetScheduler
         t = _tenantNames.Count;
         _tenantIndex[name] = t;
         _tenantNames.Add(name);
-        _tenantQueues.Add([]);
+        _tenantQueues.Add(new SortedSet<JobRecord>(PendingOrder.Instance));
         var share = _options.TenantShares.GetValueOrDefault(name, 1.0);
         _tenantShare.Add(share > 0 ? share : 1.0);
         _tenantUsage.Add(0);

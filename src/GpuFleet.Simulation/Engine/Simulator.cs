@@ -103,7 +103,7 @@ public static class Simulator
             var w = g.Select(i => start[i] - jobs[i].Spec.SubmitTime).ToArray();
             return new TenantReport(g.Key, w.Length,
                 g.Sum(i => (double)(end[i] - start[i]) * jobs[i].Spec.Gpus) / 3600,
-                w.Average(), Percentile(w, 0.99), g.Average(i => (double)(end[i] - jobs[i].Spec.SubmitTime)));
+                w.Average(), Percentile.Of(w, 0.99), g.Average(i => (double)(end[i] - jobs[i].Spec.SubmitTime)));
         }).ToList();
         var sites = fleet.Sites.Select((s, i) =>
         {
@@ -115,6 +115,7 @@ public static class Simulator
                 meter.SitePeakW(i) / 1e6,
                 s.PowerCapMw);
         }).ToList();
+        double[] sortedWaits = [.. waits.Select(w => (double)w).Order()];
         var report = new SimulationReport
         {
             Policy = policy,
@@ -127,11 +128,11 @@ public static class Simulator
             TimedOutJobs = timedOut,
             Utilization = makespan > 0 ? meter.BusyGpuSeconds / ((double)fleet.TotalGpus * makespan) : 0,
             MeanWaitSeconds = n > 0 ? waits.Average() : 0,
-            P50WaitSeconds = Percentile(waits, 0.50),
-            P95WaitSeconds = Percentile(waits, 0.95),
-            P99WaitSeconds = Percentile(waits, 0.99),
+            P50WaitSeconds = Percentile.OfSorted(sortedWaits, 0.50),
+            P95WaitSeconds = Percentile.OfSorted(sortedWaits, 0.95),
+            P99WaitSeconds = Percentile.OfSorted(sortedWaits, 0.99),
             MeanJctSeconds = n > 0 ? jcts.Average() : 0,
-            P99JctSeconds = Percentile(jcts, 0.99),
+            P99JctSeconds = Percentile.Of(jcts, 0.99),
             MeanBoundedSlowdown = n > 0 ? slowdown / n : 0,
             MakespanSeconds = makespan,
             IdleGpuHoursWhileWaiting = meter.IdleGpuSecondsWhileWaiting / 3600,
@@ -143,17 +144,5 @@ public static class Simulator
             PerTenant = tenants,
         };
         return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
-    }
-
-    /// <summary>Percentile with linear interpolation between closest ranks.</summary>
-    internal static double Percentile(long[] values, double q)
-    {
-        if (values.Length == 0) return 0;
-        var sorted = (long[])values.Clone();
-        Array.Sort(sorted);
-        var pos = q * (sorted.Length - 1);
-        var lo = (int)Math.Floor(pos);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 }

@@ -1,0 +1,90 @@
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
+
+namespace GpuFleet.Simulation.Benchmarking;
+
+/// <summary>
+/// A scheduler brought to the state the cycle benchmarks measure: a fleet filled by the scheduler
+/// itself to a share of busy GPUs, a long pending queue of 1- to 1,024-GPU jobs from 200 tenants,
+/// and, between measured cycles, a few jobs ending and as many arriving, as in a live system.
+/// Shared by <c>gpufleet bench cycle</c> and the BenchmarkDotNet cycle benchmarks so that both
+/// measure the same thing. Seeded: same seed, same state.
+/// </summary>
+public sealed class BusyFleetWorkload
+{
+    private static readonly int[] Sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+    // Many small jobs, few giant gangs, as in Philly and Kalos; the giant ones carry most GPU-time.
+    private static readonly double[] SizeWeights = [40, 10, 10, 15, 8, 6, 4, 3, 2, 1, 1];
+
+    private readonly Random _rng;
+    private readonly double[] _sizeCdf;
+    private readonly string[] _tenants = [.. Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}")];
+    private readonly List<long> _running = [];
+    private long _nextId = 1;
+
+    /// <summary>Fills <paramref name="fleet"/> to <paramref name="busyShare"/> and queues <paramref name="pending"/> jobs.</summary>
+    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed)
+    {
+        _rng = new Random(seed);
+        var total = SizeWeights.Sum();
+        var acc = 0.0;
+        _sizeCdf = [.. SizeWeights.Select(w => acc += w / total)];
+        Scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
+        while (BusyGpus < busyShare * fleet.TotalGpus)
+        {
+            for (var k = 0; k < 2_000; k++) Scheduler.Submit(NewJob());
+            if (Record(Scheduler.RunCycle(Now)) == 0) break;
+        }
+        while (Scheduler.PendingCount < pending) Scheduler.Submit(NewJob());
+    }
+
+    /// <summary>The scheduler under test.</summary>
+    public FleetScheduler Scheduler { get; }
+
+    /// <summary>The workload's clock.</summary>
+    public long Now { get; private set; }
+
+    /// <summary>GPUs in use.</summary>
+    public int BusyGpus
+    {
+        get
+        {
+            var busy = 0;
+            foreach (var b in Scheduler.BusyByPool) busy += b;
+            return busy;
+        }
+    }
+
+    /// <summary>Advances the clock 10 s; <paramref name="count"/> random running jobs end and as many new ones arrive.</summary>
+    public void Churn(int count = 20)
+    {
+        Now += 10;
+        for (var k = 0; k < count && _running.Count > 0; k++)
+        {
+            var at = _rng.Next(_running.Count);
+            Scheduler.End(_running[at], Now);
+            _running[at] = _running[^1];
+            _running.RemoveAt(_running.Count - 1);
+            Scheduler.Submit(NewJob());
+        }
+    }
+
+    /// <summary>Runs one cycle at the current time and remembers what it started; returns the number started.</summary>
+    public int RunCycle() => Record(Scheduler.RunCycle(Now));
+
+    private int Record(CycleResult result)
+    {
+        foreach (var p in result.Placements) _running.Add(p.JobId);
+        return result.Placements.Count;
+    }
+
+    private JobSpec NewJob()
+    {
+        var i = Array.BinarySearch(_sizeCdf, _rng.NextDouble());
+        var size = Sizes[Math.Min(Sizes.Length - 1, i < 0 ? ~i : i)];
+        var limit = TimeLimitLadder.RoundUp((long)(Math.Exp(_rng.NextDouble() * 12) + 60));
+        return new JobSpec(_nextId++, _tenants[_rng.Next(_tenants.Length)], size, [], TopologyNeed.Site, limit, 0, Now);
+    }
+}
