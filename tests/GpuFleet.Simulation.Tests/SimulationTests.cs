@@ -66,6 +66,7 @@ public sealed class SimulationTests
         var r = result.Report;
         Assert.Equal(jobs.Count, r.Jobs + r.RejectedJobs);
         Assert.InRange(r.Utilization, 0.01, 1.0);
+        Assert.InRange(r.UtilizationWhileArriving, 0.01, 1.0);
         Assert.True(r.P50WaitSeconds <= r.P95WaitSeconds && r.P95WaitSeconds <= r.P99WaitSeconds);
         Assert.True(r.MeanJctSeconds >= r.MeanWaitSeconds);
         Assert.InRange(r.Fragmentation, 0, 1);

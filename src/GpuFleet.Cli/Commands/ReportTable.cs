@@ -14,7 +14,8 @@ internal static class ReportTable
         foreach (var (r, _) in results) table.AddColumn(new TableColumn(Markup.Escape(r.Report.Policy)).RightAligned());
         Row(table, results, "jobs run", r => N(r.Jobs));
         Row(table, results, "jobs rejected (never fit)", r => N(r.RejectedJobs));
-        Row(table, results, "utilization", r => $"{r.Utilization * 100:F1}%");
+        Row(table, results, "utilization (busy span)", r => $"{r.Utilization * 100:F1}%");
+        Row(table, results, "utilization while jobs arrive", r => $"{r.UtilizationWhileArriving * 100:F1}%");
         Row(table, results, "mean wait", r => Duration(r.MeanWaitSeconds));
         Row(table, results, "p50 wait", r => Duration(r.P50WaitSeconds));
         Row(table, results, "p95 wait", r => Duration(r.P95WaitSeconds));
@@ -28,6 +29,28 @@ internal static class ReportTable
         Row(table, results, "energy (MWh)", r => (r.EnergyKwh / 1000).ToString("F1", CultureInfo.InvariantCulture));
         Row(table, results, "peak power (MW)", r => r.PeakPowerMw.ToString("F2", CultureInfo.InvariantCulture));
         table.AddRow(new[] { "wall time" }.Concat(results.Select(r => $"{r.Wall:F2} s")).ToArray());
+        AnsiConsole.Write(table);
+        WriteSites(results);
+    }
+
+    /// <summary>Per site: utilization and peak facility power against the cap, for each policy.</summary>
+    private static void WriteSites(IReadOnlyList<(SimulationResult Result, double Wall)> results)
+    {
+        var sites = results[0].Result.Report.Sites;
+        if (sites.Count < 2) return;
+        var table = new Table().Title("Sites: utilization, peak MW / cap MW");
+        table.AddColumns("site", "owner", "GPUs");
+        foreach (var (r, _) in results) table.AddColumn(new TableColumn(Markup.Escape(r.Report.Policy)).RightAligned());
+        for (var i = 0; i < sites.Count; i++)
+        {
+            var cells = new List<string> { sites[i].Site, sites[i].Owner, N(sites[i].Gpus) };
+            foreach (var (r, _) in results)
+            {
+                var s = r.Report.Sites[i];
+                cells.Add(string.Create(CultureInfo.InvariantCulture, $"{s.Utilization * 100:F1}%  {s.PeakPowerMw:F1} / {s.PowerCapMw:F1}"));
+            }
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
         AnsiConsole.Write(table);
     }
 

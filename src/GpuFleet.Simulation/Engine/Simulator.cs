@@ -37,6 +37,7 @@ public static class Simulator
         var next = 0;
         var progressStep = Math.Max(1, ordered.Length / 200);
         var lastTime = first;
+        var busyWhileArriving = 0.0;
 
         while (next < ordered.Length || ends.Count > 0)
         {
@@ -60,6 +61,7 @@ public static class Simulator
                     if (rejectedExamples.Count < 5) rejectedExamples.Add($"job {result.JobId}: {result.Error}");
                 }
                 if (++next % progressStep == 0) options.Progress?.Invoke((double)next / ordered.Length);
+                if (next == ordered.Length) busyWhileArriving = meter.BusyGpuSeconds;
             }
 
             var cycle = scheduler.RunCycle(now);
@@ -79,11 +81,13 @@ public static class Simulator
         }
         meter.Finish();
         options.Progress?.Invoke(1);
-        return Report(fleet, ordered, scheduling.Policy.Name, options.TraceName, start, end, started, meter, rejected, rejectedExamples, timedOut, cycles, first, lastTime);
+        var arrivalSpan = ordered.Length > 0 ? ordered[^1].Spec.SubmitTime - first : 0;
+        var utilizationWhileArriving = arrivalSpan > 0 ? busyWhileArriving / ((double)fleet.TotalGpus * arrivalSpan) : 0;
+        return Report(fleet, ordered, scheduling.Policy.Name, options.TraceName, start, end, started, meter, rejected, rejectedExamples, timedOut, cycles, first, lastTime, utilizationWhileArriving);
     }
 
     private static SimulationResult Report(Fleet fleet, TraceJob[] jobs, string policy, string trace, long[] start, long[] end, List<int> started,
-        FleetMeter meter, int rejected, List<string> rejectedExamples, int timedOut, long cycles, long first, long last)
+        FleetMeter meter, int rejected, List<string> rejectedExamples, int timedOut, long cycles, long first, long last, double utilizationWhileArriving)
     {
         var n = started.Count;
         var waits = new long[n];
@@ -127,6 +131,7 @@ public static class Simulator
             RejectedExamples = rejectedExamples,
             TimedOutJobs = timedOut,
             Utilization = makespan > 0 ? meter.BusyGpuSeconds / ((double)fleet.TotalGpus * makespan) : 0,
+            UtilizationWhileArriving = utilizationWhileArriving,
             MeanWaitSeconds = n > 0 ? waits.Average() : 0,
             P50WaitSeconds = Percentile.OfSorted(sortedWaits, 0.50),
             P95WaitSeconds = Percentile.OfSorted(sortedWaits, 0.95),

@@ -24,6 +24,12 @@ public sealed record SimulationReport
     public required int TimedOutJobs { get; init; }
     /// <summary>Busy GPU-time over fleet GPU-time, from the first submission to the last completion (0–1).</summary>
     public required double Utilization { get; init; }
+    /// <summary>
+    /// Busy GPU-time over fleet GPU-time while jobs were still arriving (first to last submission),
+    /// the window in which the workload is offered: a few very long jobs finishing alone later
+    /// stretch the busy span of <see cref="Utilization"/> but not this one.
+    /// </summary>
+    public required double UtilizationWhileArriving { get; init; }
     /// <summary>Mean wait from submission to start.</summary>
     public required double MeanWaitSeconds { get; init; }
     /// <summary>Median wait.</summary>
