@@ -107,6 +107,7 @@ internal static class BenchCommand
             ["jobsPerSecond"] = Math.Round(jobs.Count / wall, 0),
             ["cyclesPerSecond"] = Math.Round(r.Cycles / wall, 0),
             ["utilization"] = Math.Round(r.Utilization, 4),
+            ["utilizationWhileArriving"] = Math.Round(r.UtilizationWhileArriving, 4),
             ["meanWaitSeconds"] = Math.Round(r.MeanWaitSeconds, 1),
             ["peakMemoryMb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024), 1),
         };
