@@ -6,4 +6,6 @@ namespace GpuFleet.Core.Decisions;
 /// <param name="Reservation">The reservation made for the first blocked job, if any.</param>
 /// <param name="PlacementAttempts">Jobs the cycle tried to place (class skips not counted).</param>
 /// <param name="Pending">Jobs still waiting after the cycle.</param>
-public sealed record CycleResult(long Time, IReadOnlyList<PlacementDecision> Placements, Reservation? Reservation, int PlacementAttempts, int Pending);
+/// <param name="Preemptions">Running jobs evicted this cycle (they are queued again), each with who gained its GPUs.</param>
+public sealed record CycleResult(long Time, IReadOnlyList<PlacementDecision> Placements, Reservation? Reservation, int PlacementAttempts, int Pending,
+    IReadOnlyList<PreemptionDecision> Preemptions);

@@ -17,4 +17,16 @@ public enum PendingReason
     BehindHead,
     /// <summary>The cycle stopped looking before it reached the job (backfill window).</summary>
     BeyondBackfillWindow,
+    /// <summary>The tenant's guarantee is in use and its policy does not let it borrow (static partitions).</summary>
+    GuaranteeInUse,
+    /// <summary>Borrowing more would take a node of the tenant's path past its borrowing limit.</summary>
+    BorrowLimitReached,
+    /// <summary>The idle GPUs are guaranteed to tenants that do not lend them to this one.</summary>
+    KeptForLenders,
+    /// <summary>The project's grants have no GPU-hours left.</summary>
+    GrantExhausted,
+    /// <summary>GPUs are free, but starting the job would take the site past its power cap.</summary>
+    SitePowerCap,
+    /// <summary>The job was evicted to give its GPUs back to their owner or to a higher class; it is queued again.</summary>
+    Preempted,
 }

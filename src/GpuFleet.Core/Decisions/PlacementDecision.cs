@@ -6,4 +6,11 @@ namespace GpuFleet.Core.Decisions;
 /// <param name="Site">Index of the site it runs at (the first one, for a job that may span sites).</param>
 /// <param name="Gpus">The GPUs, node by node.</param>
 /// <param name="Backfilled">True when it started ahead of a reserved job, without delaying it.</param>
-public sealed record PlacementDecision(long JobId, int Model, int Site, GpuAllocation[] Gpus, bool Backfilled);
+public sealed record PlacementDecision(long JobId, int Model, int Site, GpuAllocation[] Gpus, bool Backfilled)
+{
+    /// <summary>Seconds to wait before starting: the grace time of the jobs evicted for it (0 when none were).</summary>
+    public long StartDelaySeconds { get; init; }
+
+    /// <summary>Whether it runs beyond its tenant's guarantee (or at best-effort): its GPUs may be reclaimed.</summary>
+    public bool Borrowed { get; init; }
+}

@@ -121,7 +121,37 @@ public sealed class Fleet
             _poolMaxDomainGpus[p] = Math.Max(_poolMaxDomainGpus[p], _domainGpus[d]);
         }
         TotalGpus = (int)total;
+        _bandwidth = WidestPaths(sites.Count, _siteIndex, Links);
     }
+
+    private readonly double[,] _bandwidth;
+
+    /// <summary>
+    /// Bandwidth between every pair of sites over the best route (widest path: the route whose slowest
+    /// link is fastest), links being both ways. Floyd–Warshall over a handful of sites.
+    /// </summary>
+    private static double[,] WidestPaths(int sites, Dictionary<string, int> index, IReadOnlyList<SiteLink> links)
+    {
+        var b = new double[sites, sites];
+        for (var s = 0; s < sites; s++) b[s, s] = double.PositiveInfinity;
+        foreach (var l in links)
+        {
+            int x = index[l.From], y = index[l.To];
+            b[x, y] = b[y, x] = Math.Max(b[x, y], l.Gbps);
+        }
+        for (var k = 0; k < sites; k++)
+            for (var i = 0; i < sites; i++)
+                for (var j = 0; j < sites; j++)
+                    b[i, j] = Math.Max(b[i, j], Math.Min(b[i, k], b[k, j]));
+        return b;
+    }
+
+    /// <summary>Best-route bandwidth in Gbit/s between two sites (infinite within a site, 0 without a route).</summary>
+    public double SiteBandwidthGbps(int from, int to) => _bandwidth[from, to];
+
+    /// <summary>Seconds to move <paramref name="gigabytes"/> of data between two sites (0 within a site, infinite without a route).</summary>
+    public double TransferSeconds(int from, int to, double gigabytes) =>
+        from == to || gigabytes <= 0 ? 0 : gigabytes * 8 / _bandwidth[from, to];
 
     /// <summary>Fleet name.</summary>
     public string Name { get; }

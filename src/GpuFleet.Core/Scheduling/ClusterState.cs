@@ -20,6 +20,9 @@ internal sealed class ClusterState
     private readonly int[] _poolBusy;
     private readonly int[] _poolFreeInEmptyNodes;
     private readonly List<int> _heldNodes = [];
+    // Power in milliwatts, rounded up, so that the cap check is exact integer arithmetic and never optimistic.
+    private readonly long[] _siteRoomMw;
+    private readonly long[] _poolStepMw;
 
     public ClusterState(Fleet fleet)
     {
@@ -53,6 +56,18 @@ internal sealed class ClusterState
             maxNode[p] = fleet.PoolMaxNodeGpus(p);
             maxDomain[p] = fleet.PoolMaxDomainGpus(p);
         }
+        _siteRoomMw = new long[fleet.Sites.Count];
+        for (var site = 0; site < fleet.Sites.Count; site++)
+        {
+            var cap = fleet.Sites[site].PowerCapMw;
+            _siteRoomMw[site] = cap > 0 ? (long)Math.Floor(cap * 1e9) - (long)Math.Ceiling(fleet.SitePowerWatts(site, new int[fleet.PoolCount]) * 1e3) : long.MaxValue / 2;
+        }
+        _poolStepMw = new long[fleet.PoolCount];
+        for (var p = 0; p < fleet.PoolCount; p++)
+        {
+            var model = fleet.Models[fleet.PoolModel(p)];
+            _poolStepMw[p] = Math.Max(0, (long)Math.Ceiling((model.BusyWatts - model.IdleWatts) * fleet.Sites[fleet.PoolSite(p)].Pue * 1e3));
+        }
         Nodes = new BucketIndex(nodePool, maxNode, (int[])_nodeFree.Clone());
         Domains = new BucketIndex(domainPool, maxDomain, (int[])_domainFree.Clone());
     }
@@ -68,6 +83,18 @@ internal sealed class ClusterState
     public int PoolFreeInEmptyNodes(int pool) => _poolFreeInEmptyNodes[pool];
     public ulong NodeUsedMask(int node) => _nodeUsed[node];
     public bool HoldsActive => _heldNodes.Count > 0;
+
+    /// <summary>How many more GPUs of a pool may turn busy before its site reaches its power cap.</summary>
+    public int PoolPowerRoom(int pool)
+    {
+        var room = _siteRoomMw[_fleet.PoolSite(pool)];
+        if (room <= 0) return 0;
+        var step = _poolStepMw[pool];
+        return step == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, room / step);
+    }
+
+    /// <summary>Free GPUs of a pool that may start now: free, and within the site's power cap.</summary>
+    public int PoolUsable(int pool) => Math.Min(_poolFree[pool], PoolPowerRoom(pool));
 
     /// <summary>Takes <paramref name="count"/> free GPUs of a node (lowest numbers first) and returns their mask.</summary>
     public ulong Allocate(int node, int count)
@@ -86,7 +113,9 @@ internal sealed class ClusterState
         }
         _nodeUsed[node] = used | mask;
         var taken = BitOperations.PopCount(mask);
-        _poolBusy[_fleet.NodePool(node)] += taken;
+        var pool = _fleet.NodePool(node);
+        _poolBusy[pool] += taken;
+        _siteRoomMw[_fleet.PoolSite(pool)] -= taken * _poolStepMw[pool];
         SetVisibleFree(node, _nodeFree[node] - taken);
         return mask;
     }
@@ -98,7 +127,9 @@ internal sealed class ClusterState
         if ((_nodeUsed[node] & allocation.Mask) != allocation.Mask)
             throw new InvalidOperationException($"node {node}: releasing GPUs that are not allocated");
         _nodeUsed[node] &= ~allocation.Mask;
-        _poolBusy[_fleet.NodePool(node)] -= allocation.Count;
+        var pool = _fleet.NodePool(node);
+        _poolBusy[pool] -= allocation.Count;
+        _siteRoomMw[_fleet.PoolSite(pool)] += allocation.Count * _poolStepMw[pool];
         SetVisibleFree(node, _nodeFree[node] + allocation.Count);
     }
 

@@ -1,5 +1,6 @@
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
 namespace GpuFleet.Core.Scheduling;
@@ -11,8 +12,13 @@ namespace GpuFleet.Core.Scheduling;
 /// from the same inputs.
 /// <para>A cycle, in order:</para>
 /// <list type="number">
-/// <item>charge fair-share use accrued since the last call;</item>
-/// <item>walk pending jobs in policy order, skipping classes already known not to fit;</item>
+/// <item>charge fair-share use and grants accrued since the last call;</item>
+/// <item>a large gang that has waited too long goes first, so it holds the reservation until it starts;</item>
+/// <item>walk pending jobs in policy order (owners, then their tenants, by decayed use over weight under
+/// fair share), skipping classes already known not to fit; a job first passes its grant and quota
+/// (within its guarantee, or borrowing within borrow and lend limits);</item>
+/// <item>a job within its guarantee that does not fit reclaims lent GPUs (and a job of a higher class
+/// preempts lower preemptible ones of its tenant): whole gangs, the fewest that free enough, least work lost first;</item>
 /// <item>place what fits (packing); at the first job that does not fit, either stop (<c>fifo</c>) or
 /// reserve for it (EASY) and hold the free GPUs it will need;</item>
 /// <item>after the reservation, start only jobs that fit outside the held GPUs, or that end before the
@@ -32,18 +38,20 @@ public sealed class FleetScheduler
     private readonly Dictionary<long, JobRecord> _jobs = [];
     private readonly SortedSet<JobRecord> _pending = new(PendingOrder.Instance);
     private readonly SortedSet<RunningKey> _running = [];
-    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need), JobClass> _classes = [];
-    private readonly Dictionary<string, int> _tenantIndex = new(StringComparer.Ordinal);
-    private readonly List<string> _tenantNames = [];
+    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite), JobClass> _classes = [];
+    private readonly TenantLedger _ledger;
     private readonly List<SortedSet<JobRecord>> _tenantQueues = [];
-    private readonly List<double> _tenantShare = [];
-    private readonly List<double> _tenantUsage = [];
-    private readonly List<int> _tenantRunningGpus = [];
-    private readonly PriorityQueue<int, (double Key, int Tenant)> _tenantHeap = new();
+    private readonly List<HashSet<JobRecord>> _tenantRunning = [];
+    private readonly List<int> _tenantBestEffort = [];
+    private readonly SortedSet<JobRecord> _largePending = new(SubmitOrder.Instance);
+    private readonly List<JobRecord> _requeue = [];
+    private readonly List<Victim> _victims = [];
+    private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
+    private readonly PriorityQueue<int, FairKey> _tenantHeap = new();
     private readonly ulong _allModels;
     private int _activeClasses;
     private long _epoch;
-    private long _lastAccrual = long.MinValue;
+    private long _now;
     private long _stopEpoch = -1;
     private PendingReason _stopReason;
     private long? _stopBlocking;
@@ -60,6 +68,10 @@ public sealed class FleetScheduler
         _placer = new GangPlacer(_state);
         _shadow = new ShadowPlanner(_state);
         _allModels = fleet.Models.Count == 64 ? ulong.MaxValue : (1UL << fleet.Models.Count) - 1;
+        _ledger = new TenantLedger(fleet, _options.Tenants, _options.TenantShares);
+        if (_options.Policy.Quotas != QuotaMode.None && !_ledger.HasTree)
+            throw new ArgumentException($"policy '{_options.Policy.Name}' needs a tenant tree with guarantees", nameof(options));
+        GrowTenants();
     }
 
     /// <summary>The fleet scheduled.</summary>
@@ -87,6 +99,16 @@ public sealed class FleetScheduler
         if (spec.TimeLimitSeconds < 1) return SubmitResult.Rejected(spec.Id, "timeLimitSeconds must be at least 1");
         if (string.IsNullOrWhiteSpace(spec.Tenant)) return SubmitResult.Rejected(spec.Id, "tenant must not be empty");
         if (_jobs.ContainsKey(spec.Id)) return SubmitResult.Rejected(spec.Id, $"job {spec.Id} already exists");
+        var leaf = _ledger.LeafFor(spec.Tenant, open: _options.Policy.Quotas == QuotaMode.None);
+        if (leaf < 0) return SubmitResult.Rejected(spec.Id, $"tenant: '{spec.Tenant}' is not a project (leaf) of the tenant tree");
+        GrowTenants();
+        var priorityClass = spec.PriorityClass is null ? _ledger.DefaultClass : _ledger.Classes.FirstOrDefault(c => c.Name == spec.PriorityClass);
+        if (priorityClass is null)
+            return SubmitResult.Rejected(spec.Id, $"priorityClass: unknown class '{spec.PriorityClass}' (known: {string.Join(", ", _ledger.Classes.Select(c => c.Name))})");
+        var site = spec.Site is null ? -1 : _fleet.SiteIndex(spec.Site);
+        if (spec.Site is not null && site < 0) return SubmitResult.Rejected(spec.Id, $"site: unknown site '{spec.Site}'");
+        var dataSite = spec.DataSite is null ? -1 : _fleet.SiteIndex(spec.DataSite);
+        if (spec.DataSite is not null && dataSite < 0) return SubmitResult.Rejected(spec.Id, $"dataSite: unknown site '{spec.DataSite}'");
         var mask = 0UL;
         foreach (var name in spec.Models)
         {
@@ -95,15 +117,24 @@ public sealed class FleetScheduler
             mask |= 1UL << m;
         }
         if (mask == 0) mask = _allModels;
-        var jobClass = ClassFor(spec.Gpus, mask, spec.Topology);
+        var jobClass = ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite);
         if (jobClass.ImpossibleReason is { } why) return SubmitResult.Rejected(spec.Id, why);
+        if (_options.Policy.Quotas == QuotaMode.Confined && !FitsSomeGuarantee(leaf, jobClass))
+            return new SubmitResult(spec.Id, false,
+                $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s whole guarantee of an acceptable model; under '{_options.Policy.Name}' it can never run",
+                ExceedsGuarantee: true);
 
-        var job = new JobRecord(spec, TenantFor(spec.Tenant), jobClass);
+        var job = new JobRecord(spec, leaf, jobClass, priorityClass);
         _jobs.Add(spec.Id, job);
-        _pending.Add(job);
-        _tenantQueues[job.Tenant].Add(job);
-        if (jobClass.PendingCount++ == 0) _activeClasses++;
+        AddPending(job);
         return SubmitResult.Queued(spec.Id);
+    }
+
+    private bool FitsSomeGuarantee(int leaf, JobClass jobClass)
+    {
+        foreach (var p in jobClass.Pools)
+            if (_ledger.Guarantee(leaf, _fleet.PoolModel(p)) >= jobClass.Gpus) return true;
+        return false;
     }
 
     /// <summary>
@@ -115,10 +146,8 @@ public sealed class FleetScheduler
         if (!_jobs.Remove(jobId, out var job)) return false;
         if (job.Running)
         {
-            if (TracksUsage) Accrue(now);
-            foreach (var alloc in job.Gpus!) _state.Release(alloc);
-            _running.Remove(new RunningKey(job.ExpectedEnd, jobId));
-            _tenantRunningGpus[job.Tenant] -= job.Spec.Gpus;
+            Charge(now);
+            StopRunning(job);
         }
         else
         {
@@ -136,17 +165,47 @@ public sealed class FleetScheduler
     /// under a fair-share order: the other policies never read it, and decaying every tenant at every
     /// job end would cost them O(tenants) for nothing.
     /// </summary>
-    public double TenantUsage(string tenant) => _tenantIndex.TryGetValue(tenant, out var t) ? _tenantUsage[t] : 0;
+    public double TenantUsage(string tenant)
+    {
+        for (var n = 0; n < _ledger.NodeCount; n++) if (_ledger.Name(n) == tenant) return _ledger.Usage(n);
+        return 0;
+    }
+
+    /// <summary>Nodes of the tenant tree (owners, their tenants, and tenants that appeared without a tree).</summary>
+    public int TenantCount => _ledger.NodeCount;
+    /// <summary>Name of tenant node <paramref name="node"/>.</summary>
+    public string TenantName(int node) => _ledger.Name(node);
+    /// <summary>The owner (top node) of tenant node <paramref name="node"/>.</summary>
+    public int TenantOwner(int node) => _ledger.Owner(node);
+    /// <summary>Whether jobs are submitted to this node.</summary>
+    public bool TenantIsLeaf(int node) => _ledger.IsLeaf(node);
+    /// <summary>GPUs of a model guaranteed to a tenant node.</summary>
+    public int TenantGuarantee(int node, int model) => _ledger.Guarantee(node, model);
+    /// <summary>GPUs of a model a tenant node's running jobs hold.</summary>
+    public int TenantUse(int node, int model) => _ledger.Use(node, model);
+    /// <summary>GPU-hours a project ran beyond its grants (jobs admitted while hours were left run to their end).</summary>
+    public double TenantGrantOverrunGpuHours(int node) => _ledger.OverrunGpuHours(node);
+    /// <summary>GPU-hours charged to each grant of a project.</summary>
+    public IEnumerable<(Grant Grant, double UsedGpuHours)> TenantGrantUse(int node) => _ledger.GrantUse(node);
 
     /// <summary>Runs one scheduling cycle at time <paramref name="now"/> and commits its placements.</summary>
     public CycleResult RunCycle(long now)
     {
         _epoch++;
-        if (TracksUsage) Accrue(now);
+        Charge(now);
+        _now = now;
         _cycle = new Cycle(now);
 
+        // A large gang that waited too long goes first: it places, or it takes the reservation and
+        // everything after it only backfills, so thousands of small arrivals cannot starve it.
+        if (_options.Policy.Backfill && _largePending.Count > 0 && now - _largePending.Min!.Spec.SubmitTime >= _options.LargeGangReserveAfterSeconds)
+            Consider(_largePending.Min);
+
         // Phase 1-4: walk pending jobs in policy order.
-        if (_options.Policy.Order == QueueOrder.Submit)
+        if (_cycle.Stopped)
+        {
+        }
+        else if (_options.Policy.Order == QueueOrder.Submit)
         {
             foreach (var job in _pending)
             {
@@ -163,7 +222,10 @@ public sealed class FleetScheduler
         // Phase 5: drop holds; the placed jobs leave the pending queues (not while they were walked).
         _state.ClearHolds();
         foreach (var decision in _cycle.Placements) RemovePending(_jobs[decision.JobId]);
-        return new CycleResult(now, _cycle.Placements, _cycle.Reservation, _cycle.Attempts, _pending.Count);
+        // Evicted jobs queue again under their first submission time: they keep their place in line.
+        foreach (var victim in _requeue) AddPending(victim);
+        _requeue.Clear();
+        return new CycleResult(now, _cycle.Placements, _cycle.Reservation, _cycle.Attempts, _pending.Count, _cycle.Preemptions);
     }
 
     /// <summary>Why a pending job waits, in codes and in words; null for a job not pending here.</summary>
@@ -192,34 +254,80 @@ public sealed class FleetScheduler
         {
             reason = PendingReason.NotYetConsidered;
         }
+        estimate ??= Estimate(job, reason);
         return new PendingExplanation(jobId, reason, blocking, estimate, Describe(job, reason, blocking, estimate));
+    }
+
+    /// <summary>
+    /// When a pending job is expected to start, from a test-only placement: the first time, as running
+    /// jobs end by their limits, that its quota (for quota reasons) or the GPUs (otherwise) let it fit.
+    /// Jobs ahead of it are not counted, so this is the earliest start, not a promise.
+    /// </summary>
+    private long? Estimate(JobRecord job, PendingReason reason)
+    {
+        switch (reason)
+        {
+            case PendingReason.GrantExhausted:
+                return _ledger.GrantState(job.Tenant, _now).NextOpen;
+            case PendingReason.GuaranteeInUse or PendingReason.BorrowLimitReached:
+                long? best = null;
+                foreach (var p in job.Class.Pools)
+                {
+                    var m = _fleet.PoolModel(p);
+                    var need = _ledger.Use(job.Tenant, m) + job.Spec.Gpus - _ledger.Guarantee(job.Tenant, m);
+                    if (reason == PendingReason.GuaranteeInUse && job.Spec.Gpus > _ledger.Guarantee(job.Tenant, m)) continue;
+                    foreach (var r in _tenantRunning[job.Tenant].Where(r => r.Model == m).OrderBy(r => r.ExpectedEnd))
+                    {
+                        need -= r.Spec.Gpus;
+                        if (need > 0) continue;
+                        best = best is null ? r.ExpectedEnd : Math.Min(best.Value, r.ExpectedEnd);
+                        break;
+                    }
+                }
+                return best is null ? null : Math.Max(best.Value, _now);
+            default:
+                return _shadow.EarliestFit(job.Class, _now, _running.Select(k => (k.End, _jobs[k.Id].Gpus!)));
+        }
     }
 
     private bool TracksUsage => _options.Policy.Order == QueueOrder.FairShare;
 
+    /// <summary>Brings fair-share use and grant balances up to <paramref name="now"/>.</summary>
+    private void Charge(long now)
+    {
+        if (TracksUsage) _ledger.Accrue(now, _options.FairShareHalfLifeSeconds);
+        _ledger.ChargeGrants(now);
+    }
+
     /// <summary>
-    /// Fair-share walk: the tenant with the lowest use over share goes next. A tenant's key only grows
-    /// when one of its jobs is placed, so after a job that was not placed the same tenant is still the
-    /// lowest: its next jobs are taken straight from its queue, and the heap is touched only on
-    /// placements — a skipped job costs no heap operation.
+    /// Fair-share walk: the leaf whose path has the lowest use over weight, owner level first (Fair
+    /// Tree), goes next. Keys only grow, and only on a placement, so after a job that was not placed the
+    /// same leaf is still the lowest: its next jobs come straight from its queue and a skipped job costs
+    /// no heap operation. A placement also raises the keys of the leaf's siblings' ancestors, so a
+    /// dequeued key is checked against the current one and, if stale, queued again (lazy update).
     /// </summary>
     private void WalkFairShare()
     {
         var tenants = _tenantQueues.Count;
         var cursors = new SortedSet<JobRecord>.Enumerator[tenants];
-        var keys = new double[tenants];
+        _ledger.BeginOrdering();
         _tenantHeap.Clear();
         for (var t = 0; t < tenants; t++)
         {
             if (_tenantQueues[t].Count == 0) continue;
             cursors[t] = _tenantQueues[t].GetEnumerator();
             cursors[t].MoveNext();
-            keys[t] = _tenantUsage[t] / _tenantShare[t];
-            _tenantHeap.Enqueue(t, (keys[t], t));
+            _tenantHeap.Enqueue(t, _ledger.KeyOf(t));
         }
         var halfLife = _options.FairShareHalfLifeSeconds;
-        while (_tenantHeap.TryDequeue(out var t, out _))
+        while (_tenantHeap.TryDequeue(out var t, out var key))
         {
+            var current = _ledger.KeyOf(t);
+            if (current.CompareTo(key) > 0)
+            {
+                _tenantHeap.Enqueue(t, current);
+                continue;
+            }
             bool more;
             do
             {
@@ -230,22 +338,88 @@ public sealed class FleetScheduler
                 if (!placed) continue;
                 // Count a placement as the use it will add over the next half-life at most, so that one
                 // tenant with many small jobs cannot take every free GPU in one cycle.
-                keys[t] += job.Spec.Gpus * (double)Math.Min(job.Spec.TimeLimitSeconds, halfLife) / _tenantShare[t];
-                if (more) _tenantHeap.Enqueue(t, (keys[t], t));
+                _ledger.Charge(t, job.Spec.Gpus * (double)Math.Min(job.Spec.TimeLimitSeconds, halfLife));
+                if (more) _tenantHeap.Enqueue(t, _ledger.KeyOf(t));
                 break;
             }
             while (more);
         }
     }
 
-    /// <summary>Tries one job; true when it was placed.</summary>
+    /// <summary>Tries one job; true when it was placed. Grant and quota first, then the GPUs.</summary>
     private bool Consider(JobRecord job)
     {
+        if (job.Running) return false;
+        var bestEffort = job.PriorityClass.BestEffort;
+        switch (_ledger.GrantState(job.Tenant, _cycle.Now).Standing)
+        {
+            case GrantStanding.ExhaustedHold:
+                SetReason(job, PendingReason.GrantExhausted, null, null);
+                return false;
+            case GrantStanding.ExhaustedBestEffort:
+                bestEffort = true;
+                break;
+        }
+
         var c = job.Class;
+        var guaranteed = false;
+        if (_options.Policy.Quotas != QuotaMode.None)
+        {
+            ulong within = 0, borrow = 0;
+            var refusal = _options.Policy.Quotas == QuotaMode.Confined ? PendingReason.GuaranteeInUse : PendingReason.KeptForLenders;
+            for (var bits = c.ModelMask; bits != 0; bits &= bits - 1)
+            {
+                var m = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (!bestEffort && _ledger.WithinGuarantee(job.Tenant, m, job.Spec.Gpus))
+                {
+                    within |= 1UL << m;
+                    continue;
+                }
+                if (_options.Policy.Quotas == QuotaMode.Confined) continue;
+                switch (_ledger.CheckBorrow(job.Tenant, m, job.Spec.Gpus, _ledger.LendRestricted ? ModelUsable(m) : 0))
+                {
+                    case QuotaVerdict.Allowed: borrow |= 1UL << m; break;
+                    case QuotaVerdict.BorrowLimit: refusal = PendingReason.BorrowLimitReached; break;
+                }
+            }
+            // Within the guarantee on some model: run there, safe from reclaim; otherwise borrow.
+            var allowed = within != 0 ? within : borrow;
+            if (allowed == 0)
+            {
+                SetReason(job, refusal, null, null);
+                return false;
+            }
+            guaranteed = within != 0;
+            if (allowed != c.ModelMask) c = ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite);
+            if (c.ImpossibleReason is not null)
+            {
+                SetReason(job, refusal, null, null);
+                return false;
+            }
+        }
+        var placed = Attempt(job, c, guaranteed);
+        if (placed)
+        {
+            job.BestEffortRun = bestEffort;
+            job.FirstBlockedAt = null;
+            if (bestEffort) _tenantBestEffort[job.Tenant]++;
+        }
+        else if (guaranteed)
+        {
+            job.FirstBlockedAt ??= _cycle.Now;
+        }
+        if (!placed && c != job.Class && job.ReasonEpoch != _epoch) SetReason(job, c.FailReason, c.FailBlockingJob, null);
+        return placed;
+    }
+
+    /// <summary>Places a job as a member of <paramref name="c"/> (its class, or the part of it its quota allows); true when placed.</summary>
+    private bool Attempt(JobRecord job, JobClass c, bool guaranteed)
+    {
         var reservation = _cycle.Reservation;
         var now = _cycle.Now;
         var isShort = reservation is not null && now + job.Spec.TimeLimitSeconds <= reservation.ShadowTime;
-        if (c.ShortFailEpoch == _epoch || (!isShort && c.LongFailEpoch == _epoch)) return false;
+        if (c.ShortFailEpoch == _epoch || (!isShort && c.LongFailEpoch == _epoch))
+            return TryPreempt(job, c, guaranteed) is { } byEviction && Commit(job, c, byEviction, guaranteed);
         if (reservation is not null && ++_cycle.BackfillAttempts > _options.BackfillWindow)
         {
             Stop(PendingReason.BeyondBackfillWindow, null);
@@ -261,22 +435,13 @@ public sealed class FleetScheduler
             placed = _placer.TryPlace(c);
             _state.ReapplyHolds();
         }
-        if (placed is { } p)
-        {
-            _cycle.Placements.Add(new PlacementDecision(job.Spec.Id, _fleet.PoolModel(p.Pool), _fleet.PoolSite(p.Pool), p.Gpus, reservation is not null));
-            // Running from now on, so that a reservation made later in this cycle counts its end.
-            job.Running = true;
-            job.Gpus = p.Gpus;
-            job.ExpectedEnd = now + job.Spec.TimeLimitSeconds;
-            _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
-            _tenantRunningGpus[job.Tenant] += job.Spec.Gpus;
-            return true;
-        }
+        if (placed is { } p) return Commit(job, c, (p.Pool, p.Gpus, 0), guaranteed);
 
         var reason = _placer.ClassifyFailure(c);
+        MarkFailed(c, shortToo: reservation is null || isShort, reason, null);
+        if (TryPreempt(job, c, guaranteed) is { } evicted) return Commit(job, c, evicted, guaranteed);
         if (reservation is null)
         {
-            MarkFailed(c, shortToo: true, reason, null);
             if (!_options.Policy.Backfill)
             {
                 SetReason(job, reason, null, null);
@@ -305,8 +470,187 @@ public sealed class FleetScheduler
             if (_placer.CanPlace(c)) reason = PendingReason.HeldForReservation;
             _state.ReapplyHolds();
         }
-        MarkFailed(c, shortToo: isShort, reason, reason == PendingReason.HeldForReservation ? reservation.JobId : null);
+        c.FailReason = reason;
+        c.FailBlockingJob = reason == PendingReason.HeldForReservation ? reservation.JobId : null;
         return false;
+    }
+
+    /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>
+    private bool Commit(JobRecord job, JobClass c, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed)
+    {
+        var now = _cycle.Now;
+        var model = _fleet.PoolModel(placed.Pool);
+        _cycle.Placements.Add(new PlacementDecision(job.Spec.Id, model, _fleet.PoolSite(placed.Pool), placed.Gpus, _cycle.Reservation is not null)
+        {
+            StartDelaySeconds = placed.Delay,
+            Borrowed = _options.Policy.Quotas != QuotaMode.None && !guaranteed,
+        });
+        job.Running = true;
+        job.Gpus = placed.Gpus;
+        job.Model = model;
+        job.StartTime = now;
+        job.ExpectedEnd = now + placed.Delay + job.Spec.TimeLimitSeconds;
+        _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
+        _ledger.Start(job.Tenant, model, job.Spec.Gpus);
+        _tenantRunning[job.Tenant].Add(job);
+        return true;
+    }
+
+    private void StopRunning(JobRecord job)
+    {
+        foreach (var alloc in job.Gpus!) _state.Release(alloc);
+        _running.Remove(new RunningKey(job.ExpectedEnd, job.Spec.Id));
+        _ledger.Stop(job.Tenant, job.Model, job.Spec.Gpus);
+        _tenantRunning[job.Tenant].Remove(job);
+        if (job.BestEffortRun) _tenantBestEffort[job.Tenant]--;
+        job.Running = false;
+        job.Gpus = null;
+        job.BestEffortRun = false;
+    }
+
+    private bool PreemptionLeft => _options.Policy.Preemption
+        && _cycle.PreemptionAttempts < _options.MaxPreemptionAttemptsPerCycle
+        && _cycle.Preemptions.Count < _options.MaxEvictionsPerCycle;
+
+    /// <summary>
+    /// Frees GPUs for a job that does not fit by evicting running gangs, or returns null with nothing
+    /// changed. A job within its tenant's guarantee reclaims from tenants running above theirs and from
+    /// best-effort jobs; any job may preempt lower, preemptible classes of its own tenant. Nobody is
+    /// evicted before its class's minimum runtime.
+    /// <para>Worked example — a 48-GPU job (one pool) needs 40 more GPUs; borrowers run a 376-GPU gang for
+    /// 2 h (lost work 752 GPU-h) and six 8-GPU jobs for 1 h (8 GPU-h each). Taking the least lost work
+    /// first gives five 8-GPU jobs (40 GPUs, 40 GPU-h lost); the pruning pass then drops any victim the
+    /// others cover. The 376-GPU gang is never touched.</para>
+    /// The unit searched is the job's own placement level: a node for a job that must fit in one, an
+    /// NVLink domain, or a pool (one model at one site). The unit with the least lost work wins, then the
+    /// fewest GPUs evicted.
+    /// </summary>
+    private (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed)
+    {
+        if (!PreemptionLeft) return null;
+        _cycle.PreemptionAttempts++;
+        var now = _cycle.Now;
+        _victims.Clear();
+        for (var t = 0; t < _tenantRunning.Count; t++)
+        {
+            var own = t == job.Tenant;
+            if (!own && !(guaranteed && (_tenantBestEffort[t] > 0 || BorrowingAny(t, c.ModelMask)))) continue;
+            foreach (var v in _tenantRunning[t])
+            {
+                if (v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
+                if ((c.ModelMask & (1UL << v.Model)) == 0) continue;
+                PreemptionKind kind;
+                if (guaranteed && (v.BestEffortRun || (!own && _ledger.Borrowing(t, v.Model)))) kind = PreemptionKind.Reclaim;
+                else if (own && v.PriorityClass.Preemptible && v.Priority < job.Priority) kind = PreemptionKind.Priority;
+                else continue;
+                _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now)));
+            }
+        }
+        if (_victims.Count == 0) return null;
+
+        // Group the victims' GPUs by the unit the job would be placed in.
+        _units.Clear();
+        foreach (var v in _victims)
+        {
+            foreach (var alloc in v.Job.Gpus!)
+            {
+                var pool = _fleet.NodePool(alloc.Node);
+                var pos = c.PoolPosition[pool];
+                if (pos < 0) continue;
+                (PlacementLevel, int) unit = c.Levels[pos] switch
+                {
+                    PlacementLevel.Node => (PlacementLevel.Node, alloc.Node),
+                    PlacementLevel.Domain => (PlacementLevel.Domain, _fleet.NodeDomain(alloc.Node)),
+                    PlacementLevel.Pool => (PlacementLevel.Pool, pool),
+                    _ => (PlacementLevel.Impossible, -1),
+                };
+                if (unit.Item1 == PlacementLevel.Impossible) continue;
+                if (!_units.TryGetValue(unit, out var list)) _units[unit] = list = [];
+                var i = list.FindIndex(x => x.Victim.Job == v.Job);
+                if (i < 0) list.Add((v, alloc.Count));
+                else list[i] = (v, list[i].Gpus + alloc.Count);
+            }
+        }
+
+        List<(Victim Victim, int Gpus)>? best = null;
+        (double Lost, int Gpus) bestCost = (double.MaxValue, int.MaxValue);
+        foreach (var ((level, id), list) in _units.OrderBy(u => u.Key.Item1).ThenBy(u => u.Key.Item2))
+        {
+            var (free, pool) = level switch
+            {
+                PlacementLevel.Node => (_state.NodeFree(id), _fleet.NodePool(id)),
+                PlacementLevel.Domain => (_state.DomainFree(id), _fleet.DomainPool(id)),
+                _ => (_state.PoolFree(id), id),
+            };
+            var need = c.Gpus - free;
+            if (need <= 0 || list.Sum(x => x.Gpus) < need) continue;
+            list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost) : b.Gpus.CompareTo(a.Gpus));
+            var chosen = new List<(Victim Victim, int Gpus)>();
+            var freed = 0;
+            foreach (var x in list)
+            {
+                if (freed >= need) break;
+                chosen.Add(x);
+                freed += x.Gpus;
+            }
+            // Never evict more than needed: drop every victim the others already cover, costliest first.
+            for (var i = chosen.Count - 1; i >= 0; i--)
+            {
+                if (freed - chosen[i].Gpus < need) continue;
+                freed -= chosen[i].Gpus;
+                chosen.RemoveAt(i);
+            }
+            // The freed GPUs must also be within the site's power cap once the victims stop.
+            var poolFreed = chosen.Sum(x => x.Victim.Job.Gpus!.Where(a => _fleet.NodePool(a.Node) == pool).Sum(a => a.Count));
+            if ((long)_state.PoolPowerRoom(pool) + poolFreed < c.Gpus) continue;
+            var cost = (chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
+            if (cost.Item1 < bestCost.Lost || (cost.Item1 == bestCost.Lost && cost.Item2 < bestCost.Gpus))
+            {
+                best = chosen;
+                bestCost = cost;
+            }
+        }
+        if (best is null || _cycle.Preemptions.Count + best.Count > _options.MaxEvictionsPerCycle) return null;
+
+        long grace = 0;
+        var requested = job.FirstBlockedAt ?? now;
+        foreach (var (victim, _) in best)
+        {
+            var v = victim.Job;
+            grace = Math.Max(grace, v.PriorityClass.GraceSeconds);
+            _cycle.Preemptions.Add(new PreemptionDecision(v.Spec.Id, v.Spec.Tenant, job.Spec.Id, job.Spec.Tenant, v.Spec.Gpus,
+                victim.Lost, v.PriorityClass.GraceSeconds, victim.Kind, requested));
+            StopRunning(v);
+            SetReason(v, PendingReason.Preempted, job.Spec.Id, null);
+            _requeue.Add(v);
+        }
+        var placed = _placer.TryPlace(c);
+        return placed is { } p ? (p.Pool, p.Gpus, grace) : null;
+    }
+
+    private bool BorrowingAny(int tenant, ulong models)
+    {
+        for (var bits = models; bits != 0; bits &= bits - 1)
+            if (_ledger.Borrowing(tenant, System.Numerics.BitOperations.TrailingZeroCount(bits))) return true;
+        return false;
+    }
+
+    /// <summary>Work an eviction loses: GPUs × time since the last checkpoint (since the start without checkpoints).</summary>
+    private static double LostGpuSeconds(JobRecord v, long now)
+    {
+        var ran = now - v.StartTime;
+        var interval = v.Spec.CheckpointIntervalSeconds;
+        var sinceCheckpoint = interval > 0 ? ran % interval : ran;
+        return (double)v.Spec.Gpus * sinceCheckpoint;
+    }
+
+    private readonly record struct Victim(JobRecord Job, PreemptionKind Kind, double Lost);
+
+    private int ModelUsable(int model)
+    {
+        var sum = 0;
+        for (var p = 0; p < _fleet.PoolCount; p++) if (_fleet.PoolModel(p) == model) sum += _state.PoolUsable(p);
+        return sum;
     }
 
     private void MarkFailed(JobClass c, bool shortToo, PendingReason reason, long? blocking)
@@ -316,8 +660,11 @@ public sealed class FleetScheduler
         c.FailBlockingJob = blocking;
         if (!shortToo || c.ShortFailEpoch == _epoch) return;
         c.ShortFailEpoch = _epoch;
-        // Every class with pending jobs has failed outright: nothing further can start this cycle.
-        if (++_cycle.ExhaustedClasses >= _activeClasses) Stop(PendingReason.NoFreeGpus, null, classReasonsOnly: true);
+        // Every class with pending jobs has failed outright: nothing further can start this cycle —
+        // unless jobs may still evict others. A class made for a quota's part of a job's models has
+        // no pending members of its own and is not counted.
+        if (c.PendingCount > 0 && ++_cycle.ExhaustedClasses >= _activeClasses && !PreemptionLeft)
+            Stop(PendingReason.NoFreeGpus, null, classReasonsOnly: true);
     }
 
     private void Stop(PendingReason reason, long? blocking, bool classReasonsOnly = false)
@@ -337,51 +684,39 @@ public sealed class FleetScheduler
         job.EstimatedStart = estimate;
     }
 
+    private void AddPending(JobRecord job)
+    {
+        _pending.Add(job);
+        _tenantQueues[job.Tenant].Add(job);
+        if (job.Spec.Gpus >= _options.LargeGangGpus) _largePending.Add(job);
+        if (job.Class.PendingCount++ == 0) _activeClasses++;
+    }
+
     private void RemovePending(JobRecord job)
     {
         _pending.Remove(job);
         _tenantQueues[job.Tenant].Remove(job);
+        if (job.Spec.Gpus >= _options.LargeGangGpus) _largePending.Remove(job);
         if (--job.Class.PendingCount == 0) _activeClasses--;
     }
 
-    /// <summary>
-    /// Decays every tenant's use to <paramref name="now"/> and adds what its running jobs used since the
-    /// last call, integrated exactly: ∫ r·2^(−(now−s)/H) ds = r·H/ln 2·(1 − 2^(−dt/H)).
-    /// </summary>
-    private void Accrue(long now)
+    /// <summary>Per-tenant lists follow the tenant tree, which grows when a policy without quotas meets a new tenant.</summary>
+    private void GrowTenants()
     {
-        if (_lastAccrual == long.MinValue || now <= _lastAccrual)
+        while (_tenantQueues.Count < _ledger.NodeCount)
         {
-            _lastAccrual = Math.Max(_lastAccrual, now);
-            return;
+            _tenantQueues.Add(new SortedSet<JobRecord>(PendingOrder.Instance));
+            _tenantRunning.Add([]);
+            _tenantBestEffort.Add(0);
         }
-        var h = (double)_options.FairShareHalfLifeSeconds;
-        var decay = Math.Pow(2, -(now - _lastAccrual) / h);
-        var gain = h / Math.Log(2) * (1 - decay);
-        for (var t = 0; t < _tenantUsage.Count; t++)
-            _tenantUsage[t] = _tenantUsage[t] * decay + _tenantRunningGpus[t] * gain;
-        _lastAccrual = now;
     }
 
-    private int TenantFor(string name)
+    private JobClass ClassFor(int gpus, ulong mask, TopologyNeed need, int site, int dataSite)
     {
-        if (_tenantIndex.TryGetValue(name, out var t)) return t;
-        t = _tenantNames.Count;
-        _tenantIndex[name] = t;
-        _tenantNames.Add(name);
-        _tenantQueues.Add(new SortedSet<JobRecord>(PendingOrder.Instance));
-        var share = _options.TenantShares.GetValueOrDefault(name, 1.0);
-        _tenantShare.Add(share > 0 ? share : 1.0);
-        _tenantUsage.Add(0);
-        _tenantRunningGpus.Add(0);
-        return t;
-    }
-
-    private JobClass ClassFor(int gpus, ulong mask, TopologyNeed need)
-    {
-        if (_classes.TryGetValue((gpus, mask, need), out var existing)) return existing;
+        if (_classes.TryGetValue((gpus, mask, need, site, dataSite), out var existing)) return existing;
         var pools = new List<int>();
         var levels = new List<PlacementLevel>();
+        var preference = new List<int>();
         var position = new int[_fleet.PoolCount];
         Array.Fill(position, -1);
         var largest = 0;
@@ -389,6 +724,7 @@ public sealed class FleetScheduler
         {
             var model = _fleet.PoolModel(p);
             if ((mask & (1UL << model)) == 0) continue;
+            if (site >= 0 && _fleet.PoolSite(p) != site) continue;
             var level = LevelIn(p, gpus, need, mask);
             largest = Math.Max(largest, need switch
             {
@@ -401,6 +737,7 @@ public sealed class FleetScheduler
             position[p] = pools.Count;
             pools.Add(p);
             levels.Add(level);
+            preference.Add(SitePreference(dataSite, _fleet.PoolSite(p)));
         }
         string? impossible = null;
         if (pools.Count == 0)
@@ -425,10 +762,28 @@ public sealed class FleetScheduler
             Pools = [.. pools],
             Levels = [.. levels],
             PoolPosition = position,
+            Preference = [.. preference],
+            Site = site,
+            DataSite = dataSite,
             ImpossibleReason = impossible,
         };
-        _classes.Add((gpus, mask, need), jobClass);
+        _classes.Add((gpus, mask, need, site, dataSite), jobClass);
         return jobClass;
+    }
+
+    /// <summary>
+    /// Rank of a site for a job whose data lives at <paramref name="dataSite"/>: 0 there, then sites by
+    /// the bandwidth of their best route from it, fastest first; sites without a route last. All 0 when
+    /// the job has no data site.
+    /// </summary>
+    private int SitePreference(int dataSite, int site)
+    {
+        if (dataSite < 0 || site == dataSite) return 0;
+        var bandwidth = _fleet.SiteBandwidthGbps(dataSite, site);
+        var rank = 1;
+        for (var s = 0; s < _fleet.Sites.Count; s++)
+            if (s != dataSite && _fleet.SiteBandwidthGbps(dataSite, s) > bandwidth) rank++;
+        return bandwidth > 0 ? rank : int.MaxValue - 1;
     }
 
     private PlacementLevel LevelIn(int pool, int gpus, TopologyNeed need, ulong mask)
@@ -453,20 +808,32 @@ public sealed class FleetScheduler
     private string Describe(JobRecord job, PendingReason reason, long? blocking, long? estimate)
     {
         var need = $"{job.Spec.Gpus} GPU{(job.Spec.Gpus == 1 ? "" : "s")}";
-        return reason switch
+        var text = reason switch
         {
-            PendingReason.NoFreeGpus => $"waiting for {need}: not enough free GPUs of an acceptable model",
+            PendingReason.NoFreeGpus => $"waiting for {need}: not enough free GPUs of model {ModelNames(job.Class.ModelMask)}",
             PendingReason.Fragmented => $"waiting for {need} in one {(job.Class.Levels.Min() == PlacementLevel.Node ? "node" : "NVLink domain")}: enough are free, but scattered",
             PendingReason.Reserved => $"next to start: {need} reserved, starting by t={estimate}",
             PendingReason.HeldForReservation => $"waiting: free GPUs are held for job {blocking}, and this job would run past its start",
             PendingReason.BehindHead => $"waiting behind job {blocking} (first in, first out)",
             PendingReason.BeyondBackfillWindow => "waiting: the last cycle reached its backfill window before this job",
+            PendingReason.GuaranteeInUse => $"waiting for {need}: tenant '{job.Spec.Tenant}' uses its whole guarantee (quota exhausted) and this policy does not lend",
+            PendingReason.BorrowLimitReached => $"waiting for {need}: tenant '{job.Spec.Tenant}' would pass its borrowing limit (quota exhausted)",
+            PendingReason.KeptForLenders => $"waiting for {need}: the idle GPUs are guaranteed to tenants that do not lend them to '{job.Spec.Tenant}'",
+            PendingReason.GrantExhausted => $"held: the grants of '{job.Spec.Tenant}' have no GPU-hours left" + (estimate is null ? "" : $"; the next grant opens at t={estimate}"),
+            PendingReason.SitePowerCap => $"waiting for {need}: GPUs are free, but starting it would take their site past its power cap",
+            PendingReason.Preempted => $"preempted by job {blocking} and queued again",
             _ => "waiting for the next scheduling cycle",
         };
+        return estimate is null || reason is PendingReason.Reserved or PendingReason.GrantExhausted ? text : $"{text}; earliest start t={estimate}";
     }
+
+    private string ModelNames(ulong mask) =>
+        string.Join(" or ", _fleet.Models.Where((_, i) => (mask & (1UL << i)) != 0).Select(m => m.Name));
 
     private sealed class Cycle(long now)
     {
+        public List<PreemptionDecision> Preemptions { get; } = [];
+        public int PreemptionAttempts { get; set; }
         public long Now { get; } = now;
         public List<PlacementDecision> Placements { get; } = [];
         public Reservation? Reservation { get; set; }

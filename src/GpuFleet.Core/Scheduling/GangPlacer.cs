@@ -59,11 +59,13 @@ internal sealed class GangPlacer(ClusterState state)
         var bestPos = -1;
         var bestLevel = PlacementLevel.Impossible;
         var bestKey = int.MaxValue;
+        var bestPreference = int.MaxValue;
         for (var i = 0; i < jobClass.Pools.Length; i++)
         {
             var p = jobClass.Pools[i];
             var level = jobClass.Levels[i];
-            if (level > bestLevel || state.PoolFree(p) < g) continue;
+            var preference = jobClass.Preference[i];
+            if (preference > bestPreference || (preference == bestPreference && level > bestLevel) || state.PoolUsable(p) < g) continue;
             var key = level switch
             {
                 PlacementLevel.Node => state.Nodes.FirstAtLeast(p, g),
@@ -72,8 +74,9 @@ internal sealed class GangPlacer(ClusterState state)
                 _ => -1,
             };
             if (key < 0) continue;
-            if (level < bestLevel || key < bestKey)
+            if (preference < bestPreference || level < bestLevel || key < bestKey)
             {
+                bestPreference = preference;
                 bestPos = i;
                 bestLevel = level;
                 bestKey = key;
@@ -82,12 +85,17 @@ internal sealed class GangPlacer(ClusterState state)
         return (bestPos, bestLevel, bestKey);
     }
 
-    /// <summary>Whether the class fails for lack of GPUs in total or only for lack of a large enough block.</summary>
+    /// <summary>Whether the class fails for lack of GPUs in total, for lack of a large enough block, or for its sites' power caps.</summary>
     public PendingReason ClassifyFailure(JobClass jobClass)
     {
+        var reason = PendingReason.NoFreeGpus;
         foreach (var p in jobClass.Pools)
-            if (state.PoolFree(p) >= jobClass.Gpus) return PendingReason.Fragmented;
-        return PendingReason.NoFreeGpus;
+        {
+            if (state.PoolFree(p) < jobClass.Gpus) continue;
+            if (state.PoolPowerRoom(p) < jobClass.Gpus) reason = PendingReason.SitePowerCap;
+            else return PendingReason.Fragmented;
+        }
+        return reason;
     }
 
     /// <summary>
@@ -108,17 +116,17 @@ internal sealed class GangPlacer(ClusterState state)
             {
                 var p = jobClass.Pools[j];
                 if (state.Fleet.PoolModel(p) != model) continue;
-                free += state.PoolFree(p);
+                free += state.PoolUsable(p);
                 _scratch.Add(p);
             }
             if (free < g) continue;
-            // Fewest sites: the pools with the most free GPUs first.
-            _scratch.Sort((a, b) => state.PoolFree(b) != state.PoolFree(a) ? state.PoolFree(b).CompareTo(state.PoolFree(a)) : a.CompareTo(b));
+            // Fewest sites: the pools with the most usable GPUs first.
+            _scratch.Sort((a, b) => state.PoolUsable(b) != state.PoolUsable(a) ? state.PoolUsable(b).CompareTo(state.PoolUsable(a)) : a.CompareTo(b));
             if (!commit) return _scratch[0];
             var remaining = g;
             foreach (var p in _scratch)
             {
-                var take = Math.Min(remaining, state.PoolFree(p));
+                var take = Math.Min(remaining, state.PoolUsable(p));
                 if (take > 0) TakeFromPool(p, take);
                 remaining -= take;
                 if (remaining == 0) break;

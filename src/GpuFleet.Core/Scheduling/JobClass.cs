@@ -20,6 +20,12 @@ internal sealed class JobClass
     public required int[] Pools { get; init; }
     /// <summary>Level in each candidate pool (same positions as <see cref="Pools"/>).</summary>
     public required PlacementLevel[] Levels { get; init; }
+    /// <summary>Site preference in each candidate pool (0 best: the data's site; then by link bandwidth from it).</summary>
+    public required int[] Preference { get; init; }
+    /// <summary>Site the class is pinned to, or -1.</summary>
+    public required int Site { get; init; }
+    /// <summary>Site of the class's data, or -1.</summary>
+    public required int DataSite { get; init; }
     /// <summary>Position of each fleet pool in <see cref="Pools"/>, or -1.</summary>
     public required int[] PoolPosition { get; init; }
     /// <summary>Whether a member can ever run on the fleet, and if not, why.</summary>

@@ -1,3 +1,5 @@
+using GpuFleet.Core.Tenancy;
+
 namespace GpuFleet.Core.Scheduling;
 
 /// <summary>Settings of a <see cref="FleetScheduler"/>.</summary>
@@ -16,6 +18,21 @@ public sealed record SchedulerOptions
     /// <summary>Half-life of past use in fair share: use this long ago counts half (Slurm's default is 7 days).</summary>
     public long FairShareHalfLifeSeconds { get; init; } = 7 * 86_400;
 
-    /// <summary>Relative shares of tenants for fair share; a tenant not listed has share 1.</summary>
+    /// <summary>Relative shares of tenants not in <see cref="Tenants"/> for fair share; a tenant not listed has share 1.</summary>
     public IReadOnlyDictionary<string, double> TenantShares { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Tenant tree, priority classes, grants. Required by policies with quotas; others use it for fair-share weights.</summary>
+    public TenantTree Tenants { get; init; } = TenantTree.Empty;
+
+    /// <summary>A job of at least this many GPUs is a large gang: it gets the reservation once it has waited <see cref="LargeGangReserveAfterSeconds"/>.</summary>
+    public int LargeGangGpus { get; init; } = 256;
+
+    /// <summary>How long a large gang may wait before it goes first in every cycle (and so holds the reservation) until it starts.</summary>
+    public long LargeGangReserveAfterSeconds { get; init; } = 3_600;
+
+    /// <summary>Most running gangs evicted per cycle: preemption is rate-limited so jobs do not thrash.</summary>
+    public int MaxEvictionsPerCycle { get; init; } = 64;
+
+    /// <summary>Most pending jobs per cycle that may look for victims (each look is linear in the candidate victims).</summary>
+    public int MaxPreemptionAttemptsPerCycle { get; init; } = 16;
 }

@@ -41,20 +41,41 @@ internal sealed class ShadowPlanner
     {
         try
         {
-            foreach (var (end, gpus) in runningByEnd)
-            {
-                foreach (var alloc in gpus)
-                {
-                    var fit = Release(jobClass, alloc.Node, alloc.Count);
-                    if (fit is { } scope) return (Math.Max(end, now), ApplyHolds(jobClass, scope));
-                }
-            }
-            return null;
+            return Walk(jobClass, now, runningByEnd) is { } fit ? (fit.Time, ApplyHolds(jobClass, fit.Scope)) : null;
         }
         finally
         {
             Reset();
         }
+    }
+
+    /// <summary>
+    /// The earliest time a member of <paramref name="jobClass"/> fits as running jobs end, ignoring
+    /// every other pending job: a test-only placement that holds nothing. Null when it never fits.
+    /// </summary>
+    public long? EarliestFit(JobClass jobClass, long now, IEnumerable<(long End, GpuAllocation[] Gpus)> runningByEnd)
+    {
+        try
+        {
+            return Walk(jobClass, now, runningByEnd)?.Time;
+        }
+        finally
+        {
+            Reset();
+        }
+    }
+
+    private (long Time, (PlacementLevel Level, int Id, int Released) Scope)? Walk(JobClass jobClass, long now, IEnumerable<(long End, GpuAllocation[] Gpus)> runningByEnd)
+    {
+        foreach (var (end, gpus) in runningByEnd)
+        {
+            foreach (var alloc in gpus)
+            {
+                var fit = Release(jobClass, alloc.Node, alloc.Count);
+                if (fit is { } scope) return (Math.Max(end, now), scope);
+            }
+        }
+        return null;
     }
 
     private (PlacementLevel Level, int Id, int Released)? Release(JobClass jobClass, int node, int count)

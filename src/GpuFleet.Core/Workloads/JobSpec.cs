@@ -20,4 +20,20 @@ public sealed record JobSpec(
     TopologyNeed Topology,
     long TimeLimitSeconds,
     int Priority,
-    long SubmitTime);
+    long SubmitTime)
+{
+    /// <summary>Priority class by name (see <see cref="Tenancy.PriorityClass"/>); null: the tree's default.</summary>
+    public string? PriorityClass { get; init; }
+
+    /// <summary>Site the job must run at; null: any site that has an acceptable model.</summary>
+    public string? Site { get; init; }
+
+    /// <summary>Site where the job's input data lives; other sites are chosen only after it, nearest link first.</summary>
+    public string? DataSite { get; init; }
+
+    /// <summary>Size of the input data, for the transfer time to another site.</summary>
+    public double DataGb { get; init; }
+
+    /// <summary>How often the job checkpoints; 0: it does not, and an eviction loses all its work.</summary>
+    public long CheckpointIntervalSeconds { get; init; }
+}
