@@ -14,6 +14,7 @@ internal static class ReportTable
         foreach (var (r, _) in results) table.AddColumn(new TableColumn(Markup.Escape(r.Report.Policy)).RightAligned());
         Row(table, results, "jobs run", r => N(r.Jobs));
         Row(table, results, "jobs rejected (never fit)", r => N(r.RejectedJobs));
+        Row(table, results, "jobs larger than their guarantee", r => N(r.NeverFitJobs));
         Row(table, results, "utilization (busy span)", r => $"{r.Utilization * 100:F1}%");
         Row(table, results, "utilization while jobs arrive", r => $"{r.UtilizationWhileArriving * 100:F1}%");
         Row(table, results, "mean wait", r => Duration(r.MeanWaitSeconds));
@@ -28,6 +29,12 @@ internal static class ReportTable
         Row(table, results, "fragmentation of free GPUs", r => $"{r.Fragmentation * 100:F1}%");
         Row(table, results, "energy (MWh)", r => (r.EnergyKwh / 1000).ToString("F1", CultureInfo.InvariantCulture));
         Row(table, results, "peak power (MW)", r => r.PeakPowerMw.ToString("F2", CultureInfo.InvariantCulture));
+        Row(table, results, "power cap violations", r => N(r.PowerCapViolations));
+        Row(table, results, "borrowed GPU-h (lent by others)", r => N((long)r.BorrowedGpuHours));
+        Row(table, results, "preemptions (reclaims)", r => $"{N(r.Preemptions)} ({N(r.Reclaims)})");
+        Row(table, results, "GPU-h lost to preemption", r => r.LostGpuHours.ToString("F1", CultureInfo.InvariantCulture));
+        Row(table, results, "reclaim p50 / p99", r => $"{Duration(r.ReclaimP50Seconds)} / {Duration(r.ReclaimP99Seconds)}");
+        Row(table, results, "large gangs: count, worst wait", r => $"{N(r.LargeGangJobs)}, {Duration(r.LargeGangMaxWaitSeconds)}");
         table.AddRow(new[] { "wall time" }.Concat(results.Select(r => $"{r.Wall:F2} s")).ToArray());
         AnsiConsole.Write(table);
         WriteSites(results);
@@ -54,6 +61,34 @@ internal static class ReportTable
         AnsiConsole.Write(table);
     }
 
+    /// <summary>Per tenant: mean and p99 wait, use of its guarantee, guarantee delivery, borrowed and lent GPU-hours.</summary>
+    public static void WriteTenants(IReadOnlyList<(SimulationResult Result, double Wall)> results)
+    {
+        var table = new Table().Title("Tenants: mean wait / p99 wait · used/guaranteed · guarantee held · borrowed / lent GPU-h");
+        table.AddColumns("tenant", "owner", "guarantee");
+        foreach (var (r, _) in results) table.AddColumn(new TableColumn(Markup.Escape(r.Report.Policy)).RightAligned());
+        var first = results[0].Result.Report.PerTenant;
+        foreach (var t in first)
+        {
+            var cells = new List<string> { t.Tenant, t.Owner, N(t.GuaranteeGpus) };
+            foreach (var (r, _) in results)
+            {
+                var x = r.Report.PerTenant.FirstOrDefault(y => y.Tenant == t.Tenant);
+                if (x is null)
+                {
+                    cells.Add("-");
+                    continue;
+                }
+                var held = x.GuaranteeHeld is { } h ? (h * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-";
+                var never = x.NeverFitJobs > 0 ? $" · {x.NeverFitJobs} never fit" : "";
+                cells.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{Duration(x.MeanWaitSeconds)} / {Duration(x.P99WaitSeconds)} · {x.UtilizationOfGuarantee * 100:F0}% · {held} · {x.BorrowedGpuHours:F0} / {x.LentGpuHours:F0}{never}"));
+            }
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+        AnsiConsole.Write(table);
+    }
+
     private static void Row(Table table, IReadOnlyList<(SimulationResult Result, double Wall)> results, string name, Func<SimulationReport, string> cell) =>
         table.AddRow(new[] { name }.Concat(results.Select(r => cell(r.Result.Report))).Select(Markup.Escape).ToArray());
 
@@ -61,6 +96,7 @@ internal static class ReportTable
 
     internal static string Duration(double seconds) => seconds switch
     {
+        <= 0 => "0 s",
         < 60 => $"{seconds:F0} s",
         < 3_600 => $"{seconds / 60:F1} min",
         < 172_800 => $"{seconds / 3_600:F2} h",

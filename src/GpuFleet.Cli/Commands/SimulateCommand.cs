@@ -3,8 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Tenancy;
 using GpuFleet.Data.Traces;
 using GpuFleet.Simulation.Charts;
 using GpuFleet.Simulation.Engine;
@@ -28,30 +31,61 @@ internal static class SimulateCommand
         var window = new Option<int>("--backfill-window") { Description = "Placement attempts per cycle after the reservation.", DefaultValueFactory = _ => new SchedulerOptions().BackfillWindow };
         var halfLife = new Option<double>("--half-life-hours") { Description = "Fair-share half-life of past use, in hours.", DefaultValueFactory = _ => new SchedulerOptions().FairShareHalfLifeSeconds / 3600.0 };
         var interval = new Option<long>("--sample-seconds") { Description = "Time-series sampling interval.", DefaultValueFactory = _ => 3_600 };
+        var tenants = TenantsOption();
+        var largeGang = LargeGangOption();
         var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
         {
-            fleet, trace, policy, json, charts, window, halfLife, interval,
+            fleet, trace, policy, json, charts, window, halfLife, interval, tenants, largeGang,
         };
         command.SetAction(r => CliRunner.Guard(() => Run(
             r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
-            r.GetValue(window), r.GetValue(halfLife), r.GetValue(interval))));
+            r.GetValue(window), r.GetValue(halfLife), r.GetValue(interval), r.GetValue(tenants), r.GetValue(largeGang))));
         return command;
     }
 
-    private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, int window, double halfLifeHours, long interval)
+    internal static Option<string?> TenantsOption() => new("--tenants")
+    {
+        Description = "Tenant tree YAML: owners, tenants, guarantees, limits, grants, priority classes (needed by static and shared).",
+    };
+
+    internal static Option<int> LargeGangOption() => new("--large-gang-gpus")
+    {
+        Description = "Jobs of at least this many GPUs are large gangs: reserved for once they waited an hour, and their worst wait is reported.",
+        DefaultValueFactory = _ => new SchedulerOptions().LargeGangGpus,
+    };
+
+    /// <summary>The tenant tree of <c>--tenants</c>, checked against the fleet; the empty tree when none is given unless a policy needs one.</summary>
+    internal static TenantTree LoadTenants(string? path, Fleet fleet, IEnumerable<SchedulingPolicy> policies)
+    {
+        var needing = policies.FirstOrDefault(p => p.Quotas != QuotaMode.None);
+        if (path is null)
+        {
+            if (needing is not null) throw new CliUsageException($"--tenants: policy '{needing.Name}' needs a tenant tree (e.g. tenants/philly-vcs.yaml)");
+            return TenantTree.Empty;
+        }
+        return TenantFile.Load(path, fleet);
+    }
+
+    private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, int window, double halfLifeHours, long interval,
+        string? tenantsPath, int largeGang)
     {
         var policies = ParsePolicies(policyList);
         if (window < 1) throw new CliUsageException("--backfill-window must be at least 1");
         if (!(halfLifeHours > 0)) throw new CliUsageException("--half-life-hours must be positive");
         if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
+        if (largeGang < 1) throw new CliUsageException("--large-gang-gpus must be at least 1");
         var fleet = FleetFile.Load(fleetPath);
+        var tree = LoadTenants(tenantsPath, fleet, policies);
         var jobs = TraceFile.Load(tracePath);
         Console.Error.WriteLine($"{jobs.Count:N0} jobs from {tracePath} on {fleet.Name} ({fleet.TotalGpus:N0} GPUs)");
 
         var results = new List<(SimulationResult Result, double Wall)>();
         foreach (var p in policies)
         {
-            var options = new SchedulerOptions { Policy = p, BackfillWindow = window, FairShareHalfLifeSeconds = (long)(halfLifeHours * 3600) };
+            var options = new SchedulerOptions
+            {
+                Policy = p, BackfillWindow = window, FairShareHalfLifeSeconds = (long)(halfLifeHours * 3600), Tenants = tree, LargeGangGpus = largeGang,
+            };
             var watch = Stopwatch.StartNew();
             var result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
                 Simulator.Run(fleet, jobs, options, new SimulationOptions { TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress }));
@@ -59,6 +93,7 @@ internal static class SimulateCommand
         }
 
         ReportTable.Write(results);
+        if (tree.Tenants.Count > 0) ReportTable.WriteTenants(results);
         if (jsonPath is not null)
         {
             var root = new JsonObject();

@@ -43,6 +43,7 @@ public sealed class FleetScheduler
     private readonly List<SortedSet<JobRecord>> _tenantQueues = [];
     private readonly List<HashSet<JobRecord>> _tenantRunning = [];
     private readonly List<int> _tenantBestEffort = [];
+    private readonly List<int> _tenantPreemptible = [];
     private readonly SortedSet<JobRecord> _largePending = new(SubmitOrder.Instance);
     private readonly List<JobRecord> _requeue = [];
     private readonly List<Victim> _victims = [];
@@ -493,6 +494,7 @@ public sealed class FleetScheduler
         _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
         _ledger.Start(job.Tenant, model, job.Spec.Gpus);
         _tenantRunning[job.Tenant].Add(job);
+        if (job.PriorityClass.Preemptible) _tenantPreemptible[job.Tenant]++;
         return true;
     }
 
@@ -503,6 +505,7 @@ public sealed class FleetScheduler
         _ledger.Stop(job.Tenant, job.Model, job.Spec.Gpus);
         _tenantRunning[job.Tenant].Remove(job);
         if (job.BestEffortRun) _tenantBestEffort[job.Tenant]--;
+        if (job.PriorityClass.Preemptible) _tenantPreemptible[job.Tenant]--;
         job.Running = false;
         job.Gpus = null;
         job.BestEffortRun = false;
@@ -527,7 +530,8 @@ public sealed class FleetScheduler
     /// </summary>
     private (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed)
     {
-        if (!PreemptionLeft) return null;
+        // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
+        if (!PreemptionLeft || (!guaranteed && _tenantPreemptible[job.Tenant] == 0)) return null;
         _cycle.PreemptionAttempts++;
         var now = _cycle.Now;
         _victims.Clear();
@@ -708,6 +712,7 @@ public sealed class FleetScheduler
             _tenantQueues.Add(new SortedSet<JobRecord>(PendingOrder.Instance));
             _tenantRunning.Add([]);
             _tenantBestEffort.Add(0);
+            _tenantPreemptible.Add(0);
         }
     }
 

@@ -53,6 +53,62 @@ internal sealed class YamlMap
         return i;
     }
 
+    /// <summary>Whether the key is present (it counts as known).</summary>
+    public bool Has(string key) => Find(key) is not null;
+
+    /// <summary>An optional whole number; null when absent.</summary>
+    public int? OptionalInteger(string key, int min = int.MinValue, int max = int.MaxValue) =>
+        Find(key) is null ? null : Integer(key, min: min, max: max);
+
+    /// <summary>An optional number; null when absent.</summary>
+    public double? OptionalNumber(string key, double min = double.MinValue, bool exclusiveMin = false) =>
+        Find(key) is null ? null : Number(key, min: min, exclusiveMin: exclusiveMin);
+
+    public bool Bool(string key, bool fallback)
+    {
+        var node = Find(key);
+        if (node is null) return fallback;
+        if (node is YamlScalarNode { Value: { } v } && bool.TryParse(v, out var b)) return b;
+        throw Error(node, Field(key), $"must be true or false, not '{(node as YamlScalarNode)?.Value}'");
+    }
+
+    /// <summary>
+    /// A duration in seconds: a whole number of seconds, or a number with a unit — <c>90s</c>,
+    /// <c>30m</c>, <c>12h</c>, <c>7d</c>.
+    /// </summary>
+    public long Seconds(string key, long? fallback = null, long min = 0)
+    {
+        var node = Find(key);
+        if (node is null) return fallback ?? throw Missing(key);
+        var text = (node as YamlScalarNode)?.Value?.Trim() ?? "";
+        var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
+        var scale = unit switch { 's' => 1L, 'm' => 60L, 'h' => 3_600L, 'd' => 86_400L, _ => 0L };
+        var digits = char.IsLetter(text.Length > 0 ? text[^1] : ' ') ? text[..^1] : text;
+        if (scale == 0 || !double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            throw Error(node, Field(key), $"must be a duration such as 3600, 90s, 30m, 12h or 7d, not '{text}'");
+        var seconds = (long)Math.Round(value * scale);
+        if (seconds < min) throw Error(node, Field(key), $"must be at least {min} s, not '{text}'");
+        return seconds;
+    }
+
+    /// <summary>A mapping of names to whole numbers (e.g. GPUs per model); empty when absent.</summary>
+    public IReadOnlyDictionary<string, int> IntegerMap(string key, int min = 0) =>
+        Map(key).ToDictionary(k => k, k => Sub(key).Integer(k, min: min), StringComparer.Ordinal);
+
+    /// <summary>A mapping of names to numbers; empty when absent.</summary>
+    public IReadOnlyDictionary<string, double> NumberMap(string key, double min = 0, bool exclusiveMin = false) =>
+        Map(key).ToDictionary(k => k, k => Sub(key).Number(k, min: min, exclusiveMin: exclusiveMin), StringComparer.Ordinal);
+
+    private IEnumerable<string> Map(string key)
+    {
+        var node = Find(key);
+        if (node is null) return [];
+        if (node is not YamlMappingNode map) throw Error(node, Field(key), "must be a mapping (name: value)");
+        return [.. map.Children.Keys.Select(k => (k as YamlScalarNode)?.Value ?? "")];
+    }
+
+    private YamlMap Sub(string key) => new(_file, Find(key)!, Field(key));
+
     public IEnumerable<YamlMap> List(string key, bool required = true)
     {
         var node = Find(key);

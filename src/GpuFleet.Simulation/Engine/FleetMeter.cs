@@ -52,6 +52,8 @@ internal sealed class FleetMeter
     public double FreeGpuSeconds { get; private set; }
     public double FragmentedGpuSeconds { get; private set; }
     public double PeakPowerW { get; private set; }
+    /// <summary>Observations at which a site drew more than its cap.</summary>
+    public int CapViolations { get; private set; }
     public IReadOnlyList<TimeSeriesSample> Series => _series;
     public double SiteEnergyJ(int site) => _siteEnergyJ[site];
     public double SitePeakW(int site) => _sitePeakW[site];
@@ -105,6 +107,7 @@ internal sealed class FleetMeter
         {
             _sitePowerW[s] = _fleet.SitePowerWatts(s, _busyByPool);
             _sitePeakW[s] = Math.Max(_sitePeakW[s], _sitePowerW[s]);
+            if (_sitePowerW[s] > _fleet.Sites[s].PowerCapMw * 1e6 * (1 + 1e-9)) CapViolations++;
             _totalPowerW += _sitePowerW[s];
         }
         PeakPowerW = Math.Max(PeakPowerW, _totalPowerW);

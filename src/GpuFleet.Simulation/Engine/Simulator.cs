@@ -1,3 +1,4 @@
+using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Workloads;
@@ -9,7 +10,9 @@ namespace GpuFleet.Simulation.Engine;
 /// The digital twin: a discrete-event simulation on a virtual clock that drives the real
 /// <see cref="FleetScheduler"/>. Events are job arrivals (from the trace) and job ends (at start +
 /// run time, or at the time limit if that comes first). After all events of one instant are applied,
-/// one scheduling cycle runs and its placements start at once (the simulated executor never fails).
+/// one scheduling cycle runs and the simulated executor carries out its decisions: placements start
+/// (after the grace time of the jobs evicted for them, and after moving their data when they run away
+/// from it), evicted jobs stop and keep the work up to their last checkpoint.
 /// </summary>
 public static class Simulator
 {
@@ -23,21 +26,23 @@ public static class Simulator
         for (var i = 0; i < ordered.Length; i++)
             if (!indexOf.TryAdd(ordered[i].Spec.Id, i)) throw new ArgumentException($"duplicate job id {ordered[i].Spec.Id}", nameof(jobs));
 
-        var start = new long[ordered.Length];
-        var end = new long[ordered.Length];
-        Array.Fill(start, -1);
-        var started = new List<int>(ordered.Length);
-        var ends = new PriorityQueue<int, (long Time, int Index)>();
-        var rejected = 0;
-        var rejectedExamples = new List<string>();
-        var timedOut = 0;
-        long cycles = 0;
+        var run = new RunState(ordered.Length);
+        var ends = new PriorityQueue<(int Index, int Version), (long Time, int Index)>();
+        var tenantOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var first = ordered.Length > 0 ? ordered[0].Spec.SubmitTime : 0;
         var meter = new FleetMeter(fleet, first, options.SampleIntervalSeconds);
+        var tenants = scheduling.Tenants.Tenants.Count > 0 ? new TenantMeter(fleet) : null;
         var next = 0;
         var progressStep = Math.Max(1, ordered.Length / 200);
         var lastTime = first;
         var busyWhileArriving = 0.0;
+
+        int TenantNode(string name)
+        {
+            if (tenantOf.TryGetValue(name, out var n)) return n;
+            for (var k = tenantOf.Count; k < scheduler.TenantCount; k++) tenantOf[scheduler.TenantName(k)] = k;
+            return tenantOf[name];
+        }
 
         while (next < ordered.Length || ends.Count > 0)
         {
@@ -45,109 +50,83 @@ public static class Simulator
             if (next < ordered.Length) now = ordered[next].Spec.SubmitTime;
             if (ends.TryPeek(out _, out var e) && e.Time < now) now = e.Time;
             meter.Advance(now);
+            tenants?.Advance(now);
             lastTime = now;
 
-            while (ends.TryPeek(out var idx, out var at) && at.Time == now)
+            while (ends.TryPeek(out var ev, out var at) && at.Time == now)
             {
                 ends.Dequeue();
-                scheduler.End(ordered[idx].Spec.Id, now);
+                if (ev.Version != run.Version[ev.Index]) continue; // evicted before this end
+                scheduler.End(ordered[ev.Index].Spec.Id, now);
+                run.EnergyJ[ev.Index] += EnergyJ(fleet, ordered[ev.Index].Spec.Gpus, run.Site[ev.Index], run.Model[ev.Index], now - run.Placed[ev.Index]);
             }
             while (next < ordered.Length && ordered[next].Spec.SubmitTime == now)
             {
-                var result = scheduler.Submit(ordered[next].Spec);
+                var spec = ordered[next].Spec;
+                var result = scheduler.Submit(spec);
                 if (!result.Accepted)
                 {
-                    rejected++;
-                    if (rejectedExamples.Count < 5) rejectedExamples.Add($"job {result.JobId}: {result.Error}");
+                    if (result.ExceedsGuarantee) run.NeverFit.Add(next);
+                    else run.Rejected.Add(next);
+                    if (run.RejectedExamples.Count < 5) run.RejectedExamples.Add($"job {result.JobId}: {result.Error}");
+                }
+                else
+                {
+                    run.Remaining[next] = ordered[next].RuntimeSeconds;
+                    tenants?.AddPending(TenantNode(spec.Tenant), spec.Gpus);
                 }
                 if (++next % progressStep == 0) options.Progress?.Invoke((double)next / ordered.Length);
                 if (next == ordered.Length) busyWhileArriving = meter.BusyGpuSeconds;
             }
 
             var cycle = scheduler.RunCycle(now);
-            cycles++;
+            run.Cycles++;
+            foreach (var p in cycle.Preemptions)
+            {
+                var idx = indexOf[p.VictimJobId];
+                var job = ordered[idx];
+                // The victim keeps the work up to its last checkpoint; the rest is lost.
+                var ran = Math.Max(0, now - run.WorkStart[idx]);
+                var interval = job.Spec.CheckpointIntervalSeconds;
+                var saved = interval > 0 ? ran / interval * interval : 0;
+                run.Remaining[idx] = Math.Max(1, run.Remaining[idx] - saved);
+                run.Version[idx]++;
+                run.Preemptions.Add((p, now));
+                run.EnergyJ[idx] += EnergyJ(fleet, job.Spec.Gpus, run.Site[idx], run.Model[idx], now - run.Placed[idx]);
+                tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
+            }
             foreach (var placement in cycle.Placements)
             {
                 var idx = indexOf[placement.JobId];
                 var job = ordered[idx];
-                start[idx] = now;
-                var run = Math.Min(job.RuntimeSeconds, job.Spec.TimeLimitSeconds);
-                if (job.RuntimeSeconds > job.Spec.TimeLimitSeconds) timedOut++;
-                end[idx] = now + Math.Max(1, run);
-                ends.Enqueue(idx, (end[idx], idx));
-                started.Add(idx);
+                var transfer = job.Spec.DataSite is { } data
+                    ? (long)Math.Ceiling(fleet.TransferSeconds(fleet.SiteIndex(data), placement.Site, job.Spec.DataGb))
+                    : 0;
+                var workStart = now + placement.StartDelaySeconds + transfer;
+                if (run.Start[idx] < 0) run.Start[idx] = workStart;
+                run.Placed[idx] = now;
+                run.WorkStart[idx] = workStart;
+                run.Site[idx] = placement.Site;
+                run.Model[idx] = placement.Model;
+                var limit = job.Spec.TimeLimitSeconds;
+                var work = Math.Min(run.Remaining[idx], limit);
+                if (run.Remaining[idx] > limit) run.TimedOut.Add(idx);
+                run.End[idx] = Math.Min(workStart + Math.Max(1, work), now + placement.StartDelaySeconds + limit);
+                ends.Enqueue((idx, run.Version[idx]), (run.End[idx], idx));
+                if (run.Starts[idx]++ == 0) run.Started.Add(idx);
+                tenants?.RemovePending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
             }
             meter.Observe(scheduler, scheduler.PendingCount);
+            tenants?.Observe(scheduler);
         }
         meter.Finish();
         options.Progress?.Invoke(1);
         var arrivalSpan = ordered.Length > 0 ? ordered[^1].Spec.SubmitTime - first : 0;
         var utilizationWhileArriving = arrivalSpan > 0 ? busyWhileArriving / ((double)fleet.TotalGpus * arrivalSpan) : 0;
-        return Report(fleet, ordered, scheduling.Policy.Name, options.TraceName, start, end, started, meter, rejected, rejectedExamples, timedOut, cycles, first, lastTime, utilizationWhileArriving);
+        return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving);
     }
 
-    private static SimulationResult Report(Fleet fleet, TraceJob[] jobs, string policy, string trace, long[] start, long[] end, List<int> started,
-        FleetMeter meter, int rejected, List<string> rejectedExamples, int timedOut, long cycles, long first, long last, double utilizationWhileArriving)
-    {
-        var n = started.Count;
-        var waits = new long[n];
-        var jcts = new long[n];
-        double slowdown = 0;
-        for (var k = 0; k < n; k++)
-        {
-            var i = started[k];
-            waits[k] = start[i] - jobs[i].Spec.SubmitTime;
-            jcts[k] = end[i] - jobs[i].Spec.SubmitTime;
-            var run = end[i] - start[i];
-            slowdown += Math.Max(1.0, (double)(waits[k] + run) / Math.Max(run, 10));
-        }
-        var makespan = Math.Max(0, last - first);
-        var tenants = started.GroupBy(i => jobs[i].Spec.Tenant).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
-        {
-            var w = g.Select(i => start[i] - jobs[i].Spec.SubmitTime).ToArray();
-            return new TenantReport(g.Key, w.Length,
-                g.Sum(i => (double)(end[i] - start[i]) * jobs[i].Spec.Gpus) / 3600,
-                w.Average(), Percentile.Of(w, 0.99), g.Average(i => (double)(end[i] - jobs[i].Spec.SubmitTime)));
-        }).ToList();
-        var sites = fleet.Sites.Select((s, i) =>
-        {
-            var gpus = fleet.SiteGpus(i);
-            return new SiteReport(s.Name, s.Owner, gpus,
-                makespan > 0 && gpus > 0 ? meter.SiteBusyGpuSeconds(i) / ((double)gpus * makespan) : 0,
-                meter.SiteEnergyJ(i) / 3.6e6,
-                makespan > 0 ? meter.SiteEnergyJ(i) / makespan / 1e6 : 0,
-                meter.SitePeakW(i) / 1e6,
-                s.PowerCapMw);
-        }).ToList();
-        double[] sortedWaits = [.. waits.Select(w => (double)w).Order()];
-        var report = new SimulationReport
-        {
-            Policy = policy,
-            Fleet = fleet.Name,
-            Trace = trace,
-            FleetGpus = fleet.TotalGpus,
-            Jobs = n,
-            RejectedJobs = rejected,
-            RejectedExamples = rejectedExamples,
-            TimedOutJobs = timedOut,
-            Utilization = makespan > 0 ? meter.BusyGpuSeconds / ((double)fleet.TotalGpus * makespan) : 0,
-            UtilizationWhileArriving = utilizationWhileArriving,
-            MeanWaitSeconds = n > 0 ? waits.Average() : 0,
-            P50WaitSeconds = Percentile.OfSorted(sortedWaits, 0.50),
-            P95WaitSeconds = Percentile.OfSorted(sortedWaits, 0.95),
-            P99WaitSeconds = Percentile.OfSorted(sortedWaits, 0.99),
-            MeanJctSeconds = n > 0 ? jcts.Average() : 0,
-            P99JctSeconds = Percentile.Of(jcts, 0.99),
-            MeanBoundedSlowdown = n > 0 ? slowdown / n : 0,
-            MakespanSeconds = makespan,
-            IdleGpuHoursWhileWaiting = meter.IdleGpuSecondsWhileWaiting / 3600,
-            Fragmentation = meter.FreeGpuSeconds > 0 ? meter.FragmentedGpuSeconds / meter.FreeGpuSeconds : 0,
-            EnergyKwh = sites.Sum(s => s.EnergyKwh),
-            PeakPowerMw = meter.PeakPowerW / 1e6,
-            Cycles = cycles,
-            Sites = sites,
-            PerTenant = tenants,
-        };
-        return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
-    }
+    /// <summary>Facility energy of a job: its GPUs' busy power × the site's PUE over the time it holds them.</summary>
+    private static double EnergyJ(Fleet fleet, int gpus, int site, int model, long seconds) =>
+        gpus * fleet.Models[model].BusyWatts * fleet.Sites[site].Pue * Math.Max(0, seconds);
 }

@@ -60,4 +60,34 @@ public sealed record SimulationReport
     public required IReadOnlyList<SiteReport> Sites { get; init; }
     /// <summary>Per tenant, by name.</summary>
     public required IReadOnlyList<TenantReport> PerTenant { get; init; }
+    /// <summary>Per owner (top of the tenant tree), by name.</summary>
+    public required IReadOnlyList<OwnerReport> PerOwner { get; init; }
+    /// <summary>Jobs refused because they exceed their tenant's whole guarantee under a policy that never lends (counted apart from <see cref="RejectedJobs"/>).</summary>
+    public required int NeverFitJobs { get; init; }
+    /// <summary>Evictions (whole gangs) by reclaim or priority.</summary>
+    public required int Preemptions { get; init; }
+    /// <summary>Evictions that gave lent GPUs back to a tenant within its guarantee.</summary>
+    public required int Reclaims { get; init; }
+    /// <summary>GPU-hours of work lost to evictions (since each victim's last checkpoint).</summary>
+    public required double LostGpuHours { get; init; }
+    /// <summary>Median time from a tenant first waiting within its guarantee to the reclaimed GPUs being free (grace included).</summary>
+    public required double ReclaimP50Seconds { get; init; }
+    /// <summary>99th percentile of the same.</summary>
+    public required double ReclaimP99Seconds { get; init; }
+    /// <summary>GPU-hours tenants ran beyond their guarantees.</summary>
+    public required double BorrowedGpuHours { get; init; }
+    /// <summary>GPU-hours of idle guarantees that others used.</summary>
+    public required double LentGpuHours { get; init; }
+    /// <summary>Size from which a job counts as a large gang.</summary>
+    public required int LargeGangGpus { get; init; }
+    /// <summary>Large gangs that ran.</summary>
+    public required int LargeGangJobs { get; init; }
+    /// <summary>Worst wait of a large gang.</summary>
+    public required double LargeGangMaxWaitSeconds { get; init; }
+    /// <summary>Site → peak facility power, MW.</summary>
+    public required IReadOnlyDictionary<string, double> SitePeakPowerMw { get; init; }
+    /// <summary>Site → power cap, MW.</summary>
+    public required IReadOnlyDictionary<string, double> SitePowerCapMw { get; init; }
+    /// <summary>State changes after which a site drew more than its cap (the scheduler never allows one: this stays 0).</summary>
+    public required int PowerCapViolations { get; init; }
 }

@@ -1,0 +1,150 @@
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
+using GpuFleet.Simulation.Reports;
+
+namespace GpuFleet.Simulation.Engine;
+
+/// <summary>Turns what a run recorded into its <see cref="SimulationReport"/>.</summary>
+internal static class ReportBuilder
+{
+    public static SimulationResult Build(Fleet fleet, TraceJob[] jobs, SchedulerOptions scheduling, FleetScheduler scheduler, string trace, RunState run,
+        FleetMeter meter, TenantMeter? tenantMeter, long first, long last, double utilizationWhileArriving)
+    {
+        var started = run.Started;
+        var start = run.Start;
+        var end = run.End;
+        var n = started.Count;
+        var waits = new long[n];
+        var jcts = new long[n];
+        double slowdown = 0;
+        for (var k = 0; k < n; k++)
+        {
+            var i = started[k];
+            waits[k] = start[i] - jobs[i].Spec.SubmitTime;
+            jcts[k] = end[i] - jobs[i].Spec.SubmitTime;
+            var ran = end[i] - start[i];
+            slowdown += Math.Max(1.0, (double)(waits[k] + ran) / Math.Max(ran, 10));
+        }
+        var makespan = Math.Max(0, last - first);
+        var tenants = Tenants(fleet, jobs, scheduler, run, tenantMeter, makespan);
+        var sites = fleet.Sites.Select((s, i) =>
+        {
+            var gpus = fleet.SiteGpus(i);
+            return new SiteReport(s.Name, s.Owner, gpus,
+                makespan > 0 && gpus > 0 ? meter.SiteBusyGpuSeconds(i) / ((double)gpus * makespan) : 0,
+                meter.SiteEnergyJ(i) / 3.6e6,
+                makespan > 0 ? meter.SiteEnergyJ(i) / makespan / 1e6 : 0,
+                meter.SitePeakW(i) / 1e6,
+                s.PowerCapMw);
+        }).ToList();
+        double[] sortedWaits = [.. waits.Select(w => (double)w).Order()];
+        var large = started.Where(i => jobs[i].Spec.Gpus >= scheduling.LargeGangGpus).ToList();
+        // One reclaim request per preemptor: from its first wait within its guarantee to the last victim gone.
+        var reclaims = run.Preemptions.Where(p => p.Decision.Kind == PreemptionKind.Reclaim).ToList();
+        var reclaimLatency = reclaims.GroupBy(p => (p.Decision.PreemptorJobId, p.Decision.RequestedAt))
+            .Select(g => (double)(g.Max(p => p.Time) - g.Key.RequestedAt + g.Max(p => p.Decision.GraceSeconds)))
+            .Order().ToArray();
+        var report = new SimulationReport
+        {
+            Policy = scheduling.Policy.Name,
+            Fleet = fleet.Name,
+            Trace = trace,
+            FleetGpus = fleet.TotalGpus,
+            Jobs = n,
+            RejectedJobs = run.Rejected.Count,
+            RejectedExamples = run.RejectedExamples,
+            TimedOutJobs = run.TimedOut.Count,
+            Utilization = makespan > 0 ? meter.BusyGpuSeconds / ((double)fleet.TotalGpus * makespan) : 0,
+            UtilizationWhileArriving = utilizationWhileArriving,
+            MeanWaitSeconds = n > 0 ? waits.Average() : 0,
+            P50WaitSeconds = Percentile.OfSorted(sortedWaits, 0.50),
+            P95WaitSeconds = Percentile.OfSorted(sortedWaits, 0.95),
+            P99WaitSeconds = Percentile.OfSorted(sortedWaits, 0.99),
+            MeanJctSeconds = n > 0 ? jcts.Average() : 0,
+            P99JctSeconds = Percentile.Of(jcts, 0.99),
+            MeanBoundedSlowdown = n > 0 ? slowdown / n : 0,
+            MakespanSeconds = makespan,
+            IdleGpuHoursWhileWaiting = meter.IdleGpuSecondsWhileWaiting / 3600,
+            Fragmentation = meter.FreeGpuSeconds > 0 ? meter.FragmentedGpuSeconds / meter.FreeGpuSeconds : 0,
+            EnergyKwh = sites.Sum(s => s.EnergyKwh),
+            PeakPowerMw = meter.PeakPowerW / 1e6,
+            Cycles = run.Cycles,
+            Sites = sites,
+            PerTenant = tenants,
+            PerOwner = Owners(tenants, jobs, run),
+            NeverFitJobs = run.NeverFit.Count,
+            Preemptions = run.Preemptions.Count,
+            Reclaims = reclaims.Count,
+            LostGpuHours = run.Preemptions.Sum(p => p.Decision.LostGpuSeconds) / 3600,
+            ReclaimP50Seconds = Percentile.OfSorted(reclaimLatency, 0.50),
+            ReclaimP99Seconds = Percentile.OfSorted(reclaimLatency, 0.99),
+            BorrowedGpuHours = tenants.Sum(t => t.BorrowedGpuHours),
+            LentGpuHours = tenants.Sum(t => t.LentGpuHours),
+            LargeGangGpus = scheduling.LargeGangGpus,
+            LargeGangJobs = large.Count,
+            LargeGangMaxWaitSeconds = large.Count > 0 ? large.Max(i => start[i] - jobs[i].Spec.SubmitTime) : 0,
+            SitePeakPowerMw = sites.ToDictionary(s => s.Site, s => s.PeakPowerMw),
+            SitePowerCapMw = sites.ToDictionary(s => s.Site, s => s.PowerCapMw),
+            PowerCapViolations = meter.CapViolations,
+        };
+        return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
+    }
+
+    private static List<TenantReport> Tenants(Fleet fleet, TraceJob[] jobs, FleetScheduler scheduler, RunState run, TenantMeter? meter, long makespan)
+    {
+        var nodeOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var t = 0; t < scheduler.TenantCount; t++) nodeOf[scheduler.TenantName(t)] = t;
+        var lostByTenant = run.Preemptions.GroupBy(p => p.Decision.VictimTenant)
+            .ToDictionary(g => g.Key, g => (Count: g.Count(), Lost: g.Sum(p => p.Decision.LostGpuSeconds)));
+        var energyBy = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var i = 0; i < jobs.Length; i++)
+            if (run.EnergyJ[i] > 0) energyBy[jobs[i].Spec.Tenant] = energyBy.GetValueOrDefault(jobs[i].Spec.Tenant) + run.EnergyJ[i];
+        var neverFit = run.NeverFit.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.Count());
+        var startedBy = run.Started.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.ToList());
+        var names = startedBy.Keys.Concat(neverFit.Keys)
+            .Concat(Enumerable.Range(0, scheduler.TenantCount).Where(scheduler.TenantIsLeaf).Select(scheduler.TenantName))
+            .Distinct().Order(StringComparer.Ordinal);
+        var list = new List<TenantReport>();
+        foreach (var name in names)
+        {
+            var mine = startedBy.GetValueOrDefault(name) ?? [];
+            var w = mine.Select(i => run.Start[i] - jobs[i].Spec.SubmitTime).ToArray();
+            var gpuHours = mine.Sum(i => (double)(run.End[i] - run.Start[i]) * jobs[i].Spec.Gpus) / 3600;
+            var node = nodeOf.GetValueOrDefault(name, -1);
+            var guarantee = node < 0 ? 0 : Enumerable.Range(0, fleet.Models.Count).Sum(m => scheduler.TenantGuarantee(node, m));
+            var demand = meter is not null && node >= 0 && node < meter.DemandSeconds.Count ? meter.DemandSeconds[node] : 0;
+            list.Add(new TenantReport(name, mine.Count, gpuHours,
+                w.Length > 0 ? w.Average() : 0, Percentile.Of(w, 0.99), mine.Count > 0 ? mine.Average(i => (double)(run.End[i] - jobs[i].Spec.SubmitTime)) : 0)
+            {
+                Owner = node < 0 ? name : scheduler.TenantName(scheduler.TenantOwner(node)),
+                GuaranteeGpus = guarantee,
+                UtilizationOfGuarantee = guarantee > 0 && makespan > 0 ? gpuHours * 3600 / ((double)guarantee * makespan) : 0,
+                NeverFitJobs = neverFit.GetValueOrDefault(name),
+                BorrowedGpuHours = meter is null || node < 0 || node >= meter.BorrowedGpuSeconds.Count ? 0 : meter.BorrowedGpuSeconds[node] / 3600,
+                LentGpuHours = meter is null || node < 0 || node >= meter.LentGpuSeconds.Count ? 0 : meter.LentGpuSeconds[node] / 3600,
+                GuaranteeHeld = guarantee > 0 && demand > 0 ? 1 - meter!.ShortSeconds[node] / demand : null,
+                Preempted = lostByTenant.GetValueOrDefault(name).Count,
+                LostGpuHours = lostByTenant.GetValueOrDefault(name).Lost / 3600,
+                EnergyKwh = energyBy.GetValueOrDefault(name) / 3.6e6,
+                GrantUsedGpuHours = node < 0 ? 0 : scheduler.TenantGrantUse(node).Sum(g => g.UsedGpuHours),
+                GrantOverrunGpuHours = node < 0 ? 0 : scheduler.TenantGrantOverrunGpuHours(node),
+            });
+        }
+        return list;
+    }
+
+    private static List<OwnerReport> Owners(List<TenantReport> tenants, TraceJob[] jobs, RunState run)
+    {
+        var ownerOf = tenants.ToDictionary(t => t.Tenant, t => t.Owner, StringComparer.Ordinal);
+        var waitsBy = run.Started.GroupBy(i => ownerOf.GetValueOrDefault(jobs[i].Spec.Tenant, jobs[i].Spec.Tenant))
+            .ToDictionary(g => g.Key, g => g.Select(i => run.Start[i] - jobs[i].Spec.SubmitTime).ToArray());
+        return [.. tenants.GroupBy(t => t.Owner).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var w = waitsBy.GetValueOrDefault(g.Key) ?? [];
+            return new OwnerReport(g.Key, g.Sum(t => t.Jobs), g.Sum(t => t.GpuHours), w.Length > 0 ? w.Average() : 0, Percentile.Of(w, 0.99),
+                g.Sum(t => t.BorrowedGpuHours), g.Sum(t => t.LentGpuHours));
+        })];
+    }
+}
