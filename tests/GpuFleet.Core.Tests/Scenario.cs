@@ -10,6 +10,16 @@ public sealed class Scenario
     public string Rule { get; set; } = "";
     public string Policy { get; set; } = "backfill";
     public List<PoolData> Pools { get; set; } = [];
+    /// <summary>Site power caps and PUE; sites not listed get a cap that never binds.</summary>
+    public List<SiteData> Sites { get; set; } = [];
+    public List<LinkData> Links { get; set; } = [];
+    /// <summary>Tenant tree, parents first (empty: every tenant its own owner).</summary>
+    public List<TenantData> Tenants { get; set; } = [];
+    /// <summary>Priority classes (empty: the built-in ones).</summary>
+    public List<ClassData> Classes { get; set; } = [];
+    public long HalfLifeSeconds { get; set; } = 7 * 86_400;
+    public int LargeGangGpus { get; set; } = 256;
+    public long LargeGangReserveAfterSeconds { get; set; } = 3_600;
     public List<StepData> Steps { get; set; } = [];
 
     public static Scenario Load(string path)
@@ -30,6 +40,52 @@ public sealed class PoolData
     public int Domains { get; set; } = 1;
 }
 
+public sealed class SiteData
+{
+    public string Name { get; set; } = "s1";
+    public string Owner { get; set; } = "owner";
+    public double PowerCapMw { get; set; } = 100;
+    public double Pue { get; set; } = 1.2;
+}
+
+public sealed class LinkData
+{
+    public string From { get; set; } = "";
+    public string To { get; set; } = "";
+    public double Gbps { get; set; }
+}
+
+public sealed class TenantData
+{
+    public string Name { get; set; } = "";
+    public string? Parent { get; set; }
+    public Dictionary<string, int> Guarantee { get; set; } = [];
+    public double? Weight { get; set; }
+    public int? BorrowLimitGpus { get; set; }
+    public int? LendLimitGpus { get; set; }
+    public bool LendsToOtherOwners { get; set; } = true;
+    public List<GrantData> Grants { get; set; } = [];
+}
+
+public sealed class GrantData
+{
+    public string Name { get; set; } = "g";
+    public double GpuHours { get; set; }
+    public long Start { get; set; }
+    public long End { get; set; } = long.MaxValue;
+    public string WhenExhausted { get; set; } = "Hold";
+}
+
+public sealed class ClassData
+{
+    public string Name { get; set; } = "";
+    public int Priority { get; set; }
+    public bool Preemptible { get; set; }
+    public long MinRuntime { get; set; }
+    public long Grace { get; set; }
+    public bool BestEffort { get; set; }
+}
+
 public sealed class JobData
 {
     public long Id { get; set; }
@@ -39,6 +95,11 @@ public sealed class JobData
     public string Topology { get; set; } = "site";
     public long Limit { get; set; } = 3600;
     public int Priority { get; set; }
+    public string? Class { get; set; }
+    public string? Site { get; set; }
+    public string? DataSite { get; set; }
+    public double DataGb { get; set; }
+    public long Checkpoint { get; set; }
 }
 
 public sealed class StepData
@@ -58,6 +119,14 @@ public sealed class StepData
     public Dictionary<long, int> Domains { get; set; } = [];
     /// <summary>Job id → exact node indexes it must be on.</summary>
     public Dictionary<long, List<int>> OnNodes { get; set; } = [];
+    /// <summary>Jobs that must be evicted in this step's cycle (exactly these).</summary>
+    public List<long>? Preempted { get; set; }
+    /// <summary>Jobs that must be running after this step's cycle.</summary>
+    public List<long> Running { get; set; } = [];
+    /// <summary>Job id → site it must run at.</summary>
+    public Dictionary<long, string> OnSites { get; set; } = [];
+    /// <summary>Job id → estimated start it must be given.</summary>
+    public Dictionary<long, long> Estimates { get; set; } = [];
     /// <summary>Expected reservation: job id and shadow time.</summary>
     public ReservationData? Reservation { get; set; }
 }

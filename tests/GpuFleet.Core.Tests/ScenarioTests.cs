@@ -1,6 +1,7 @@
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
 namespace GpuFleet.Core.Tests;
@@ -25,7 +26,14 @@ public sealed class ScenarioTests
         Assert.NotEmpty(scenario.Steps);
         var fleet = BuildFleet(scenario);
         var policy = SchedulingPolicy.Find(scenario.Policy) ?? throw new InvalidOperationException($"unknown policy {scenario.Policy}");
-        var scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
+        var scheduler = new FleetScheduler(fleet, new SchedulerOptions
+        {
+            Policy = policy,
+            Tenants = BuildTree(scenario),
+            FairShareHalfLifeSeconds = scenario.HalfLifeSeconds,
+            LargeGangGpus = scenario.LargeGangGpus,
+            LargeGangReserveAfterSeconds = scenario.LargeGangReserveAfterSeconds,
+        });
         foreach (var step in scenario.Steps)
         {
             var where = $"{scenario.Name} at t={step.At}";
@@ -33,7 +41,10 @@ public sealed class ScenarioTests
             foreach (var j in step.Submit)
             {
                 var need = Enum.Parse<TopologyNeed>(j.Topology, ignoreCase: true);
-                var result = scheduler.Submit(new JobSpec(j.Id, j.Tenant, j.Gpus, j.Models, need, j.Limit, j.Priority, step.At));
+                var result = scheduler.Submit(new JobSpec(j.Id, j.Tenant, j.Gpus, j.Models, need, j.Limit, j.Priority, step.At)
+                {
+                    PriorityClass = j.Class, Site = j.Site, DataSite = j.DataSite, DataGb = j.DataGb, CheckpointIntervalSeconds = j.Checkpoint,
+                });
                 if (step.Rejected.TryGetValue(j.Id, out var fragment))
                 {
                     Assert.False(result.Accepted, $"{where}: job {j.Id} should be rejected");
@@ -66,6 +77,19 @@ public sealed class ScenarioTests
                 var actual = Alloc(scheduler, id).Select(a => a.Node).Order().ToList();
                 Assert.True(nodes.Order().SequenceEqual(actual), $"{where}: job {id} on nodes [{string.Join(",", actual)}], expected [{string.Join(",", nodes)}]");
             }
+            var evicted = cycle.Preemptions.Select(p => p.VictimJobId).Order().ToList();
+            if (step.Preempted is not null) Assert.True(step.Preempted.Order().SequenceEqual(evicted), $"{where}: preempted [{string.Join(",", evicted)}], expected [{string.Join(",", step.Preempted)}]");
+            foreach (var id in step.Running) Assert.True(scheduler.Allocation(id) is not null, $"{where}: job {id} should be running");
+            foreach (var (id, site) in step.OnSites)
+            {
+                var sites = Alloc(scheduler, id).Select(a => fleet.Sites[fleet.PoolSite(fleet.NodePool(a.Node))].Name).Distinct().ToList();
+                Assert.True(sites.SequenceEqual([site]), $"{where}: job {id} at [{string.Join(",", sites)}], expected {site}");
+            }
+            foreach (var (id, at) in step.Estimates)
+            {
+                var why = scheduler.Explain(id) ?? throw new Xunit.Sdk.XunitException($"{where}: job {id} is not pending");
+                Assert.True(why.EstimatedStart == at, $"{where}: job {id} estimated at {why.EstimatedStart}, expected {at} ({why.Message})");
+            }
             if (step.Reservation is { } r)
             {
                 Assert.True(cycle.Reservation is not null, $"{where}: no reservation");
@@ -78,11 +102,21 @@ public sealed class ScenarioTests
     private static IReadOnlyList<GpuAllocation> Alloc(FleetScheduler s, long id) =>
         s.Allocation(id) ?? throw new Xunit.Sdk.XunitException($"job {id} is not running");
 
+    /// <summary>GPUs draw 700 W busy and 100 W idle, nodes nothing else: a site cap of (idle + n × 600) × PUE lets exactly n GPUs run.</summary>
     private static Fleet BuildFleet(Scenario s)
     {
         var models = s.Pools.Select(p => p.Model).Distinct().Select(m => new GpuModel(m, 80, 700, 100, 1)).ToList();
-        var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => new Site(n, "owner", "r", 100, 1.2)).ToList();
+        var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => s.Sites.FirstOrDefault(x => x.Name == n) is { } d
+            ? new Site(n, d.Owner, "r", d.PowerCapMw, d.Pue)
+            : new Site(n, "owner", "r", 100, 1.2)).ToList();
         var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)).ToList();
-        return new Fleet(s.Name, models, sites, pools);
+        return new Fleet(s.Name, models, sites, pools, [.. s.Links.Select(l => new SiteLink(l.From, l.To, l.Gbps))]);
     }
+
+    private static TenantTree BuildTree(Scenario s) => s.Tenants.Count == 0 && s.Classes.Count == 0
+        ? TenantTree.Empty
+        : new TenantTree(
+            [.. s.Tenants.Select(t => new TenantSpec(t.Name, t.Parent, t.Guarantee, t.Weight, t.BorrowLimitGpus, t.LendLimitGpus, t.LendsToOtherOwners,
+                [.. t.Grants.Select(g => new Grant(g.Name, g.GpuHours, g.Start, g.End, Enum.Parse<GrantExhaustion>(g.WhenExhausted)))]))],
+            [.. s.Classes.Select(c => new PriorityClass(c.Name, c.Priority, c.Preemptible, c.MinRuntime, c.Grace, c.BestEffort))]);
 }

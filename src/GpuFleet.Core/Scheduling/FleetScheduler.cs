@@ -588,7 +588,9 @@ public sealed class FleetScheduler
             };
             var need = c.Gpus - free;
             if (need <= 0 || list.Sum(x => x.Gpus) < need) continue;
-            list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost) : b.Gpus.CompareTo(a.Gpus));
+            // Least lost work first, then the most GPUs here, then the lowest id: the same choice on every run.
+            list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost)
+                : a.Gpus != b.Gpus ? b.Gpus.CompareTo(a.Gpus) : a.Victim.Job.Spec.Id.CompareTo(b.Victim.Job.Spec.Id));
             var chosen = new List<(Victim Victim, int Gpus)>();
             var freed = 0;
             foreach (var x in list)
