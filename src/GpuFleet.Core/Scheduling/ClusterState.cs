@@ -23,6 +23,7 @@ internal sealed class ClusterState
     // Power in milliwatts, rounded up, so that the cap check is exact integer arithmetic and never optimistic.
     private readonly long[] _siteRoomMw;
     private readonly long[] _poolStepMw;
+    private readonly long[] _siteIdleRoomMw;
 
     public ClusterState(Fleet fleet)
     {
@@ -62,6 +63,7 @@ internal sealed class ClusterState
             var cap = fleet.Sites[site].PowerCapMw;
             _siteRoomMw[site] = cap > 0 ? (long)Math.Floor(cap * 1e9) - (long)Math.Ceiling(fleet.SitePowerWatts(site, new int[fleet.PoolCount]) * 1e3) : long.MaxValue / 2;
         }
+        _siteIdleRoomMw = (long[])_siteRoomMw.Clone();
         _poolStepMw = new long[fleet.PoolCount];
         for (var p = 0; p < fleet.PoolCount; p++)
         {
@@ -91,6 +93,14 @@ internal sealed class ClusterState
         if (room <= 0) return 0;
         var step = _poolStepMw[pool];
         return step == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, room / step);
+    }
+
+    /// <summary>How many GPUs of a pool may ever be busy together under its site's power cap (all else idle).</summary>
+    public int PoolMaxPowerRoom(int pool)
+    {
+        var room = _siteIdleRoomMw[_fleet.PoolSite(pool)];
+        var step = _poolStepMw[pool];
+        return room <= 0 ? 0 : step == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, room / step);
     }
 
     /// <summary>Free GPUs of a pool that may start now: free, and within the site's power cap.</summary>

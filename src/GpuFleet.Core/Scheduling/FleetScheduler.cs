@@ -120,9 +120,10 @@ public sealed class FleetScheduler
         if (mask == 0) mask = _allModels;
         var jobClass = ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite);
         if (jobClass.ImpossibleReason is { } why) return SubmitResult.Rejected(spec.Id, why);
-        if (_options.Policy.Quotas == QuotaMode.Confined && !FitsSomeGuarantee(leaf, jobClass))
-            return new SubmitResult(spec.Id, false,
-                $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s whole guarantee of an acceptable model; under '{_options.Policy.Name}' it can never run",
+        if (_options.Policy.Quotas != QuotaMode.None && !FitsSomeQuota(leaf, jobClass))
+            return new SubmitResult(spec.Id, false, _options.Policy.Quotas == QuotaMode.Confined
+                ? $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s whole guarantee of an acceptable model; under '{_options.Policy.Name}' it can never run"
+                : $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s guarantee plus borrowing limit of every acceptable model; it can never run",
                 ExceedsGuarantee: true);
 
         var job = new JobRecord(spec, leaf, jobClass, priorityClass);
@@ -131,10 +132,11 @@ public sealed class FleetScheduler
         return SubmitResult.Queued(spec.Id);
     }
 
-    private bool FitsSomeGuarantee(int leaf, JobClass jobClass)
+    /// <summary>Whether the job's tenant could ever run it: within its guarantee (static), or its guarantee plus borrowing limits (shared).</summary>
+    private bool FitsSomeQuota(int leaf, JobClass jobClass)
     {
         foreach (var p in jobClass.Pools)
-            if (_ledger.Guarantee(leaf, _fleet.PoolModel(p)) >= jobClass.Gpus) return true;
+            if (_ledger.MostRunnable(leaf, _fleet.PoolModel(p), lending: _options.Policy.Quotas == QuotaMode.Lending) >= jobClass.Gpus) return true;
         return false;
     }
 
@@ -727,6 +729,7 @@ public sealed class FleetScheduler
         var position = new int[_fleet.PoolCount];
         Array.Fill(position, -1);
         var largest = 0;
+        var powerBound = -1;
         for (var p = 0; p < _fleet.PoolCount; p++)
         {
             var model = _fleet.PoolModel(p);
@@ -741,6 +744,11 @@ public sealed class FleetScheduler
                 _ => _fleet.PoolGpus(p),
             });
             if (level == PlacementLevel.Impossible) continue;
+            if (level != PlacementLevel.MultiPool && gpus > _state.PoolMaxPowerRoom(p))
+            {
+                powerBound = Math.Max(powerBound, _state.PoolMaxPowerRoom(p));
+                continue;
+            }
             position[p] = pools.Count;
             pools.Add(p);
             levels.Add(level);
@@ -756,7 +764,9 @@ public sealed class FleetScheduler
                 TopologyNeed.Anywhere => "the fleet",
                 _ => "one site",
             };
-            impossible = largest == 0
+            impossible = powerBound >= 0
+                ? $"gpus: {gpus} GPUs can never run together under the power caps of the sites that have them (at most {powerBound})"
+                : largest == 0
                 ? "gpus: no GPU of the acceptable models exists in this fleet"
                 : $"gpus: {gpus} GPUs can never fit within {scope} of this fleet (largest: {largest} GPUs of an acceptable model)";
         }

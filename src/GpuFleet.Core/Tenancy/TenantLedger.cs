@@ -110,6 +110,16 @@ internal sealed class TenantLedger
     /// <summary>Whether <paramref name="gpus"/> more GPUs of a model keep the leaf within its guarantee.</summary>
     public bool WithinGuarantee(int leaf, int model, int gpus) => Use(leaf, model) + gpus <= Guarantee(leaf, model);
 
+    /// <summary>The most GPUs of a model the leaf may ever hold together: its guarantee, or with lending the tightest guarantee plus borrowing limit on its path.</summary>
+    public long MostRunnable(int leaf, int model, bool lending)
+    {
+        if (!lending) return Guarantee(leaf, model);
+        var most = long.MaxValue;
+        foreach (var a in _path[leaf])
+            if (_borrowLimit[a] is { } limit) most = Math.Min(most, (long)Guarantee(a, model) + limit);
+        return most;
+    }
+
     /// <summary>Whether the leaf runs more GPUs of the model than it is guaranteed (the surplus is borrowed and reclaimable).</summary>
     public bool Borrowing(int leaf, int model) => Use(leaf, model) > Guarantee(leaf, model);
 
