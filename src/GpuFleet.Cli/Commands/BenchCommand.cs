@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -23,8 +24,9 @@ internal static class BenchCommand
         var policy = new Option<string>("--policy") { Description = "Policy.", DefaultValueFactory = _ => "fairshare" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Random seed." };
         var json = new Option<string?>("--json") { Description = "Write results as JSON." };
-        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json };
-        cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json))));
+        var tenants = SimulateCommand.TenantsOption();
+        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json, tenants };
+        cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json), r.GetValue(tenants))));
 
         var simFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
         var trace = new Option<string?>("--trace") { Description = "Trace file; without it a workload is generated." };
@@ -33,20 +35,22 @@ internal static class BenchCommand
         var simPolicy = new Option<string>("--policy") { Description = "Policy.", DefaultValueFactory = _ => "backfill" };
         var simSeed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Random seed for the generated workload." };
         var simJson = new Option<string?>("--json") { Description = "Write results as JSON." };
-        var simulate = new Command("simulate", "Simulation throughput: jobs and cycles per second of wall time.") { simFleet, trace, days, load, simPolicy, simSeed, simJson };
-        simulate.SetAction(r => CliRunner.Guard(() => Simulate(r.GetValue(simFleet)!, r.GetValue(trace), r.GetValue(days), r.GetValue(load), r.GetValue(simPolicy)!, r.GetValue(simSeed), r.GetValue(simJson))));
+        var simTenants = SimulateCommand.TenantsOption();
+        var simulate = new Command("simulate", "Simulation throughput: jobs and cycles per second of wall time.") { simFleet, trace, days, load, simPolicy, simSeed, simJson, simTenants };
+        simulate.SetAction(r => CliRunner.Guard(() => Simulate(r.GetValue(simFleet)!, r.GetValue(trace), r.GetValue(days), r.GetValue(load), r.GetValue(simPolicy)!, r.GetValue(simSeed), r.GetValue(simJson), r.GetValue(simTenants))));
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate };
     }
 
-    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json)
+    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath)
     {
         if (pendingTarget < 1) throw new CliUsageException("--pending must be at least 1");
         if (busyTarget is <= 0 or >= 1) throw new CliUsageException("--busy must be between 0 and 1");
         if (cycles < 1) throw new CliUsageException("--cycles must be at least 1");
         var policy = SimulateCommand.ParsePolicies(policyName).Single();
         var fleet = FleetFile.Load(fleetPath);
+        var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
         var setup = Stopwatch.StartNew();
-        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed);
+        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed, tree);
         var scheduler = workload.Scheduler;
         Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {workload.BusyGpus:N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
 
@@ -85,14 +89,15 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int Simulate(string fleetPath, string? tracePath, double days, double load, string policyName, int seed, string? json)
+    private static int Simulate(string fleetPath, string? tracePath, double days, double load, string policyName, int seed, string? json, string? tenantsPath)
     {
         var policy = SimulateCommand.ParsePolicies(policyName).Single();
         var fleet = FleetFile.Load(fleetPath);
-        var jobs = tracePath is not null ? TraceFile.Load(tracePath) : WorkloadGenerator.Generate(WorkloadModel.Default, fleet, days, load, seed);
+        var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
+        var jobs = tracePath is not null ? TraceFile.Load(tracePath) : WorkloadGenerator.Generate(WorkloadModel.Default, fleet, days, load, seed, tree);
         Console.Error.WriteLine($"{jobs.Count:N0} jobs on {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}");
         var watch = Stopwatch.StartNew();
-        var result = CliRunner.WithProgress("simulate", p => Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = policy }, new SimulationOptions { Progress = p }));
+        var result = CliRunner.WithProgress("simulate", p => Simulator.Run(fleet, jobs, new SchedulerOptions { Policy = policy, Tenants = tree }, new SimulationOptions { Progress = p }));
         var wall = watch.Elapsed.TotalSeconds;
         var r = result.Report;
         var report = new JsonObject
@@ -109,6 +114,16 @@ internal static class BenchCommand
             ["utilization"] = Math.Round(r.Utilization, 4),
             ["utilizationWhileArriving"] = Math.Round(r.UtilizationWhileArriving, 4),
             ["meanWaitSeconds"] = Math.Round(r.MeanWaitSeconds, 1),
+            ["perOwner"] = JsonSerializer.SerializeToNode(r.PerOwner, SimulateCommand.Json),
+            ["preemptions"] = r.Preemptions,
+            ["lostGpuHours"] = Math.Round(r.LostGpuHours, 1),
+            ["lentGpuHours"] = Math.Round(r.LentGpuHours, 0),
+            ["largeGangJobs"] = r.LargeGangJobs,
+            ["largeGangMaxWaitSeconds"] = r.LargeGangMaxWaitSeconds,
+            ["energyKwh"] = Math.Round(r.EnergyKwh, 0),
+            ["sitePeakPowerMw"] = JsonSerializer.SerializeToNode(r.SitePeakPowerMw.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 2)), SimulateCommand.Json),
+            ["sitePowerCapMw"] = JsonSerializer.SerializeToNode(r.SitePowerCapMw, SimulateCommand.Json),
+            ["powerCapViolations"] = r.PowerCapViolations,
             ["peakMemoryMb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024), 1),
         };
         Print(report, json);

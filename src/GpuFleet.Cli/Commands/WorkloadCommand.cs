@@ -16,9 +16,10 @@ internal static class WorkloadCommand
         var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same workload.", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Output file (native trace CSV).", Required = true };
         var model = new Option<string?>("--model") { Description = "Fitted workload model JSON (default: the built-in Philly + Kalos fit)." };
-        var generate = new Command("generate", "Write a synthetic trace in the native format, scaled to a fleet and load.") { fleet, days, load, seed, output, model };
+        var tenants = SimulateCommand.TenantsOption();
+        var generate = new Command("generate", "Write a synthetic trace in the native format, scaled to a fleet and load.") { fleet, days, load, seed, output, model, tenants };
         generate.SetAction(r => CliRunner.Guard(() =>
-            Generate(r.GetValue(fleet)!, r.GetValue(days), r.GetValue(load), r.GetValue(seed), r.GetValue(output)!, r.GetValue(model))));
+            Generate(r.GetValue(fleet)!, r.GetValue(days), r.GetValue(load), r.GetValue(seed), r.GetValue(output)!, r.GetValue(model), r.GetValue(tenants))));
 
         var philly = new Option<string>("--philly") { Description = "Philly trace (philly.csv or .gz).", Required = true };
         var kalos = new Option<string>("--kalos") { Description = "Converted Kalos trace CSV.", Required = true };
@@ -29,13 +30,13 @@ internal static class WorkloadCommand
         return new Command("workload", "Synthetic workloads fitted to public traces.") { generate, fit };
     }
 
-    private static int Generate(string fleetPath, double days, double load, int seed, string output, string? modelPath)
+    private static int Generate(string fleetPath, double days, double load, int seed, string output, string? modelPath, string? tenantsPath)
     {
         if (!(days > 0) || days > 3_650) throw new CliUsageException("--days must be between 0 and 3650");
         if (!(load > 0) || load > 10) throw new CliUsageException("--load must be between 0 and 10");
         var fleet = FleetFile.Load(fleetPath);
         var model = modelPath is null ? WorkloadModel.Default : WorkloadModel.Load(modelPath);
-        var jobs = WorkloadGenerator.Generate(model, fleet, days, load, seed);
+        var jobs = WorkloadGenerator.Generate(model, fleet, days, load, seed, SimulateCommand.LoadTenants(tenantsPath, fleet, []));
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
         using (var writer = new StreamWriter(output)) NativeTrace.Write(writer, jobs);

@@ -47,6 +47,9 @@ public sealed class FleetScheduler
     private readonly SortedSet<JobRecord> _largePending = new(SubmitOrder.Instance);
     private readonly List<JobRecord> _requeue = [];
     private readonly List<Victim> _victims = [];
+    private readonly Dictionary<(int Tenant, int Class, bool BestEffort), QuotaAnswer> _quotaMemo = [];
+    // Bumped whenever an answer of QuotaFor may change: a job starts or stops, or a reservation holds GPUs.
+    private long _quotaVersion;
     private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
     private readonly PriorityQueue<int, FairKey> _tenantHeap = new();
     private readonly ulong _allModels;
@@ -224,6 +227,7 @@ public sealed class FleetScheduler
 
         // Phase 5: drop holds; the placed jobs leave the pending queues (not while they were walked).
         _state.ClearHolds();
+        _quotaVersion++;
         foreach (var decision in _cycle.Placements) RemovePending(_jobs[decision.JobId]);
         // Evicted jobs queue again under their first submission time: they keep their place in line.
         foreach (var victim in _requeue) AddPending(victim);
@@ -368,37 +372,14 @@ public sealed class FleetScheduler
         var guaranteed = false;
         if (_options.Policy.Quotas != QuotaMode.None)
         {
-            ulong within = 0, borrow = 0;
-            var refusal = _options.Policy.Quotas == QuotaMode.Confined ? PendingReason.GuaranteeInUse : PendingReason.KeptForLenders;
-            for (var bits = c.ModelMask; bits != 0; bits &= bits - 1)
+            var quota = QuotaFor(job, bestEffort);
+            if (quota.Class is null)
             {
-                var m = System.Numerics.BitOperations.TrailingZeroCount(bits);
-                if (!bestEffort && _ledger.WithinGuarantee(job.Tenant, m, job.Spec.Gpus))
-                {
-                    within |= 1UL << m;
-                    continue;
-                }
-                if (_options.Policy.Quotas == QuotaMode.Confined) continue;
-                switch (_ledger.CheckBorrow(job.Tenant, m, job.Spec.Gpus, _ledger.LendRestricted ? ModelUsable(m) : 0))
-                {
-                    case QuotaVerdict.Allowed: borrow |= 1UL << m; break;
-                    case QuotaVerdict.BorrowLimit: refusal = PendingReason.BorrowLimitReached; break;
-                }
-            }
-            // Within the guarantee on some model: run there, safe from reclaim; otherwise borrow.
-            var allowed = within != 0 ? within : borrow;
-            if (allowed == 0)
-            {
-                SetReason(job, refusal, null, null);
+                SetReason(job, quota.Refusal, null, null);
                 return false;
             }
-            guaranteed = within != 0;
-            if (allowed != c.ModelMask) c = ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite);
-            if (c.ImpossibleReason is not null)
-            {
-                SetReason(job, refusal, null, null);
-                return false;
-            }
+            c = quota.Class;
+            guaranteed = quota.Guaranteed;
         }
         var placed = Attempt(job, c, guaranteed);
         if (placed)
@@ -415,12 +396,50 @@ public sealed class FleetScheduler
         return placed;
     }
 
+    /// <summary>
+    /// The part of a job's class its tenant's quota allows now: the models on which it stays within its
+    /// guarantee (safe from reclaim), else those it may borrow, else none with the reason. Memoised per
+    /// tenant and class until use changes or a reservation holds GPUs, so a long queue of jobs that
+    /// cannot start costs a lookup each.
+    /// </summary>
+    private QuotaAnswer QuotaFor(JobRecord job, bool bestEffort)
+    {
+        var key = (job.Tenant, job.Class.Id, bestEffort);
+        if (_quotaMemo.TryGetValue(key, out var memo) && memo.Version == _quotaVersion) return memo;
+        var c = job.Class;
+        ulong within = 0, borrow = 0;
+        var refusal = _options.Policy.Quotas == QuotaMode.Confined ? PendingReason.GuaranteeInUse : PendingReason.KeptForLenders;
+        for (var bits = c.ModelMask; bits != 0; bits &= bits - 1)
+        {
+            var m = System.Numerics.BitOperations.TrailingZeroCount(bits);
+            if (!bestEffort && _ledger.WithinGuarantee(job.Tenant, m, c.Gpus))
+            {
+                within |= 1UL << m;
+                continue;
+            }
+            if (_options.Policy.Quotas == QuotaMode.Confined) continue;
+            switch (_ledger.CheckBorrow(job.Tenant, m, c.Gpus, _ledger.LendRestricted ? ModelUsable(m) : 0))
+            {
+                case QuotaVerdict.Allowed: borrow |= 1UL << m; break;
+                case QuotaVerdict.BorrowLimit: refusal = PendingReason.BorrowLimitReached; break;
+            }
+        }
+        // Within the guarantee on some model: run there, safe from reclaim; otherwise borrow.
+        var allowed = within != 0 ? within : borrow;
+        var part = allowed == 0 ? null : allowed == c.ModelMask ? c : ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite);
+        var answer = new QuotaAnswer(_quotaVersion, part?.ImpossibleReason is null ? part : null, within != 0, refusal);
+        _quotaMemo[key] = answer;
+        return answer;
+    }
+
+    private sealed record QuotaAnswer(long Version, JobClass? Class, bool Guaranteed, PendingReason Refusal);
+
     /// <summary>Places a job as a member of <paramref name="c"/> (its class, or the part of it its quota allows); true when placed.</summary>
     private bool Attempt(JobRecord job, JobClass c, bool guaranteed)
     {
         var reservation = _cycle.Reservation;
         var now = _cycle.Now;
-        var isShort = reservation is not null && now + job.Spec.TimeLimitSeconds <= reservation.ShadowTime;
+        var isShort = reservation is not null && now + job.Limit <= reservation.ShadowTime;
         if (c.ShortFailEpoch == _epoch || (!isShort && c.LongFailEpoch == _epoch))
             return TryPreempt(job, c, guaranteed) is { } byEviction && Commit(job, c, byEviction, guaranteed);
         if (reservation is not null && ++_cycle.BackfillAttempts > _options.BackfillWindow)
@@ -455,6 +474,7 @@ public sealed class FleetScheduler
             if (shadow is { } s)
             {
                 _cycle.Reservation = new Reservation(job.Spec.Id, s.ShadowTime, s.HeldGpus);
+                _quotaVersion++;
                 SetReason(job, PendingReason.Reserved, null, s.ShadowTime);
                 // Members of the head's class wait for the same GPUs, behind the head.
                 c.FailReason = PendingReason.HeldForReservation;
@@ -495,6 +515,7 @@ public sealed class FleetScheduler
         job.ExpectedEnd = now + placed.Delay + job.Spec.TimeLimitSeconds;
         _running.Add(new RunningKey(job.ExpectedEnd, job.Spec.Id));
         _ledger.Start(job.Tenant, model, job.Spec.Gpus);
+        _quotaVersion++;
         _tenantRunning[job.Tenant].Add(job);
         if (job.PriorityClass.Preemptible) _tenantPreemptible[job.Tenant]++;
         return true;
@@ -505,6 +526,7 @@ public sealed class FleetScheduler
         foreach (var alloc in job.Gpus!) _state.Release(alloc);
         _running.Remove(new RunningKey(job.ExpectedEnd, job.Spec.Id));
         _ledger.Stop(job.Tenant, job.Model, job.Spec.Gpus);
+        _quotaVersion++;
         _tenantRunning[job.Tenant].Remove(job);
         if (job.BestEffortRun) _tenantBestEffort[job.Tenant]--;
         if (job.PriorityClass.Preemptible) _tenantPreemptible[job.Tenant]--;

@@ -1,4 +1,5 @@
 using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
 namespace GpuFleet.Data.Workloads;
@@ -16,13 +17,19 @@ namespace GpuFleet.Data.Workloads;
 /// </summary>
 public static class WorkloadGenerator
 {
-    /// <summary>Generates jobs sorted by submit time, with ids from 1.</summary>
-    public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed)
+    /// <summary>
+    /// Generates jobs sorted by submit time, with ids from 1. With a tenant tree, each job goes to a
+    /// project (leaf) drawn in proportion to its guarantee, so demand follows entitlement; the draw uses
+    /// its own random stream, so sizes, times and run times are the same with or without a tree.
+    /// </summary>
+    public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants = null)
     {
         if (days <= 0 || !double.IsFinite(days)) throw new ArgumentOutOfRangeException(nameof(days), "days must be positive");
         if (load <= 0 || !double.IsFinite(load)) throw new ArgumentOutOfRangeException(nameof(load), "load must be positive");
         var largestPool = Enumerable.Range(0, fleet.PoolCount).Max(fleet.PoolGpus);
         var owners = OwnerWeights(fleet);
+        var leaves = tenants?.Leaves.Select(t => (t.Name, Weight: (double)t.Guarantee.Values.Sum())).Where(t => t.Weight > 0).ToArray() ?? [];
+        var leafCdf = Cumulative(leaves.Select(l => l.Weight));
         var period = days * 86_400;
         var target = load * fleet.TotalGpus * period;
         var shares = model.Components.Sum(c => c.GpuTimeShare);
@@ -39,6 +46,7 @@ public static class WorkloadGenerator
             var jobsPerSecond = target * component.GpuTimeShare / shares / meanGpuSeconds / period;
             // HashCode.Combine is salted per process; a plain formula keeps the same seed giving the same jobs.
             var rng = new Random(unchecked(seed * 1_000_003 + ci));
+            var tenantRng = new Random(unchecked(seed * 1_000_003 + 7_919 + ci));
             for (var hourStart = 0.0; hourStart < period; hourStart += 3_600)
             {
                 var hourLength = Math.Min(3_600, period - hourStart);
@@ -51,6 +59,7 @@ public static class WorkloadGenerator
                     var runtime = Math.Max(1L, (long)Math.Round(SampleDuration(size.DurationQuantiles, rng.NextDouble())));
                     var tenant = component.Tenants[Pick(tenantCdf, rng.NextDouble())].Tenant;
                     if (owners.Owners.Length > 1) tenant = owners.Owners[Pick(owners.Cdf, rng.NextDouble())] + "/" + tenant;
+                    if (leaves.Length > 0) tenant = leaves[Pick(leafCdf, tenantRng.NextDouble())].Name;
                     raw.Add((submit, size.Gpus, runtime, tenant));
                 }
             }

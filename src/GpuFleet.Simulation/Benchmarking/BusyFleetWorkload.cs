@@ -1,6 +1,7 @@
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
 namespace GpuFleet.Simulation.Benchmarking;
@@ -20,18 +21,24 @@ public sealed class BusyFleetWorkload
 
     private readonly Random _rng;
     private readonly double[] _sizeCdf;
-    private readonly string[] _tenants = [.. Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}")];
+    private readonly string[] _tenants;
     private readonly List<long> _running = [];
     private long _nextId = 1;
 
-    /// <summary>Fills <paramref name="fleet"/> to <paramref name="busyShare"/> and queues <paramref name="pending"/> jobs.</summary>
-    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed)
+    /// <summary>
+    /// Fills <paramref name="fleet"/> to <paramref name="busyShare"/> and queues <paramref name="pending"/> jobs;
+    /// with a tenant tree, jobs come from its projects (leaves) and its guarantees, grants and classes apply.
+    /// </summary>
+    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed, TenantTree? tenants = null)
     {
+        _tenants = tenants is { Tenants.Count: > 0 }
+            ? [.. tenants.Leaves.Select(t => t.Name)]
+            : [.. Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}")];
         _rng = new Random(seed);
         var total = SizeWeights.Sum();
         var acc = 0.0;
         _sizeCdf = [.. SizeWeights.Select(w => acc += w / total)];
-        Scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy });
+        Scheduler = new FleetScheduler(fleet, new SchedulerOptions { Policy = policy, Tenants = tenants ?? TenantTree.Empty });
         while (BusyGpus < busyShare * fleet.TotalGpus)
         {
             for (var k = 0; k < 2_000; k++) Scheduler.Submit(NewJob());
