@@ -6,6 +6,7 @@ internal static class TestFiles
     public static string Root { get; } = FindRoot();
 
     public static string Fleet(string name) => Path.Combine(Root, "fleets", name);
+    public static string Tenants(string name) => Path.Combine(Root, "tenants", name);
     public static string SampleTrace => Path.Combine(Root, "traces", "philly-2017-10.csv.gz");
 
     public static string Temp(string name)

@@ -85,6 +85,7 @@ public static class TenantFile
                 });
             g.Allow("notes", "tier");
             g.RejectUnknown();
+            if (grant.EndTime <= grant.StartTime) throw g.Error("end", "must be after its start");
             return grant;
         }).ToList();
         var spec = new TenantSpec(name, parent, guarantee,
