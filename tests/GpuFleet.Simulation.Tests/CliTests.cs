@@ -46,6 +46,31 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Simulate_with_a_tenant_tree_reports_sharing_preemption_and_power_per_site()
+    {
+        var json = TestFiles.Temp("tenants.json");
+        var trace = TestFiles.Temp("small.csv");
+        File.WriteAllLines(trace, ReadSample(3_000));
+        var (code, stdout, stderr) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", trace,
+            "--tenants", "tenants/philly-vcs.yaml", "--policy", "static,shared", "--json", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Tenants", stdout);
+        Assert.Contains("vc-6214e9", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        foreach (var policy in new[] { "static", "shared" })
+        {
+            var r = doc.RootElement.GetProperty(policy);
+            foreach (var key in new[] { "perTenant", "preemptions", "lostGpuHours", "largeGangMaxWaitSeconds", "sitePeakPowerMw", "sitePowerCapMw", "neverFitJobs", "perOwner" })
+                Assert.True(r.TryGetProperty(key, out _), $"{policy} lacks {key}");
+            Assert.Equal(0.5, r.GetProperty("sitePowerCapMw").GetProperty("philly").GetDouble());
+            Assert.InRange(r.GetProperty("sitePeakPowerMw").GetProperty("philly").GetDouble(), 0.01, 0.5);
+            var tenant = r.GetProperty("perTenant").EnumerateArray().First(t => t.GetProperty("tenant").GetString() == "vc-6214e9");
+            Assert.Equal(118, tenant.GetProperty("guaranteeGpus").GetInt32());
+            Assert.Equal("philly", tenant.GetProperty("owner").GetString());
+        }
+    }
+
+    [Fact]
     public void Bad_inputs_give_one_line_errors_not_stack_traces()
     {
         var bad = TestFiles.Temp("bad.yaml");
@@ -56,6 +81,9 @@ public sealed class CliTests
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
             (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
+            (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "shared" }, "--tenants: policy 'shared' needs a tenant tree"),
+            (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "static", "--tenants", "tenants/korea-2030.yaml" },
+                "unknown GPU model 'GB200'"),
         };
         foreach (var (args, expected) in cases)
         {
