@@ -44,6 +44,11 @@ public sealed class SharingTests
         Assert.InRange(shared.ReclaimP99Seconds, 0, PriorityClass.Normal.GraceSeconds);
         Assert.Equal(0, shared.PowerCapViolations);
         Assert.Equal(0, fixedParts.PowerCapViolations);
+
+        // Energy is charged per job: jobs' busy energy is part of the site's, and priced at the site's rate.
+        var charged = shared.PerTenant.Sum(t => t.EnergyKwh);
+        Assert.InRange(charged, 0.3 * shared.EnergyKwh, shared.EnergyKwh);
+        Assert.All(shared.PerTenant.Where(t => t.Jobs > 0), t => Assert.Equal(t.EnergyKwh / 1000 * fleet.Sites[0].PricePerMwh, t.EnergyCost, 6));
     }
 
     [Fact]

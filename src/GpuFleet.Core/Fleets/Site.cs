@@ -6,4 +6,8 @@ namespace GpuFleet.Core.Fleets;
 /// <param name="Region">Where it is.</param>
 /// <param name="PowerCapMw">Facility power budget in MW (IT load × PUE must stay below it).</param>
 /// <param name="Pue">Power usage effectiveness: facility power over IT power.</param>
-public sealed record Site(string Name, string Owner, string Region, double PowerCapMw, double Pue);
+public sealed record Site(string Name, string Owner, string Region, double PowerCapMw, double Pue)
+{
+    /// <summary>Price of a MWh of facility energy at this site, for the cost charged to each job (0: not priced).</summary>
+    public double PricePerMwh { get; init; }
+}

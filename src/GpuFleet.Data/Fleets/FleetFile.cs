@@ -53,7 +53,10 @@ public static class FleetFile
             s.Text("owner"),
             s.Text("region", "unspecified"),
             s.Number("powerCapMw", min: 0, exclusiveMin: true),
-            s.Number("pue", 1.0, min: 1.0, max: 3.0)));
+            s.Number("pue", 1.0, min: 1.0, max: 3.0))
+        {
+            PricePerMwh = s.Number("pricePerMwh", 0, min: 0),
+        });
         var pools = Items(root, "pools", "site", p => new GpuPoolSpec(
             p.Text("site"),
             p.Text("model"),

@@ -98,9 +98,13 @@ internal static class ReportBuilder
         for (var t = 0; t < scheduler.TenantCount; t++) nodeOf[scheduler.TenantName(t)] = t;
         var lostByTenant = run.Preemptions.GroupBy(p => p.Decision.VictimTenant)
             .ToDictionary(g => g.Key, g => (Count: g.Count(), Lost: g.Sum(p => p.Decision.LostGpuSeconds)));
-        var energyBy = new Dictionary<string, double>(StringComparer.Ordinal);
+        var energyBy = new Dictionary<string, (double Joules, double Cost)>(StringComparer.Ordinal);
         for (var i = 0; i < jobs.Length; i++)
-            if (run.EnergyJ[i] > 0) energyBy[jobs[i].Spec.Tenant] = energyBy.GetValueOrDefault(jobs[i].Spec.Tenant) + run.EnergyJ[i];
+        {
+            if (run.EnergyJ[i] <= 0) continue;
+            var (joules, cost) = energyBy.GetValueOrDefault(jobs[i].Spec.Tenant);
+            energyBy[jobs[i].Spec.Tenant] = (joules + run.EnergyJ[i], cost + run.Cost[i]);
+        }
         var neverFit = run.NeverFit.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.Count());
         var startedBy = run.Started.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.ToList());
         var names = startedBy.Keys.Concat(neverFit.Keys)
@@ -127,7 +131,8 @@ internal static class ReportBuilder
                 GuaranteeHeld = guarantee > 0 && demand > 0 ? 1 - meter!.ShortSeconds[node] / demand : null,
                 Preempted = lostByTenant.GetValueOrDefault(name).Count,
                 LostGpuHours = lostByTenant.GetValueOrDefault(name).Lost / 3600,
-                EnergyKwh = energyBy.GetValueOrDefault(name) / 3.6e6,
+                EnergyKwh = energyBy.GetValueOrDefault(name).Joules / 3.6e6,
+                EnergyCost = energyBy.GetValueOrDefault(name).Cost,
                 GrantUsedGpuHours = node < 0 ? 0 : scheduler.TenantGrantUse(node).Sum(g => g.UsedGpuHours),
                 GrantOverrunGpuHours = node < 0 ? 0 : scheduler.TenantGrantOverrunGpuHours(node),
             });

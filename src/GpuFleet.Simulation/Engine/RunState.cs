@@ -18,6 +18,7 @@ internal sealed class RunState
         Version = new int[jobs];
         Starts = new int[jobs];
         EnergyJ = new double[jobs];
+        Cost = new double[jobs];
     }
 
     /// <summary>When work first began (the wait ends here).</summary>
@@ -37,6 +38,8 @@ internal sealed class RunState
     /// <summary>Placements of the job (more than one when it was evicted and started again).</summary>
     public int[] Starts { get; }
     public double[] EnergyJ { get; }
+    /// <summary>Energy cost charged to each job, at the price of the site where it ran.</summary>
+    public double[] Cost { get; }
     public List<int> Started { get; } = [];
     public List<int> Rejected { get; } = [];
     public List<int> NeverFit { get; } = [];

@@ -58,7 +58,7 @@ public static class Simulator
                 ends.Dequeue();
                 if (ev.Version != run.Version[ev.Index]) continue; // evicted before this end
                 scheduler.End(ordered[ev.Index].Spec.Id, now);
-                run.EnergyJ[ev.Index] += EnergyJ(fleet, ordered[ev.Index].Spec.Gpus, run.Site[ev.Index], run.Model[ev.Index], now - run.Placed[ev.Index]);
+                Charge(fleet, run, ev.Index, ordered[ev.Index].Spec.Gpus, now);
             }
             while (next < ordered.Length && ordered[next].Spec.SubmitTime == now)
             {
@@ -92,7 +92,7 @@ public static class Simulator
                 run.Remaining[idx] = Math.Max(1, run.Remaining[idx] - saved);
                 run.Version[idx]++;
                 run.Preemptions.Add((p, now));
-                run.EnergyJ[idx] += EnergyJ(fleet, job.Spec.Gpus, run.Site[idx], run.Model[idx], now - run.Placed[idx]);
+                Charge(fleet, run, idx, job.Spec.Gpus, now);
                 tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
             }
             foreach (var placement in cycle.Placements)
@@ -126,7 +126,12 @@ public static class Simulator
         return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving);
     }
 
-    /// <summary>Facility energy of a job: its GPUs' busy power × the site's PUE over the time it holds them.</summary>
-    private static double EnergyJ(Fleet fleet, int gpus, int site, int model, long seconds) =>
-        gpus * fleet.Models[model].BusyWatts * fleet.Sites[site].Pue * Math.Max(0, seconds);
+    /// <summary>Charges a job the facility energy of its placement up to now — its GPUs' busy power × the site's PUE — and its price.</summary>
+    private static void Charge(Fleet fleet, RunState run, int idx, int gpus, long now)
+    {
+        var site = fleet.Sites[run.Site[idx]];
+        var joules = gpus * fleet.Models[run.Model[idx]].BusyWatts * site.Pue * Math.Max(0, now - run.Placed[idx]);
+        run.EnergyJ[idx] += joules;
+        run.Cost[idx] += joules / 3.6e9 * site.PricePerMwh;
+    }
 }

@@ -29,6 +29,8 @@ public sealed record TenantReport(string Tenant, int Jobs, double GpuHours, doub
     public double LostGpuHours { get; init; }
     /// <summary>Facility energy charged to its jobs (GPU busy power × PUE while they held GPUs).</summary>
     public double EnergyKwh { get; init; }
+    /// <summary>What that energy cost at its sites' prices (the fleet file's currency).</summary>
+    public double EnergyCost { get; init; }
     /// <summary>GPU-hours charged to its grants (billing currency).</summary>
     public double GrantUsedGpuHours { get; init; }
     /// <summary>GPU-hours its jobs ran after its grants were used up (admitted before, run to their end).</summary>
