@@ -1,13 +1,15 @@
 using BenchmarkDotNet.Attributes;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Tenancy;
 using GpuFleet.Simulation.Benchmarking;
 
 namespace GpuFleet.Benchmarks;
 
 /// <summary>
 /// One scheduling cycle on the national fleet, ~95% busy, with a long pending queue, per policy —
-/// the same state as <c>gpufleet bench cycle</c>. Before each invocation 20 running jobs end and 20
+/// the same state as <c>gpufleet bench cycle</c>. <c>static</c> and <c>shared</c> run with
+/// <c>tenants/korea-2030.yaml</c> (guarantees, lending, reclaim, grants). Before each invocation 20 running jobs end and 20
 /// new ones arrive, as in a live system.
 /// Run: <c>dotnet run -c Release --project benchmarks/GpuFleet.Benchmarks -- --filter '*Cycle*'</c>.
 /// </summary>
@@ -16,7 +18,7 @@ public class CycleBenchmarks
 {
     private BusyFleetWorkload _workload = null!;
 
-    [Params("fifo", "backfill", "fairshare")]
+    [Params("fifo", "backfill", "fairshare", "static", "shared")]
     public string Policy { get; set; } = "backfill";
 
     [Params(10_000, 100_000)]
@@ -26,7 +28,9 @@ public class CycleBenchmarks
     public void Setup()
     {
         var fleet = FleetFile.Load(Path.Combine(FindRoot(), "fleets", "korea-2030.yaml"));
-        _workload = new BusyFleetWorkload(fleet, SchedulingPolicy.Find(Policy)!, 0.95, Pending, seed: 1);
+        var policy = SchedulingPolicy.Find(Policy)!;
+        var tenants = policy.Quotas == QuotaMode.None ? null : TenantFile.Load(Path.Combine(FindRoot(), "tenants", "korea-2030.yaml"), fleet);
+        _workload = new BusyFleetWorkload(fleet, policy, 0.95, Pending, seed: 1, tenants);
     }
 
     [IterationSetup]

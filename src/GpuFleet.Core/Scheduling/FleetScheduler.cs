@@ -441,7 +441,7 @@ public sealed class FleetScheduler
         var now = _cycle.Now;
         var isShort = reservation is not null && now + job.Limit <= reservation.ShadowTime;
         if (c.ShortFailEpoch == _epoch || (!isShort && c.LongFailEpoch == _epoch))
-            return TryPreempt(job, c, guaranteed) is { } byEviction && Commit(job, c, byEviction, guaranteed);
+            return TryPreempt(job, c, guaranteed) is { } byEviction && Commit(job, byEviction, guaranteed);
         if (reservation is not null && ++_cycle.BackfillAttempts > _options.BackfillWindow)
         {
             Stop(PendingReason.BeyondBackfillWindow, null);
@@ -457,11 +457,11 @@ public sealed class FleetScheduler
             placed = _placer.TryPlace(c);
             _state.ReapplyHolds();
         }
-        if (placed is { } p) return Commit(job, c, (p.Pool, p.Gpus, 0), guaranteed);
+        if (placed is { } p) return Commit(job, (p.Pool, p.Gpus, 0), guaranteed);
 
         var reason = _placer.ClassifyFailure(c);
         MarkFailed(c, shortToo: reservation is null || isShort, reason, null);
-        if (TryPreempt(job, c, guaranteed) is { } evicted) return Commit(job, c, evicted, guaranteed);
+        if (TryPreempt(job, c, guaranteed) is { } evicted) return Commit(job, evicted, guaranteed);
         if (reservation is null)
         {
             if (!_options.Policy.Backfill)
@@ -499,7 +499,7 @@ public sealed class FleetScheduler
     }
 
     /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>
-    private bool Commit(JobRecord job, JobClass c, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed)
+    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed)
     {
         var now = _cycle.Now;
         var model = _fleet.PoolModel(placed.Pool);
