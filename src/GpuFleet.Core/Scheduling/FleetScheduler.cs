@@ -555,9 +555,9 @@ public sealed class FleetScheduler
     private (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed)
     {
         // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
-        if (!PreemptionLeft || (!guaranteed && _tenantPreemptible[job.Tenant] == 0)) return null;
-        _cycle.PreemptionAttempts++;
         var now = _cycle.Now;
+        if (!PreemptionLeft || (!guaranteed && _tenantPreemptible[job.Tenant] == 0) || c.NoVictimsUntil > now) return null;
+        _cycle.PreemptionAttempts++;
         _victims.Clear();
         for (var t = 0; t < _tenantRunning.Count; t++)
         {
@@ -574,7 +574,7 @@ public sealed class FleetScheduler
                 _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now)));
             }
         }
-        if (_victims.Count == 0) return null;
+        if (_victims.Count == 0) return NoVictims(c, now);
 
         // Group the victims' GPUs by the unit the job would be placed in.
         _units.Clear();
@@ -640,7 +640,8 @@ public sealed class FleetScheduler
                 bestCost = cost;
             }
         }
-        if (best is null || _cycle.Preemptions.Count + best.Count > _options.MaxEvictionsPerCycle) return null;
+        if (best is null) return NoVictims(c, now);
+        if (_cycle.Preemptions.Count + best.Count > _options.MaxEvictionsPerCycle) return null;
 
         long grace = 0;
         var requested = job.FirstBlockedAt ?? now;
@@ -656,6 +657,12 @@ public sealed class FleetScheduler
         }
         var placed = _placer.TryPlace(c);
         return placed is { } p ? (p.Pool, p.Gpus, grace) : null;
+    }
+
+    private (int Pool, GpuAllocation[] Gpus, long Delay)? NoVictims(JobClass c, long now)
+    {
+        c.NoVictimsUntil = now + _options.PreemptionRetrySeconds;
+        return null;
     }
 
     private bool BorrowingAny(int tenant, ulong models)

@@ -34,6 +34,8 @@ internal sealed class JobClass
     public int PendingCount;
     public long LongFailEpoch = -1;
     public long ShortFailEpoch = -1;
+    /// <summary>A search for victims for this class found none; the next one waits until this time.</summary>
+    public long NoVictimsUntil = long.MinValue;
     public PendingReason FailReason;
     public long? FailBlockingJob;
 }

@@ -33,6 +33,13 @@ public sealed record SchedulerOptions
     /// <summary>Most running gangs evicted per cycle: preemption is rate-limited so jobs do not thrash.</summary>
     public int MaxEvictionsPerCycle { get; init; } = 64;
 
+    /// <summary>
+    /// After a search for victims finds none for a class of jobs, the next search for that class waits
+    /// this long: the preemption period. Eligible victims change only as jobs start, age past their
+    /// minimum runtime or end, so searching at every event would cost much and find nothing new.
+    /// </summary>
+    public long PreemptionRetrySeconds { get; init; } = 30;
+
     /// <summary>Most pending jobs per cycle that may look for victims (each look is linear in the candidate victims).</summary>
     public int MaxPreemptionAttemptsPerCycle { get; init; } = 16;
 }
