@@ -24,6 +24,37 @@ public sealed class FleetSchedulerTests
     }
 
     [Fact]
+    public void Unknown_class_site_or_data_site_is_refused_with_the_field_named()
+    {
+        var s = new FleetScheduler(OneNode());
+        Assert.Contains("priorityClass: unknown class 'urgent'", s.Submit(new JobSpec(1, "t", 1, [], TopologyNeed.Site, 10, 0, 0) { PriorityClass = "urgent" }).Error);
+        Assert.Contains("site: unknown site 'mars'", s.Submit(new JobSpec(2, "t", 1, [], TopologyNeed.Site, 10, 0, 0) { Site = "mars" }).Error);
+        Assert.Contains("dataSite: unknown site 'moon'", s.Submit(new JobSpec(3, "t", 1, [], TopologyNeed.Site, 10, 0, 0) { DataSite = "moon" }).Error);
+        Assert.Equal(0, s.PendingCount);
+    }
+
+    [Fact]
+    public void Every_pending_job_has_a_reason_and_an_estimated_start()
+    {
+        var fleet = new Fleet("f", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)], [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+        var s = new FleetScheduler(fleet, new SchedulerOptions { Policy = SchedulingPolicy.FairShare });
+        long id = 0;
+        foreach (var (gpus, limit) in new[] { (8, 1000), (6, 500), (4, 2000), (8, 300), (16, 100), (2, 50), (1, 10), (7, 700) })
+            s.Submit(new JobSpec(++id, $"t{id % 3}", gpus, [], TopologyNeed.Site, limit, 0, 0));
+        s.RunCycle(0);
+        Assert.True(s.PendingCount > 0);
+        for (var j = 1; j <= id; j++)
+        {
+            if (s.Allocation(j) is not null) continue;
+            var why = s.Explain(j)!;
+            Assert.NotEqual(PendingReason.NotYetConsidered, why.Reason);
+            Assert.False(string.IsNullOrWhiteSpace(why.Message));
+            // An estimate from a test-only placement: no earlier than now, no later than the last running job's limit.
+            Assert.True(why.EstimatedStart is >= 0 and <= 2000, $"job {j}: {why.Message}");
+        }
+    }
+
+    [Fact]
     public void Cancelling_a_pending_job_removes_it_and_ending_an_unknown_job_is_refused()
     {
         var s = new FleetScheduler(OneNode());

@@ -171,11 +171,7 @@ public sealed class FleetScheduler
     /// under a fair-share order: the other policies never read it, and decaying every tenant at every
     /// job end would cost them O(tenants) for nothing.
     /// </summary>
-    public double TenantUsage(string tenant)
-    {
-        for (var n = 0; n < _ledger.NodeCount; n++) if (_ledger.Name(n) == tenant) return _ledger.Usage(n);
-        return 0;
-    }
+    public double TenantUsage(string tenant) => _ledger.NodeOf(tenant) is var n and >= 0 ? _ledger.Usage(n) : 0;
 
     /// <summary>Nodes of the tenant tree (owners, their tenants, and tenants that appeared without a tree).</summary>
     public int TenantCount => _ledger.NodeCount;

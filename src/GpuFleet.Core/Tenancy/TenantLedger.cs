@@ -99,6 +99,9 @@ internal sealed class TenantLedger
         return sum;
     }
 
+    /// <summary>The node of this name, or -1.</summary>
+    public int NodeOf(string name) => _index.TryGetValue(name, out var n) ? n : -1;
+
     /// <summary>The leaf a job's tenant names; an unknown tenant becomes an owner of its own when <paramref name="open"/>, else -1.</summary>
     public int LeafFor(string name, bool open)
     {
