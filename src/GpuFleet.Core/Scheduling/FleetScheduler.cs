@@ -44,6 +44,11 @@ public sealed class FleetScheduler
     private readonly List<HashSet<JobRecord>> _tenantRunning = [];
     private readonly List<int> _tenantBestEffort = [];
     private readonly List<int> _tenantPreemptible = [];
+    private readonly List<Dictionary<(int Class, int Priority), int>> _tenantPendingByClass = [];
+    private readonly Dictionary<(int Tenant, int Class, int Priority), Settled> _settled = [];
+    private readonly List<(long Epoch, long Generation, int Count)> _tenantSettled = [];
+    // Bumped by evictions: GPUs came free, so what was settled in this cycle may start after all.
+    private long _generation;
     private readonly SortedSet<JobRecord> _largePending = new(SubmitOrder.Instance);
     private readonly List<JobRecord> _requeue = [];
     private readonly List<Victim> _victims = [];
@@ -51,6 +56,9 @@ public sealed class FleetScheduler
     // Bumped whenever an answer of QuotaFor may change: a job starts or stops, or a reservation holds GPUs.
     private long _quotaVersion;
     private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
+    private readonly Dictionary<(PlacementLevel, int), (long Stamp, int Gpus)> _victimUnits = [];
+    private readonly List<(PlacementLevel, int)> _touchedUnits = [];
+    private long _victimStamp;
     private readonly PriorityQueue<int, FairKey> _tenantHeap = new();
     private readonly ulong _allModels;
     private int _activeClasses;
@@ -241,6 +249,10 @@ public sealed class FleetScheduler
         {
             (reason, blocking, estimate) = (job.Reason, job.BlockingJob, job.EstimatedStart);
         }
+        else if (_settled.TryGetValue((job.Tenant, job.Class.Id, job.Priority), out var settled) && settled.Epoch == _epoch)
+        {
+            (reason, blocking) = (settled.Reason, settled.Blocking);
+        }
         else if (_stopEpoch == _epoch && _stopReason == PendingReason.BehindHead)
         {
             (reason, blocking) = (_stopReason, _stopBlocking);
@@ -337,6 +349,8 @@ public sealed class FleetScheduler
                 var job = cursors[t].Current;
                 var placed = Consider(job);
                 if (_cycle.Stopped) return;
+                // Every kind of job this tenant has waiting is settled for this cycle: skip the rest of its queue.
+                if (!placed && TenantSettled(t)) break;
                 more = cursors[t].MoveNext();
                 if (!placed) continue;
                 // Count a placement as the use it will add over the next half-life at most, so that one
@@ -358,6 +372,7 @@ public sealed class FleetScheduler
         {
             case GrantStanding.ExhaustedHold:
                 SetReason(job, PendingReason.GrantExhausted, null, null);
+                Settle(job, PendingReason.GrantExhausted, null);
                 return false;
             case GrantStanding.ExhaustedBestEffort:
                 bestEffort = true;
@@ -372,6 +387,7 @@ public sealed class FleetScheduler
             if (quota.Class is null)
             {
                 SetReason(job, quota.Refusal, null, null);
+                Settle(job, quota.Refusal, null);
                 return false;
             }
             c = quota.Class;
@@ -389,8 +405,39 @@ public sealed class FleetScheduler
             job.FirstBlockedAt ??= _cycle.Now;
         }
         if (!placed && c != job.Class && job.ReasonEpoch != _epoch) SetReason(job, c.FailReason, c.FailBlockingJob, null);
+        // Settled when no member of the class can start in this cycle, long or short, nor evict its way in.
+        if (!placed && _options.Policy.Quotas != QuotaMode.None && c.ShortFailEpoch == _epoch && !MayStillPreempt(job, c, guaranteed))
+            Settle(job, job.ReasonEpoch == _epoch ? job.Reason : c.FailReason, job.ReasonEpoch == _epoch ? job.BlockingJob : c.FailBlockingJob);
         return placed;
     }
+
+    private bool MayStillPreempt(JobRecord job, JobClass c, bool guaranteed) =>
+        PreemptionLeft && c.NoVictimsUntil <= _cycle.Now && (guaranteed || _tenantPreemptible[job.Tenant] > 0);
+
+    /// <summary>
+    /// Records that a tenant's jobs of one class and priority cannot start in this cycle. Within a cycle that stays
+    /// true — capacity only shrinks, and a tenant's quota answers only tighten — until an eviction frees
+    /// GPUs (a new generation). Once every class a tenant has waiting is settled, the walk skips the rest
+    /// of its queue: a tenant with 30,000 queued jobs costs its distinct kinds, not 30,000 visits.
+    /// </summary>
+    private void Settle(JobRecord job, PendingReason reason, long? blocking)
+    {
+        // Jobs of one class and priority ask the same of quota and preemption; a class alone would not do
+        // (a best-effort job may be refused where a normal one of the same shape is not).
+        var key = (job.Tenant, job.Class.Id, job.Priority);
+        if (_settled.TryGetValue(key, out var old) && old.Epoch == _epoch && old.Generation == _generation) return;
+        _settled[key] = new Settled(_epoch, _generation, reason, blocking);
+        var (epoch, generation, count) = _tenantSettled[job.Tenant];
+        _tenantSettled[job.Tenant] = epoch == _epoch && generation == _generation ? (epoch, generation, count + 1) : (_epoch, _generation, 1);
+    }
+
+    private bool TenantSettled(int tenant)
+    {
+        var (epoch, generation, count) = _tenantSettled[tenant];
+        return epoch == _epoch && generation == _generation && count >= _tenantPendingByClass[tenant].Count;
+    }
+
+    private readonly record struct Settled(long Epoch, long Generation, PendingReason Reason, long? Blocking);
 
     /// <summary>
     /// The part of a job's class its tenant's quota allows now: the models on which it stays within its
@@ -571,11 +618,19 @@ public sealed class FleetScheduler
             }
         }
         if (_victims.Count == 0) return NoVictims(c, now);
+        long reachable = 0;
+        foreach (var v in _victims) reachable += v.Job.Spec.Gpus;
+        foreach (var pool in c.Pools) reachable += _state.PoolUsable(pool);
+        if (reachable < c.Gpus) return NoVictims(c, now);
 
-        // Group the victims' GPUs by the unit the job would be placed in.
+        // Group the victims' GPUs by the unit the job would be placed in: per victim, sum its GPUs per
+        // unit first (a 1,024-GPU gang spans 256 nodes), then add one entry per unit it touches.
         _units.Clear();
         foreach (var v in _victims)
         {
+            // Stamped entries instead of Clear(): clearing a dictionary costs its capacity, which one large gang inflates.
+            var stamp = ++_victimStamp;
+            _touchedUnits.Clear();
             foreach (var alloc in v.Job.Gpus!)
             {
                 var pool = _fleet.NodePool(alloc.Node);
@@ -589,10 +644,17 @@ public sealed class FleetScheduler
                     _ => (PlacementLevel.Impossible, -1),
                 };
                 if (unit.Item1 == PlacementLevel.Impossible) continue;
+                if (_victimUnits.TryGetValue(unit, out var seen) && seen.Stamp == stamp) _victimUnits[unit] = (stamp, seen.Gpus + alloc.Count);
+                else
+                {
+                    _victimUnits[unit] = (stamp, alloc.Count);
+                    _touchedUnits.Add(unit);
+                }
+            }
+            foreach (var unit in _touchedUnits)
+            {
                 if (!_units.TryGetValue(unit, out var list)) _units[unit] = list = [];
-                var i = list.FindIndex(x => x.Victim.Job == v.Job);
-                if (i < 0) list.Add((v, alloc.Count));
-                else list[i] = (v, list[i].Gpus + alloc.Count);
+                list.Add((v, _victimUnits[unit].Gpus));
             }
         }
 
@@ -637,6 +699,8 @@ public sealed class FleetScheduler
             }
         }
         if (best is null) return NoVictims(c, now);
+        // More victims than a cycle may ever evict: reclaim cannot help this class now; it waits for its reservation.
+        if (best.Count > _options.MaxEvictionsPerCycle) return NoVictims(c, now);
         if (_cycle.Preemptions.Count + best.Count > _options.MaxEvictionsPerCycle) return null;
 
         long grace = 0;
@@ -648,6 +712,7 @@ public sealed class FleetScheduler
             _cycle.Preemptions.Add(new PreemptionDecision(v.Spec.Id, v.Spec.Tenant, job.Spec.Id, job.Spec.Tenant, v.Spec.Gpus,
                 victim.Lost, v.PriorityClass.GraceSeconds, victim.Kind, requested));
             StopRunning(v);
+            _generation++;
             SetReason(v, PendingReason.Preempted, job.Spec.Id, null);
             _requeue.Add(v);
         }
@@ -723,6 +788,8 @@ public sealed class FleetScheduler
         _tenantQueues[job.Tenant].Add(job);
         if (job.Spec.Gpus >= _options.LargeGangGpus) _largePending.Add(job);
         if (job.Class.PendingCount++ == 0) _activeClasses++;
+        var byClass = _tenantPendingByClass[job.Tenant];
+        byClass[(job.Class.Id, job.Priority)] = byClass.GetValueOrDefault((job.Class.Id, job.Priority)) + 1;
     }
 
     private void RemovePending(JobRecord job)
@@ -731,6 +798,8 @@ public sealed class FleetScheduler
         _tenantQueues[job.Tenant].Remove(job);
         if (job.Spec.Gpus >= _options.LargeGangGpus) _largePending.Remove(job);
         if (--job.Class.PendingCount == 0) _activeClasses--;
+        var byClass = _tenantPendingByClass[job.Tenant];
+        if (--byClass[(job.Class.Id, job.Priority)] == 0) byClass.Remove((job.Class.Id, job.Priority));
     }
 
     /// <summary>Per-tenant lists follow the tenant tree, which grows when a policy without quotas meets a new tenant.</summary>
@@ -742,6 +811,8 @@ public sealed class FleetScheduler
             _tenantRunning.Add([]);
             _tenantBestEffort.Add(0);
             _tenantPreemptible.Add(0);
+            _tenantPendingByClass.Add([]);
+            _tenantSettled.Add((-1, -1, 0));
         }
     }
 
