@@ -121,6 +121,8 @@ public sealed class StepData
     public Dictionary<long, List<int>> OnNodes { get; set; } = [];
     /// <summary>Jobs that must be evicted in this step's cycle (exactly these).</summary>
     public List<long>? Preempted { get; set; }
+    /// <summary>Jobs this step's cycle must place beyond their tenant's guarantee (reclaimable).</summary>
+    public List<long>? Borrowed { get; set; }
     /// <summary>Jobs that must be running after this step's cycle.</summary>
     public List<long> Running { get; set; } = [];
     /// <summary>Job id → site it must run at.</summary>

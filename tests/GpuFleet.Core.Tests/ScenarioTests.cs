@@ -77,6 +77,8 @@ public sealed class ScenarioTests
                 var actual = Alloc(scheduler, id).Select(a => a.Node).Order().ToList();
                 Assert.True(nodes.Order().SequenceEqual(actual), $"{where}: job {id} on nodes [{string.Join(",", actual)}], expected [{string.Join(",", nodes)}]");
             }
+            var borrowed = cycle.Placements.Where(p => p.Borrowed).Select(p => p.JobId).Order().ToList();
+            if (step.Borrowed is not null) Assert.True(step.Borrowed.Order().SequenceEqual(borrowed), $"{where}: borrowed [{string.Join(",", borrowed)}], expected [{string.Join(",", step.Borrowed)}]");
             var evicted = cycle.Preemptions.Select(p => p.VictimJobId).Order().ToList();
             if (step.Preempted is not null) Assert.True(step.Preempted.Order().SequenceEqual(evicted), $"{where}: preempted [{string.Join(",", evicted)}], expected [{string.Join(",", step.Preempted)}]");
             foreach (var id in step.Running) Assert.True(scheduler.Allocation(id) is not null, $"{where}: job {id} should be running");

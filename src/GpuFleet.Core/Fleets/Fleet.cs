@@ -25,6 +25,7 @@ public sealed class Fleet
     private readonly double[] _siteOverheadWatts;
     private readonly Dictionary<string, int> _modelIndex;
     private readonly Dictionary<string, int> _siteIndex;
+    private readonly double[,] _bandwidth;
 
     /// <summary>Builds and validates a fleet.</summary>
     /// <exception cref="FleetValidationException">The parts do not fit together.</exception>
@@ -123,8 +124,6 @@ public sealed class Fleet
         TotalGpus = (int)total;
         _bandwidth = WidestPaths(sites.Count, _siteIndex, Links);
     }
-
-    private readonly double[,] _bandwidth;
 
     /// <summary>
     /// Bandwidth between every pair of sites over the best route (widest path: the route whose slowest
