@@ -1,7 +1,5 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Data.Yaml;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace GpuFleet.Data.Fleets;
 
@@ -23,17 +21,7 @@ public static class FleetFile
     /// <summary>Parses fleet YAML; <paramref name="file"/> is used in error messages.</summary>
     public static Fleet Parse(TextReader text, string file)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(text);
-        }
-        catch (YamlException e)
-        {
-            throw new DataFileException(file, e.Start.Line, "yaml", e.InnerException?.Message ?? e.Message);
-        }
-        if (stream.Documents.Count == 0) throw new DataFileException(file, 0, "file", "is empty");
-        var root = new YamlMap(file, stream.Documents[0].RootNode, "");
+        var root = YamlMap.Document(text, file);
         var name = root.Text("name");
         root.Allow("description");
 

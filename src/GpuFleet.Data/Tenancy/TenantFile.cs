@@ -1,8 +1,6 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Tenancy;
 using GpuFleet.Data.Yaml;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace GpuFleet.Data.Tenancy;
 
@@ -26,17 +24,7 @@ public static class TenantFile
     /// <summary>Parses tenant YAML; <paramref name="file"/> is used in error messages.</summary>
     public static TenantTree Parse(TextReader text, string file, Fleet? fleet = null)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(text);
-        }
-        catch (YamlException e)
-        {
-            throw new DataFileException(file, e.Start.Line, "yaml", e.InnerException?.Message ?? e.Message);
-        }
-        if (stream.Documents.Count == 0) throw new DataFileException(file, 0, "file", "is empty");
-        var root = new YamlMap(file, stream.Documents[0].RootNode, "");
+        var root = YamlMap.Document(text, file);
         root.Allow("name", "description");
         var billing = root.NumberMap("billingWeights", min: 0, exclusiveMin: true);
         foreach (var model in billing.Keys) CheckModel(fleet, root, "billingWeights", model);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace GpuFleet.Data.Yaml;
@@ -22,6 +23,22 @@ internal sealed class YamlMap
     }
 
     public string Path { get; }
+
+    /// <summary>The root mapping of a YAML document; syntax errors and an empty file name the file and line.</summary>
+    public static YamlMap Document(TextReader text, string file)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(text);
+        }
+        catch (YamlException e)
+        {
+            throw new DataFileException(file, e.Start.Line, "yaml", e.InnerException?.Message ?? e.Message);
+        }
+        if (stream.Documents.Count == 0) throw new DataFileException(file, 0, "file", "is empty");
+        return new YamlMap(file, stream.Documents[0].RootNode, "");
+    }
 
     public string Text(string key, string? fallback = null)
     {
