@@ -1,3 +1,4 @@
+using GpuFleet.Core.Workloads;
 using GpuFleet.Data;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
@@ -75,6 +76,26 @@ public sealed class DataFileTests
             back.Select(j => (j.Spec.Id, j.Spec.Gpus, j.Spec.SubmitTime, j.RuntimeSeconds, j.Spec.Tenant)));
     }
 
+    [Fact]
+    public void Native_trace_keeps_class_sites_data_and_checkpoints_and_reads_files_without_them()
+    {
+        var spec = new JobSpec(7, "t", 64, ["B200"], TopologyNeed.Site, 7200, 0, 10)
+        {
+            PriorityClass = "preemptible", Site = "s1", DataSite = "s2", DataGb = 512.5, CheckpointIntervalSeconds = 1800,
+        };
+        var path = TestFiles.Temp("t.csv");
+        using (var w = new StreamWriter(path)) NativeTrace.Write(w, [new TraceJob(spec, 3600), new TraceJob(new JobSpec(8, "u", 1, [], TopologyNeed.Node, 60, 1, 20), 30)]);
+        var back = TraceFile.Load(path);
+        Assert.Equal(spec, back[0].Spec with { Models = spec.Models });
+        Assert.Equal(["B200"], back[0].Spec.Models);
+        Assert.Null(back[1].Spec.PriorityClass);
+        Assert.Equal(0, back[1].Spec.CheckpointIntervalSeconds);
+
+        // A file with the nine required columns only still reads.
+        File.WriteAllText(path, NativeTrace.Header + "\n1,0,a,2,,site,10,5,0\n");
+        Assert.Equal(0, TraceFile.Load(path)[0].Spec.CheckpointIntervalSeconds);
+    }
+
     [Theory]
     [InlineData("timestamp,duration,num_gpus,gpu_time,cluster\n2017-10-01 00:00:00,10,1,10,aa\n2017-10-01 00:00:01,ten,1,10,aa\n", 3, "duration")]
     [InlineData("timestamp,duration,num_gpus,gpu_time,cluster\n2017-13-01 00:00:00,10,1,10,aa\n", 2, "timestamp")]
@@ -82,6 +103,7 @@ public sealed class DataFileTests
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1,,rack,10,5,0\n", 2, "topology")]
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1,,site,10,5,0\n1,0,a,1,,site,10,5,0\n", 3, "id")]
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1\n", 2, "row")]
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,checkpointSeconds\n1,0,a,1,,site,10,5,0,often\n", 2, "checkpointSeconds")]
     [InlineData("what,is,this\n1,2,3\n", 1, "header")]
     public void Bad_trace_files_name_file_line_and_field(string text, int line, string field)
     {

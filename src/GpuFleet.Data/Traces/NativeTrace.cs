@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GpuFleet.Core.Workloads;
+using nietras.SeparatedValues;
 
 namespace GpuFleet.Data.Traces;
 
@@ -9,11 +10,16 @@ namespace GpuFleet.Data.Traces;
 /// <c>id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority</c>.
 /// <c>models</c> is a <c>|</c>-separated list (empty: any model); <c>topology</c> is
 /// <c>site</c> (default), <c>node</c>, <c>domain</c> or <c>anywhere</c>; <c>priority</c> defaults to 0.
+/// Optional columns, written always and read when present: <c>priorityClass</c>, <c>site</c>,
+/// <c>dataSite</c>, <c>dataGb</c>, <c>checkpointSeconds</c> (empty: none).
 /// </summary>
 public static class NativeTrace
 {
     /// <summary>The header line.</summary>
     public const string Header = "id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority";
+
+    /// <summary>The header <see cref="Write"/> writes: the required columns and the optional ones.</summary>
+    public const string FullHeader = Header + ",priorityClass,site,dataSite,dataGb,checkpointSeconds";
 
     /// <summary>Reads a native trace (plain or gzip); rows are sorted by submit time.</summary>
     public static IReadOnlyList<TraceJob> Read(string path)
@@ -25,6 +31,9 @@ public static class NativeTrace
             models = TraceCsv.Column(reader, path, "models"), topology = TraceCsv.Column(reader, path, "topology"),
             limit = TraceCsv.Column(reader, path, "timeLimitSeconds"), runtime = TraceCsv.Column(reader, path, "runtimeSeconds"),
             priority = TraceCsv.Column(reader, path, "priority");
+        int priorityClass = TraceCsv.OptionalColumn(reader, "priorityClass"), site = TraceCsv.OptionalColumn(reader, "site"),
+            dataSite = TraceCsv.OptionalColumn(reader, "dataSite"), dataGb = TraceCsv.OptionalColumn(reader, "dataGb"),
+            checkpoint = TraceCsv.OptionalColumn(reader, "checkpointSeconds");
         var jobs = new List<TraceJob>();
         var ids = new HashSet<long>();
         foreach (var row in reader)
@@ -52,22 +61,33 @@ public static class NativeTrace
                 need,
                 (long)TraceCsv.Number(row, limit, path, "timeLimitSeconds", min: 1),
                 TraceCsv.Integer(row, priority, path, "priority", int.MinValue + 1, fallback: 0),
-                (long)TraceCsv.Number(row, submit, path, "submitSeconds", min: 0));
+                (long)TraceCsv.Number(row, submit, path, "submitSeconds", min: 0))
+            {
+                PriorityClass = Optional(row, priorityClass),
+                Site = Optional(row, site),
+                DataSite = Optional(row, dataSite),
+                DataGb = Optional(row, dataGb) is null ? 0 : TraceCsv.Number(row, dataGb, path, "dataGb", min: 0),
+                CheckpointIntervalSeconds = Optional(row, checkpoint) is null ? 0 : (long)TraceCsv.Number(row, checkpoint, path, "checkpointSeconds", min: 0),
+            };
             jobs.Add(new TraceJob(spec, run));
         }
         return [.. jobs.OrderBy(j => j.Spec.SubmitTime).ThenBy(j => j.Spec.Id)];
     }
 
+    private static string? Optional(SepReader.Row row, int col) =>
+        col < 0 || row[col].Span.Trim().IsEmpty ? null : row[col].ToString().Trim();
+
     /// <summary>Writes jobs in the native format.</summary>
     public static void Write(TextWriter writer, IEnumerable<TraceJob> jobs)
     {
-        writer.WriteLine(Header);
+        writer.WriteLine(FullHeader);
         var line = new StringBuilder();
         foreach (var job in jobs)
         {
             var s = job.Spec;
             line.Clear();
-            line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{s.Topology.ToString().ToLowerInvariant()},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority}");
+            line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{s.Topology.ToString().ToLowerInvariant()},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority},");
+            line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")}");
             writer.WriteLine(line);
         }
     }

@@ -44,6 +44,9 @@ internal static class TraceCsv
         throw new DataFileException(file, 1, name, $"column missing (header: {string.Join(",", reader.Header.ColNames)})");
     }
 
+    /// <summary>Index of an optional column, or -1 when the header lacks it.</summary>
+    public static int OptionalColumn(SepReader reader, string name) => reader.Header.TryIndexOf(name, out var i) ? i : -1;
+
     public static double Number(SepReader.Row row, int col, string file, string name, double min = double.MinValue)
     {
         var span = row[col].Span;

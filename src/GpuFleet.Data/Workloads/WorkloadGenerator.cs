@@ -18,6 +18,15 @@ namespace GpuFleet.Data.Workloads;
 public static class WorkloadGenerator
 {
     /// <summary>
+    /// Gangs of at least this many GPUs checkpoint (assumption: large training runs, like Kalos's LLM
+    /// pre-training, save state regularly; the traces do not record it). Smaller jobs do not.
+    /// </summary>
+    public const int CheckpointingGangGpus = 64;
+
+    /// <summary>How often those gangs checkpoint (assumption: hourly).</summary>
+    public const long CheckpointIntervalSeconds = 3_600;
+
+    /// <summary>
     /// Generates jobs sorted by submit time, with ids from 1. With a tenant tree, each job goes to a
     /// project (leaf) drawn in proportion to its guarantee, so demand follows entitlement; the draw uses
     /// its own random stream, so sizes, times and run times are the same with or without a tree.
@@ -69,7 +78,10 @@ public static class WorkloadGenerator
         for (var i = 0; i < raw.Count; i++)
         {
             var r = raw[i];
-            jobs[i] = new TraceJob(new JobSpec(i + 1, r.Tenant, r.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(r.Runtime), 0, r.Submit), r.Runtime);
+            jobs[i] = new TraceJob(new JobSpec(i + 1, r.Tenant, r.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(r.Runtime), 0, r.Submit)
+            {
+                CheckpointIntervalSeconds = r.Gpus >= CheckpointingGangGpus ? CheckpointIntervalSeconds : 0,
+            }, r.Runtime);
         }
         return jobs;
     }
