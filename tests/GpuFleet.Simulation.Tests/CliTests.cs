@@ -73,11 +73,14 @@ public sealed class CliTests
     [Fact]
     public void Bad_inputs_give_one_line_errors_not_stack_traces()
     {
+        var notGzip = TestFiles.Temp("trace.csv.gz");
+        File.WriteAllText(notGzip, NativeTraceHeader + "\n1,0,a,1,,site,10,5,0\n");
         var bad = TestFiles.Temp("bad.yaml");
         File.WriteAllText(bad, "name: x\nmodels: []\nsites:\n  - { name: s, owner: o, powerCapMw: -1 }\npools: []\n");
         var cases = new[]
         {
             (new[] { "fleet", "show", bad }, "sites[0].powerCapMw"),
+            (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", notGzip }, "is not a readable gzip file"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
             (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
@@ -108,6 +111,16 @@ public sealed class CliTests
         Assert.StartsWith("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority", first);
         Gpufleet("workload", "generate", "--fleet", "fleets/philly-contended.yaml", "--days", "3", "--load", "0.9", "--seed", "5", "--out", output);
         Assert.Equal(first, File.ReadAllText(output));
+
+        // A .gz name gets gzip, with the tree's projects as tenants, and simulate reads it back.
+        var gz = TestFiles.Temp("gen.csv.gz");
+        (code, _, err) = Gpufleet("workload", "generate", "--fleet", "fleets/philly-contended.yaml", "--tenants", "tenants/philly-vcs.yaml",
+            "--days", "1", "--load", "0.9", "--out", gz);
+        Assert.True(code == 0, err);
+        Assert.Equal(0x1f, File.ReadAllBytes(gz)[0]);
+        (code, stdout, err) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", gz, "--tenants", "tenants/philly-vcs.yaml", "--policy", "shared");
+        Assert.True(code == 0, err);
+        Assert.Contains("vc-", stdout);
     }
 
     [Fact]
@@ -120,6 +133,8 @@ public sealed class CliTests
         foreach (var key in new[] { "cycleMsP50", "cycleMsP99", "peakMemoryMb" })
             Assert.True(doc.RootElement.GetProperty(key).GetDouble() > 0, key);
     }
+
+    private const string NativeTraceHeader = "id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority";
 
     private static IEnumerable<string> ReadSample(int jobs)
     {

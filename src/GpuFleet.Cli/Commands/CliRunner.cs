@@ -17,7 +17,7 @@ internal static class CliRunner
         {
             return Fail(e.Message);
         }
-        catch (Exception e) when (e is CliUsageException or FleetValidationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CliUsageException or FleetValidationException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
             return Fail(e.Message);
         }

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.CommandLine;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
@@ -39,7 +40,11 @@ internal static class WorkloadCommand
         var jobs = WorkloadGenerator.Generate(model, fleet, days, load, seed, SimulateCommand.LoadTenants(tenantsPath, fleet, []));
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
-        using (var writer = new StreamWriter(output)) NativeTrace.Write(writer, jobs);
+        // A name ending in .gz gets gzip, as every trace reader expects of such a name.
+        using (var file = File.Create(output))
+        using (var stream = output.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Optimal) : (Stream)file)
+        using (var writer = new StreamWriter(stream))
+            NativeTrace.Write(writer, jobs);
         var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.Gpus) / 3600;
         Console.WriteLine($"{jobs.Count:N0} jobs, {gpuHours:N0} GPU-hours offered ({gpuHours / (fleet.TotalGpus * days * 24):P1} of {fleet.Name}'s capacity over {days} days) -> {output}");
         return 0;

@@ -8,6 +8,18 @@ public static class TraceFile
     /// <summary>Reads Philly, Kalos (converted) or native traces, plain or gzip.</summary>
     public static IReadOnlyList<TraceJob> Load(string path)
     {
+        try
+        {
+            return LoadByHeader(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFileException(path, 0, "file", $"is not a readable gzip file ({e.Message})");
+        }
+    }
+
+    private static IReadOnlyList<TraceJob> LoadByHeader(string path)
+    {
         string header;
         using (var text = TraceCsv.Open(path)) header = (text.ReadLine() ?? "").Trim().TrimStart('\uFEFF');
         if (header.Length == 0) throw new DataFileException(path, 1, "header", "the file is empty");
