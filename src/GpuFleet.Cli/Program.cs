@@ -6,4 +6,5 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(FleetCommand.Create());
 root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 return root.Parse(args).Invoke();

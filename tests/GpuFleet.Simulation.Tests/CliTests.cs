@@ -84,6 +84,7 @@ public sealed class CliTests
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
             (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
+            (new[] { "serve", "--fleet", "fleets/philly.yaml", "--executor", "slurm" }, "--executor: unknown executor 'slurm'"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "shared" }, "--tenants: policy 'shared' needs a tenant tree"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "static", "--tenants", "tenants/korea-2030.yaml" },
                 "unknown GPU model 'GB200'"),
@@ -121,6 +122,54 @@ public sealed class CliTests
         (code, stdout, err) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", gz, "--tenants", "tenants/philly-vcs.yaml", "--policy", "shared");
         Assert.True(code == 0, err);
         Assert.Contains("vc-", stdout);
+    }
+
+    [Fact]
+    public async Task Serve_accepts_jobs_over_http_and_places_them()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
+        foreach (var a in new[] { dll, "serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("serve.db"), "--urls", $"http://127.0.0.1:{port}" })
+            psi.ArgumentList.Add(a);
+        using var server = Process.Start(psi)!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            for (var i = 0; i < 100 && !await Healthy(http); i++) await Task.Delay(100);
+            using var created = await http.PostAsync("/api/v1/jobs", new StringContent("{\"tenant\":\"lab\",\"gpus\":8,\"timeLimitSeconds\":600}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+            var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+            string? state = null;
+            for (var i = 0; i < 50 && state != "running"; i++)
+            {
+                await Task.Delay(100);
+                state = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/jobs/{id}")).RootElement.GetProperty("state").GetString();
+            }
+            Assert.Equal("running", state);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    private static async Task<bool> Healthy(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
     }
 
     [Fact]

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Data.Fleets;
+using GpuFleet.Server.Hosting;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary><c>gpufleet serve</c>: the control plane as a web service over an embedded SQLite database.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
+        var tenants = SimulateCommand.TenantsOption();
+        var db = new Option<string>("--db") { Description = "SQLite database file (created and migrated on start).", DefaultValueFactory = _ => "gpufleet.db" };
+        var executor = new Option<string>("--executor") { Description = "Who runs placed jobs: simulated (jobs run for their declared or drawn run time).", DefaultValueFactory = _ => "simulated" };
+        var urls = new Option<string>("--urls") { Description = "Address to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
+        var timeScale = new Option<double>("--time-scale") { Description = "The simulated executor runs jobs this many times faster.", DefaultValueFactory = _ => 1 };
+        var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
+        {
+            fleet, tenants, db, executor, urls, policy, timeScale,
+        };
+        command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!,
+            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale))));
+        return command;
+    }
+
+    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale)
+    {
+        if (executor != "simulated") throw new CliUsageException($"--executor: unknown executor '{executor}' (known: simulated)");
+        if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
+        var fleet = FleetFile.Load(fleetPath);
+        var policy = policyName is null
+            ? (tenantsPath is null ? SchedulingPolicy.FairShare : SchedulingPolicy.Shared)
+            : SimulateCommand.ParsePolicies(policyName).Single();
+        var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
+        var app = ServerApp.Build(new ServerSettings { Fleet = fleet, Tenants = tree, Policy = policy, DatabasePath = db, TimeScale = timeScale },
+            ["--urls", urls]);
+        Console.Error.WriteLine($"gpufleet: {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}, database {db}, listening on {urls}");
+        app.Run();
+        return 0;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using GpuFleet.Server.Hosting;
+using GpuFleet.Server.Jobs;
+using GpuFleet.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace GpuFleet.Server.Api;
+
+/// <summary>The job API under <c>/api/v1/jobs</c>: submit, get, list, cancel. Errors are RFC 9457 problem documents.</summary>
+public static class JobEndpoints
+{
+    /// <summary>Longest <c>Idempotency-Key</c> accepted.</summary>
+    public const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>Maps the endpoints.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/api/v1/jobs");
+        jobs.MapPost("", Submit);
+        jobs.MapGet("{id:long}", Get);
+        jobs.MapGet("", List);
+        jobs.MapDelete("{id:long}", Cancel);
+    }
+
+    private static async Task<IResult> Submit(HttpRequest http, SubmissionValidator validator, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock,
+        IOptions<JsonOptions> json)
+    {
+        // Read the body here rather than by binding, so that a wrong type names its field ("$.gpus" → gpus).
+        SubmitJobRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<SubmitJobRequest>(http.Body, json.Value.SerializerOptions, http.HttpContext.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path[2..].Split('.', '[')[0] : "body";
+            return Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
+        }
+        var key = http.Headers["Idempotency-Key"].ToString();
+        if (key.Length > MaxIdempotencyKeyLength)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [$"must be at most {MaxIdempotencyKeyLength} characters"] });
+        var (job, errors) = validator.Validate(request);
+        if (job is null) return Results.ValidationProblem(errors);
+        var (stored, replayed) = store.Submit(job, key.Length > 0 ? key : null, clock.GetUtcNow());
+        if (!replayed) scheduler.Enqueue(stored);
+        return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
+    }
+
+    private static IResult Get(long id, SqliteJobStore store, LiveScheduler scheduler)
+    {
+        var job = store.Get(id);
+        if (job is null) return NotFound(id);
+        var view = JobView.Of(job) with { History = store.History(id) };
+        if (job.State == JobState.Pending && scheduler.Explain(id) is { } why)
+        {
+            view = view with
+            {
+                PendingReason = why.Reason.ToString(),
+                PendingMessage = why.Message,
+                EstimatedStart = why.EstimatedStart is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null,
+            };
+        }
+        return Results.Ok(view);
+    }
+
+    private static IResult List(SqliteJobStore store, string? tenant, string? state, long? after, int? limit)
+    {
+        JobState? parsed = null;
+        if (state is not null)
+        {
+            if (!Enum.TryParse<JobState>(state, ignoreCase: true, out var s) || int.TryParse(state, out _))
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}"] });
+            parsed = s;
+        }
+        if (limit is < 1 or > 1000) return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 1000"] });
+        var take = limit ?? 100;
+        var items = store.List(tenant, parsed, after ?? 0, take);
+        return Results.Ok(new { items = items.Select(JobView.Of), next = items.Count == take ? items[^1].Id : (long?)null });
+    }
+
+    private static IResult Cancel(long id, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock)
+    {
+        // Compare-and-set on the state seen: a job that moved meanwhile is read again.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var job = store.Get(id);
+            if (job is null) return NotFound(id);
+            if (JobTransitions.IsFinal(job.State))
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job already finished",
+                    detail: $"job {id} is {job.State.ToString().ToLowerInvariant()}; a finished job cannot be cancelled");
+            if (store.Transition(id, job.State, JobState.Cancelled, clock.GetUtcNow(), "cancelled by request"))
+            {
+                scheduler.Cancel(id);
+                return Results.Ok(JobView.Of(store.Get(id)!));
+            }
+        }
+        return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job is changing", detail: $"job {id} changed state repeatedly; try again");
+    }
+
+    private static IResult NotFound(long id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "job not found", detail: $"no job {id}");
+}

@@ -1,0 +1,33 @@
+using GpuFleet.Server.Jobs;
+
+namespace GpuFleet.Server.Api;
+
+/// <summary>A job as the API shows it.</summary>
+public sealed record JobView(
+    long Id,
+    string Name,
+    string Tenant,
+    int Gpus,
+    IReadOnlyList<string> Models,
+    long TimeLimitSeconds,
+    int Priority,
+    string? PriorityClass,
+    string? Command,
+    string State,
+    DateTimeOffset SubmittedAt,
+    string? Placement,
+    string? Detail)
+{
+    /// <summary>Why it waits (pending jobs only).</summary>
+    public string? PendingReason { get; init; }
+    /// <summary>The same in words.</summary>
+    public string? PendingMessage { get; init; }
+    /// <summary>Earliest start from a test-only placement (pending jobs only).</summary>
+    public DateTimeOffset? EstimatedStart { get; init; }
+    /// <summary>State changes, oldest first (single-job answers only).</summary>
+    public IReadOnlyList<JobEvent>? History { get; init; }
+
+    /// <summary>The view of a stored job.</summary>
+    public static JobView Of(StoredJob j) => new(j.Id, j.Name, j.Tenant, j.Gpus, j.Models, j.TimeLimitSeconds, j.Priority, j.PriorityClass,
+        j.Command, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
+}

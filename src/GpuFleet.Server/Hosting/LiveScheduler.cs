@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
+using GpuFleet.Server.Execution;
+using GpuFleet.Server.Jobs;
+using GpuFleet.Server.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GpuFleet.Server.Hosting;
+
+/// <summary>
+/// The scheduling loop of the live service: the same core as the twin, on the real clock. The API
+/// commits a job to the database first and only then hands it here; each cycle takes new and
+/// cancelled jobs, ends what the executor finished, runs the core and writes its decisions back
+/// (a placement is committed as a checked Pending → Running change before the executor starts it).
+/// On start it takes up every pending job again and requeues running ones, whose executor was lost
+/// with the previous process.
+/// </summary>
+public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store, TimeProvider clock, ILogger<LiveScheduler> log) : BackgroundService
+{
+    private readonly object _gate = new();
+    private readonly FleetScheduler _core = new(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
+    private readonly SimulatedExecutor _executor = new(settings.TimeScale);
+    private readonly ConcurrentQueue<StoredJob> _arrivals = new();
+    private readonly ConcurrentQueue<long> _cancels = new();
+    // Jobs handed to the core: a job stored before recovery read the database arrives twice.
+    private readonly HashSet<long> _known = [];
+    private bool _recovered;
+
+    /// <summary>Cycles run so far.</summary>
+    public long Cycles { get; private set; }
+    /// <summary>Duration of the last cycle.</summary>
+    public double LastCycleMs { get; private set; }
+
+    /// <summary>Hands a stored job to the scheduler (it is considered in the next cycle).</summary>
+    public void Enqueue(StoredJob job) => _arrivals.Enqueue(job);
+
+    /// <summary>Removes a cancelled job from the scheduler and the executor in the next cycle.</summary>
+    public void Cancel(long id) => _cancels.Enqueue(id);
+
+    /// <summary>Why a pending job waits and when it should start, or null.</summary>
+    public PendingExplanation? Explain(long id)
+    {
+        lock (_gate) return _core.Explain(id);
+    }
+
+    /// <summary>Runs one cycle now (the loop calls this; tests may too).</summary>
+    public void Tick()
+    {
+        lock (_gate)
+        {
+            var watch = Stopwatch.StartNew();
+            var at = clock.GetUtcNow();
+            var now = at.ToUnixTimeSeconds();
+            if (!_recovered) Recover(now, at);
+            while (_cancels.TryDequeue(out var id))
+            {
+                _core.End(id, now);
+                _executor.Stop(id);
+            }
+            while (_arrivals.TryDequeue(out var job)) Admit(job, at);
+            foreach (var id in _executor.Finished(at))
+            {
+                _core.End(id, now);
+                store.Transition(id, JobState.Running, JobState.Succeeded, at, "ended");
+            }
+            var cycle = _core.RunCycle(now);
+            foreach (var p in cycle.Preemptions)
+            {
+                _executor.Stop(p.VictimJobId);
+                store.Transition(p.VictimJobId, JobState.Running, JobState.Pending, at,
+                    $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}");
+            }
+            foreach (var p in cycle.Placements)
+            {
+                var placement = $"{settings.Fleet.Sites[p.Site].Name}/{settings.Fleet.Models[p.Model].Name}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}";
+                var job = store.Get(p.JobId);
+                if (job is null || !store.Transition(p.JobId, JobState.Pending, JobState.Running, at, "placed", placement))
+                {
+                    _core.End(p.JobId, now); // cancelled between submission to the core and placement
+                    continue;
+                }
+                _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
+            }
+            Cycles++;
+            LastCycleMs = watch.Elapsed.TotalMilliseconds;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                Tick();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "scheduling cycle failed");
+            }
+            try
+            {
+                await Task.Delay(settings.CycleInterval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Recover(long now, DateTimeOffset at)
+    {
+        _recovered = true;
+        var requeued = 0;
+        foreach (var job in store.Active())
+        {
+            if (job.State == JobState.Running)
+            {
+                store.Transition(job.Id, JobState.Running, JobState.Pending, at, "requeued: the server restarted and its executor's run was lost");
+                requeued++;
+            }
+            Admit(job, at);
+        }
+        log.LogInformation("recovered {Pending} pending jobs, requeued {Requeued} that were running at {Now}", _core.PendingCount, requeued, now);
+    }
+
+    private void Admit(StoredJob job, DateTimeOffset at)
+    {
+        if (!_known.Add(job.Id)) return;
+        var result = _core.Submit(Spec(job));
+        if (!result.Accepted) store.Transition(job.Id, JobState.Pending, JobState.Failed, at, result.Error);
+    }
+
+    private static JobSpec Spec(StoredJob job) =>
+        new(job.Id, job.Tenant, job.Gpus, job.Models, TopologyNeed.Site, job.TimeLimitSeconds, job.Priority, job.SubmittedAt.ToUnixTimeSeconds())
+        {
+            PriorityClass = job.PriorityClass,
+        };
+}

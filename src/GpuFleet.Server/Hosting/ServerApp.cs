@@ -1,0 +1,52 @@
+using GpuFleet.Server.Api;
+using GpuFleet.Server.Storage;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GpuFleet.Server.Hosting;
+
+/// <summary>Builds the GpuFleet web application: storage, the scheduling loop, the API and health.</summary>
+public static class ServerApp
+{
+    /// <summary>Builds (does not start) the application; <paramref name="configure"/> may adjust the builder (tests use a test server).</summary>
+    public static WebApplication Build(ServerSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args ?? []);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
+        // One line per request at information level drowns the scheduler's own log; keep warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new SqliteJobStore(settings.DatabasePath));
+        builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
+        builder.Services.AddSingleton<LiveScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        // Refuse a declared body over the limit before reading it: with "Expect: 100-continue" the
+        // client then never sends it. Kestrel's own limit still stops bodies of unknown length.
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
+            {
+                await Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
+                    detail: $"at most {settings.MaxRequestBodyBytes} bytes").ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+        app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", cycles = s.Cycles }));
+        JobEndpoints.Map(app);
+        return app;
+    }
+}

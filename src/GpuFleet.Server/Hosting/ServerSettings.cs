@@ -1,0 +1,24 @@
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
+
+namespace GpuFleet.Server.Hosting;
+
+/// <summary>What <c>gpufleet serve</c> runs with.</summary>
+public sealed record ServerSettings
+{
+    /// <summary>The fleet scheduled.</summary>
+    public required Fleet Fleet { get; init; }
+    /// <summary>Tenant tree (empty: any tenant name is accepted and shares by fair share).</summary>
+    public TenantTree Tenants { get; init; } = TenantTree.Empty;
+    /// <summary>The policy; needs a tree when it has quotas.</summary>
+    public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.FairShare;
+    /// <summary>SQLite database file.</summary>
+    public required string DatabasePath { get; init; }
+    /// <summary>Time between scheduling cycles.</summary>
+    public TimeSpan CycleInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The simulated executor runs jobs this many times faster than their run time.</summary>
+    public double TimeScale { get; init; } = 1;
+    /// <summary>Largest request body accepted (larger: 413).</summary>
+    public long MaxRequestBodyBytes { get; init; } = 1 << 20;
+}

@@ -1,0 +1,191 @@
+using GpuFleet.Server.Jobs;
+using Microsoft.Data.Sqlite;
+
+namespace GpuFleet.Server.Storage;
+
+/// <summary>
+/// Jobs in an embedded SQLite file, in WAL mode. Every write is one transaction, committed before the
+/// caller answers: a job that got its 201 is on disk. State changes are compare-and-set on the current
+/// state (<c>UPDATE … WHERE state = @from</c>), checked against <see cref="JobTransitions"/>, and
+/// recorded in the job's history. Schema migrations run on open, in order, once each.
+/// </summary>
+public sealed class SqliteJobStore
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL, tenant TEXT NOT NULL, gpus INTEGER NOT NULL, models TEXT NOT NULL,
+            time_limit_seconds INTEGER NOT NULL, priority INTEGER NOT NULL, priority_class TEXT,
+            command TEXT, runtime_seconds INTEGER, state TEXT NOT NULL, submitted_at INTEGER NOT NULL,
+            placement TEXT, detail TEXT);
+        CREATE INDEX jobs_state ON jobs(state);
+        CREATE INDEX jobs_tenant ON jobs(tenant, id);
+        CREATE TABLE job_events (job_id INTEGER NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT);
+        CREATE INDEX job_events_job ON job_events(job_id);
+        CREATE TABLE idempotency (tenant TEXT NOT NULL, key TEXT NOT NULL, job_id INTEGER NOT NULL, PRIMARY KEY (tenant, key));
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    /// <summary>Opens (and creates or migrates) the database file.</summary>
+    public SqliteJobStore(string path)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+        using var c = Open();
+        Exec(c, null, "PRAGMA journal_mode=WAL;");
+        Exec(c, null, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+        var version = Convert.ToInt32(Scalar(c, null, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"));
+        for (var v = version; v < Migrations.Length; v++)
+        {
+            using var t = c.BeginTransaction();
+            Exec(c, t, Migrations[v]);
+            Exec(c, t, $"INSERT INTO schema_version(version) VALUES ({v + 1});");
+            t.Commit();
+        }
+    }
+
+    /// <summary>Schema version after migrations.</summary>
+    public int SchemaVersion => Migrations.Length;
+
+    /// <summary>
+    /// Stores a new pending job, or — when <paramref name="idempotencyKey"/> was used before by the same
+    /// tenant — returns the job stored the first time, with <c>Replayed</c> true.
+    /// </summary>
+    public (StoredJob Job, bool Replayed) Submit(NewJob job, string? idempotencyKey, DateTimeOffset now)
+    {
+        using var c = Open();
+        using var t = c.BeginTransaction(System.Data.IsolationLevel.Serializable);
+        if (idempotencyKey is not null)
+        {
+            var existing = Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = $t AND key = $k;", ("$t", job.Tenant), ("$k", idempotencyKey));
+            if (existing is long id) return (Get(c, t, id)!, true);
+        }
+        var newId = (long)Scalar(c, t, """
+            INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
+            VALUES ($name, $tenant, $gpus, $models, $limit, $priority, $class, $command, $runtime, 'Pending', $at) RETURNING id;
+            """,
+            ("$name", job.Name), ("$tenant", job.Tenant), ("$gpus", job.Gpus), ("$models", string.Join('|', job.Models)),
+            ("$limit", job.TimeLimitSeconds), ("$priority", job.Priority), ("$class", job.PriorityClass), ("$command", job.Command),
+            ("$runtime", job.RuntimeSeconds), ("$at", now.ToUnixTimeMilliseconds()))!;
+        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES ($id, $at, 'Pending', 'submitted');", ("$id", newId), ("$at", now.ToUnixTimeMilliseconds()));
+        if (idempotencyKey is not null)
+            Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES ($t, $k, $id);", ("$t", job.Tenant), ("$k", idempotencyKey), ("$id", newId));
+        t.Commit();
+        return (Get(c, null, newId)!, false);
+    }
+
+    /// <summary>The job, or null.</summary>
+    public StoredJob? Get(long id)
+    {
+        using var c = Open();
+        return Get(c, null, id);
+    }
+
+    /// <summary>Jobs by id, optionally of one tenant and state, after an id (paging), at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<StoredJob> List(string? tenant, JobState? state, long afterId, int limit)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, """
+            SELECT * FROM jobs WHERE id > $after AND ($tenant IS NULL OR tenant = $tenant) AND ($state IS NULL OR state = $state)
+            ORDER BY id LIMIT $limit;
+            """, ("$after", afterId), ("$tenant", tenant), ("$state", state?.ToString()), ("$limit", limit));
+        return Read(cmd);
+    }
+
+    /// <summary>Jobs that are pending or running: what a restarted scheduler must take up again.</summary>
+    public IReadOnlyList<StoredJob> Active()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT * FROM jobs WHERE state IN ('Pending', 'Running') ORDER BY id;");
+        return Read(cmd);
+    }
+
+    /// <summary>The job's state history, oldest first.</summary>
+    public IReadOnlyList<JobEvent> History(long id)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT at, state, detail FROM job_events WHERE job_id = $id ORDER BY rowid;", ("$id", id));
+        using var r = cmd.ExecuteReader();
+        var list = new List<JobEvent>();
+        while (r.Read())
+            list.Add(new JobEvent(DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), Enum.Parse<JobState>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2)));
+        return list;
+    }
+
+    /// <summary>
+    /// Moves a job from <paramref name="from"/> to <paramref name="to"/> if it is still in <paramref name="from"/>;
+    /// false when it is not (another writer moved it first). Disallowed moves throw.
+    /// </summary>
+    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, string? placement = null)
+    {
+        if (!JobTransitions.Allowed(from, to)) throw new InvalidOperationException($"job {id}: {from} -> {to} is not allowed");
+        using var c = Open();
+        using var t = c.BeginTransaction();
+        var changed = Command(c, t, """
+            UPDATE jobs SET state = $to, detail = $detail, placement = CASE WHEN $to = 'Running' THEN $placement ELSE placement END
+            WHERE id = $id AND state = $from;
+            """, ("$to", to.ToString()), ("$detail", detail), ("$placement", placement), ("$id", id), ("$from", from.ToString())).ExecuteNonQuery();
+        if (changed == 0) return false;
+        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES ($id, $at, $state, $detail);",
+            ("$id", id), ("$at", at.ToUnixTimeMilliseconds()), ("$state", to.ToString()), ("$detail", detail));
+        t.Commit();
+        return true;
+    }
+
+    private SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        Exec(c, null, "PRAGMA busy_timeout = 30000;");
+        return c;
+    }
+
+    private static StoredJob? Get(SqliteConnection c, SqliteTransaction? t, long id)
+    {
+        using var cmd = Command(c, t, "SELECT * FROM jobs WHERE id = $id;", ("$id", id));
+        return Read(cmd).FirstOrDefault();
+    }
+
+    private static List<StoredJob> Read(SqliteCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredJob>();
+        while (r.Read())
+        {
+            string? Text(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
+            var models = r.GetString(r.GetOrdinal("models"));
+            list.Add(new StoredJob(
+                r.GetInt64(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("tenant")),
+                r.GetInt32(r.GetOrdinal("gpus")), models.Length == 0 ? [] : models.Split('|'),
+                r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")), Text("priority_class"), Text("command"),
+                r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds")),
+                Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail")));
+        }
+        return list;
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.Transaction = t;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static void Exec(SqliteConnection c, SqliteTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(c, t, sql, args);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection c, SqliteTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(c, t, sql, args);
+        return cmd.ExecuteScalar();
+    }
+}

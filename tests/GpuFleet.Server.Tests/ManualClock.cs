@@ -1,0 +1,11 @@
+namespace GpuFleet.Server.Tests;
+
+/// <summary>A clock the test moves by hand; the server's loop then waits for ever and the test runs cycles itself.</summary>
+internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}

@@ -1,0 +1,74 @@
+using System.Net.Http.Json;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
+using GpuFleet.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>A real server (Kestrel on a free port, SQLite in a temporary file) with a hand-moved clock.</summary>
+internal sealed class RunningServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RunningServer(WebApplication app, ManualClock clock, string db)
+    {
+        _app = app;
+        Clock = clock;
+        Database = db;
+        Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+    }
+
+    public HttpClient Client { get; }
+    public ManualClock Clock { get; }
+    public string Database { get; }
+    public LiveScheduler Scheduler => _app.Services.GetRequiredService<LiveScheduler>();
+
+    /// <summary>Two nodes of 8 GPUs; tenants a and b with 8 guaranteed each.</summary>
+    public static Fleet SmallFleet { get; } = new("test", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)],
+        [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+
+    public static TenantTree Tree { get; } = new([
+        new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 }),
+        new TenantSpec("b", null, new Dictionary<string, int> { ["G"] = 8 })]);
+
+    public static async Task<RunningServer> StartAsync(string? database = null)
+    {
+        var db = database ?? Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N") + ".db");
+        Directory.CreateDirectory(Path.GetDirectoryName(db)!);
+        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
+        var settings = new ServerSettings
+        {
+            Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, MaxRequestBodyBytes = 64 * 1024,
+        };
+        var app = ServerApp.Build(settings, configure: b =>
+        {
+            b.WebHost.UseUrls("http://127.0.0.1:0");
+            b.Services.AddSingleton<TimeProvider>(clock);
+        });
+        await app.StartAsync();
+        return new RunningServer(app, clock, db);
+    }
+
+    public async Task<System.Text.Json.JsonElement> PostJobAsync(object body, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await Client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
+    public async Task<System.Text.Json.JsonElement> GetJobAsync(long id) =>
+        await Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/jobs/{id}");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
