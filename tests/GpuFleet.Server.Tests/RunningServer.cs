@@ -19,10 +19,29 @@ internal sealed class RunningServer : IAsyncDisposable
         _app = app;
         Clock = clock;
         Database = db;
-        Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        Client = ClientWith(AdminToken);
     }
 
+    public const string AdminToken = "test-admin-token";
+
+    /// <summary>A client holding the admin token.</summary>
     public HttpClient Client { get; }
+
+    /// <summary>A client of the same server holding <paramref name="token"/> (none when null).</summary>
+    public HttpClient ClientWith(string? token)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Mints a token with the admin client.</summary>
+    public async Task<string> MintAsync(string role, string? tenant)
+    {
+        using var r = await Client.PostAsJsonAsync("/api/v1/tokens", new { role, tenant });
+        Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
+        return (await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
+    }
     public ManualClock Clock { get; }
     public string Database { get; }
     public LiveScheduler Scheduler => _app.Services.GetRequiredService<LiveScheduler>();
@@ -35,7 +54,7 @@ internal sealed class RunningServer : IAsyncDisposable
         new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 }),
         new TenantSpec("b", null, new Dictionary<string, int> { ["G"] = 8 })]);
 
-    public static async Task<RunningServer> StartAsync(string? database = null)
+    public static async Task<RunningServer> StartAsync(string? database = null, int requestsPerMinute = 6_000)
     {
         var db = database ?? Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N") + ".db");
         Directory.CreateDirectory(Path.GetDirectoryName(db)!);
@@ -43,6 +62,7 @@ internal sealed class RunningServer : IAsyncDisposable
         var settings = new ServerSettings
         {
             Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, MaxRequestBodyBytes = 64 * 1024,
+            AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute,
         };
         var app = ServerApp.Build(settings, configure: b =>
         {

@@ -137,10 +137,12 @@ public sealed class CliTests
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { dll, "serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("serve.db"), "--urls", $"http://127.0.0.1:{port}" })
             psi.ArgumentList.Add(a);
+        psi.Environment["GPUFLEET_ADMIN_TOKEN"] = "cli-test-admin";
         using var server = Process.Start(psi)!;
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "cli-test-admin");
             for (var i = 0; i < 100 && !await Healthy(http); i++) await Task.Delay(100);
             using var created = await http.PostAsync("/api/v1/jobs", new StringContent("{\"tenant\":\"lab\",\"gpus\":8,\"timeLimitSeconds\":600}", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);

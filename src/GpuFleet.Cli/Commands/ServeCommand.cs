@@ -35,9 +35,16 @@ internal static class ServeCommand
             ? (tenantsPath is null ? SchedulingPolicy.FairShare : SchedulingPolicy.Shared)
             : SimulateCommand.ParsePolicies(policyName).Single();
         var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
-        var app = ServerApp.Build(new ServerSettings { Fleet = fleet, Tenants = tree, Policy = policy, DatabasePath = db, TimeScale = timeScale },
-            ["--urls", urls]);
+        // The first admin token comes from the environment; without one, a fresh token is minted and shown once.
+        var admin = Environment.GetEnvironmentVariable("GPUFLEET_ADMIN_TOKEN");
+        var generated = string.IsNullOrWhiteSpace(admin);
+        if (generated) admin = "gf_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+        var app = ServerApp.Build(new ServerSettings
+        {
+            Fleet = fleet, Tenants = tree, Policy = policy, DatabasePath = db, TimeScale = timeScale, AdminToken = admin,
+        }, ["--urls", urls]);
         Console.Error.WriteLine($"gpufleet: {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}, database {db}, listening on {urls}");
+        if (generated) Console.Error.WriteLine($"admin token (GPUFLEET_ADMIN_TOKEN was not set): {admin}");
         app.Run();
         return 0;
     }

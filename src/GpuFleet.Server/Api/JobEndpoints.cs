@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Jobs;
+using GpuFleet.Server.Security;
 using GpuFleet.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -43,6 +44,11 @@ public static class JobEndpoints
         var key = http.Headers["Idempotency-Key"].ToString();
         if (key.Length > MaxIdempotencyKeyLength)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [$"must be at most {MaxIdempotencyKeyLength} characters"] });
+        var caller = CallerAccess.Of(http.HttpContext)!;
+        if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot submit");
+        if (request is not null && request.Tenant is null && caller.Tenant is not null) request = request with { Tenant = caller.Tenant };
+        if (request?.Tenant is { } asked && !caller.Sees(asked))
+            return TokenEndpoints.Forbidden($"tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
         var (stored, replayed) = store.Submit(job, key.Length > 0 ? key : null, clock.GetUtcNow());
@@ -50,10 +56,11 @@ public static class JobEndpoints
         return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
     }
 
-    private static IResult Get(long id, SqliteJobStore store, LiveScheduler scheduler)
+    private static IResult Get(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler)
     {
         var job = store.Get(id);
-        if (job is null) return NotFound(id);
+        // Another tenant's job is answered as if it did not exist: ids reveal nothing.
+        if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
         var view = JobView.Of(job) with { History = store.History(id) };
         if (job.State == JobState.Pending && scheduler.Explain(id) is { } why)
         {
@@ -67,8 +74,10 @@ public static class JobEndpoints
         return Results.Ok(view);
     }
 
-    private static IResult List(SqliteJobStore store, string? tenant, string? state, long? after, int? limit)
+    private static IResult List(HttpContext context, SqliteJobStore store, string? tenant, string? state, long? after, int? limit)
     {
+        var caller = CallerAccess.Of(context)!;
+        if (caller.Role != Role.Admin) tenant = caller.Tenant;
         JobState? parsed = null;
         if (state is not null)
         {
@@ -82,13 +91,15 @@ public static class JobEndpoints
         return Results.Ok(new { items = items.Select(JobView.Of), next = items.Count == take ? items[^1].Id : (long?)null });
     }
 
-    private static IResult Cancel(long id, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock)
+    private static IResult Cancel(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock)
     {
+        var caller = CallerAccess.Of(context)!;
         // Compare-and-set on the state seen: a job that moved meanwhile is read again.
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var job = store.Get(id);
-            if (job is null) return NotFound(id);
+            if (job is null || !caller.Sees(job.Tenant)) return NotFound(id);
+            if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot cancel");
             if (JobTransitions.IsFinal(job.State))
                 return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job already finished",
                     detail: $"job {id} is {job.State.ToString().ToLowerInvariant()}; a finished job cannot be cancelled");

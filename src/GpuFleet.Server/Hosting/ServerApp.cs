@@ -1,4 +1,6 @@
 using GpuFleet.Server.Api;
+using System.Threading.RateLimiting;
+using GpuFleet.Server.Security;
 using GpuFleet.Server.Storage;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -22,7 +24,20 @@ public static class ServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new SqliteJobStore(settings.DatabasePath));
+        var store = new SqliteJobStore(settings.DatabasePath);
+        var tokens = new TokenStore(store.ConnectionString);
+        if (settings.AdminToken is { Length: > 0 } admin) tokens.EnsureAdmin(admin, DateTimeOffset.UtcNow);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(tokens);
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, long>(context =>
+                RateLimitPartition.GetFixedWindowLimiter(CallerAccess.Of(context)?.TokenId ?? -1, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = settings.RequestsPerMinutePerToken, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
+                }));
+        });
         builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
@@ -45,8 +60,11 @@ public static class ServerApp
             }
             await next(context);
         });
+        app.UseMiddleware<CallerAccess>();
+        app.UseRateLimiter();
         app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", cycles = s.Cycles }));
         JobEndpoints.Map(app);
+        TokenEndpoints.Map(app);
         return app;
     }
 }

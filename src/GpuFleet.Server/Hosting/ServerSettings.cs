@@ -19,6 +19,10 @@ public sealed record ServerSettings
     public TimeSpan CycleInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>The simulated executor runs jobs this many times faster than their run time.</summary>
     public double TimeScale { get; init; } = 1;
+    /// <summary>The bootstrap admin token (from <c>GPUFLEET_ADMIN_TOKEN</c>); stored hashed on start.</summary>
+    public string? AdminToken { get; init; }
+    /// <summary>Requests a token may make per minute (more: 429).</summary>
+    public int RequestsPerMinutePerToken { get; init; } = 6_000;
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 }

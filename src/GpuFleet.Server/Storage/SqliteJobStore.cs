@@ -26,6 +26,7 @@ public sealed class SqliteJobStore
         CREATE INDEX job_events_job ON job_events(job_id);
         CREATE TABLE idempotency (tenant TEXT NOT NULL, key TEXT NOT NULL, job_id INTEGER NOT NULL, PRIMARY KEY (tenant, key));
         """,
+        Security.TokenStore.Schema,
     ];
 
     private readonly string _connectionString;
@@ -46,6 +47,9 @@ public sealed class SqliteJobStore
             t.Commit();
         }
     }
+
+    /// <summary>Connection string of the database, for stores that share the file.</summary>
+    public string ConnectionString => _connectionString;
 
     /// <summary>Schema version after migrations.</summary>
     public int SchemaVersion => Migrations.Length;

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GpuFleet.Server.Tests;
+
+[Trait("Category", "Server")]
+public sealed class SecurityTests
+{
+    [Fact]
+    public async Task Missing_or_forged_tokens_get_401_and_change_nothing()
+    {
+        await using var server = await RunningServer.StartAsync();
+        foreach (var token in new string?[] { null, "forged", RunningServer.AdminToken + "x" })
+        {
+            using var client = server.ClientWith(token);
+            using var post = await client.PostAsJsonAsync("/api/v1/jobs", new { tenant = "a", gpus = 1, timeLimitSeconds = 60 });
+            Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+            Assert.Equal("application/problem+json", post.Content.Headers.ContentType?.MediaType);
+            using var get = await client.GetAsync("/api/v1/jobs");
+            Assert.Equal(HttpStatusCode.Unauthorized, get.StatusCode);
+        }
+        Assert.Equal(0, (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("items").GetArrayLength());
+        using var health = await server.ClientWith(null).GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tenant_token_sees_and_touches_only_its_own_tenant()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var a = server.ClientWith(await server.MintAsync("member", "a"));
+        using var b = server.ClientWith(await server.MintAsync("member", "b"));
+        using var viewer = server.ClientWith(await server.MintAsync("viewer", "a"));
+
+        // No tenant in the body: the token's tenant.
+        using var mine = await a.PostAsJsonAsync("/api/v1/jobs", new { gpus = 1, timeLimitSeconds = 60 });
+        Assert.Equal(HttpStatusCode.Created, mine.StatusCode);
+        var id = (await mine.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        using (var r = await a.PostAsJsonAsync("/api/v1/jobs", new { tenant = "b", gpus = 1, timeLimitSeconds = 60 }))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await b.GetAsync($"/api/v1/jobs/{id}"))
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        using (var r = await b.DeleteAsync($"/api/v1/jobs/{id}"))
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Equal(0, (await b.GetFromJsonAsync<JsonElement>("/api/v1/jobs?tenant=a")).GetProperty("items").GetArrayLength());
+        using (var r = await viewer.GetAsync($"/api/v1/jobs/{id}"))
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (var r = await viewer.DeleteAsync($"/api/v1/jobs/{id}"))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await viewer.PostAsJsonAsync("/api/v1/jobs", new { gpus = 1, timeLimitSeconds = 60 }))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Equal("pending", (await server.GetJobAsync(id)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Only_admins_mint_any_token_and_read_the_audit_log_of_every_change()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var tenantAdmin = server.ClientWith(await server.MintAsync("tenant-admin", "a"));
+        using (var r = await tenantAdmin.PostAsJsonAsync("/api/v1/tokens", new { role = "admin" }))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await tenantAdmin.PostAsJsonAsync("/api/v1/tokens", new { role = "member", tenant = "b" }))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await tenantAdmin.PostAsJsonAsync("/api/v1/tokens", new { role = "member", tenant = "a" }))
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var r = await server.Client.PostAsJsonAsync("/api/v1/tokens", new { role = "member", tenant = "nobody" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Contains("\"tenant\"", await r.Content.ReadAsStringAsync());
+        }
+        using (var r = await server.Client.PostAsJsonAsync("/api/v1/tokens", new { role = "root", tenant = "a" }))
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        using (var r = await tenantAdmin.GetAsync("/api/v1/audit"))
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+
+        var log = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/audit");
+        var entries = log.EnumerateArray().ToList();
+        // Every POST above is there, with who did it and the answer, newest first; reads are not.
+        Assert.Equal(6, entries.Count);
+        Assert.All(entries, e => Assert.Equal("/api/v1/tokens", e.GetProperty("path").GetString()));
+        Assert.Equal([400, 400, 201, 403, 403, 201], entries.Select(e => e.GetProperty("status").GetInt32()));
+        Assert.Equal("TenantAdmin", entries[2].GetProperty("role").GetString());
+        Assert.Equal("a", entries[2].GetProperty("tenant").GetString());
+    }
+
+    [Fact]
+    public async Task A_token_over_its_rate_gets_429()
+    {
+        await using var server = await RunningServer.StartAsync(requestsPerMinute: 5);
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 7; i++)
+        {
+            using var r = await server.Client.GetAsync("/api/v1/jobs");
+            codes.Add(r.StatusCode);
+        }
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.OK, 5).Concat([HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests]), codes);
+    }
+}
