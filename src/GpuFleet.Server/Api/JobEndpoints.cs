@@ -28,7 +28,7 @@ public static class JobEndpoints
     }
 
     private static async Task<IResult> Submit(HttpRequest http, SubmissionValidator validator, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock,
-        IOptions<JsonOptions> json)
+        IOptions<JsonOptions> json, FleetMetrics metrics)
     {
         // Read the body here rather than by binding, so that a wrong type names its field ("$.gpus" → gpus).
         SubmitJobRequest? request;
@@ -52,7 +52,11 @@ public static class JobEndpoints
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
         var (stored, replayed) = store.Submit(job, key.Length > 0 ? key : null, clock.GetUtcNow());
-        if (!replayed) scheduler.Enqueue(stored);
+        if (!replayed)
+        {
+            scheduler.Enqueue(stored);
+            metrics.Submissions.Inc();
+        }
         return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
     }
 

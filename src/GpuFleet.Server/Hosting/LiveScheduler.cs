@@ -19,7 +19,7 @@ namespace GpuFleet.Server.Hosting;
 /// On start it takes up every pending job again and requeues running ones, whose executor was lost
 /// with the previous process.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store, TimeProvider clock, ILogger<LiveScheduler> log) : BackgroundService
+public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store, TimeProvider clock, FleetMetrics metrics, ILogger<LiveScheduler> log) : BackgroundService
 {
     private readonly object _gate = new();
     private readonly FleetScheduler _core = new(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
@@ -40,6 +40,12 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
 
     /// <summary>Removes a cancelled job from the scheduler and the executor in the next cycle.</summary>
     public void Cancel(long id) => _cancels.Enqueue(id);
+
+    /// <summary>Reads the core under the loop's lock (for views of tenants and sites).</summary>
+    public T Read<T>(Func<FleetScheduler, T> read)
+    {
+        lock (_gate) return read(_core);
+    }
 
     /// <summary>Why a pending job waits and when it should start, or null.</summary>
     public PendingExplanation? Explain(long id)
@@ -87,6 +93,15 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
             }
             Cycles++;
             LastCycleMs = watch.Elapsed.TotalMilliseconds;
+            metrics.CycleSeconds.Observe(watch.Elapsed.TotalSeconds);
+            metrics.Placements.Inc(cycle.Placements.Count);
+            metrics.Preemptions.Inc(cycle.Preemptions.Count);
+            metrics.Pending.Set(_core.PendingCount);
+            metrics.Running.Set(_core.RunningCount);
+            var busy = 0;
+            foreach (var b in _core.BusyByPool) busy += b;
+            metrics.BusyGpus.Set(busy);
+            metrics.Utilization.Set((double)busy / settings.Fleet.TotalGpus);
         }
     }
 

@@ -2,6 +2,7 @@ using GpuFleet.Server.Api;
 using System.Threading.RateLimiting;
 using GpuFleet.Server.Security;
 using GpuFleet.Server.Storage;
+using Prometheus;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -42,6 +43,8 @@ public static class ServerApp
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(new FleetMetrics(Prometheus.Metrics.NewCustomRegistry()));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         configure?.Invoke(builder);
 
@@ -60,10 +63,21 @@ public static class ServerApp
             }
             await next(context);
         });
+        var registry = app.Services.GetRequiredService<FleetMetrics>().Registry;
+        // API latency and counts by endpoint, into this server's registry.
+        app.UseHttpMetrics(o =>
+        {
+            o.InProgress.Registry = registry;
+            o.RequestCount.Registry = registry;
+            o.RequestDuration.Registry = registry;
+        });
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();
         app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", cycles = s.Cycles }));
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);
+        FleetEndpoints.Map(app);
         TokenEndpoints.Map(app);
         return app;
     }

@@ -1,0 +1,36 @@
+using Prometheus;
+
+namespace GpuFleet.Server.Hosting;
+
+/// <summary>The service's Prometheus metrics (served at <c>/metrics</c> with the HTTP request metrics).</summary>
+public sealed class FleetMetrics
+{
+    private readonly CollectorRegistry _registry;
+
+    /// <summary>Creates the metrics in a registry (one per server, so that test servers do not share counters).</summary>
+    public FleetMetrics(CollectorRegistry registry)
+    {
+        _registry = registry;
+        var f = Metrics.WithCustomRegistry(registry);
+        Pending = f.CreateGauge("gpufleet_jobs_pending", "Jobs waiting in the scheduler.");
+        Running = f.CreateGauge("gpufleet_jobs_running", "Jobs running.");
+        BusyGpus = f.CreateGauge("gpufleet_gpus_busy", "GPUs held by running jobs.");
+        Utilization = f.CreateGauge("gpufleet_utilization", "Busy GPUs over all GPUs (0-1).");
+        Placements = f.CreateCounter("gpufleet_placements_total", "Jobs placed.");
+        Preemptions = f.CreateCounter("gpufleet_preemptions_total", "Running jobs evicted.");
+        Submissions = f.CreateCounter("gpufleet_submissions_total", "Jobs accepted by the API.");
+        CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+    }
+
+    /// <summary>The registry to serve.</summary>
+    public CollectorRegistry Registry => _registry;
+    public Gauge Pending { get; }
+    public Gauge Running { get; }
+    public Gauge BusyGpus { get; }
+    public Gauge Utilization { get; }
+    public Counter Placements { get; }
+    public Counter Preemptions { get; }
+    public Counter Submissions { get; }
+    public Histogram CycleSeconds { get; }
+}

@@ -1,0 +1,40 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GpuFleet.Server.Tests;
+
+[Trait("Category", "Server")]
+public sealed class ObservabilityTests
+{
+    [Fact]
+    public async Task Metrics_openapi_queues_and_sites_describe_the_live_state()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.PostJobAsync(new { tenant = "a", gpus = 12, timeLimitSeconds = 600 });
+        server.Scheduler.Tick();
+
+        var metrics = await server.ClientWith(null).GetStringAsync("/metrics");
+        Assert.Contains("gpufleet_jobs_running 1", metrics);
+        Assert.Contains("gpufleet_gpus_busy 12", metrics);
+        Assert.Contains("gpufleet_utilization 0.75", metrics);
+        Assert.Contains("gpufleet_cycle_seconds_count", metrics);
+        Assert.Contains("http_request_duration_seconds", metrics);
+
+        var openapi = await server.ClientWith(null).GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/api/v1/jobs", openapi);
+        Assert.Contains("/api/v1/tokens", openapi);
+
+        // a borrows 4 of b's idle 8: a uses 12 of its 8, b lends.
+        var queues = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/queues")).EnumerateArray().ToDictionary(q => q.GetProperty("tenant").GetString()!);
+        Assert.Equal(12, queues["a"].GetProperty("usedGpus").GetInt32());
+        Assert.Equal(4, queues["a"].GetProperty("borrowedGpus").GetInt32());
+        Assert.Equal(8, queues["b"].GetProperty("idleGuaranteeGpus").GetInt32());
+        using var bOnly = server.ClientWith(await server.MintAsync("viewer", "b"));
+        Assert.Equal(["b"], (await bOnly.GetFromJsonAsync<JsonElement>("/api/v1/queues")).EnumerateArray().Select(q => q.GetProperty("tenant").GetString()));
+
+        var site = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0];
+        Assert.Equal(16, site.GetProperty("gpus").GetInt32());
+        Assert.Equal(12, site.GetProperty("busyGpus").GetInt32());
+        Assert.InRange(site.GetProperty("powerMw").GetDouble(), 0.001, site.GetProperty("powerCapMw").GetDouble());
+    }
+}
