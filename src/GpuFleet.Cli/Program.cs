@@ -7,4 +7,5 @@ root.Subcommands.Add(FleetCommand.Create());
 root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return root.Parse(args).Invoke();

@@ -45,6 +45,7 @@ internal sealed class RunningServer : IAsyncDisposable
     public ManualClock Clock { get; }
     public string Database { get; }
     public LiveScheduler Scheduler => _app.Services.GetRequiredService<LiveScheduler>();
+    public TraceReplayer Replayer => _app.Services.GetRequiredService<TraceReplayer>();
 
     /// <summary>Two nodes of 8 GPUs; tenants a and b with 8 guaranteed each.</summary>
     public static Fleet SmallFleet { get; } = new("test", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)],
@@ -54,7 +55,8 @@ internal sealed class RunningServer : IAsyncDisposable
         new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 }),
         new TenantSpec("b", null, new Dictionary<string, int> { ["G"] = 8 })]);
 
-    public static async Task<RunningServer> StartAsync(string? database = null, int requestsPerMinute = 6_000)
+    public static async Task<RunningServer> StartAsync(string? database = null, int requestsPerMinute = 6_000,
+        IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1)
     {
         var db = database ?? Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N") + ".db");
         Directory.CreateDirectory(Path.GetDirectoryName(db)!);
@@ -62,7 +64,7 @@ internal sealed class RunningServer : IAsyncDisposable
         var settings = new ServerSettings
         {
             Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, MaxRequestBodyBytes = 64 * 1024,
-            AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute,
+            AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
         var app = ServerApp.Build(settings, configure: b =>
         {

@@ -125,14 +125,49 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Demo_starts_the_service_prints_url_and_token_and_replays_load()
+    {
+        var port = FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
+        foreach (var a in new[] { dll, "demo", "--db", TestFiles.Temp("demo.db"), "--urls", $"http://127.0.0.1:{port}", "--time-scale", "20000" })
+            psi.ArgumentList.Add(a);
+        using var demo = Process.Start(psi)!;
+        try
+        {
+            var header = await demo.StandardOutput.ReadLineAsync();
+            Assert.StartsWith("GpuFleet demo: korea-2030", header);
+            Assert.Contains($"http://127.0.0.1:{port}", await demo.StandardOutput.ReadLineAsync());
+            var token = (await demo.StandardOutput.ReadLineAsync())!.Split("token:")[1].Trim();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var jobs = 0;
+            for (var i = 0; i < 150 && jobs == 0; i++)
+            {
+                await Task.Delay(100);
+                if (!await Healthy(http)) continue;
+                jobs = JsonDocument.Parse(await http.GetStringAsync("/api/v1/jobs?limit=10")).RootElement.GetProperty("items").GetArrayLength();
+            }
+            Assert.True(jobs > 0, "the demo replayed no jobs");
+        }
+        finally
+        {
+            demo.Kill(entireProcessTree: true);
+            demo.WaitForExit();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task Serve_accepts_jobs_over_http_and_places_them()
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { dll, "serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("serve.db"), "--urls", $"http://127.0.0.1:{port}" })

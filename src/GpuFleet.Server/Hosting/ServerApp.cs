@@ -42,6 +42,8 @@ public static class ServerApp
         builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
+        builder.Services.AddSingleton<TraceReplayer>();
+        if (settings.Replay is { Count: > 0 }) builder.Services.AddHostedService(sp => sp.GetRequiredService<TraceReplayer>());
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(new FleetMetrics(Prometheus.Metrics.NewCustomRegistry()));

@@ -23,6 +23,10 @@ public sealed record ServerSettings
     public string? AdminToken { get; init; }
     /// <summary>Requests a token may make per minute (more: 429).</summary>
     public int RequestsPerMinutePerToken { get; init; } = 6_000;
+    /// <summary>A trace to replay as background load (the demo), or null.</summary>
+    public IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? Replay { get; init; }
+    /// <summary>Replayed jobs ask for this many times their trace GPUs.</summary>
+    public int ReplayGpuScale { get; init; } = 1;
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 }
