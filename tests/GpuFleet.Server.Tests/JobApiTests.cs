@@ -58,6 +58,29 @@ public sealed class JobApiTests
     }
 
     [Fact]
+    public async Task A_batch_is_stored_whole_or_refused_whole_with_indexed_fields()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using (var bad = await server.Client.PostAsJsonAsync("/api/v1/jobs/batch", new object[]
+        {
+            new { tenant = "a", gpus = 1, timeLimitSeconds = 60 },
+            new { tenant = "a", gpus = 0, timeLimitSeconds = 60 },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("\"[1].gpus\"", await bad.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(0, (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("items").GetArrayLength());
+        using var ok = await server.Client.PostAsJsonAsync("/api/v1/jobs/batch",
+            Enumerable.Range(0, 20).Select(i => new { name = $"j{i}", tenant = i % 2 == 0 ? "a" : "b", gpus = 1, timeLimitSeconds = 60 }));
+        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+        Assert.Equal(20, (await ok.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());
+        server.Scheduler.Tick();
+        var running = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?state=running")).GetProperty("items").GetArrayLength();
+        Assert.Equal(16, running);
+    }
+
+    [Fact]
     public async Task Cancel_moves_a_job_once_and_a_finished_job_never_runs_again()
     {
         await using var server = await RunningServer.StartAsync();

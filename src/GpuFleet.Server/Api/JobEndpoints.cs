@@ -22,6 +22,7 @@ public static class JobEndpoints
     {
         var jobs = app.MapGroup("/api/v1/jobs");
         jobs.MapPost("", Submit);
+        jobs.MapPost("batch", SubmitBatch);
         jobs.MapGet("{id:long}", Get);
         jobs.MapGet("", List);
         jobs.MapDelete("{id:long}", Cancel);
@@ -58,6 +59,44 @@ public static class JobEndpoints
             metrics.Submissions.Inc();
         }
         return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
+    }
+
+    /// <summary>Most jobs in one batch.</summary>
+    public const int MaxBatch = 1_000;
+
+    private static async Task<IResult> SubmitBatch(HttpRequest http, SubmissionValidator validator, SqliteJobStore store, LiveScheduler scheduler,
+        TimeProvider clock, IOptions<JsonOptions> json, FleetMetrics metrics)
+    {
+        var caller = CallerAccess.Of(http.HttpContext)!;
+        if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot submit");
+        List<SubmitJobRequest?>? requests;
+        try
+        {
+            requests = await JsonSerializer.DeserializeAsync<List<SubmitJobRequest?>>(http.Body, json.Value.SerializerOptions, http.HttpContext.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "body"] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
+        }
+        if (requests is not { Count: > 0 and <= MaxBatch })
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"a JSON array of 1 to {MaxBatch} jobs is required"] });
+        // All or nothing: every job is checked before any is stored; problems are named "[index].field".
+        var errors = new Dictionary<string, string[]>();
+        var valid = new List<NewJob>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var r = requests[i];
+            if (r is not null && r.Tenant is null && caller.Tenant is not null) r = r with { Tenant = caller.Tenant };
+            if (r?.Tenant is { } asked && !caller.Sees(asked)) return TokenEndpoints.Forbidden($"[{i}].tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
+            var (job, problems) = validator.Validate(r);
+            foreach (var (field, list) in problems) errors[$"[{i}].{field}"] = list;
+            if (job is not null) valid.Add(job);
+        }
+        if (errors.Count > 0) return Results.ValidationProblem(errors);
+        var stored = store.SubmitMany(valid, clock.GetUtcNow());
+        foreach (var job in stored) scheduler.Enqueue(job);
+        metrics.Submissions.Inc(stored.Count);
+        return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }
 
     private static IResult Get(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler)

@@ -67,18 +67,34 @@ public sealed class SqliteJobStore
             var existing = Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = $t AND key = $k;", ("$t", job.Tenant), ("$k", idempotencyKey));
             if (existing is long id) return (Get(c, t, id)!, true);
         }
-        var newId = (long)Scalar(c, t, """
+        var newId = Insert(c, t, job, now);
+        if (idempotencyKey is not null)
+            Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES ($t, $k, $id);", ("$t", job.Tenant), ("$k", idempotencyKey), ("$id", newId));
+        t.Commit();
+        return (Get(c, null, newId)!, false);
+    }
+
+    /// <summary>Stores many new pending jobs in one transaction: all of them or none (trace replay, batch submission).</summary>
+    public IReadOnlyList<StoredJob> SubmitMany(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
+    {
+        using var c = Open();
+        using var t = c.BeginTransaction();
+        var ids = jobs.Select(j => Insert(c, t, j, now)).ToList();
+        t.Commit();
+        return [.. ids.Select(id => Get(c, null, id)!)];
+    }
+
+    private static long Insert(SqliteConnection c, SqliteTransaction t, NewJob job, DateTimeOffset now)
+    {
+        var id = (long)Scalar(c, t, """
             INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
             VALUES ($name, $tenant, $gpus, $models, $limit, $priority, $class, $command, $runtime, 'Pending', $at) RETURNING id;
             """,
             ("$name", job.Name), ("$tenant", job.Tenant), ("$gpus", job.Gpus), ("$models", string.Join('|', job.Models)),
             ("$limit", job.TimeLimitSeconds), ("$priority", job.Priority), ("$class", job.PriorityClass), ("$command", job.Command),
             ("$runtime", job.RuntimeSeconds), ("$at", now.ToUnixTimeMilliseconds()))!;
-        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES ($id, $at, 'Pending', 'submitted');", ("$id", newId), ("$at", now.ToUnixTimeMilliseconds()));
-        if (idempotencyKey is not null)
-            Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES ($t, $k, $id);", ("$t", job.Tenant), ("$k", idempotencyKey), ("$id", newId));
-        t.Commit();
-        return (Get(c, null, newId)!, false);
+        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES ($id, $at, 'Pending', 'submitted');", ("$id", id), ("$at", now.ToUnixTimeMilliseconds()));
+        return id;
     }
 
     /// <summary>The job, or null.</summary>
