@@ -8,4 +8,5 @@ root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
 return root.Parse(args).Invoke();

@@ -189,6 +189,29 @@ public sealed class CliTests
                 state = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/jobs/{id}")).RootElement.GetProperty("state").GetString();
             }
             Assert.Equal("running", state);
+
+            // The client commands against the same server.
+            string[] At(params string[] args) => [args[0], "--server", $"http://127.0.0.1:{port}", "--token", "cli-test-admin", .. args[1..]];
+            var (code, stdout, err) = Gpufleet(At("submit", "--gpus", "4", "--time", "30m", "--tenant", "lab", "--", "python", "train.py"));
+            Assert.True(code == 0, err);
+            Assert.Matches(@"^job \d+ pending", stdout);
+            var second = long.Parse(stdout.Split(' ')[1]);
+            (code, stdout, err) = Gpufleet(At("jobs", "--json"));
+            Assert.True(code == 0, err);
+            Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("items").GetArrayLength());
+            (code, stdout, err) = Gpufleet(At("show", second.ToString(), "--json"));
+            Assert.True(code == 0, err);
+            Assert.Equal("python train.py", JsonDocument.Parse(stdout).RootElement.GetProperty("command").GetString());
+            (code, _, err) = Gpufleet(At("cancel", second.ToString()));
+            Assert.True(code == 0, err);
+            (code, stdout, _) = Gpufleet(At("why", second.ToString()));
+            Assert.Contains("cancelled", stdout);
+            (code, _, err) = Gpufleet(At("submit", "--gpus", "0", "--time", "1h", "--tenant", "lab"));
+            Assert.Equal(2, code);
+            Assert.Contains("400 gpus: must be at least 1", err);
+            (code, _, err) = Gpufleet("jobs", "--server", $"http://127.0.0.1:{port}", "--token", "forged");
+            Assert.Equal(2, code);
+            Assert.Contains("401", err);
         }
         finally
         {

@@ -1,0 +1,65 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary>
+/// Talks to a GpuFleet server for the client commands. A refused call becomes a one-line error with
+/// the problem document's fields (<c>error: 400 gpus: must be at least 1</c>), never a stack trace.
+/// </summary>
+internal sealed class ApiClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _server;
+
+    public ApiClient(string server, string? token)
+    {
+        _server = server.TrimEnd('/');
+        if (!Uri.TryCreate(_server, UriKind.Absolute, out var uri)) throw new CliUsageException($"--server: '{server}' is not a URL");
+        _http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrWhiteSpace(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public JsonElement Get(string path) => Send(new HttpRequestMessage(HttpMethod.Get, path));
+
+    public JsonElement Post(string path, object body) => Send(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) });
+
+    public JsonElement Delete(string path) => Send(new HttpRequestMessage(HttpMethod.Delete, path));
+
+    private JsonElement Send(HttpRequestMessage request)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = _http.Send(request);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliUsageException($"cannot reach {_server}: {e.Message} (is `gpufleet serve` running? set --server or GPUFLEET_SERVER)");
+        }
+        using (response)
+        {
+            var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            if (response.IsSuccessStatusCode) return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+            throw new CliUsageException($"{(int)response.StatusCode} {Problem(text)}");
+        }
+    }
+
+    private static string Problem(string text)
+    {
+        try
+        {
+            var p = JsonDocument.Parse(text).RootElement;
+            if (p.TryGetProperty("errors", out var errors))
+                return string.Join("; ", errors.EnumerateObject().Select(e => $"{e.Name}: {string.Join(", ", e.Value.EnumerateArray().Select(x => x.GetString()))}"));
+            return p.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : p.TryGetProperty("title", out var t) ? t.GetString() ?? "" : text;
+        }
+        catch (JsonException)
+        {
+            return text.Length > 200 ? text[..200] : text;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using YamlDotNet.Serialization;
+
+namespace GpuFleet.Cli.Commands;
+
+/// <summary>
+/// The client commands — <c>submit</c>, <c>jobs</c>, <c>show</c>, <c>why</c>, <c>cancel</c>, <c>queues</c> —
+/// against a server given by <c>--server</c>/<c>GPUFLEET_SERVER</c> with <c>--token</c>/<c>GPUFLEET_TOKEN</c>.
+/// Tables on a terminal, <c>--json</c> for scripts.
+/// </summary>
+internal static class ClientCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return Submit();
+        yield return Jobs();
+        yield return Show("show", "Show a job: state, placement, history, pending reason and estimated start.");
+        yield return Show("why", "Why a pending job waits, and when it should start.");
+        yield return Cancel();
+        yield return Queues();
+    }
+
+    private static Option<string> ServerOption() => new("--server")
+    {
+        Description = "Server URL (default: GPUFLEET_SERVER, else http://127.0.0.1:5080).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GPUFLEET_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:5080",
+    };
+
+    private static Option<string?> TokenOption() => new("--token")
+    {
+        Description = "Bearer token (default: GPUFLEET_TOKEN).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GPUFLEET_TOKEN"),
+    };
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Print the server's JSON." };
+
+    private static Command Submit()
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var gpus = new Option<int?>("--gpus") { Description = "GPUs of the gang." };
+        var model = new Option<string[]>("--model") { Description = "Acceptable GPU model (repeat for several).", AllowMultipleArgumentsPerToken = false };
+        var time = new Option<string?>("--time") { Description = "Time limit: 90, 30m, 4h, 2d." };
+        var tenant = new Option<string?>("--tenant") { Description = "Tenant (default: the token's)." };
+        var name = new Option<string?>("--name") { Description = "Job name." };
+        var priority = new Option<int?>("--priority") { Description = "Priority within the tenant." };
+        var cls = new Option<string?>("--class") { Description = "Priority class." };
+        var file = new Option<string?>("--file") { Description = "YAML job file with the API's fields (flags override it)." };
+        var cmd = new Argument<string[]>("cmd") { Description = "Command to run (after --).", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("submit", "Submit a job: gpufleet submit --gpus 8 --model B200 --time 4h -- python train.py")
+        {
+            server, token, json, gpus, model, time, tenant, name, priority, cls, file, cmd,
+        };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            var body = new Dictionary<string, object?>();
+            if (r.GetValue(file) is { } path)
+            {
+                if (!File.Exists(path)) throw new CliUsageException($"--file: {path}: not found");
+                var yaml = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(File.ReadAllText(path)) ?? [];
+                foreach (var (k, v) in yaml) body[k] = v;
+            }
+            if (r.GetValue(gpus) is { } g) body["gpus"] = g;
+            if (r.GetValue(model) is { Length: > 0 } m) body["models"] = m;
+            if (r.GetValue(time) is { } t) body["timeLimitSeconds"] = DurationText.Seconds(t, "--time");
+            else if (body.TryGetValue("timeLimitSeconds", out var fromFile) && fromFile is string s && !long.TryParse(s, out _))
+                body["timeLimitSeconds"] = DurationText.Seconds(s, "timeLimitSeconds");
+            if (r.GetValue(tenant) is { } te) body["tenant"] = te;
+            if (r.GetValue(name) is { } n) body["name"] = n;
+            if (r.GetValue(priority) is { } p) body["priority"] = p;
+            if (r.GetValue(cls) is { } c) body["priorityClass"] = c;
+            if (r.GetValue(cmd) is { Length: > 0 } words) body["command"] = string.Join(' ', words);
+            foreach (var key in new[] { "gpus", "timeLimitSeconds", "priority", "runtimeSeconds" })
+                if (body.TryGetValue(key, out var v) && v is string text && long.TryParse(text, out var number)) body[key] = number;
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var job = api.Post("/api/v1/jobs", body);
+            if (r.GetValue(json)) Print(job);
+            else Console.WriteLine($"job {job.GetProperty("id").GetInt64()} {job.GetProperty("state").GetString()}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Jobs()
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var state = new Option<string?>("--state") { Description = "Only jobs in this state." };
+        var tenant = new Option<string?>("--tenant") { Description = "Only this tenant's jobs (admins)." };
+        var limit = new Option<int>("--limit") { Description = "At most this many.", DefaultValueFactory = _ => 50 };
+        var command = new Command("jobs", "List jobs.") { server, token, json, state, tenant, limit };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var query = $"/api/v1/jobs?limit={r.GetValue(limit)}"
+                + (r.GetValue(state) is { } s ? $"&state={Uri.EscapeDataString(s)}" : "")
+                + (r.GetValue(tenant) is { } t ? $"&tenant={Uri.EscapeDataString(t)}" : "");
+            var page = api.Get(query);
+            if (r.GetValue(json))
+            {
+                Print(page);
+                return 0;
+            }
+            var table = new Table().AddColumns("id", "name", "tenant", "GPUs", "state", "placement");
+            foreach (var j in page.GetProperty("items").EnumerateArray())
+                table.AddRow(new[] { j.GetProperty("id").ToString(), Text(j, "name"), Text(j, "tenant"), j.GetProperty("gpus").ToString(), Text(j, "state"), Text(j, "placement") }
+                    .Select(Markup.Escape).ToArray());
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show(string verb, string description)
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var id = new Argument<long>("id") { Description = "Job id." };
+        var command = new Command(verb, description) { server, token, json, id };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var job = api.Get($"/api/v1/jobs/{r.GetValue(id)}");
+            if (r.GetValue(json))
+            {
+                Print(job);
+                return 0;
+            }
+            var state = Text(job, "state");
+            if (verb == "why")
+            {
+                Console.WriteLine(state == "pending"
+                    ? $"{Text(job, "pendingMessage")}{(job.TryGetProperty("estimatedStart", out var e) && e.ValueKind == JsonValueKind.String ? $" (estimated start {e.GetString()})" : "")}"
+                    : $"job {r.GetValue(id)} is {state}{(Text(job, "detail") is { Length: > 0 } d ? $": {d}" : "")}");
+                return 0;
+            }
+            Console.WriteLine($"job {job.GetProperty("id")} {Text(job, "name")} · tenant {Text(job, "tenant")} · {job.GetProperty("gpus")} GPUs · {state}");
+            if (Text(job, "placement") is { Length: > 0 } p) Console.WriteLine($"  placement: {p}");
+            if (Text(job, "pendingMessage") is { Length: > 0 } why) Console.WriteLine($"  waiting: {why}");
+            foreach (var h in job.GetProperty("history").EnumerateArray())
+                Console.WriteLine($"  {Text(h, "at")}  {Text(h, "state"),-10} {Text(h, "detail")}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var id = new Argument<long>("id") { Description = "Job id." };
+        var command = new Command("cancel", "Cancel a pending or running job.") { server, token, json, id };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var job = api.Delete($"/api/v1/jobs/{r.GetValue(id)}");
+            if (r.GetValue(json)) Print(job);
+            else Console.WriteLine($"job {r.GetValue(id)} {Text(job, "state")}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Queues()
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var command = new Command("queues", "Tenants with guarantee, use, borrowed and idle guaranteed GPUs.") { server, token, json };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var queues = api.Get("/api/v1/queues");
+            if (r.GetValue(json))
+            {
+                Print(queues);
+                return 0;
+            }
+            var table = new Table().AddColumns("tenant", "owner", "guarantee", "used", "borrowed", "idle guarantee");
+            foreach (var q in queues.EnumerateArray())
+                table.AddRow(new[] { Text(q, "tenant"), Text(q, "owner"), q.GetProperty("guaranteeGpus").ToString(), q.GetProperty("usedGpus").ToString(),
+                    q.GetProperty("borrowedGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v.ToString() : "";
+
+    private static void Print(JsonElement e) => Console.WriteLine(JsonSerializer.Serialize(e, SimulateCommand.Json));
+}
