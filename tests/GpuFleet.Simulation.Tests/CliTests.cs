@@ -209,6 +209,10 @@ public sealed class CliTests
             (code, _, err) = Gpufleet(At("submit", "--gpus", "0", "--time", "1h", "--tenant", "lab"));
             Assert.Equal(2, code);
             Assert.Contains("400 gpus: must be at least 1", err);
+            (code, stdout, err) = Gpufleet(At("usage", "--csv"));
+            Assert.True(code == 0, err);
+            Assert.StartsWith("tenant,owner,model,site,gpuHours,energyKwh,cost", stdout);
+            Assert.Contains("lab,lab,", stdout);
             (code, _, err) = Gpufleet("jobs", "--server", $"http://127.0.0.1:{port}", "--token", "forged");
             Assert.Equal(2, code);
             Assert.Contains("401", err);

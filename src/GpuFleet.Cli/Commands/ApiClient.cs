@@ -23,11 +23,20 @@ internal sealed class ApiClient : IDisposable
 
     public JsonElement Get(string path) => Send(new HttpRequestMessage(HttpMethod.Get, path));
 
+    /// <summary>A GET whose answer is text (CSV exports).</summary>
+    public string GetText(string path) => SendText(new HttpRequestMessage(HttpMethod.Get, path));
+
     public JsonElement Post(string path, object body) => Send(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) });
 
     public JsonElement Delete(string path) => Send(new HttpRequestMessage(HttpMethod.Delete, path));
 
     private JsonElement Send(HttpRequestMessage request)
+    {
+        var text = SendText(request);
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private string SendText(HttpRequestMessage request)
     {
         HttpResponseMessage response;
         try
@@ -41,7 +50,7 @@ internal sealed class ApiClient : IDisposable
         using (response)
         {
             var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            if (response.IsSuccessStatusCode) return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+            if (response.IsSuccessStatusCode) return text;
             throw new CliUsageException($"{(int)response.StatusCode} {Problem(text)}");
         }
     }

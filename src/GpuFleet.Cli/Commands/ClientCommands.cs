@@ -20,6 +20,47 @@ internal static class ClientCommands
         yield return Show("why", "Why a pending job waits, and when it should start.");
         yield return Cancel();
         yield return Queues();
+        yield return Usage();
+    }
+
+    private static Command Usage()
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var from = new Option<string?>("--from") { Description = "Start of the period (ISO 8601; default 30 days before --to)." };
+        var to = new Option<string?>("--to") { Description = "End of the period (ISO 8601; default now)." };
+        var tenant = new Option<string?>("--tenant") { Description = "Only this tenant (admins)." };
+        var csv = new Option<bool>("--csv") { Description = "Print CSV." };
+        var command = new Command("usage", "GPU-hours, energy and cost per tenant, GPU model and site for a period.") { server, token, json, from, to, tenant, csv };
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            var query = "/api/v1/usage?"
+                + (r.GetValue(from) is { } f ? $"from={Uri.EscapeDataString(f)}&" : "")
+                + (r.GetValue(to) is { } t ? $"to={Uri.EscapeDataString(t)}&" : "")
+                + (r.GetValue(tenant) is { } te ? $"tenant={Uri.EscapeDataString(te)}&" : "");
+            if (r.GetValue(csv))
+            {
+                Console.Write(api.GetText(query + "format=csv"));
+                return 0;
+            }
+            var report = api.Get(query);
+            if (r.GetValue(json))
+            {
+                Print(report);
+                return 0;
+            }
+            var table = new Table().AddColumns("tenant", "owner", "model", "site", "GPU-h", "kWh", "cost");
+            foreach (var row in report.GetProperty("rows").EnumerateArray())
+                table.AddRow(new[] { Text(row, "tenant"), Text(row, "owner"), Text(row, "model"), Text(row, "site"),
+                    row.GetProperty("gpuHours").GetDouble().ToString("N1", System.Globalization.CultureInfo.InvariantCulture),
+                    row.GetProperty("energyKwh").GetDouble().ToString("N1", System.Globalization.CultureInfo.InvariantCulture),
+                    row.GetProperty("cost").GetDouble().ToString("N2", System.Globalization.CultureInfo.InvariantCulture) }.Select(Markup.Escape).ToArray());
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
     }
 
     private static Option<string> ServerOption() => new("--server")

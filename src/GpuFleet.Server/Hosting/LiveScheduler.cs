@@ -84,7 +84,8 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
             {
                 var placement = $"{settings.Fleet.Sites[p.Site].Name}/{settings.Fleet.Models[p.Model].Name}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}";
                 var job = store.Get(p.JobId);
-                if (job is null || !store.Transition(p.JobId, JobState.Pending, JobState.Running, at, "placed", placement))
+                if (job is null || !store.Transition(p.JobId, JobState.Pending, JobState.Running, at, "placed", placement,
+                        settings.Fleet.Sites[p.Site].Name, settings.Fleet.Models[p.Model].Name))
                 {
                     _core.End(p.JobId, now); // cancelled between submission to the core and placement
                     continue;

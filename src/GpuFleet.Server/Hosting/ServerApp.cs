@@ -80,6 +80,7 @@ public static class ServerApp
         app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);
         FleetEndpoints.Map(app);
+        UsageEndpoints.Map(app);
         TokenEndpoints.Map(app);
         return app;
     }

@@ -27,6 +27,7 @@ public sealed class SqliteJobStore
         CREATE TABLE idempotency (tenant TEXT NOT NULL, key TEXT NOT NULL, job_id INTEGER NOT NULL, PRIMARY KEY (tenant, key));
         """,
         Security.TokenStore.Schema,
+        "ALTER TABLE jobs ADD COLUMN site TEXT; ALTER TABLE jobs ADD COLUMN model TEXT;",
     ];
 
     private readonly string _connectionString;
@@ -139,20 +140,50 @@ public sealed class SqliteJobStore
     /// Moves a job from <paramref name="from"/> to <paramref name="to"/> if it is still in <paramref name="from"/>;
     /// false when it is not (another writer moved it first). Disallowed moves throw.
     /// </summary>
-    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, string? placement = null)
+    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, string? placement = null, string? site = null, string? model = null)
     {
         if (!JobTransitions.Allowed(from, to)) throw new InvalidOperationException($"job {id}: {from} -> {to} is not allowed");
         using var c = Open();
         using var t = c.BeginTransaction();
         var changed = Command(c, t, """
-            UPDATE jobs SET state = $to, detail = $detail, placement = CASE WHEN $to = 'Running' THEN $placement ELSE placement END
+            UPDATE jobs SET state = $to, detail = $detail,
+                placement = CASE WHEN $to = 'Running' THEN $placement ELSE placement END,
+                site = CASE WHEN $to = 'Running' THEN $site ELSE site END,
+                model = CASE WHEN $to = 'Running' THEN $model ELSE model END
             WHERE id = $id AND state = $from;
-            """, ("$to", to.ToString()), ("$detail", detail), ("$placement", placement), ("$id", id), ("$from", from.ToString())).ExecuteNonQuery();
+            """, ("$to", to.ToString()), ("$detail", detail), ("$placement", placement), ("$site", site), ("$model", model),
+            ("$id", id), ("$from", from.ToString())).ExecuteNonQuery();
         if (changed == 0) return false;
         Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES ($id, $at, $state, $detail);",
             ("$id", id), ("$at", at.ToUnixTimeMilliseconds()), ("$state", to.ToString()), ("$detail", detail));
         t.Commit();
         return true;
+    }
+
+    /// <summary>
+    /// Every stretch of time a job held GPUs that overlaps [<paramref name="from"/>, <paramref name="to"/>):
+    /// from each <c>Running</c> event to the job's next event (or <paramref name="to"/> while it still runs),
+    /// with the site and model of its latest placement.
+    /// </summary>
+    public IReadOnlyList<RunInterval> RunIntervals(DateTimeOffset from, DateTimeOffset to, string? tenant)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, """
+            SELECT j.tenant, j.gpus, j.site, j.model, e.at,
+                   (SELECT MIN(n.at) FROM job_events n WHERE n.job_id = e.job_id AND n.rowid > e.rowid) AS until
+            FROM job_events e JOIN jobs j ON j.id = e.job_id
+            WHERE e.state = 'Running' AND ($tenant IS NULL OR j.tenant = $tenant) AND e.at < $to;
+            """, ("$tenant", tenant), ("$to", to.ToUnixTimeMilliseconds()));
+        using var r = cmd.ExecuteReader();
+        var list = new List<RunInterval>();
+        while (r.Read())
+        {
+            var start = Math.Max(r.GetInt64(4), from.ToUnixTimeMilliseconds());
+            var end = Math.Min(r.IsDBNull(5) ? to.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
+            if (end <= start) continue;
+            list.Add(new RunInterval(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? "" : r.GetString(2), r.IsDBNull(3) ? "" : r.GetString(3), (end - start) / 1000.0));
+        }
+        return list;
     }
 
     private SqliteConnection Open()

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+using GpuFleet.Server.Hosting;
+using GpuFleet.Server.Security;
+using GpuFleet.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GpuFleet.Server.Api;
+
+/// <summary>
+/// <c>GET /api/v1/usage?from=&amp;to=&amp;tenant=&amp;format=csv</c>: GPU-hours, energy (kWh: GPUs' busy power × the
+/// site's PUE) and cost (at the site's price) per tenant, owner, GPU model and site, for a period —
+/// from the jobs' recorded running intervals, so a restart or eviction is charged exactly once.
+/// </summary>
+public static class UsageEndpoints
+{
+    /// <summary>One row of a usage report.</summary>
+    public sealed record UsageRow(string Tenant, string Owner, string Model, string Site, double GpuHours, double EnergyKwh, double Cost);
+
+    /// <summary>Maps the endpoint.</summary>
+    public static void Map(IEndpointRouteBuilder app) => app.MapGet("/api/v1/usage", Usage);
+
+    private static IResult Usage(HttpContext context, SqliteJobStore store, ServerSettings settings, TimeProvider clock,
+        DateTimeOffset? from, DateTimeOffset? to, string? tenant, string? format)
+    {
+        var caller = CallerAccess.Of(context)!;
+        if (caller.Role != Role.Admin) tenant = caller.Tenant;
+        var end = to ?? clock.GetUtcNow();
+        var start = from ?? end.AddDays(-30);
+        if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
+        if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
+        var fleet = settings.Fleet;
+        var owners = settings.Tenants.Tenants.ToDictionary(t => t.Name, t => t.Parent);
+        string OwnerOf(string t)
+        {
+            var n = t;
+            for (var i = 0; i < 8 && owners.TryGetValue(n, out var parent) && parent is not null; i++) n = parent;
+            return n;
+        }
+        var rows = store.RunIntervals(start, end, tenant)
+            .GroupBy(r => (r.Tenant, r.Model, r.Site))
+            .Select(g =>
+            {
+                var gpuHours = g.Sum(r => r.Gpus * r.Seconds) / 3600;
+                var site = fleet.SiteIndex(g.Key.Site);
+                var model = fleet.ModelIndex(g.Key.Model);
+                var kwh = site < 0 || model < 0 ? 0 : gpuHours * fleet.Models[model].BusyWatts * fleet.Sites[site].Pue / 1000;
+                return new UsageRow(g.Key.Tenant, OwnerOf(g.Key.Tenant), g.Key.Model, g.Key.Site, gpuHours, kwh, site < 0 ? 0 : kwh / 1000 * fleet.Sites[site].PricePerMwh);
+            })
+            .OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Site, StringComparer.Ordinal)
+            .ToList();
+        if (format != "csv") return Results.Ok(new { from = start, to = end, rows });
+        var csv = new StringBuilder("tenant,owner,model,site,gpuHours,energyKwh,cost\n");
+        foreach (var r in rows)
+            csv.Append(CultureInfo.InvariantCulture, $"{Csv(r.Tenant)},{Csv(r.Owner)},{Csv(r.Model)},{Csv(r.Site)},{r.GpuHours:F4},{r.EnergyKwh:F4},{r.Cost:F4}\n");
+        return Results.Text(csv.ToString(), "text/csv");
+    }
+
+    // Quote fields that could break the row, and neutralise spreadsheet formulas.
+    private static string Csv(string s)
+    {
+        if (s.Length > 0 && "=+-@".Contains(s[0])) s = "'" + s;
+        return s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    }
+}

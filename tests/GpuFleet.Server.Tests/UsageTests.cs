@@ -1,0 +1,42 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace GpuFleet.Server.Tests;
+
+[Trait("Category", "Server")]
+public sealed class UsageTests
+{
+    [Fact]
+    public async Task Usage_charges_GPU_hours_energy_and_cost_per_tenant_model_and_site_once()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var start = server.Clock.GetUtcNow();
+        await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 7200, runtimeSeconds = 3600 });
+        server.Scheduler.Tick();
+        server.Clock.Advance(TimeSpan.FromSeconds(3600));
+        server.Scheduler.Tick();
+        var to = Uri.EscapeDataString(server.Clock.GetUtcNow().AddSeconds(1).ToString("o"));
+        var from = Uri.EscapeDataString(start.ToString("o"));
+
+        var report = await server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={from}&to={to}");
+        var row = Assert.Single(report.GetProperty("rows").EnumerateArray());
+        Assert.Equal("a", row.GetProperty("tenant").GetString());
+        Assert.Equal("G", row.GetProperty("model").GetString());
+        Assert.Equal("s", row.GetProperty("site").GetString());
+        Assert.Equal(4.0, row.GetProperty("gpuHours").GetDouble(), 6);
+        // 4 GPU-hours × 700 W busy × PUE 1.2.
+        Assert.Equal(3.36, row.GetProperty("energyKwh").GetDouble(), 6);
+
+        // Half the period: half the hours.
+        var half = Uri.EscapeDataString(start.AddSeconds(1800).ToString("o"));
+        var firstHalf = await server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={from}&to={half}");
+        Assert.Equal(2.0, firstHalf.GetProperty("rows")[0].GetProperty("gpuHours").GetDouble(), 6);
+
+        var csv = await server.Client.GetStringAsync($"/api/v1/usage?from={from}&to={to}&format=csv");
+        Assert.StartsWith("tenant,owner,model,site,gpuHours,energyKwh,cost\na,a,G,s,4.0000,3.3600,", csv);
+        using var b = server.ClientWith(await server.MintAsync("viewer", "b"));
+        Assert.Equal(0, (await b.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={from}&to={to}")).GetProperty("rows").GetArrayLength());
+        using var bad = await server.Client.GetAsync($"/api/v1/usage?from={to}&to={from}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+}
