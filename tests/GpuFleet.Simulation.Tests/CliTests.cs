@@ -237,6 +237,22 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Bench_api_reports_rate_and_latency_of_real_submissions()
+    {
+        var json = TestFiles.Temp("api.json");
+        var (code, _, err) = Gpufleet("bench", "api", "--fleet", "fleets/korea-2026.yaml", "--tenants", "tenants/philly-vcs.yaml", "--seconds", "1", "--clients", "4", "--json", json);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown GPU model", err);
+        (code, _, err) = Gpufleet("bench", "api", "--seconds", "1", "--clients", "4", "--json", json);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.True(doc.RootElement.GetProperty("submitted").GetInt32() > 0);
+        Assert.Equal(0, doc.RootElement.GetProperty("failed").GetInt32());
+        foreach (var key in new[] { "submissionsPerSecond", "latencyMsP50", "latencyMsP99" })
+            Assert.True(doc.RootElement.GetProperty(key).GetDouble() > 0, key);
+    }
+
+    [Fact]
     public void Bench_cycle_reports_its_figures()
     {
         var json = TestFiles.Temp("bench.json");

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using GpuFleet.Data.Tenancy;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.CommandLine;
 using System.Diagnostics;
@@ -38,7 +41,17 @@ internal static class BenchCommand
         var simTenants = SimulateCommand.TenantsOption();
         var simulate = new Command("simulate", "Simulation throughput: jobs and cycles per second of wall time.") { simFleet, trace, days, load, simPolicy, simSeed, simJson, simTenants };
         simulate.SetAction(r => CliRunner.Guard(() => Simulate(r.GetValue(simFleet)!, r.GetValue(trace), r.GetValue(days), r.GetValue(load), r.GetValue(simPolicy)!, r.GetValue(simSeed), r.GetValue(simJson), r.GetValue(simTenants))));
-        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate };
+        var apiFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", DefaultValueFactory = _ => "fleets/korea-2030.yaml" };
+        var apiTenants = new Option<string>("--tenants") { Description = "Tenant tree YAML.", DefaultValueFactory = _ => "tenants/korea-2030.yaml" };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
+        var seconds = new Option<double>("--seconds") { Description = "How long to submit.", DefaultValueFactory = _ => 10 };
+        var apiJson = new Option<string?>("--json") { Description = "Write results as JSON." };
+        var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (SQLite, in-process server).")
+        {
+            apiFleet, apiTenants, clients, seconds, apiJson,
+        };
+        api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(seconds), r.GetValue(apiJson))));
+        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api };
     }
 
     private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath)
@@ -127,6 +140,64 @@ internal static class BenchCommand
             ["peakMemoryMb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024), 1),
         };
         Print(report, json);
+        return 0;
+    }
+
+    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json)
+    {
+        if (clients < 1) throw new CliUsageException("--clients must be at least 1");
+        if (!(seconds > 0)) throw new CliUsageException("--seconds must be positive");
+        var fleet = FleetFile.Load(fleetPath);
+        var tree = TenantFile.Load(tenantsPath, fleet);
+        var db = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
+        const string token = "bench-admin";
+        var app = GpuFleet.Server.Hosting.ServerApp.Build(new GpuFleet.Server.Hosting.ServerSettings
+        {
+            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, TimeScale = 1000, AdminToken = token,
+            RequestsPerMinutePerToken = int.MaxValue,
+        }, ["--urls", "http://127.0.0.1:0"], b => b.Logging.ClearProviders());
+        app.StartAsync().GetAwaiter().GetResult();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var projects = tree.Leaves.Select(t => t.Name).ToArray();
+            var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+            var failures = 0;
+            var until = Stopwatch.StartNew();
+            var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+            {
+                var rng = new Random(c);
+                while (until.Elapsed.TotalSeconds < seconds)
+                {
+                    var body = new { tenant = projects[rng.Next(projects.Length)], gpus = 1 << rng.Next(6), timeLimitSeconds = 3600, runtimeSeconds = 60 + rng.Next(3000) };
+                    var watch = Stopwatch.StartNew();
+                    using var response = await http.PostAsJsonAsync("/api/v1/jobs", body);
+                    if (response.StatusCode == System.Net.HttpStatusCode.Created) latencies.Add(watch.Elapsed.TotalMilliseconds);
+                    else Interlocked.Increment(ref failures);
+                }
+            })).ToArray();
+            Task.WaitAll(tasks);
+            var wall = until.Elapsed.TotalSeconds;
+            var sorted = latencies.Order().ToArray();
+            var report = new JsonObject
+            {
+                ["store"] = "sqlite",
+                ["clients"] = clients,
+                ["seconds"] = Math.Round(wall, 2),
+                ["submitted"] = sorted.Length,
+                ["failed"] = failures,
+                ["submissionsPerSecond"] = Math.Round(sorted.Length / wall, 1),
+                ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
+                ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
+            };
+            Print(report, json);
+        }
+        finally
+        {
+            app.StopAsync().GetAwaiter().GetResult();
+            foreach (var f in new[] { db, db + "-wal", db + "-shm" }) File.Delete(f);
+        }
         return 0;
     }
 

@@ -52,7 +52,7 @@ public static class JobEndpoints
             return TokenEndpoints.Forbidden($"tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
-        var (stored, replayed) = store.Submit(job, key.Length > 0 ? key : null, clock.GetUtcNow());
+        var (stored, replayed) = await store.SubmitAsync(job, key.Length > 0 ? key : null, clock.GetUtcNow());
         if (!replayed)
         {
             scheduler.Enqueue(stored);
