@@ -52,7 +52,8 @@ internal sealed class RunningServer : IAsyncDisposable
         [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
 
     public static TenantTree Tree { get; } = new([
-        new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 }),
+        new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 },
+            Grants: [new Grant("starter", 1_000_000, 0, 4_102_444_800)]),
         new TenantSpec("b", null, new Dictionary<string, int> { ["G"] = 8 })]);
 
     public static async Task<RunningServer> StartAsync(string? database = null, int requestsPerMinute = 6_000,

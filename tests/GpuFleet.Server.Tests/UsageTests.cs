@@ -36,6 +36,12 @@ public sealed class UsageTests
         Assert.StartsWith("tenant,owner,model,site,gpuHours,energyKwh,cost\na,a,G,s,4.0000,3.3600,", csv);
         using var b = server.ClientWith(await server.MintAsync("viewer", "b"));
         Assert.Equal(0, (await b.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={from}&to={to}")).GetProperty("rows").GetArrayLength());
+        // The same 4 GPU-hours are charged to a's grant.
+        var grant = Assert.Single((await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/grants")).EnumerateArray());
+        Assert.Equal("starter", grant.GetProperty("grant").GetString());
+        Assert.Equal(4.0, grant.GetProperty("usedGpuHours").GetDouble(), 6);
+        Assert.Equal(1_000_000 - 4.0, grant.GetProperty("leftGpuHours").GetDouble(), 6);
+        Assert.Equal(0, (await b.GetFromJsonAsync<JsonElement>("/api/v1/grants")).GetArrayLength());
         using var bad = await server.Client.GetAsync($"/api/v1/usage?from={to}&to={from}");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }

@@ -55,6 +55,15 @@ public sealed class TenantFileTests
         Assert.Equal(["project", "other"], tree.Leaves.Select(t => t.Name));
     }
 
+    [Fact]
+    public void Grant_periods_may_be_dates_for_the_live_service()
+    {
+        var tree = TenantFile.Parse(new StringReader(GoodTree.Replace("start: 0d, end: 30d", "start: 2027-01-01, end: 2027-02-01T00:00:00Z")), "t.yaml", Fleet);
+        var grant = tree.Tenants.Single(t => t.Name == "project").Grants![0];
+        Assert.Equal(DateTimeOffset.Parse("2027-01-01T00:00:00Z").ToUnixTimeSeconds(), grant.StartTime);
+        Assert.Equal(31 * 86_400, grant.EndTime - grant.StartTime);
+    }
+
     [Theory]
     [InlineData("guarantee: { G: 8 }\n", "guarantee: { H100: 8 }\n", 6, "tenants[0].children[0].guarantee", "unknown GPU model 'H100'")]
     [InlineData("end: 30d", "end: soon", 8, "tenants[0].children[0].grants[0].end", "must be a duration")]

@@ -48,7 +48,7 @@ internal static class DemoCommand
         var app = ServerApp.Build(new ServerSettings
         {
             Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, TimeScale = timeScale, AdminToken = admin,
-            Replay = jobs, ReplayGpuScale = gpuScale,
+            Replay = jobs, ReplayGpuScale = gpuScale, ClockOrigin = DateTimeOffset.UtcNow,
         }, ["--urls", urls]);
         Console.WriteLine($"GpuFleet demo: {fleet.Name} ({fleet.TotalGpus:N0} GPUs, {tree.Leaves.Count()} projects), replaying {jobs.Count:N0} jobs of {tracePath} at {timeScale}x");
         Console.WriteLine($"  URL:   {urls}   (try {urls}/api/v1/sites, {urls}/metrics, {urls}/openapi/v1.json)");

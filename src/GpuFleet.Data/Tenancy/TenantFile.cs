@@ -64,7 +64,7 @@ public static class TenantFile
         var grants = m.List("grants", required: false).Select(g =>
         {
             var when = g.Text("whenExhausted", "hold");
-            var grant = new Grant(g.Text("name"), g.Number("gpuHours", min: 0), g.Seconds("start", 0), g.Seconds("end", min: 1),
+            var grant = new Grant(g.Text("name"), g.Number("gpuHours", min: 0), g.Time("start", 0), g.Time("end"),
                 when switch
                 {
                     "hold" => GrantExhaustion.Hold,

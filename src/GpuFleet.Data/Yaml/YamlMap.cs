@@ -108,6 +108,20 @@ internal sealed class YamlMap
         return seconds;
     }
 
+    /// <summary>
+    /// A point in time in seconds: a duration from time zero (<c>30d</c>, as in the twin, where time
+    /// zero is the trace's start) or a date (<c>2027-01-01</c>, <c>2027-01-01T09:00:00Z</c>: seconds since
+    /// the Unix epoch, as in the live service).
+    /// </summary>
+    public long Time(string key, long? fallback = null)
+    {
+        var node = Find(key);
+        if (node is YamlScalarNode { Value: { } v } && v.Contains('-') && !v.StartsWith('-')
+            && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+            return date.ToUnixTimeSeconds();
+        return Seconds(key, fallback);
+    }
+
     /// <summary>A mapping of names to whole numbers (e.g. GPUs per model); empty when absent.</summary>
     public IReadOnlyDictionary<string, int> IntegerMap(string key, int min = 0) =>
         Map(key).ToDictionary(k => k, k => Sub(key).Integer(k, min: min), StringComparer.Ordinal);

@@ -8,7 +8,8 @@ namespace GpuFleet.Server.Api;
 
 /// <summary>
 /// <c>GET /api/v1/queues</c>: each tenant node with its guarantee, use, borrowed and lent GPUs (a
-/// tenant token sees its own path); <c>GET /api/v1/sites</c>: capacity, busy GPUs and power against the cap.
+/// tenant token sees its own path); <c>GET /api/v1/sites</c>: capacity, busy GPUs and power against the cap;
+/// <c>GET /api/v1/grants</c>: each project's grants with hours charged and left.
 /// </summary>
 public static class FleetEndpoints
 {
@@ -18,9 +19,24 @@ public static class FleetEndpoints
     /// <summary>A site now.</summary>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw);
 
+    /// <summary>A project's grant now.</summary>
+    public sealed record GrantView(string Tenant, string Grant, double GpuHours, double UsedGpuHours, double LeftGpuHours, DateTimeOffset Start, DateTimeOffset End, string WhenExhausted);
+
     /// <summary>Maps the endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
+        // Grants: hours awarded, charged and left per project.
+        app.MapGet("/api/v1/grants", (HttpContext context, LiveScheduler scheduler, ServerSettings settings) =>
+        {
+            var caller = CallerAccess.Of(context)!;
+            var grants = scheduler.Read(core => Enumerable.Range(0, core.TenantCount)
+                .Where(n => core.TenantIsLeaf(n) && caller.Sees(core.TenantName(n)))
+                .SelectMany(n => core.TenantGrantUse(n).Select(g => new GrantView(core.TenantName(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,
+                    Math.Max(0, g.Grant.GpuHours - g.UsedGpuHours), settings.FromClock(g.Grant.StartTime),
+                    settings.FromClock(g.Grant.EndTime), g.Grant.WhenExhausted == GpuFleet.Core.Tenancy.GrantExhaustion.Hold ? "hold" : "best-effort")))
+                .ToList());
+            return Results.Ok(grants);
+        });
         app.MapGet("/api/v1/queues", (HttpContext context, LiveScheduler scheduler, ServerSettings settings) =>
         {
             var caller = CallerAccess.Of(context)!;

@@ -99,7 +99,7 @@ public static class JobEndpoints
         return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }
 
-    private static IResult Get(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler)
+    private static IResult Get(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler, ServerSettings settings)
     {
         var job = store.Get(id);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
@@ -111,7 +111,7 @@ public static class JobEndpoints
             {
                 PendingReason = why.Reason.ToString(),
                 PendingMessage = why.Message,
-                EstimatedStart = why.EstimatedStart is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null,
+                EstimatedStart = why.EstimatedStart is { } s ? settings.FromClock(s) : null,
             };
         }
         return Results.Ok(view);

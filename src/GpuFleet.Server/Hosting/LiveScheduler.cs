@@ -60,7 +60,7 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
         {
             var watch = Stopwatch.StartNew();
             var at = clock.GetUtcNow();
-            var now = at.ToUnixTimeSeconds();
+            var now = settings.ToClock(at);
             if (!_recovered) Recover(now, at);
             while (_cancels.TryDequeue(out var id))
             {
@@ -152,8 +152,8 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
         if (!result.Accepted) store.Transition(job.Id, JobState.Pending, JobState.Failed, at, result.Error);
     }
 
-    private static JobSpec Spec(StoredJob job) =>
-        new(job.Id, job.Tenant, job.Gpus, job.Models, TopologyNeed.Site, job.TimeLimitSeconds, job.Priority, job.SubmittedAt.ToUnixTimeSeconds())
+    private JobSpec Spec(StoredJob job) =>
+        new(job.Id, job.Tenant, job.Gpus, job.Models, TopologyNeed.Site, job.TimeLimitSeconds, job.Priority, settings.ToClock(job.SubmittedAt))
         {
             PriorityClass = job.PriorityClass,
         };

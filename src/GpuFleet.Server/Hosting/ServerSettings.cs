@@ -15,6 +15,19 @@ public sealed record ServerSettings
     public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.FairShare;
     /// <summary>SQLite database file.</summary>
     public required string DatabasePath { get; init; }
+    /// <summary>
+    /// Time zero of the scheduler's clock: tenant-file times (grant periods) count from here. The Unix
+    /// epoch by default, so that grant dates (<c>start: 2027-01-01</c>) mean what they say; the demo
+    /// uses its own start, so that relative grants (<c>start: 0d, end: 30d</c>) begin with it.
+    /// </summary>
+    public DateTimeOffset ClockOrigin { get; init; } = DateTimeOffset.UnixEpoch;
+
+    /// <summary>A wall-clock time on the scheduler's clock.</summary>
+    public long ToClock(DateTimeOffset at) => (long)Math.Floor((at - ClockOrigin).TotalSeconds);
+
+    /// <summary>A time on the scheduler's clock as wall-clock time.</summary>
+    public DateTimeOffset FromClock(long seconds) => ClockOrigin.AddSeconds(Math.Min(seconds, (long)(DateTimeOffset.MaxValue - ClockOrigin).TotalSeconds - 1));
+
     /// <summary>Time between scheduling cycles.</summary>
     public TimeSpan CycleInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>The simulated executor runs jobs this many times faster than their run time.</summary>
