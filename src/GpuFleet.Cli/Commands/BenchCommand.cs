@@ -46,11 +46,13 @@ internal static class BenchCommand
         var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
         var seconds = new Option<double>("--seconds") { Description = "How long to submit.", DefaultValueFactory = _ => 10 };
         var apiJson = new Option<string?>("--json") { Description = "Write results as JSON." };
+        var sbatch = new Option<bool>("--sbatch") { Description = "Also measure sbatch on the Slurm of SLURM_CONF with as many parallel submitters (scripts/slurm-local.sh starts one)." };
         var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (SQLite, in-process server).")
         {
-            apiFleet, apiTenants, clients, seconds, apiJson,
+            apiFleet, apiTenants, clients, seconds, apiJson, sbatch,
         };
-        api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(seconds), r.GetValue(apiJson))));
+        api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(seconds), r.GetValue(apiJson),
+            r.GetValue(sbatch))));
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api };
     }
 
@@ -143,10 +145,12 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json)
+    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json, bool sbatch)
     {
         if (clients < 1) throw new CliUsageException("--clients must be at least 1");
         if (!(seconds > 0)) throw new CliUsageException("--seconds must be positive");
+        if (sbatch && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SLURM_CONF")))
+            throw new CliUsageException("--sbatch: set SLURM_CONF to a running Slurm's slurm.conf (scripts/slurm-local.sh start prints it)");
         var fleet = FleetFile.Load(fleetPath);
         var tree = TenantFile.Load(tenantsPath, fleet);
         var db = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
@@ -191,6 +195,12 @@ internal static class BenchCommand
                 ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
                 ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
             };
+            if (sbatch)
+            {
+                var slurm = SbatchLoad(clients, seconds);
+                report["sbatch"] = slurm;
+                report["ratioToSbatch"] = Math.Round(sorted.Length / wall / slurm["submissionsPerSecond"]!.GetValue<double>(), 2);
+            }
             Print(report, json);
         }
         finally
@@ -199,6 +209,40 @@ internal static class BenchCommand
             foreach (var f in new[] { db, db + "-wal", db + "-shm" }) File.Delete(f);
         }
         return 0;
+    }
+
+    /// <summary>The same load on Slurm: parallel <c>sbatch</c> calls of a one-GPU job, as users submit.</summary>
+    private static JsonObject SbatchLoad(int clients, double seconds)
+    {
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var failures = 0;
+        var until = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(() =>
+        {
+            while (until.Elapsed.TotalSeconds < seconds)
+            {
+                var watch = Stopwatch.StartNew();
+                var psi = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in new[] { "--parsable", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000" }) psi.ArgumentList.Add(a);
+                using var p = Process.Start(psi)!;
+                p.StandardOutput.ReadToEnd();
+                p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                if (p.ExitCode == 0) latencies.Add(watch.Elapsed.TotalMilliseconds);
+                else Interlocked.Increment(ref failures);
+            }
+        })).ToArray();
+        Task.WaitAll(workers);
+        var wall = until.Elapsed.TotalSeconds;
+        var sorted = latencies.Order().ToArray();
+        return new JsonObject
+        {
+            ["submitted"] = sorted.Length,
+            ["failed"] = failures,
+            ["submissionsPerSecond"] = Math.Round(sorted.Length / wall, 1),
+            ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
+            ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
+        };
     }
 
     private static void Print(JsonObject report, string? json)
