@@ -67,6 +67,9 @@ start)
   echo "export SLURM_CONF=$LAB/etc/slurm.conf"
   ;;
 stop)
+  # Cancel every job first, so that no job step outlives the daemons.
+  SLURM_CONF="$LAB/etc/slurm.conf" scancel --quiet --full --partition=gpu 2>/dev/null || true
+  sleep 1
   for f in "$LAB"/run/slurmd-*.setsid "$LAB"/run/slurmctld.setsid "$LAB"/run/munged.setsid; do
     [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
   done
