@@ -9,6 +9,8 @@ LAB=${LAB:-/tmp/gpufleet-slurm}
 NODES=${NODES:-16}
 case "${1:-start}" in
 start)
+  # A fresh cluster each time: no jobs left over from an earlier run.
+  rm -rf "$LAB/state" "$LAB/spool"
   mkdir -p "$LAB"/{etc,munge,log,spool,state,fakedev,run}
   for i in 0 1 2 3 4 5 6 7; do : > "$LAB/fakedev/nvidia$i"; done
   [ -f "$LAB/munge/munge.key" ] || { dd if=/dev/urandom of="$LAB/munge/munge.key" bs=1024 count=1 status=none; chmod 400 "$LAB/munge/munge.key"; }
@@ -68,8 +70,9 @@ start)
   ;;
 stop)
   # Cancel every job first, so that no job step outlives the daemons.
-  SLURM_CONF="$LAB/etc/slurm.conf" scancel --quiet --full --partition=gpu 2>/dev/null || true
-  sleep 1
+  export SLURM_CONF="$LAB/etc/slurm.conf"
+  scancel --quiet --full --partition=gpu 2>/dev/null || true
+  for _ in $(seq 50); do [ "$(squeue -h 2>/dev/null | wc -l)" -eq 0 ] && break; sleep 0.2; done
   for f in "$LAB"/run/slurmd-*.setsid "$LAB"/run/slurmctld.setsid "$LAB"/run/munged.setsid; do
     [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
   done
