@@ -93,20 +93,19 @@ public sealed class CrashSafetyTests
                 var count = (await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=1000&after=0")).GetProperty("items").GetArrayLength();
                 Assert.Equal(Math.Min(all.Count, 1000), count);
 
-                // The store's running jobs match what the scheduler holds (up to what one cycle may change between the two reads), within capacity.
+                // Let every job finish (run times are at most 600 s at 100x): once nothing is pending or running in the
+                // store, the scheduler must hold no GPU either — a GPU held twice, or by a job the store lost, would show here.
+                JsonElement Count(string state) => client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?state={state}&limit=1").Result;
+                for (var i = 0; i < 300 && (Count("pending").GetProperty("items").GetArrayLength() > 0 || Count("running").GetProperty("items").GetArrayLength() > 0); i++)
+                    await Task.Delay(100);
+                Assert.Equal(0, Count("pending").GetProperty("items").GetArrayLength());
+                Assert.Equal(0, Count("running").GetProperty("items").GetArrayLength());
                 await Task.Delay(1500);
-                var running = (await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?state=running&limit=1000")).GetProperty("items").EnumerateArray().ToList();
                 var sites = await client.GetFromJsonAsync<JsonElement>("/api/v1/sites");
-                var busy = sites.EnumerateArray().Sum(s => s.GetProperty("busyGpus").GetInt32());
-                var capacity = sites.EnumerateArray().Sum(s => s.GetProperty("gpus").GetInt32());
-                Assert.InRange(busy, 0, capacity);
-                Assert.InRange(running.Sum(j => j.GetProperty("gpus").GetInt32()), busy - 64, busy + 64);
-                // Jobs that were running when the server died were requeued, not silently dropped.
-                foreach (var j in all.Where(j => j.GetProperty("state").GetString() is "running" or "pending").Take(50))
-                {
-                    var job = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{j.GetProperty("id").GetInt64()}");
-                    Assert.Contains(job.GetProperty("state").GetString(), new[] { "pending", "running", "succeeded", "cancelled" });
-                }
+                Assert.Equal(0, sites.EnumerateArray().Sum(s => s.GetProperty("busyGpus").GetInt32()));
+                // Jobs that were running when the server died were requeued and ran again: every job ended one way or another.
+                var final = (await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=1000")).GetProperty("items").EnumerateArray();
+                Assert.All(final, j => Assert.Contains(j.GetProperty("state").GetString(), new[] { "succeeded", "cancelled" }));
             }
         }
         finally

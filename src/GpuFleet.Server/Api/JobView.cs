@@ -28,6 +28,6 @@ public sealed record JobView(
     public IReadOnlyList<JobEvent>? History { get; init; }
 
     /// <summary>The view of a stored job.</summary>
-    public static JobView Of(StoredJob j) => new(j.Id, j.Name, j.Tenant, j.Gpus, j.Models, j.TimeLimitSeconds, j.Priority, j.PriorityClass,
-        j.Command, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
+    public static JobView Of(StoredJob j) => new(j.Id, j.Spec.Name, j.Tenant, j.Spec.Gpus, j.Spec.Models, j.Spec.TimeLimitSeconds, j.Spec.Priority,
+        j.Spec.PriorityClass, j.Spec.Command, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
 }

@@ -89,7 +89,7 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
                     _core.End(p.JobId, now); // cancelled between submission to the core and placement
                     continue;
                 }
-                _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
+                _executor.Start(p.JobId, job.Spec.TimeLimitSeconds, job.Spec.RuntimeSeconds, p.StartDelaySeconds, at);
             }
             Cycles++;
             LastCycleMs = watch.Elapsed.TotalMilliseconds;
@@ -153,8 +153,8 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
     }
 
     private JobSpec Spec(StoredJob job) =>
-        new(job.Id, job.Tenant, job.Gpus, job.Models, TopologyNeed.Site, job.TimeLimitSeconds, job.Priority, settings.ToClock(job.SubmittedAt))
+        new(job.Id, job.Tenant, job.Spec.Gpus, job.Spec.Models, TopologyNeed.Site, job.Spec.TimeLimitSeconds, job.Spec.Priority, settings.ToClock(job.SubmittedAt))
         {
-            PriorityClass = job.PriorityClass,
+            PriorityClass = job.Spec.PriorityClass,
         };
 }

@@ -314,10 +314,10 @@ public sealed class SqliteJobStore
             string? Text(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
             var models = r.GetString(r.GetOrdinal("models"));
             list.Add(new StoredJob(
-                r.GetInt64(r.GetOrdinal("id")), r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("tenant")),
-                r.GetInt32(r.GetOrdinal("gpus")), models.Length == 0 ? [] : models.Split('|'),
-                r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")), Text("priority_class"), Text("command"),
-                r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds")),
+                r.GetInt64(r.GetOrdinal("id")),
+                new NewJob(r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("tenant")), r.GetInt32(r.GetOrdinal("gpus")),
+                    models.Length == 0 ? [] : models.Split('|'), r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")),
+                    Text("priority_class"), Text("command"), r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds"))),
                 Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail")));
         }
