@@ -127,7 +127,7 @@ public sealed class CliTests
     [Fact]
     public async Task Demo_starts_the_service_prints_url_and_token_and_replays_load()
     {
-        var port = FreePort();
+        var port = TestFiles.FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { dll, "demo", "--db", TestFiles.Temp("demo.db"), "--urls", $"http://127.0.0.1:{port}", "--time-scale", "20000" })
@@ -157,17 +157,10 @@ public sealed class CliTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Serve_accepts_jobs_over_http_and_places_them()
     {
-        var port = FreePort();
+        var port = TestFiles.FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { dll, "serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("serve.db"), "--urls", $"http://127.0.0.1:{port}" })

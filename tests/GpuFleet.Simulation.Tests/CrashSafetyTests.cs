@@ -117,12 +117,7 @@ public sealed class CrashSafetyTests
 
     private static async Task<(Process Server, HttpClient Client)> StartAsync(string db)
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = TestFiles.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "gpufleet.dll"), "serve", "--fleet", "fleets/korea-2026.yaml", "--db", db,
                      "--urls", $"http://127.0.0.1:{port}", "--time-scale", "100" })

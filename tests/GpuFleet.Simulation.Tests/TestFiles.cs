@@ -16,6 +16,14 @@ internal static class TestFiles
         return Path.Combine(dir, name);
     }
 
+    /// <summary>A TCP port free at the moment of asking, for a server started by a test.</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -98,12 +98,8 @@ internal sealed class YamlMap
         var node = Find(key);
         if (node is null) return fallback ?? throw Missing(key);
         var text = (node as YamlScalarNode)?.Value?.Trim() ?? "";
-        var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
-        var scale = unit switch { 's' => 1L, 'm' => 60L, 'h' => 3_600L, 'd' => 86_400L, _ => 0L };
-        var digits = char.IsLetter(text.Length > 0 ? text[^1] : ' ') ? text[..^1] : text;
-        if (scale == 0 || !double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        if (!Duration.TryParseSeconds(text, out var seconds))
             throw Error(node, Field(key), $"must be a duration such as 3600, 90s, 30m, 12h or 7d, not '{text}'");
-        var seconds = (long)Math.Round(value * scale);
         if (seconds < min) throw Error(node, Field(key), $"must be at least {min} s, not '{text}'");
         return seconds;
     }

@@ -26,8 +26,9 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
     private readonly SimulatedExecutor _executor = new(settings.TimeScale);
     private readonly ConcurrentQueue<StoredJob> _arrivals = new();
     private readonly ConcurrentQueue<long> _cancels = new();
-    // Jobs handed to the core: a job stored before recovery read the database arrives twice.
-    private readonly HashSet<long> _known = [];
+    // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
+    // database). A job stored before recovery read the database arrives twice: the second is ignored.
+    private readonly Dictionary<long, NewJob> _known = [];
     private bool _recovered;
 
     /// <summary>Cycles run so far.</summary>
@@ -66,17 +67,21 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
             {
                 _core.End(id, now);
                 _executor.Stop(id);
+                _known.Remove(id);
             }
             while (_arrivals.TryDequeue(out var job)) Admit(job, at);
             var finished = _executor.Finished(at);
-            foreach (var id in finished) _core.End(id, now);
+            foreach (var id in finished)
+            {
+                _core.End(id, now);
+                _known.Remove(id);
+            }
             store.TransitionMany([.. finished.Select(id => new StateChange(id, JobState.Running, JobState.Succeeded, "ended"))], at);
             var cycle = _core.RunCycle(now);
             foreach (var p in cycle.Preemptions) _executor.Stop(p.VictimJobId);
             // Each phase is one transaction: a cycle that starts 500 jobs syncs the database once, not 500 times.
             store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
                 $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at);
-            var placed = store.GetMany([.. cycle.Placements.Select(p => p.JobId)]);
             var changes = cycle.Placements.Select(p => new StateChange(p.JobId, JobState.Pending, JobState.Running, "placed",
                 $"{settings.Fleet.Sites[p.Site].Name}/{settings.Fleet.Models[p.Model].Name}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}",
                 settings.Fleet.Sites[p.Site].Name, settings.Fleet.Models[p.Model].Name)).ToList();
@@ -84,12 +89,13 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
             for (var i = 0; i < cycle.Placements.Count; i++)
             {
                 var p = cycle.Placements[i];
-                if (!applied[i] || !placed.TryGetValue(p.JobId, out var job))
+                if (!applied[i] || !_known.TryGetValue(p.JobId, out var job))
                 {
                     _core.End(p.JobId, now); // cancelled between submission to the core and placement
+                    _known.Remove(p.JobId);
                     continue;
                 }
-                _executor.Start(p.JobId, job.Spec.TimeLimitSeconds, job.Spec.RuntimeSeconds, p.StartDelaySeconds, at);
+                _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
             }
             Cycles++;
             LastCycleMs = watch.Elapsed.TotalMilliseconds;
@@ -147,9 +153,11 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
 
     private void Admit(StoredJob job, DateTimeOffset at)
     {
-        if (!_known.Add(job.Id)) return;
+        if (!_known.TryAdd(job.Id, job.Spec)) return;
         var result = _core.Submit(Spec(job));
-        if (!result.Accepted) store.Transition(job.Id, JobState.Pending, JobState.Failed, at, result.Error);
+        if (result.Accepted) return;
+        _known.Remove(job.Id);
+        store.Transition(job.Id, JobState.Pending, JobState.Failed, at, result.Error);
     }
 
     private JobSpec Spec(StoredJob job) =>

@@ -88,13 +88,5 @@ public sealed class TokenStore(string connectionString)
 
     private static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    private SqliteConnection Open()
-    {
-        var c = new SqliteConnection(connectionString);
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA busy_timeout = 30000;";
-        cmd.ExecuteNonQuery();
-        return c;
-    }
+    private SqliteConnection Open() => Storage.SqliteJobStore.OpenConnection(connectionString);
 }

@@ -100,7 +100,7 @@ public sealed class SqliteJobStore
         try
         {
             using var c = Open();
-            var answers = new List<(long Id, bool Replayed)>();
+            var answers = new List<(StoredJob? Stored, long Id)>();
             using (var t = c.BeginTransaction())
             {
                 foreach (var item in batch)
@@ -108,17 +108,19 @@ public sealed class SqliteJobStore
                     if (item.Key is not null
                         && Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = $t AND key = $k;", ("$t", item.Job.Tenant), ("$k", item.Key)) is long existing)
                     {
-                        answers.Add((existing, true));
+                        answers.Add((null, existing));
                         continue;
                     }
                     var id = Insert(c, t, item.Job, item.At);
                     if (item.Key is not null)
                         Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES ($t, $k, $id);", ("$t", item.Job.Tenant), ("$k", item.Key), ("$id", id));
-                    answers.Add((id, false));
+                    // A new job is exactly what was inserted: no need to read it back.
+                    answers.Add((new StoredJob(id, item.Job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(item.At.ToUnixTimeMilliseconds()), null, null), id));
                 }
                 t.Commit();
             }
-            for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult((Get(c, null, answers[i].Id)!, answers[i].Replayed));
+            for (var i = 0; i < batch.Count; i++)
+                batch[i].Done.TrySetResult(answers[i].Stored is { } fresh ? (fresh, false) : (Get(c, null, answers[i].Id)!, true));
         }
         catch (Exception e)
         {
@@ -240,15 +242,6 @@ public sealed class SqliteJobStore
         return applied;
     }
 
-    /// <summary>Jobs by id (missing ids are left out).</summary>
-    public IReadOnlyDictionary<long, StoredJob> GetMany(IReadOnlyCollection<long> ids)
-    {
-        if (ids.Count == 0) return new Dictionary<long, StoredJob>();
-        using var c = Open();
-        using var cmd = Command(c, null, $"SELECT * FROM jobs WHERE id IN ({string.Join(",", ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))});");
-        return Read(cmd).ToDictionary(j => j.Id);
-    }
-
     private static bool TransitionIn(SqliteConnection c, SqliteTransaction t, StateChange ch, DateTimeOffset at)
     {
         var changed = Command(c, t, """
@@ -291,9 +284,12 @@ public sealed class SqliteJobStore
         return list;
     }
 
-    private SqliteConnection Open()
+    private SqliteConnection Open() => OpenConnection(_connectionString);
+
+    /// <summary>Opens a connection that waits (up to 30 s) rather than fails when another process holds the write lock.</summary>
+    internal static SqliteConnection OpenConnection(string connectionString)
     {
-        var c = new SqliteConnection(_connectionString);
+        var c = new SqliteConnection(connectionString);
         c.Open();
         Exec(c, null, "PRAGMA busy_timeout = 30000;");
         return c;
