@@ -8,12 +8,12 @@ using GpuFleet.Server.Storage;
 namespace GpuFleet.Server.Tests;
 
 [Trait("Category", "Server")]
-public sealed class JobApiTests
+public abstract class JobApiTests(Backend backend)
 {
     [Fact]
     public async Task A_submitted_job_is_stored_placed_run_and_finished_with_its_history()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var created = await server.PostJobAsync(new { name = "train", tenant = "a", gpus = 4, timeLimitSeconds = 3600, runtimeSeconds = 600, command = "python train.py" });
         var id = created.GetProperty("id").GetInt64();
         Assert.Equal("pending", created.GetProperty("state").GetString());
@@ -33,7 +33,7 @@ public sealed class JobApiTests
     [Fact]
     public async Task A_pending_job_shows_why_it_waits_and_when_it_should_start()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         await server.PostJobAsync(new { tenant = "a", gpus = 16, timeLimitSeconds = 3600, runtimeSeconds = 3000 });
         server.Scheduler.Tick();
         var waiting = await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 600 });
@@ -47,7 +47,7 @@ public sealed class JobApiTests
     [Fact]
     public async Task A_retried_submission_with_the_same_idempotency_key_returns_the_first_job()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var first = await server.PostJobAsync(new { tenant = "a", gpus = 1, timeLimitSeconds = 60 }, "retry-1");
         var again = await server.PostJobAsync(new { tenant = "a", gpus = 1, timeLimitSeconds = 60 }, "retry-1");
         Assert.Equal(first.GetProperty("id").GetInt64(), again.GetProperty("id").GetInt64());
@@ -60,7 +60,7 @@ public sealed class JobApiTests
     [Fact]
     public async Task A_batch_is_stored_whole_or_refused_whole_with_indexed_fields()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         using (var bad = await server.Client.PostAsJsonAsync("/api/v1/jobs/batch", new object[]
         {
             new { tenant = "a", gpus = 1, timeLimitSeconds = 60 },
@@ -83,7 +83,7 @@ public sealed class JobApiTests
     [Fact]
     public async Task Cancel_moves_a_job_once_and_a_finished_job_never_runs_again()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var id = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600 })).GetProperty("id").GetInt64();
         server.Scheduler.Tick();
         using (var r = await server.Client.DeleteAsync($"/api/v1/jobs/{id}"))
@@ -102,7 +102,8 @@ public sealed class JobApiTests
         Assert.Equal("running", (await server.GetJobAsync(big)).GetProperty("state").GetString());
         using var missing = await server.Client.DeleteAsync("/api/v1/jobs/999999");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Throws<InvalidOperationException>(() => new SqliteJobStore(server.Database).Transition(id, JobState.Cancelled, JobState.Running, DateTimeOffset.UtcNow, null));
+        using var store = new GpuFleet.Server.Storage.JobStore(server.Database);
+        Assert.Throws<InvalidOperationException>(() => store.Transition(id, JobState.Cancelled, JobState.Running, DateTimeOffset.UtcNow, null));
     }
 
     [Theory]
@@ -119,7 +120,7 @@ public sealed class JobApiTests
     [InlineData("[1,2,3]", "body")]
     public async Task Bad_input_is_a_400_problem_naming_the_field_and_stores_nothing(string json, string field)
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         using var response = await server.Client.PostAsync("/api/v1/jobs", new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -131,7 +132,7 @@ public sealed class JobApiTests
     [Fact]
     public async Task Long_names_huge_bodies_and_script_strings_are_refused_or_kept_verbatim()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         using (var r = await server.Client.PostAsJsonAsync("/api/v1/jobs", new { name = new string('x', 10_000), tenant = "a", gpus = 1, timeLimitSeconds = 60 }))
         {
             Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
@@ -163,7 +164,7 @@ public sealed class JobApiTests
     {
         string db;
         long running, pending;
-        await using (var first = await RunningServer.StartAsync())
+        await using (var first = await RunningServer.StartAsync(backend))
         {
             db = first.Database;
             running = (await first.PostJobAsync(new { tenant = "a", gpus = 16, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
@@ -171,7 +172,7 @@ public sealed class JobApiTests
             pending = (await first.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600 })).GetProperty("id").GetInt64();
             Assert.Equal("running", (await first.GetJobAsync(running)).GetProperty("state").GetString());
         }
-        await using var second = await RunningServer.StartAsync(db);
+        await using var second = await RunningServer.StartAsync(backend, db);
         second.Scheduler.Tick();
         var list = (await second.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("items");
         Assert.Equal(2, list.GetArrayLength());
@@ -184,3 +185,10 @@ public sealed class JobApiTests
         Assert.Contains(a.GetProperty("history").EnumerateArray(), e => e.GetProperty("detail").GetString()!.Contains("requeued"));
     }
 }
+
+/// <summary>The tests above on SQLite.</summary>
+public sealed class JobApiTestsOnSqlite() : JobApiTests(Backend.Sqlite);
+
+/// <summary>The tests above on a real PostgreSQL server.</summary>
+[Trait("Category", "Postgres")]
+public sealed class JobApiTestsOnPostgres() : JobApiTests(Backend.Postgres);

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GpuFleet.Server.Tests;
 
-/// <summary>A real server (Kestrel on a free port, SQLite in a temporary file) with a hand-moved clock.</summary>
+/// <summary>A real server (Kestrel on a free port, SQLite in a temporary file or a fresh PostgreSQL database) with a hand-moved clock.</summary>
 internal sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -56,15 +56,23 @@ internal sealed class RunningServer : IAsyncDisposable
             Grants: [new Grant("starter", 1_000_000, 0, 4_102_444_800)]),
         new TenantSpec("b", null, new Dictionary<string, int> { ["G"] = 8 })]);
 
-    public static async Task<RunningServer> StartAsync(string? database = null, int requestsPerMinute = 6_000,
+    /// <summary>A new, empty database of the given kind.</summary>
+    public static string NewDatabase(Backend backend)
+    {
+        if (backend == Backend.Postgres) return GpuFleet.Tests.Shared.TestPostgres.NewDatabase();
+        var path = Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N") + ".db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return path;
+    }
+
+    public static async Task<RunningServer> StartAsync(Backend backend = Backend.Sqlite, string? database = null, int requestsPerMinute = 6_000,
         IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1)
     {
-        var db = database ?? Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N") + ".db");
-        Directory.CreateDirectory(Path.GetDirectoryName(db)!);
+        var db = database ?? NewDatabase(backend);
         var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
         var settings = new ServerSettings
         {
-            Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, MaxRequestBodyBytes = 64 * 1024,
+            Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, Database = db, MaxRequestBodyBytes = 64 * 1024,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
         var app = ServerApp.Build(settings, configure: b =>

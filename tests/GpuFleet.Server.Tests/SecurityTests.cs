@@ -5,12 +5,12 @@ using System.Text.Json;
 namespace GpuFleet.Server.Tests;
 
 [Trait("Category", "Server")]
-public sealed class SecurityTests
+public abstract class SecurityTests(Backend backend)
 {
     [Fact]
     public async Task Missing_or_forged_tokens_get_401_and_change_nothing()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         foreach (var token in new string?[] { null, "forged", RunningServer.AdminToken + "x" })
         {
             using var client = server.ClientWith(token);
@@ -28,7 +28,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_tenant_token_sees_and_touches_only_its_own_tenant()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         using var a = server.ClientWith(await server.MintAsync("member", "a"));
         using var b = server.ClientWith(await server.MintAsync("member", "b"));
         using var viewer = server.ClientWith(await server.MintAsync("viewer", "a"));
@@ -56,7 +56,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task Only_admins_mint_any_token_and_read_the_audit_log_of_every_change()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var tenantAdmin = server.ClientWith(await server.MintAsync("tenant-admin", "a"));
         using (var r = await tenantAdmin.PostAsJsonAsync("/api/v1/tokens", new { role = "admin" }))
             Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
@@ -87,7 +87,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_token_over_its_rate_gets_429()
     {
-        await using var server = await RunningServer.StartAsync(requestsPerMinute: 5);
+        await using var server = await RunningServer.StartAsync(backend, requestsPerMinute: 5);
         var codes = new List<HttpStatusCode>();
         for (var i = 0; i < 7; i++)
         {
@@ -97,3 +97,10 @@ public sealed class SecurityTests
         Assert.Equal(Enumerable.Repeat(HttpStatusCode.OK, 5).Concat([HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests]), codes);
     }
 }
+
+/// <summary>The tests above on SQLite.</summary>
+public sealed class SecurityTestsOnSqlite() : SecurityTests(Backend.Sqlite);
+
+/// <summary>The tests above on a real PostgreSQL server.</summary>
+[Trait("Category", "Postgres")]
+public sealed class SecurityTestsOnPostgres() : SecurityTests(Backend.Postgres);

@@ -4,12 +4,12 @@ using System.Text.Json;
 namespace GpuFleet.Server.Tests;
 
 [Trait("Category", "Server")]
-public sealed class UsageTests
+public abstract class UsageTests(Backend backend)
 {
     [Fact]
     public async Task Usage_charges_GPU_hours_energy_and_cost_per_tenant_model_and_site_once()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var start = server.Clock.GetUtcNow();
         await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 7200, runtimeSeconds = 3600 });
         server.Scheduler.Tick();
@@ -46,3 +46,10 @@ public sealed class UsageTests
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }
 }
+
+/// <summary>The tests above on SQLite.</summary>
+public sealed class UsageTestsOnSqlite() : UsageTests(Backend.Sqlite);
+
+/// <summary>The tests above on a real PostgreSQL server.</summary>
+[Trait("Category", "Postgres")]
+public sealed class UsageTestsOnPostgres() : UsageTests(Backend.Postgres);

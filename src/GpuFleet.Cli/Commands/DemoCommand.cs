@@ -47,7 +47,7 @@ internal static class DemoCommand
             : "gf_demo_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         var app = ServerApp.Build(new ServerSettings
         {
-            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, DatabasePath = db, TimeScale = timeScale, AdminToken = admin,
+            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, Database = db, TimeScale = timeScale, AdminToken = admin,
             Replay = jobs, ReplayGpuScale = gpuScale, ClockOrigin = DateTimeOffset.UtcNow,
         }, ["--urls", urls]);
         Console.WriteLine($"GpuFleet demo: {fleet.Name} ({fleet.TotalGpus:N0} GPUs, {tree.Leaves.Count()} projects), replaying {jobs.Count:N0} jobs of {tracePath} at {timeScale}x");

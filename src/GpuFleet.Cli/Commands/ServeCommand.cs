@@ -41,7 +41,7 @@ internal static class ServeCommand
         if (generated) admin = "gf_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
         var app = ServerApp.Build(new ServerSettings
         {
-            Fleet = fleet, Tenants = tree, Policy = policy, DatabasePath = db, TimeScale = timeScale, AdminToken = admin,
+            Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin,
         }, ["--urls", urls]);
         Console.Error.WriteLine($"gpufleet: {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}, database {db}, listening on {urls}");
         if (generated) Console.Error.WriteLine($"admin token (GPUFLEET_ADMIN_TOKEN was not set): {admin}");

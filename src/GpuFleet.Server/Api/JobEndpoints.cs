@@ -28,7 +28,7 @@ public static class JobEndpoints
         jobs.MapDelete("{id:long}", Cancel);
     }
 
-    private static async Task<IResult> Submit(HttpRequest http, SubmissionValidator validator, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock,
+    private static async Task<IResult> Submit(HttpRequest http, SubmissionValidator validator, JobStore store, TimeProvider clock,
         IOptions<JsonOptions> json, FleetMetrics metrics)
     {
         // Read the body here rather than by binding, so that a wrong type names its field ("$.gpus" → gpus).
@@ -53,18 +53,14 @@ public static class JobEndpoints
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
         var (stored, replayed) = await store.SubmitAsync(job, key.Length > 0 ? key : null, clock.GetUtcNow());
-        if (!replayed)
-        {
-            scheduler.Enqueue(stored);
-            metrics.Submissions.Inc();
-        }
+        if (!replayed) metrics.Submissions.Inc();
         return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
     }
 
     /// <summary>Most jobs in one batch.</summary>
     public const int MaxBatch = 1_000;
 
-    private static async Task<IResult> SubmitBatch(HttpRequest http, SubmissionValidator validator, SqliteJobStore store, LiveScheduler scheduler,
+    private static async Task<IResult> SubmitBatch(HttpRequest http, SubmissionValidator validator, JobStore store,
         TimeProvider clock, IOptions<JsonOptions> json, FleetMetrics metrics)
     {
         var caller = CallerAccess.Of(http.HttpContext)!;
@@ -94,12 +90,11 @@ public static class JobEndpoints
         }
         if (errors.Count > 0) return Results.ValidationProblem(errors);
         var stored = store.SubmitMany(valid, clock.GetUtcNow());
-        foreach (var job in stored) scheduler.Enqueue(job);
         metrics.Submissions.Inc(stored.Count);
         return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }
 
-    private static IResult Get(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler, ServerSettings settings)
+    private static IResult Get(long id, HttpContext context, JobStore store, LiveScheduler scheduler, ServerSettings settings)
     {
         var job = store.Get(id);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
@@ -117,7 +112,7 @@ public static class JobEndpoints
         return Results.Ok(view);
     }
 
-    private static IResult List(HttpContext context, SqliteJobStore store, string? tenant, string? state, long? after, int? limit)
+    private static IResult List(HttpContext context, JobStore store, string? tenant, string? state, long? after, int? limit)
     {
         var caller = CallerAccess.Of(context)!;
         if (caller.Role != Role.Admin) tenant = caller.Tenant;
@@ -134,7 +129,7 @@ public static class JobEndpoints
         return Results.Ok(new { items = items.Select(JobView.Of), next = items.Count == take ? items[^1].Id : (long?)null });
     }
 
-    private static IResult Cancel(long id, HttpContext context, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock)
+    private static IResult Cancel(long id, HttpContext context, JobStore store, TimeProvider clock)
     {
         var caller = CallerAccess.Of(context)!;
         // Compare-and-set on the state seen: a job that moved meanwhile is read again.
@@ -148,7 +143,6 @@ public static class JobEndpoints
                     detail: $"job {id} is {job.State.ToString().ToLowerInvariant()}; a finished job cannot be cancelled");
             if (store.Transition(id, job.State, JobState.Cancelled, clock.GetUtcNow(), "cancelled by request"))
             {
-                scheduler.Cancel(id);
                 return Results.Ok(JobView.Of(store.Get(id)!));
             }
         }

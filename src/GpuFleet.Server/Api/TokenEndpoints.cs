@@ -22,7 +22,7 @@ public static class TokenEndpoints
             : Results.Ok(tokens.AuditLog(limit ?? 100)));
     }
 
-    private static IResult Mint(MintRequest? request, HttpContext context, TokenStore tokens, ServerSettings settings, TimeProvider clock)
+    private static async Task<IResult> Mint(MintRequest? request, HttpContext context, TokenStore tokens, ServerSettings settings, TimeProvider clock)
     {
         var caller = CallerAccess.Of(context)!;
         if (caller.Role is not (Role.Admin or Role.TenantAdmin)) return Forbidden("only admins and tenant admins mint tokens");
@@ -37,7 +37,7 @@ public static class TokenEndpoints
         if (errors.Count > 0) return Results.ValidationProblem(errors);
         if (caller.Role == Role.TenantAdmin && (role == Role.Admin || tenant != caller.Tenant))
             return Forbidden($"a tenant admin mints tokens of tenant '{caller.Tenant}' only, below admin");
-        var (token, minted) = tokens.Mint(role, role == Role.Admin ? null : tenant, clock.GetUtcNow());
+        var (token, minted) = await tokens.MintAsync(role, role == Role.Admin ? null : tenant, clock.GetUtcNow());
         return Results.Created($"/api/v1/tokens/{minted.TokenId}", new { token, role = ToName(minted.Role), tenant = minted.Tenant });
     }
 

@@ -22,7 +22,7 @@ public static class UsageEndpoints
     /// <summary>Maps the endpoint.</summary>
     public static void Map(IEndpointRouteBuilder app) => app.MapGet("/api/v1/usage", Usage);
 
-    private static IResult Usage(HttpContext context, SqliteJobStore store, ServerSettings settings, TimeProvider clock,
+    private static IResult Usage(HttpContext context, JobStore store, ServerSettings settings, TimeProvider clock,
         DateTimeOffset? from, DateTimeOffset? to, string? tenant, string? format)
     {
         var caller = CallerAccess.Of(context)!;

@@ -19,6 +19,7 @@ public sealed class FleetMetrics
         Placements = f.CreateCounter("gpufleet_placements_total", "Jobs placed.");
         Preemptions = f.CreateCounter("gpufleet_preemptions_total", "Running jobs evicted.");
         Submissions = f.CreateCounter("gpufleet_submissions_total", "Jobs accepted by the API.");
+        Leader = f.CreateGauge("gpufleet_scheduler_leader", "1 while this replica holds the scheduler lease, else 0.");
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
@@ -33,4 +34,5 @@ public sealed class FleetMetrics
     public Counter Preemptions { get; }
     public Counter Submissions { get; }
     public Histogram CycleSeconds { get; }
+    public Gauge Leader { get; }
 }

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Workloads;
@@ -12,103 +12,207 @@ using Microsoft.Extensions.Logging;
 namespace GpuFleet.Server.Hosting;
 
 /// <summary>
-/// The scheduling loop of the live service: the same core as the twin, on the real clock. The API
-/// commits a job to the database first and only then hands it here; each cycle takes new and
-/// cancelled jobs, ends what the executor finished, runs the core and writes its decisions back
-/// (a placement is committed as a checked Pending → Running change before the executor starts it).
-/// On start it takes up every pending job again and requeues running ones, whose executor was lost
-/// with the previous process.
+/// The scheduling loop of the live service: the same core as the twin, on the real clock. Every
+/// replica runs this loop, but only the one holding the lease (<see cref="LeadershipLock"/>) schedules;
+/// the others try to take the lease each cycle, so a dead leader is replaced within about a second
+/// of its database session ending.
+///
+/// The API commits a job (and an inbox entry) before answering; each cycle the leader takes new and
+/// cancelled jobs from the inbox, ends what the executor finished, runs the core and writes its
+/// decisions back (a placement is committed as a checked Pending → Running change before the executor
+/// starts it). Every write of the leader is fenced by its lease epoch, so a replica that lost the
+/// lease without noticing cannot place anything. On taking the lease, a replica takes up every
+/// pending job and requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store, TimeProvider clock, FleetMetrics metrics, ILogger<LiveScheduler> log) : BackgroundService
+public sealed class LiveScheduler(ServerSettings settings, JobStore store, TimeProvider clock, FleetMetrics metrics, ILogger<LiveScheduler> log) : BackgroundService
 {
+    private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
+    private const int InboxBatch = 20_000;
     private readonly object _gate = new();
-    private readonly FleetScheduler _core = new(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
-    private readonly SimulatedExecutor _executor = new(settings.TimeScale);
-    private readonly ConcurrentQueue<StoredJob> _arrivals = new();
-    private readonly ConcurrentQueue<long> _cancels = new();
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    private FleetScheduler _core = null!;
+    private SimulatedExecutor _executor = null!;
     // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
-    // database). A job stored before recovery read the database arrives twice: the second is ignored.
+    // database). A job seen both when leadership began and in the inbox is admitted once.
     private readonly Dictionary<long, NewJob> _known = [];
-    private bool _recovered;
+    private LeadershipLock? _lease;
+    private long _epoch;
+    private FleetSnapshot? _published;
+    private (FleetSnapshot View, DateTimeOffset ReadAt)? _followerView;
 
-    /// <summary>Cycles run so far.</summary>
+    /// <summary>Cycles run so far as leader.</summary>
     public long Cycles { get; private set; }
     /// <summary>Duration of the last cycle.</summary>
     public double LastCycleMs { get; private set; }
+    /// <summary>Whether this replica runs the scheduler now.</summary>
+    public bool IsLeader => _lease is not null;
+    /// <summary>This replica's name in the lease.</summary>
+    public string Holder => _holder;
 
-    /// <summary>Hands a stored job to the scheduler (it is considered in the next cycle).</summary>
-    public void Enqueue(StoredJob job) => _arrivals.Enqueue(job);
-
-    /// <summary>Removes a cancelled job from the scheduler and the executor in the next cycle.</summary>
-    public void Cancel(long id) => _cancels.Enqueue(id);
-
-    /// <summary>Reads the core under the loop's lock (for views of tenants and sites).</summary>
-    public T Read<T>(Func<FleetScheduler, T> read)
-    {
-        lock (_gate) return read(_core);
-    }
-
-    /// <summary>Why a pending job waits and when it should start, or null.</summary>
+    /// <summary>Why a pending job waits and when it should start; null when unknown here (not the leader, or not pending).</summary>
     public PendingExplanation? Explain(long id)
     {
-        lock (_gate) return _core.Explain(id);
+        lock (_gate) return _lease is null ? null : _core.Explain(id);
     }
 
-    /// <summary>Runs one cycle now (the loop calls this; tests may too).</summary>
+    /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>
+    public FleetSnapshot? View()
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (_lease is not null) return FleetSnapshot.Of(_core, settings, now, _epoch);
+            if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
+        }
+        var stored = store.Snapshot();
+        var view = stored is { } s ? JsonSerializer.Deserialize<FleetSnapshot>(s.Json, JsonSerializerOptions.Web) : null;
+        lock (_gate)
+        {
+            if (view is not null) _followerView = (view, now);
+        }
+        return view;
+    }
+
+    /// <summary>Runs one cycle now, first trying to take the lease if this replica does not hold it (the loop calls this; tests may too).</summary>
     public void Tick()
     {
         lock (_gate)
         {
-            var watch = Stopwatch.StartNew();
-            var at = clock.GetUtcNow();
-            var now = settings.ToClock(at);
-            if (!_recovered) Recover(now, at);
-            while (_cancels.TryDequeue(out var id))
+            if (_lease is null && !TryLead()) return;
+            if (!_lease!.StillHeld())
             {
-                _core.End(id, now);
-                _executor.Stop(id);
-                _known.Remove(id);
+                StepDown("its database session ended");
+                return;
             }
-            while (_arrivals.TryDequeue(out var job)) Admit(job, at);
-            var finished = _executor.Finished(at);
-            foreach (var id in finished)
+            try
             {
-                _core.End(id, now);
-                _known.Remove(id);
+                Cycle();
             }
-            store.TransitionMany([.. finished.Select(id => new StateChange(id, JobState.Running, JobState.Succeeded, "ended"))], at);
-            var cycle = _core.RunCycle(now);
-            foreach (var p in cycle.Preemptions) _executor.Stop(p.VictimJobId);
-            // Each phase is one transaction: a cycle that starts 500 jobs syncs the database once, not 500 times.
-            store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
-                $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at);
-            var changes = cycle.Placements.Select(p => new StateChange(p.JobId, JobState.Pending, JobState.Running, "placed",
-                $"{settings.Fleet.Sites[p.Site].Name}/{settings.Fleet.Models[p.Model].Name}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}",
-                settings.Fleet.Sites[p.Site].Name, settings.Fleet.Models[p.Model].Name)).ToList();
-            var applied = store.TransitionMany(changes, at);
-            for (var i = 0; i < cycle.Placements.Count; i++)
+            catch (LeaseLostException e)
             {
-                var p = cycle.Placements[i];
-                if (!applied[i] || !_known.TryGetValue(p.JobId, out var job))
-                {
-                    _core.End(p.JobId, now); // cancelled between submission to the core and placement
-                    _known.Remove(p.JobId);
-                    continue;
-                }
-                _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
+                StepDown(e.Message);
             }
-            Cycles++;
-            LastCycleMs = watch.Elapsed.TotalMilliseconds;
-            metrics.CycleSeconds.Observe(watch.Elapsed.TotalSeconds);
-            metrics.Placements.Inc(cycle.Placements.Count);
-            metrics.Preemptions.Inc(cycle.Preemptions.Count);
-            metrics.Pending.Set(_core.PendingCount);
-            metrics.Running.Set(_core.RunningCount);
-            var busy = 0;
-            foreach (var b in _core.BusyByPool) busy += b;
-            metrics.BusyGpus.Set(busy);
-            metrics.Utilization.Set((double)busy / settings.Fleet.TotalGpus);
         }
+    }
+
+    private void Cycle()
+    {
+        var watch = Stopwatch.StartNew();
+        var at = clock.GetUtcNow();
+        var now = settings.ToClock(at);
+        TakeInbox(now, at);
+        var finished = _executor.Finished(at);
+        foreach (var id in finished)
+        {
+            _core.End(id, now);
+            _known.Remove(id);
+        }
+        store.TransitionMany([.. finished.Select(id => new StateChange(id, JobState.Running, JobState.Succeeded, "ended"))], at, _epoch);
+        var cycle = _core.RunCycle(now);
+        foreach (var p in cycle.Preemptions) _executor.Stop(p.VictimJobId);
+        // Each phase is one transaction: a cycle that starts 500 jobs syncs the database once, not 500 times.
+        store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
+            $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at, _epoch);
+        var changes = cycle.Placements.Select(p =>
+        {
+            var site = settings.Fleet.Sites[p.Site].Name;
+            var model = settings.Fleet.Models[p.Model].Name;
+            // The history keeps where each run was, the job row where the latest is.
+            var where = $"{site}/{model}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}";
+            return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"placed on {where}", where, site, model);
+        }).ToList();
+        var applied = store.TransitionMany(changes, at, _epoch);
+        for (var i = 0; i < cycle.Placements.Count; i++)
+        {
+            var p = cycle.Placements[i];
+            if (!applied[i] || !_known.TryGetValue(p.JobId, out var job))
+            {
+                _core.End(p.JobId, now); // cancelled between submission to the core and placement
+                _known.Remove(p.JobId);
+                continue;
+            }
+            _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
+        }
+        if (_published is null || at - _published.At >= SnapshotEvery)
+        {
+            _published = FleetSnapshot.Of(_core, settings, at, _epoch);
+            store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch);
+        }
+        Cycles++;
+        LastCycleMs = watch.Elapsed.TotalMilliseconds;
+        metrics.CycleSeconds.Observe(watch.Elapsed.TotalSeconds);
+        metrics.Placements.Inc(cycle.Placements.Count);
+        metrics.Preemptions.Inc(cycle.Preemptions.Count);
+        metrics.Pending.Set(_core.PendingCount);
+        metrics.Running.Set(_core.RunningCount);
+        var busy = 0;
+        foreach (var b in _core.BusyByPool) busy += b;
+        metrics.BusyGpus.Set(busy);
+        metrics.Utilization.Set((double)busy / settings.Fleet.TotalGpus);
+    }
+
+    // New jobs and cancellations from every replica. An entry is removed only after it was taken up;
+    // if this replica dies first, the next leader reads every active job anyway.
+    private void TakeInbox(long now, DateTimeOffset at)
+    {
+        var entries = store.ReadInbox(InboxBatch);
+        foreach (var e in entries)
+        {
+            var job = e.Job;
+            if (job.State == JobState.Pending) Admit(job, at);
+            else if (JobTransitions.IsFinal(job.State) && _known.Remove(job.Id))
+            {
+                _core.End(job.Id, now);
+                _executor.Stop(job.Id);
+            }
+        }
+        store.ClearInbox([.. entries.Select(e => e.Seq)]);
+    }
+
+    private bool TryLead()
+    {
+        var lease = store.Dialect.TryLead(store.Database);
+        if (lease is null) return false;
+        var at = clock.GetUtcNow();
+        try
+        {
+            _epoch = store.TakeLease(_holder, at);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+        _lease = lease;
+        Reset();
+        // Everything active is taken up again: pending jobs as they are, running ones requeued (the
+        // previous leader's executor went with it).
+        var active = store.Active();
+        var running = active.Where(j => j.State == JobState.Running).ToList();
+        store.TransitionMany([.. running.Select(j => new StateChange(j.Id, JobState.Running, JobState.Pending,
+            "requeued: the scheduler changed hands and the previous leader's run was lost"))], at, _epoch);
+        foreach (var job in active) Admit(job with { State = JobState.Pending }, at);
+        metrics.Leader.Set(1);
+        log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Pending} pending jobs, requeued {Requeued} that were running",
+            _holder, _epoch, active.Count, running.Count);
+        return true;
+    }
+
+    private void StepDown(string reason)
+    {
+        log.LogWarning("{Holder} stops scheduling (epoch {Epoch}): {Reason}", _holder, _epoch, reason);
+        _lease?.Dispose();
+        _lease = null;
+        Reset();
+        metrics.Leader.Set(0);
+    }
+
+    private void Reset()
+    {
+        _core = new FleetScheduler(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
+        _executor = new SimulatedExecutor(settings.TimeScale);
+        _known.Clear();
+        _published = null;
     }
 
     /// <inheritdoc />
@@ -135,20 +239,15 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
         }
     }
 
-    private void Recover(long now, DateTimeOffset at)
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _recovered = true;
-        var requeued = 0;
-        foreach (var job in store.Active())
+        await base.StopAsync(cancellationToken);
+        lock (_gate)
         {
-            if (job.State == JobState.Running)
-            {
-                store.Transition(job.Id, JobState.Running, JobState.Pending, at, "requeued: the server restarted and its executor's run was lost");
-                requeued++;
-            }
-            Admit(job, at);
+            _lease?.Dispose();
+            _lease = null;
         }
-        log.LogInformation("recovered {Pending} pending jobs, requeued {Requeued} that were running at {Now}", _core.PendingCount, requeued, now);
     }
 
     private void Admit(StoredJob job, DateTimeOffset at)
@@ -157,7 +256,7 @@ public sealed class LiveScheduler(ServerSettings settings, SqliteJobStore store,
         var result = _core.Submit(Spec(job));
         if (result.Accepted) return;
         _known.Remove(job.Id);
-        store.Transition(job.Id, JobState.Pending, JobState.Failed, at, result.Error);
+        store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Failed, result.Error)], at, _epoch);
     }
 
     private JobSpec Spec(StoredJob job) =>

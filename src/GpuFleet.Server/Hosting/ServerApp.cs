@@ -25,8 +25,8 @@ public static class ServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
-        var store = new SqliteJobStore(settings.DatabasePath);
-        var tokens = new TokenStore(store.ConnectionString);
+        var store = new JobStore(settings.Database);
+        var tokens = new TokenStore(store);
         if (settings.AdminToken is { Length: > 0 } admin) tokens.EnsureAdmin(admin, DateTimeOffset.UtcNow);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(tokens);
@@ -75,7 +75,7 @@ public static class ServerApp
         });
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();
-        app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", cycles = s.Cycles }));
+        app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles }));
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);

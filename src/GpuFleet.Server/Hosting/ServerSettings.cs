@@ -13,8 +13,8 @@ public sealed record ServerSettings
     public TenantTree Tenants { get; init; } = TenantTree.Empty;
     /// <summary>The policy; needs a tree when it has quotas.</summary>
     public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.FairShare;
-    /// <summary>SQLite database file.</summary>
-    public required string DatabasePath { get; init; }
+    /// <summary>The database: an SQLite file path, or a PostgreSQL connection string (<c>Host=…</c>) or URI (<c>postgresql://…</c>).</summary>
+    public required string Database { get; init; }
     /// <summary>
     /// Time zero of the scheduler's clock: tenant-file times (grant periods) count from here. The Unix
     /// epoch by default, so that grant dates (<c>start: 2027-01-01</c>) mean what they say; the demo

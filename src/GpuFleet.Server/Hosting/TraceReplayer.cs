@@ -7,11 +7,11 @@ namespace GpuFleet.Server.Hosting;
 
 /// <summary>
 /// Background load for the demo: submits a trace's jobs through the same path as the API (stored,
-/// then handed to the scheduler), at their trace times divided by the time scale. Trace tenants are
+/// then taken up by the scheduler from its inbox), at their trace times divided by the time scale. Trace tenants are
 /// mapped onto the tree's projects by a stable hash; GPU counts are multiplied by the GPU scale so that
 /// a cluster-sized trace loads a national fleet.
 /// </summary>
-public sealed class TraceReplayer(ServerSettings settings, SqliteJobStore store, LiveScheduler scheduler, TimeProvider clock) : BackgroundService
+public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeProvider clock) : BackgroundService
 {
     private readonly IReadOnlyList<TraceJob> _jobs = settings.Replay ?? [];
     private readonly string[] _projects = [.. settings.Tenants.Leaves.Select(t => t.Name)];
@@ -32,9 +32,8 @@ public sealed class TraceReplayer(ServerSettings settings, SqliteJobStore store,
             var job = _jobs[_next++];
             var gpus = (int)Math.Min(settings.Fleet.TotalGpus, (long)job.Spec.Gpus * settings.ReplayGpuScale);
             var tenant = _projects.Length == 0 ? job.Spec.Tenant : _projects[StableHash(job.Spec.Tenant) % _projects.Length];
-            var (stored, _) = store.Submit(new NewJob($"replay-{job.Spec.Id}", tenant, gpus, job.Spec.Models, job.Spec.TimeLimitSeconds, 0, null,
+            store.Submit(new NewJob($"replay-{job.Spec.Id}", tenant, gpus, job.Spec.Models, job.Spec.TimeLimitSeconds, 0, null,
                 "replayed from the sample trace", Math.Min(job.RuntimeSeconds, job.Spec.TimeLimitSeconds)), null, now);
-            scheduler.Enqueue(stored);
         }
     }
 

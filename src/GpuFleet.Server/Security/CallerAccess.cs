@@ -38,7 +38,7 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
         finally
         {
             if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-                tokens.Audit(caller, context.Request.Method, context.Request.Path, context.Response.StatusCode, clock.GetUtcNow());
+                await tokens.AuditAsync(caller, context.Request.Method, context.Request.Path, context.Response.StatusCode, clock.GetUtcNow());
         }
     }
 }

@@ -1,0 +1,357 @@
+using System.Data.Common;
+using GpuFleet.Server.Jobs;
+
+namespace GpuFleet.Server.Storage;
+
+/// <summary>
+/// Jobs in SQLite (an embedded file in WAL mode) or PostgreSQL, chosen by the database named. Every
+/// write is a transaction committed before the caller answers: a job that got its 201 is on disk.
+/// State changes are compare-and-set on the current state (<c>UPDATE … WHERE state = @from</c>),
+/// checked against <see cref="JobTransitions"/>, and recorded in the job's history. Submissions and
+/// cancellations also land in the scheduler's inbox, which the leading replica reads each cycle, so
+/// any replica may take them. Schema migrations run on open, in order, once each.
+/// </summary>
+public sealed class JobStore : IDisposable
+{
+    private readonly DbDataSource _source;
+    private readonly GroupCommit _writes;
+
+    /// <summary>Opens (and creates or migrates) the database: an SQLite file path or a PostgreSQL connection string or URI.</summary>
+    public JobStore(string database)
+    {
+        Database = database;
+        Dialect = StoreDialect.For(database);
+        _source = Dialect.CreateDataSource(database);
+        _writes = new GroupCommit(Open);
+        Migrate();
+    }
+
+    /// <summary>The database as given.</summary>
+    public string Database { get; }
+
+    /// <summary>The database's dialect.</summary>
+    public StoreDialect Dialect { get; }
+
+    /// <summary>Schema version after migrations.</summary>
+    public int SchemaVersion => Dialect.Migrations.Count;
+
+    private void Migrate()
+    {
+        using var c = Open();
+        while (true)
+        {
+            using var t = c.BeginTransaction();
+            if (Dialect.MigrationLock.Length > 0) Exec(c, t, Dialect.MigrationLock);
+            Exec(c, t, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+            var version = Convert.ToInt32(Scalar(c, t, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"));
+            if (version >= Dialect.Migrations.Count) return;
+            Exec(c, t, Dialect.Migrations[version]);
+            Exec(c, t, "INSERT INTO schema_version(version) VALUES (@v);", ("@v", version + 1));
+            t.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Stores a new pending job, or — when <paramref name="idempotencyKey"/> was used before by the same
+    /// tenant — returns the job stored the first time, with <c>Replayed</c> true.
+    /// </summary>
+    public (StoredJob Job, bool Replayed) Submit(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
+        SubmitAsync(job, idempotencyKey, now).GetAwaiter().GetResult();
+
+    /// <summary><see cref="Submit"/>, group-committed with concurrent submissions.</summary>
+    public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
+        _writes.RunAsync((c, t) => SubmitIn(c, t, job, idempotencyKey, now));
+
+    private static (StoredJob, bool) SubmitIn(DbConnection c, DbTransaction t, NewJob job, string? key, DateTimeOffset now)
+    {
+        if (key is not null)
+        {
+            // Claim the key first: a concurrent claim on another replica waits here for ours to commit, then sees it.
+            var claimed = Command(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES (@t, @k, 0) ON CONFLICT DO NOTHING;",
+                ("@t", job.Tenant), ("@k", key)).ExecuteNonQuery();
+            if (claimed == 0)
+            {
+                var first = Convert.ToInt64(Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", job.Tenant), ("@k", key)));
+                return (Get(c, t, first)!, true);
+            }
+        }
+        var id = Insert(c, t, job, now);
+        if (key is not null)
+            Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", job.Tenant), ("@k", key));
+        // A new job is exactly what was inserted: no need to read it back.
+        return (new StoredJob(id, job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), null, null), false);
+    }
+
+    /// <summary>Stores many new pending jobs in one transaction: all of them or none (trace replay, batch submission).</summary>
+    public IReadOnlyList<StoredJob> SubmitMany(IReadOnlyList<NewJob> jobs, DateTimeOffset now) =>
+        _writes.Run((c, t) => jobs.Select(j => (StoredJob)new(Insert(c, t, j, now), j, JobState.Pending,
+            DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), null, null)).ToList());
+
+    private static long Insert(DbConnection c, DbTransaction t, NewJob job, DateTimeOffset now)
+    {
+        var id = Convert.ToInt64(Scalar(c, t, """
+            INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
+            VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at) RETURNING id;
+            """,
+            ("@name", job.Name), ("@tenant", job.Tenant), ("@gpus", job.Gpus), ("@models", string.Join('|', job.Models)),
+            ("@limit", job.TimeLimitSeconds), ("@priority", job.Priority), ("@class", job.PriorityClass), ("@command", job.Command),
+            ("@runtime", job.RuntimeSeconds), ("@at", now.ToUnixTimeMilliseconds())));
+        Exec(c, t, """
+            INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, 'Pending', 'submitted');
+            INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Submitted');
+            """, ("@id", id), ("@at", now.ToUnixTimeMilliseconds()));
+        return id;
+    }
+
+    /// <summary>The job, or null.</summary>
+    public StoredJob? Get(long id)
+    {
+        using var c = Open();
+        return Get(c, null, id);
+    }
+
+    /// <summary>Jobs by id, optionally of one tenant and state, after an id (paging), at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<StoredJob> List(string? tenant, JobState? state, long afterId, int limit)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, """
+            SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state)
+            ORDER BY id LIMIT @limit;
+            """, ("@after", afterId), ("@tenant", tenant), ("@state", state?.ToString()), ("@limit", limit));
+        return Read(cmd);
+    }
+
+    /// <summary>Jobs that are pending or running: what a new leader must take up again.</summary>
+    public IReadOnlyList<StoredJob> Active()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT * FROM jobs WHERE state IN ('Pending', 'Running') ORDER BY id;");
+        return Read(cmd);
+    }
+
+    /// <summary>The job's state history, oldest first.</summary>
+    public IReadOnlyList<JobEvent> History(long id)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"SELECT at, state, detail FROM job_events WHERE job_id = @id ORDER BY {Dialect.EventOrder};", ("@id", id));
+        using var r = cmd.ExecuteReader();
+        var list = new List<JobEvent>();
+        while (r.Read())
+            list.Add(new JobEvent(DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), Enum.Parse<JobState>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2)));
+        return list;
+    }
+
+    /// <summary>
+    /// Moves a job from <paramref name="from"/> to <paramref name="to"/> if it is still in <paramref name="from"/>;
+    /// false when it is not (another writer moved it first). Disallowed moves throw.
+    /// </summary>
+    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail) =>
+        TransitionMany([new StateChange(id, from, to, detail)], at)[0];
+
+    /// <summary>
+    /// Applies several checked state changes in one transaction; for each, whether it applied. With
+    /// <paramref name="epoch"/> (the scheduler's writes) the transaction first checks that no other
+    /// replica has led since, and throws <see cref="LeaseLostException"/> otherwise. A cancellation
+    /// also goes to the scheduler's inbox.
+    /// </summary>
+    public bool[] TransitionMany(IReadOnlyList<StateChange> changes, DateTimeOffset at, long? epoch = null)
+    {
+        foreach (var ch in changes)
+            if (!JobTransitions.Allowed(ch.From, ch.To)) throw new InvalidOperationException($"job {ch.Id}: {ch.From} -> {ch.To} is not allowed");
+        if (changes.Count == 0) return [];
+        return _writes.Run((c, t) =>
+        {
+            if (epoch is { } mine) CheckLease(c, t, mine);
+            var applied = new bool[changes.Count];
+            for (var i = 0; i < changes.Count; i++) applied[i] = TransitionIn(c, t, changes[i], at);
+            return applied;
+        });
+    }
+
+    private void CheckLease(DbConnection c, DbTransaction t, long mine)
+    {
+        // FOR SHARE on PostgreSQL: a new leader's epoch bump waits until this write commits, so no write of an old leader lands after it.
+        var current = Convert.ToInt64(Scalar(c, t, $"SELECT epoch FROM scheduler_lease WHERE id = 1{Dialect.LockForShare};"));
+        if (current != mine) throw new LeaseLostException(mine, current);
+    }
+
+    private static bool TransitionIn(DbConnection c, DbTransaction t, StateChange ch, DateTimeOffset at)
+    {
+        var changed = Command(c, t, """
+            UPDATE jobs SET state = @to, detail = @detail,
+                placement = CASE WHEN @to = 'Running' THEN CAST(@placement AS TEXT) ELSE placement END,
+                site = CASE WHEN @to = 'Running' THEN CAST(@site AS TEXT) ELSE site END,
+                model = CASE WHEN @to = 'Running' THEN CAST(@model AS TEXT) ELSE model END
+            WHERE id = @id AND state = @from;
+            """, ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
+            ("@id", ch.Id), ("@from", ch.From.ToString())).ExecuteNonQuery();
+        if (changed == 0) return false;
+        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @state, @detail);",
+            ("@id", ch.Id), ("@at", at.ToUnixTimeMilliseconds()), ("@state", ch.To.ToString()), ("@detail", ch.Detail));
+        if (ch.To == JobState.Cancelled) Exec(c, t, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');", ("@id", ch.Id));
+        return true;
+    }
+
+    /// <summary>
+    /// Bumps the lease epoch for a replica that just became leader and returns the new epoch: from now
+    /// on, writes fenced with an older epoch fail.
+    /// </summary>
+    public long TakeLease(string holder, DateTimeOffset at) =>
+        _writes.Run((c, t) => Convert.ToInt64(Scalar(c, t, "UPDATE scheduler_lease SET epoch = epoch + 1, holder = @h, acquired_at = @at WHERE id = 1 RETURNING epoch;",
+            ("@h", holder), ("@at", at.ToUnixTimeMilliseconds()))));
+
+    /// <summary>Who leads, since when, and in which epoch.</summary>
+    public (long Epoch, string? Holder, DateTimeOffset? Since) Lease()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT epoch, holder, acquired_at FROM scheduler_lease WHERE id = 1;");
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)));
+    }
+
+    /// <summary>Stores the leader's view of queues and sites (JSON), for replicas that do not schedule.</summary>
+    public void PublishSnapshot(string json, DateTimeOffset at, long epoch) =>
+        _writes.Run((c, t) =>
+        {
+            CheckLease(c, t, epoch);
+            return Command(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at WHERE id = 1;", ("@s", json), ("@at", at.ToUnixTimeMilliseconds())).ExecuteNonQuery();
+        });
+
+    /// <summary>The leader's latest published view, or null before any.</summary>
+    public (string Json, DateTimeOffset At)? Snapshot()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT snapshot, snapshot_at FROM scheduler_lease WHERE id = 1;");
+        using var r = cmd.ExecuteReader();
+        return r.Read() && !r.IsDBNull(0) ? (r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))) : null;
+    }
+
+    /// <summary>The oldest inbox entries (at most <paramref name="limit"/>), with their jobs as stored now.</summary>
+    public IReadOnlyList<InboxEntry> ReadInbox(int limit)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, "SELECT i.seq AS inbox_seq, i.kind AS inbox_kind, j.* FROM scheduler_inbox i JOIN jobs j ON j.id = i.job_id ORDER BY i.seq LIMIT @n;", ("@n", limit));
+        using var r = cmd.ExecuteReader();
+        var list = new List<InboxEntry>();
+        while (r.Read()) list.Add(new InboxEntry(r.GetInt64(0), Enum.Parse<InboxKind>(r.GetString(1)), ReadJob(r)));
+        return list;
+    }
+
+    /// <summary>
+    /// Removes inbox entries the scheduler has taken up. By their numbers, not "up to": on PostgreSQL an
+    /// entry with a lower number may commit after a higher one was read.
+    /// </summary>
+    public void ClearInbox(IReadOnlyList<long> seqs)
+    {
+        if (seqs.Count == 0) return;
+        _writes.Run((c, t) =>
+        {
+            foreach (var chunk in seqs.Chunk(500))
+            {
+                using var cmd = Command(c, t, "");
+                cmd.CommandText = $"DELETE FROM scheduler_inbox WHERE seq IN ({string.Join(',', chunk.Select((_, i) => $"@s{i}"))});";
+                for (var i = 0; i < chunk.Length; i++) AddParameter(cmd, $"@s{i}", chunk[i]);
+                cmd.ExecuteNonQuery();
+            }
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// Every stretch of time a job held GPUs that overlaps [<paramref name="from"/>, <paramref name="to"/>):
+    /// from each <c>Running</c> event to the job's next event (or <paramref name="to"/> while it still runs),
+    /// with the site and model of its latest placement.
+    /// </summary>
+    public IReadOnlyList<RunInterval> RunIntervals(DateTimeOffset from, DateTimeOffset to, string? tenant)
+    {
+        using var c = Open();
+        var order = Dialect.EventOrder;
+        using var cmd = Command(c, null, $"""
+            SELECT j.tenant, j.gpus, j.site, j.model, e.at,
+                   (SELECT MIN(n.at) FROM job_events n WHERE n.job_id = e.job_id AND n.{order} > e.{order}) AS until
+            FROM job_events e JOIN jobs j ON j.id = e.job_id
+            WHERE e.state = 'Running' AND (CAST(@tenant AS TEXT) IS NULL OR j.tenant = @tenant) AND e.at < @to;
+            """, ("@tenant", tenant), ("@to", to.ToUnixTimeMilliseconds()));
+        using var r = cmd.ExecuteReader();
+        var list = new List<RunInterval>();
+        while (r.Read())
+        {
+            var start = Math.Max(r.GetInt64(4), from.ToUnixTimeMilliseconds());
+            var end = Math.Min(r.IsDBNull(5) ? to.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
+            if (end <= start) continue;
+            list.Add(new RunInterval(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? "" : r.GetString(2), r.IsDBNull(3) ? "" : r.GetString(3), (end - start) / 1000.0));
+        }
+        return list;
+    }
+
+    /// <summary>Opens a prepared connection to the database (for stores that share it).</summary>
+    internal DbConnection Open()
+    {
+        var c = _source.OpenConnection();
+        Dialect.Prepare(c);
+        return c;
+    }
+
+    /// <summary>Runs a write in the store's group commit (for stores that share the database).</summary>
+    internal Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> write) => _writes.RunAsync(write);
+
+    /// <inheritdoc />
+    public void Dispose() => _source.Dispose();
+
+    private static StoredJob? Get(DbConnection c, DbTransaction? t, long id)
+    {
+        using var cmd = Command(c, t, "SELECT * FROM jobs WHERE id = @id;", ("@id", id));
+        return Read(cmd).FirstOrDefault();
+    }
+
+    private static List<StoredJob> Read(DbCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredJob>();
+        while (r.Read()) list.Add(ReadJob(r));
+        return list;
+    }
+
+    private static StoredJob ReadJob(DbDataReader r)
+    {
+        string? Text(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
+        var models = r.GetString(r.GetOrdinal("models"));
+        return new StoredJob(
+            r.GetInt64(r.GetOrdinal("id")),
+            new NewJob(r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("tenant")), r.GetInt32(r.GetOrdinal("gpus")),
+                models.Length == 0 ? [] : models.Split('|'), r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")),
+                Text("priority_class"), Text("command"), r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds"))),
+            Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail"));
+    }
+
+    internal static DbCommand Command(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.Transaction = t;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) AddParameter(cmd, name, value);
+        return cmd;
+    }
+
+    private static void AddParameter(DbCommand cmd, string name, object? value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
+    internal static int Exec(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(c, t, sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    internal static object? Scalar(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(c, t, sql, args);
+        return cmd.ExecuteScalar();
+    }
+}

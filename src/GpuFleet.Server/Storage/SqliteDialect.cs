@@ -1,0 +1,86 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace GpuFleet.Server.Storage;
+
+/// <summary>
+/// The embedded database: one SQLite file in WAL mode. Several server processes may share the file;
+/// the scheduler's lease is an exclusive lock on <c>FILE.leader</c> next to it.
+/// </summary>
+public sealed class SqliteDialect : StoreDialect
+{
+    /// <inheritdoc />
+    public override string Name => "sqlite";
+
+    /// <inheritdoc />
+    public override bool SingleWriter => true;
+
+    /// <inheritdoc />
+    public override string EventOrder => "rowid";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Migrations { get; } =
+    [
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL, tenant TEXT NOT NULL, gpus INTEGER NOT NULL, models TEXT NOT NULL,
+            time_limit_seconds INTEGER NOT NULL, priority INTEGER NOT NULL, priority_class TEXT,
+            command TEXT, runtime_seconds INTEGER, state TEXT NOT NULL, submitted_at INTEGER NOT NULL,
+            placement TEXT, detail TEXT);
+        CREATE INDEX jobs_state ON jobs(state);
+        CREATE INDEX jobs_tenant ON jobs(tenant, id);
+        CREATE TABLE job_events (job_id INTEGER NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT);
+        CREATE INDEX job_events_job ON job_events(job_id);
+        CREATE TABLE idempotency (tenant TEXT NOT NULL, key TEXT NOT NULL, job_id INTEGER NOT NULL, PRIMARY KEY (tenant, key));
+        """,
+        """
+        CREATE TABLE tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, tenant TEXT, created_at INTEGER NOT NULL);
+        CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, token_id INTEGER, role TEXT, tenant TEXT,
+            method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL);
+        """,
+        "ALTER TABLE jobs ADD COLUMN site TEXT; ALTER TABLE jobs ADD COLUMN model TEXT;",
+        """
+        CREATE TABLE scheduler_inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL, kind TEXT NOT NULL);
+        CREATE TABLE scheduler_lease (id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, holder TEXT, acquired_at INTEGER, snapshot TEXT, snapshot_at INTEGER);
+        INSERT INTO scheduler_lease (id, epoch) VALUES (1, 0);
+        """,
+    ];
+
+    /// <inheritdoc />
+    public override DbDataSource CreateDataSource(string database) =>
+        SqliteFactory.Instance.CreateDataSource(new SqliteConnectionStringBuilder { DataSource = database, Pooling = true, DefaultTimeout = 30 }.ToString());
+
+    /// <inheritdoc />
+    public override void Prepare(DbConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        // Wait (up to 30 s) rather than fail when another process holds the write lock.
+        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;";
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public override LeadershipLock? TryLead(string database)
+    {
+        try
+        {
+            // On Linux FileShare.None takes an exclusive flock, released by the kernel when the process dies.
+            return new FileLock(new FileStream(database + ".leader", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public override string Describe(string database) => $"sqlite {Path.GetFullPath(database)}";
+
+    private sealed class FileLock(FileStream file) : LeadershipLock
+    {
+        public override bool StillHeld() => file.CanWrite;
+
+        public override void Dispose() => file.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Data.Common;
+
+namespace GpuFleet.Server.Storage;
+
+/// <summary>
+/// What differs between the databases GpuFleet stores jobs in: the schema (identity columns), how a
+/// connection is prepared, whether writers must queue, and how a scheduler replica becomes the one
+/// leader. The SQL of <see cref="JobStore"/> and <see cref="Security.TokenStore"/> is otherwise
+/// shared: both databases take <c>@name</c> parameters, <c>RETURNING</c> and <c>ON CONFLICT</c>.
+/// </summary>
+public abstract class StoreDialect
+{
+    /// <summary>"sqlite" or "postgres".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Schema migrations, in order; each runs once, in a transaction.</summary>
+    public abstract IReadOnlyList<string> Migrations { get; }
+
+    /// <summary>
+    /// SQL run first in the migration transaction, so that replicas starting together migrate one at a
+    /// time (empty where one process owns the database).
+    /// </summary>
+    public virtual string MigrationLock => "";
+
+    /// <summary>Appended to the lease read in a scheduler write, so that a new leader's epoch bump waits for it to commit.</summary>
+    public virtual string LockForShare => "";
+
+    /// <summary>True where the database takes one writer at a time: writers then queue in the process, not in the database's retry loop.</summary>
+    public abstract bool SingleWriter { get; }
+
+    /// <summary>The column that orders a job's events (SQLite's implicit rowid, PostgreSQL's identity column).</summary>
+    public abstract string EventOrder { get; }
+
+    /// <summary>A data source for the database named by <paramref name="database"/>.</summary>
+    public abstract DbDataSource CreateDataSource(string database);
+
+    /// <summary>Prepares a freshly opened connection.</summary>
+    public virtual void Prepare(DbConnection connection)
+    {
+    }
+
+    /// <summary>
+    /// Tries once to become the replica that runs the scheduler: null when another holds it. The lock
+    /// lasts as long as the returned holder (and this process) lives.
+    /// </summary>
+    public abstract LeadershipLock? TryLead(string database);
+
+    /// <summary>What is shown for the database in logs: never a password.</summary>
+    public abstract string Describe(string database);
+
+    /// <summary>
+    /// The dialect for a <c>--db</c> value: a PostgreSQL connection string (<c>Host=…</c>) or URI
+    /// (<c>postgresql://user@host:port/db</c>), otherwise the path of an SQLite file.
+    /// </summary>
+    public static StoreDialect For(string database) =>
+        PostgresDialect.Recognises(database) ? new PostgresDialect() : new SqliteDialect();
+}
