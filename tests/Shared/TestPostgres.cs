@@ -24,7 +24,7 @@ internal static class TestPostgres
             using var cmd = new NpgsqlCommand($"CREATE DATABASE {name};", c);
             cmd.ExecuteNonQuery();
         }
-        return new NpgsqlConnectionStringBuilder(Server.Value) { Database = name, Pooling = false }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(Server.Value) { Database = name }.ConnectionString;
     }
 
     private static string Start()

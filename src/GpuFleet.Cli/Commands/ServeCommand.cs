@@ -2,17 +2,21 @@ using System.CommandLine;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Server.Hosting;
+using GpuFleet.Server.Storage;
 
 namespace GpuFleet.Cli.Commands;
 
-/// <summary><c>gpufleet serve</c>: the control plane as a web service over an embedded SQLite database.</summary>
+/// <summary>
+/// <c>gpufleet serve</c>: the control plane as a web service, over an embedded SQLite file or a
+/// PostgreSQL database; several replicas may share one database (one schedules, all serve the API).
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
         var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
         var tenants = SimulateCommand.TenantsOption();
-        var db = new Option<string>("--db") { Description = "SQLite database file (created and migrated on start).", DefaultValueFactory = _ => "gpufleet.db" };
+        var db = new Option<string>("--db") { Description = "Database: an SQLite file (created if missing), or PostgreSQL as 'Host=H;Port=P;Username=U;Database=D' or 'postgresql://U@H:P/D'. Migrated on start; replicas share it.", DefaultValueFactory = _ => "gpufleet.db" };
         var executor = new Option<string>("--executor") { Description = "Who runs placed jobs: simulated (jobs run for their declared or drawn run time).", DefaultValueFactory = _ => "simulated" };
         var urls = new Option<string>("--urls") { Description = "Address to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
@@ -39,11 +43,20 @@ internal static class ServeCommand
         var admin = Environment.GetEnvironmentVariable("GPUFLEET_ADMIN_TOKEN");
         var generated = string.IsNullOrWhiteSpace(admin);
         if (generated) admin = "gf_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-        var app = ServerApp.Build(new ServerSettings
+        var database = StoreDialect.For(db).Describe(db);
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
         {
-            Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin,
-        }, ["--urls", urls]);
-        Console.Error.WriteLine($"gpufleet: {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}, database {db}, listening on {urls}");
+            app = ServerApp.Build(new ServerSettings
+            {
+                Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin,
+            }, ["--urls", urls]);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or UriFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--db: cannot open {database}: {e.Message}");
+        }
+        Console.Error.WriteLine($"gpufleet: {fleet.Name} ({fleet.TotalGpus:N0} GPUs), policy {policy.Name}, database {database}, listening on {urls}");
         if (generated) Console.Error.WriteLine($"admin token (GPUFLEET_ADMIN_TOKEN was not set): {admin}");
         app.Run();
         return 0;
