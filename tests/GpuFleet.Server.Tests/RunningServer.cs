@@ -81,6 +81,11 @@ internal sealed class RunningServer : IAsyncDisposable
             b.Services.AddSingleton<TimeProvider>(clock);
         });
         await app.StartAsync();
+        // The loop's first cycle runs on its own thread; wait for it, so that from here on only the
+        // test's Tick() (or moving the clock) runs cycles.
+        var scheduler = app.Services.GetRequiredService<LiveScheduler>();
+        for (var i = 0; i < 500 && scheduler.Cycles == 0; i++) await Task.Delay(10);
+        Assert.True(scheduler.Cycles > 0, "the scheduling loop did not start");
         return new RunningServer(app, clock, db);
     }
 

@@ -236,13 +236,17 @@ public sealed class CliTests
         var (code, _, err) = Gpufleet("bench", "api", "--fleet", "fleets/korea-2026.yaml", "--tenants", "tenants/philly-vcs.yaml", "--seconds", "1", "--clients", "4", "--json", json);
         Assert.Equal(2, code);
         Assert.Contains("unknown GPU model", err);
-        (code, _, err) = Gpufleet("bench", "api", "--seconds", "1", "--clients", "4", "--json", json);
+        (code, _, err) = Gpufleet("bench", "api", "--seconds", "1", "--clients", "4", "--json", json, "--postgres", GpuFleet.Tests.Shared.TestPostgres.NewDatabase());
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
-        Assert.True(doc.RootElement.GetProperty("submitted").GetInt32() > 0);
-        Assert.Equal(0, doc.RootElement.GetProperty("failed").GetInt32());
-        foreach (var key in new[] { "submissionsPerSecond", "latencyMsP50", "latencyMsP99" })
-            Assert.True(doc.RootElement.GetProperty(key).GetDouble() > 0, key);
+        foreach (var store in new[] { "sqlite", "postgres" })
+        {
+            var r = doc.RootElement.GetProperty(store);
+            Assert.True(r.GetProperty("submitted").GetInt32() > 0, store);
+            Assert.Equal(0, r.GetProperty("failed").GetInt32());
+            foreach (var key in new[] { "submissionsPerSecond", "latencyMsP50", "latencyMsP99" })
+                Assert.True(r.GetProperty(key).GetDouble() > 0, $"{store}.{key}");
+        }
     }
 
     [Fact]

@@ -47,12 +47,13 @@ internal static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "How long to submit.", DefaultValueFactory = _ => 10 };
         var apiJson = new Option<string?>("--json") { Description = "Write results as JSON." };
         var sbatch = new Option<bool>("--sbatch") { Description = "Also measure sbatch on the Slurm of SLURM_CONF with as many parallel submitters (scripts/slurm-local.sh starts one)." };
-        var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (SQLite, in-process server).")
+        var postgres = new Option<string?>("--postgres") { Description = "Also measure on PostgreSQL: a connection string to a server where a throwaway database may be created (scripts/postgres-local.sh starts one)." };
+        var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (in-process server on SQLite, and on PostgreSQL with --postgres).")
         {
-            apiFleet, apiTenants, clients, seconds, apiJson, sbatch,
+            apiFleet, apiTenants, clients, seconds, apiJson, sbatch, postgres,
         };
         api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(seconds), r.GetValue(apiJson),
-            r.GetValue(sbatch))));
+            r.GetValue(sbatch), r.GetValue(postgres))));
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api };
     }
 
@@ -145,7 +146,7 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json, bool sbatch)
+    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json, bool sbatch, string? postgres)
     {
         if (clients < 1) throw new CliUsageException("--clients must be at least 1");
         if (!(seconds > 0)) throw new CliUsageException("--seconds must be positive");
@@ -153,11 +154,66 @@ internal static class BenchCommand
             throw new CliUsageException("--sbatch: set SLURM_CONF to a running Slurm's slurm.conf (scripts/slurm-local.sh start prints it)");
         var fleet = FleetFile.Load(fleetPath);
         var tree = TenantFile.Load(tenantsPath, fleet);
-        var db = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
+        var report = new JsonObject { ["clients"] = clients, ["seconds"] = seconds };
+        var sqlite = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
+        try
+        {
+            report["sqlite"] = ApiLoadOn(sqlite, fleet, tree, clients, seconds);
+        }
+        finally
+        {
+            foreach (var f in new[] { sqlite, sqlite + "-wal", sqlite + "-shm", sqlite + ".leader" }) File.Delete(f);
+        }
+        if (postgres is not null)
+        {
+            // A database of its own, dropped afterwards: the figures do not depend on what an earlier run left.
+            var admin = new Npgsql.NpgsqlConnectionStringBuilder(GpuFleet.Server.Storage.PostgresDialect.ConnectionString(postgres));
+            var name = $"gpufleet_bench_{Guid.NewGuid():N}";
+            void Admin(string sql)
+            {
+                using var c = new Npgsql.NpgsqlConnection(admin.ConnectionString);
+                c.Open();
+                using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+                cmd.ExecuteNonQuery();
+            }
+            try
+            {
+                Admin($"CREATE DATABASE {name};");
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                throw new CliUsageException($"--postgres: cannot create a database: {e.Message}");
+            }
+            try
+            {
+                report["postgres"] = ApiLoadOn(new Npgsql.NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name }.ConnectionString, fleet, tree, clients, seconds);
+            }
+            finally
+            {
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                Admin($"DROP DATABASE IF EXISTS {name} WITH (FORCE);");
+            }
+        }
+        if (sbatch)
+        {
+            var slurm = SbatchLoad(clients, seconds);
+            report["sbatch"] = slurm;
+            var rate = slurm["submissionsPerSecond"]!.GetValue<double>();
+            foreach (var store in new[] { "sqlite", "postgres" })
+                if (report[store] is JsonObject r && rate > 0)
+                    report[$"{store}RatioToSbatch"] = Math.Round(r["submissionsPerSecond"]!.GetValue<double>() / rate, 2);
+        }
+        Print(report, json);
+        return 0;
+    }
+
+    // Submissions from concurrent clients against an in-process server on the database, its scheduling loop running.
+    private static JsonObject ApiLoadOn(string database, GpuFleet.Core.Fleets.Fleet fleet, GpuFleet.Core.Tenancy.TenantTree tree, int clients, double seconds)
+    {
         const string token = "bench-admin";
         var app = GpuFleet.Server.Hosting.ServerApp.Build(new GpuFleet.Server.Hosting.ServerSettings
         {
-            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, Database = db, TimeScale = 1000, AdminToken = token,
+            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, Database = database, TimeScale = 1000, AdminToken = token,
             RequestsPerMinutePerToken = int.MaxValue,
         }, ["--urls", "http://127.0.0.1:0"], b => b.Logging.ClearProviders());
         app.StartAsync().GetAwaiter().GetResult();
@@ -184,10 +240,8 @@ internal static class BenchCommand
             Task.WaitAll(tasks);
             var wall = until.Elapsed.TotalSeconds;
             var sorted = latencies.Order().ToArray();
-            var report = new JsonObject
+            return new JsonObject
             {
-                ["store"] = "sqlite",
-                ["clients"] = clients,
                 ["seconds"] = Math.Round(wall, 2),
                 ["submitted"] = sorted.Length,
                 ["failed"] = failures,
@@ -195,20 +249,11 @@ internal static class BenchCommand
                 ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
                 ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
             };
-            if (sbatch)
-            {
-                var slurm = SbatchLoad(clients, seconds);
-                report["sbatch"] = slurm;
-                report["ratioToSbatch"] = Math.Round(sorted.Length / wall / slurm["submissionsPerSecond"]!.GetValue<double>(), 2);
-            }
-            Print(report, json);
         }
         finally
         {
             app.StopAsync().GetAwaiter().GetResult();
-            foreach (var f in new[] { db, db + "-wal", db + "-shm" }) File.Delete(f);
         }
-        return 0;
     }
 
     /// <summary>The same load on Slurm: parallel <c>sbatch</c> calls of a one-GPU job, as users submit.</summary>

@@ -149,24 +149,46 @@ public sealed class JobStore : IDisposable
         TransitionMany([new StateChange(id, from, to, detail)], at)[0];
 
     /// <summary>
-    /// Applies several checked state changes in one transaction; for each, whether it applied. With
-    /// <paramref name="epoch"/> (the scheduler's writes) the transaction first checks that no other
-    /// replica has led since, and throws <see cref="LeaseLostException"/> otherwise. A cancellation
-    /// also goes to the scheduler's inbox.
+    /// Applies several checked state changes; for each, whether it applied. With <paramref name="epoch"/>
+    /// (the scheduler's writes) each transaction first checks that no other replica has led since, and
+    /// throws <see cref="LeaseLostException"/> otherwise. A cancellation also goes to the scheduler's inbox.
     /// </summary>
+    /// <remarks>
+    /// Changes are independent (each is its own compare-and-set), so a large cycle is written in
+    /// transactions of <see cref="TransitionsPerTransaction"/>: on SQLite, where writers take turns,
+    /// submissions then wait for one slice rather than for a whole cycle's placements. On PostgreSQL the
+    /// scheduler writes on its own connection, beside the submissions' group commit.
+    /// </remarks>
     public bool[] TransitionMany(IReadOnlyList<StateChange> changes, DateTimeOffset at, long? epoch = null)
     {
         foreach (var ch in changes)
             if (!JobTransitions.Allowed(ch.From, ch.To)) throw new InvalidOperationException($"job {ch.Id}: {ch.From} -> {ch.To} is not allowed");
-        if (changes.Count == 0) return [];
-        return _writes.Run((c, t) =>
+        var applied = new bool[changes.Count];
+        for (var from = 0; from < changes.Count; from += TransitionsPerTransaction)
         {
-            if (epoch is { } mine) CheckLease(c, t, mine);
-            var applied = new bool[changes.Count];
-            for (var i = 0; i < changes.Count; i++) applied[i] = TransitionIn(c, t, changes[i], at);
-            return applied;
-        });
+            var first = from;
+            var count = Math.Min(TransitionsPerTransaction, changes.Count - from);
+            bool Write(DbConnection c, DbTransaction t)
+            {
+                if (epoch is { } mine) CheckLease(c, t, mine);
+                for (var i = first; i < first + count; i++) applied[i] = TransitionIn(c, t, changes[i], at);
+                return true;
+            }
+            if (Dialect.SingleWriter || epoch is null)
+            {
+                _writes.Run(Write);
+                continue;
+            }
+            using var c = Open();
+            using var t = c.BeginTransaction();
+            Write(c, t);
+            t.Commit();
+        }
+        return applied;
     }
+
+    /// <summary>Most state changes written in one transaction.</summary>
+    public const int TransitionsPerTransaction = 128;
 
     private void CheckLease(DbConnection c, DbTransaction t, long mine)
     {
