@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using GpuFleet.Server.Storage;
@@ -10,8 +11,19 @@ namespace GpuFleet.Server.Security;
 /// enough: there is nothing to guess), each bound to a role and a tenant; and the audit log of
 /// state-changing calls. Lives in the job database, so every replica knows every token.
 /// </summary>
-public sealed class TokenStore(JobStore store)
+public sealed class TokenStore
 {
+    private readonly JobStore store;
+    // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<(string, object?)[]>, IReadOnlyList<long>> _auditAll;
+
+    /// <summary>Tokens and audit log in <paramref name="store"/>'s database.</summary>
+    public TokenStore(JobStore store)
+    {
+        this.store = store;
+        _auditAll = AuditAll;
+    }
+
     // Tokens never change once minted, so a known one is looked up once per process; an unknown one
     // is looked up every time (it may have been minted on another replica since).
     private readonly ConcurrentDictionary<string, Caller> _known = new();
@@ -49,10 +61,15 @@ public sealed class TokenStore(JobStore store)
 
     /// <summary>Records a state-changing call; group-committed with other writes, and done before the call is answered.</summary>
     public Task AuditAsync(Caller? caller, string method, string path, int status, DateTimeOffset at) =>
-        store.WriteAsync((c, t) => JobStore.Exec(c, t,
-            "INSERT INTO audit (at, token_id, role, tenant, method, path, status) VALUES (@at, @id, @role, @tenant, @m, @p, @s);",
+        store.WriteGroupedAsync(new (string, object?)[]
+        {
             ("@at", at.ToUnixTimeMilliseconds()), ("@id", caller?.TokenId), ("@role", caller?.Role.ToString()), ("@tenant", caller?.Tenant),
-            ("@m", method), ("@p", path), ("@s", status)));
+            ("@m", method), ("@p", path), ("@s", status),
+        }, _auditAll);
+
+    private IReadOnlyList<long> AuditAll(DbConnection c, DbTransaction t, IReadOnlyList<(string, object?)[]> rows) =>
+        RepeatedStatement.Run(c, t, store.Dialect.BatchesRoundTrips,
+            "INSERT INTO audit (at, token_id, role, tenant, method, path, status) VALUES (@at, @id, @role, @tenant, @m, @p, @s);", rows, scalar: false);
 
     /// <summary>The latest audit entries, newest first.</summary>
     public IReadOnlyList<AuditEntry> AuditLog(int limit)

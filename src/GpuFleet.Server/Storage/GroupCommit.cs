@@ -6,8 +6,9 @@ namespace GpuFleet.Server.Storage;
 /// <summary>
 /// Group commit: writes queue up, and whoever holds the write turn runs every queued write in one
 /// transaction (one log sync for the lot). Each writer is answered only after that commit, so an
-/// answer still means "on disk". If the shared transaction fails, each write is retried alone, so
-/// that one bad write fails only its own caller.
+/// answer still means "on disk". Writes of the same kind (<see cref="RunGroupedAsync"/>) are handed
+/// over together, so that they can share prepared statements or one round trip. If the shared
+/// transaction fails, each write is retried alone, so that one bad write fails only its own caller.
 /// </summary>
 internal sealed class GroupCommit(Func<DbConnection> open)
 {
@@ -34,6 +35,26 @@ internal sealed class GroupCommit(Func<DbConnection> open)
         return await item.Done.Task;
     }
 
+    /// <summary>
+    /// Queues <paramref name="item"/> to be written by <paramref name="writeAll"/> together with the
+    /// other items queued for the same <paramref name="writeAll"/>; answers the item's own result.
+    /// </summary>
+    public async Task<TResult> RunGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll)
+    {
+        var queued = new GroupedWrite<TItem, TResult>(item, writeAll);
+        _queue.Enqueue(queued);
+        await _turn.WaitAsync();
+        try
+        {
+            if (!queued.Done.Task.IsCompleted) CommitQueued();
+        }
+        finally
+        {
+            _turn.Release();
+        }
+        return await queued.Done.Task;
+    }
+
     /// <summary><see cref="RunAsync"/>, waited for (the scheduling loop's own thread).</summary>
     public T Run<T>(Func<DbConnection, DbTransaction, T> write) => RunAsync(write).GetAwaiter().GetResult();
 
@@ -47,7 +68,8 @@ internal sealed class GroupCommit(Func<DbConnection> open)
             using var c = open();
             using (var t = c.BeginTransaction())
             {
-                foreach (var item in batch) item.Run(c, t);
+                // GroupBy keeps the order in which each kind first appears.
+                foreach (var kind in batch.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
                 t.Commit();
             }
             foreach (var item in batch) item.Complete();
@@ -68,7 +90,7 @@ internal sealed class GroupCommit(Func<DbConnection> open)
             {
                 using var c = open();
                 using var t = c.BeginTransaction();
-                item.Run(c, t);
+                item.Run(c, t, [item]);
                 t.Commit();
                 item.Complete();
             }
@@ -81,7 +103,10 @@ internal sealed class GroupCommit(Func<DbConnection> open)
 
     private interface IQueuedWrite
     {
-        void Run(DbConnection c, DbTransaction t);
+        /// <summary>Writes that share a kind are run together; null: alone.</summary>
+        object? Kind { get; }
+        /// <summary>Runs <paramref name="all"/> (this write and others of its kind).</summary>
+        void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all);
         void Complete();
         void Fail(Exception e);
     }
@@ -92,7 +117,31 @@ internal sealed class GroupCommit(Func<DbConnection> open)
 
         public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Run(DbConnection c, DbTransaction t) => _result = write(c, t);
+        public object? Kind => null;
+
+        public void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all) => _result = write(c, t);
+
+        public void Complete() => Done.TrySetResult(_result);
+
+        public void Fail(Exception e) => Done.TrySetException(e);
+    }
+
+    private sealed class GroupedWrite<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll) : IQueuedWrite
+    {
+        private TResult _result = default!;
+
+        public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public object? Kind => writeAll;
+
+        public void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all)
+        {
+            var members = all.Cast<GroupedWrite<TItem, TResult>>().ToList();
+            var results = writeAll(c, t, [.. members.Select(m => m.Item)]);
+            for (var i = 0; i < members.Count; i++) members[i]._result = results[i];
+        }
+
+        private TItem Item => item;
 
         public void Complete() => Done.TrySetResult(_result);
 

@@ -15,6 +15,23 @@ public sealed class JobStore : IDisposable
 {
     private readonly DbDataSource _source;
     private readonly GroupCommit _writes;
+    // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, IReadOnlyList<(StoredJob, bool)>> _submitAll;
+
+    private sealed record PendingSubmit(NewJob Job, string? Key, DateTimeOffset At);
+
+    private const string InsertJobSql = """
+        INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
+        VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at)
+        """;
+
+    private const string UpdateJobSql = """
+        UPDATE jobs SET state = @to, detail = CAST(@detail AS TEXT),
+            placement = CASE WHEN @to = 'Running' THEN CAST(@placement AS TEXT) ELSE placement END,
+            site = CASE WHEN @to = 'Running' THEN CAST(@site AS TEXT) ELSE site END,
+            model = CASE WHEN @to = 'Running' THEN CAST(@model AS TEXT) ELSE model END
+        WHERE id = @id AND state = @from
+        """;
 
     /// <summary>Opens (and creates or migrates) the database: an SQLite file path or a PostgreSQL connection string or URI.</summary>
     public JobStore(string database)
@@ -23,6 +40,7 @@ public sealed class JobStore : IDisposable
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database);
         _writes = new GroupCommit(Open);
+        _submitAll = SubmitAll;
         Migrate();
     }
 
@@ -60,47 +78,71 @@ public sealed class JobStore : IDisposable
 
     /// <summary><see cref="Submit"/>, group-committed with concurrent submissions.</summary>
     public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
-        _writes.RunAsync((c, t) => SubmitIn(c, t, job, idempotencyKey, now));
+        _writes.RunGroupedAsync(new PendingSubmit(job, idempotencyKey, now), _submitAll);
 
-    private static (StoredJob, bool) SubmitIn(DbConnection c, DbTransaction t, NewJob job, string? key, DateTimeOffset now)
+    private IReadOnlyList<(StoredJob, bool)> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
     {
-        if (key is not null)
+        var results = new (StoredJob, bool)[items.Count];
+        var fresh = new List<int>();
+        for (var i = 0; i < items.Count; i++)
         {
-            // Claim the key first: a concurrent claim on another replica waits here for ours to commit, then sees it.
-            var claimed = Command(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES (@t, @k, 0) ON CONFLICT DO NOTHING;",
-                ("@t", job.Tenant), ("@k", key)).ExecuteNonQuery();
-            if (claimed == 0)
-            {
-                var first = Convert.ToInt64(Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", job.Tenant), ("@k", key)));
-                return (Get(c, t, first)!, true);
-            }
+            if (items[i].Key is null) fresh.Add(i);
+            else results[i] = SubmitKeyed(c, t, items[i]);
         }
-        var id = Insert(c, t, job, now);
-        if (key is not null)
-            Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", job.Tenant), ("@k", key));
+        var ids = InsertJobs(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
         // A new job is exactly what was inserted: no need to read it back.
-        return (new StoredJob(id, job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), null, null), false);
+        for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), false);
+        return results;
     }
+
+    private (StoredJob, bool) SubmitKeyed(DbConnection c, DbTransaction t, PendingSubmit item)
+    {
+        var (job, key, at) = (item.Job, item.Key!, item.At);
+        // Claim the key first: a concurrent claim on another replica waits here for ours to commit, then sees it.
+        var claimed = Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES (@t, @k, 0) ON CONFLICT DO NOTHING;", ("@t", job.Tenant), ("@k", key));
+        if (claimed == 0)
+        {
+            var first = Convert.ToInt64(Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", job.Tenant), ("@k", key)));
+            return (Get(c, t, first)!, true);
+        }
+        var id = InsertJobs(c, t, [(job, at)])[0];
+        Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", job.Tenant), ("@k", key));
+        return (Fresh(id, job, at), false);
+    }
+
+    private static StoredJob Fresh(long id, NewJob job, DateTimeOffset at) =>
+        new(id, job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()), null, null);
 
     /// <summary>Stores many new pending jobs in one transaction: all of them or none (trace replay, batch submission).</summary>
     public IReadOnlyList<StoredJob> SubmitMany(IReadOnlyList<NewJob> jobs, DateTimeOffset now) =>
-        _writes.Run((c, t) => jobs.Select(j => (StoredJob)new(Insert(c, t, j, now), j, JobState.Pending,
-            DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), null, null)).ToList());
+        _writes.Run((c, t) =>
+        {
+            var ids = InsertJobs(c, t, [.. jobs.Select(j => (j, now))]);
+            return jobs.Select((j, k) => Fresh(ids[k], j, now)).ToList();
+        });
 
-    private static long Insert(DbConnection c, DbTransaction t, NewJob job, DateTimeOffset now)
+    // Each job with its first event and its inbox entry; answers the new ids in order.
+    private long[] InsertJobs(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
     {
-        var id = Convert.ToInt64(Scalar(c, t, """
-            INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
-            VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at) RETURNING id;
-            """,
-            ("@name", job.Name), ("@tenant", job.Tenant), ("@gpus", job.Gpus), ("@models", string.Join('|', job.Models)),
-            ("@limit", job.TimeLimitSeconds), ("@priority", job.Priority), ("@class", job.PriorityClass), ("@command", job.Command),
-            ("@runtime", job.RuntimeSeconds), ("@at", now.ToUnixTimeMilliseconds())));
-        Exec(c, t, """
+        var rows = jobs.Select(x => new (string, object?)[]
+        {
+            ("@name", x.Job.Name), ("@tenant", x.Job.Tenant), ("@gpus", x.Job.Gpus), ("@models", string.Join('|', x.Job.Models)),
+            ("@limit", x.Job.TimeLimitSeconds), ("@priority", x.Job.Priority), ("@class", x.Job.PriorityClass), ("@command", x.Job.Command),
+            ("@runtime", x.Job.RuntimeSeconds), ("@at", x.At.ToUnixTimeMilliseconds()),
+        }).ToList();
+        if (Dialect.BatchesRoundTrips)
+            return RepeatedStatement.Run(c, t, batch: true, $"""
+                WITH j AS ({InsertJobSql} RETURNING id, submitted_at),
+                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j),
+                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j)
+                SELECT id FROM j;
+                """, rows, scalar: true);
+        var ids = RepeatedStatement.Run(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
+        RepeatedStatement.Run(c, t, batch: false, """
             INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, 'Pending', 'submitted');
             INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Submitted');
-            """, ("@id", id), ("@at", now.ToUnixTimeMilliseconds()));
-        return id;
+            """, [.. ids.Select((id, k) => new (string, object?)[] { ("@id", id), ("@at", jobs[k].At.ToUnixTimeMilliseconds()) })], scalar: false);
+        return ids;
     }
 
     /// <summary>The job, or null.</summary>
@@ -171,7 +213,8 @@ public sealed class JobStore : IDisposable
             bool Write(DbConnection c, DbTransaction t)
             {
                 if (epoch is { } mine) CheckLease(c, t, mine);
-                for (var i = first; i < first + count; i++) applied[i] = TransitionIn(c, t, changes[i], at);
+                var done = TransitionAll(c, t, [.. changes.Skip(first).Take(count)], at);
+                Array.Copy(done, 0, applied, first, count);
                 return true;
             }
             if (Dialect.SingleWriter || epoch is null)
@@ -197,21 +240,31 @@ public sealed class JobStore : IDisposable
         if (current != mine) throw new LeaseLostException(mine, current);
     }
 
-    private static bool TransitionIn(DbConnection c, DbTransaction t, StateChange ch, DateTimeOffset at)
+    private bool[] TransitionAll(DbConnection c, DbTransaction t, IReadOnlyList<StateChange> changes, DateTimeOffset at)
     {
-        var changed = Command(c, t, """
-            UPDATE jobs SET state = @to, detail = @detail,
-                placement = CASE WHEN @to = 'Running' THEN CAST(@placement AS TEXT) ELSE placement END,
-                site = CASE WHEN @to = 'Running' THEN CAST(@site AS TEXT) ELSE site END,
-                model = CASE WHEN @to = 'Running' THEN CAST(@model AS TEXT) ELSE model END
-            WHERE id = @id AND state = @from;
-            """, ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
-            ("@id", ch.Id), ("@from", ch.From.ToString())).ExecuteNonQuery();
-        if (changed == 0) return false;
-        Exec(c, t, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @state, @detail);",
-            ("@id", ch.Id), ("@at", at.ToUnixTimeMilliseconds()), ("@state", ch.To.ToString()), ("@detail", ch.Detail));
-        if (ch.To == JobState.Cancelled) Exec(c, t, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');", ("@id", ch.Id));
-        return true;
+        var rows = changes.Select(ch => new (string, object?)[]
+        {
+            ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
+            ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", at.ToUnixTimeMilliseconds()),
+        }).ToList();
+        if (Dialect.BatchesRoundTrips)
+        {
+            var counts = RepeatedStatement.Run(c, t, batch: true, $"""
+                WITH u AS ({UpdateJobSql} RETURNING id),
+                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, @at, @to, CAST(@detail AS TEXT) FROM u),
+                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE @to = 'Cancelled')
+                SELECT COUNT(*) FROM u;
+                """, rows, scalar: true);
+            return [.. counts.Select(n => n > 0)];
+        }
+        var changed = RepeatedStatement.Run(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
+        var applied = changed.Select(n => n > 0).ToArray();
+        var moved = Enumerable.Range(0, changes.Count).Where(i => applied[i]).ToList();
+        RepeatedStatement.Run(c, t, batch: false, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @to, @detail);",
+            [.. moved.Select(i => rows[i])], scalar: false);
+        RepeatedStatement.Run(c, t, batch: false, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');",
+            [.. moved.Where(i => changes[i].To == JobState.Cancelled).Select(i => new (string, object?)[] { ("@id", changes[i].Id) })], scalar: false);
+        return applied;
     }
 
     /// <summary>
@@ -317,6 +370,10 @@ public sealed class JobStore : IDisposable
 
     /// <summary>Runs a write in the store's group commit (for stores that share the database).</summary>
     internal Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> write) => _writes.RunAsync(write);
+
+    /// <summary>Runs a write in the store's group commit together with others queued for the same <paramref name="writeAll"/>.</summary>
+    internal Task<TResult> WriteGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll) =>
+        _writes.RunGroupedAsync(item, writeAll);
 
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();

@@ -20,6 +20,9 @@ public sealed class PostgresDialect : StoreDialect
     public override bool SingleWriter => false;
 
     /// <inheritdoc />
+    public override bool BatchesRoundTrips => true;
+
+    /// <inheritdoc />
     public override string EventOrder => "seq";
 
     /// <inheritdoc />

@@ -16,6 +16,9 @@ public sealed class SqliteDialect : StoreDialect
     public override bool SingleWriter => true;
 
     /// <inheritdoc />
+    public override bool BatchesRoundTrips => false;
+
+    /// <inheritdoc />
     public override string EventOrder => "rowid";
 
     /// <inheritdoc />

@@ -28,6 +28,13 @@ public abstract class StoreDialect
     /// <summary>True where the database takes one writer at a time: writers then queue in the process, not in the database's retry loop.</summary>
     public abstract bool SingleWriter { get; }
 
+    /// <summary>
+    /// True where each statement is a network round trip (PostgreSQL): repeated statements are then sent
+    /// as one batch, and a write that touches several tables is one statement (a writing CTE). Where
+    /// statements are calls into the same process (SQLite), one prepared statement is re-run instead.
+    /// </summary>
+    public abstract bool BatchesRoundTrips { get; }
+
     /// <summary>The column that orders a job's events (SQLite's implicit rowid, PostgreSQL's identity column).</summary>
     public abstract string EventOrder { get; }
 
