@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using GpuFleet.Data.Tenancy;
 using System.Net.Http.Json;
@@ -240,8 +241,11 @@ internal static class BenchCommand
             Task.WaitAll(tasks);
             var wall = until.Elapsed.TotalSeconds;
             var sorted = latencies.Order().ToArray();
+            var scheduler = app.Services.GetRequiredService<GpuFleet.Server.Hosting.LiveScheduler>();
             return new JsonObject
             {
+                ["schedulerCycles"] = scheduler.Cycles,
+                ["schedulerBusySeconds"] = Math.Round(scheduler.BusySeconds, 2),
                 ["seconds"] = Math.Round(wall, 2),
                 ["submitted"] = sorted.Length,
                 ["failed"] = failures,

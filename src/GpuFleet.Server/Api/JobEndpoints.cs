@@ -52,7 +52,10 @@ public static class JobEndpoints
             return TokenEndpoints.Forbidden($"tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
-        var (stored, replayed) = await store.SubmitAsync(job, key.Length > 0 ? key : null, clock.GetUtcNow());
+        // The audit entry is committed with the job: one transaction, and the call waits for one commit, not two.
+        var now = clock.GetUtcNow();
+        var (stored, replayed) = await store.SubmitAsync(job, key.Length > 0 ? key : null, now, CallerAccess.AuditOf(http.HttpContext, StatusCodes.Status201Created, now));
+        CallerAccess.MarkAudited(http.HttpContext);
         if (!replayed) metrics.Submissions.Inc();
         return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
     }

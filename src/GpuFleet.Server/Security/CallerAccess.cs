@@ -9,9 +9,20 @@ namespace GpuFleet.Server.Security;
 public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimeProvider clock)
 {
     private const string Key = "gpufleet.caller";
+    private const string AuditedKey = "gpufleet.audited";
 
     /// <summary>The authenticated caller of a request, or null.</summary>
     public static Caller? Of(HttpContext context) => context.Items.TryGetValue(Key, out var c) ? c as Caller : null;
+
+    /// <summary>The audit entry for this call, answered with <paramref name="status"/> (for an endpoint that stores it with its change).</summary>
+    public static AuditEntry AuditOf(HttpContext context, int status, DateTimeOffset at)
+    {
+        var caller = Of(context);
+        return new AuditEntry(at, caller?.TokenId, caller?.Role.ToString(), caller?.Tenant, context.Request.Method, context.Request.Path, status);
+    }
+
+    /// <summary>Marks the call as audited already (its entry was committed with its change), so that it is not written twice.</summary>
+    public static void MarkAudited(HttpContext context) => context.Items[AuditedKey] = true;
 
     /// <summary>Middleware entry.</summary>
     public async Task InvokeAsync(HttpContext context)
@@ -37,8 +48,8 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
         }
         finally
         {
-            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-                await tokens.AuditAsync(caller, context.Request.Method, context.Request.Path, context.Response.StatusCode, clock.GetUtcNow());
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !context.Items.ContainsKey(AuditedKey))
+                await tokens.AuditAsync(AuditOf(context, context.Response.StatusCode, clock.GetUtcNow()));
         }
     }
 }

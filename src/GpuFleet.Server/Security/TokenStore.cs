@@ -15,7 +15,7 @@ public sealed class TokenStore
 {
     private readonly JobStore store;
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
-    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<(string, object?)[]>, IReadOnlyList<long>> _auditAll;
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<AuditEntry>, IReadOnlyList<bool>> _auditAll;
 
     /// <summary>Tokens and audit log in <paramref name="store"/>'s database.</summary>
     public TokenStore(JobStore store)
@@ -60,16 +60,13 @@ public sealed class TokenStore
     }
 
     /// <summary>Records a state-changing call; group-committed with other writes, and done before the call is answered.</summary>
-    public Task AuditAsync(Caller? caller, string method, string path, int status, DateTimeOffset at) =>
-        store.WriteGroupedAsync(new (string, object?)[]
-        {
-            ("@at", at.ToUnixTimeMilliseconds()), ("@id", caller?.TokenId), ("@role", caller?.Role.ToString()), ("@tenant", caller?.Tenant),
-            ("@m", method), ("@p", path), ("@s", status),
-        }, _auditAll);
+    public Task AuditAsync(AuditEntry entry) => store.WriteGroupedAsync(entry, _auditAll);
 
-    private IReadOnlyList<long> AuditAll(DbConnection c, DbTransaction t, IReadOnlyList<(string, object?)[]> rows) =>
-        RepeatedStatement.Run(c, t, store.Dialect.BatchesRoundTrips,
-            "INSERT INTO audit (at, token_id, role, tenant, method, path, status) VALUES (@at, @id, @role, @tenant, @m, @p, @s);", rows, scalar: false);
+    private IReadOnlyList<bool> AuditAll(DbConnection c, DbTransaction t, IReadOnlyList<AuditEntry> entries)
+    {
+        AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, entries);
+        return [.. entries.Select(_ => true)];
+    }
 
     /// <summary>The latest audit entries, newest first.</summary>
     public IReadOnlyList<AuditEntry> AuditLog(int limit)

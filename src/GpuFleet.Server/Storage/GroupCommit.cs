@@ -10,11 +10,13 @@ namespace GpuFleet.Server.Storage;
 /// over together, so that they can share prepared statements or one round trip. If the shared
 /// transaction fails, each write is retried alone, so that one bad write fails only its own caller.
 /// </summary>
-internal sealed class GroupCommit(Func<DbConnection> open)
+internal sealed class GroupCommit(Func<DbConnection> open, int turns)
 {
     private const int MaxBatch = 1_000;
-    // Writers queue here rather than in the database's busy handler, whose sleeps would set the tail latency.
-    private readonly SemaphoreSlim _turn = new(1, 1);
+    // Writers queue here rather than in the database's busy handler, whose sleeps would set the tail
+    // latency. One turn where the database takes one writer at a time (SQLite); a few where it takes
+    // many (PostgreSQL), so that one group is built while another waits for its commit.
+    private readonly SemaphoreSlim _turn = new(turns, turns);
     private readonly ConcurrentQueue<IQueuedWrite> _queue = new();
 
     /// <summary>Runs <paramref name="write"/> in a transaction, possibly shared with other writes queued at the same moment.</summary>

@@ -18,7 +18,7 @@ public sealed class JobStore : IDisposable
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
     private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, IReadOnlyList<(StoredJob, bool)>> _submitAll;
 
-    private sealed record PendingSubmit(NewJob Job, string? Key, DateTimeOffset At);
+    private sealed record PendingSubmit(NewJob Job, string? Key, DateTimeOffset At, Security.AuditEntry? Audit);
 
     private const string InsertJobSql = """
         INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
@@ -39,7 +39,7 @@ public sealed class JobStore : IDisposable
         Database = database;
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database);
-        _writes = new GroupCommit(Open);
+        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 4);
         _submitAll = SubmitAll;
         Migrate();
     }
@@ -76,9 +76,12 @@ public sealed class JobStore : IDisposable
     public (StoredJob Job, bool Replayed) Submit(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
         SubmitAsync(job, idempotencyKey, now).GetAwaiter().GetResult();
 
-    /// <summary><see cref="Submit"/>, group-committed with concurrent submissions.</summary>
-    public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
-        _writes.RunGroupedAsync(new PendingSubmit(job, idempotencyKey, now), _submitAll);
+    /// <summary>
+    /// <see cref="Submit"/>, group-committed with concurrent submissions; <paramref name="audit"/>, when
+    /// given, is written in the same transaction as the job.
+    /// </summary>
+    public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now, Security.AuditEntry? audit = null) =>
+        _writes.RunGroupedAsync(new PendingSubmit(job, idempotencyKey, now, audit), _submitAll);
 
     private IReadOnlyList<(StoredJob, bool)> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
     {
@@ -92,6 +95,7 @@ public sealed class JobStore : IDisposable
         var ids = InsertJobs(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
         // A new job is exactly what was inserted: no need to read it back.
         for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), false);
+        AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [.. items.Where(i => i.Audit is not null).Select(i => i.Audit!)]);
         return results;
     }
 
@@ -242,29 +246,44 @@ public sealed class JobStore : IDisposable
 
     private bool[] TransitionAll(DbConnection c, DbTransaction t, IReadOnlyList<StateChange> changes, DateTimeOffset at)
     {
+        if (Dialect.BatchesRoundTrips)
+        {
+            // One statement for the lot: the changes as arrays, joined to the jobs they move.
+            using var cmd = Command(c, t, """
+                WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models) WITH ORDINALITY
+                            AS ch(id, from_state, to_state, detail, placement, site, model, n)),
+                     u AS (UPDATE jobs j SET state = ch.to_state, detail = ch.detail,
+                               placement = CASE WHEN ch.to_state = 'Running' THEN ch.placement ELSE j.placement END,
+                               site = CASE WHEN ch.to_state = 'Running' THEN ch.site ELSE j.site END,
+                               model = CASE WHEN ch.to_state = 'Running' THEN ch.model ELSE j.model END
+                           FROM ch WHERE j.id = ch.id AND j.state = ch.from_state
+                           RETURNING j.id, ch.to_state, ch.detail, ch.n),
+                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, @at, to_state, detail FROM u),
+                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE to_state = 'Cancelled')
+                SELECT n FROM u;
+                """,
+                ("@ids", changes.Select(ch => ch.Id).ToArray()), ("@froms", changes.Select(ch => ch.From.ToString()).ToArray()),
+                ("@tos", changes.Select(ch => ch.To.ToString()).ToArray()), ("@details", changes.Select(ch => ch.Detail).ToArray()),
+                ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
+                ("@models", changes.Select(ch => ch.Model).ToArray()), ("@at", at.ToUnixTimeMilliseconds()));
+            var applied = new bool[changes.Count];
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) applied[r.GetInt64(0) - 1] = true;   // ordinality counts from 1
+            return applied;
+        }
         var rows = changes.Select(ch => new (string, object?)[]
         {
             ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
             ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", at.ToUnixTimeMilliseconds()),
         }).ToList();
-        if (Dialect.BatchesRoundTrips)
-        {
-            var counts = RepeatedStatement.Run(c, t, batch: true, $"""
-                WITH u AS ({UpdateJobSql} RETURNING id),
-                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, @at, @to, CAST(@detail AS TEXT) FROM u),
-                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE @to = 'Cancelled')
-                SELECT COUNT(*) FROM u;
-                """, rows, scalar: true);
-            return [.. counts.Select(n => n > 0)];
-        }
         var changed = RepeatedStatement.Run(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
-        var applied = changed.Select(n => n > 0).ToArray();
-        var moved = Enumerable.Range(0, changes.Count).Where(i => applied[i]).ToList();
+        var done = changed.Select(n => n > 0).ToArray();
+        var moved = Enumerable.Range(0, changes.Count).Where(i => done[i]).ToList();
         RepeatedStatement.Run(c, t, batch: false, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @to, @detail);",
             [.. moved.Select(i => rows[i])], scalar: false);
         RepeatedStatement.Run(c, t, batch: false, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');",
             [.. moved.Where(i => changes[i].To == JobState.Cancelled).Select(i => new (string, object?)[] { ("@id", changes[i].Id) })], scalar: false);
-        return applied;
+        return done;
     }
 
     /// <summary>

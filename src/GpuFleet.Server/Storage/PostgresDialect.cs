@@ -85,6 +85,8 @@ public sealed class PostgresDialect : StoreDialect
         var b = new NpgsqlConnectionStringBuilder(ConnectionString(database));
         // 64 API clients plus the scheduler; more connections only queue inside PostgreSQL.
         if (!database.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)) b.MaxPoolSize = 100;
+        // The same few statements run thousands of times a second: let Npgsql prepare them on the server once.
+        if (!database.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 32;
         return NpgsqlDataSource.Create(b.ConnectionString);
     }
 
