@@ -39,6 +39,8 @@ internal static class DemoCommand
         var fleet = FleetFile.Load(fleetPath);
         var tree = TenantFile.Load(tenantsPath, fleet);
         var jobs = TraceFile.Load(tracePath);
+        if (GpuFleet.Server.Storage.PostgresDialect.Recognises(db))
+            throw new CliUsageException("--db: the demo starts from an empty SQLite file; run 'serve --db' for PostgreSQL");
         var dir = Path.GetDirectoryName(Path.GetFullPath(db));
         if (dir is not null) Directory.CreateDirectory(dir);
         foreach (var f in new[] { db, db + "-wal", db + "-shm" }) File.Delete(f);
