@@ -59,7 +59,7 @@ public sealed class SqliteDialect : StoreDialect
     {
         using var cmd = connection.CreateCommand();
         // Wait (up to 30 s) rather than fail when another process holds the write lock.
-        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;";
+        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
         cmd.ExecuteNonQuery();
     }
 
