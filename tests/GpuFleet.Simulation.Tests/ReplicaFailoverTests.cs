@@ -31,6 +31,15 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         var load = clients.RunAsync("failover", 8, () => alive, 300, stop.Token);
         await Task.Delay(1500);
         var beforeKill = clients.Acknowledged.Count;
+        // The standby answers the fleet views from the leader's published copy.
+        using (var sites = await second.Client.GetAsync("/api/v1/sites"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, sites.StatusCode);
+            Assert.True(sites.Headers.Contains("X-GpuFleet-View-At"));
+            Assert.Equal("philly", (await sites.Content.ReadFromJsonAsync<JsonElement>())[0].GetProperty("site").GetString());
+        }
+        var health = (await second.HealthAsync())!.Value;
+        Assert.Equal((await first.HealthAsync())!.Value.GetProperty("replica").GetString(), health.GetProperty("leaseHolder").GetString());
 
         first.Kill();
         var watch = Stopwatch.StartNew();

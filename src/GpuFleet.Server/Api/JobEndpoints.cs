@@ -92,7 +92,7 @@ public static class JobEndpoints
             if (job is not null) valid.Add(job);
         }
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        var stored = store.SubmitMany(valid, clock.GetUtcNow());
+        var stored = await store.SubmitManyAsync(valid, clock.GetUtcNow());
         metrics.Submissions.Inc(stored.Count);
         return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }

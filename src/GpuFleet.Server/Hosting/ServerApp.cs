@@ -36,7 +36,8 @@ public static class ServerApp
         var store = new JobStore(settings.Database);
         var tokens = new TokenStore(store);
         if (settings.AdminToken is { Length: > 0 } admin) tokens.EnsureAdmin(admin, DateTimeOffset.UtcNow);
-        builder.Services.AddSingleton(store);
+        // Registered through a factory so that the container disposes it (and its connections) with the app.
+        builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton(tokens);
         builder.Services.AddRateLimiter(o =>
         {
@@ -83,7 +84,11 @@ public static class ServerApp
         });
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();
-        app.MapGet("/healthz", (LiveScheduler s) => Results.Ok(new { status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles }));
+        app.MapGet("/healthz", (LiveScheduler s, JobStore jobs) =>
+        {
+            var lease = jobs.Lease();
+            return Results.Ok(new { status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since });
+        });
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);

@@ -118,8 +118,8 @@ public sealed class JobStore : IDisposable
         new(id, job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()), null, null);
 
     /// <summary>Stores many new pending jobs in one transaction: all of them or none (trace replay, batch submission).</summary>
-    public IReadOnlyList<StoredJob> SubmitMany(IReadOnlyList<NewJob> jobs, DateTimeOffset now) =>
-        _writes.Run((c, t) =>
+    public Task<List<StoredJob>> SubmitManyAsync(IReadOnlyList<NewJob> jobs, DateTimeOffset now) =>
+        _writes.RunAsync((c, t) =>
         {
             var ids = InsertJobs(c, t, [.. jobs.Select(j => (j, now))]);
             return jobs.Select((j, k) => Fresh(ids[k], j, now)).ToList();

@@ -93,7 +93,8 @@ public sealed class PostgresDialect : StoreDialect
     /// <inheritdoc />
     public override LeadershipLock? TryLead(string database)
     {
-        var connection = new NpgsqlConnection(ConnectionString(database));
+        // Not pooled: a pooled connection keeps its session, and so the lock, after Dispose until it is reused.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false }.ConnectionString);
         try
         {
             connection.Open();
