@@ -94,6 +94,13 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, TimeP
             {
                 StepDown(e.Message);
             }
+            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+            {
+                // The core may now hold decisions the database does not: start again from the database
+                // (the next cycle takes the lease again if it can, and takes up every active job).
+                log.LogError(e, "scheduling cycle failed");
+                StepDown($"a cycle failed ({e.GetType().Name}); the scheduler state is rebuilt from the database");
+            }
         }
     }
 
@@ -115,7 +122,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, TimeP
         var cycle = _core.RunCycle(now);
         var tCore = watch.ElapsedMilliseconds;
         foreach (var p in cycle.Preemptions) _executor.Stop(p.VictimJobId);
-        // Each phase is one transaction: a cycle that starts 500 jobs syncs the database once, not 500 times.
+        // Each phase is a few transactions (slices of 128 changes): a cycle that starts 500 jobs syncs the database 4 times, not 500.
         store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
             $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at, _epoch);
         var changes = cycle.Placements.Select(p =>

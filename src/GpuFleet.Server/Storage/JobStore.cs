@@ -25,6 +25,7 @@ public sealed class JobStore : IDisposable
         VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at)
         """;
 
+    // One job's change, re-run per change on SQLite; PostgreSQL moves a whole slice in one set-based statement.
     private const string UpdateJobSql = """
         UPDATE jobs SET state = @to, detail = CAST(@detail AS TEXT),
             placement = CASE WHEN @to = 'Running' THEN CAST(@placement AS TEXT) ELSE placement END,
