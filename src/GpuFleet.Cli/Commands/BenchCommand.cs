@@ -45,15 +45,16 @@ internal static class BenchCommand
         var apiFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", DefaultValueFactory = _ => "fleets/korea-2030.yaml" };
         var apiTenants = new Option<string>("--tenants") { Description = "Tenant tree YAML.", DefaultValueFactory = _ => "tenants/korea-2030.yaml" };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
-        var seconds = new Option<double>("--seconds") { Description = "How long to submit.", DefaultValueFactory = _ => 10 };
+        var seconds = new Option<double>("--seconds") { Description = "How long to measure.", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring (not counted).", DefaultValueFactory = _ => 2 };
         var apiJson = new Option<string?>("--json") { Description = "Write results as JSON." };
         var sbatch = new Option<bool>("--sbatch") { Description = "Also measure sbatch on the Slurm of SLURM_CONF with as many parallel submitters (scripts/slurm-local.sh starts one)." };
         var postgres = new Option<string?>("--postgres") { Description = "Also measure on PostgreSQL: a connection string to a server where a throwaway database may be created (scripts/postgres-local.sh starts one)." };
         var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (in-process server on SQLite, and on PostgreSQL with --postgres).")
         {
-            apiFleet, apiTenants, clients, seconds, apiJson, sbatch, postgres,
+            apiFleet, apiTenants, clients, warmup, seconds, apiJson, sbatch, postgres,
         };
-        api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(seconds), r.GetValue(apiJson),
+        api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(warmup), r.GetValue(seconds), r.GetValue(apiJson),
             r.GetValue(sbatch), r.GetValue(postgres))));
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api };
     }
@@ -147,19 +148,20 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double seconds, string? json, bool sbatch, string? postgres)
+    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double warmup, double seconds, string? json, bool sbatch, string? postgres)
     {
         if (clients < 1) throw new CliUsageException("--clients must be at least 1");
         if (!(seconds > 0)) throw new CliUsageException("--seconds must be positive");
+        if (!(warmup >= 0)) throw new CliUsageException("--warmup must be zero or more");
         if (sbatch && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SLURM_CONF")))
             throw new CliUsageException("--sbatch: set SLURM_CONF to a running Slurm's slurm.conf (scripts/slurm-local.sh start prints it)");
         var fleet = FleetFile.Load(fleetPath);
         var tree = TenantFile.Load(tenantsPath, fleet);
-        var report = new JsonObject { ["clients"] = clients, ["seconds"] = seconds };
+        var report = new JsonObject { ["clients"] = clients, ["warmupSeconds"] = warmup, ["seconds"] = seconds };
         var sqlite = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
         try
         {
-            report["sqlite"] = ApiLoadOn(sqlite, fleet, tree, clients, seconds);
+            report["sqlite"] = ApiLoadOn(sqlite, fleet, tree, clients, warmup, seconds);
         }
         finally
         {
@@ -187,7 +189,7 @@ internal static class BenchCommand
             }
             try
             {
-                report["postgres"] = ApiLoadOn(new Npgsql.NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name }.ConnectionString, fleet, tree, clients, seconds);
+                report["postgres"] = ApiLoadOn(new Npgsql.NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name }.ConnectionString, fleet, tree, clients, warmup, seconds);
             }
             finally
             {
@@ -197,7 +199,7 @@ internal static class BenchCommand
         }
         if (sbatch)
         {
-            var slurm = SbatchLoad(clients, seconds);
+            var slurm = SbatchLoad(clients, warmup, seconds);
             report["sbatch"] = slurm;
             var rate = slurm["submissionsPerSecond"]!.GetValue<double>();
             foreach (var store in new[] { "sqlite", "postgres" })
@@ -209,7 +211,7 @@ internal static class BenchCommand
     }
 
     // Submissions from concurrent clients against an in-process server on the database, its scheduling loop running.
-    private static JsonObject ApiLoadOn(string database, GpuFleet.Core.Fleets.Fleet fleet, GpuFleet.Core.Tenancy.TenantTree tree, int clients, double seconds)
+    private static JsonObject ApiLoadOn(string database, GpuFleet.Core.Fleets.Fleet fleet, GpuFleet.Core.Tenancy.TenantTree tree, int clients, double warmup, double seconds)
     {
         const string token = "bench-admin";
         var app = GpuFleet.Server.Hosting.ServerApp.Build(new GpuFleet.Server.Hosting.ServerSettings
@@ -223,36 +225,16 @@ internal static class BenchCommand
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             var projects = tree.Leaves.Select(t => t.Name).ToArray();
-            var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
-            var failures = 0;
-            var until = Stopwatch.StartNew();
-            var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+            var report = ClosedLoopLoad.Run(clients, warmup, seconds, async (_, rng) =>
             {
-                var rng = new Random(c);
-                while (until.Elapsed.TotalSeconds < seconds)
-                {
-                    var body = new { tenant = projects[rng.Next(projects.Length)], gpus = 1 << rng.Next(6), timeLimitSeconds = 3600, runtimeSeconds = 60 + rng.Next(3000) };
-                    var watch = Stopwatch.StartNew();
-                    using var response = await http.PostAsJsonAsync("/api/v1/jobs", body);
-                    if (response.StatusCode == System.Net.HttpStatusCode.Created) latencies.Add(watch.Elapsed.TotalMilliseconds);
-                    else Interlocked.Increment(ref failures);
-                }
-            })).ToArray();
-            Task.WaitAll(tasks);
-            var wall = until.Elapsed.TotalSeconds;
-            var sorted = latencies.Order().ToArray();
+                var body = new { tenant = projects[rng.Next(projects.Length)], gpus = 1 << rng.Next(6), timeLimitSeconds = 3600, runtimeSeconds = 60 + rng.Next(3000) };
+                using var response = await http.PostAsJsonAsync("/api/v1/jobs", body);
+                return response.StatusCode == System.Net.HttpStatusCode.Created;
+            });
             var scheduler = app.Services.GetRequiredService<GpuFleet.Server.Hosting.LiveScheduler>();
-            return new JsonObject
-            {
-                ["schedulerCycles"] = scheduler.Cycles,
-                ["schedulerBusySeconds"] = Math.Round(scheduler.BusySeconds, 2),
-                ["seconds"] = Math.Round(wall, 2),
-                ["submitted"] = sorted.Length,
-                ["failed"] = failures,
-                ["submissionsPerSecond"] = Math.Round(sorted.Length / wall, 1),
-                ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
-                ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
-            };
+            report["schedulerCycles"] = scheduler.Cycles;
+            report["schedulerBusySeconds"] = Math.Round(scheduler.BusySeconds, 2);
+            return report;
         }
         finally
         {
@@ -261,38 +243,17 @@ internal static class BenchCommand
     }
 
     /// <summary>The same load on Slurm: parallel <c>sbatch</c> calls of a one-GPU job, as users submit.</summary>
-    private static JsonObject SbatchLoad(int clients, double seconds)
-    {
-        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
-        var failures = 0;
-        var until = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(() =>
+    private static JsonObject SbatchLoad(int clients, double warmup, double seconds) =>
+        ClosedLoopLoad.Run(clients, warmup, seconds, async (_, _) =>
         {
-            while (until.Elapsed.TotalSeconds < seconds)
-            {
-                var watch = Stopwatch.StartNew();
-                var psi = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (var a in new[] { "--parsable", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000" }) psi.ArgumentList.Add(a);
-                using var p = Process.Start(psi)!;
-                p.StandardOutput.ReadToEnd();
-                p.StandardError.ReadToEnd();
-                p.WaitForExit();
-                if (p.ExitCode == 0) latencies.Add(watch.Elapsed.TotalMilliseconds);
-                else Interlocked.Increment(ref failures);
-            }
-        })).ToArray();
-        Task.WaitAll(workers);
-        var wall = until.Elapsed.TotalSeconds;
-        var sorted = latencies.Order().ToArray();
-        return new JsonObject
-        {
-            ["submitted"] = sorted.Length,
-            ["failed"] = failures,
-            ["submissionsPerSecond"] = Math.Round(sorted.Length / wall, 1),
-            ["latencyMsP50"] = Math.Round(Percentile.OfSorted(sorted, 0.5), 2),
-            ["latencyMsP99"] = Math.Round(Percentile.OfSorted(sorted, 0.99), 2),
-        };
-    }
+            var psi = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "--parsable", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000" }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            await p.StandardOutput.ReadToEndAsync();
+            await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return p.ExitCode == 0;
+        });
 
     private static void Print(JsonObject report, string? json)
     {

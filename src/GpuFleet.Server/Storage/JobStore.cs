@@ -250,7 +250,16 @@ public sealed class JobStore : IDisposable
         if (Dialect.BatchesRoundTrips)
         {
             // One statement for the lot: the changes as arrays, joined to the jobs they move.
-            using var cmd = Command(c, t, """
+            var arguments = new (string, object?)[]
+            {
+                ("@ids", changes.Select(ch => ch.Id).ToArray()), ("@froms", changes.Select(ch => ch.From.ToString()).ToArray()),
+                ("@tos", changes.Select(ch => ch.To.ToString()).ToArray()), ("@details", changes.Select(ch => ch.Detail).ToArray()),
+                ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
+                ("@models", changes.Select(ch => ch.Model).ToArray()), ("@at", at.ToUnixTimeMilliseconds()),
+            };
+            using var cmd = c.CreateCommand();
+            cmd.Transaction = t;
+            cmd.CommandText = RepeatedStatement.Positional("""
                 WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models) WITH ORDINALITY
                             AS ch(id, from_state, to_state, detail, placement, site, model, n)),
                      u AS (UPDATE jobs j SET state = ch.to_state, detail = ch.detail,
@@ -262,11 +271,13 @@ public sealed class JobStore : IDisposable
                      e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, @at, to_state, detail FROM u),
                      i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE to_state = 'Cancelled')
                 SELECT n FROM u;
-                """,
-                ("@ids", changes.Select(ch => ch.Id).ToArray()), ("@froms", changes.Select(ch => ch.From.ToString()).ToArray()),
-                ("@tos", changes.Select(ch => ch.To.ToString()).ToArray()), ("@details", changes.Select(ch => ch.Detail).ToArray()),
-                ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
-                ("@models", changes.Select(ch => ch.Model).ToArray()), ("@at", at.ToUnixTimeMilliseconds()));
+                """, arguments);
+            foreach (var (_, value) in arguments)
+            {
+                var p = cmd.CreateParameter();
+                p.Value = value ?? DBNull.Value;
+                cmd.Parameters.Add(p);
+            }
             var applied = new bool[changes.Count];
             using (var r = cmd.ExecuteReader())
                 while (r.Read()) applied[r.GetInt64(0) - 1] = true;   // ordinality counts from 1

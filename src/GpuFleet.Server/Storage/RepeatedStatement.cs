@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Text.RegularExpressions;
 
 namespace GpuFleet.Server.Storage;
 
@@ -10,6 +12,24 @@ namespace GpuFleet.Server.Storage;
 /// </summary>
 internal static class RepeatedStatement
 {
+    private static readonly ConcurrentDictionary<string, string> PositionalSql = new();
+
+    /// <summary>
+    /// <paramref name="sql"/> with each <c>@name</c> replaced by <c>$n</c>, n its place in <paramref name="row"/>.
+    /// With unnamed parameters the driver sends the text as it is instead of parsing it for names on
+    /// every run. Example: <c>… VALUES (@a, @b)</c> with row (@a, @b) → <c>… VALUES ($1, $2)</c>.
+    /// </summary>
+    public static string Positional(string sql, (string Name, object? Value)[] row) =>
+        PositionalSql.GetOrAdd(sql, text =>
+        {
+            var names = row.Select(a => a.Name.TrimStart('@')).ToList();
+            return Regex.Replace(text, @"@(\w+)", m =>
+            {
+                var index = names.IndexOf(m.Groups[1].Value);
+                return index < 0 ? throw new ArgumentException($"no argument for {m.Value}") : "$" + (index + 1);
+            });
+        });
+
     /// <summary>
     /// Runs <paramref name="sql"/> for each row; answers each run's first column of its one result row
     /// (<paramref name="scalar"/>) or the rows it affected.
@@ -22,14 +42,14 @@ internal static class RepeatedStatement
         {
             using var b = c.CreateBatch();
             b.Transaction = t;
+            var positional = Positional(sql, rows[0]);
             foreach (var row in rows)
             {
                 var command = b.CreateBatchCommand();
-                command.CommandText = sql;
-                foreach (var (name, value) in row)
+                command.CommandText = positional;
+                foreach (var (_, value) in row)
                 {
                     var p = command.CreateParameter();
-                    p.ParameterName = name;
                     p.Value = value ?? DBNull.Value;
                     command.Parameters.Add(p);
                 }
