@@ -54,13 +54,20 @@ public sealed class SqliteDialect : StoreDialect
     public override DbDataSource CreateDataSource(string database) =>
         SqliteFactory.Instance.CreateDataSource(new SqliteConnectionStringBuilder { DataSource = database, Pooling = true, DefaultTimeout = 30 }.ToString());
 
+    // Pooled connections keep their native handle, and with it their settings: prepare each handle once.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = [];
+
     /// <inheritdoc />
     public override void Prepare(DbConnection connection)
     {
+        if (((SqliteConnection)connection).Handle is not { } handle || Prepared.TryGetValue(handle, out _)) return;
         using var cmd = connection.CreateCommand();
-        // Wait (up to 30 s) rather than fail when another process holds the write lock.
-        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+        // Wait (up to 30 s) rather than fail when another process holds the write lock. WAL mode is a
+        // property of the file (set at creation); synchronous stays at the library's FULL, in WAL mode
+        // too (DEFAULT_WAL_SYNCHRONOUS=2), so a commit is on disk when it returns.
+        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;";
         cmd.ExecuteNonQuery();
+        Prepared.AddOrUpdate(handle, true);
     }
 
     /// <inheritdoc />
