@@ -158,6 +158,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Serve_names_the_database_it_cannot_open_without_showing_its_password()
+    {
+        var (code, _, err) = Gpufleet("serve", "--fleet", "fleets/korea-2026.yaml", "--db", "Host=127.0.0.1;Port=1;Username=u;Password=hunter2;Database=d");
+        Assert.Equal(2, code);
+        Assert.Contains("--db: cannot open postgres 127.0.0.1:1/d", err);
+        Assert.DoesNotContain("hunter2", err);
+        (code, _, err) = Gpufleet("demo", "--db", "postgresql://u@127.0.0.1:1/d");
+        Assert.Equal(2, code);
+        Assert.Contains("--db", err);
+    }
+
+    [Fact]
     public async Task Serve_accepts_jobs_over_http_and_places_them()
     {
         var port = TestFiles.FreePort();
