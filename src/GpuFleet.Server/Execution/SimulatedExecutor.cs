@@ -5,7 +5,7 @@ namespace GpuFleet.Server.Execution;
 /// limit drawn from its id, so the same job always takes as long), divided by the time scale, then
 /// reports itself finished. Lets the whole service work on a machine with no GPU.
 /// </summary>
-public sealed class SimulatedExecutor(double timeScale)
+public sealed class SimulatedExecutor(double timeScale) : IJobExecutor
 {
     private readonly Dictionary<long, DateTimeOffset> _ends = [];
 

@@ -24,14 +24,15 @@ namespace GpuFleet.Server.Hosting;
 /// lease without noticing cannot place anything. On taking the lease, a replica takes up every
 /// pending job and requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, JobStore store, TimeProvider clock, FleetMetrics metrics, ILogger<LiveScheduler> log) : BackgroundService
+public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
+    ILogger<LiveScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
     private const int InboxBatch = 20_000;
     private readonly object _gate = new();
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private FleetScheduler _core = null!;
-    private SimulatedExecutor _executor = null!;
+    private IJobExecutor _executor = null!;
     // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
     // database). A job seen both when leadership began and in the inbox is admitted once.
     private readonly Dictionary<long, NewJob> _known = [];
@@ -225,7 +226,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, TimeP
     private void Reset()
     {
         _core = new FleetScheduler(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
-        _executor = new SimulatedExecutor(settings.TimeScale);
+        _executor = newExecutor();
         _known.Clear();
         _published = null;
     }

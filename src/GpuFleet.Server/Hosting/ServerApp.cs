@@ -49,6 +49,8 @@ public static class ServerApp
                 }));
         });
         builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
+        // Each leadership starts with a fresh executor: the previous one's runs were requeued.
+        builder.Services.AddSingleton<Func<GpuFleet.Server.Execution.IJobExecutor>>(_ => () => new GpuFleet.Server.Execution.SimulatedExecutor(settings.TimeScale));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
         builder.Services.AddSingleton<TraceReplayer>();
