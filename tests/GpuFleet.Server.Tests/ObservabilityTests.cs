@@ -29,6 +29,8 @@ public sealed class ObservabilityTests
         Assert.Equal(12, queues["a"].GetProperty("usedGpus").GetInt32());
         Assert.Equal(4, queues["a"].GetProperty("borrowedGpus").GetInt32());
         Assert.Equal(8, queues["b"].GetProperty("idleGuaranteeGpus").GetInt32());
+        Assert.Equal(4, queues["b"].GetProperty("lentGpus").GetDouble());
+        Assert.Equal(0, queues["a"].GetProperty("lentGpus").GetDouble());
         using var bOnly = server.ClientWith(await server.MintAsync("viewer", "b"));
         Assert.Equal(["b"], (await bOnly.GetFromJsonAsync<JsonElement>("/api/v1/queues")).EnumerateArray().Select(q => q.GetProperty("tenant").GetString()));
 

@@ -223,10 +223,10 @@ internal static class ClientCommands
                 Print(queues);
                 return 0;
             }
-            var table = new Table().AddColumns("tenant", "owner", "guarantee", "used", "borrowed", "idle guarantee");
+            var table = new Table().AddColumns("tenant", "owner", "guarantee", "used", "borrowed", "lent", "idle guarantee");
             foreach (var q in queues.EnumerateArray())
                 table.AddRow(new[] { Text(q, "tenant"), Text(q, "owner"), q.GetProperty("guaranteeGpus").ToString(), q.GetProperty("usedGpus").ToString(),
-                    q.GetProperty("borrowedGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
+                    q.GetProperty("borrowedGpus").ToString(), q.GetProperty("lentGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
             return 0;
         }));

@@ -189,6 +189,8 @@ public sealed class FleetScheduler
     public int TenantOwner(int node) => _ledger.Owner(node);
     /// <summary>Whether jobs are submitted to this node.</summary>
     public bool TenantIsLeaf(int node) => _ledger.IsLeaf(node);
+    /// <summary>The nodes from the owner down to <paramref name="node"/>, itself included.</summary>
+    public ReadOnlySpan<int> TenantPath(int node) => _ledger.Path(node);
     /// <summary>GPUs of a model guaranteed to a tenant node.</summary>
     public int TenantGuarantee(int node, int model) => _ledger.Guarantee(node, model);
     /// <summary>GPUs of a model a tenant node's running jobs hold.</summary>

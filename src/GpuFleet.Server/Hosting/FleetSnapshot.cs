@@ -12,7 +12,7 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     IReadOnlyList<FleetSnapshot.SiteView> Sites, IReadOnlyList<FleetSnapshot.GrantView> Grants)
 {
     /// <summary>A tenant node now.</summary>
-    public sealed record QueueView(string Tenant, string Owner, bool Project, int GuaranteeGpus, int UsedGpus, int BorrowedGpus, int IdleGuaranteeGpus);
+    public sealed record QueueView(string Tenant, string Owner, bool Project, int GuaranteeGpus, int UsedGpus, int BorrowedGpus, double LentGpus, int IdleGuaranteeGpus);
 
     /// <summary>A site now.</summary>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw);
@@ -24,19 +24,23 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     public static FleetSnapshot Of(FleetScheduler core, ServerSettings settings, DateTimeOffset at, long epoch)
     {
         var fleet = settings.Fleet;
+        var borrowed = new double[core.TenantCount];
+        var lent = new double[core.TenantCount];
+        LendingAttribution.Compute(core, fleet.Models.Count, borrowed, lent);
         var queues = Enumerable.Range(0, core.TenantCount).Select(n =>
         {
-            int guarantee = 0, used = 0, borrowed = 0, idle = 0;
+            int guarantee = 0, used = 0, idle = 0;
             for (var m = 0; m < fleet.Models.Count; m++)
             {
                 var g = core.TenantGuarantee(n, m);
                 var u = core.TenantUse(n, m);
                 guarantee += g;
                 used += u;
-                borrowed += Math.Max(0, u - g);
                 idle += Math.Max(0, g - u);
             }
-            return new QueueView(core.TenantName(n), core.TenantName(core.TenantOwner(n)), core.TenantIsLeaf(n), guarantee, used, borrowed, idle);
+            // A node's borrowed and lent GPUs are its projects' (an owner's guarantee is its projects' sum).
+            return new QueueView(core.TenantName(n), core.TenantName(core.TenantOwner(n)), core.TenantIsLeaf(n), guarantee, used,
+                (int)borrowed[n], Math.Round(lent[n], 1), idle);
         }).ToList();
         var busy = core.BusyByPool.ToArray();
         var sites = fleet.Sites.Select((s, i) => new SiteView(s.Name, s.Owner, fleet.SiteGpus(i),

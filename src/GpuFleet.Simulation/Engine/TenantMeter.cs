@@ -1,5 +1,6 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Tenancy;
 
 namespace GpuFleet.Simulation.Engine;
 
@@ -7,8 +8,7 @@ namespace GpuFleet.Simulation.Engine;
 /// Integrates each tenant's standing against its guarantee over virtual time: GPU-hours borrowed
 /// beyond it, GPU-hours of its idle guarantee lent to others, and how much of the time it had demand
 /// it also held its guarantee.
-/// <para>Lent GPUs are attributed per model in proportion to idle guarantee: if tenants borrow 30 GPUs
-/// of a model and A and B leave 40 and 20 of theirs idle, A lent 20 and B 10.</para>
+/// <para>Borrowed and lent GPUs as <see cref="LendingAttribution"/> counts them.</para>
 /// <para>A tenant is <i>short</i> while one of its pending jobs would fit in what is left of its
 /// guarantee (the guarantee entitles it to start now, yet it waits); it has demand while it runs or
 /// waits for anything. Guarantee delivery is 1 − short time / demand time. Sizes are compared with the
@@ -19,6 +19,7 @@ internal sealed class TenantMeter(Fleet fleet)
     private readonly int _models = fleet.Models.Count;
     private readonly List<SortedDictionary<int, int>> _pendingSizes = [];
     private readonly List<double> _borrowedNow = [], _lentNow = [];
+    private double[] _borrowedScratch = [], _lentScratch = [];
     private readonly List<bool> _demandNow = [], _shortNow = [];
     private int _count;
     private long _last = long.MinValue;
@@ -60,40 +61,25 @@ internal sealed class TenantMeter(Fleet fleet)
     public void Observe(FleetScheduler scheduler)
     {
         Grow(scheduler.TenantCount);
-        Span<double> borrowedByModel = stackalloc double[_models];
-        Span<double> idleByModel = stackalloc double[_models];
-        borrowedByModel.Clear();
-        idleByModel.Clear();
-        for (var n = 0; n < _count; n++)
+        if (_borrowedScratch.Length < _count)
         {
-            if (!scheduler.TenantIsLeaf(n)) continue;
-            for (var m = 0; m < _models; m++)
-            {
-                var gap = scheduler.TenantUse(n, m) - scheduler.TenantGuarantee(n, m);
-                if (gap > 0) borrowedByModel[m] += gap;
-                else idleByModel[m] -= gap;
-            }
+            _borrowedScratch = new double[_count * 2];
+            _lentScratch = new double[_count * 2];
         }
+        LendingAttribution.Compute(scheduler, _models, _borrowedScratch, _lentScratch);
         for (var n = 0; n < _count; n++)
         {
             if (!scheduler.TenantIsLeaf(n)) continue;
-            double borrowed = 0, lent = 0;
             int use = 0, room = 0;
             for (var m = 0; m < _models; m++)
             {
                 var u = scheduler.TenantUse(n, m);
-                var gap = u - scheduler.TenantGuarantee(n, m);
                 use += u;
-                if (gap > 0) borrowed += gap;
-                else
-                {
-                    room -= gap;
-                    if (idleByModel[m] > 0) lent += -gap * Math.Min(1, borrowedByModel[m] / idleByModel[m]);
-                }
+                room += Math.Max(0, scheduler.TenantGuarantee(n, m) - u);
             }
             var sizes = _pendingSizes[n];
-            _borrowedNow[n] = borrowed;
-            _lentNow[n] = lent;
+            _borrowedNow[n] = _borrowedScratch[n];
+            _lentNow[n] = _lentScratch[n];
             _demandNow[n] = use > 0 || sizes.Count > 0;
             _shortNow[n] = sizes.Count > 0 && sizes.Keys.First() <= room;
         }
