@@ -20,6 +20,12 @@ public sealed class ObservabilityTests
         Assert.Contains("gpufleet_cycle_seconds_count", metrics);
         Assert.Contains("http_request_duration_seconds", metrics);
 
+        var health = await server.ClientWith(null).GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.True(health.GetProperty("leader").GetBoolean());
+        Assert.Equal(health.GetProperty("replica").GetString(), health.GetProperty("leaseHolder").GetString());
+        Assert.Equal("sqlite", health.GetProperty("database").GetString());
+        Assert.Equal(4, health.GetProperty("schemaVersion").GetInt32());
+
         var openapi = await server.ClientWith(null).GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/v1/jobs", openapi);
         Assert.Contains("/api/v1/tokens", openapi);

@@ -89,7 +89,11 @@ public static class ServerApp
         app.MapGet("/healthz", (LiveScheduler s, JobStore jobs) =>
         {
             var lease = jobs.Lease();
-            return Results.Ok(new { status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since });
+            return Results.Ok(new
+            {
+                status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, lastCycleMs = Math.Round(s.LastCycleMs, 1),
+                leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
+            });
         });
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", registry);
