@@ -27,9 +27,13 @@ public abstract class ReplicaTests(Backend backend)
             pending = (await standby.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600 })).GetProperty("id").GetInt64();
             leader.Clock.Advance(TimeSpan.FromSeconds(3));   // past the 2 s between published views
             leader.Scheduler.Tick();
-            // The standby answers fleet views from the leader's published copy.
+            // The standby answers fleet views from the leader's published copy, and asks the leader why a job waits.
             var sites = await standby.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites");
             Assert.Equal(16, sites[0].GetProperty("busyGpus").GetInt32());
+            var waiting = await standby.GetJobAsync(pending);
+            Assert.Equal("pending", waiting.GetProperty("state").GetString());
+            Assert.False(string.IsNullOrEmpty(waiting.GetProperty("pendingReason").GetString()));
+            Assert.Equal((await leader.GetJobAsync(pending)).GetProperty("pendingMessage").GetString(), waiting.GetProperty("pendingMessage").GetString());
         }
 
         // The leader is gone: the standby's next cycle takes the lease, requeues the run it lost, and schedules.

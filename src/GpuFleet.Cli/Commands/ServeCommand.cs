@@ -21,17 +21,20 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Address to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
         var timeScale = new Option<double>("--time-scale") { Description = "The simulated executor runs jobs this many times faster.", DefaultValueFactory = _ => 1 };
+        var advertise = new Option<string?>("--advertise-url") { Description = "Where other replicas reach this one's API when it leads (default: the address it listens on)." };
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
-            fleet, tenants, db, executor, urls, policy, timeScale,
+            fleet, tenants, db, executor, urls, policy, timeScale, advertise,
         };
         command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!,
-            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale))));
+            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale), r.GetValue(advertise))));
         return command;
     }
 
-    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale)
+    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise)
     {
+        if (advertise is not null && !(Uri.TryCreate(advertise, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+            throw new CliUsageException($"--advertise-url: '{advertise}' is not an http(s) URL");
         if (executor != "simulated") throw new CliUsageException($"--executor: unknown executor '{executor}' (known: simulated)");
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
         var fleet = FleetFile.Load(fleetPath);
@@ -49,7 +52,7 @@ internal static class ServeCommand
         {
             app = ServerApp.Build(new ServerSettings
             {
-                Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin,
+                Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin, AdvertisedUrl = advertise,
             }, ["--urls", urls]);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or UriFormatException or ArgumentException or IOException or UnauthorizedAccessException)

@@ -97,20 +97,29 @@ public static class JobEndpoints
         return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }
 
-    private static IResult Get(long id, HttpContext context, JobStore store, LiveScheduler scheduler, ServerSettings settings)
+    private static async Task<IResult> Get(long id, HttpContext context, JobStore store, LiveScheduler scheduler, ServerSettings settings, LeaderQuery leader,
+        IOptions<JsonOptions> json)
     {
         var job = store.Get(id);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
         var view = JobView.Of(job) with { History = store.History(id) };
-        if (job.State == JobState.Pending && scheduler.Explain(id) is { } why)
+        if (job.State != JobState.Pending) return Results.Ok(view);
+        if (scheduler.IsLeader)
         {
-            view = view with
+            if (scheduler.Explain(id) is { } why)
             {
-                PendingReason = why.Reason.ToString(),
-                PendingMessage = why.Message,
-                EstimatedStart = why.EstimatedStart is { } s ? settings.FromClock(s) : null,
-            };
+                view = view with
+                {
+                    PendingReason = why.Reason.ToString(),
+                    PendingMessage = why.Message,
+                    EstimatedStart = why.EstimatedStart is { } s ? settings.FromClock(s) : null,
+                };
+            }
+        }
+        else if (await leader.AskAsync(context, id, json.Value.SerializerOptions) is { } led)
+        {
+            view = view with { PendingReason = led.PendingReason, PendingMessage = led.PendingMessage, EstimatedStart = led.EstimatedStart };
         }
         return Results.Ok(view);
     }

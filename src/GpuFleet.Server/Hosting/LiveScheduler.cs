@@ -25,7 +25,7 @@ namespace GpuFleet.Server.Hosting;
 /// pending job and requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
 public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
-    ILogger<LiveScheduler> log) : BackgroundService
+    Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<LiveScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
     private const int InboxBatch = 20_000;
@@ -151,7 +151,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         if (_published is null || at - _published.At >= SnapshotEvery)
         {
             _published = FleetSnapshot.Of(_core, settings, at, _epoch);
-            store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch);
+            store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, AdvertisedUrl());
         }
         Cycles++;
         LastCycleMs = watch.Elapsed.TotalMilliseconds;
@@ -184,6 +184,10 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         }
         store.ClearInbox([.. entries.Select(e => e.Seq)]);
     }
+
+    // Known once the server listens (after the first cycles, which run before it binds).
+    private string? AdvertisedUrl() => settings.AdvertisedUrl
+        ?? server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault(a => !a.EndsWith(":0", StringComparison.Ordinal));
 
     private bool TryLead()
     {

@@ -52,6 +52,7 @@ public static class ServerApp
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<GpuFleet.Server.Execution.IJobExecutor>>(_ => () => new GpuFleet.Server.Execution.SimulatedExecutor(settings.TimeScale));
         builder.Services.AddSingleton<LiveScheduler>();
+        builder.Services.AddSingleton<LeaderQuery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
         builder.Services.AddSingleton<TraceReplayer>();
         if (settings.Replay is { Count: > 0 }) builder.Services.AddHostedService(sp => sp.GetRequiredService<TraceReplayer>());
@@ -92,7 +93,7 @@ public static class ServerApp
             return Results.Ok(new
             {
                 status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, lastCycleMs = Math.Round(s.LastCycleMs, 1),
-                leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
+                leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, leaderUrl = lease.Url, database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
             });
         });
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -40,6 +40,11 @@ public sealed record ServerSettings
     public IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? Replay { get; init; }
     /// <summary>Replayed jobs ask for this many times their trace GPUs.</summary>
     public int ReplayGpuScale { get; init; } = 1;
+    /// <summary>
+    /// Where other replicas reach this one's API when it leads (to ask why a job waits). Null: the
+    /// address the server listens on, which is right unless it listens on 0.0.0.0 or behind a proxy.
+    /// </summary>
+    public string? AdvertisedUrl { get; init; }
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 }

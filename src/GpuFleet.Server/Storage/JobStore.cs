@@ -306,22 +306,24 @@ public sealed class JobStore : IDisposable
         _writes.Run((c, t) => Convert.ToInt64(Scalar(c, t, "UPDATE scheduler_lease SET epoch = epoch + 1, holder = @h, acquired_at = @at WHERE id = 1 RETURNING epoch;",
             ("@h", holder), ("@at", at.ToUnixTimeMilliseconds()))));
 
-    /// <summary>Who leads, since when, and in which epoch.</summary>
-    public (long Epoch, string? Holder, DateTimeOffset? Since) Lease()
+    /// <summary>Who leads, since when, in which epoch, and where its API answers (once it has published a view).</summary>
+    public (long Epoch, string? Holder, DateTimeOffset? Since, string? Url) Lease()
     {
         using var c = Open();
-        using var cmd = Command(c, null, "SELECT epoch, holder, acquired_at FROM scheduler_lease WHERE id = 1;");
+        using var cmd = Command(c, null, "SELECT epoch, holder, acquired_at, leader_url FROM scheduler_lease WHERE id = 1;");
         using var r = cmd.ExecuteReader();
         r.Read();
-        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)));
+        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)),
+            r.IsDBNull(3) ? null : r.GetString(3));
     }
 
-    /// <summary>Stores the leader's view of queues and sites (JSON), for replicas that do not schedule.</summary>
-    public void PublishSnapshot(string json, DateTimeOffset at, long epoch) =>
+    /// <summary>Stores the leader's view of queues and sites (JSON) and its API's address, for replicas that do not schedule.</summary>
+    public void PublishSnapshot(string json, DateTimeOffset at, long epoch, string? url) =>
         _writes.Run((c, t) =>
         {
             CheckLease(c, t, epoch);
-            return Command(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at WHERE id = 1;", ("@s", json), ("@at", at.ToUnixTimeMilliseconds())).ExecuteNonQuery();
+            return Command(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at, leader_url = @u WHERE id = 1;",
+                ("@s", json), ("@at", at.ToUnixTimeMilliseconds()), ("@u", url)).ExecuteNonQuery();
         });
 
     /// <summary>The leader's latest published view, or null before any.</summary>

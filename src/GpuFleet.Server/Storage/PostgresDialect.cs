@@ -53,6 +53,7 @@ public sealed class PostgresDialect : StoreDialect
         CREATE TABLE scheduler_lease (id INTEGER PRIMARY KEY, epoch BIGINT NOT NULL, holder TEXT, acquired_at BIGINT, snapshot TEXT, snapshot_at BIGINT);
         INSERT INTO scheduler_lease (id, epoch) VALUES (1, 0);
         """,
+        "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
     ];
 
     /// <summary>Whether <paramref name="database"/> names a PostgreSQL database rather than an SQLite file.</summary>

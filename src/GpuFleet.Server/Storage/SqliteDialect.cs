@@ -48,6 +48,7 @@ public sealed class SqliteDialect : StoreDialect
         CREATE TABLE scheduler_lease (id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, holder TEXT, acquired_at INTEGER, snapshot TEXT, snapshot_at INTEGER);
         INSERT INTO scheduler_lease (id, epoch) VALUES (1, 0);
         """,
+        "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
     ];
 
     /// <inheritdoc />
