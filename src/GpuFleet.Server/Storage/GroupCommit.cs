@@ -20,41 +20,37 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns)
     private readonly ConcurrentQueue<IQueuedWrite> _queue = new();
 
     /// <summary>Runs <paramref name="write"/> in a transaction, possibly shared with other writes queued at the same moment.</summary>
-    public async Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, T> write)
+    public Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, T> write)
     {
         var item = new QueuedWrite<T>(write);
-        _queue.Enqueue(item);
-        // Waiting asynchronously keeps 64 waiting clients from holding 64 thread-pool threads.
-        await _turn.WaitAsync();
-        try
-        {
-            if (!item.Done.Task.IsCompleted) CommitQueued();
-        }
-        finally
-        {
-            _turn.Release();
-        }
-        return await item.Done.Task;
+        return CommitAsync(item, item.Done.Task);
     }
 
     /// <summary>
     /// Queues <paramref name="item"/> to be written by <paramref name="writeAll"/> together with the
     /// other items queued for the same <paramref name="writeAll"/>; answers the item's own result.
     /// </summary>
-    public async Task<TResult> RunGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll)
+    public Task<TResult> RunGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll)
     {
         var queued = new GroupedWrite<TItem, TResult>(item, writeAll);
-        _queue.Enqueue(queued);
+        return CommitAsync(queued, queued.Done.Task);
+    }
+
+    private async Task<T> CommitAsync<T>(IQueuedWrite item, Task<T> done)
+    {
+        _queue.Enqueue(item);
+        // Waiting asynchronously keeps 64 waiting clients from holding 64 thread-pool threads.
         await _turn.WaitAsync();
         try
         {
-            if (!queued.Done.Task.IsCompleted) CommitQueued();
+            // Another writer's turn may have committed this one already.
+            if (!done.IsCompleted) CommitQueued();
         }
         finally
         {
             _turn.Release();
         }
-        return await queued.Done.Task;
+        return await done;
     }
 
     /// <summary><see cref="RunAsync"/>, waited for (the scheduling loop's own thread).</summary>
