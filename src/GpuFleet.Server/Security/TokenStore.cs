@@ -24,15 +24,19 @@ public sealed class TokenStore
         _auditAll = AuditAll;
     }
 
-    // Tokens never change once minted, so a known one is looked up once per process; an unknown one
-    // is looked up every time (it may have been minted on another replica since).
+    // Tokens never change once minted (the bootstrap token is only ever made admin, at start, which
+    // forgets it here first), so a known one is looked up once per process; an unknown one is looked
+    // up every time (it may have been minted on another replica since).
     private readonly ConcurrentDictionary<string, Caller> _known = new();
 
     /// <summary>Makes sure <paramref name="token"/> is an admin token (the bootstrap token from the environment).</summary>
-    public void EnsureAdmin(string token, DateTimeOffset now) =>
+    public void EnsureAdmin(string token, DateTimeOffset now)
+    {
+        _known.TryRemove(Hash(token), out _);
         store.WriteAsync((c, t) => JobStore.Exec(c, t,
             "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, 'Admin', NULL, @at) ON CONFLICT(hash) DO UPDATE SET role = 'Admin', tenant = NULL;",
             ("@h", Hash(token)), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
+    }
 
     /// <summary>Mints a token; the plain token is returned once and never stored.</summary>
     public async Task<(string Token, Caller Caller)> MintAsync(Role role, string? tenant, DateTimeOffset now)
@@ -54,8 +58,7 @@ public sealed class TokenStore
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return null;
         var caller = new Caller(r.GetInt64(0), Enum.Parse<Role>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2));
-        // The bootstrap token may be re-bound on start, so it is not remembered.
-        if (caller.Role != Role.Admin) _known[hash] = caller;
+        _known[hash] = caller;
         return caller;
     }
 
