@@ -40,7 +40,7 @@ public sealed class JobStore : IDisposable
         Database = database;
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database);
-        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 4);
+        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 2);
         _submitAll = SubmitAll;
         Migrate();
     }
