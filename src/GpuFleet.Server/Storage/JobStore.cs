@@ -409,7 +409,11 @@ public sealed class JobStore : IDisposable
         _writes.RunGroupedAsync(item, writeAll);
 
     /// <inheritdoc />
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        Dialect.Dispose();
+        _source.Dispose();
+    }
 
     private static StoredJob? Get(DbConnection c, DbTransaction? t, long id)
     {

@@ -91,24 +91,39 @@ public sealed class PostgresDialect : StoreDialect
         return NpgsqlDataSource.Create(b.ConnectionString);
     }
 
+    // A standby's session for its attempts, kept between them (a new session each second would start
+    // a server process each second); it becomes the lock's session when an attempt succeeds.
+    private NpgsqlConnection? _candidate;
+
     /// <inheritdoc />
     public override LeadershipLock? TryLead(string database)
     {
-        // Not pooled: a pooled connection keeps its session, and so the lock, after Dispose until it is reused.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false }.ConnectionString);
         try
         {
-            connection.Open();
-            using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(@k);", connection);
+            if (_candidate is not { State: System.Data.ConnectionState.Open })
+            {
+                _candidate?.Dispose();
+                // Not pooled: a pooled connection keeps its session, and so the lock, after Dispose until it is reused.
+                _candidate = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false }.ConnectionString);
+                _candidate.Open();
+            }
+            using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(@k);", _candidate);
             cmd.Parameters.AddWithValue("k", LeaderLockKey);
-            if (cmd.ExecuteScalar() is true) return new AdvisoryLock(connection);
+            if (cmd.ExecuteScalar() is not true) return null;
+            var held = new AdvisoryLock(_candidate);
+            _candidate = null;
+            return held;
         }
-        catch (NpgsqlException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
         {
+            _candidate?.Dispose();
+            _candidate = null;
+            return null;
         }
-        connection.Dispose();
-        return null;
     }
+
+    /// <inheritdoc />
+    public override void Dispose() => _candidate?.Dispose();
 
     /// <inheritdoc />
     public override string Describe(string database)

@@ -8,7 +8,7 @@ namespace GpuFleet.Server.Storage;
 /// leader. The SQL of <see cref="JobStore"/> and <see cref="Security.TokenStore"/> is otherwise
 /// shared: both databases take <c>@name</c> parameters, <c>RETURNING</c> and <c>ON CONFLICT</c>.
 /// </summary>
-public abstract class StoreDialect
+public abstract class StoreDialect : IDisposable
 {
     /// <summary>"sqlite" or "postgres".</summary>
     public abstract string Name { get; }
@@ -51,6 +51,11 @@ public abstract class StoreDialect
     /// lasts as long as the returned holder (and this process) lives.
     /// </summary>
     public abstract LeadershipLock? TryLead(string database);
+
+    /// <summary>Releases what the dialect holds between calls (a standby's session for lease attempts).</summary>
+    public virtual void Dispose()
+    {
+    }
 
     /// <summary>What is shown for the database in logs: never a password.</summary>
     public abstract string Describe(string database);
