@@ -204,6 +204,15 @@ public sealed class Fleet
     /// <summary>Power of a site's nodes besides their GPUs, in watts.</summary>
     public double SiteOverheadWatts(int site) => _siteOverheadWatts[site];
 
+    /// <summary>
+    /// Facility energy a job is charged for GPU time on a model at a site: the GPUs' busy power × the
+    /// site's PUE (the twin's per-job accounting and the service's usage report both use this).
+    /// </summary>
+    public double BusyEnergyJoules(int model, int site, double gpuSeconds) => gpuSeconds * Models[model].BusyWatts * Sites[site].Pue;
+
+    /// <summary>What <paramref name="joules"/> cost at the site's electricity price.</summary>
+    public double EnergyCost(int site, double joules) => joules / 3.6e9 * Sites[site].PricePerMwh;
+
     /// <summary>GPUs of each model, summed over sites.</summary>
     public IReadOnlyDictionary<string, int> GpusByModel()
     {

@@ -50,7 +50,13 @@ public sealed class TenantTree
         if (!names.Contains(defaultClass)) throw new ArgumentException($"defaultClass: unknown priority class '{defaultClass}'");
         foreach (var (model, w) in BillingWeights)
             if (w <= 0) throw new ArgumentException($"billingWeights.{model}: must be positive");
+        var parents = tenants.Where(t => t.Parent is not null).Select(t => t.Parent!).ToHashSet(StringComparer.Ordinal);
+        Leaves = [.. tenants.Where(t => !parents.Contains(t.Name))];
+        // Parents come before children, so each node's owner is known when the node is reached.
+        foreach (var t in tenants) _owner[t.Name] = t.Parent is null ? t.Name : _owner[t.Parent];
     }
+
+    private readonly Dictionary<string, string> _owner = new(StringComparer.Ordinal);
 
     /// <summary>The nodes, parents before children.</summary>
     public IReadOnlyList<TenantSpec> Tenants { get; }
@@ -62,7 +68,10 @@ public sealed class TenantTree
     public string DefaultClass { get; }
 
     /// <summary>Leaves: the tenants jobs are submitted to.</summary>
-    public IEnumerable<TenantSpec> Leaves => Tenants.Where(t => !Tenants.Any(c => c.Parent == t.Name));
+    public IReadOnlyList<TenantSpec> Leaves { get; }
+
+    /// <summary>The owner (top node) above <paramref name="tenant"/>; a name outside the tree is its own owner.</summary>
+    public string OwnerOf(string tenant) => _owner.GetValueOrDefault(tenant, tenant);
 
     /// <summary>A tree without guarantees, in which every tenant is an owner of its own (what the foundation policies assume).</summary>
     public static TenantTree Empty { get; } = new([]);

@@ -32,22 +32,16 @@ public static class UsageEndpoints
         if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
         if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
         var fleet = settings.Fleet;
-        var owners = settings.Tenants.Tenants.ToDictionary(t => t.Name, t => t.Parent);
-        string OwnerOf(string t)
-        {
-            var n = t;
-            for (var i = 0; i < 8 && owners.TryGetValue(n, out var parent) && parent is not null; i++) n = parent;
-            return n;
-        }
         var rows = store.RunIntervals(start, end, tenant)
             .GroupBy(r => (r.Tenant, r.Model, r.Site))
             .Select(g =>
             {
-                var gpuHours = g.Sum(r => r.Gpus * r.Seconds) / 3600;
+                var gpuSeconds = g.Sum(r => r.Gpus * r.Seconds);
                 var site = fleet.SiteIndex(g.Key.Site);
                 var model = fleet.ModelIndex(g.Key.Model);
-                var kwh = site < 0 || model < 0 ? 0 : gpuHours * fleet.Models[model].BusyWatts * fleet.Sites[site].Pue / 1000;
-                return new UsageRow(g.Key.Tenant, OwnerOf(g.Key.Tenant), g.Key.Model, g.Key.Site, gpuHours, kwh, site < 0 ? 0 : kwh / 1000 * fleet.Sites[site].PricePerMwh);
+                var joules = site < 0 || model < 0 ? 0 : fleet.BusyEnergyJoules(model, site, gpuSeconds);
+                return new UsageRow(g.Key.Tenant, settings.Tenants.OwnerOf(g.Key.Tenant), g.Key.Model, g.Key.Site, gpuSeconds / 3600, joules / 3.6e6,
+                    site < 0 ? 0 : fleet.EnergyCost(site, joules));
             })
             .OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Site, StringComparer.Ordinal)
             .ToList();

@@ -129,9 +129,8 @@ public static class Simulator
     /// <summary>Charges a job the facility energy of its placement up to now — its GPUs' busy power × the site's PUE — and its price.</summary>
     private static void Charge(Fleet fleet, RunState run, int idx, int gpus, long now)
     {
-        var site = fleet.Sites[run.Site[idx]];
-        var joules = gpus * fleet.Models[run.Model[idx]].BusyWatts * site.Pue * Math.Max(0, now - run.Placed[idx]);
+        var joules = fleet.BusyEnergyJoules(run.Model[idx], run.Site[idx], (double)gpus * Math.Max(0, now - run.Placed[idx]));
         run.EnergyJ[idx] += joules;
-        run.Cost[idx] += joules / 3.6e9 * site.PricePerMwh;
+        run.Cost[idx] += fleet.EnergyCost(run.Site[idx], joules);
     }
 }
