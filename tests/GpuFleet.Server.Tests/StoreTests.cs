@@ -25,10 +25,10 @@ public abstract class StoreTests(Backend backend)
     }
 
     [Fact]
-    public void A_write_of_a_replaced_leader_is_refused_and_changes_nothing()
+    public async Task A_write_of_a_replaced_leader_is_refused_and_changes_nothing()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (job, _) = store.Submit(Job, null, Now);
+        var (job, _) = await store.SubmitAsync(Job, null, Now);
         var old = store.TakeLease("old", Now);
         var current = store.TakeLease("new", Now);
         Assert.Equal(old + 1, current);
@@ -59,10 +59,10 @@ public abstract class StoreTests(Backend backend)
     }
 
     [Fact]
-    public void State_changes_apply_once_and_only_along_allowed_transitions()
+    public async Task State_changes_apply_once_and_only_along_allowed_transitions()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (job, _) = store.Submit(Job, null, Now);
+        var (job, _) = await store.SubmitAsync(Job, null, Now);
         var place = new StateChange(job.Id, JobState.Pending, JobState.Running, "placed on s/G: nodes 0", "s/G: nodes 0", "s", "G");
         // The second of two identical changes finds the job moved already.
         Assert.Equal([true], store.TransitionMany([place], Now));

@@ -40,16 +40,15 @@ public static class JobEndpoints
         catch (JsonException e)
         {
             var field = e.Path is { Length: > 2 } path ? path[2..].Split('.', '[')[0] : "body";
-            return Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
+            return InvalidJson(field, e);
         }
         var key = http.Headers["Idempotency-Key"].ToString();
         if (key.Length > MaxIdempotencyKeyLength)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [$"must be at most {MaxIdempotencyKeyLength} characters"] });
         var caller = CallerAccess.Of(http.HttpContext)!;
         if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot submit");
-        if (request is not null && request.Tenant is null && caller.Tenant is not null) request = request with { Tenant = caller.Tenant };
-        if (request?.Tenant is { } asked && !caller.Sees(asked))
-            return TokenEndpoints.Forbidden($"tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
+        request = ForCaller(request, caller);
+        if (Refused(request, caller, "tenant") is { } refused) return refused;
         var (job, errors) = validator.Validate(request);
         if (job is null) return Results.ValidationProblem(errors);
         // The audit entry is committed with the job: one transaction, and the call waits for one commit, not two.
@@ -75,7 +74,7 @@ public static class JobEndpoints
         }
         catch (JsonException e)
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { [e.Path ?? "body"] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
+            return InvalidJson(e.Path ?? "body", e);
         }
         if (requests is not { Count: > 0 and <= MaxBatch })
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"a JSON array of 1 to {MaxBatch} jobs is required"] });
@@ -84,9 +83,8 @@ public static class JobEndpoints
         var valid = new List<NewJob>();
         for (var i = 0; i < requests.Count; i++)
         {
-            var r = requests[i];
-            if (r is not null && r.Tenant is null && caller.Tenant is not null) r = r with { Tenant = caller.Tenant };
-            if (r?.Tenant is { } asked && !caller.Sees(asked)) return TokenEndpoints.Forbidden($"[{i}].tenant: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only");
+            var r = ForCaller(requests[i], caller);
+            if (Refused(r, caller, $"[{i}].tenant") is { } refused) return refused;
             var (job, problems) = validator.Validate(r);
             foreach (var (field, list) in problems) errors[$"[{i}].{field}"] = list;
             if (job is not null) valid.Add(job);
@@ -160,6 +158,18 @@ public static class JobEndpoints
         }
         return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job is changing", detail: $"job {id} changed state repeatedly; try again");
     }
+
+    // A submission without a tenant is for the token's own tenant.
+    private static SubmitJobRequest? ForCaller(SubmitJobRequest? request, Caller caller) =>
+        request is { Tenant: null } && caller.Tenant is not null ? request with { Tenant = caller.Tenant } : request;
+
+    private static IResult? Refused(SubmitJobRequest? request, Caller caller, string field) =>
+        request?.Tenant is { } asked && !caller.Sees(asked)
+            ? TokenEndpoints.Forbidden($"{field}: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only")
+            : null;
+
+    private static IResult InvalidJson(string field, JsonException e) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
 
     private static IResult NotFound(long id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "job not found", detail: $"no job {id}");

@@ -27,15 +27,24 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
         var now = clock.GetUtcNow();
         _start ??= now;
         var first = _jobs.Count > 0 ? _jobs[0].Spec.SubmitTime : 0;
-        while (_next < _jobs.Count && _start.Value.AddSeconds((_jobs[_next].Spec.SubmitTime - first) / settings.TimeScale) <= now)
+        var due = new List<NewJob>();
+        while (_next + due.Count < _jobs.Count && due.Count < MaxPerTransaction
+               && _start.Value.AddSeconds((_jobs[_next + due.Count].Spec.SubmitTime - first) / settings.TimeScale) <= now)
         {
-            var job = _jobs[_next++];
+            var job = _jobs[_next + due.Count];
             var gpus = (int)Math.Min(settings.Fleet.TotalGpus, (long)job.Spec.Gpus * settings.ReplayGpuScale);
             var tenant = _projects.Length == 0 ? job.Spec.Tenant : _projects[StableHash(job.Spec.Tenant) % _projects.Length];
-            store.Submit(new NewJob($"replay-{job.Spec.Id}", tenant, gpus, job.Spec.Models, job.Spec.TimeLimitSeconds, 0, null,
-                "replayed from the sample trace", Math.Min(job.RuntimeSeconds, job.Spec.TimeLimitSeconds)), null, now);
+            due.Add(new NewJob($"replay-{job.Spec.Id}", tenant, gpus, job.Spec.Models, job.Spec.TimeLimitSeconds, 0, null,
+                "replayed from the sample trace", Math.Min(job.RuntimeSeconds, job.Spec.TimeLimitSeconds)));
         }
+        if (due.Count == 0) return;
+        // Everything due in one transaction, as a batch submission stores it; counted as submitted once stored.
+        store.SubmitManyAsync(due, now).GetAwaiter().GetResult();
+        _next += due.Count;
     }
+
+    // As many as a batch submission may carry.
+    private const int MaxPerTransaction = GpuFleet.Server.Api.JobEndpoints.MaxBatch;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -72,14 +72,8 @@ public sealed class JobStore : IDisposable
 
     /// <summary>
     /// Stores a new pending job, or — when <paramref name="idempotencyKey"/> was used before by the same
-    /// tenant — returns the job stored the first time, with <c>Replayed</c> true.
-    /// </summary>
-    public (StoredJob Job, bool Replayed) Submit(NewJob job, string? idempotencyKey, DateTimeOffset now) =>
-        SubmitAsync(job, idempotencyKey, now).GetAwaiter().GetResult();
-
-    /// <summary>
-    /// <see cref="Submit"/>, group-committed with concurrent submissions; <paramref name="audit"/>, when
-    /// given, is written in the same transaction as the job.
+    /// tenant — returns the job stored the first time, with <c>Replayed</c> true. Group-committed with
+    /// concurrent submissions; <paramref name="audit"/>, when given, is written in the same transaction.
     /// </summary>
     public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now, Security.AuditEntry? audit = null) =>
         _writes.RunGroupedAsync(new PendingSubmit(job, idempotencyKey, now, audit), _submitAll);
