@@ -25,32 +25,21 @@ internal static class ClientCommands
 
     private static Command Usage()
     {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
         var from = new Option<string?>("--from") { Description = "Start of the period (ISO 8601; default 30 days before --to)." };
         var to = new Option<string?>("--to") { Description = "End of the period (ISO 8601; default now)." };
         var tenant = new Option<string?>("--tenant") { Description = "Only this tenant (admins)." };
         var csv = new Option<bool>("--csv") { Description = "Print CSV." };
-        var command = new Command("usage", "GPU-hours, energy and cost per tenant, GPU model and site for a period.") { server, token, json, from, to, tenant, csv };
-        command.SetAction(r => CliRunner.Guard(() =>
+        return Client("usage", "GPU-hours, energy and cost per tenant, GPU model and site for a period.", [from, to, tenant, csv], (r, api) =>
         {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
             var query = "/api/v1/usage?"
                 + (r.GetValue(from) is { } f ? $"from={Uri.EscapeDataString(f)}&" : "")
                 + (r.GetValue(to) is { } t ? $"to={Uri.EscapeDataString(t)}&" : "")
                 + (r.GetValue(tenant) is { } te ? $"tenant={Uri.EscapeDataString(te)}&" : "");
-            if (r.GetValue(csv))
-            {
-                Console.Write(api.GetText(query + "format=csv"));
-                return 0;
-            }
-            var report = api.Get(query);
-            if (r.GetValue(json))
-            {
-                Print(report);
-                return 0;
-            }
+            if (!r.GetValue(csv)) return api.Get(query);
+            Console.Write(api.GetText(query + "format=csv"));
+            return null;
+        }, (_, report) =>
+        {
             var table = new Table().AddColumns("tenant", "owner", "model", "site", "GPU-h", "kWh", "cost");
             foreach (var row in report.GetProperty("rows").EnumerateArray())
                 table.AddRow(new[] { Text(row, "tenant"), Text(row, "owner"), Text(row, "model"), Text(row, "site"),
@@ -58,6 +47,28 @@ internal static class ClientCommands
                     row.GetProperty("energyKwh").GetDouble().ToString("N1", System.Globalization.CultureInfo.InvariantCulture),
                     row.GetProperty("cost").GetDouble().ToString("N2", System.Globalization.CultureInfo.InvariantCulture) }.Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
+        });
+    }
+
+    // Every client command: --server, --token and --json; the call answers the server's JSON (null when
+    // it printed its own answer), which is printed as it is with --json, else rendered for a terminal.
+    private static Command Client(string name, string description, Symbol[] symbols, Func<ParseResult, ApiClient, JsonElement?> call, Action<ParseResult, JsonElement> render)
+    {
+        var server = ServerOption();
+        var token = TokenOption();
+        var json = JsonOption();
+        var command = new Command(name, description) { server, token, json };
+        foreach (var symbol in symbols)
+        {
+            if (symbol is Option option) command.Options.Add(option);
+            else command.Arguments.Add((Argument)symbol);
+        }
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            if (call(r, api) is not { } answer) return 0;
+            if (r.GetValue(json)) Print(answer);
+            else render(r, answer);
             return 0;
         }));
         return command;
@@ -79,9 +90,6 @@ internal static class ClientCommands
 
     private static Command Submit()
     {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
         var gpus = new Option<int?>("--gpus") { Description = "GPUs of the gang." };
         var model = new Option<string[]>("--model") { Description = "Acceptable GPU model (repeat for several).", AllowMultipleArgumentsPerToken = false };
         var time = new Option<string?>("--time") { Description = "Time limit: 90, 30m, 4h, 2d." };
@@ -91,11 +99,8 @@ internal static class ClientCommands
         var cls = new Option<string?>("--class") { Description = "Priority class." };
         var file = new Option<string?>("--file") { Description = "YAML job file with the API's fields (flags override it)." };
         var cmd = new Argument<string[]>("cmd") { Description = "Command to run (after --).", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("submit", "Submit a job: gpufleet submit --gpus 8 --model B200 --time 4h -- python train.py")
-        {
-            server, token, json, gpus, model, time, tenant, name, priority, cls, file, cmd,
-        };
-        command.SetAction(r => CliRunner.Guard(() =>
+        return Client("submit", "Submit a job: gpufleet submit --gpus 8 --model B200 --time 4h -- python train.py",
+            [gpus, model, time, tenant, name, priority, cls, file, cmd], (r, api) =>
         {
             var body = new Dictionary<string, object?>();
             if (r.GetValue(file) is { } path)
@@ -116,122 +121,64 @@ internal static class ClientCommands
             if (r.GetValue(cmd) is { Length: > 0 } words) body["command"] = string.Join(' ', words);
             foreach (var key in new[] { "gpus", "timeLimitSeconds", "priority", "runtimeSeconds" })
                 if (body.TryGetValue(key, out var v) && v is string text && long.TryParse(text, out var number)) body[key] = number;
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
-            var job = api.Post("/api/v1/jobs", body);
-            if (r.GetValue(json)) Print(job);
-            else Console.WriteLine($"job {job.GetProperty("id").GetInt64()} {job.GetProperty("state").GetString()}");
-            return 0;
-        }));
-        return command;
+            return api.Post("/api/v1/jobs", body);
+        }, (_, job) => Console.WriteLine($"job {job.GetProperty("id").GetInt64()} {job.GetProperty("state").GetString()}"));
     }
 
     private static Command Jobs()
     {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
         var state = new Option<string?>("--state") { Description = "Only jobs in this state." };
         var tenant = new Option<string?>("--tenant") { Description = "Only this tenant's jobs (admins)." };
         var limit = new Option<int>("--limit") { Description = "At most this many.", DefaultValueFactory = _ => 50 };
-        var command = new Command("jobs", "List jobs.") { server, token, json, state, tenant, limit };
-        command.SetAction(r => CliRunner.Guard(() =>
+        return Client("jobs", "List jobs.", [state, tenant, limit], (r, api) => api.Get($"/api/v1/jobs?limit={r.GetValue(limit)}"
+            + (r.GetValue(state) is { } s ? $"&state={Uri.EscapeDataString(s)}" : "")
+            + (r.GetValue(tenant) is { } t ? $"&tenant={Uri.EscapeDataString(t)}" : "")), (_, page) =>
         {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
-            var query = $"/api/v1/jobs?limit={r.GetValue(limit)}"
-                + (r.GetValue(state) is { } s ? $"&state={Uri.EscapeDataString(s)}" : "")
-                + (r.GetValue(tenant) is { } t ? $"&tenant={Uri.EscapeDataString(t)}" : "");
-            var page = api.Get(query);
-            if (r.GetValue(json))
-            {
-                Print(page);
-                return 0;
-            }
             var table = new Table().AddColumns("id", "name", "tenant", "GPUs", "state", "placement");
             foreach (var j in page.GetProperty("items").EnumerateArray())
                 table.AddRow(new[] { j.GetProperty("id").ToString(), Text(j, "name"), Text(j, "tenant"), j.GetProperty("gpus").ToString(), Text(j, "state"), Text(j, "placement") }
                     .Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
-            return 0;
-        }));
-        return command;
+        });
     }
 
     private static Command Show(string verb, string description)
     {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
         var id = new Argument<long>("id") { Description = "Job id." };
-        var command = new Command(verb, description) { server, token, json, id };
-        command.SetAction(r => CliRunner.Guard(() =>
+        return Client(verb, description, [id], (r, api) => api.Get($"/api/v1/jobs/{r.GetValue(id)}"), (r, job) =>
         {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
-            var job = api.Get($"/api/v1/jobs/{r.GetValue(id)}");
-            if (r.GetValue(json))
-            {
-                Print(job);
-                return 0;
-            }
             var state = Text(job, "state");
             if (verb == "why")
             {
                 Console.WriteLine(state == "pending"
                     ? $"{Text(job, "pendingMessage")}{(job.TryGetProperty("estimatedStart", out var e) && e.ValueKind == JsonValueKind.String ? $" (estimated start {e.GetString()})" : "")}"
                     : $"job {r.GetValue(id)} is {state}{(Text(job, "detail") is { Length: > 0 } d ? $": {d}" : "")}");
-                return 0;
+                return;
             }
             Console.WriteLine($"job {job.GetProperty("id")} {Text(job, "name")} · tenant {Text(job, "tenant")} · {job.GetProperty("gpus")} GPUs · {state}");
             if (Text(job, "placement") is { Length: > 0 } p) Console.WriteLine($"  placement: {p}");
             if (Text(job, "pendingMessage") is { Length: > 0 } why) Console.WriteLine($"  waiting: {why}");
             foreach (var h in job.GetProperty("history").EnumerateArray())
                 Console.WriteLine($"  {Text(h, "at")}  {Text(h, "state"),-10} {Text(h, "detail")}");
-            return 0;
-        }));
-        return command;
+        });
     }
 
     private static Command Cancel()
     {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
         var id = new Argument<long>("id") { Description = "Job id." };
-        var command = new Command("cancel", "Cancel a pending or running job.") { server, token, json, id };
-        command.SetAction(r => CliRunner.Guard(() =>
-        {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
-            var job = api.Delete($"/api/v1/jobs/{r.GetValue(id)}");
-            if (r.GetValue(json)) Print(job);
-            else Console.WriteLine($"job {r.GetValue(id)} {Text(job, "state")}");
-            return 0;
-        }));
-        return command;
+        return Client("cancel", "Cancel a pending or running job.", [id], (r, api) => api.Delete($"/api/v1/jobs/{r.GetValue(id)}"),
+            (r, job) => Console.WriteLine($"job {r.GetValue(id)} {Text(job, "state")}"));
     }
 
-    private static Command Queues()
-    {
-        var server = ServerOption();
-        var token = TokenOption();
-        var json = JsonOption();
-        var command = new Command("queues", "Tenants with guarantee, use, borrowed and idle guaranteed GPUs.") { server, token, json };
-        command.SetAction(r => CliRunner.Guard(() =>
+    private static Command Queues() =>
+        Client("queues", "Tenants with guarantee, use, borrowed, lent and idle guaranteed GPUs.", [], (_, api) => api.Get("/api/v1/queues"), (_, queues) =>
         {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
-            var queues = api.Get("/api/v1/queues");
-            if (r.GetValue(json))
-            {
-                Print(queues);
-                return 0;
-            }
             var table = new Table().AddColumns("tenant", "owner", "guarantee", "used", "borrowed", "lent", "idle guarantee");
             foreach (var q in queues.EnumerateArray())
                 table.AddRow(new[] { Text(q, "tenant"), Text(q, "owner"), q.GetProperty("guaranteeGpus").ToString(), q.GetProperty("usedGpus").ToString(),
                     q.GetProperty("borrowedGpus").ToString(), q.GetProperty("lentGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
-            return 0;
-        }));
-        return command;
-    }
+        });
 
     private static string Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v.ToString() : "";
