@@ -24,7 +24,7 @@ public sealed class ObservabilityTests
         Assert.True(health.GetProperty("leader").GetBoolean());
         Assert.Equal(health.GetProperty("replica").GetString(), health.GetProperty("leaseHolder").GetString());
         Assert.Equal("sqlite", health.GetProperty("database").GetString());
-        Assert.Equal(5, health.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(new GpuFleet.Server.Storage.SqliteDialect().Migrations.Count, health.GetProperty("schemaVersion").GetInt32());
 
         var openapi = await server.ClientWith(null).GetStringAsync("/openapi/v1.json");
         Assert.Contains("/api/v1/jobs", openapi);

@@ -85,6 +85,42 @@ public abstract class SecurityTests(Backend backend)
     }
 
     [Fact]
+    public async Task A_revoked_token_is_refused_and_only_an_admin_its_tenant_admin_or_its_holder_may_revoke_it()
+    {
+        await using var server = await RunningServer.StartAsync(backend);
+        using var minted = await server.Client.PostAsJsonAsync("/api/v1/tokens", new { role = "member", tenant = "a" });
+        var answer = await minted.Content.ReadFromJsonAsync<JsonElement>();
+        var id = answer.GetProperty("id").GetInt64();
+        using var member = server.ClientWith(answer.GetProperty("token").GetString());
+        using var otherAdmin = server.ClientWith(await server.MintAsync("tenant-admin", "b"));
+        using var tenantAdmin = server.ClientWith(await server.MintAsync("tenant-admin", "a"));
+        Assert.Equal(HttpStatusCode.OK, (await member.GetAsync("/api/v1/jobs")).StatusCode);
+
+        // Listing shows ids, roles and tenants, never a token; a member may not list.
+        var listed = await tenantAdmin.GetFromJsonAsync<JsonElement>("/api/v1/tokens");
+        Assert.All(listed.EnumerateArray(), t => Assert.Equal("a", t.GetProperty("tenant").GetString()));
+        Assert.Contains(listed.EnumerateArray(), t => t.GetProperty("id").GetInt64() == id && t.GetProperty("role").GetString() == "member");
+        Assert.DoesNotContain(answer.GetProperty("token").GetString()!, await tenantAdmin.GetStringAsync("/api/v1/tokens"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await member.GetAsync("/api/v1/tokens")).StatusCode);
+
+        // Another tenant's admin cannot even see it; its own tenant's admin revokes it, once.
+        Assert.Equal(HttpStatusCode.NotFound, (await otherAdmin.DeleteAsync($"/api/v1/tokens/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await member.GetAsync("/api/v1/jobs")).StatusCode);
+        using (var revoked = await tenantAdmin.DeleteAsync($"/api/v1/tokens/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+            Assert.NotEqual(JsonValueKind.Null, (await revoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("revokedAt").ValueKind);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await member.GetAsync("/api/v1/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await tenantAdmin.DeleteAsync($"/api/v1/tokens/{id}")).StatusCode);
+        // A holder may revoke its own token.
+        Assert.Equal(HttpStatusCode.OK, (await otherAdmin.DeleteAsync("/api/v1/tokens/" +
+            (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/tokens")).EnumerateArray()
+                .Single(t => t.GetProperty("tenant").GetString() == "b").GetProperty("id").GetInt64())).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await otherAdmin.GetAsync("/api/v1/jobs")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_over_its_rate_gets_429()
     {
         await using var server = await RunningServer.StartAsync(backend, requestsPerMinute: 5);

@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace GpuFleet.Server.Api;
 
-/// <summary><c>POST /api/v1/tokens</c> mints a token (shown once); <c>GET /api/v1/audit</c> reads the audit log (admins).</summary>
+/// <summary>
+/// <c>POST /api/v1/tokens</c> mints a token (shown once); <c>GET /api/v1/tokens</c> lists them (never
+/// the secrets); <c>DELETE /api/v1/tokens/{id}</c> revokes one; <c>GET /api/v1/audit</c> reads the audit log (admins).
+/// </summary>
 public static class TokenEndpoints
 {
     /// <summary>Body of <c>POST /api/v1/tokens</c>.</summary>
@@ -16,6 +19,17 @@ public static class TokenEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/tokens", Mint);
+        app.MapGet("/api/v1/tokens", (HttpContext context, TokenStore tokens) =>
+        {
+            var caller = CallerAccess.Of(context)!;
+            return caller.Role switch
+            {
+                Role.Admin => Results.Ok(tokens.List(null).Select(View)),
+                Role.TenantAdmin => Results.Ok(tokens.List(caller.Tenant).Select(View)),
+                _ => Forbidden("only admins and tenant admins list tokens"),
+            };
+        });
+        app.MapDelete("/api/v1/tokens/{id:long}", Revoke);
         app.MapGet("/api/v1/audit", (HttpContext context, TokenStore tokens, int? limit) =>
             CallerAccess.Of(context)!.Role != Role.Admin ? Forbidden("only admins read the audit log")
             : limit is < 1 or > 10_000 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 10000"] })
@@ -38,8 +52,24 @@ public static class TokenEndpoints
         if (caller.Role == Role.TenantAdmin && (role == Role.Admin || tenant != caller.Tenant))
             return Forbidden($"a tenant admin mints tokens of tenant '{caller.Tenant}' only, below admin");
         var (token, minted) = await tokens.MintAsync(role, role == Role.Admin ? null : tenant, clock.GetUtcNow());
-        return Results.Created($"/api/v1/tokens/{minted.TokenId}", new { token, role = ToName(minted.Role), tenant = minted.Tenant });
+        return Results.Created($"/api/v1/tokens/{minted.TokenId}", new { id = minted.TokenId, token, role = ToName(minted.Role), tenant = minted.Tenant });
     }
+
+    // A leaked token is revoked by an admin, by its tenant's admin (below admin), or by its holder.
+    private static async Task<IResult> Revoke(long id, HttpContext context, TokenStore tokens, TimeProvider clock)
+    {
+        var caller = CallerAccess.Of(context)!;
+        var target = tokens.List(caller.Role == Role.Admin ? null : caller.Tenant).FirstOrDefault(t => t.Id == id);
+        var allowed = target is not null && (caller.Role == Role.Admin || target.Id == caller.TokenId
+            || (caller.Role == Role.TenantAdmin && target.Role != Role.Admin));
+        // Another tenant's token is answered as if it did not exist.
+        if (!allowed) return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "token not found", detail: $"no token {id} of yours to revoke");
+        if (target!.RevokedAt is not null || !await tokens.RevokeAsync(id, clock.GetUtcNow()))
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "token already revoked", detail: $"token {id} was revoked already");
+        return Results.Ok(View(tokens.List(target.Tenant).First(t => t.Id == id)));
+    }
+
+    private static object View(TokenView t) => new { t.Id, role = ToName(t.Role), t.Tenant, t.CreatedAt, t.RevokedAt };
 
     private static string ToName(Role role) => role == Role.TenantAdmin ? "tenant-admin" : role.ToString().ToLowerInvariant();
 

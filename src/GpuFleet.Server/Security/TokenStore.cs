@@ -24,17 +24,21 @@ public sealed class TokenStore
         _auditAll = AuditAll;
     }
 
-    // Tokens never change once minted (the bootstrap token is only ever made admin, at start, which
-    // forgets it here first), so a known one is looked up once per process; an unknown one is looked
-    // up every time (it may have been minted on another replica since).
-    private readonly ConcurrentDictionary<string, Caller> _known = new();
+    /// <summary>How long a replica trusts a token it looked up before reading it again: the longest a token revoked on another replica still works here.</summary>
+    public static readonly TimeSpan RememberFor = TimeSpan.FromSeconds(30);
+
+    // A token's role and tenant never change once minted, so a replica remembers a looked-up token for
+    // a while instead of reading it on every call; only revocation ends it (at once on the replica that
+    // revokes, within RememberFor on the others). An unknown token is looked up every time: it may have
+    // been minted on another replica since.
+    private readonly ConcurrentDictionary<string, (Caller Caller, long Until)> _known = new();
 
     /// <summary>Makes sure <paramref name="token"/> is an admin token (the bootstrap token from the environment).</summary>
     public void EnsureAdmin(string token, DateTimeOffset now)
     {
         _known.TryRemove(Hash(token), out _);
         store.WriteAsync((c, t) => JobStore.Exec(c, t,
-            "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, 'Admin', NULL, @at) ON CONFLICT(hash) DO UPDATE SET role = 'Admin', tenant = NULL;",
+            "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, 'Admin', NULL, @at) ON CONFLICT(hash) DO UPDATE SET role = 'Admin', tenant = NULL, revoked_at = NULL;",
             ("@h", Hash(token)), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
     }
 
@@ -52,14 +56,43 @@ public sealed class TokenStore
     public Caller? Find(string token)
     {
         var hash = Hash(token);
-        if (_known.TryGetValue(hash, out var known)) return known;
+        if (_known.TryGetValue(hash, out var known) && Environment.TickCount64 < known.Until) return known.Caller;
         using var c = store.Open();
-        using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h;", ("@h", hash));
+        using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h AND revoked_at IS NULL;", ("@h", hash));
         using var r = cmd.ExecuteReader();
-        if (!r.Read()) return null;
+        if (!r.Read())
+        {
+            _known.TryRemove(hash, out _);
+            return null;
+        }
         var caller = new Caller(r.GetInt64(0), Enum.Parse<Role>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2));
-        _known[hash] = caller;
+        _known[hash] = (caller, Environment.TickCount64 + (long)RememberFor.TotalMilliseconds);
         return caller;
+    }
+
+    /// <summary>Tokens (never the tokens themselves), of one tenant or all, oldest first.</summary>
+    public IReadOnlyList<TokenView> List(string? tenant)
+    {
+        using var c = store.Open();
+        using var cmd = JobStore.Command(c, null,
+            "SELECT id, role, tenant, created_at, revoked_at FROM tokens WHERE CAST(@t AS TEXT) IS NULL OR tenant = @t ORDER BY id;", ("@t", tenant));
+        using var r = cmd.ExecuteReader();
+        var list = new List<TokenView>();
+        while (r.Read())
+            list.Add(new TokenView(r.GetInt64(0), Enum.Parse<Role>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
+        return list;
+    }
+
+    /// <summary>Revokes token <paramref name="id"/> (from now on it answers 401); false when there is no such live token.</summary>
+    public async Task<bool> RevokeAsync(long id, DateTimeOffset now)
+    {
+        var revoked = await store.WriteAsync((c, t) => JobStore.Exec(c, t, "UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL;",
+            ("@at", now.ToUnixTimeMilliseconds()), ("@id", id))) > 0;
+        // Forget it here at once; other replicas read it again within RememberFor.
+        foreach (var (hash, entry) in _known)
+            if (entry.Caller.TokenId == id) _known.TryRemove(hash, out _);
+        return revoked;
     }
 
     /// <summary>Records a state-changing call; group-committed with other writes, and done before the call is answered.</summary>

@@ -54,6 +54,7 @@ public sealed class PostgresDialect : StoreDialect
         INSERT INTO scheduler_lease (id, epoch) VALUES (1, 0);
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
+        "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT;",
     ];
 
     /// <summary>Whether <paramref name="database"/> names a PostgreSQL database rather than an SQLite file.</summary>

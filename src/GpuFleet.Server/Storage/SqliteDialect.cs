@@ -49,6 +49,7 @@ public sealed class SqliteDialect : StoreDialect
         INSERT INTO scheduler_lease (id, epoch) VALUES (1, 0);
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
+        "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;",
     ];
 
     /// <inheritdoc />
