@@ -15,22 +15,97 @@ public abstract class StoreTests(Backend backend)
     {
         var db = RunningServer.NewDatabase(backend);
         using var store = new JobStore(db);
-        var first = store.Dialect.TryLead(db);
+        using var a = store.Dialect.OpenSession(db);
+        using var b = store.Dialect.OpenSession(db);
+        var first = store.TryTakeLease("a", a, Now);
         Assert.NotNull(first);
-        Assert.True(first.StillHeld());
-        Assert.Null(store.Dialect.TryLead(db));
-        first.Dispose();
-        using var second = store.Dialect.TryLead(db);
-        Assert.NotNull(second);
+        Assert.Null(store.TryTakeLease("b", b, Now));
+        Assert.True(store.RenewLease(first.Value));
+        store.ReleaseLease(first.Value);
+        Assert.Equal(first + 1, store.TryTakeLease("b", b, Now));
+        Assert.False(store.RenewLease(first.Value));
+        Assert.Equal("b", store.Lease().Holder);
+    }
+
+    [Fact]
+    public async Task A_leader_silent_past_its_lease_is_replaced_and_then_fenced_out_of_every_write_the_inbox_included()
+    {
+        var db = RunningServer.NewDatabase(backend);
+        using var store = new JobStore(db, TimeSpan.FromSeconds(1));
+        using var a = store.Dialect.OpenSession(db);
+        using var b = store.Dialect.OpenSession(db);
+        var stale = store.TryTakeLease("a", a, Now)!.Value;
+        // "a" reads the inbox, then freezes past its lease.
+        var (early, _) = await store.SubmitAsync(Job, null, Now);
+        var read = store.ReadInbox(100);
+        Assert.Null(store.TryTakeLease("b", b, Now));
+        var until = store.Lease().ExpiresAt!.Value;
+        while (store.Lease().ReadAt <= until) await Task.Delay(100);
+        var current = store.TryTakeLease("b", b, Now);
+        Assert.Equal(stale + 1, current);
+        // Submitted after the new leader took over; the stale leader's clear must not remove what it did not take up.
+        var (late, _) = await store.SubmitAsync(Job, null, Now);
+        var lost = Assert.Throws<LeaseLostException>(() => store.ClearInbox([.. read.Select(e => e.Seq), .. store.ReadInbox(100).Select(e => e.Seq)], stale));
+        Assert.Equal(current, lost.Current);
+        Assert.Equal([early.Id, late.Id], store.ReadInbox(100).Select(e => e.Job.Id));
+        Assert.False(store.RenewLease(stale));
+        Assert.Throws<LeaseLostException>(() => store.PublishSnapshot("{}", Now, stale, null));
+        Assert.Throws<LeaseLostException>(() =>
+            store.TransitionMany([new StateChange(late.Id, JobState.Pending, JobState.Running, "placed", "s/G: nodes 0[0-3]", "s", "G")], Now, stale));
+        Assert.Equal(JobState.Pending, store.Get(late.Id)!.State);
+        store.ClearInbox([.. store.ReadInbox(100).Select(e => e.Seq)], current!.Value);
+        Assert.Empty(store.ReadInbox(100));
+    }
+
+    [Fact]
+    public async Task A_lease_whose_holder_died_is_free_at_once()
+    {
+        var db = RunningServer.NewDatabase(backend);
+        using var store = new JobStore(db, TimeSpan.FromMinutes(10));
+        using var b = store.Dialect.OpenSession(db);
+        using (var dead = await DeadSessionAsync(store, db))
+        {
+            Assert.NotNull(store.TryTakeLease("dead", dead, Now));
+        }
+        Assert.True(store.Lease().Running);
+        Assert.NotNull(store.TryTakeLease("b", b, Now));
+        // A live holder keeps it for the whole lease.
+        using var c = store.Dialect.OpenSession(db);
+        Assert.Null(store.TryTakeLease("c", c, Now));
+    }
+
+    // A session whose process (SQLite) or database session (PostgreSQL) has ended.
+    private async Task<ReplicaSession> DeadSessionAsync(JobStore store, string db)
+    {
+        if (backend == Backend.Postgres)
+        {
+            var session = store.Dialect.OpenSession(db);
+            var liveness = session.Liveness;
+            session.Dispose();
+            return new RecordedSession(liveness);
+        }
+        using var child = System.Diagnostics.Process.Start("sleep", "30");
+        var recorded = $"{Environment.MachineName}/{child.Id}/{child.StartTime.ToUniversalTime().Ticks}";
+        child.Kill();
+        await child.WaitForExitAsync();
+        return new RecordedSession(recorded);
+    }
+
+    private sealed class RecordedSession(string liveness) : ReplicaSession
+    {
+        public override string Liveness => liveness;
     }
 
     [Fact]
     public async Task A_write_of_a_replaced_leader_is_refused_and_changes_nothing()
     {
-        using var store = new JobStore(RunningServer.NewDatabase(backend));
+        var db = RunningServer.NewDatabase(backend);
+        using var store = new JobStore(db);
+        using var session = store.Dialect.OpenSession(db);
         var (job, _) = await store.SubmitAsync(Job, null, Now);
-        var old = store.TakeLease("old", Now);
-        var current = store.TakeLease("new", Now);
+        var old = store.TryTakeLease("old", session, Now)!.Value;
+        store.ReleaseLease(old);
+        var current = store.TryTakeLease("new", session, Now)!.Value;
         Assert.Equal(old + 1, current);
         var refused = Assert.Throws<LeaseLostException>(() =>
             store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Running, "placed", "s/G: nodes 0", "s", "G")], Now, old));
@@ -44,7 +119,9 @@ public abstract class StoreTests(Backend backend)
     [Fact]
     public async Task Submissions_and_cancellations_reach_the_inbox_until_taken_up()
     {
-        using var store = new JobStore(RunningServer.NewDatabase(backend));
+        var db = RunningServer.NewDatabase(backend);
+        using var store = new JobStore(db);
+        using var session = store.Dialect.OpenSession(db);
         var (a, _) = await store.SubmitAsync(Job, null, Now);
         var (b, _) = await store.SubmitAsync(Job with { Name = "k" }, "key-1", Now);
         var (again, replayed) = await store.SubmitAsync(Job with { Name = "other" }, "key-1", Now);
@@ -54,7 +131,8 @@ public abstract class StoreTests(Backend backend)
         var inbox = store.ReadInbox(100);
         Assert.Equal([(a.Id, InboxKind.Submitted), (b.Id, InboxKind.Submitted), (a.Id, InboxKind.Cancelled)], inbox.Select(e => (e.Job.Id, e.Kind)));
         Assert.All(inbox.Where(e => e.Job.Id == a.Id), e => Assert.Equal(JobState.Cancelled, e.Job.State));
-        store.ClearInbox([inbox[0].Seq, inbox[2].Seq]);
+        var epoch = store.TryTakeLease("me", session, Now)!.Value;
+        store.ClearInbox([inbox[0].Seq, inbox[2].Seq], epoch);
         Assert.Equal([b.Id], store.ReadInbox(100).Select(e => e.Job.Id));
     }
 

@@ -22,21 +22,23 @@ internal static class ServeCommand
         var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
         var timeScale = new Option<double>("--time-scale") { Description = "The simulated executor runs jobs this many times faster.", DefaultValueFactory = _ => 1 };
         var advertise = new Option<string?>("--advertise-url") { Description = "Where other replicas reach this one's API when it leads (default: the address it listens on)." };
+        var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
-            fleet, tenants, db, executor, urls, policy, timeScale, advertise,
+            fleet, tenants, db, executor, urls, policy, timeScale, advertise, lease,
         };
         command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!,
-            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale), r.GetValue(advertise))));
+            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale), r.GetValue(advertise), r.GetValue(lease))));
         return command;
     }
 
-    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise)
+    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise, double leaseSeconds)
     {
         if (advertise is not null && !(Uri.TryCreate(advertise, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             throw new CliUsageException($"--advertise-url: '{advertise}' is not an http(s) URL");
         if (executor != "simulated") throw new CliUsageException($"--executor: unknown executor '{executor}' (known: simulated)");
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
+        if (!(leaseSeconds is >= 1 and <= 3600)) throw new CliUsageException($"--lease-seconds: must be between 1 and 3600, not {leaseSeconds}");
         var fleet = FleetFile.Load(fleetPath);
         var policy = policyName is null
             ? (tenantsPath is null ? SchedulingPolicy.FairShare : SchedulingPolicy.Shared)
@@ -53,6 +55,7 @@ internal static class ServeCommand
             app = ServerApp.Build(new ServerSettings
             {
                 Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin, AdvertisedUrl = advertise,
+                LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
             }, ["--urls", urls]);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or UriFormatException or ArgumentException or IOException or UnauthorizedAccessException)

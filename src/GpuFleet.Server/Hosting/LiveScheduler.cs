@@ -13,16 +13,17 @@ namespace GpuFleet.Server.Hosting;
 
 /// <summary>
 /// The scheduling loop of the live service: the same core as the twin, on the real clock. Every
-/// replica runs this loop, but only the one holding the lease (<see cref="LeadershipLock"/>) schedules;
-/// the others try to take the lease each cycle, so a dead leader is replaced within about a second
-/// of its database session ending.
+/// replica runs this loop, but only the one holding the scheduler lease schedules; the others check
+/// the lease each cycle and take it when it is free: released, expired (the leader stopped renewing
+/// it: frozen, partitioned), or held by a process or session that is seen to have ended (then at once).
 ///
-/// The API commits a job (and an inbox entry) before answering; each cycle the leader takes new and
-/// cancelled jobs from the inbox, ends what the executor finished, runs the core and writes its
-/// decisions back (a placement is committed as a checked Pending → Running change before the executor
-/// starts it). Every write of the leader is fenced by its lease epoch, so a replica that lost the
-/// lease without noticing cannot place anything. On taking the lease, a replica takes up every
-/// pending job and requeues running ones, whose executor was lost with the previous leader.
+/// The API commits a job (and an inbox entry) before answering; each cycle the leader renews its
+/// lease, takes new and cancelled jobs from the inbox, ends what the executor finished, runs the core
+/// and writes its decisions back (a placement is committed as a checked Pending → Running change
+/// before the executor starts it). Every write of the leader, the inbox's clearing included, is fenced
+/// by its lease epoch, so a replica that lost the lease without noticing (it was frozen past its
+/// lease) writes nothing and steps down. On taking the lease, a replica takes up every pending job and
+/// requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
 public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
     Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<LiveScheduler> log) : BackgroundService
@@ -36,7 +37,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
     // database). A job seen both when leadership began and in the inbox is admitted once.
     private readonly Dictionary<long, NewJob> _known = [];
-    private LeadershipLock? _lease;
+    // This replica's identity in the lease, for its whole life (reopened if the database dropped it).
+    private ReplicaSession? _session;
+    private bool _leading;
     private long _epoch;
     private FleetSnapshot? _published;
     private (FleetSnapshot View, DateTimeOffset ReadAt)? _followerView;
@@ -48,14 +51,14 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     /// <summary>Time spent in cycles so far.</summary>
     public double BusySeconds { get; private set; }
     /// <summary>Whether this replica runs the scheduler now.</summary>
-    public bool IsLeader => _lease is not null;
+    public bool IsLeader => _leading;
     /// <summary>This replica's name in the lease.</summary>
     public string Holder => _holder;
 
     /// <summary>Why a pending job waits and when it should start; null when unknown here (not the leader, or not pending).</summary>
     public PendingExplanation? Explain(long id)
     {
-        lock (_gate) return _lease is null ? null : _core.Explain(id);
+        lock (_gate) return _leading ? _core.Explain(id) : null;
     }
 
     /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>
@@ -64,7 +67,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var now = clock.GetUtcNow();
         lock (_gate)
         {
-            if (_lease is not null) return FleetSnapshot.Of(_core, settings, now, _epoch);
+            if (_leading) return FleetSnapshot.Of(_core, settings, now, _epoch);
             if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
         }
         var stored = store.Snapshot();
@@ -81,14 +84,26 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     {
         lock (_gate)
         {
-            if (_lease is null && !TryLead()) return;
-            if (!_lease!.StillHeld())
+            var tookLease = false;
+            if (!_leading)
             {
-                StepDown("its database session ended");
-                return;
+                if (!TryLead()) return;
+                tookLease = true;
             }
             try
             {
+                if (tookLease) TakeUp();
+                else if (!_session!.Usable)
+                {
+                    StepDown("its database session ended");
+                    return;
+                }
+                // A leader that was silent past its lease (frozen, cut off) finds another's epoch here and stops before writing anything.
+                else if (!store.RenewLease(_epoch))
+                {
+                    StepDown($"another replica took the lease (this one's epoch {_epoch} was not renewed in time)");
+                    return;
+                }
                 Cycle();
             }
             catch (LeaseLostException e)
@@ -130,8 +145,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         {
             var site = settings.Fleet.Sites[p.Site].Name;
             var model = settings.Fleet.Models[p.Model].Name;
-            // The history keeps where each run was, the job row where the latest is.
-            var where = $"{site}/{model}: nodes {string.Join(",", p.Gpus.Select(g => g.Node))}";
+            // The history keeps where each run was, the job row where the latest is: each node with its
+            // GPUs ("nodes 12[0-3],13[0-7]"), so that what every GPU held can be replayed from the record.
+            var where = $"{site}/{model}: nodes {PlacementText.Nodes(p.Gpus)}";
             return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"placed on {where}", where, site, model);
         }).ToList();
         var applied = store.TransitionMany(changes, at, _epoch);
@@ -182,7 +198,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
                 _executor.Stop(job.Id);
             }
         }
-        store.ClearInbox([.. entries.Select(e => e.Seq)]);
+        store.ClearInbox([.. entries.Select(e => e.Seq)], _epoch);
     }
 
     // Known once the server listens (after the first cycles, which run before it binds).
@@ -191,20 +207,23 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
 
     private bool TryLead()
     {
-        var lease = store.Dialect.TryLead(store.Database);
-        if (lease is null) return false;
+        if (_session is not { Usable: true })
+        {
+            _session?.Dispose();
+            _session = null;
+            _session = store.Dialect.OpenSession(store.Database);
+        }
         var at = clock.GetUtcNow();
-        try
-        {
-            _epoch = store.TakeLease(_holder, at);
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
-        _lease = lease;
+        if (store.TryTakeLease(_holder, _session, at) is not { } epoch) return false;
+        _epoch = epoch;
+        _leading = true;
         Reset();
+        return true;
+    }
+
+    private void TakeUp()
+    {
+        var at = clock.GetUtcNow();
         // Everything active is taken up again: pending jobs as they are, running ones requeued (the
         // previous leader's executor went with it).
         var active = store.Active();
@@ -215,14 +234,12 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         metrics.Leader.Set(1);
         log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Pending} pending jobs, requeued {Requeued} that were running",
             _holder, _epoch, active.Count, running.Count);
-        return true;
     }
 
     private void StepDown(string reason)
     {
         log.LogWarning("{Holder} stops scheduling (epoch {Epoch}): {Reason}", _holder, _epoch, reason);
-        _lease?.Dispose();
-        _lease = null;
+        _leading = false;
         Reset();
         metrics.Leader.Set(0);
     }
@@ -265,8 +282,22 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         await base.StopAsync(cancellationToken);
         lock (_gate)
         {
-            _lease?.Dispose();
-            _lease = null;
+            // Hand the lease over now rather than after it expires. Best effort: a replica that cannot
+            // reach the database is replaced when its lease runs out.
+            if (_leading)
+            {
+                try
+                {
+                    store.ReleaseLease(_epoch);
+                }
+                catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+                {
+                    log.LogWarning("{Holder} could not release the scheduler lease: {Error}", _holder, e.Message);
+                }
+            }
+            _leading = false;
+            _session?.Dispose();
+            _session = null;
         }
     }
 

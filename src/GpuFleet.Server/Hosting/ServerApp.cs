@@ -33,7 +33,7 @@ public static class ServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
-        var store = new JobStore(settings.Database);
+        var store = new JobStore(settings.Database, settings.LeaseTime);
         var tokens = new TokenStore(store);
         if (settings.AdminToken is { Length: > 0 } admin) tokens.EnsureAdmin(admin, DateTimeOffset.UtcNow);
         // Registered through a factory so that the container disposes it (and its connections) with the app.
@@ -93,7 +93,8 @@ public static class ServerApp
             return Results.Ok(new
             {
                 status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, lastCycleMs = Math.Round(s.LastCycleMs, 1),
-                leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, leaderUrl = lease.Url, database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
+                leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, leaseExpiresAt = lease.ExpiresAt, leaderUrl = lease.Url,
+                database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
             });
         });
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -1,6 +1,7 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Tenancy;
+using GpuFleet.Server.Storage;
 
 namespace GpuFleet.Server.Hosting;
 
@@ -45,6 +46,12 @@ public sealed record ServerSettings
     /// address the server listens on, which is right unless it listens on 0.0.0.0 or behind a proxy.
     /// </summary>
     public string? AdvertisedUrl { get; init; }
+    /// <summary>
+    /// How long the scheduler lease lasts unless its leader renews it (each cycle): a leader that stops
+    /// renewing (frozen, cut off from the database) is replaced after this long. One that dies is replaced
+    /// at once.
+    /// </summary>
+    public TimeSpan LeaseTime { get; init; } = JobStore.DefaultLeaseTime;
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 }

@@ -34,12 +34,18 @@ public sealed class JobStore : IDisposable
         WHERE id = @id AND state = @from
         """;
 
-    /// <summary>Opens (and creates or migrates) the database: an SQLite file path or a PostgreSQL connection string or URI.</summary>
-    public JobStore(string database)
+    /// <summary>
+    /// Opens (and creates or migrates) the database: an SQLite file path or a PostgreSQL connection string
+    /// or URI. <paramref name="leaseTime"/> is how long the scheduler lease lasts without renewal (default
+    /// <see cref="DefaultLeaseTime"/>); a transaction left idle that long is ended where the database can.
+    /// </summary>
+    public JobStore(string database, TimeSpan? leaseTime = null)
     {
         Database = database;
+        LeaseTime = leaseTime ?? DefaultLeaseTime;
+        if (LeaseTime < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(leaseTime), "the lease must last at least a second");
         Dialect = StoreDialect.For(database);
-        _source = Dialect.CreateDataSource(database);
+        _source = Dialect.CreateDataSource(database, LeaseTime);
         _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 2);
         _submitAll = SubmitAll;
         Migrate();
@@ -47,6 +53,12 @@ public sealed class JobStore : IDisposable
 
     /// <summary>The database as given.</summary>
     public string Database { get; }
+
+    /// <summary>How long a scheduler lease lasts unless renewed, unless the process or session that holds it is seen to end first.</summary>
+    public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long this store's scheduler leases last without renewal.</summary>
+    public TimeSpan LeaseTime { get; }
 
     /// <summary>The database's dialect.</summary>
     public StoreDialect Dialect { get; }
@@ -216,17 +228,22 @@ public sealed class JobStore : IDisposable
                 Array.Copy(done, 0, applied, first, count);
                 return true;
             }
-            if (Dialect.SingleWriter || epoch is null)
-            {
-                _writes.Run(Write);
-                continue;
-            }
-            using var c = Open();
-            using var t = c.BeginTransaction();
-            Write(c, t);
-            t.Commit();
+            if (epoch is null) _writes.Run(Write);
+            else SchedulerWrite(Write);
         }
         return applied;
+    }
+
+    // The scheduler's own writes: in the group commit where writers take turns (SQLite); on a
+    // connection of their own where they need not (PostgreSQL), beside the submissions' group commit.
+    private T SchedulerWrite<T>(Func<DbConnection, DbTransaction, T> write)
+    {
+        if (Dialect.SingleWriter) return _writes.Run(write);
+        using var c = Open();
+        using var t = c.BeginTransaction();
+        var result = write(c, t);
+        t.Commit();
+        return result;
     }
 
     /// <summary>Most state changes written in one transaction.</summary>
@@ -293,27 +310,53 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>
-    /// Bumps the lease epoch for a replica that just became leader and returns the new epoch: from now
-    /// on, writes fenced with an older epoch fail.
+    /// Takes the scheduler lease for <paramref name="holder"/> if it is free: never taken, released,
+    /// expired, or held by a replica whose process or session is seen to have ended. Bumps the epoch
+    /// (from then on, writes fenced with an older epoch fail) and answers it; null when another
+    /// replica holds the lease or took it first.
     /// </summary>
-    public long TakeLease(string holder, DateTimeOffset at) =>
-        _writes.Run((c, t) => Convert.ToInt64(Scalar(c, t, "UPDATE scheduler_lease SET epoch = epoch + 1, holder = @h, acquired_at = @at WHERE id = 1 RETURNING epoch;",
-            ("@h", holder), ("@at", at.ToUnixTimeMilliseconds()))));
+    public long? TryTakeLease(string holder, ReplicaSession session, DateTimeOffset at)
+    {
+        var seen = Lease();
+        if (seen.Running && seen.Holder != holder && (seen.Liveness is null || IsAlive(seen.Liveness))) return null;
+        // Compare-and-set on the epoch seen: of two standbys that saw the same dead leader, one wins.
+        return SchedulerWrite<long?>((c, t) => Scalar(c, t, $"""
+            UPDATE scheduler_lease SET epoch = epoch + 1, holder = @h, acquired_at = @at, expires_at = {Dialect.NowMillis} + @ttl, liveness = @l
+            WHERE id = 1 AND epoch = @seen RETURNING epoch;
+            """, ("@h", holder), ("@at", at.ToUnixTimeMilliseconds()), ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@l", session.Liveness),
+            ("@seen", seen.Epoch)) is { } epoch ? Convert.ToInt64(epoch) : null);
+    }
 
-    /// <summary>Who leads, since when, in which epoch, and where its API answers (once it has published a view).</summary>
-    public (long Epoch, string? Holder, DateTimeOffset? Since, string? Url) Lease()
+    private bool IsAlive(string liveness)
     {
         using var c = Open();
-        using var cmd = Command(c, null, "SELECT epoch, holder, acquired_at, leader_url FROM scheduler_lease WHERE id = 1;");
+        return Dialect.IsAlive(c, liveness);
+    }
+
+    /// <summary>Extends the lease of epoch <paramref name="epoch"/> by <see cref="LeaseTime"/> from now; false when another replica has taken it since.</summary>
+    public bool RenewLease(long epoch) =>
+        SchedulerWrite((c, t) => Exec(c, t, $"UPDATE scheduler_lease SET expires_at = {Dialect.NowMillis} + @ttl WHERE id = 1 AND epoch = @e;",
+            ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@e", epoch))) == 1;
+
+    /// <summary>Gives up the lease of epoch <paramref name="epoch"/> (a replica shutting down), so that a standby need not wait for it to expire.</summary>
+    public void ReleaseLease(long epoch) =>
+        SchedulerWrite((c, t) => Exec(c, t, "UPDATE scheduler_lease SET expires_at = NULL WHERE id = 1 AND epoch = @e;", ("@e", epoch)));
+
+    /// <summary>The lease as stored now, with the database's clock.</summary>
+    public LeaseState Lease()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"SELECT epoch, holder, acquired_at, expires_at, liveness, leader_url, {Dialect.NowMillis} FROM scheduler_lease WHERE id = 1;");
         using var r = cmd.ExecuteReader();
         r.Read();
-        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)),
-            r.IsDBNull(3) ? null : r.GetString(3));
+        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        return new LeaseState(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), Time(2), Time(3), r.IsDBNull(4) ? null : r.GetString(4),
+            r.IsDBNull(5) ? null : r.GetString(5), Time(6)!.Value);
     }
 
     /// <summary>Stores the leader's view of queues and sites (JSON) and its API's address, for replicas that do not schedule.</summary>
     public void PublishSnapshot(string json, DateTimeOffset at, long epoch, string? url) =>
-        _writes.Run((c, t) =>
+        SchedulerWrite((c, t) =>
         {
             CheckLease(c, t, epoch);
             return Command(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at, leader_url = @u WHERE id = 1;",
@@ -341,14 +384,17 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>
-    /// Removes inbox entries the scheduler has taken up. By their numbers, not "up to": on PostgreSQL an
-    /// entry with a lower number may commit after a higher one was read.
+    /// Removes inbox entries the scheduler of epoch <paramref name="epoch"/> has taken up; throws
+    /// <see cref="LeaseLostException"/> (and removes nothing) when another replica has led since, whose
+    /// scheduler has not taken them up. By their numbers, not "up to": on PostgreSQL an entry with a
+    /// lower number may commit after a higher one was read.
     /// </summary>
-    public void ClearInbox(IReadOnlyList<long> seqs)
+    public void ClearInbox(IReadOnlyList<long> seqs, long epoch)
     {
         if (seqs.Count == 0) return;
-        _writes.Run((c, t) =>
+        SchedulerWrite((c, t) =>
         {
+            CheckLease(c, t, epoch);
             foreach (var chunk in seqs.Chunk(500))
             {
                 using var cmd = Command(c, t, "");
@@ -405,7 +451,6 @@ public sealed class JobStore : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Dialect.Dispose();
         _source.Dispose();
     }
 

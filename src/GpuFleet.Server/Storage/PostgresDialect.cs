@@ -4,15 +4,12 @@ using Npgsql;
 namespace GpuFleet.Server.Storage;
 
 /// <summary>
-/// PostgreSQL, for production and for several replicas on one database. The scheduler's lease is a
-/// session-level advisory lock held on a connection of its own: if the leader dies, its session ends,
-/// the lock is free, and a standby's next attempt (each second) takes it.
+/// PostgreSQL, for production and for several replicas on one database. Each replica keeps a session
+/// of its own, named in the lease it takes: when a leader dies its session ends, and a standby that
+/// no longer finds it in <c>pg_stat_activity</c> takes over without waiting for the lease to expire.
 /// </summary>
 public sealed class PostgresDialect : StoreDialect
 {
-    // "GPUF": any constant works, as long as every replica uses the same.
-    private const long LeaderLockKey = 0x47505546;
-
     /// <inheritdoc />
     public override string Name => "postgres";
 
@@ -55,7 +52,11 @@ public sealed class PostgresDialect : StoreDialect
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
         "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT;",
+        "ALTER TABLE scheduler_lease ADD COLUMN expires_at BIGINT; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
     ];
+
+    /// <inheritdoc />
+    public override string NowMillis => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
 
     /// <summary>Whether <paramref name="database"/> names a PostgreSQL database rather than an SQLite file.</summary>
     public static bool Recognises(string database) =>
@@ -82,9 +83,13 @@ public sealed class PostgresDialect : StoreDialect
     }
 
     /// <inheritdoc />
-    public override DbDataSource CreateDataSource(string database)
+    public override DbDataSource CreateDataSource(string database, TimeSpan idleTransactionLimit)
     {
         var b = new NpgsqlConnectionStringBuilder(ConnectionString(database));
+        // A frozen process inside a transaction keeps its row locks (the lease row's among them) until
+        // the server ends its session: past this limit it does, and a new leader is not held up.
+        if (!database.Contains("idle_in_transaction_session_timeout", StringComparison.OrdinalIgnoreCase))
+            b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(long)idleTransactionLimit.TotalMilliseconds}".Trim();
         // 64 API clients plus the scheduler; more connections only queue inside PostgreSQL.
         if (!database.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)) b.MaxPoolSize = 100;
         // The same few statements run thousands of times a second: let Npgsql prepare them on the server once.
@@ -92,39 +97,21 @@ public sealed class PostgresDialect : StoreDialect
         return NpgsqlDataSource.Create(b.ConnectionString);
     }
 
-    // A standby's session for its attempts, kept between them (a new session each second would start
-    // a server process each second); it becomes the lock's session when an attempt succeeds.
-    private NpgsqlConnection? _candidate;
+    /// <inheritdoc />
+    public override ReplicaSession OpenSession(string database) => new BackendSession(database);
 
     /// <inheritdoc />
-    public override LeadershipLock? TryLead(string database)
+    public override bool IsAlive(DbConnection connection, string liveness)
     {
-        try
-        {
-            if (_candidate is not { State: System.Data.ConnectionState.Open })
-            {
-                _candidate?.Dispose();
-                // Not pooled: a pooled connection keeps its session, and so the lock, after Dispose until it is reused.
-                _candidate = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false }.ConnectionString);
-                _candidate.Open();
-            }
-            using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(@k);", _candidate);
-            cmd.Parameters.AddWithValue("k", LeaderLockKey);
-            if (cmd.ExecuteScalar() is not true) return null;
-            var held = new AdvisoryLock(_candidate);
-            _candidate = null;
-            return held;
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            _candidate?.Dispose();
-            _candidate = null;
-            return null;
-        }
+        // "pid@backend start": a reused process id has another start.
+        var at = liveness.IndexOf('@');
+        if (at < 0 || !int.TryParse(liveness[..at], out var pid)) return true;
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = @p AND backend_start::text = @s);";
+        cmd.Parameters.Add(new NpgsqlParameter("p", pid));
+        cmd.Parameters.Add(new NpgsqlParameter("s", liveness[(at + 1)..]));
+        return cmd.ExecuteScalar() is true;
     }
-
-    /// <inheritdoc />
-    public override void Dispose() => _candidate?.Dispose();
 
     /// <inheritdoc />
     public override string Describe(string database)
@@ -133,22 +120,38 @@ public sealed class PostgresDialect : StoreDialect
         return $"postgres {b.Host}:{b.Port}/{b.Database ?? b.Username}";
     }
 
-    private sealed class AdvisoryLock(NpgsqlConnection connection) : LeadershipLock
+    // Not pooled: the session must be this replica's alone, for as long as the replica lives.
+    private sealed class BackendSession : ReplicaSession
     {
-        public override bool StillHeld()
+        private readonly NpgsqlConnection _connection;
+
+        public BackendSession(string database)
         {
-            try
+            _connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false, KeepAlive = 5 }.ConnectionString);
+            _connection.Open();
+            using var cmd = new NpgsqlCommand("SELECT pg_backend_pid()::text || '@' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid();", _connection);
+            Liveness = (string)cmd.ExecuteScalar()!;
+        }
+
+        public override string Liveness { get; }
+
+        public override bool Usable
+        {
+            get
             {
-                // A round trip: a session the server dropped (restart, network) answers with an error here.
-                using var cmd = new NpgsqlCommand("SELECT 1;", connection);
-                return cmd.ExecuteScalar() is 1;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-            {
-                return false;
+                try
+                {
+                    // A round trip: a session the server dropped (restart, network) answers with an error here.
+                    using var cmd = new NpgsqlCommand("SELECT 1;", _connection);
+                    return cmd.ExecuteScalar() is 1;
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+                {
+                    return false;
+                }
             }
         }
 
-        public override void Dispose() => connection.Dispose();
+        public override void Dispose() => _connection.Dispose();
     }
 }

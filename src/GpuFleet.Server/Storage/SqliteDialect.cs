@@ -4,8 +4,9 @@ using Microsoft.Data.Sqlite;
 namespace GpuFleet.Server.Storage;
 
 /// <summary>
-/// The embedded database: one SQLite file in WAL mode. Several server processes may share the file;
-/// the scheduler's lease is an exclusive lock on <c>FILE.leader</c> next to it.
+/// The embedded database: one SQLite file in WAL mode. Several server processes on one machine may
+/// share the file; a lease holder is known alive by its process (id and start time), which every
+/// process sharing the file can see.
 /// </summary>
 public sealed class SqliteDialect : StoreDialect
 {
@@ -50,10 +51,16 @@ public sealed class SqliteDialect : StoreDialect
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
         "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;",
+        "ALTER TABLE scheduler_lease ADD COLUMN expires_at INTEGER; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
     ];
 
     /// <inheritdoc />
-    public override DbDataSource CreateDataSource(string database) =>
+    public override string NowMillis => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+    /// <inheritdoc />
+    // SQLite cannot end another process's transaction: a process frozen inside one holds the file's
+    // write lock until it resumes or dies (docs/control-plane.md says so).
+    public override DbDataSource CreateDataSource(string database, TimeSpan idleTransactionLimit) =>
         SqliteFactory.Instance.CreateDataSource(new SqliteConnectionStringBuilder { DataSource = database, Pooling = true, DefaultTimeout = 30 }.ToString());
 
     // Pooled connections keep their native handle, and with it their settings: prepare each handle once.
@@ -73,26 +80,37 @@ public sealed class SqliteDialect : StoreDialect
     }
 
     /// <inheritdoc />
-    public override LeadershipLock? TryLead(string database)
+    public override ReplicaSession OpenSession(string database) => new ProcessSession();
+
+    /// <inheritdoc />
+    public override bool IsAlive(DbConnection connection, string liveness)
     {
+        // "machine/pid/start ticks"; a process on another machine cannot be seen from here.
+        var parts = liveness.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid)) return true;
         try
         {
-            // On Linux FileShare.None takes an exclusive flock, released by the kernel when the process dies.
-            return new FileLock(new FileStream(database + ".leader", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            // A reused process id belongs to a process started later.
+            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) == parts[2];
         }
-        catch (IOException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            return null;
+            return false;   // no such process
         }
     }
 
     /// <inheritdoc />
     public override string Describe(string database) => $"sqlite {Path.GetFullPath(database)}";
 
-    private sealed class FileLock(FileStream file) : LeadershipLock
+    private sealed class ProcessSession : ReplicaSession
     {
-        public override bool StillHeld() => file.CanWrite;
+        public override string Liveness { get; } = Describe();
 
-        public override void Dispose() => file.Dispose();
+        private static string Describe()
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            return $"{Environment.MachineName}/{Environment.ProcessId}/{self.StartTime.ToUniversalTime().Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
     }
 }

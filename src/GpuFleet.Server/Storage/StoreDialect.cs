@@ -4,11 +4,11 @@ namespace GpuFleet.Server.Storage;
 
 /// <summary>
 /// What differs between the databases GpuFleet stores jobs in: the schema (identity columns), how a
-/// connection is prepared, whether writers must queue, and how a scheduler replica becomes the one
-/// leader. The SQL of <see cref="JobStore"/> and <see cref="Security.TokenStore"/> is otherwise
+/// connection is prepared, whether writers must queue, the database's clock, and how one replica
+/// tells whether the scheduler lease's holder still lives. The SQL of <see cref="JobStore"/> and <see cref="Security.TokenStore"/> is otherwise
 /// shared: both databases take <c>@name</c> parameters, <c>RETURNING</c> and <c>ON CONFLICT</c>.
 /// </summary>
-public abstract class StoreDialect : IDisposable
+public abstract class StoreDialect
 {
     /// <summary>"sqlite" or "postgres".</summary>
     public abstract string Name { get; }
@@ -38,24 +38,29 @@ public abstract class StoreDialect : IDisposable
     /// <summary>The column that orders a job's events (SQLite's implicit rowid, PostgreSQL's identity column).</summary>
     public abstract string EventOrder { get; }
 
-    /// <summary>A data source for the database named by <paramref name="database"/>.</summary>
-    public abstract DbDataSource CreateDataSource(string database);
+    /// <summary>
+    /// A data source for the database named by <paramref name="database"/>. A transaction left open
+    /// longer than <paramref name="idleTransactionLimit"/> by a silent client (a frozen process) is
+    /// ended by the server where it can do so, so that its locks cannot hold up a new leader.
+    /// </summary>
+    public abstract DbDataSource CreateDataSource(string database, TimeSpan idleTransactionLimit);
+
+    /// <summary>SQL for the database's clock now, in Unix milliseconds: lease times are on this one clock, whichever replica reads them.</summary>
+    public abstract string NowMillis { get; }
 
     /// <summary>Prepares a freshly opened connection.</summary>
     public virtual void Prepare(DbConnection connection)
     {
     }
 
-    /// <summary>
-    /// Tries once to become the replica that runs the scheduler: null when another holds it. The lock
-    /// lasts as long as the returned holder (and this process) lives.
-    /// </summary>
-    public abstract LeadershipLock? TryLead(string database);
+    /// <summary>Opens this replica's identity for the scheduler lease (see <see cref="ReplicaSession"/>).</summary>
+    public abstract ReplicaSession OpenSession(string database);
 
-    /// <summary>Releases what the dialect holds between calls (a standby's session for lease attempts).</summary>
-    public virtual void Dispose()
-    {
-    }
+    /// <summary>
+    /// Whether the replica that recorded <paramref name="liveness"/> still lives. True when it cannot be
+    /// told (then only the lease's expiry frees the lease).
+    /// </summary>
+    public abstract bool IsAlive(DbConnection connection, string liveness);
 
     /// <summary>What is shown for the database in logs: never a password.</summary>
     public abstract string Describe(string database);
