@@ -19,12 +19,13 @@ internal sealed class ServerProcess : IDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts a server on <paramref name="database"/> and waits until it answers <c>/healthz</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(string database, string fleet = "fleets/korea-2026.yaml", double timeScale = 100)
+    public static async Task<ServerProcess> StartAsync(string database, string fleet = "fleets/korea-2026.yaml", double timeScale = 100, double leaseSeconds = 10)
     {
         var port = TestFiles.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "gpufleet.dll"), "serve", "--fleet", fleet, "--db", database,
-                     "--urls", $"http://127.0.0.1:{port}", "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                     "--urls", $"http://127.0.0.1:{port}", "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         psi.Environment["GPUFLEET_ADMIN_TOKEN"] = AdminToken;
         var process = Process.Start(psi)!;
@@ -61,6 +62,20 @@ internal sealed class ServerProcess : IDisposable
 
     /// <summary>Whether this replica runs the scheduler now.</summary>
     public async Task<bool> IsLeaderAsync() => await HealthAsync() is { } h && h.GetProperty("leader").GetBoolean();
+
+    /// <summary>SIGSTOP: the process freezes as a long GC pause or a suspended VM would, its sockets and sessions left open.</summary>
+    public void Freeze() => Signal(19);
+
+    /// <summary>SIGCONT: a frozen process carries on where it stopped.</summary>
+    public void Resume() => Signal(18);
+
+    private void Signal(int signal)
+    {
+        if (kill(Process.Id, signal) != 0) throw new InvalidOperationException($"kill({Process.Id}, {signal}) failed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     /// <summary>SIGKILL: no shutdown, no flush.</summary>
     public void Kill()
@@ -99,7 +114,7 @@ internal sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
-        Kill();
+        Kill();   // SIGKILL ends a frozen process too
         Client.Dispose();
         Process.Dispose();
     }

@@ -85,18 +85,36 @@ public sealed class SqliteDialect : StoreDialect
     /// <inheritdoc />
     public override bool IsAlive(DbConnection connection, string liveness)
     {
-        // "machine/pid/start ticks"; a process on another machine cannot be seen from here.
+        // "machine/pid/start"; a process on another machine cannot be seen from here.
         var parts = liveness.Split('/');
         if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid)) return true;
+        // A reused process id belongs to a process started later.
+        return StartOf(pid) == parts[2];
+    }
+
+    // When a process started, exactly (Linux: clock ticks after boot, from /proc), or null when there is
+    // no such process. Not Process.StartTime: it is derived from the uptime each reader sees, and differs
+    // slightly from one reading process to the next.
+    private static string? StartOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The second field, the command, is parenthesised and may hold spaces; the start is the 22nd.
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (OperatingSystem.IsLinux()) return null;
+        }
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
-            // A reused process id belongs to a process started later.
-            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) == parts[2];
+            return process.HasExited ? null : process.StartTime.ToUniversalTime().ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            return false;   // no such process
+            return null;
         }
     }
 
@@ -105,12 +123,6 @@ public sealed class SqliteDialect : StoreDialect
 
     private sealed class ProcessSession : ReplicaSession
     {
-        public override string Liveness { get; } = Describe();
-
-        private static string Describe()
-        {
-            using var self = System.Diagnostics.Process.GetCurrentProcess();
-            return $"{Environment.MachineName}/{Environment.ProcessId}/{self.StartTime.ToUniversalTime().Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        }
+        public override string Liveness { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{StartOf(Environment.ProcessId)}";
     }
 }
