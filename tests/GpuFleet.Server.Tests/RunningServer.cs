@@ -6,6 +6,7 @@ using GpuFleet.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GpuFleet.Server.Tests;
 
@@ -14,9 +15,10 @@ internal sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private RunningServer(WebApplication app, ManualClock clock, string db)
+    private RunningServer(WebApplication app, ManualClock clock, string db, CapturedErrors errors)
     {
         _app = app;
+        Errors = errors;
         Clock = clock;
         Database = db;
         Client = ClientWith(AdminToken);
@@ -43,6 +45,8 @@ internal sealed class RunningServer : IAsyncDisposable
         return (await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
     }
     public ManualClock Clock { get; }
+    /// <summary>Error-level log entries the server wrote.</summary>
+    public CapturedErrors Errors { get; }
     public string Database { get; }
     public LiveScheduler Scheduler => _app.Services.GetRequiredService<LiveScheduler>();
     public TraceReplayer Replayer => _app.Services.GetRequiredService<TraceReplayer>();
@@ -66,7 +70,8 @@ internal sealed class RunningServer : IAsyncDisposable
     }
 
     public static async Task<RunningServer> StartAsync(Backend backend = Backend.Sqlite, string? database = null, int requestsPerMinute = 6_000,
-        IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1, bool standby = false)
+        IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1, bool standby = false,
+        Func<ServerSettings, ServerSettings>? adjust = null)
     {
         var db = database ?? NewDatabase(backend);
         var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
@@ -75,9 +80,12 @@ internal sealed class RunningServer : IAsyncDisposable
             Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, Database = db, MaxRequestBodyBytes = 64 * 1024,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
+        settings = adjust?.Invoke(settings) ?? settings;
+        var errors = new CapturedErrors();
         var app = ServerApp.Build(settings, configure: b =>
         {
             b.WebHost.UseUrls("http://127.0.0.1:0");
+            b.Logging.AddProvider(errors);
             b.Services.AddSingleton<TimeProvider>(clock);
         });
         await app.StartAsync();
@@ -86,7 +94,7 @@ internal sealed class RunningServer : IAsyncDisposable
         var scheduler = app.Services.GetRequiredService<LiveScheduler>();
         for (var i = 0; i < 500 && scheduler.Cycles == 0 && !standby; i++) await Task.Delay(10);
         Assert.True(standby || scheduler.Cycles > 0, "the scheduling loop did not start");
-        return new RunningServer(app, clock, db);
+        return new RunningServer(app, clock, db, errors);
     }
 
     public async Task<System.Text.Json.JsonElement> PostJobAsync(object body, string? idempotencyKey = null)

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Server.Hosting;
@@ -22,23 +24,50 @@ internal static class ServeCommand
         var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
         var timeScale = new Option<double>("--time-scale") { Description = "The simulated executor runs jobs this many times faster.", DefaultValueFactory = _ => 1 };
         var advertise = new Option<string?>("--advertise-url") { Description = "Where other replicas reach this one's API when it leads (default: the address it listens on)." };
+        var rateLimit = new Option<int>("--rate-limit") { Description = "Requests per minute per token (more: 429).", DefaultValueFactory = _ => ServerSettings.DefaultRequestsPerMinutePerToken };
+        var addressRateLimit = new Option<int>("--address-rate-limit") { Description = "Requests per minute per client address without a token (/metrics, /openapi; more: 429). /healthz is never limited.", DefaultValueFactory = _ => ServerSettings.DefaultRequestsPerMinutePerAddress };
+        var authFailureLimit = new Option<int>("--auth-failure-limit") { Description = "Failed authentications per minute per client address; beyond, its API calls get 429 until the minute is over.", DefaultValueFactory = _ => ServerSettings.DefaultFailedAuthenticationsPerMinutePerAddress };
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy (address or CIDR network; repeat for several) whose X-Forwarded-For names the client for the per-address limits. Without one the header is ignored.", AllowMultipleArgumentsPerToken = false };
         var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
-            fleet, tenants, db, executor, urls, policy, timeScale, advertise, lease,
+            fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease,
         };
-        command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!,
-            r.GetValue(urls)!, r.GetValue(policy), r.GetValue(timeScale), r.GetValue(advertise), r.GetValue(lease))));
+        command.SetAction(r => CliRunner.Guard(() =>
+        {
+            var perToken = Positive("--rate-limit", r.GetValue(rateLimit));
+            var perAddress = Positive("--address-rate-limit", r.GetValue(addressRateLimit));
+            var failures = Positive("--auth-failure-limit", r.GetValue(authFailureLimit));
+            var leaseSeconds = r.GetValue(lease);
+            if (!(leaseSeconds is >= 1 and <= 3600)) throw new CliUsageException($"--lease-seconds: must be between 1 and 3600, not {leaseSeconds}");
+            IReadOnlyList<IPNetwork> proxies = [.. (r.GetValue(trustedProxy) ?? []).Select(ParseNetwork)];
+            return Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!, r.GetValue(urls)!, r.GetValue(policy),
+                r.GetValue(timeScale), r.GetValue(advertise), settings => settings with
+                {
+                    RequestsPerMinutePerToken = perToken, RequestsPerMinutePerAddress = perAddress,
+                    FailedAuthenticationsPerMinutePerAddress = failures, TrustedProxies = proxies, LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
+                });
+        }));
         return command;
     }
 
-    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise, double leaseSeconds)
+    private static int Positive(string flag, int value) => value > 0 ? value : throw new CliUsageException($"{flag} must be at least 1, not {value}");
+
+    /// <summary>An address (one host) or a CIDR network.</summary>
+    internal static IPNetwork ParseNetwork(string text)
+    {
+        if (IPNetwork.TryParse(text, out var network)) return network;
+        if (IPAddress.TryParse(text, out var address)) return new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+        throw new CliUsageException($"--trusted-proxy: '{text}' is not an IP address or a CIDR network (10.0.0.0/8)");
+    }
+
+    private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise,
+        Func<ServerSettings, ServerSettings> limits)
     {
         if (advertise is not null && !(Uri.TryCreate(advertise, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             throw new CliUsageException($"--advertise-url: '{advertise}' is not an http(s) URL");
         if (executor != "simulated") throw new CliUsageException($"--executor: unknown executor '{executor}' (known: simulated)");
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
-        if (!(leaseSeconds is >= 1 and <= 3600)) throw new CliUsageException($"--lease-seconds: must be between 1 and 3600, not {leaseSeconds}");
         var fleet = FleetFile.Load(fleetPath);
         var policy = policyName is null
             ? (tenantsPath is null ? SchedulingPolicy.FairShare : SchedulingPolicy.Shared)
@@ -52,11 +81,10 @@ internal static class ServeCommand
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = ServerApp.Build(new ServerSettings
+            app = ServerApp.Build(limits(new ServerSettings
             {
                 Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin, AdvertisedUrl = advertise,
-                LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
-            }, ["--urls", urls]);
+            }), ["--urls", urls]);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or UriFormatException or ArgumentException or IOException or UnauthorizedAccessException)
         {

@@ -5,6 +5,8 @@ using GpuFleet.Server.Storage;
 using Prometheus;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -39,14 +41,20 @@ public static class ServerApp
         // Registered through a factory so that the container disposes it (and its connections) with the app.
         builder.Services.AddSingleton(_ => store);
         builder.Services.AddSingleton(tokens);
+        builder.Services.AddSingleton(_ => new FailedAuthentications(settings.FailedAuthenticationsPerMinutePerAddress));
         builder.Services.AddRateLimiter(o =>
         {
+            // A token holder has its own bucket; a request without a token (the API refuses those
+            // before this, so /metrics and /openapi) counts against its client's address, so that one
+            // scraper or attacker cannot use up a bucket that everyone else shares (token ids start at 1).
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (long TokenId, IPAddress Address)>(context =>
+                CallerAccess.Of(context) is { } caller
+                    ? RateLimitPartition.GetFixedWindowLimiter((caller.TokenId, IPAddress.None), _ => PerMinute(settings.RequestsPerMinutePerToken))
+                    : RateLimitPartition.GetFixedWindowLimiter((0L, ClientAddress.Of(context)), _ => PerMinute(settings.RequestsPerMinutePerAddress)));
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, long>(context =>
-                RateLimitPartition.GetFixedWindowLimiter(CallerAccess.Of(context)?.TokenId ?? -1, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = settings.RequestsPerMinutePerToken, Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
-                }));
+            o.OnRejected = (rejected, _) => new ValueTask(TooManyRequests.AnswerAsync(rejected.HttpContext,
+                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1),
+                CallerAccess.Of(rejected.HttpContext) is null ? "too many requests from this address" : "too many requests with this token"));
         });
         builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
@@ -63,20 +71,18 @@ public static class ServerApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (settings.TrustedProxies.Count > 0)
+        {
+            // Only a proxy named here may say who the client is; its last hop is the one it saw.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in settings.TrustedProxies) forwarded.KnownIPNetworks.Add(network);
+            app.UseForwardedHeaders(forwarded);
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        // Refuse a declared body over the limit before reading it: with "Expect: 100-continue" the
-        // client then never sends it. Kestrel's own limit still stops bodies of unknown length.
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
-            {
-                await Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
-                    detail: $"at most {settings.MaxRequestBodyBytes} bytes").ExecuteAsync(context);
-                return;
-            }
-            await next(context);
-        });
+        app.UseMiddleware<RequestBodyLimit>();
         var registry = app.Services.GetRequiredService<FleetMetrics>().Registry;
         // API latency and counts by endpoint, into this server's registry.
         app.UseHttpMetrics(o =>
@@ -87,6 +93,7 @@ public static class ServerApp
         });
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();
+        // Liveness probes must not fail because someone else floods the server.
         app.MapGet("/healthz", (LiveScheduler s, JobStore jobs) =>
         {
             var lease = jobs.Lease();
@@ -96,7 +103,7 @@ public static class ServerApp
                 leaseEpoch = lease.Epoch, leaseHolder = lease.Holder, leaseSince = lease.Since, leaseExpiresAt = lease.ExpiresAt, leaderUrl = lease.Url,
                 database = jobs.Dialect.Name, schemaVersion = jobs.SchemaVersion,
             });
-        });
+        }).DisableRateLimiting();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);
@@ -105,4 +112,7 @@ public static class ServerApp
         TokenEndpoints.Map(app);
         return app;
     }
+
+    private static FixedWindowRateLimiterOptions PerMinute(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
 }

@@ -36,7 +36,28 @@ public sealed record ServerSettings
     /// <summary>The bootstrap admin token (from <c>GPUFLEET_ADMIN_TOKEN</c>); stored hashed on start.</summary>
     public string? AdminToken { get; init; }
     /// <summary>Requests a token may make per minute (more: 429).</summary>
-    public int RequestsPerMinutePerToken { get; init; } = 6_000;
+    public int RequestsPerMinutePerToken { get; init; } = DefaultRequestsPerMinutePerToken;
+    /// <summary>Default of <see cref="RequestsPerMinutePerToken"/>.</summary>
+    public const int DefaultRequestsPerMinutePerToken = 6_000;
+    /// <summary>
+    /// Requests without a valid token (<c>/metrics</c>, <c>/openapi</c>) one client address may make per
+    /// minute (more: 429). <c>/healthz</c> is never limited.
+    /// </summary>
+    public int RequestsPerMinutePerAddress { get; init; } = DefaultRequestsPerMinutePerAddress;
+    /// <summary>Default of <see cref="RequestsPerMinutePerAddress"/>.</summary>
+    public const int DefaultRequestsPerMinutePerAddress = 600;
+    /// <summary>
+    /// Failed authentications (401) one client address may make per minute; beyond, its <c>/api</c> calls
+    /// are answered 429 without looking at the token until the minute is over.
+    /// </summary>
+    public int FailedAuthenticationsPerMinutePerAddress { get; init; } = DefaultFailedAuthenticationsPerMinutePerAddress;
+    /// <summary>Default of <see cref="FailedAuthenticationsPerMinutePerAddress"/>.</summary>
+    public const int DefaultFailedAuthenticationsPerMinutePerAddress = 30;
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For</c> names the client (for the per-address limits). Empty: the
+    /// header is ignored and the client is the connection's peer.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
     /// <summary>A trace to replay as background load (the demo), or null.</summary>
     public IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? Replay { get; init; }
     /// <summary>Replayed jobs ask for this many times their trace GPUs.</summary>

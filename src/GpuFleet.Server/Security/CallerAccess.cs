@@ -1,13 +1,18 @@
+using GpuFleet.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace GpuFleet.Server.Security;
 
 /// <summary>
-/// Authenticates every <c>/api/</c> call by its bearer token (401 without a known one) and writes
-/// each state-changing call to the audit log with the answer's status.
+/// Authenticates every <c>/api/</c> call by its bearer token (401 without a known one; 429, without
+/// looking at the token, for an address with too many failures) and writes each state-changing call
+/// to the audit log with the answer's status.
 /// </summary>
-public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimeProvider clock)
+public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimeProvider clock, FailedAuthentications failures, FleetMetrics metrics)
 {
+    /// <summary>Longest <c>Authorization</c> header looked at (a token is 46 characters).</summary>
+    public const int MaxAuthorizationLength = 1_000;
+
     private const string Key = "gpufleet.caller";
     private const string AuditedKey = "gpufleet.audited";
 
@@ -32,10 +37,17 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
             await next(context);
             return;
         }
-        var header = context.Request.Headers.Authorization.ToString();
-        var caller = header.StartsWith("Bearer ", StringComparison.Ordinal) && header.Length < 1_000 ? tokens.Find(header[7..].Trim()) : null;
+        var address = ClientAddress.Of(context);
+        if (failures.Barred(address) is { } retryAfter)
+        {
+            await TooManyRequests.AnswerAsync(context, retryAfter, "too many failed authentications from this address");
+            return;
+        }
+        var caller = BearerToken(context.Request.Headers.Authorization.ToString()) is { } token ? tokens.Find(token) : null;
         if (caller is null)
         {
+            failures.Record(address);
+            metrics.RefusedRequests.WithLabels("401").Inc();
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "unauthenticated",
                 detail: "send a valid token: Authorization: Bearer <token>").ExecuteAsync(context);
@@ -51,5 +63,19 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
             if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !context.Items.ContainsKey(AuditedKey))
                 await tokens.AuditAsync(AuditOf(context, context.Response.StatusCode, clock.GetUtcNow()));
         }
+    }
+
+    /// <summary>
+    /// The token of an <c>Authorization: Bearer &lt;token&gt;</c> header, or null. The scheme is
+    /// case-insensitive (RFC 9110 §11.1) and spaces around the parts are tolerated.
+    /// </summary>
+    internal static string? BearerToken(string header)
+    {
+        if (header.Length > MaxAuthorizationLength) return null;
+        var value = header.AsSpan().Trim();
+        var gap = value.IndexOfAny(' ', '\t');
+        if (gap < 0 || !value[..gap].Equals("Bearer", StringComparison.OrdinalIgnoreCase)) return null;
+        var token = value[gap..].Trim();
+        return token.Length == 0 || token.IndexOfAny(' ', '\t') >= 0 ? null : token.ToString();
     }
 }

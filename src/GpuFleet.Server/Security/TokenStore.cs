@@ -14,41 +14,62 @@ namespace GpuFleet.Server.Security;
 public sealed class TokenStore
 {
     private readonly JobStore store;
+    private readonly TimeProvider _clock;
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
     private readonly Func<DbConnection, DbTransaction, IReadOnlyList<AuditEntry>, IReadOnlyList<bool>> _auditAll;
 
     /// <summary>Tokens and audit log in <paramref name="store"/>'s database.</summary>
-    public TokenStore(JobStore store)
+    public TokenStore(JobStore store, TimeProvider? clock = null)
     {
         this.store = store;
+        _clock = clock ?? TimeProvider.System;
         _auditAll = AuditAll;
     }
 
     /// <summary>How long a replica trusts a token it looked up before reading it again: the longest a token revoked on another replica still works here.</summary>
     public static readonly TimeSpan RememberFor = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a replica remembers that a token is unknown: the longest a token minted on another replica may be refused here after a failed try.</summary>
+    public static readonly TimeSpan ForgetMissesAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most unknown tokens remembered at once.</summary>
+    public const int MaxRememberedMisses = 10_000;
+
     // A token's role and tenant never change once minted, so a replica remembers a looked-up token for
     // a while instead of reading it on every call; only revocation ends it (at once on the replica that
-    // revokes, within RememberFor on the others). An unknown token is looked up every time: it may have
-    // been minted on another replica since.
+    // revokes, within RememberFor on the others).
     private readonly ConcurrentDictionary<string, (Caller Caller, long Until)> _known = new();
+
+    // An unknown token is remembered only briefly (it may be minted on another replica, or be the
+    // bootstrap token of one starting), but long enough that a flood of the same bad token reads the
+    // database once per ForgetMissesAfter rather than once per request. Random tokens would fill it:
+    // at MaxRememberedMisses it starts afresh, which bounds its memory and costs at most one more read
+    // per remembered token.
+    private readonly ConcurrentDictionary<string, long> _misses = new();
+
+    /// <summary>How many unknown tokens are remembered now.</summary>
+    internal int RememberedMisses => _misses.Count;
 
     /// <summary>Makes sure <paramref name="token"/> is an admin token (the bootstrap token from the environment).</summary>
     public void EnsureAdmin(string token, DateTimeOffset now)
     {
-        _known.TryRemove(Hash(token), out _);
+        var hash = Hash(token);
+        _known.TryRemove(hash, out _);
+        _misses.TryRemove(hash, out _);
         store.WriteAsync((c, t) => JobStore.Exec(c, t,
             "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, 'Admin', NULL, @at) ON CONFLICT(hash) DO UPDATE SET role = 'Admin', tenant = NULL, revoked_at = NULL;",
-            ("@h", Hash(token)), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
+            ("@h", hash), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
     }
 
     /// <summary>Mints a token; the plain token is returned once and never stored.</summary>
     public async Task<(string Token, Caller Caller)> MintAsync(Role role, string? tenant, DateTimeOffset now)
     {
         var token = "gf_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var hash = Hash(token);
         var id = await store.WriteAsync((c, t) => Convert.ToInt64(JobStore.Scalar(c, t,
             "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, @r, @t, @at) RETURNING id;",
-            ("@h", Hash(token)), ("@r", role.ToString()), ("@t", tenant), ("@at", now.ToUnixTimeMilliseconds()))));
+            ("@h", hash), ("@r", role.ToString()), ("@t", tenant), ("@at", now.ToUnixTimeMilliseconds()))));
+        _misses.TryRemove(hash, out _);
         return (token, new Caller(id, role, tenant));
     }
 
@@ -56,17 +77,22 @@ public sealed class TokenStore
     public Caller? Find(string token)
     {
         var hash = Hash(token);
-        if (_known.TryGetValue(hash, out var known) && Environment.TickCount64 < known.Until) return known.Caller;
+        var now = _clock.GetTimestamp();
+        if (_known.TryGetValue(hash, out var known) && now < known.Until) return known.Caller;
+        if (_misses.TryGetValue(hash, out var missedUntil) && now < missedUntil) return null;
         using var c = store.Open();
         using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h AND revoked_at IS NULL;", ("@h", hash));
         using var r = cmd.ExecuteReader();
         if (!r.Read())
         {
             _known.TryRemove(hash, out _);
+            if (_misses.Count >= MaxRememberedMisses) _misses.Clear();
+            _misses[hash] = now + Ticks(ForgetMissesAfter);
             return null;
         }
         var caller = new Caller(r.GetInt64(0), Enum.Parse<Role>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2));
-        _known[hash] = (caller, Environment.TickCount64 + (long)RememberFor.TotalMilliseconds);
+        _misses.TryRemove(hash, out _);
+        _known[hash] = (caller, now + Ticks(RememberFor));
         return caller;
     }
 
@@ -116,6 +142,8 @@ public sealed class TokenStore
                 r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.GetInt32(6)));
         return list;
     }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
 
     private static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace GpuFleet.Server.Hosting;
+
+/// <summary>
+/// Answers a request body over <see cref="ServerSettings.MaxRequestBodyBytes"/> with 413 and a problem
+/// document, for every endpoint: a declared length at once, before the body is read (with
+/// <c>Expect: 100-continue</c> the client then never sends it); a body of unknown length (chunked) when
+/// the server's read passes the limit. Other bodies the server cannot read (a broken chunk, one sent
+/// too slowly) get their 4xx too: a client's fault is not a server error, and it is not logged as one.
+/// </summary>
+public sealed class RequestBodyLimit(RequestDelegate next, ServerSettings settings, ILogger<RequestBodyLimit> log)
+{
+    /// <summary>Middleware entry.</summary>
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
+        {
+            await TooLarge(context);
+            return;
+        }
+        try
+        {
+            await next(context);
+        }
+        // The server raises this from any read of the body (an endpoint's own or its JSON binding's).
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            log.LogDebug(e, "unreadable request body: {Status}", e.StatusCode);
+            context.Response.Clear();
+            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) await TooLarge(context);
+            else await Results.Problem(statusCode: e.StatusCode, title: "unreadable request body", detail: e.Message).ExecuteAsync(context);
+        }
+    }
+
+    private Task TooLarge(HttpContext context) =>
+        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
+            detail: $"at most {settings.MaxRequestBodyBytes} bytes").ExecuteAsync(context);
+}
