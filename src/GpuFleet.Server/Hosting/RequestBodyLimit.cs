@@ -34,7 +34,12 @@ public sealed class RequestBodyLimit(RequestDelegate next, ServerSettings settin
         }
     }
 
-    private Task TooLarge(HttpContext context) =>
-        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
+    private Task TooLarge(HttpContext context)
+    {
+        // The unread rest of the body stays on the connection, and the server will not read that much
+        // to reuse it: say so, or the client sends its next request on a connection about to close.
+        context.Response.Headers.Connection = "close";
+        return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
             detail: $"at most {settings.MaxRequestBodyBytes} bytes").ExecuteAsync(context);
+    }
 }

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace GpuFleet.Server.Security;
 
 /// <summary>
-/// Authenticates every <c>/api/</c> call by its bearer token (401 without a known one; 429, without
-/// looking at the token, for an address with too many failures) and writes each state-changing call
+/// Authenticates every <c>/api/</c> call by its bearer token (401 without a known one; 429 for an
+/// address with too many failures, unless its token is one this replica has recently looked up) and writes each state-changing call
 /// to the audit log with the answer's status.
 /// </summary>
 public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimeProvider clock, FailedAuthentications failures, FleetMetrics metrics)
@@ -38,12 +38,23 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
             return;
         }
         var address = ClientAddress.Of(context);
+        var token = BearerToken(context.Request.Headers.Authorization.ToString());
+        Caller? caller;
         if (failures.Barred(address) is { } retryAfter)
         {
-            await TooManyRequests.AnswerAsync(context, retryAfter, "too many failed authentications from this address");
-            return;
+            // A barred address (say, a NAT shared with an attacker) keeps the tokens this replica knows
+            // already: they cost a hash and no database read. Anything else waits.
+            caller = token is null ? null : tokens.FindRemembered(token);
+            if (caller is null)
+            {
+                await TooManyRequests.AnswerAsync(context, retryAfter, "too many failed authentications from this address");
+                return;
+            }
         }
-        var caller = BearerToken(context.Request.Headers.Authorization.ToString()) is { } token ? tokens.Find(token) : null;
+        else
+        {
+            caller = token is null ? null : tokens.Find(token);
+        }
         if (caller is null)
         {
             failures.Record(address);

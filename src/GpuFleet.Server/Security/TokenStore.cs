@@ -74,11 +74,20 @@ public sealed class TokenStore
     }
 
     /// <summary>The caller a token stands for, or null for an unknown token.</summary>
-    public Caller? Find(string token)
+    public Caller? Find(string token) => Find(token, rememberedOnly: false);
+
+    /// <summary>
+    /// The caller a token stands for if this replica has looked it up lately and remembers it; null
+    /// otherwise, without reading the database (for addresses barred after too many failures).
+    /// </summary>
+    public Caller? FindRemembered(string token) => Find(token, rememberedOnly: true);
+
+    private Caller? Find(string token, bool rememberedOnly)
     {
         var hash = Hash(token);
         var now = _clock.GetTimestamp();
         if (_known.TryGetValue(hash, out var known) && now < known.Until) return known.Caller;
+        if (rememberedOnly) return null;
         if (_misses.TryGetValue(hash, out var missedUntil) && now < missedUntil) return null;
         using var c = store.Open();
         using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h AND revoked_at IS NULL;", ("@h", hash));
