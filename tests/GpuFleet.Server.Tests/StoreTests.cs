@@ -9,6 +9,7 @@ public abstract class StoreTests(Backend backend)
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-25T00:00:00Z");
     private static readonly NewJob Job = new("j", "a", 4, [], 600, 0, null, null, null);
+    private static readonly GpuFleet.Server.Security.Caller Member = new(1, GpuFleet.Server.Security.Role.Member, "a");
 
     [Fact]
     public void Only_one_replica_holds_the_scheduler_lease_and_releasing_it_frees_it()
@@ -28,7 +29,7 @@ public abstract class StoreTests(Backend backend)
     public async Task A_write_of_a_replaced_leader_is_refused_and_changes_nothing()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (job, _) = await store.SubmitAsync(Job, null, Now);
+        var job = (await store.SubmitAsync(Job, null, Now)).Job!;
         var old = store.TakeLease("old", Now);
         var current = store.TakeLease("new", Now);
         Assert.Equal(old + 1, current);
@@ -45,11 +46,15 @@ public abstract class StoreTests(Backend backend)
     public async Task Submissions_and_cancellations_reach_the_inbox_until_taken_up()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (a, _) = await store.SubmitAsync(Job, null, Now);
-        var (b, _) = await store.SubmitAsync(Job with { Name = "k" }, "key-1", Now);
-        var (again, replayed) = await store.SubmitAsync(Job with { Name = "other" }, "key-1", Now);
-        Assert.True(replayed);
-        Assert.Equal(b.Id, again.Id);
+        var a = (await store.SubmitAsync(Job, null, Now)).Job!;
+        var keyed = Job with { Name = "k" };
+        var b = (await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member, [keyed], batch: false), Now)).Job!;
+        var (again, replayed) = await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member, [keyed], batch: false), Now);
+        Assert.Equal((b.Id, SubmitOutcome.Replayed), (again!.Id, replayed));
+        // The same key for another job, or by another caller, stores nothing.
+        var other = Job with { Name = "other" };
+        Assert.Equal((null, SubmitOutcome.KeyReused), await store.SubmitAsync(other, IdempotencyKey.For("key-1", Member, [other], batch: false), Now));
+        Assert.Equal((null, SubmitOutcome.KeyReused), await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member with { TokenId = 2 }, [keyed], batch: false), Now));
         Assert.True(store.Transition(a.Id, JobState.Pending, JobState.Cancelled, Now, "cancelled by request"));
         var inbox = store.ReadInbox(100);
         Assert.Equal([(a.Id, InboxKind.Submitted), (b.Id, InboxKind.Submitted), (a.Id, InboxKind.Cancelled)], inbox.Select(e => (e.Job.Id, e.Kind)));
@@ -62,7 +67,7 @@ public abstract class StoreTests(Backend backend)
     public async Task State_changes_apply_once_and_only_along_allowed_transitions()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (job, _) = await store.SubmitAsync(Job, null, Now);
+        var job = (await store.SubmitAsync(Job, null, Now)).Job!;
         var place = new StateChange(job.Id, JobState.Pending, JobState.Running, "placed on s/G: nodes 0", "s/G: nodes 0", "s", "G");
         // The second of two identical changes finds the job moved already.
         Assert.Equal([true], store.TransitionMany([place], Now));

@@ -15,6 +15,9 @@ internal sealed class SubmittingClients
     /// <summary>Idempotency key → id answered with 201.</summary>
     public Dictionary<string, long> Acknowledged { get; } = [];
 
+    // Idempotency key → the body sent with it: a retry must send the same request.
+    private readonly Dictionary<string, string> _bodies = [];
+
     /// <summary>Submissions tried, answered or not.</summary>
     public int Attempts => _attempts;
 
@@ -30,15 +33,20 @@ internal sealed class SubmittingClients
                 var key = $"{label}-c{c}-{Interlocked.Increment(ref _attempts)}";
                 try
                 {
+                    var body = JsonSerializer.Serialize(new { tenant = $"t{c % 3}", gpus = 1 + local.Next(8), timeLimitSeconds = 600, runtimeSeconds = 1 + local.Next(maxRuntimeSeconds) });
                     using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs")
                     {
-                        Content = JsonContent.Create(new { tenant = $"t{c % 3}", gpus = 1 + local.Next(8), timeLimitSeconds = 600, runtimeSeconds = 1 + local.Next(maxRuntimeSeconds) }),
+                        Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
                     };
                     request.Headers.Add("Idempotency-Key", key);
                     using var response = await http.SendAsync(request);
                     if (response.StatusCode != HttpStatusCode.Created) continue;
                     var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-                    lock (Acknowledged) Acknowledged[key] = id;
+                    lock (Acknowledged)
+                    {
+                        Acknowledged[key] = id;
+                        _bodies[key] = body;
+                    }
                     if (local.Next(4) == 0) (await http.DeleteAsync($"/api/v1/jobs/{id}")).Dispose();
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
@@ -59,8 +67,7 @@ internal sealed class SubmittingClients
         Assert.True(all.Count <= Attempts, $"{all.Count} jobs stored from {Attempts} submissions");
         foreach (var (key, id) in Acknowledged.Take(20))
         {
-            var tenant = all.First(j => j.GetProperty("id").GetInt64() == id).GetProperty("tenant").GetString();
-            using var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = JsonContent.Create(new { tenant, gpus = 1, timeLimitSeconds = 600 }) };
+            using var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = new StringContent(_bodies[key], System.Text.Encoding.UTF8, "application/json") };
             retry.Headers.Add("Idempotency-Key", key);
             using var r = await server.Client.SendAsync(retry);
             Assert.Equal(id, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());

@@ -19,6 +19,9 @@ public sealed class FleetMetrics
         Placements = f.CreateCounter("gpufleet_placements_total", "Jobs placed.");
         Preemptions = f.CreateCounter("gpufleet_preemptions_total", "Running jobs evicted.");
         Submissions = f.CreateCounter("gpufleet_submissions_total", "Jobs accepted by the API.");
+        RefusedRequests = f.CreateCounter("gpufleet_refused_requests_total",
+            "Requests refused: 401 (no valid token), 403 (not allowed), 429 (over the rate limit); they are not written to the audit log.",
+            new CounterConfiguration { LabelNames = ["status"] });
         Leader = f.CreateGauge("gpufleet_scheduler_leader", "1 while this replica holds the scheduler lease, else 0.");
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
@@ -33,6 +36,8 @@ public sealed class FleetMetrics
     public Counter Placements { get; }
     public Counter Preemptions { get; }
     public Counter Submissions { get; }
+    /// <summary>Refused requests by status (label <c>status</c>).</summary>
+    public Counter RefusedRequests { get; }
     public Histogram CycleSeconds { get; }
     public Gauge Leader { get; }
 }

@@ -47,6 +47,15 @@ public abstract class StoreDialect : IDisposable
     }
 
     /// <summary>
+    /// Makes a connection whose transaction failed (and was rolled back) fit to go back to the pool:
+    /// whatever the failure left in the driver's state of the connection must not fail the next
+    /// caller that gets it.
+    /// </summary>
+    public virtual void Recover(DbConnection connection)
+    {
+    }
+
+    /// <summary>
     /// Tries once to become the replica that runs the scheduler: null when another holds it. The lock
     /// lasts as long as the returned holder (and this process) lives.
     /// </summary>
