@@ -118,6 +118,11 @@ public abstract class JobApiTests(Backend backend)
     [InlineData("{\"tenant\":\"a\",\"gpus\":1}", "timeLimitSeconds")]
     [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priorityClass\":\"urgent\"}", "priorityClass")]
     [InlineData("[1,2,3]", "body")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":\"8\",\"timeLimitSeconds\":60}", "gpus")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":\"60\"}", "timeLimitSeconds")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priority\":-2147483648}", "priority")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priority\":1000001}", "priority")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"runtimeSeconds\":31536001}", "runtimeSeconds")]
     public async Task Bad_input_is_a_400_problem_naming_the_field_and_stores_nothing(string json, string field)
     {
         await using var server = await RunningServer.StartAsync(backend);

@@ -70,14 +70,16 @@ internal sealed class RunningServer : IAsyncDisposable
     }
 
     public static async Task<RunningServer> StartAsync(Backend backend = Backend.Sqlite, string? database = null, int requestsPerMinute = 6_000,
-        IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1, bool standby = false,
+        IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1, bool standby = false, TenantTree? tenants = null,
         Func<ServerSettings, ServerSettings>? adjust = null)
     {
         var db = database ?? NewDatabase(backend);
         var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
         var settings = new ServerSettings
         {
-            Fleet = SmallFleet, Tenants = Tree, Policy = SchedulingPolicy.Shared, Database = db, MaxRequestBodyBytes = 64 * 1024,
+            Fleet = SmallFleet, Tenants = tenants ?? Tree,
+            // Another tree (no guarantees) is scheduled by fair share.
+            Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare, Database = db, MaxRequestBodyBytes = 64 * 1024,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
         settings = adjust?.Invoke(settings) ?? settings;
@@ -104,6 +106,14 @@ internal sealed class RunningServer : IAsyncDisposable
         using var response = await Client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
+    /// <summary>Posts <paramref name="json"/> as it is (with an <c>Idempotency-Key</c> when given) with <paramref name="client"/> (default: the admin's).</summary>
+    public async Task<HttpResponseMessage> PostRawAsync(string path, string json, string? idempotencyKey = null, HttpClient? client = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return await (client ?? Client).SendAsync(request);
     }
 
     public async Task<System.Text.Json.JsonElement> GetJobAsync(long id) =>

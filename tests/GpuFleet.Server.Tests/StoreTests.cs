@@ -9,6 +9,7 @@ public abstract class StoreTests(Backend backend)
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-25T00:00:00Z");
     private static readonly NewJob Job = new("j", "a", 4, [], 600, 0, null, null, null);
+    private static readonly GpuFleet.Server.Security.Caller Member = new(1, GpuFleet.Server.Security.Role.Member, "a");
 
     [Fact]
     public void Only_one_replica_holds_the_scheduler_lease_and_releasing_it_frees_it()
@@ -36,7 +37,7 @@ public abstract class StoreTests(Backend backend)
         using var b = store.Dialect.OpenSession(db);
         var stale = store.TryTakeLease("a", a, Now)!.Value;
         // "a" reads the inbox, then freezes past its lease.
-        var (early, _) = await store.SubmitAsync(Job, null, Now);
+        var early = (await store.SubmitAsync(Job, null, Now)).Job!;
         var read = store.ReadInbox(100);
         Assert.Null(store.TryTakeLease("b", b, Now));
         var until = store.Lease().ExpiresAt!.Value;
@@ -44,7 +45,7 @@ public abstract class StoreTests(Backend backend)
         var current = store.TryTakeLease("b", b, Now);
         Assert.Equal(stale + 1, current);
         // Submitted after the new leader took over; the stale leader's clear must not remove what it did not take up.
-        var (late, _) = await store.SubmitAsync(Job, null, Now);
+        var late = (await store.SubmitAsync(Job, null, Now)).Job!;
         var lost = Assert.Throws<LeaseLostException>(() => store.ClearInbox([.. read.Select(e => e.Seq), .. store.ReadInbox(100).Select(e => e.Seq)], stale));
         Assert.Equal(current, lost.Current);
         Assert.Equal([early.Id, late.Id], store.ReadInbox(100).Select(e => e.Job.Id));
@@ -110,7 +111,7 @@ public abstract class StoreTests(Backend backend)
         var db = RunningServer.NewDatabase(backend);
         using var store = new JobStore(db);
         using var session = store.Dialect.OpenSession(db);
-        var (job, _) = await store.SubmitAsync(Job, null, Now);
+        var job = (await store.SubmitAsync(Job, null, Now)).Job!;
         var old = store.TryTakeLease("old", session, Now)!.Value;
         store.ReleaseLease(old);
         var current = store.TryTakeLease("new", session, Now)!.Value;
@@ -130,11 +131,15 @@ public abstract class StoreTests(Backend backend)
         var db = RunningServer.NewDatabase(backend);
         using var store = new JobStore(db);
         using var session = store.Dialect.OpenSession(db);
-        var (a, _) = await store.SubmitAsync(Job, null, Now);
-        var (b, _) = await store.SubmitAsync(Job with { Name = "k" }, "key-1", Now);
-        var (again, replayed) = await store.SubmitAsync(Job with { Name = "other" }, "key-1", Now);
-        Assert.True(replayed);
-        Assert.Equal(b.Id, again.Id);
+        var a = (await store.SubmitAsync(Job, null, Now)).Job!;
+        var keyed = Job with { Name = "k" };
+        var b = (await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member, [keyed], batch: false), Now)).Job!;
+        var (again, replayed) = await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member, [keyed], batch: false), Now);
+        Assert.Equal((b.Id, SubmitOutcome.Replayed), (again!.Id, replayed));
+        // The same key for another job, or by another caller, stores nothing.
+        var other = Job with { Name = "other" };
+        Assert.Equal((null, SubmitOutcome.KeyReused), await store.SubmitAsync(other, IdempotencyKey.For("key-1", Member, [other], batch: false), Now));
+        Assert.Equal((null, SubmitOutcome.KeyReused), await store.SubmitAsync(keyed, IdempotencyKey.For("key-1", Member with { TokenId = 2 }, [keyed], batch: false), Now));
         Assert.True(store.Transition(a.Id, JobState.Pending, JobState.Cancelled, Now, "cancelled by request"));
         var inbox = store.ReadInbox(100);
         Assert.Equal([(a.Id, InboxKind.Submitted), (b.Id, InboxKind.Submitted), (a.Id, InboxKind.Cancelled)], inbox.Select(e => (e.Job.Id, e.Kind)));
@@ -148,7 +153,7 @@ public abstract class StoreTests(Backend backend)
     public async Task State_changes_apply_once_and_only_along_allowed_transitions()
     {
         using var store = new JobStore(RunningServer.NewDatabase(backend));
-        var (job, _) = await store.SubmitAsync(Job, null, Now);
+        var job = (await store.SubmitAsync(Job, null, Now)).Job!;
         var place = new StateChange(job.Id, JobState.Pending, JobState.Running, "placed on s/G: nodes 0", "s/G: nodes 0", "s", "G");
         // The second of two identical changes finds the job moved already.
         Assert.Equal([true], store.TransitionMany([place], Now));

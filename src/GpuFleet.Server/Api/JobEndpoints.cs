@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Globalization;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Jobs;
 using GpuFleet.Server.Security;
@@ -15,7 +15,11 @@ namespace GpuFleet.Server.Api;
 public static class JobEndpoints
 {
     /// <summary>Longest <c>Idempotency-Key</c> accepted.</summary>
-    public const int MaxIdempotencyKeyLength = 200;
+    public const int MaxIdempotencyKeyLength = RequestText.MaxLength;
+    /// <summary>Most problems named in the answer to a refused batch (one per job and field).</summary>
+    public const int MaxReportedProblems = 100;
+    /// <summary>Most jobs in one page of <c>GET /api/v1/jobs</c> (<c>limit</c>).</summary>
+    public const int MaxPage = 1_000;
 
     /// <summary>Maps the endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
@@ -32,19 +36,9 @@ public static class JobEndpoints
         IOptions<JsonOptions> json, FleetMetrics metrics)
     {
         // Read the body here rather than by binding, so that a wrong type names its field ("$.gpus" → gpus).
-        SubmitJobRequest? request;
-        try
-        {
-            request = await JsonSerializer.DeserializeAsync<SubmitJobRequest>(http.Body, json.Value.SerializerOptions, http.HttpContext.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            var field = e.Path is { Length: > 2 } path ? path[2..].Split('.', '[')[0] : "body";
-            return InvalidJson(field, e);
-        }
-        var key = http.Headers["Idempotency-Key"].ToString();
-        if (key.Length > MaxIdempotencyKeyLength)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [$"must be at most {MaxIdempotencyKeyLength} characters"] });
+        var (request, invalid) = await JsonBody.ReadAsync<SubmitJobRequest>(http, json.Value.SerializerOptions);
+        if (invalid is not null) return invalid;
+        if (IdempotencyKeyOf(http, out var key) is { } badKey) return badKey;
         var caller = CallerAccess.Of(http.HttpContext)!;
         if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot submit");
         request = ForCaller(request, caller);
@@ -53,11 +47,29 @@ public static class JobEndpoints
         if (job is null) return Results.ValidationProblem(errors);
         // The audit entry is committed with the job: one transaction, and the call waits for one commit, not two.
         var now = clock.GetUtcNow();
-        var (stored, replayed) = await store.SubmitAsync(job, key.Length > 0 ? key : null, now, CallerAccess.AuditOf(http.HttpContext, StatusCodes.Status201Created, now));
+        var (stored, outcome) = await store.SubmitAsync(job, key is null ? null : IdempotencyKey.For(key, caller, [job], batch: false), now,
+            CallerAccess.AuditOf(http.HttpContext, StatusCodes.Status201Created, now));
+        if (outcome == SubmitOutcome.KeyReused) return KeyReused(key!);
         CallerAccess.MarkAudited(http.HttpContext);
-        if (!replayed) metrics.Submissions.Inc();
-        return Results.Created($"/api/v1/jobs/{stored.Id}", JobView.Of(stored));
+        if (outcome == SubmitOutcome.Stored) metrics.Submissions.Inc();
+        return Results.Created($"/api/v1/jobs/{stored!.Id}", JobView.Of(stored));
     }
+
+    // The Idempotency-Key header (null when absent), or the 400 answer when it is past its bound or holds control characters.
+    private static IResult? IdempotencyKeyOf(HttpRequest http, out string? key)
+    {
+        var given = http.Headers["Idempotency-Key"].ToString();
+        key = given.Length > 0 ? given : null;
+        return key is not null && RequestText.Problem(key, MaxIdempotencyKeyLength) is { } problem
+            ? Results.ValidationProblem(new Dictionary<string, string[]> { ["Idempotency-Key"] = [problem] })
+            : null;
+    }
+
+    private static IResult KeyReused(string key) =>
+        Results.ValidationProblem(new Dictionary<string, string[]>
+        {
+            ["Idempotency-Key"] = [$"'{key}' was used before for another request (another body or another token); a new request needs a new key"],
+        }, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused");
 
     /// <summary>Most jobs in one batch.</summary>
     public const int MaxBatch = 1_000;
@@ -67,31 +79,36 @@ public static class JobEndpoints
     {
         var caller = CallerAccess.Of(http.HttpContext)!;
         if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot submit");
-        List<SubmitJobRequest?>? requests;
-        try
-        {
-            requests = await JsonSerializer.DeserializeAsync<List<SubmitJobRequest?>>(http.Body, json.Value.SerializerOptions, http.HttpContext.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            return InvalidJson(e.Path ?? "body", e);
-        }
+        var (requests, invalid) = await JsonBody.ReadAsync<List<SubmitJobRequest?>>(http, json.Value.SerializerOptions, batch: true);
+        if (invalid is not null) return invalid;
         if (requests is not { Count: > 0 and <= MaxBatch })
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"a JSON array of 1 to {MaxBatch} jobs is required"] });
+        if (IdempotencyKeyOf(http, out var key) is { } badKey) return badKey;
         // All or nothing: every job is checked before any is stored; problems are named "[index].field".
         var errors = new Dictionary<string, string[]>();
+        var unreported = 0;
         var valid = new List<NewJob>();
         for (var i = 0; i < requests.Count; i++)
         {
             var r = ForCaller(requests[i], caller);
             if (Refused(r, caller, $"[{i}].tenant") is { } refused) return refused;
             var (job, problems) = validator.Validate(r);
-            foreach (var (field, list) in problems) errors[$"[{i}].{field}"] = list;
+            foreach (var (field, list) in problems)
+            {
+                if (errors.Count < MaxReportedProblems) errors[$"[{i}].{field}"] = list;
+                else unreported++;
+            }
             if (job is not null) valid.Add(job);
         }
+        if (unreported > 0) errors["body"] = [$"{unreported} more problems are not shown"];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        var stored = await store.SubmitManyAsync(valid, clock.GetUtcNow());
-        metrics.Submissions.Inc(stored.Count);
+        // The batch is one request: one key, one audit entry, both committed with its jobs.
+        var now = clock.GetUtcNow();
+        var (stored, outcome) = await store.SubmitManyAsync(valid, now, key is null ? null : IdempotencyKey.For(key, caller, valid, batch: true),
+            CallerAccess.AuditOf(http.HttpContext, StatusCodes.Status201Created, now));
+        if (outcome == SubmitOutcome.KeyReused) return KeyReused(key!);
+        CallerAccess.MarkAudited(http.HttpContext);
+        if (outcome == SubmitOutcome.Stored) metrics.Submissions.Inc(stored.Count);
         return Results.Created("/api/v1/jobs", stored.Select(JobView.Of));
     }
 
@@ -122,9 +139,12 @@ public static class JobEndpoints
         return Results.Ok(view);
     }
 
-    private static IResult List(HttpContext context, JobStore store, string? tenant, string? state, long? after, int? limit)
+    // The query's numbers are read here rather than bound, so that a bad one is a 400 naming it.
+    private static IResult List(HttpContext context, JobStore store, string? tenant, string? state, string? after, string? limit)
     {
         var caller = CallerAccess.Of(context)!;
+        if (tenant is not null && RequestText.Problem(tenant) is { } badTenant)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["tenant"] = [badTenant] });
         if (caller.Role != Role.Admin) tenant = caller.Tenant;
         JobState? parsed = null;
         if (state is not null)
@@ -133,9 +153,13 @@ public static class JobEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<JobState>().Select(n => n.ToLowerInvariant()))}"] });
             parsed = s;
         }
-        if (limit is < 1 or > 1000) return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 1000"] });
-        var take = limit ?? 100;
-        var items = store.List(tenant, parsed, after ?? 0, take);
+        var take = 100;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxPage))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be a whole number from 1 to {MaxPage}"] });
+        var afterId = 0L;
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["after"] = ["must be a job id (a whole number, 0 or more)"] });
+        var items = store.List(tenant, parsed, afterId, take);
         return Results.Ok(new { items = items.Select(JobView.Of), next = items.Count == take ? items[^1].Id : (long?)null });
     }
 
@@ -151,8 +175,11 @@ public static class JobEndpoints
             if (JobTransitions.IsFinal(job.State))
                 return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job already finished",
                     detail: $"job {id} is {job.State.ToString().ToLowerInvariant()}; a finished job cannot be cancelled");
-            if (store.Transition(id, job.State, JobState.Cancelled, clock.GetUtcNow(), "cancelled by request"))
+            // The audit entry is committed with the cancellation.
+            var now = clock.GetUtcNow();
+            if (store.Transition(id, job.State, JobState.Cancelled, now, "cancelled by request", CallerAccess.AuditOf(context, StatusCodes.Status200OK, now)))
             {
+                CallerAccess.MarkAudited(context);
                 return Results.Ok(JobView.Of(store.Get(id)!));
             }
         }
@@ -167,9 +194,6 @@ public static class JobEndpoints
         request?.Tenant is { } asked && !caller.Sees(asked)
             ? TokenEndpoints.Forbidden($"{field}: a token of tenant '{caller.Tenant}' submits for '{caller.Tenant}' only")
             : null;
-
-    private static IResult InvalidJson(string field, JsonException e) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"] });
 
     private static IResult NotFound(long id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "job not found", detail: $"no job {id}");

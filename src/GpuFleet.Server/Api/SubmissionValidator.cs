@@ -6,46 +6,73 @@ namespace GpuFleet.Server.Api;
 
 /// <summary>
 /// Checks a submission against the fleet and the tenant tree before anything is stored: every problem
-/// is reported under the name of its field, so a client can show it next to the input.
+/// is reported under the name of its field, so a client can show it next to the input. Each field's
+/// bound is checked before any work in proportion to its size, and a field gets one problem (the
+/// first found), so that neither the work nor the answer grows with what a client sends.
 /// </summary>
 public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
 {
     /// <summary>Longest name, tenant or priority class accepted.</summary>
-    public const int MaxNameLength = 200;
+    public const int MaxNameLength = RequestText.MaxLength;
     /// <summary>Longest command accepted.</summary>
     public const int MaxCommandLength = 8_192;
+    /// <summary>Most entries in <c>models</c>.</summary>
+    public const int MaxModels = 64;
+    /// <summary>Lowest <c>priority</c>; with <see cref="MaxPriority"/>, far from the integer limits, where the scheduler's ordering would wrap.</summary>
+    public const int MinPriority = -1_000_000;
+    /// <summary>Highest <c>priority</c>.</summary>
+    public const int MaxPriority = 1_000_000;
+    /// <summary>Longest time limit or run time: a year.</summary>
+    public const long MaxSeconds = 365L * 86_400;
 
     private readonly HashSet<string> _leaves = [.. tenants.Leaves.Select(t => t.Name)];
+    private readonly HashSet<string> _classes = [.. tenants.Classes.Select(c => c.Name)];
 
     /// <summary>The job to store, or the problems by field.</summary>
     public (NewJob? Job, Dictionary<string, string[]> Errors) Validate(SubmitJobRequest? r)
     {
         var errors = new Dictionary<string, string[]>();
-        void Add(string field, string problem) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], problem];
+        void Add(string field, string problem) => errors.TryAdd(field, [problem]);
         if (r is null)
         {
             Add("body", "a JSON object is required");
             return (null, errors);
         }
-        var name = string.IsNullOrWhiteSpace(r.Name) ? "job" : r.Name.Trim();
-        if (name.Length > MaxNameLength) Add("name", $"must be at most {MaxNameLength} characters");
+        if (r.Name is not null && RequestText.Problem(r.Name) is { } badName) Add("name", badName);
         if (string.IsNullOrWhiteSpace(r.Tenant)) Add("tenant", "is required");
-        else if (r.Tenant.Length > MaxNameLength) Add("tenant", $"must be at most {MaxNameLength} characters");
+        else if (RequestText.Problem(r.Tenant) is { } badTenant) Add("tenant", badTenant);
         else if (_leaves.Count > 0 && !_leaves.Contains(r.Tenant)) Add("tenant", $"unknown tenant '{r.Tenant}'");
         if (r.Gpus is null) Add("gpus", "is required");
         else if (r.Gpus < 1) Add("gpus", "must be at least 1");
         else if (r.Gpus > fleet.TotalGpus) Add("gpus", $"must be at most {fleet.TotalGpus}, the fleet's size");
         if (r.TimeLimitSeconds is null) Add("timeLimitSeconds", "is required");
-        else if (r.TimeLimitSeconds < 1) Add("timeLimitSeconds", "must be at least 1");
-        else if (r.TimeLimitSeconds > 365L * 86_400) Add("timeLimitSeconds", "must be at most a year");
-        if (r.RuntimeSeconds is < 1) Add("runtimeSeconds", "must be at least 1");
-        foreach (var m in r.Models ?? [])
-            if (fleet.ModelIndex(m ?? "") < 0) Add("models", $"unknown GPU model '{m}' (the fleet has {string.Join(", ", fleet.Models.Select(x => x.Name))})");
-        if (r.PriorityClass is not null && tenants.Classes.All(c => c.Name != r.PriorityClass))
-            Add("priorityClass", $"unknown class '{r.PriorityClass}' (known: {string.Join(", ", tenants.Classes.Select(c => c.Name))})");
-        if (r.Command is { Length: > MaxCommandLength }) Add("command", $"must be at most {MaxCommandLength} characters");
+        else if (r.TimeLimitSeconds is < 1 or > MaxSeconds) Add("timeLimitSeconds", $"must be between 1 and {MaxSeconds} (a year)");
+        if (r.RuntimeSeconds is < 1 or > MaxSeconds) Add("runtimeSeconds", $"must be between 1 and {MaxSeconds} (a year)");
+        if (r.Priority is < MinPriority or > MaxPriority) Add("priority", $"must be between {MinPriority} and {MaxPriority}");
+        if (r.Models is { Count: > MaxModels }) Add("models", $"must list at most {MaxModels} GPU models");
+        else if (r.Models is not null && ModelsProblem(r.Models) is { } badModels) Add("models", badModels);
+        if (r.PriorityClass is not null)
+        {
+            if (RequestText.Problem(r.PriorityClass) is { } badClass) Add("priorityClass", badClass);
+            else if (!_classes.Contains(r.PriorityClass))
+                Add("priorityClass", $"unknown class '{r.PriorityClass}' (known: {string.Join(", ", tenants.Classes.Select(c => c.Name))})");
+        }
+        if (r.Command is not null && RequestText.Problem(r.Command, MaxCommandLength, tabsAndNewlines: true) is { } badCommand) Add("command", badCommand);
         if (errors.Count > 0) return (null, errors);
+        var name = string.IsNullOrWhiteSpace(r.Name) ? "job" : r.Name.Trim();
         return (new NewJob(name, r.Tenant!, r.Gpus!.Value, [.. (r.Models ?? []).Distinct()], r.TimeLimitSeconds!.Value, r.Priority ?? 0,
             r.PriorityClass, r.Command, r.RuntimeSeconds), errors);
+    }
+
+    // The first bad entry; the list is at most MaxModels long by now.
+    private string? ModelsProblem(IReadOnlyList<string> models)
+    {
+        for (var i = 0; i < models.Count; i++)
+        {
+            if (models[i] is not { } m) return $"entry {i} must be a GPU model's name";
+            if (RequestText.Problem(m) is { } bad) return $"entry {i} {bad}";
+            if (fleet.ModelIndex(m) < 0) return $"unknown GPU model '{m}' (the fleet has {string.Join(", ", fleet.Models.Select(x => x.Name))})";
+        }
+        return null;
     }
 }

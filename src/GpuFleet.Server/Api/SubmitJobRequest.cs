@@ -1,24 +1,27 @@
 namespace GpuFleet.Server.Api;
 
-/// <summary>Body of <c>POST /api/v1/jobs</c>. Only <c>tenant</c>, <c>gpus</c> and <c>timeLimitSeconds</c> are required.</summary>
+/// <summary>
+/// Body of <c>POST /api/v1/jobs</c>. Only <c>tenant</c>, <c>gpus</c> and <c>timeLimitSeconds</c> are required.
+/// Numbers must be JSON numbers (<c>"gpus": "8"</c> is refused); text must hold no control characters.
+/// </summary>
 public sealed record SubmitJobRequest
 {
-    /// <summary>Free name (default: "job").</summary>
+    /// <summary>Free name, at most 200 characters (default: "job").</summary>
     public string? Name { get; init; }
-    /// <summary>Tenant (a project of the tenant tree when the server has one).</summary>
+    /// <summary>Tenant (a project of the tenant tree when the server has one), at most 200 characters.</summary>
     public string? Tenant { get; init; }
-    /// <summary>GPUs of the gang.</summary>
+    /// <summary>GPUs of the gang: 1 to the fleet's size.</summary>
     public int? Gpus { get; init; }
-    /// <summary>Acceptable GPU models; empty or absent: any.</summary>
+    /// <summary>Acceptable GPU models, at most 64 names of the fleet's models; empty or absent: any.</summary>
     public IReadOnlyList<string>? Models { get; init; }
-    /// <summary>Wall-time limit.</summary>
+    /// <summary>Wall-time limit: 1 s to a year.</summary>
     public long? TimeLimitSeconds { get; init; }
-    /// <summary>Priority within the tenant (default 0).</summary>
+    /// <summary>Priority within the tenant: -1,000,000 to 1,000,000 (default 0); higher runs first.</summary>
     public int? Priority { get; init; }
     /// <summary>Priority class of the tenant tree.</summary>
     public string? PriorityClass { get; init; }
-    /// <summary>What to run (kept and shown; the simulated executor does not run it).</summary>
+    /// <summary>What to run, at most 8,192 characters; tabs and newlines allowed (kept and shown; the simulated executor does not run it).</summary>
     public string? Command { get; init; }
-    /// <summary>How long the job really runs, for the simulated executor (default: drawn from its limit).</summary>
+    /// <summary>How long the job really runs, for the simulated executor: 1 s to a year (default: drawn from its limit).</summary>
     public long? RuntimeSeconds { get; init; }
 }

@@ -1,8 +1,11 @@
+using System.Globalization;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace GpuFleet.Server.Api;
 
@@ -18,7 +21,8 @@ public static class TokenEndpoints
     /// <summary>Maps the endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/tokens", Mint);
+        // The body is read by Mint itself (a wrong type then names its field); declared for the OpenAPI document.
+        app.MapPost("/api/v1/tokens", Mint).Accepts<MintRequest>("application/json");
         app.MapGet("/api/v1/tokens", (HttpContext context, TokenStore tokens) =>
         {
             var caller = CallerAccess.Of(context)!;
@@ -30,28 +34,49 @@ public static class TokenEndpoints
             };
         });
         app.MapDelete("/api/v1/tokens/{id:long}", Revoke);
-        app.MapGet("/api/v1/audit", (HttpContext context, TokenStore tokens, int? limit) =>
-            CallerAccess.Of(context)!.Role != Role.Admin ? Forbidden("only admins read the audit log")
-            : limit is < 1 or > 10_000 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be between 1 and 10000"] })
-            : Results.Ok(tokens.AuditLog(limit ?? 100)));
+        app.MapGet("/api/v1/audit", (HttpContext context, TokenStore tokens, string? limit) =>
+        {
+            if (CallerAccess.Of(context)!.Role != Role.Admin) return Forbidden("only admins read the audit log");
+            var take = 100;
+            if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxAuditPage))
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be a whole number from 1 to {MaxAuditPage}"] });
+            return Results.Ok(tokens.AuditLog(take));
+        });
     }
 
-    private static async Task<IResult> Mint(MintRequest? request, HttpContext context, TokenStore tokens, ServerSettings settings, TimeProvider clock)
+    /// <summary>Most audit entries in one answer of <c>GET /api/v1/audit</c> (<c>limit</c>).</summary>
+    public const int MaxAuditPage = 10_000;
+
+    // The four roles, by their API names, in any case; nothing else (no numbers, no "tenantadmin").
+    private static readonly Dictionary<string, Role> Roles = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["admin"] = Role.Admin, ["tenant-admin"] = Role.TenantAdmin, ["member"] = Role.Member, ["viewer"] = Role.Viewer,
+    };
+
+    private static async Task<IResult> Mint(HttpRequest http, TokenStore tokens, ServerSettings settings, TimeProvider clock, IOptions<JsonOptions> json)
+    {
+        var context = http.HttpContext;
         var caller = CallerAccess.Of(context)!;
         if (caller.Role is not (Role.Admin or Role.TenantAdmin)) return Forbidden("only admins and tenant admins mint tokens");
+        var (request, invalid) = await JsonBody.ReadAsync<MintRequest>(http, json.Value.SerializerOptions);
+        if (invalid is not null) return invalid;
         var errors = new Dictionary<string, string[]>();
-        var role = Role.Member;
-        if (request?.Role is null || !Enum.TryParse(request.Role.Replace("-", ""), ignoreCase: true, out role) || int.TryParse(request.Role, out _))
-            errors["role"] = ["must be admin, tenant-admin, member or viewer"];
-        var leaves = settings.Tenants.Leaves.Select(t => t.Name).ToHashSet();
+        Role? role = request?.Role is { } name && Roles.TryGetValue(name, out var known) ? known : null;
+        if (role is null) errors["role"] = ["must be admin, tenant-admin, member or viewer"];
         var tenant = request?.Tenant;
-        if (role != Role.Admin && string.IsNullOrWhiteSpace(tenant)) errors["tenant"] = ["is required for every role but admin"];
-        else if (role != Role.Admin && leaves.Count > 0 && !leaves.Contains(tenant!)) errors["tenant"] = [$"unknown tenant '{tenant}'"];
+        if (tenant is not null && RequestText.Problem(tenant) is { } badTenant) errors["tenant"] = [badTenant];
+        else if (role is not (null or Role.Admin) && string.IsNullOrWhiteSpace(tenant)) errors["tenant"] = ["is required for every role but admin"];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
+        // Authorization before existence: a tenant admin learns nothing of which other tenants exist.
         if (caller.Role == Role.TenantAdmin && (role == Role.Admin || tenant != caller.Tenant))
             return Forbidden($"a tenant admin mints tokens of tenant '{caller.Tenant}' only, below admin");
-        var (token, minted) = await tokens.MintAsync(role, role == Role.Admin ? null : tenant, clock.GetUtcNow());
+        var leaves = settings.Tenants.Leaves.Select(t => t.Name).ToHashSet();
+        if (role != Role.Admin && leaves.Count > 0 && !leaves.Contains(tenant!))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["tenant"] = [$"unknown tenant '{tenant}'"] });
+        // The audit entry is committed with the token.
+        var now = clock.GetUtcNow();
+        var (token, minted) = await tokens.MintAsync(role!.Value, role == Role.Admin ? null : tenant, now, CallerAccess.AuditOf(context, StatusCodes.Status201Created, now));
+        CallerAccess.MarkAudited(context);
         return Results.Created($"/api/v1/tokens/{minted.TokenId}", new { id = minted.TokenId, token, role = ToName(minted.Role), tenant = minted.Tenant });
     }
 
@@ -64,8 +89,11 @@ public static class TokenEndpoints
             || (caller.Role == Role.TenantAdmin && target.Role != Role.Admin));
         // Another tenant's token is answered as if it did not exist.
         if (!allowed) return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "token not found", detail: $"no token {id} of yours to revoke");
-        if (target!.RevokedAt is not null || !await tokens.RevokeAsync(id, clock.GetUtcNow()))
+        // The audit entry is committed with the revocation.
+        var now = clock.GetUtcNow();
+        if (target!.RevokedAt is not null || !await tokens.RevokeAsync(id, now, CallerAccess.AuditOf(context, StatusCodes.Status200OK, now)))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "token already revoked", detail: $"token {id} was revoked already");
+        CallerAccess.MarkAudited(context);
         return Results.Ok(View(tokens.List(target.Tenant).First(t => t.Id == id)));
     }
 

@@ -22,13 +22,26 @@ public static class UsageEndpoints
     /// <summary>Maps the endpoint.</summary>
     public static void Map(IEndpointRouteBuilder app) => app.MapGet("/api/v1/usage", Usage);
 
+    /// <summary>Earliest time of a report: job times are stored as milliseconds since the Unix epoch.</summary>
+    public static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
+    /// <summary>Latest time of a report, far enough from the calendar's end that no arithmetic on it overflows.</summary>
+    public static readonly DateTimeOffset Latest = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The times are read here rather than bound, so that a bad one is a 400 naming it, and bounded, so
+    // that no date arithmetic on them can overflow (0001-01-05 minus 30 days was a 500).
     private static IResult Usage(HttpContext context, JobStore store, ServerSettings settings, TimeProvider clock,
-        DateTimeOffset? from, DateTimeOffset? to, string? tenant, string? format)
+        string? from, string? to, string? tenant, string? format)
     {
         var caller = CallerAccess.Of(context)!;
+        if (tenant is not null && RequestText.Problem(tenant) is { } badTenant)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["tenant"] = [badTenant] });
         if (caller.Role != Role.Admin) tenant = caller.Tenant;
-        var end = to ?? clock.GetUtcNow();
-        var start = from ?? end.AddDays(-30);
+        var (fromTime, badFrom) = TimeOf(from, "from");
+        if (badFrom is not null) return badFrom;
+        var (toTime, badTo) = TimeOf(to, "to");
+        if (badTo is not null) return badTo;
+        var end = toTime ?? clock.GetUtcNow();
+        var start = fromTime ?? (end - Earliest > TimeSpan.FromDays(30) ? end.AddDays(-30) : Earliest);
         if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
         if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
         var fleet = settings.Fleet;
@@ -50,6 +63,17 @@ public static class UsageEndpoints
         foreach (var r in rows)
             csv.Append(CultureInfo.InvariantCulture, $"{Csv(r.Tenant)},{Csv(r.Owner)},{Csv(r.Model)},{Csv(r.Site)},{r.GpuHours:F4},{r.EnergyKwh:F4},{r.Cost:F4}\n");
         return Results.Text(csv.ToString(), "text/csv");
+    }
+
+    private static (DateTimeOffset? Time, IResult? Problem) TimeOf(string? text, string field)
+    {
+        if (text is null) return (null, null);
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) || time < Earliest || time > Latest)
+            return (null, Results.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [field] = [$"must be an ISO 8601 time from {Earliest:yyyy-MM-dd} to {Latest:yyyy-MM-dd}, such as 2026-11-01T00:00:00Z"],
+            }));
+        return (time, null);
     }
 
     // Quote fields that could break the row, and neutralise spreadsheet formulas.

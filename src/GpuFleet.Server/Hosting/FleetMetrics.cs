@@ -19,7 +19,8 @@ public sealed class FleetMetrics
         Placements = f.CreateCounter("gpufleet_placements_total", "Jobs placed.");
         Preemptions = f.CreateCounter("gpufleet_preemptions_total", "Running jobs evicted.");
         Submissions = f.CreateCounter("gpufleet_submissions_total", "Jobs accepted by the API.");
-        RefusedRequests = f.CreateCounter("gpufleet_refused_requests_total", "Requests refused before reaching an endpoint, by status: 401 (no valid token), 429 (over a rate limit).",
+        RefusedRequests = f.CreateCounter("gpufleet_refused_requests_total",
+            "Requests refused: 401 (no valid token), 403 (not allowed), 429 (over the rate limit); they are not written to the audit log.",
             new CounterConfiguration { LabelNames = ["status"] });
         Leader = f.CreateGauge("gpufleet_scheduler_leader", "1 while this replica holds the scheduler lease, else 0.");
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",

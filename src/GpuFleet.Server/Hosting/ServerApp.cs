@@ -67,7 +67,14 @@ public static class ServerApp
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(new FleetMetrics(Prometheus.Metrics.NewCustomRegistry()));
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            // The web defaults read "8" as 8; a number must be a JSON number, as every other type must be itself.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        // A call that throws is answered with the status the audit log records for it.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = CallerAccess.FailureStatus);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -90,6 +97,20 @@ public static class ServerApp
             o.InProgress.Registry = registry;
             o.RequestCount.Registry = registry;
             o.RequestDuration.Registry = registry;
+        });
+        var metrics = app.Services.GetRequiredService<FleetMetrics>();
+        // Refused calls are counted here rather than audited one row each (see CallerAccess).
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (CallerAccess.IsRefusal(context.Response.StatusCode))
+                    metrics.RefusedRequests.WithLabels(context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            }
         });
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();

@@ -61,14 +61,22 @@ public sealed class TokenStore
             ("@h", hash), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
     }
 
-    /// <summary>Mints a token; the plain token is returned once and never stored.</summary>
-    public async Task<(string Token, Caller Caller)> MintAsync(Role role, string? tenant, DateTimeOffset now)
+    /// <summary>
+    /// Mints a token; the plain token is returned once and never stored. <paramref name="audit"/>, when
+    /// given, is committed in the same transaction.
+    /// </summary>
+    public async Task<(string Token, Caller Caller)> MintAsync(Role role, string? tenant, DateTimeOffset now, AuditEntry? audit = null)
     {
         var token = "gf_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var hash = Hash(token);
-        var id = await store.WriteAsync((c, t) => Convert.ToInt64(JobStore.Scalar(c, t,
-            "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, @r, @t, @at) RETURNING id;",
-            ("@h", hash), ("@r", role.ToString()), ("@t", tenant), ("@at", now.ToUnixTimeMilliseconds()))));
+        var id = await store.WriteAsync((c, t) =>
+        {
+            var minted = Convert.ToInt64(JobStore.Scalar(c, t,
+                "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, @r, @t, @at) RETURNING id;",
+                ("@h", hash), ("@r", role.ToString()), ("@t", tenant), ("@at", now.ToUnixTimeMilliseconds())));
+            if (audit is not null) AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, [audit]);
+            return minted;
+        });
         _misses.TryRemove(hash, out _);
         return (token, new Caller(id, role, tenant));
     }
@@ -119,11 +127,19 @@ public sealed class TokenStore
         return list;
     }
 
-    /// <summary>Revokes token <paramref name="id"/> (from now on it answers 401); false when there is no such live token.</summary>
-    public async Task<bool> RevokeAsync(long id, DateTimeOffset now)
+    /// <summary>
+    /// Revokes token <paramref name="id"/> (from now on it answers 401); false when there is no such live
+    /// token. <paramref name="audit"/>, when given, is committed in the same transaction as the revocation.
+    /// </summary>
+    public async Task<bool> RevokeAsync(long id, DateTimeOffset now, AuditEntry? audit = null)
     {
-        var revoked = await store.WriteAsync((c, t) => JobStore.Exec(c, t, "UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL;",
-            ("@at", now.ToUnixTimeMilliseconds()), ("@id", id))) > 0;
+        var revoked = await store.WriteAsync((c, t) =>
+        {
+            var done = JobStore.Exec(c, t, "UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL;",
+                ("@at", now.ToUnixTimeMilliseconds()), ("@id", id)) > 0;
+            if (done && audit is not null) AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, [audit]);
+            return done;
+        });
         // Forget it here at once; other replicas read it again within RememberFor.
         foreach (var (hash, entry) in _known)
             if (entry.Caller.TokenId == id) _known.TryRemove(hash, out _);

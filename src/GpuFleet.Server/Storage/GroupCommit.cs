@@ -8,9 +8,11 @@ namespace GpuFleet.Server.Storage;
 /// transaction (one log sync for the lot). Each writer is answered only after that commit, so an
 /// answer still means "on disk". Writes of the same kind (<see cref="RunGroupedAsync"/>) are handed
 /// over together, so that they can share prepared statements or one round trip. If the shared
-/// transaction fails, each write is retried alone, so that one bad write fails only its own caller.
+/// transaction fails, each write is retried alone, so that one bad write fails only its own caller;
+/// and the connection it failed on is recovered (<paramref name="recover"/>) before it goes back to the
+/// pool, so that the next writer does not inherit what the failure left on it.
 /// </summary>
-internal sealed class GroupCommit(Func<DbConnection> open, int turns)
+internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbConnection> recover)
 {
     private const int MaxBatch = 1_000;
     // Writers queue here rather than in the database's busy handler, whose sleeps would set the tail
@@ -64,13 +66,7 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns)
         if (batch.Count == 0) return;
         try
         {
-            using var c = open();
-            using (var t = c.BeginTransaction())
-            {
-                // GroupBy keeps the order in which each kind first appears.
-                foreach (var kind in batch.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
-                t.Commit();
-            }
+            RunInTransaction(batch);
             foreach (var item in batch) item.Complete();
             return;
         }
@@ -87,16 +83,31 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns)
         {
             try
             {
-                using var c = open();
-                using var t = c.BeginTransaction();
-                item.Run(c, t, [item]);
-                t.Commit();
+                RunInTransaction([item]);
                 item.Complete();
             }
             catch (Exception e)
             {
                 item.Fail(e);
             }
+        }
+    }
+
+    private void RunInTransaction(IReadOnlyList<IQueuedWrite> writes)
+    {
+        using var c = open();
+        try
+        {
+            using var t = c.BeginTransaction();
+            // GroupBy keeps the order in which each kind first appears.
+            foreach (var kind in writes.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
+            t.Commit();
+        }
+        catch
+        {
+            // The transaction is rolled back by now; the connection is still this write's.
+            recover(c);
+            throw;
         }
     }
 

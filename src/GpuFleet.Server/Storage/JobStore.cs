@@ -16,9 +16,9 @@ public sealed class JobStore : IDisposable
     private readonly DbDataSource _source;
     private readonly GroupCommit _writes;
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
-    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, IReadOnlyList<(StoredJob, bool)>> _submitAll;
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, IReadOnlyList<(StoredJob?, SubmitOutcome)>> _submitAll;
 
-    private sealed record PendingSubmit(NewJob Job, string? Key, DateTimeOffset At, Security.AuditEntry? Audit);
+    private sealed record PendingSubmit(NewJob Job, IdempotencyKey? Key, DateTimeOffset At, Security.AuditEntry? Audit);
 
     private const string InsertJobSql = """
         INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
@@ -46,7 +46,7 @@ public sealed class JobStore : IDisposable
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(leaseTime), "the lease must last at least a second");
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database, LeaseTime);
-        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 2);
+        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 2, Dialect.Recover);
         _submitAll = SubmitAll;
         Migrate();
     }
@@ -83,16 +83,18 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>
-    /// Stores a new pending job, or — when <paramref name="idempotencyKey"/> was used before by the same
-    /// tenant — returns the job stored the first time, with <c>Replayed</c> true. Group-committed with
-    /// concurrent submissions; <paramref name="audit"/>, when given, is written in the same transaction.
+    /// Stores a new pending job; or, when <paramref name="key"/> was used before for the same request,
+    /// answers the job stored the first time (<see cref="SubmitOutcome.Replayed"/>); or, when it was used
+    /// for another request, stores nothing and answers no job (<see cref="SubmitOutcome.KeyReused"/>).
+    /// Group-committed with concurrent submissions; <paramref name="audit"/>, when given, is written in
+    /// the same transaction unless the key was reused (nothing changed then).
     /// </summary>
-    public Task<(StoredJob Job, bool Replayed)> SubmitAsync(NewJob job, string? idempotencyKey, DateTimeOffset now, Security.AuditEntry? audit = null) =>
-        _writes.RunGroupedAsync(new PendingSubmit(job, idempotencyKey, now, audit), _submitAll);
+    public Task<(StoredJob? Job, SubmitOutcome Outcome)> SubmitAsync(NewJob job, IdempotencyKey? key, DateTimeOffset now, Security.AuditEntry? audit = null) =>
+        _writes.RunGroupedAsync(new PendingSubmit(job, key, now, audit), _submitAll);
 
-    private IReadOnlyList<(StoredJob, bool)> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
+    private IReadOnlyList<(StoredJob?, SubmitOutcome)> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
     {
-        var results = new (StoredJob, bool)[items.Count];
+        var results = new (StoredJob?, SubmitOutcome)[items.Count];
         var fresh = new List<int>();
         for (var i = 0; i < items.Count; i++)
         {
@@ -101,36 +103,87 @@ public sealed class JobStore : IDisposable
         }
         var ids = InsertJobs(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
         // A new job is exactly what was inserted: no need to read it back.
-        for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), false);
-        AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [.. items.Where(i => i.Audit is not null).Select(i => i.Audit!)]);
+        for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), SubmitOutcome.Stored);
+        AuditRows.Insert(c, t, Dialect.BatchesRoundTrips,
+            [.. items.Where((item, i) => item.Audit is not null && results[i].Item2 != SubmitOutcome.KeyReused).Select(item => item.Audit!)]);
         return results;
     }
 
-    private (StoredJob, bool) SubmitKeyed(DbConnection c, DbTransaction t, PendingSubmit item)
+    private (StoredJob?, SubmitOutcome) SubmitKeyed(DbConnection c, DbTransaction t, PendingSubmit item)
     {
         var (job, key, at) = (item.Job, item.Key!, item.At);
-        // Claim the key first: a concurrent claim on another replica waits here for ours to commit, then sees it.
-        var claimed = Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id) VALUES (@t, @k, 0) ON CONFLICT DO NOTHING;", ("@t", job.Tenant), ("@k", key));
-        if (claimed == 0)
+        if (!ClaimKey(c, t, key))
         {
-            var first = Convert.ToInt64(Scalar(c, t, "SELECT job_id FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", job.Tenant), ("@k", key)));
-            return (Get(c, t, first)!, true);
+            var (first, hash, batch) = ReadKey(c, t, key);
+            // A key stored before keys were bound to their requests has no hash: it is taken for the same request, as it was then.
+            return batch is not null || (hash is not null && hash != key.RequestHash) ? (null, SubmitOutcome.KeyReused) : (Get(c, t, first), SubmitOutcome.Replayed);
         }
         var id = InsertJobs(c, t, [(job, at)])[0];
-        Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", job.Tenant), ("@k", key));
-        return (Fresh(id, job, at), false);
+        Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", key.Scope), ("@k", key.Key));
+        return (Fresh(id, job, at), SubmitOutcome.Stored);
+    }
+
+    // Claims the key for this transaction; false when it was claimed before. A concurrent claim (on
+    // another replica) waits here for ours to commit, then sees it.
+    private static bool ClaimKey(DbConnection c, DbTransaction t, IdempotencyKey key) =>
+        Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id, request_hash) VALUES (@t, @k, 0, @h) ON CONFLICT DO NOTHING;",
+            ("@t", key.Scope), ("@k", key.Key), ("@h", key.RequestHash)) > 0;
+
+    // The first use of a key: its job (one job's submission), its request's hash, and its batch's job ids (a batch's).
+    private static (long JobId, string? Hash, string? BatchIds) ReadKey(DbConnection c, DbTransaction t, IdempotencyKey key)
+    {
+        using var cmd = Command(c, t, "SELECT job_id, request_hash, job_ids FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", key.Scope), ("@k", key.Key));
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2));
     }
 
     private static StoredJob Fresh(long id, NewJob job, DateTimeOffset at) =>
         new(id, job, JobState.Pending, DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds()), null, null);
 
-    /// <summary>Stores many new pending jobs in one transaction: all of them or none (trace replay, batch submission).</summary>
-    public Task<List<StoredJob>> SubmitManyAsync(IReadOnlyList<NewJob> jobs, DateTimeOffset now) =>
-        _writes.RunAsync((c, t) =>
+    /// <summary>
+    /// Stores many new pending jobs in one transaction: all of them or none (trace replay, batch
+    /// submission). With <paramref name="key"/> the batch is one request: a retry answers the jobs
+    /// stored the first time, another request under the same key nothing (<see cref="SubmitOutcome"/>).
+    /// <paramref name="audit"/>, when given, is written in the same transaction unless the key was reused.
+    /// </summary>
+    public Task<(IReadOnlyList<StoredJob> Jobs, SubmitOutcome Outcome)> SubmitManyAsync(IReadOnlyList<NewJob> jobs, DateTimeOffset now,
+        IdempotencyKey? key = null, Security.AuditEntry? audit = null) =>
+        _writes.RunAsync<(IReadOnlyList<StoredJob>, SubmitOutcome)>((c, t) =>
         {
-            var ids = InsertJobs(c, t, [.. jobs.Select(j => (j, now))]);
-            return jobs.Select((j, k) => Fresh(ids[k], j, now)).ToList();
+            var outcome = SubmitOutcome.Stored;
+            IReadOnlyList<StoredJob> stored;
+            if (key is not null && !ClaimKey(c, t, key))
+            {
+                var (_, hash, batch) = ReadKey(c, t, key);
+                if (batch is null || hash != key.RequestHash) return ([], SubmitOutcome.KeyReused);
+                stored = GetMany(c, t, [.. batch.Split(',').Select(long.Parse)]);
+                outcome = SubmitOutcome.Replayed;
+            }
+            else
+            {
+                var ids = InsertJobs(c, t, [.. jobs.Select(j => (j, now))]);
+                if (key is not null)
+                    Exec(c, t, "UPDATE idempotency SET job_ids = @ids WHERE tenant = @t AND key = @k;", ("@ids", string.Join(',', ids)), ("@t", key.Scope), ("@k", key.Key));
+                stored = [.. jobs.Select((j, k) => Fresh(ids[k], j, now))];
+            }
+            if (audit is not null) AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [audit]);
+            return (stored, outcome);
         });
+
+    // Jobs by id, in the order asked.
+    private static List<StoredJob> GetMany(DbConnection c, DbTransaction t, IReadOnlyList<long> ids)
+    {
+        var byId = new Dictionary<long, StoredJob>();
+        foreach (var chunk in ids.Chunk(500))
+        {
+            using var cmd = Command(c, t, "");
+            cmd.CommandText = $"SELECT * FROM jobs WHERE id IN ({string.Join(',', chunk.Select((_, i) => $"@j{i}"))});";
+            for (var i = 0; i < chunk.Length; i++) AddParameter(cmd, $"@j{i}", chunk[i]);
+            foreach (var job in Read(cmd)) byId[job.Id] = job;
+        }
+        return [.. ids.Select(id => byId[id])];
+    }
 
     // Each job with its first event and its inbox entry; answers the new ids in order.
     private long[] InsertJobs(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
@@ -202,6 +255,21 @@ public sealed class JobStore : IDisposable
         TransitionMany([new StateChange(id, from, to, detail)], at)[0];
 
     /// <summary>
+    /// <see cref="Transition(long, JobState, JobState, DateTimeOffset, string?)"/> for a call that changes a job
+    /// (a cancellation): when the change applies, <paramref name="audit"/> is committed in the same transaction.
+    /// </summary>
+    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, Security.AuditEntry audit)
+    {
+        if (!JobTransitions.Allowed(from, to)) throw new InvalidOperationException($"job {id}: {from} -> {to} is not allowed");
+        return _writes.Run((c, t) =>
+        {
+            var applied = TransitionAll(c, t, [new StateChange(id, from, to, detail)], at)[0];
+            if (applied) AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [audit]);
+            return applied;
+        });
+    }
+
+    /// <summary>
     /// Applies several checked state changes; for each, whether it applied. With <paramref name="epoch"/>
     /// (the scheduler's writes) each transaction first checks that no other replica has led since, and
     /// throws <see cref="LeaseLostException"/> otherwise. A cancellation also goes to the scheduler's inbox.
@@ -240,10 +308,18 @@ public sealed class JobStore : IDisposable
     {
         if (Dialect.SingleWriter) return _writes.Run(write);
         using var c = Open();
-        using var t = c.BeginTransaction();
-        var result = write(c, t);
-        t.Commit();
-        return result;
+        try
+        {
+            using var t = c.BeginTransaction();
+            var result = write(c, t);
+            t.Commit();
+            return result;
+        }
+        catch
+        {
+            Dialect.Recover(c);
+            throw;
+        }
     }
 
     /// <summary>Most state changes written in one transaction.</summary>

@@ -52,6 +52,8 @@ public sealed class PostgresDialect : StoreDialect
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
         "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT;",
+        // An Idempotency-Key is bound to the request it was first used for; a batch's key lists its jobs.
+        "ALTER TABLE idempotency ADD COLUMN request_hash TEXT, ADD COLUMN job_ids TEXT;",
         "ALTER TABLE scheduler_lease ADD COLUMN expires_at BIGINT; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
     ];
 
@@ -99,6 +101,31 @@ public sealed class PostgresDialect : StoreDialect
 
     /// <inheritdoc />
     public override ReplicaSession OpenSession(string database) => new BackendSession(database);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Npgsql prepares a statement on a connection once it has run a few times there ("Max Auto
+    /// Prepare"). When the run that prepares it fails after the server parsed it — a value PostgreSQL
+    /// refuses, such as a NUL in text — Npgsql 10 keeps the statement marked prepared but without the
+    /// description of its result rows, and the next run of the same SQL on that connection fails with
+    /// "Received unexpected backend message DataRow": another client's write failed for this one's bad
+    /// value. Forgetting every prepared statement of the connection (DEALLOCATE ALL, and Npgsql's own
+    /// bookkeeping with it) removes that state; the statements are prepared again as they are reused.
+    /// </remarks>
+    public override void Recover(DbConnection connection)
+    {
+        // A connection the failure broke is closed, and Npgsql never pools it again.
+        if (connection is not NpgsqlConnection { State: System.Data.ConnectionState.Open } npgsql) return;
+        try
+        {
+            npgsql.UnprepareAll();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // It cannot be cleaned: have it closed when it is returned, rather than handed out again.
+            NpgsqlConnection.ClearPool(npgsql);
+        }
+    }
 
     /// <inheritdoc />
     public override bool IsAlive(DbConnection connection, string liveness)

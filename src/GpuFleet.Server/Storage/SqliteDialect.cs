@@ -51,6 +51,8 @@ public sealed class SqliteDialect : StoreDialect
         """,
         "ALTER TABLE scheduler_lease ADD COLUMN leader_url TEXT;",
         "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;",
+        // An Idempotency-Key is bound to the request it was first used for; a batch's key lists its jobs.
+        "ALTER TABLE idempotency ADD COLUMN request_hash TEXT; ALTER TABLE idempotency ADD COLUMN job_ids TEXT;",
         "ALTER TABLE scheduler_lease ADD COLUMN expires_at INTEGER; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
     ];
 

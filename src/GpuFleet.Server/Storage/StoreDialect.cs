@@ -57,6 +57,15 @@ public abstract class StoreDialect
     public abstract ReplicaSession OpenSession(string database);
 
     /// <summary>
+    /// Makes a connection whose transaction failed (and was rolled back) fit to go back to the pool:
+    /// whatever the failure left in the driver's state of the connection must not fail the next
+    /// caller that gets it.
+    /// </summary>
+    public virtual void Recover(DbConnection connection)
+    {
+    }
+
+    /// <summary>
     /// Whether the replica that recorded <paramref name="liveness"/> still lives. True when it cannot be
     /// told (then only the lease's expiry frees the lease).
     /// </summary>
