@@ -31,10 +31,13 @@ public abstract class ApiFuzzTests(Backend backend, ITestOutputHelper output)
         // Limits high enough that the requests reach the endpoints (the limits have tests of their own).
         await using var server = await RunningServer.StartAsync(backend, requestsPerMinute: 1_000_000,
             adjust: s => s with { RequestsPerMinutePerAddress = 1_000_000, FailedAuthenticationsPerMinutePerAddress = 1_000_000 });
+        // The outcome is checked with an admin token of its own, which the requests never revoke.
+        using var checker = server.ClientWith(await server.MintAsync("admin", null));
         var tokens = new List<string?> { RunningServer.AdminToken, null, "not-a-token" };
         foreach (var (role, tenant) in new[] { ("member", "a"), ("tenant-admin", "a"), ("viewer", "a"), ("member", "b") })
             tokens.Add(await server.MintAsync(role, tenant));
         var before = await TokenIdsAsync(server);
+        var kept = before.ToHashSet();
 
         var jobs = new ConcurrentDictionary<long, bool>();
         var cancelled = new ConcurrentDictionary<long, bool>();
@@ -46,7 +49,7 @@ public abstract class ApiFuzzTests(Backend backend, ITestOutputHelper output)
         var sent = 0;
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
         {
-            var fuzzer = new ApiFuzzer(new Random(seed + c), tokens);
+            var fuzzer = new ApiFuzzer(new Random(seed + c), tokens, kept);
             using var http = new HttpClient { BaseAddress = server.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
             var previous = "";
             while (Interlocked.Increment(ref sent) <= total && watch.Elapsed < budget && failures.Count < 20)
@@ -102,22 +105,21 @@ public abstract class ApiFuzzTests(Backend backend, ITestOutputHelper output)
         foreach (var kind in outcomes.Keys.Select(k => k.Kind).Distinct())
         {
             Assert.True(outcomes.GetValueOrDefault((kind, false)) > 0, $"{kind} was never refused");
-            if (!kind.StartsWith("DELETE", StringComparison.Ordinal) || attempted >= 3_000)
-                Assert.True(outcomes.GetValueOrDefault((kind, true)) > 0, $"{kind} never succeeded");
+            if (attempted >= 3_000) Assert.True(outcomes.GetValueOrDefault((kind, true)) > 0, $"{kind} never succeeded");
         }
 
         // Stored data changed only by successes: exactly the jobs answered 201, cancelled exactly by the 200s.
         var stored = new List<JsonElement>();
         for (long after = 0; ;)
         {
-            var page = await server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?limit=1000&after={after}");
+            var page = await checker.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?limit=1000&after={after}");
             stored.AddRange(page.GetProperty("items").EnumerateArray());
             if (page.GetProperty("next").ValueKind == JsonValueKind.Null) break;
             after = page.GetProperty("next").GetInt64();
         }
         Assert.Equal(jobs.Keys.Order(), stored.Select(j => j.GetProperty("id").GetInt64()).Order());
         Assert.Equal(cancelled.Keys.Order(), stored.Where(j => j.GetProperty("state").GetString() == "cancelled").Select(j => j.GetProperty("id").GetInt64()).Order());
-        var after2 = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/tokens");
+        var after2 = await checker.GetFromJsonAsync<JsonElement>("/api/v1/tokens");
         Assert.Equal(before.Concat(minted.Keys).Order(), after2.EnumerateArray().Select(t => t.GetProperty("id").GetInt64()).Order());
         Assert.Equal(revoked.Keys.Order(), after2.EnumerateArray().Where(t => t.GetProperty("revokedAt").ValueKind != JsonValueKind.Null)
             .Select(t => t.GetProperty("id").GetInt64()).Order());
