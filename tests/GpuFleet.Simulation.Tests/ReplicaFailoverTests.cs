@@ -39,7 +39,8 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         var targets = backend == "sqlite" ? new[] { second.Client } : [first.Client, second.Client];
         using var stop = new CancellationTokenSource();
         var load = clients.RunAsync("failover", 8, () => targets, 300, stop.Token);
-        await Task.Delay(1500);
+        // The failure comes once the fleet is full (nearly every GPU busy), so that a GPU given twice would show.
+        await WaitAsync(async () => await BusyGpusAsync(first) >= 600, 60, "the load never filled the fleet");
         var beforeFailure = clients.Acknowledged.Count;
         // The standby answers the fleet views from the leader's published copy.
         using (var sites = await second.Client.GetAsync("/api/v1/sites"))
@@ -90,6 +91,12 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         var peak = RecordedRuns.AssertNoGpuHeldTwice(runs);
         output.WriteLine($"{jobs.Count} jobs, {runs.Count} runs, peak {peak} of 656 GPUs held");
         Assert.InRange(peak, 600, 656);   // at least 600: the fleet was full at some point, so the check had teeth
+    }
+
+    private static async Task<int> BusyGpusAsync(ServerProcess leader)
+    {
+        using var r = await leader.Client.GetAsync("/api/v1/sites");
+        return r.IsSuccessStatusCode ? (await r.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Sum(s => s.GetProperty("busyGpus").GetInt32()) : 0;
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition, double seconds, string failure)

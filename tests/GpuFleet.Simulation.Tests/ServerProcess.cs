@@ -25,7 +25,9 @@ internal sealed class ServerProcess : IDisposable
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "gpufleet.dll"), "serve", "--fleet", fleet, "--db", database,
                      "--urls", $"http://127.0.0.1:{port}", "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                     "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     // These tests load the server with one token and read every job back; rate limits have tests of their own.
+                     "--rate-limit", "10000000" })
             psi.ArgumentList.Add(a);
         psi.Environment["GPUFLEET_ADMIN_TOKEN"] = AdminToken;
         var process = Process.Start(psi)!;
