@@ -122,6 +122,8 @@ public abstract class InputBoundsTests(Backend backend)
             "[{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60},{\"tenant\":\"a\",\"gpus\":\"8\",\"timeLimitSeconds\":60}]");
         var errors = await ErrorsOf(r);
         Assert.Equal(["[1].gpus"], errors.EnumerateObject().Select(e => e.Name));
+        // In the API's words, not the serializer's .NET type names.
+        Assert.Equal("must be a whole number (a JSON number, not a string)", errors.GetProperty("[1].gpus")[0].GetString());
     }
 }
 

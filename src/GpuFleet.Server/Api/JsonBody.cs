@@ -20,9 +20,28 @@ public static class JsonBody
         {
             return (default, Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                [FieldOf(e.Path, batch)] = [$"is not valid JSON here: {e.Message.Split(" Path:")[0]}"],
+                [FieldOf(e.Path, batch)] = [Problem(e)],
             }));
         }
+    }
+
+    // The serializer names .NET types ("could not be converted to System.Nullable`1[System.Int32]"):
+    // say what the field must be in the API's words instead.
+    private static string Problem(JsonException e)
+    {
+        var message = e.Message.Split(" Path:")[0];
+        const string NotConverted = "The JSON value could not be converted to ";
+        if (!message.StartsWith(NotConverted, StringComparison.Ordinal)) return $"is not valid JSON here: {message}";
+        var type = message[NotConverted.Length..].TrimEnd('.');
+        return type switch
+        {
+            _ when type.Contains("[System.Int32]", StringComparison.Ordinal) || type.Contains("[System.Int64]", StringComparison.Ordinal)
+                => "must be a whole number (a JSON number, not a string)",
+            "System.String" => "must be a string",
+            _ when type.Contains("[System.String]", StringComparison.Ordinal) => "must be a list of strings",
+            _ when type.StartsWith("System.Collections", StringComparison.Ordinal) => "must be a JSON array",
+            _ => "must be a JSON object",
+        };
     }
 
     /// <summary>
