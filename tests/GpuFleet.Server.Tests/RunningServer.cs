@@ -26,6 +26,9 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public const string AdminToken = "test-admin-token";
 
+    /// <summary>The test servers' body limit (smaller than the default, so that tests reach it cheaply).</summary>
+    public const int MaxRequestBodyBytes = 64 * 1024;
+
     /// <summary>A client holding the admin token.</summary>
     public HttpClient Client { get; }
 
@@ -79,7 +82,7 @@ internal sealed class RunningServer : IAsyncDisposable
         {
             Fleet = SmallFleet, Tenants = tenants ?? Tree,
             // Another tree (no guarantees) is scheduled by fair share.
-            Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare, Database = db, MaxRequestBodyBytes = 64 * 1024,
+            Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare, Database = db, MaxRequestBodyBytes = MaxRequestBodyBytes,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
         settings = adjust?.Invoke(settings) ?? settings;
