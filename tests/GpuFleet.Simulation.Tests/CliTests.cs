@@ -90,6 +90,38 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Two_processes_give_byte_identical_reports_and_series()
+    {
+        // A separate process per run: an order that hangs on a per-process hash seed (string.GetHashCode,
+        // HashCode.Combine) or on memory addresses agrees with itself within one process but not across two.
+        // Arrivals in ten-minute batches ("2017-10-01 00:07:45" → "00:00:00"): jobs of many tenants arrive at
+        // the same second, so every tie between them must be broken the same way in both processes.
+        var trace = TestFiles.Temp("batched.csv");
+        File.WriteAllLines(trace, ReadSample(2_000).Select((line, i) => i == 0 ? line : line[..15] + "0:00" + line[19..]));
+        string Run()
+        {
+            var json = TestFiles.Temp("report.json");
+            var charts = Path.Combine(Path.GetDirectoryName(json)!, "charts");
+            var (code, _, stderr) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", trace, "--tenants", "tenants/philly-vcs.yaml",
+                "--policy", "backfill,fairshare,shared", "--json", json, "--charts", charts);
+            Assert.True(code == 0, stderr);
+            // Wall-clock time is the one figure that may differ: blank it, and compare the rest byte for byte.
+            var wall = new System.Text.RegularExpressions.Regex("\"wallSeconds\": [0-9.E+-]+");
+            var report = File.ReadAllText(json);
+            Assert.Equal(3, wall.Count(report));
+            var series = Directory.GetFiles(charts, "timeseries-*.csv").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f) + "\n" + File.ReadAllText(f));
+            return wall.Replace(report, "\"wallSeconds\": 0") + "\n" + string.Join("\n", series);
+        }
+        var first = Run();
+        var second = Run();
+        if (first != second)
+        {
+            var at = first.Zip(second).TakeWhile(p => p.First == p.Second).Count();
+            Assert.Fail($"the runs differ at character {at}: ...{first[Math.Max(0, at - 80)..Math.Min(first.Length, at + 80)]}... vs ...{second[Math.Max(0, at - 80)..Math.Min(second.Length, at + 80)]}...");
+        }
+    }
+
+    [Fact]
     public void Bad_inputs_give_one_line_errors_not_stack_traces()
     {
         var notGzip = TestFiles.Temp("trace.csv.gz");
