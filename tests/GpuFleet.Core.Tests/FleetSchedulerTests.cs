@@ -36,22 +36,33 @@ public sealed class FleetSchedulerTests
     [Fact]
     public void Every_pending_job_has_a_reason_and_an_estimated_start()
     {
+        // Two 8-GPU nodes, full: A (8 GPUs) ends at t=300 on one; B and C (4 each) end at t=100 and t=200 on the other.
         var fleet = new Fleet("f", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)], [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
-        var s = new FleetScheduler(fleet, new SchedulerOptions { Policy = SchedulingPolicy.FairShare });
-        long id = 0;
-        foreach (var (gpus, limit) in new[] { (8, 1000), (6, 500), (4, 2000), (8, 300), (16, 100), (2, 50), (1, 10), (7, 700) })
-            s.Submit(new JobSpec(++id, $"t{id % 3}", gpus, [], TopologyNeed.Site, limit, 0, 0));
-        s.RunCycle(0);
-        Assert.True(s.PendingCount > 0);
-        for (var j = 1; j <= id; j++)
+        var s = new FleetScheduler(fleet);
+        foreach (var (id, gpus, limit) in new[] { (1, 8, 300), (2, 4, 100), (3, 4, 200), (4, 8, 1000), (5, 4, 1000), (6, 16, 1000), (7, 12, 1000) })
+            s.Submit(new JobSpec(id, "t", gpus, [], TopologyNeed.Site, limit, 0, 0));
+        var cycle = s.RunCycle(0);
+        Assert.Equal([1L, 2L, 3L], cycle.Placements.Select(p => p.JobId).Order());
+        var a = s.Allocation(1)!.Single().Node;
+        Assert.All(new[] { 2L, 3L }, id => Assert.NotEqual(a, s.Allocation(id)!.Single().Node));
+
+        // The 8-GPU head needs a whole node: B's node is whole again when C ends, at t=200.
+        // 4 GPUs are free as soon as B ends (t=100); 16 and 12 need A's node too (t=300).
+        foreach (var (id, reason, start) in new[] { (4L, PendingReason.Reserved, 200L), (5L, PendingReason.NoFreeGpus, 100L), (6L, PendingReason.NoFreeGpus, 300L), (7L, PendingReason.NoFreeGpus, 300L) })
         {
-            if (s.Allocation(j) is not null) continue;
-            var why = s.Explain(j)!;
-            Assert.NotEqual(PendingReason.NotYetConsidered, why.Reason);
-            Assert.False(string.IsNullOrWhiteSpace(why.Message));
-            // An estimate from a test-only placement: no earlier than now, no later than the last running job's limit.
-            Assert.True(why.EstimatedStart is >= 0 and <= 2000, $"job {j}: {why.Message}");
+            var why = s.Explain(id)!;
+            Assert.True(why.Reason == reason, $"job {id}: {why.Reason}, expected {reason} ({why.Message})");
+            Assert.True(why.EstimatedStart == start, $"job {id}: estimated start {why.EstimatedStart}, expected {start} ({why.Message})");
+            Assert.Contains($"t={start}", why.Message);
         }
+
+        // B ends on time: its 4 GPUs are held for the head, and the estimates stay with the ends still to come.
+        s.End(2, 100);
+        Assert.Empty(s.RunCycle(100).Placements);
+        Assert.Equal(200, s.Explain(4)!.EstimatedStart);
+        Assert.Equal(PendingReason.HeldForReservation, s.Explain(5)!.Reason);
+        Assert.Equal(300, s.Explain(6)!.EstimatedStart);
+        Assert.Equal(300, s.Explain(7)!.EstimatedStart);
     }
 
     [Fact]

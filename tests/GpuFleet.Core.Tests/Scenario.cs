@@ -119,7 +119,7 @@ public sealed class StepData
     public Dictionary<long, int> Domains { get; set; } = [];
     /// <summary>Job id → exact node indexes it must be on.</summary>
     public Dictionary<long, List<int>> OnNodes { get; set; } = [];
-    /// <summary>Jobs that must be evicted in this step's cycle (exactly these).</summary>
+    /// <summary>Jobs that must be evicted in this step's cycle (exactly these; absent means none).</summary>
     public List<long>? Preempted { get; set; }
     /// <summary>Jobs this step's cycle must place beyond their tenant's guarantee (reclaimable).</summary>
     public List<long>? Borrowed { get; set; }

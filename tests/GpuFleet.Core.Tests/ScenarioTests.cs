@@ -34,10 +34,16 @@ public sealed class ScenarioTests
             LargeGangGpus = scenario.LargeGangGpus,
             LargeGangReserveAfterSeconds = scenario.LargeGangReserveAfterSeconds,
         });
+        // The GPUs each running job holds, as the placements returned them: ends and evictions give them back.
+        var held = new Dictionary<long, GpuAllocation[]>();
         foreach (var step in scenario.Steps)
         {
             var where = $"{scenario.Name} at t={step.At}";
-            foreach (var id in step.End) Assert.True(scheduler.End(id, step.At), $"{where}: job {id} was not held");
+            foreach (var id in step.End)
+            {
+                Assert.True(scheduler.End(id, step.At), $"{where}: job {id} was not held");
+                held.Remove(id);
+            }
             foreach (var j in step.Submit)
             {
                 var need = Enum.Parse<TopologyNeed>(j.Topology, ignoreCase: true);
@@ -79,8 +85,11 @@ public sealed class ScenarioTests
             }
             var borrowed = cycle.Placements.Where(p => p.Borrowed).Select(p => p.JobId).Order().ToList();
             if (step.Borrowed is not null) Assert.True(step.Borrowed.Order().SequenceEqual(borrowed), $"{where}: borrowed [{string.Join(",", borrowed)}], expected [{string.Join(",", step.Borrowed)}]");
+            // A step that names no preemptions expects none.
             var evicted = cycle.Preemptions.Select(p => p.VictimJobId).Order().ToList();
-            if (step.Preempted is not null) Assert.True(step.Preempted.Order().SequenceEqual(evicted), $"{where}: preempted [{string.Join(",", evicted)}], expected [{string.Join(",", step.Preempted)}]");
+            var expectedEvicted = step.Preempted ?? [];
+            Assert.True(expectedEvicted.Order().SequenceEqual(evicted), $"{where}: preempted [{string.Join(",", evicted)}], expected [{string.Join(",", expectedEvicted)}]");
+            TrackHeldGpus(fleet, held, cycle, where);
             foreach (var id in step.Running) Assert.True(scheduler.Allocation(id) is not null, $"{where}: job {id} should be running");
             foreach (var (id, site) in step.OnSites)
             {
@@ -97,6 +106,28 @@ public sealed class ScenarioTests
                 Assert.True(cycle.Reservation is not null, $"{where}: no reservation");
                 Assert.Equal(r.Job, cycle.Reservation.JobId);
                 Assert.Equal(r.Shadow, cycle.Reservation.ShadowTime);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies a cycle's evictions and placements to the GPUs held, then checks that no GPU is held by two
+    /// running jobs and no allocation reaches past its node's GPUs.
+    /// </summary>
+    private static void TrackHeldGpus(Fleet fleet, Dictionary<long, GpuAllocation[]> held, CycleResult cycle, string where)
+    {
+        foreach (var p in cycle.Preemptions)
+            Assert.True(held.Remove(p.VictimJobId), $"{where}: job {p.VictimJobId} was evicted but was not running");
+        foreach (var p in cycle.Placements)
+            Assert.True(held.TryAdd(p.JobId, p.Gpus), $"{where}: job {p.JobId} was placed while already running");
+        var used = new ulong[fleet.NodeCount];
+        foreach (var (id, gpus) in held.OrderBy(h => h.Key))
+        {
+            foreach (var a in gpus)
+            {
+                Assert.True(a.Mask != 0 && a.Mask >> fleet.NodeGpus(a.Node) == 0, $"{where}: job {id} holds GPUs beyond the {fleet.NodeGpus(a.Node)} of node {a.Node} (mask {a.Mask:x})");
+                Assert.True((used[a.Node] & a.Mask) == 0, $"{where}: job {id} holds a GPU of node {a.Node} that another running job holds (mask {used[a.Node] & a.Mask:x})");
+                used[a.Node] |= a.Mask;
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
@@ -76,6 +77,25 @@ public sealed class SimulationTests
         Assert.Equal(jobs.Select(j => j.Spec.Tenant).Distinct().Count(), r.PerTenant.Count);
         Assert.Equal(r.Jobs, r.PerTenant.Sum(t => t.Jobs));
         Assert.All(result.Series, s => Assert.InRange(s.Utilization, 0, 1.0000001));
+    }
+
+    [Fact]
+    public void A_binding_power_cap_holds_the_peak_just_under_it()
+    {
+        var capped = FleetFile.Load(TestFiles.Fleet("philly-power-capped.yaml"));
+        var uncapped = new Fleet(capped.Name, capped.Models, [.. capped.Sites.Select(s => s with { PowerCapMw = 100 })], capped.PoolSpecs, capped.Links);
+        var cap = capped.Sites[0].PowerCapMw;
+        // The cap binds: the site at full load would draw more than it.
+        Assert.True(capped.SitePowerWatts(0, [capped.TotalGpus]) > cap * 1e6);
+        var jobs = TraceFile.Load(TestFiles.SampleTrace).Take(3_000).ToList();
+        var free = Simulator.Run(uncapped, jobs, new SchedulerOptions()).Report;
+        var held = Simulator.Run(capped, jobs, new SchedulerOptions()).Report;
+        // Without the cap the same run draws more than the cap allows; with it, the peak stays under the cap but
+        // within 10% of it (the scheduler fills the power budget rather than leaving it idle).
+        Assert.True(free.Sites[0].PeakPowerMw > cap, $"uncapped peak {free.Sites[0].PeakPowerMw} MW, cap {cap} MW");
+        Assert.InRange(held.Sites[0].PeakPowerMw, 0.9 * cap, cap);
+        Assert.Equal(0, held.PowerCapViolations);
+        Assert.Equal(jobs.Count, held.Jobs);
     }
 
     [Fact]

@@ -58,6 +58,9 @@ public sealed class FleetScheduler
     private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
     private readonly Dictionary<(PlacementLevel, int), (long Stamp, int Gpus)> _victimUnits = [];
     private readonly List<(PlacementLevel, int)> _touchedUnits = [];
+    // Per search for victims: what each (tenant, model) runs beyond its guarantee, and what a choice takes of it.
+    private readonly Dictionary<(int Tenant, int Model), int> _surplus = [];
+    private readonly Dictionary<(int Tenant, int Model), int> _taken = [];
     private long _victimStamp;
     private readonly PriorityQueue<int, FairKey> _tenantHeap = new();
     private readonly ulong _allModels;
@@ -594,14 +597,19 @@ public sealed class FleetScheduler
     /// first gives five 8-GPU jobs (40 GPUs, 40 GPU-h lost); the pruning pass then drops any victim the
     /// others cover. The 376-GPU gang is never touched.</para>
     /// The unit searched is the job's own placement level: a node for a job that must fit in one, an
-    /// NVLink domain, or a pool (one model at one site). The unit with the least lost work wins, then the
-    /// fewest GPUs evicted.
+    /// NVLink domain, or a pool (one model at one site). Victims free GPUs in the unit and, where the site's
+    /// power cap binds, power. A choice that takes from no other tenant more than its work (best-effort
+    /// aside) runs beyond its guarantee wins over one that does; then the least lost work, then the fewest
+    /// GPUs evicted.
     /// </summary>
     private (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed)
     {
         // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
         var now = _cycle.Now;
         if (!PreemptionLeft || (!guaranteed && _tenantPreemptible[job.Tenant] == 0) || c.NoVictimsUntil > now) return null;
+        // A class that failed earlier in this cycle comes here without trying to place: evictions since then
+        // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting more.
+        if (_placer.TryPlace(c) is { } unused) return (unused.Pool, unused.Gpus, 0);
         _cycle.PreemptionAttempts++;
         _victims.Clear();
         for (var t = 0; t < _tenantRunning.Count; t++)
@@ -661,7 +669,8 @@ public sealed class FleetScheduler
         }
 
         List<(Victim Victim, int Gpus)>? best = null;
-        (double Lost, int Gpus) bestCost = (double.MaxValue, int.MaxValue);
+        (bool Pushes, double Lost, int Gpus) bestCost = (true, double.MaxValue, int.MaxValue);
+        _surplus.Clear();
         foreach (var ((level, id), list) in _units.OrderBy(u => u.Key.Item1).ThenBy(u => u.Key.Item2))
         {
             var (free, pool) = level switch
@@ -671,30 +680,21 @@ public sealed class FleetScheduler
                 _ => (_state.PoolFree(id), id),
             };
             var need = c.Gpus - free;
-            if (need <= 0 || list.Sum(x => x.Gpus) < need) continue;
+            // GPUs of the pool that must stop for the job to start within its site's power cap.
+            var powerNeed = c.Gpus - _state.PoolPowerRoom(pool);
+            if ((need <= 0 && powerNeed <= 0) || list.Sum(x => x.Gpus) < need) continue;
             // Least lost work first, then the most GPUs here, then the lowest id: the same choice on every run.
             list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost)
                 : a.Gpus != b.Gpus ? b.Gpus.CompareTo(a.Gpus) : a.Victim.Job.Spec.Id.CompareTo(b.Victim.Job.Spec.Id));
-            var chosen = new List<(Victim Victim, int Gpus)>();
-            var freed = 0;
-            foreach (var x in list)
-            {
-                if (freed >= need) break;
-                chosen.Add(x);
-                freed += x.Gpus;
-            }
-            // Never evict more than needed: drop every victim the others already cover, costliest first.
-            for (var i = chosen.Count - 1; i >= 0; i--)
-            {
-                if (freed - chosen[i].Gpus < need) continue;
-                freed -= chosen[i].Gpus;
-                chosen.RemoveAt(i);
-            }
-            // The freed GPUs must also be within the site's power cap once the victims stop.
-            var poolFreed = chosen.Sum(x => x.Victim.Job.Gpus!.Where(a => _fleet.NodePool(a.Node) == pool).Sum(a => a.Count));
-            if ((long)_state.PoolPowerRoom(pool) + poolFreed < c.Gpus) continue;
-            var cost = (chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
-            if (cost.Item1 < bestCost.Lost || (cost.Item1 == bestCost.Lost && cost.Item2 < bestCost.Gpus))
+            // A tenant keeps its guarantee: a choice that takes from other tenants only the work they run
+            // beyond theirs is preferred to one that takes more, whatever work it loses.
+            var chosen = ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: true);
+            var pushes = chosen is null;
+            chosen ??= ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: false);
+            if (chosen is null) continue;
+            var cost = (pushes, chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
+            if ((!cost.pushes && bestCost.Pushes) || (cost.pushes == bestCost.Pushes
+                && (cost.Item2 < bestCost.Lost || (cost.Item2 == bestCost.Lost && cost.Item3 < bestCost.Gpus))))
             {
                 best = chosen;
                 bestCost = cost;
@@ -721,6 +721,109 @@ public sealed class FleetScheduler
         var placed = _placer.TryPlace(c);
         return placed is { } p ? (p.Pool, p.Gpus, grace) : null;
     }
+
+    /// <summary>
+    /// Victims from <paramref name="list"/> (sorted, least lost work first) that free <paramref name="need"/>
+    /// GPUs of the unit and <paramref name="powerNeed"/> GPUs of its pool (power), or null. With
+    /// <paramref name="spare"/>, they take from no other tenant more than it runs beyond its guarantee:
+    /// greedily, and if that fails, for a unit of at most <see cref="ExhaustiveVictims"/> candidates by
+    /// trying every set, least lost work first.
+    /// </summary>
+    private List<(Victim Victim, int Gpus)>? ChooseVictims(List<(Victim Victim, int Gpus)> list, int need, int powerNeed, int pool, int preemptorTenant, bool spare)
+    {
+        var chosen = new List<(Victim Victim, int Gpus)>();
+        int freed = 0, powerFreed = 0;
+        _taken.Clear();
+        foreach (var x in list)
+        {
+            if (freed >= need && powerFreed >= powerNeed) break;
+            if (spare && !Take(x.Victim.Job, preemptorTenant)) continue;
+            chosen.Add(x);
+            freed += x.Gpus;
+            powerFreed += InPool(x.Victim.Job, pool);
+        }
+        if (freed >= need && powerFreed >= powerNeed)
+        {
+            // Never evict more than needed: drop every victim the others already cover, costliest first.
+            for (var i = chosen.Count - 1; i >= 0; i--)
+            {
+                var inPool = InPool(chosen[i].Victim.Job, pool);
+                if (freed - chosen[i].Gpus < need || powerFreed - inPool < powerNeed) continue;
+                freed -= chosen[i].Gpus;
+                powerFreed -= inPool;
+                chosen.RemoveAt(i);
+            }
+            return chosen;
+        }
+        if (!spare || list.Count > ExhaustiveVictims) return null;
+        // No set spares guarantees when the victims that each fit their tenant's surplus do not free enough together.
+        (freed, powerFreed) = (0, 0);
+        foreach (var x in list)
+        {
+            if (Guarded(x.Victim.Job, preemptorTenant) && x.Victim.Job.Spec.Gpus > Surplus(x.Victim.Job)) continue;
+            freed += x.Gpus;
+            powerFreed += InPool(x.Victim.Job, pool);
+        }
+        if (freed < need || powerFreed < powerNeed) return null;
+        List<(Victim Victim, int Gpus)>? best = null;
+        (double Lost, int Gpus) bestCost = (double.MaxValue, int.MaxValue);
+        for (var set = 1; set < 1 << list.Count; set++)
+        {
+            (freed, powerFreed) = (0, 0);
+            double lost = 0;
+            var gpus = 0;
+            var spares = true;
+            _taken.Clear();
+            for (var i = 0; i < list.Count && spares; i++)
+            {
+                if ((set & (1 << i)) == 0) continue;
+                var v = list[i].Victim;
+                spares = Take(v.Job, preemptorTenant);
+                freed += list[i].Gpus;
+                powerFreed += InPool(v.Job, pool);
+                lost += v.Lost;
+                gpus += v.Job.Spec.Gpus;
+            }
+            if (!spares || freed < need || powerFreed < powerNeed || lost > bestCost.Lost || (lost == bestCost.Lost && gpus >= bestCost.Gpus)) continue;
+            best = [.. list.Where((_, i) => (set & (1 << i)) != 0)];
+            bestCost = (lost, gpus);
+        }
+        return best;
+    }
+
+    private int InPool(JobRecord victim, int pool)
+    {
+        var gpus = 0;
+        foreach (var a in victim.Gpus!) if (_fleet.NodePool(a.Node) == pool) gpus += a.Count;
+        return gpus;
+    }
+
+    /// <summary>Best-effort work is never guaranteed, and the preemptor's own lower classes are its own to give up.</summary>
+    private static bool Guarded(JobRecord victim, int preemptorTenant) => victim.Tenant != preemptorTenant && !victim.BestEffortRun;
+
+    /// <summary>GPUs of the victim's model its tenant runs beyond its guarantee, best-effort work aside: what a reclaim may take.</summary>
+    private int Surplus(JobRecord victim)
+    {
+        var key = (victim.Tenant, victim.Model);
+        if (_surplus.TryGetValue(key, out var surplus)) return surplus;
+        var use = 0;
+        foreach (var r in _tenantRunning[victim.Tenant]) if (r.Model == victim.Model && !r.BestEffortRun) use += r.Spec.Gpus;
+        return _surplus[key] = Math.Max(0, use - _ledger.Guarantee(victim.Tenant, victim.Model));
+    }
+
+    /// <summary>Counts a guarded victim against its tenant's surplus; false when the choice would then take more than the surplus.</summary>
+    private bool Take(JobRecord victim, int preemptorTenant)
+    {
+        if (!Guarded(victim, preemptorTenant)) return true;
+        var key = (victim.Tenant, victim.Model);
+        var taken = _taken.GetValueOrDefault(key) + victim.Spec.Gpus;
+        if (taken > Surplus(victim)) return false;
+        _taken[key] = taken;
+        return true;
+    }
+
+    /// <summary>Most candidate victims in one unit for which every set is tried (2^10 sets) when the greedy choice cannot spare guarantees.</summary>
+    private const int ExhaustiveVictims = 10;
 
     private (int Pool, GpuAllocation[] Gpus, long Delay)? NoVictims(JobClass c, long now)
     {
