@@ -608,8 +608,9 @@ public sealed class FleetScheduler
         var now = _cycle.Now;
         if (!PreemptionLeft || (!guaranteed && _tenantPreemptible[job.Tenant] == 0) || c.NoVictimsUntil > now) return null;
         // A class that failed earlier in this cycle comes here without trying to place: evictions since then
-        // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting more.
-        if (_placer.TryPlace(c) is { } unused) return (unused.Pool, unused.Gpus, 0);
+        // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting
+        // more. Within a cycle only evictions free GPUs, so without any the attempt would fail again.
+        if (_cycle.Preemptions.Count > 0 && _placer.TryPlace(c) is { } unused) return (unused.Pool, unused.Gpus, 0);
         _cycle.PreemptionAttempts++;
         _victims.Clear();
         for (var t = 0; t < _tenantRunning.Count; t++)
