@@ -31,7 +31,7 @@ internal sealed class SubmittingClients
     /// <summary>Jobs whose cancellation was acknowledged with a 200.</summary>
     public int CancelsAcknowledged => _cancelled.Count;
 
-    /// <summary>Runs <paramref name="clients"/> clients until <paramref name="stop"/>; client c talks to <c>targets()[c % n]</c>.</summary>
+    /// <summary>Runs <paramref name="clients"/> clients until <paramref name="stop"/>; client c talks to <c>targets()[c % n]</c>, and waits while there are none.</summary>
     public Task RunAsync(string label, int clients, Func<HttpClient[]> targets, int maxRuntimeSeconds, CancellationToken stop) =>
         Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
@@ -39,6 +39,11 @@ internal sealed class SubmittingClients
             while (!stop.IsCancellationRequested)
             {
                 var current = targets();
+                if (current.Length == 0)
+                {
+                    await Task.Delay(20);   // paused
+                    continue;
+                }
                 var http = current[c % current.Length];
                 var key = $"{label}-c{c}-{Interlocked.Increment(ref _attempts)}";
                 var body = new { tenant = $"t{c % 3}", gpus = 1 + local.Next(8), timeLimitSeconds = 600, runtimeSeconds = 1 + local.Next(maxRuntimeSeconds) };

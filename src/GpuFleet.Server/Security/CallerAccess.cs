@@ -1,4 +1,3 @@
-using GpuFleet.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace GpuFleet.Server.Security;

@@ -325,11 +325,18 @@ public sealed class JobStore : IDisposable
     /// <summary>Most state changes written in one transaction.</summary>
     public const int TransitionsPerTransaction = 128;
 
+    // Every fenced write renews the lease it is fenced by: a leader busy with a long cycle writes, and
+    // so keeps its lease, between the renewals at the start of each cycle. The update also locks the
+    // lease row until this write commits (on PostgreSQL), so a new leader's epoch bump waits for it and
+    // no write of an old leader lands after it.
+    private bool TryRenew(DbConnection c, DbTransaction t, long mine) =>
+        Exec(c, t, $"UPDATE scheduler_lease SET expires_at = {Dialect.NowMillis} + @ttl WHERE id = 1 AND epoch = @e;",
+            ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@e", mine)) == 1;
+
     private void CheckLease(DbConnection c, DbTransaction t, long mine)
     {
-        // FOR SHARE on PostgreSQL: a new leader's epoch bump waits until this write commits, so no write of an old leader lands after it.
-        var current = Convert.ToInt64(Scalar(c, t, $"SELECT epoch FROM scheduler_lease WHERE id = 1{Dialect.LockForShare};"));
-        if (current != mine) throw new LeaseLostException(mine, current);
+        if (TryRenew(c, t, mine)) return;
+        throw new LeaseLostException(mine, Convert.ToInt64(Scalar(c, t, "SELECT epoch FROM scheduler_lease WHERE id = 1;")));
     }
 
     private bool[] TransitionAll(DbConnection c, DbTransaction t, IReadOnlyList<StateChange> changes, DateTimeOffset at)
@@ -410,9 +417,7 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>Extends the lease of epoch <paramref name="epoch"/> by <see cref="LeaseTime"/> from now; false when another replica has taken it since.</summary>
-    public bool RenewLease(long epoch) =>
-        SchedulerWrite((c, t) => Exec(c, t, $"UPDATE scheduler_lease SET expires_at = {Dialect.NowMillis} + @ttl WHERE id = 1 AND epoch = @e;",
-            ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@e", epoch))) == 1;
+    public bool RenewLease(long epoch) => SchedulerWrite((c, t) => TryRenew(c, t, epoch));
 
     /// <summary>Gives up the lease of epoch <paramref name="epoch"/> (a replica shutting down), so that a standby need not wait for it to expire.</summary>
     public void ReleaseLease(long epoch) =>

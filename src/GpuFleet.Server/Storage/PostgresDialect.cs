@@ -26,9 +26,6 @@ public sealed class PostgresDialect : StoreDialect
     public override string MigrationLock => "SELECT pg_advisory_xact_lock(1196446023);";
 
     /// <inheritdoc />
-    public override string LockForShare => " FOR SHARE";
-
-    /// <inheritdoc />
     public override IReadOnlyList<string> Migrations { get; } =
     [
         """

@@ -22,9 +22,6 @@ public abstract class StoreDialect
     /// </summary>
     public virtual string MigrationLock => "";
 
-    /// <summary>Appended to the lease read in a scheduler write, so that a new leader's epoch bump waits for it to commit.</summary>
-    public virtual string LockForShare => "";
-
     /// <summary>True where the database takes one writer at a time: writers then queue in the process, not in the database's retry loop.</summary>
     public abstract bool SingleWriter { get; }
 
