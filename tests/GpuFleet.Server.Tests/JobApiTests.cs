@@ -119,6 +119,7 @@ public abstract class JobApiTests(Backend backend)
     [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priorityClass\":\"urgent\"}", "priorityClass")]
     [InlineData("[1,2,3]", "body")]
     [InlineData("{\"tenant\":\"a\",\"gpus\":\"8\",\"timeLimitSeconds\":60}", "gpus")]
+    [InlineData("{\"tenant\":\"a\",\"gpus\":4,\"timeLimitSeconds\":60,\"gpus\":999999}", "gpus")]
     [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":\"60\"}", "timeLimitSeconds")]
     [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priority\":-2147483648}", "priority")]
     [InlineData("{\"tenant\":\"a\",\"gpus\":1,\"timeLimitSeconds\":60,\"priority\":1000001}", "priority")]

@@ -45,6 +45,22 @@ public abstract class UsageTests(Backend backend)
         using var bad = await server.Client.GetAsync($"/api/v1/usage?from={to}&to={from}");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }
+
+    [Fact]
+    public async Task A_running_job_is_charged_up_to_now_whatever_the_period_asked()
+    {
+        await using var server = await RunningServer.StartAsync(backend);
+        var start = server.Clock.GetUtcNow();
+        await server.PostJobAsync(new { tenant = "a", gpus = 2, timeLimitSeconds = 86_400, runtimeSeconds = 80_000 });
+        server.Scheduler.Tick();
+        server.Clock.Advance(TimeSpan.FromHours(1));
+        string Time(DateTimeOffset t) => Uri.EscapeDataString(t.ToString("o"));
+        // A period reaching into the future charges the hour that has passed, not the whole period.
+        var report = await server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={Time(start)}&to={Time(start.AddDays(30))}");
+        Assert.Equal(2.0, Assert.Single(report.GetProperty("rows").EnumerateArray()).GetProperty("gpuHours").GetDouble(), 6);
+        var tomorrow = await server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/usage?from={Time(start.AddDays(1))}&to={Time(start.AddDays(2))}");
+        Assert.Equal(0, tomorrow.GetProperty("rows").GetArrayLength());
+    }
 }
 
 /// <summary>The tests above on SQLite.</summary>

@@ -30,6 +30,7 @@ public static class JsonBody
     private static string Problem(JsonException e)
     {
         var message = e.Message.Split(" Path:")[0];
+        if (message.StartsWith("Duplicate property", StringComparison.Ordinal)) return "appears more than once in the object";
         const string NotConverted = "The JSON value could not be converted to ";
         if (!message.StartsWith(NotConverted, StringComparison.Ordinal)) return $"is not valid JSON here: {message}";
         var type = message[NotConverted.Length..].TrimEnd('.');

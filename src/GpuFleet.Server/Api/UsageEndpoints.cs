@@ -40,12 +40,13 @@ public static class UsageEndpoints
         if (badFrom is not null) return badFrom;
         var (toTime, badTo) = TimeOf(to, "to");
         if (badTo is not null) return badTo;
-        var end = toTime ?? clock.GetUtcNow();
+        var now = clock.GetUtcNow();
+        var end = toTime ?? now;
         var start = fromTime ?? (end - Earliest > TimeSpan.FromDays(30) ? end.AddDays(-30) : Earliest);
         if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
         if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
         var fleet = settings.Fleet;
-        var rows = store.RunIntervals(start, end, tenant)
+        var rows = store.RunIntervals(start, end, tenant, now)
             .GroupBy(r => (r.Tenant, r.Model, r.Site))
             .Select(g =>
             {

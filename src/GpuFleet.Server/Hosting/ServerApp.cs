@@ -72,6 +72,8 @@ public static class ServerApp
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             // The web defaults read "8" as 8; a number must be a JSON number, as every other type must be itself.
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // {"gpus":4,...,"gpus":999999}: the last would win silently, and a proxy or log that reads the first would see another job.
+            o.SerializerOptions.AllowDuplicateProperties = false;
         });
         // A call that throws is answered with the status the audit log records for it.
         builder.Services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = CallerAccess.FailureStatus);

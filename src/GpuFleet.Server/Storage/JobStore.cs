@@ -489,10 +489,11 @@ public sealed class JobStore : IDisposable
 
     /// <summary>
     /// Every stretch of time a job held GPUs that overlaps [<paramref name="from"/>, <paramref name="to"/>):
-    /// from each <c>Running</c> event to the job's next event (or <paramref name="to"/> while it still runs),
-    /// with the site and model of its latest placement.
+    /// from each <c>Running</c> event to the job's next event (or, while it still runs, to
+    /// <paramref name="now"/>: nothing is charged for time that has not passed), with the site and model
+    /// of its latest placement.
     /// </summary>
-    public IReadOnlyList<RunInterval> RunIntervals(DateTimeOffset from, DateTimeOffset to, string? tenant)
+    public IReadOnlyList<RunInterval> RunIntervals(DateTimeOffset from, DateTimeOffset to, string? tenant, DateTimeOffset now)
     {
         using var c = Open();
         var order = Dialect.EventOrder;
@@ -507,7 +508,7 @@ public sealed class JobStore : IDisposable
         while (r.Read())
         {
             var start = Math.Max(r.GetInt64(4), from.ToUnixTimeMilliseconds());
-            var end = Math.Min(r.IsDBNull(5) ? to.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
+            var end = Math.Min(r.IsDBNull(5) ? now.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
             if (end <= start) continue;
             list.Add(new RunInterval(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? "" : r.GetString(2), r.IsDBNull(3) ? "" : r.GetString(3), (end - start) / 1000.0));
         }
