@@ -48,9 +48,9 @@ public abstract class ReplicaTests(Backend backend)
     }
 }
 
-/// <summary>On SQLite (the lease is a lock file).</summary>
+/// <summary>On SQLite (a lease holder is known alive by its process).</summary>
 public sealed class ReplicaTestsOnSqlite() : ReplicaTests(Backend.Sqlite);
 
-/// <summary>On PostgreSQL (the lease is an advisory lock).</summary>
+/// <summary>On PostgreSQL (a lease holder is known alive by its database session).</summary>
 [Trait("Category", "Postgres")]
 public sealed class ReplicaTestsOnPostgres() : ReplicaTests(Backend.Postgres);

@@ -165,7 +165,7 @@ internal static class BenchCommand
         }
         finally
         {
-            foreach (var f in new[] { sqlite, sqlite + "-wal", sqlite + "-shm", sqlite + ".leader" }) File.Delete(f);
+            foreach (var f in new[] { sqlite, sqlite + "-wal", sqlite + "-shm" }) File.Delete(f);
         }
         if (postgres is not null)
         {
