@@ -93,15 +93,28 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
         }
     }
 
-    private void RunInTransaction(IReadOnlyList<IQueuedWrite> writes)
+    // GroupBy keeps the order in which each kind first appears.
+    private void RunInTransaction(IReadOnlyList<IQueuedWrite> writes) =>
+        RunAlone((c, t) =>
+        {
+            foreach (var kind in writes.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
+            return 0;
+        });
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in a transaction of its own on a connection of its own, outside the
+    /// turns (for a writer the database need not queue: the scheduler on PostgreSQL). A connection whose
+    /// transaction failed is recovered before it goes back to the pool, as in the group commit.
+    /// </summary>
+    public T RunAlone<T>(Func<DbConnection, DbTransaction, T> write)
     {
         using var c = open();
         try
         {
             using var t = c.BeginTransaction();
-            // GroupBy keeps the order in which each kind first appears.
-            foreach (var kind in writes.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
+            var result = write(c, t);
             t.Commit();
+            return result;
         }
         catch
         {

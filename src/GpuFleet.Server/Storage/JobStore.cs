@@ -175,11 +175,9 @@ public sealed class JobStore : IDisposable
     private static List<StoredJob> GetMany(DbConnection c, DbTransaction t, IReadOnlyList<long> ids)
     {
         var byId = new Dictionary<long, StoredJob>();
-        foreach (var chunk in ids.Chunk(500))
+        foreach (var chunk in ids.Chunk(MaxListed))
         {
-            using var cmd = Command(c, t, "");
-            cmd.CommandText = $"SELECT * FROM jobs WHERE id IN ({string.Join(',', chunk.Select((_, i) => $"@j{i}"))});";
-            for (var i = 0; i < chunk.Length; i++) AddParameter(cmd, $"@j{i}", chunk[i]);
+            using var cmd = ListedCommand(c, t, "SELECT * FROM jobs WHERE id IN ({0});", chunk);
             foreach (var job in Read(cmd)) byId[job.Id] = job;
         }
         return [.. ids.Select(id => byId[id])];
@@ -260,7 +258,7 @@ public sealed class JobStore : IDisposable
     /// </summary>
     public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, Security.AuditEntry audit)
     {
-        if (!JobTransitions.Allowed(from, to)) throw new InvalidOperationException($"job {id}: {from} -> {to} is not allowed");
+        ThrowIfNotAllowed([new StateChange(id, from, to, detail)]);
         return _writes.Run((c, t) =>
         {
             var applied = TransitionAll(c, t, [new StateChange(id, from, to, detail)], at)[0];
@@ -282,8 +280,7 @@ public sealed class JobStore : IDisposable
     /// </remarks>
     public bool[] TransitionMany(IReadOnlyList<StateChange> changes, DateTimeOffset at, long? epoch = null)
     {
-        foreach (var ch in changes)
-            if (!JobTransitions.Allowed(ch.From, ch.To)) throw new InvalidOperationException($"job {ch.Id}: {ch.From} -> {ch.To} is not allowed");
+        ThrowIfNotAllowed(changes);
         var applied = new bool[changes.Count];
         for (var from = 0; from < changes.Count; from += TransitionsPerTransaction)
         {
@@ -302,25 +299,16 @@ public sealed class JobStore : IDisposable
         return applied;
     }
 
+    private static void ThrowIfNotAllowed(IReadOnlyList<StateChange> changes)
+    {
+        foreach (var ch in changes)
+            if (!JobTransitions.Allowed(ch.From, ch.To)) throw new InvalidOperationException($"job {ch.Id}: {ch.From} -> {ch.To} is not allowed");
+    }
+
     // The scheduler's own writes: in the group commit where writers take turns (SQLite); on a
     // connection of their own where they need not (PostgreSQL), beside the submissions' group commit.
-    private T SchedulerWrite<T>(Func<DbConnection, DbTransaction, T> write)
-    {
-        if (Dialect.SingleWriter) return _writes.Run(write);
-        using var c = Open();
-        try
-        {
-            using var t = c.BeginTransaction();
-            var result = write(c, t);
-            t.Commit();
-            return result;
-        }
-        catch
-        {
-            Dialect.Recover(c);
-            throw;
-        }
-    }
+    private T SchedulerWrite<T>(Func<DbConnection, DbTransaction, T> write) =>
+        Dialect.SingleWriter ? _writes.Run(write) : _writes.RunAlone(write);
 
     /// <summary>Most state changes written in one transaction.</summary>
     public const int TransitionsPerTransaction = 128;
@@ -476,11 +464,9 @@ public sealed class JobStore : IDisposable
         SchedulerWrite((c, t) =>
         {
             CheckLease(c, t, epoch);
-            foreach (var chunk in seqs.Chunk(500))
+            foreach (var chunk in seqs.Chunk(MaxListed))
             {
-                using var cmd = Command(c, t, "");
-                cmd.CommandText = $"DELETE FROM scheduler_inbox WHERE seq IN ({string.Join(',', chunk.Select((_, i) => $"@s{i}"))});";
-                for (var i = 0; i < chunk.Length; i++) AddParameter(cmd, $"@s{i}", chunk[i]);
+                using var cmd = ListedCommand(c, t, "DELETE FROM scheduler_inbox WHERE seq IN ({0});", chunk);
                 cmd.ExecuteNonQuery();
             }
             return 0;
@@ -569,6 +555,17 @@ public sealed class JobStore : IDisposable
         cmd.Transaction = t;
         cmd.CommandText = sql;
         foreach (var (name, value) in args) AddParameter(cmd, name, value);
+        return cmd;
+    }
+
+    // Most values bound into one IN (...) list: well below both databases' limits on parameters.
+    private const int MaxListed = 500;
+
+    // A command whose {0} is an IN list of one parameter per value.
+    private static DbCommand ListedCommand(DbConnection c, DbTransaction t, string sqlFormat, IReadOnlyList<long> values)
+    {
+        var cmd = Command(c, t, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, string.Join(',', values.Select((_, i) => $"@v{i}"))));
+        for (var i = 0; i < values.Count; i++) AddParameter(cmd, $"@v{i}", values[i]);
         return cmd;
     }
 
