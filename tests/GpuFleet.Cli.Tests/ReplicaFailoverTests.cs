@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// Two server replicas on one database: both take submissions, one schedules. The leader is killed
@@ -24,7 +24,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
     [InlineData("sqlite", "freeze")]
     public async Task A_standby_takes_over_and_no_job_is_lost_or_placed_twice(string backend, string failure)
     {
-        var db = backend == "postgres" ? GpuFleet.Tests.Shared.TestPostgres.NewDatabase() : TestFiles.Temp("failover.db");
+        var db = backend == "postgres" ? TestPostgres.NewDatabase() : TestFiles.Temp("failover.db");
         // Short on PostgreSQL, to keep the test short. The default on SQLite: there the standby's writes under
         // load can keep the leader waiting for the file's write lock for seconds, and a short lease would
         // then change hands before the failure this test is about.

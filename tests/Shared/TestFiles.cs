@@ -1,4 +1,4 @@
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Tests.Shared;
 
 /// <summary>Paths of the repository's own files (fleets, sample trace), found from the test's directory.</summary>
 internal static class TestFiles

@@ -3,7 +3,7 @@ using GpuFleet.Data;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Data.Tests;
 
 [Trait("Category", "Unit")]
 public sealed class DataFileTests

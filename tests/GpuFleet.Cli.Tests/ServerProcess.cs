@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>A real <c>gpufleet serve</c> process on a free port, with an admin client; killed (SIGKILL) on dispose.</summary>
 internal sealed class ServerProcess : IDisposable

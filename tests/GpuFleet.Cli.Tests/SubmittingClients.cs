@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// Clients that submit jobs (each with its own idempotency key) and cancel a quarter of them, against

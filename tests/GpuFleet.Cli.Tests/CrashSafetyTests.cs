@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// Kills the real server (SIGKILL) at seeded random moments while clients submit and cancel, restarts
@@ -22,7 +22,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GPUFLEET_TEST_SEED"), out var given) ? given : Random.Shared.Next();
         output.WriteLine($"seed {seed} (GPUFLEET_TEST_SEED={seed} repeats this run)");
         var rng = new Random(seed);
-        var db = backend == "postgres" ? GpuFleet.Tests.Shared.TestPostgres.NewDatabase() : TestFiles.Temp("crash.db");
+        var db = backend == "postgres" ? TestPostgres.NewDatabase() : TestFiles.Temp("crash.db");
         var clients = new SubmittingClients();
         for (var round = 0; round < 3; round++)
         {

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// Every run of every job, replayed from the jobs' recorded histories rather than from any scheduler's

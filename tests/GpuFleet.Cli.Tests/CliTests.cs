@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace GpuFleet.Simulation.Tests;
+namespace GpuFleet.Cli.Tests;
 
 /// <summary>Runs the real <c>gpufleet</c> program as a user would.</summary>
 [Trait("Category", "Cli")]
@@ -299,7 +299,7 @@ public sealed class CliTests
         var (code, _, err) = Gpufleet("bench", "api", "--fleet", "fleets/korea-2026.yaml", "--tenants", "tenants/philly-vcs.yaml", "--seconds", "1", "--clients", "4", "--json", json);
         Assert.Equal(2, code);
         Assert.Contains("unknown GPU model", err);
-        (code, _, err) = Gpufleet("bench", "api", "--seconds", "1", "--clients", "4", "--json", json, "--postgres", GpuFleet.Tests.Shared.TestPostgres.NewDatabase());
+        (code, _, err) = Gpufleet("bench", "api", "--seconds", "1", "--clients", "4", "--json", json, "--postgres", TestPostgres.NewDatabase());
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         foreach (var store in new[] { "sqlite", "postgres" })
