@@ -81,6 +81,7 @@ internal static class BenchCommand
             var watch = Stopwatch.StartNew();
             var started = workload.RunCycle();
             var ms = watch.Elapsed.TotalMilliseconds;
+            workload.Decisions.Add(workload.LastCycle!);
             if (c < 3) continue;
             times.Add(ms);
             placed += started;
@@ -102,6 +103,7 @@ internal static class BenchCommand
             ["cycleMsMax"] = Math.Round(times[^1], 3),
             ["placementsPerCycle"] = Math.Round((double)placed / times.Count, 2),
             ["peakMemoryMb"] = Math.Round(peakMb, 1),
+            ["decisionsSha256"] = workload.Decisions.Sha256Hex(),
         };
         Print(report, json);
         return 0;

@@ -42,13 +42,21 @@ public sealed class BusyFleetWorkload
         while (BusyGpus < busyShare * fleet.TotalGpus)
         {
             for (var k = 0; k < 2_000; k++) Scheduler.Submit(NewJob());
-            if (Record(Scheduler.RunCycle(Now)) == 0) break;
+            var result = Scheduler.RunCycle(Now);
+            Decisions.Add(result);
+            if (Record(result) == 0) break;
         }
         while (Scheduler.PendingCount < pending) Scheduler.Submit(NewJob());
     }
 
     /// <summary>The scheduler under test.</summary>
     public FleetScheduler Scheduler { get; }
+
+    /// <summary>Digest of the decisions of the cycles that filled the fleet, plus any the caller adds (see <see cref="LastCycle"/>).</summary>
+    public DecisionDigest Decisions { get; } = new();
+
+    /// <summary>What the last <see cref="RunCycle"/> decided, so that a caller that times it can digest it outside the timing.</summary>
+    public CycleResult? LastCycle { get; private set; }
 
     /// <summary>The workload's clock.</summary>
     public long Now { get; private set; }
@@ -84,6 +92,7 @@ public sealed class BusyFleetWorkload
     private int Record(CycleResult result)
     {
         foreach (var p in result.Placements) _running.Add(p.JobId);
+        LastCycle = result;
         return result.Placements.Count;
     }
 
