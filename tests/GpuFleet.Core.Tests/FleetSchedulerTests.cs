@@ -86,11 +86,11 @@ public sealed class FleetSchedulerTests
         s.Submit(new JobSpec(1, "a", 8, [], TopologyNeed.Site, 1000, 0, 0));
         s.RunCycle(0);
         s.End(1, 100);
-        var atEnd = s.TenantUsage("a");
+        var atEnd = s.Tenants.Usage("a");
         // 8 GPUs for one half-life: 8 × 100 / ln 2 × (1 − 1/2) ≈ 577 GPU-seconds after decay weighting.
         Assert.InRange(atEnd, 576, 578);
         s.RunCycle(200);
-        Assert.InRange(s.TenantUsage("a"), atEnd / 2 - 0.01, atEnd / 2 + 0.01);
+        Assert.InRange(s.Tenants.Usage("a"), atEnd / 2 - 0.01, atEnd / 2 + 0.01);
     }
 
     [Fact]

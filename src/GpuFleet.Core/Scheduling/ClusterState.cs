@@ -143,6 +143,19 @@ internal sealed class ClusterState
         SetVisibleFree(node, _nodeFree[node] + allocation.Count);
     }
 
+    /// <summary>Takes exactly the GPUs of <paramref name="allocation"/> again (undoing a <see cref="Release"/>); they must be free.</summary>
+    public void Restore(GpuAllocation allocation)
+    {
+        var node = allocation.Node;
+        if ((_nodeUsed[node] & allocation.Mask) != 0 || allocation.Count > _nodeFree[node])
+            throw new InvalidOperationException($"node {node}: restoring GPUs that are not free");
+        _nodeUsed[node] |= allocation.Mask;
+        var pool = _fleet.NodePool(node);
+        _poolBusy[pool] += allocation.Count;
+        _siteRoomMw[_fleet.PoolSite(pool)] -= allocation.Count * _poolStepMw[pool];
+        SetVisibleFree(node, _nodeFree[node] - allocation.Count);
+    }
+
     /// <summary>Hides <paramref name="count"/> free GPUs of a node from placement until holds are cleared.</summary>
     public void Hold(int node, int count)
     {

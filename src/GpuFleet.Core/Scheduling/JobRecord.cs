@@ -31,4 +31,13 @@ internal sealed class JobRecord(JobSpec spec, int tenant, JobClass jobClass, Pri
     public PendingReason Reason { get; set; }
     public long? BlockingJob { get; set; }
     public long? EstimatedStart { get; set; }
+
+    /// <summary>Records why it waits, as found in cycle <paramref name="epoch"/>.</summary>
+    public void SetReason(long epoch, PendingReason reason, long? blocking, long? estimate)
+    {
+        ReasonEpoch = epoch;
+        Reason = reason;
+        BlockingJob = blocking;
+        EstimatedStart = estimate;
+    }
 }

@@ -18,7 +18,7 @@ public static class LendingAttribution
     /// </summary>
     public static void Compute(FleetScheduler scheduler, int models, Span<double> borrowed, Span<double> lent)
     {
-        var count = scheduler.TenantCount;
+        var count = scheduler.Tenants.Count;
         borrowed[..count].Clear();
         lent[..count].Clear();
         Span<double> borrowedByModel = models <= 64 ? stackalloc double[models] : new double[models];
@@ -27,25 +27,25 @@ public static class LendingAttribution
         idleByModel.Clear();
         for (var n = 0; n < count; n++)
         {
-            if (!scheduler.TenantIsLeaf(n)) continue;
+            if (!scheduler.Tenants.IsLeaf(n)) continue;
             for (var m = 0; m < models; m++)
             {
-                var gap = scheduler.TenantUse(n, m) - scheduler.TenantGuarantee(n, m);
+                var gap = scheduler.Tenants.Use(n, m) - scheduler.Tenants.Guarantee(n, m);
                 if (gap > 0) borrowedByModel[m] += gap;
                 else idleByModel[m] -= gap;
             }
         }
         for (var n = 0; n < count; n++)
         {
-            if (!scheduler.TenantIsLeaf(n)) continue;
+            if (!scheduler.Tenants.IsLeaf(n)) continue;
             double b = 0, l = 0;
             for (var m = 0; m < models; m++)
             {
-                var gap = scheduler.TenantUse(n, m) - scheduler.TenantGuarantee(n, m);
+                var gap = scheduler.Tenants.Use(n, m) - scheduler.Tenants.Guarantee(n, m);
                 if (gap > 0) b += gap;
                 else if (idleByModel[m] > 0) l += -gap * Math.Min(1, borrowedByModel[m] / idleByModel[m]);
             }
-            foreach (var node in scheduler.TenantPath(n))
+            foreach (var node in scheduler.Tenants.Path(n))
             {
                 borrowed[node] += b;
                 lent[node] += l;

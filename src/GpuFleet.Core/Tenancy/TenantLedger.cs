@@ -171,6 +171,16 @@ internal sealed class TenantLedger
         _billedRate[leaf] -= gpus * _billing[model];
     }
 
+    /// <summary>GPU-hours per second a leaf's running jobs draw from its grants (weighted by model).</summary>
+    public double BilledRate(int leaf) => _billedRate[leaf];
+
+    /// <summary>Undoes a <see cref="Stop"/> exactly: the use back, and the billed rate set to what it was before the stop.</summary>
+    public void Resume(int leaf, int model, int gpus, double billedRateBefore)
+    {
+        Start(leaf, model, gpus);
+        _billedRate[leaf] = billedRateBefore;
+    }
+
     /// <summary>
     /// Decays every node's use to <paramref name="now"/> and adds what its running jobs used since the
     /// last call, integrated exactly: ∫ r·2^(−(now−s)/H) ds = r·H/ln 2·(1 − 2^(−dt/H)).

@@ -24,30 +24,30 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     public static FleetSnapshot Of(FleetScheduler core, ServerSettings settings, DateTimeOffset at, long epoch)
     {
         var fleet = settings.Fleet;
-        var borrowed = new double[core.TenantCount];
-        var lent = new double[core.TenantCount];
+        var borrowed = new double[core.Tenants.Count];
+        var lent = new double[core.Tenants.Count];
         LendingAttribution.Compute(core, fleet.Models.Count, borrowed, lent);
-        var queues = Enumerable.Range(0, core.TenantCount).Select(n =>
+        var queues = Enumerable.Range(0, core.Tenants.Count).Select(n =>
         {
             int guarantee = 0, used = 0, idle = 0;
             for (var m = 0; m < fleet.Models.Count; m++)
             {
-                var g = core.TenantGuarantee(n, m);
-                var u = core.TenantUse(n, m);
+                var g = core.Tenants.Guarantee(n, m);
+                var u = core.Tenants.Use(n, m);
                 guarantee += g;
                 used += u;
                 idle += Math.Max(0, g - u);
             }
             // A node's borrowed and lent GPUs are its projects' (an owner's guarantee is its projects' sum).
-            return new QueueView(core.TenantName(n), core.TenantName(core.TenantOwner(n)), core.TenantIsLeaf(n), guarantee, used,
+            return new QueueView(core.Tenants.Name(n), core.Tenants.Name(core.Tenants.Owner(n)), core.Tenants.IsLeaf(n), guarantee, used,
                 (int)borrowed[n], Math.Round(lent[n], 1), idle);
         }).ToList();
         var busy = core.BusyByPool.ToArray();
         var sites = fleet.Sites.Select((s, i) => new SiteView(s.Name, s.Owner, fleet.SiteGpus(i),
             Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == i).Sum(p => busy[p]),
             fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw)).ToList();
-        var grants = Enumerable.Range(0, core.TenantCount).Where(core.TenantIsLeaf)
-            .SelectMany(n => core.TenantGrantUse(n).Select(g => new GrantView(core.TenantName(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,
+        var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
+            .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,
                 Math.Max(0, g.Grant.GpuHours - g.UsedGpuHours), settings.FromClock(g.Grant.StartTime), settings.FromClock(g.Grant.EndTime),
                 g.Grant.WhenExhausted == GrantExhaustion.Hold ? "hold" : "best-effort")))
             .ToList();

@@ -95,7 +95,7 @@ internal static class ReportBuilder
     private static List<TenantReport> Tenants(Fleet fleet, TraceJob[] jobs, FleetScheduler scheduler, RunState run, TenantMeter? meter, long makespan)
     {
         var nodeOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var t = 0; t < scheduler.TenantCount; t++) nodeOf[scheduler.TenantName(t)] = t;
+        for (var t = 0; t < scheduler.Tenants.Count; t++) nodeOf[scheduler.Tenants.Name(t)] = t;
         var lostByTenant = run.Preemptions.GroupBy(p => p.Decision.VictimTenant)
             .ToDictionary(g => g.Key, g => (Count: g.Count(), Lost: g.Sum(p => p.Decision.LostGpuSeconds)));
         var energyBy = new Dictionary<string, (double Joules, double Cost)>(StringComparer.Ordinal);
@@ -108,7 +108,7 @@ internal static class ReportBuilder
         var neverFit = run.NeverFit.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.Count());
         var startedBy = run.Started.GroupBy(i => jobs[i].Spec.Tenant).ToDictionary(g => g.Key, g => g.ToList());
         var names = startedBy.Keys.Concat(neverFit.Keys)
-            .Concat(Enumerable.Range(0, scheduler.TenantCount).Where(scheduler.TenantIsLeaf).Select(scheduler.TenantName))
+            .Concat(Enumerable.Range(0, scheduler.Tenants.Count).Where(scheduler.Tenants.IsLeaf).Select(scheduler.Tenants.Name))
             .Distinct().Order(StringComparer.Ordinal);
         var list = new List<TenantReport>();
         foreach (var name in names)
@@ -117,12 +117,12 @@ internal static class ReportBuilder
             var w = mine.Select(i => run.Start[i] - jobs[i].Spec.SubmitTime).ToArray();
             var gpuHours = mine.Sum(i => (double)(run.End[i] - run.Start[i]) * jobs[i].Spec.Gpus) / 3600;
             var node = nodeOf.GetValueOrDefault(name, -1);
-            var guarantee = node < 0 ? 0 : Enumerable.Range(0, fleet.Models.Count).Sum(m => scheduler.TenantGuarantee(node, m));
+            var guarantee = node < 0 ? 0 : Enumerable.Range(0, fleet.Models.Count).Sum(m => scheduler.Tenants.Guarantee(node, m));
             var demand = meter is not null && node >= 0 && node < meter.DemandSeconds.Count ? meter.DemandSeconds[node] : 0;
             list.Add(new TenantReport(name, mine.Count, gpuHours,
                 w.Length > 0 ? w.Average() : 0, Percentile.Of(w, 0.99), mine.Count > 0 ? mine.Average(i => (double)(run.End[i] - jobs[i].Spec.SubmitTime)) : 0)
             {
-                Owner = node < 0 ? name : scheduler.TenantName(scheduler.TenantOwner(node)),
+                Owner = node < 0 ? name : scheduler.Tenants.Name(scheduler.Tenants.Owner(node)),
                 GuaranteeGpus = guarantee,
                 UtilizationOfGuarantee = guarantee > 0 && makespan > 0 ? gpuHours * 3600 / ((double)guarantee * makespan) : 0,
                 NeverFitJobs = neverFit.GetValueOrDefault(name),
@@ -133,8 +133,8 @@ internal static class ReportBuilder
                 LostGpuHours = lostByTenant.GetValueOrDefault(name).Lost / 3600,
                 EnergyKwh = energyBy.GetValueOrDefault(name).Joules / 3.6e6,
                 EnergyCost = energyBy.GetValueOrDefault(name).Cost,
-                GrantUsedGpuHours = node < 0 ? 0 : scheduler.TenantGrantUse(node).Sum(g => g.UsedGpuHours),
-                GrantOverrunGpuHours = node < 0 ? 0 : scheduler.TenantGrantOverrunGpuHours(node),
+                GrantUsedGpuHours = node < 0 ? 0 : scheduler.Tenants.GrantUse(node).Sum(g => g.UsedGpuHours),
+                GrantOverrunGpuHours = node < 0 ? 0 : scheduler.Tenants.GrantOverrunGpuHours(node),
             });
         }
         return list;

@@ -40,7 +40,7 @@ public static class Simulator
         int TenantNode(string name)
         {
             if (tenantOf.TryGetValue(name, out var n)) return n;
-            for (var k = tenantOf.Count; k < scheduler.TenantCount; k++) tenantOf[scheduler.TenantName(k)] = k;
+            for (var k = tenantOf.Count; k < scheduler.Tenants.Count; k++) tenantOf[scheduler.Tenants.Name(k)] = k;
             return tenantOf[name];
         }
 

@@ -60,7 +60,7 @@ internal sealed class TenantMeter(Fleet fleet)
 
     public void Observe(FleetScheduler scheduler)
     {
-        Grow(scheduler.TenantCount);
+        Grow(scheduler.Tenants.Count);
         if (_borrowedScratch.Length < _count)
         {
             _borrowedScratch = new double[_count * 2];
@@ -69,13 +69,13 @@ internal sealed class TenantMeter(Fleet fleet)
         LendingAttribution.Compute(scheduler, _models, _borrowedScratch, _lentScratch);
         for (var n = 0; n < _count; n++)
         {
-            if (!scheduler.TenantIsLeaf(n)) continue;
+            if (!scheduler.Tenants.IsLeaf(n)) continue;
             int use = 0, room = 0;
             for (var m = 0; m < _models; m++)
             {
-                var u = scheduler.TenantUse(n, m);
+                var u = scheduler.Tenants.Use(n, m);
                 use += u;
-                room += Math.Max(0, scheduler.TenantGuarantee(n, m) - u);
+                room += Math.Max(0, scheduler.Tenants.Guarantee(n, m) - u);
             }
             var sizes = _pendingSizes[n];
             _borrowedNow[n] = _borrowedScratch[n];

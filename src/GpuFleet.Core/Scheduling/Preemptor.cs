@@ -1,0 +1,338 @@
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Tenancy;
+
+namespace GpuFleet.Core.Scheduling;
+
+/// <summary>
+/// Frees GPUs for a job that does not fit by evicting running gangs. A job within its tenant's
+/// guarantee reclaims from tenants running above theirs and from best-effort jobs; any job may preempt
+/// lower, preemptible classes of its own tenant. Nobody is evicted before its class's minimum runtime.
+/// <para>An eviction is a transaction: the chosen victims are stopped tentatively, the job is placed,
+/// and only then are they committed as evicted (a <see cref="PreemptionDecision"/> each, queued again).
+/// If the job cannot be placed after all, every victim is put back exactly — GPUs, tenant use, running
+/// sets, counters, quota version — and nobody is evicted. With today's choice of victims the placement
+/// does not fail: victims are chosen inside one unit at the job's own level (a node, an NVLink domain or
+/// a pool) until the unit's free GPUs plus theirs reach the job's size and their GPUs in the unit's pool
+/// make up what the site's power cap lacks, and the placer's best fit then finds that unit (or a tighter
+/// one) free and within the cap; the quota is not asked again. The transaction keeps that a checked
+/// property rather than an assumption, for choices made on anything the placer also reads.</para>
+/// </summary>
+internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer placer, TenantLedger ledger, RunningJobs running,
+    QuotaGate quotas, SettledJobKinds settled, SchedulerOptions options)
+{
+    /// <summary>Most candidate victims in one unit for which every set is tried (2^10 sets) when the greedy choice cannot spare guarantees.</summary>
+    private const int ExhaustiveVictims = 10;
+
+    private readonly List<Victim> _victims = [];
+    private readonly List<StoppedJob> _stopped = [];
+    private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
+    private readonly Dictionary<(PlacementLevel, int), (long Stamp, int Gpus)> _victimUnits = [];
+    private readonly List<(PlacementLevel, int)> _touchedUnits = [];
+    // Per search for victims: what each (tenant, model) runs beyond its guarantee, and what a choice takes of it.
+    private readonly Dictionary<(int Tenant, int Model), int> _surplus = [];
+    private readonly Dictionary<(int Tenant, int Model), int> _taken = [];
+    private long _victimStamp;
+
+    /// <summary>Places the job once its victims are stopped; tests replace it to force a placement that fails.</summary>
+    internal Func<JobClass, (int Pool, GpuAllocation[] Gpus)?> PlaceAfterEviction { get; set; } = placer.TryPlace;
+
+    /// <summary>Whether the cycle may still look for victims: the policy preempts and the per-cycle limits are not used up.</summary>
+    public bool CanEvictMore(SchedulingCycle cycle) => options.Policy.Preemption
+        && cycle.PreemptionAttempts < options.MaxPreemptionAttemptsPerCycle
+        && cycle.Preemptions.Count < options.MaxEvictionsPerCycle;
+
+    /// <summary>Whether a job that failed to place may still evict its way in during this cycle.</summary>
+    public bool MayStillPreempt(JobRecord job, JobClass c, bool guaranteed, SchedulingCycle cycle) =>
+        CanEvictMore(cycle) && c.NoVictimsUntil <= cycle.Now && (guaranteed || running.PreemptibleOf(job.Tenant) > 0);
+
+    /// <summary>
+    /// Places <paramref name="job"/> as a member of <paramref name="c"/> by evicting running gangs, or
+    /// returns null with nothing changed.
+    /// <para>Worked example — a 48-GPU job (one pool) needs 40 more GPUs; borrowers run a 376-GPU gang for
+    /// 2 h (lost work 752 GPU-h) and six 8-GPU jobs for 1 h (8 GPU-h each). Taking the least lost work
+    /// first gives five 8-GPU jobs (40 GPUs, 40 GPU-h lost); the pruning pass then drops any victim the
+    /// others cover. The 376-GPU gang is never touched.</para>
+    /// The unit searched is the job's own placement level: a node for a job that must fit in one, an
+    /// NVLink domain, or a pool (one model at one site). Victims free GPUs in the unit and, where the site's
+    /// power cap binds, power. A choice that takes from no other tenant more than its work (best-effort
+    /// aside) runs beyond its guarantee wins over one that does; then the least lost work, then the fewest
+    /// GPUs evicted.
+    /// </summary>
+    public (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed, SchedulingCycle cycle)
+    {
+        // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
+        var now = cycle.Now;
+        if (!CanEvictMore(cycle) || (!guaranteed && running.PreemptibleOf(job.Tenant) == 0) || c.NoVictimsUntil > now) return null;
+        // A class that failed earlier in this cycle comes here without trying to place: evictions since then
+        // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting
+        // more. Within a cycle only evictions free GPUs, so without any the attempt would fail again.
+        if (cycle.Preemptions.Count > 0 && placer.TryPlace(c) is { } unused) return (unused.Pool, unused.Gpus, 0);
+        cycle.PreemptionAttempts++;
+        var best = ChooseUnitVictims(job, c, guaranteed, now);
+        if (best is null) return NoVictims(c, now);
+        // More victims than a cycle may ever evict: reclaim cannot help this class now; it waits for its reservation.
+        if (best.Count > options.MaxEvictionsPerCycle) return NoVictims(c, now);
+        if (cycle.Preemptions.Count + best.Count > options.MaxEvictionsPerCycle) return null;
+        return EvictAndPlace(job, c, best, cycle);
+    }
+
+    /// <summary>
+    /// The transaction: stop the victims tentatively, place the job, then commit the evictions; or, if the
+    /// job does not place, resume every victim as it was (in reverse order) and evict nobody.
+    /// </summary>
+    private (int Pool, GpuAllocation[] Gpus, long Delay)? EvictAndPlace(JobRecord job, JobClass c, List<(Victim Victim, int Gpus)> victims, SchedulingCycle cycle)
+    {
+        var quotaVersion = quotas.Version;
+        _stopped.Clear();
+        foreach (var (victim, _) in victims)
+        {
+            _stopped.Add(running.Remember(victim.Job));
+            running.Stop(victim.Job);
+        }
+        var placed = PlaceAfterEviction(c);
+        if (placed is not { } p)
+        {
+            for (var i = victims.Count - 1; i >= 0; i--) running.Resume(victims[i].Victim.Job, _stopped[i]);
+            quotas.RestoreVersion(quotaVersion);
+            return NoVictims(c, cycle.Now);
+        }
+
+        long grace = 0;
+        var requested = job.FirstBlockedAt ?? cycle.Now;
+        foreach (var (victim, _) in victims)
+        {
+            var v = victim.Job;
+            grace = Math.Max(grace, v.PriorityClass.GraceSeconds);
+            cycle.Preemptions.Add(new PreemptionDecision(v.Spec.Id, v.Spec.Tenant, job.Spec.Id, job.Spec.Tenant, v.Spec.Gpus,
+                victim.Lost, v.PriorityClass.GraceSeconds, victim.Kind, requested));
+            settled.NewGeneration();
+            v.SetReason(cycle.Epoch, PendingReason.Preempted, job.Spec.Id, null);
+            cycle.Evicted.Add(v);
+        }
+        return (p.Pool, p.Gpus, grace);
+    }
+
+    /// <summary>
+    /// The candidate victims, grouped by the unit the job would be placed in, and the best choice of
+    /// them in any one unit; null when no unit can be freed.
+    /// </summary>
+    private List<(Victim Victim, int Gpus)>? ChooseUnitVictims(JobRecord job, JobClass c, bool guaranteed, long now)
+    {
+        _victims.Clear();
+        for (var t = 0; t < running.TenantCount; t++)
+        {
+            var own = t == job.Tenant;
+            if (!own && !(guaranteed && (running.BestEffortOf(t) > 0 || BorrowingAny(t, c.ModelMask)))) continue;
+            foreach (var v in running.OfTenant(t))
+            {
+                if (v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
+                if ((c.ModelMask & (1UL << v.Model)) == 0) continue;
+                PreemptionKind kind;
+                if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)))) kind = PreemptionKind.Reclaim;
+                else if (own && v.PriorityClass.Preemptible && v.Priority < job.Priority) kind = PreemptionKind.Priority;
+                else continue;
+                _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now)));
+            }
+        }
+        if (_victims.Count == 0) return null;
+        long reachable = 0;
+        foreach (var v in _victims) reachable += v.Job.Spec.Gpus;
+        foreach (var pool in c.Pools) reachable += state.PoolUsable(pool);
+        if (reachable < c.Gpus) return null;
+
+        // Group the victims' GPUs by the unit the job would be placed in: per victim, sum its GPUs per
+        // unit first (a 1,024-GPU gang spans 256 nodes), then add one entry per unit it touches.
+        _units.Clear();
+        foreach (var v in _victims)
+        {
+            // Stamped entries instead of Clear(): clearing a dictionary costs its capacity, which one large gang inflates.
+            var stamp = ++_victimStamp;
+            _touchedUnits.Clear();
+            foreach (var alloc in v.Job.Gpus!)
+            {
+                var pool = fleet.NodePool(alloc.Node);
+                var pos = c.PoolPosition[pool];
+                if (pos < 0) continue;
+                (PlacementLevel, int) unit = c.Levels[pos] switch
+                {
+                    PlacementLevel.Node => (PlacementLevel.Node, alloc.Node),
+                    PlacementLevel.Domain => (PlacementLevel.Domain, fleet.NodeDomain(alloc.Node)),
+                    PlacementLevel.Pool => (PlacementLevel.Pool, pool),
+                    _ => (PlacementLevel.Impossible, -1),
+                };
+                if (unit.Item1 == PlacementLevel.Impossible) continue;
+                if (_victimUnits.TryGetValue(unit, out var seen) && seen.Stamp == stamp) _victimUnits[unit] = (stamp, seen.Gpus + alloc.Count);
+                else
+                {
+                    _victimUnits[unit] = (stamp, alloc.Count);
+                    _touchedUnits.Add(unit);
+                }
+            }
+            foreach (var unit in _touchedUnits)
+            {
+                if (!_units.TryGetValue(unit, out var list)) _units[unit] = list = [];
+                list.Add((v, _victimUnits[unit].Gpus));
+            }
+        }
+
+        List<(Victim Victim, int Gpus)>? best = null;
+        (bool Pushes, double Lost, int Gpus) bestCost = (true, double.MaxValue, int.MaxValue);
+        _surplus.Clear();
+        foreach (var ((level, id), list) in _units.OrderBy(u => u.Key.Item1).ThenBy(u => u.Key.Item2))
+        {
+            var (free, pool) = level switch
+            {
+                PlacementLevel.Node => (state.NodeFree(id), fleet.NodePool(id)),
+                PlacementLevel.Domain => (state.DomainFree(id), fleet.DomainPool(id)),
+                _ => (state.PoolFree(id), id),
+            };
+            var need = c.Gpus - free;
+            // GPUs of the pool that must stop for the job to start within its site's power cap.
+            var powerNeed = c.Gpus - state.PoolPowerRoom(pool);
+            if ((need <= 0 && powerNeed <= 0) || list.Sum(x => x.Gpus) < need) continue;
+            // Least lost work first, then the most GPUs here, then the lowest id: the same choice on every run.
+            list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost)
+                : a.Gpus != b.Gpus ? b.Gpus.CompareTo(a.Gpus) : a.Victim.Job.Spec.Id.CompareTo(b.Victim.Job.Spec.Id));
+            // A tenant keeps its guarantee: a choice that takes from other tenants only the work they run
+            // beyond theirs is preferred to one that takes more, whatever work it loses.
+            var chosen = ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: true);
+            var pushes = chosen is null;
+            chosen ??= ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: false);
+            if (chosen is null) continue;
+            var cost = (pushes, chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
+            if ((!cost.pushes && bestCost.Pushes) || (cost.pushes == bestCost.Pushes
+                && (cost.Item2 < bestCost.Lost || (cost.Item2 == bestCost.Lost && cost.Item3 < bestCost.Gpus))))
+            {
+                best = chosen;
+                bestCost = cost;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Victims from <paramref name="list"/> (sorted, least lost work first) that free <paramref name="need"/>
+    /// GPUs of the unit and <paramref name="powerNeed"/> GPUs of its pool (power), or null. With
+    /// <paramref name="spare"/>, they take from no other tenant more than it runs beyond its guarantee:
+    /// greedily, and if that fails, for a unit of at most <see cref="ExhaustiveVictims"/> candidates by
+    /// trying every set, least lost work first.
+    /// </summary>
+    private List<(Victim Victim, int Gpus)>? ChooseVictims(List<(Victim Victim, int Gpus)> list, int need, int powerNeed, int pool, int preemptorTenant, bool spare)
+    {
+        var chosen = new List<(Victim Victim, int Gpus)>();
+        int freed = 0, powerFreed = 0;
+        _taken.Clear();
+        foreach (var x in list)
+        {
+            if (freed >= need && powerFreed >= powerNeed) break;
+            if (spare && !Take(x.Victim.Job, preemptorTenant)) continue;
+            chosen.Add(x);
+            freed += x.Gpus;
+            powerFreed += InPool(x.Victim.Job, pool);
+        }
+        if (freed >= need && powerFreed >= powerNeed)
+        {
+            // Never evict more than needed: drop every victim the others already cover, costliest first.
+            for (var i = chosen.Count - 1; i >= 0; i--)
+            {
+                var inPool = InPool(chosen[i].Victim.Job, pool);
+                if (freed - chosen[i].Gpus < need || powerFreed - inPool < powerNeed) continue;
+                freed -= chosen[i].Gpus;
+                powerFreed -= inPool;
+                chosen.RemoveAt(i);
+            }
+            return chosen;
+        }
+        if (!spare || list.Count > ExhaustiveVictims) return null;
+        // No set spares guarantees when the victims that each fit their tenant's surplus do not free enough together.
+        (freed, powerFreed) = (0, 0);
+        foreach (var x in list)
+        {
+            if (Guarded(x.Victim.Job, preemptorTenant) && x.Victim.Job.Spec.Gpus > Surplus(x.Victim.Job)) continue;
+            freed += x.Gpus;
+            powerFreed += InPool(x.Victim.Job, pool);
+        }
+        if (freed < need || powerFreed < powerNeed) return null;
+        List<(Victim Victim, int Gpus)>? best = null;
+        (double Lost, int Gpus) bestCost = (double.MaxValue, int.MaxValue);
+        for (var set = 1; set < 1 << list.Count; set++)
+        {
+            (freed, powerFreed) = (0, 0);
+            double lost = 0;
+            var gpus = 0;
+            var spares = true;
+            _taken.Clear();
+            for (var i = 0; i < list.Count && spares; i++)
+            {
+                if ((set & (1 << i)) == 0) continue;
+                var v = list[i].Victim;
+                spares = Take(v.Job, preemptorTenant);
+                freed += list[i].Gpus;
+                powerFreed += InPool(v.Job, pool);
+                lost += v.Lost;
+                gpus += v.Job.Spec.Gpus;
+            }
+            if (!spares || freed < need || powerFreed < powerNeed || lost > bestCost.Lost || (lost == bestCost.Lost && gpus >= bestCost.Gpus)) continue;
+            best = [.. list.Where((_, i) => (set & (1 << i)) != 0)];
+            bestCost = (lost, gpus);
+        }
+        return best;
+    }
+
+    private int InPool(JobRecord victim, int pool)
+    {
+        var gpus = 0;
+        foreach (var a in victim.Gpus!) if (fleet.NodePool(a.Node) == pool) gpus += a.Count;
+        return gpus;
+    }
+
+    /// <summary>Best-effort work is never guaranteed, and the preemptor's own lower classes are its own to give up.</summary>
+    private static bool Guarded(JobRecord victim, int preemptorTenant) => victim.Tenant != preemptorTenant && !victim.BestEffortRun;
+
+    /// <summary>GPUs of the victim's model its tenant runs beyond its guarantee, best-effort work aside: what a reclaim may take.</summary>
+    private int Surplus(JobRecord victim)
+    {
+        var key = (victim.Tenant, victim.Model);
+        if (_surplus.TryGetValue(key, out var surplus)) return surplus;
+        var use = 0;
+        foreach (var r in running.OfTenant(victim.Tenant)) if (r.Model == victim.Model && !r.BestEffortRun) use += r.Spec.Gpus;
+        return _surplus[key] = Math.Max(0, use - ledger.Guarantee(victim.Tenant, victim.Model));
+    }
+
+    /// <summary>Counts a guarded victim against its tenant's surplus; false when the choice would then take more than the surplus.</summary>
+    private bool Take(JobRecord victim, int preemptorTenant)
+    {
+        if (!Guarded(victim, preemptorTenant)) return true;
+        var key = (victim.Tenant, victim.Model);
+        var taken = _taken.GetValueOrDefault(key) + victim.Spec.Gpus;
+        if (taken > Surplus(victim)) return false;
+        _taken[key] = taken;
+        return true;
+    }
+
+    /// <summary>No victims free this class: the next search for it waits a preemption period.</summary>
+    private (int Pool, GpuAllocation[] Gpus, long Delay)? NoVictims(JobClass c, long now)
+    {
+        c.NoVictimsUntil = now + options.PreemptionRetrySeconds;
+        return null;
+    }
+
+    private bool BorrowingAny(int tenant, ulong models)
+    {
+        for (var bits = models; bits != 0; bits &= bits - 1)
+            if (ledger.Borrowing(tenant, System.Numerics.BitOperations.TrailingZeroCount(bits))) return true;
+        return false;
+    }
+
+    /// <summary>Work an eviction loses: GPUs × time since the last checkpoint (since the start without checkpoints).</summary>
+    private static double LostGpuSeconds(JobRecord v, long now)
+    {
+        var ran = now - v.StartTime;
+        var interval = v.Spec.CheckpointIntervalSeconds;
+        var sinceCheckpoint = interval > 0 ? ran % interval : ran;
+        return (double)v.Spec.Gpus * sinceCheckpoint;
+    }
+
+    private readonly record struct Victim(JobRecord Job, PreemptionKind Kind, double Lost);
+}
