@@ -91,7 +91,7 @@ public sealed class SchedulerPropertyTests
             var j = w.Jobs[i];
             t += j.Gap;
             var need = j.Node ? TopologyNeed.Node : TopologyNeed.Site;
-            arrivals.Add((t, new JobSpec(i + 1, $"t{j.Tenant}", j.Gpus, [], need, j.Limit, 0, t) { PriorityClass = shared ? Classes[j.Class].Name : null }, j.Runtime));
+            arrivals.Add((t, JobBuilder.Job(i + 1).Tenant($"t{j.Tenant}").Gpus(j.Gpus).Topology(need).Limit(j.Limit).At(t).Class(shared ? Classes[j.Class].Name : null).Build(), j.Runtime));
         }
         // Job ends carry the run's number: an evicted job's old end is stale.
         var ends = new PriorityQueue<(long Id, int Run), (long, long)>();

@@ -4,7 +4,6 @@ using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Tenancy;
-using GpuFleet.Core.Workloads;
 
 namespace GpuFleet.Core.Tests;
 
@@ -144,11 +143,8 @@ public sealed class SharingPropertyTests
                     t = now;
                     var id = (long)next;
                     version[id] = 0;
-                    var result = _scheduler.Submit(new JobSpec(id, _leafNames[LeafOf(id)], j.Gpus, [], TopologyNeed.Site, j.Runtime, 0, now)
-                    {
-                        PriorityClass = ClassOf(id).Name,
-                        CheckpointIntervalSeconds = j.Checkpoint,
-                    });
+                    var result = _scheduler.Submit(JobBuilder.Job(id).Tenant(_leafNames[LeafOf(id)]).Gpus(j.Gpus).Limit(j.Runtime).At(now)
+                        .Class(ClassOf(id).Name).Checkpoint(j.Checkpoint).Build());
                     // Refused only when it could never run: larger than the fleet, beyond guarantee plus borrowing limit, or beyond the power cap.
                     if (!result.Accepted)
                         Assert.True(j.Gpus > _fleet.TotalGpus || j.Gpus > MostRunnable(LeafOf(id)) || result.Error!.Contains("power caps"), result.Error);

@@ -36,8 +36,8 @@ internal sealed class JobBuilder
     public JobBuilder Priority(int priority) { _priority = priority; return this; }
     /// <summary>Submission time.</summary>
     public JobBuilder At(long time) { _at = time; return this; }
-    /// <summary>Priority class by name.</summary>
-    public JobBuilder Class(string priorityClass) { _class = priorityClass; return this; }
+    /// <summary>Priority class by name; null: the tree's default.</summary>
+    public JobBuilder Class(string? priorityClass) { _class = priorityClass; return this; }
     public JobBuilder Site(string site) { _site = site; return this; }
     public JobBuilder DataSite(string site) { _dataSite = site; return this; }
     /// <summary>Checkpoint interval in seconds.</summary>

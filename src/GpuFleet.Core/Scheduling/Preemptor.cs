@@ -11,12 +11,17 @@ namespace GpuFleet.Core.Scheduling;
 /// <para>An eviction is a transaction: the chosen victims are stopped tentatively, the job is placed,
 /// and only then are they committed as evicted (a <see cref="PreemptionDecision"/> each, queued again).
 /// If the job cannot be placed after all, every victim is put back exactly — GPUs, tenant use, running
-/// sets, counters, quota version — and nobody is evicted. With today's choice of victims the placement
-/// does not fail: victims are chosen inside one unit at the job's own level (a node, an NVLink domain or
-/// a pool) until the unit's free GPUs plus theirs reach the job's size and their GPUs in the unit's pool
-/// make up what the site's power cap lacks, and the placer's best fit then finds that unit (or a tighter
-/// one) free and within the cap; the quota is not asked again. The transaction keeps that a checked
-/// property rather than an assumption, for choices made on anything the placer also reads.</para>
+/// sets, counters, quota version — and nobody is evicted.</para>
+/// <para>With today's choice of victims the placement cannot fail, which is why no scenario shows it:
+/// topology — victims are grouped by the unit of the job's own level (node, NVLink domain, pool) and
+/// chosen inside one unit until its free GPUs plus theirs reach the job's size, so what they free forms
+/// a fitting unit whatever else they span; power — they also make up what the site's cap lacks, counting
+/// only their GPUs in the unit's pool, and a pool's power room grows by exactly one GPU for each of its
+/// GPUs released; holds — the search and the placement read the same visible free counts, and nothing
+/// holds or takes GPUs in between; quota — the job's allowed class was fixed before the search and is not
+/// asked again, so use that drops as victims stop cannot refuse it. The placer's best fit then finds
+/// that unit (or a tighter one). The transaction makes this a checked property rather than an
+/// assumption, for any future choice made on something the placer reads differently.</para>
 /// </summary>
 internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer placer, TenantLedger ledger, RunningJobs running,
     QuotaGate quotas, SettledJobKinds settled, SchedulerOptions options)
