@@ -21,7 +21,7 @@ namespace GpuFleet.Server.Tests;
 /// every cycle must be identical.
 /// </summary>
 [Trait("Category", "Server")]
-public abstract class LiveEqualsTwinTests(Backend backend)
+public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Origin = DateTimeOffset.Parse("2026-11-25T00:00:00Z");
 
@@ -116,6 +116,8 @@ public abstract class LiveEqualsTwinTests(Backend backend)
             }
         }
 
+        output.WriteLine($"{trace.Count} jobs: {twin.Placements.Values.Sum(l => l.Count(x => x.Contains("placed")))} placements, {result.Report.Preemptions} evictions, "
+            + $"{result.Report.CancelledJobs} cancellations, {result.Report.TimedOutJobs} time-outs, {twin.Lines.Count} decisions and reasons compared");
         Assert.NotEmpty(twin.Lines);
         Assert.Equal(twin.Placements.Count, live.Placements.Count);
         foreach (var (id, expected) in twin.Placements)
@@ -190,8 +192,8 @@ public abstract class LiveEqualsTwinTests(Backend backend)
 }
 
 /// <summary>The proof on SQLite.</summary>
-public sealed class LiveEqualsTwinTestsOnSqlite() : LiveEqualsTwinTests(Backend.Sqlite);
+public sealed class LiveEqualsTwinTestsOnSqlite(Xunit.Abstractions.ITestOutputHelper output) : LiveEqualsTwinTests(Backend.Sqlite, output);
 
 /// <summary>The proof on a real PostgreSQL server.</summary>
 [Trait("Category", "Postgres")]
-public sealed class LiveEqualsTwinTestsOnPostgres() : LiveEqualsTwinTests(Backend.Postgres);
+public sealed class LiveEqualsTwinTestsOnPostgres(Xunit.Abstractions.ITestOutputHelper output) : LiveEqualsTwinTests(Backend.Postgres, output);
