@@ -21,6 +21,27 @@ public sealed class CliTests
         return (p.ExitCode, stdout.Result, stderr);
     }
 
+    [Theory]
+    [InlineData("simulate")]
+    [InlineData("serve")]
+    [InlineData("demo")]
+    public void The_twin_and_the_live_service_take_the_same_scheduler_flags(string command)
+    {
+        var (code, stdout, stderr) = Gpufleet(command, "--help");
+        Assert.True(code == 0, stderr);
+        foreach (var flag in new[] { "--backfill-window", "--half-life-hours", "--large-gang-gpus", "--large-gang-wait", "--max-evictions",
+                     "--max-preemption-attempts", "--preemption-retry", "--tenant-share" })
+            Assert.Contains(flag, stdout);
+    }
+
+    [Fact]
+    public void Serve_refuses_a_bad_scheduler_flag_naming_it()
+    {
+        var (code, _, stderr) = Gpufleet("serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("bad-flag.db"), "--max-evictions", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--max-evictions must be at least 0", stderr);
+    }
+
     [Fact]
     public void Simulate_compares_policies_and_writes_json_and_charts()
     {

@@ -80,9 +80,10 @@ internal sealed class RunningServer : IAsyncDisposable
         var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
         var settings = new ServerSettings
         {
-            Fleet = SmallFleet, Tenants = tenants ?? Tree,
+            Fleet = SmallFleet,
             // Another tree (no guarantees) is scheduled by fair share.
-            Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare, Database = db, MaxRequestBodyBytes = MaxRequestBodyBytes,
+            Scheduling = new SchedulerOptions { Tenants = tenants ?? Tree, Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare },
+            Database = db, MaxRequestBodyBytes = MaxRequestBodyBytes,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
         };
         settings = adjust?.Invoke(settings) ?? settings;

@@ -218,7 +218,7 @@ internal static class BenchCommand
         const string token = "bench-admin";
         var app = GpuFleet.Server.Hosting.ServerApp.Build(new GpuFleet.Server.Hosting.ServerSettings
         {
-            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, Database = database, TimeScale = 1000, AdminToken = token,
+            Fleet = fleet, Scheduling = new SchedulerOptions { Policy = SchedulingPolicy.Shared, Tenants = tree }, Database = database, TimeScale = 1000, AdminToken = token,
             RequestsPerMinutePerToken = int.MaxValue,
         }, ["--urls", "http://127.0.0.1:0"], b => b.Logging.ClearProviders());
         app.StartAsync().GetAwaiter().GetResult();

@@ -23,16 +23,18 @@ internal static class DemoCommand
         var urls = new Option<string>("--urls") { Description = "Address to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var timeScale = new Option<double>("--time-scale") { Description = "Trace seconds per real second.", DefaultValueFactory = _ => 600 };
         var gpuScale = new Option<int>("--gpu-scale") { Description = "Replayed jobs ask for this many times their trace GPUs.", DefaultValueFactory = _ => 256 };
+        var scheduling = new SchedulerFlags();
         var command = new Command("demo", "Run the service on the Korean fleet with a replayed background load; prints the URL and a token.")
         {
             fleet, tenants, trace, db, urls, timeScale, gpuScale,
         };
+        foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants)!, r.GetValue(trace)!, r.GetValue(db)!,
-            r.GetValue(urls)!, r.GetValue(timeScale), r.GetValue(gpuScale))));
+            r.GetValue(urls)!, r.GetValue(timeScale), r.GetValue(gpuScale), scheduling.Read(r))));
         return command;
     }
 
-    private static int Run(string fleetPath, string tenantsPath, string tracePath, string db, string urls, double timeScale, int gpuScale)
+    private static int Run(string fleetPath, string tenantsPath, string tracePath, string db, string urls, double timeScale, int gpuScale, SchedulerOptions scheduling)
     {
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
         if (gpuScale < 1) throw new CliUsageException("--gpu-scale must be at least 1");
@@ -49,7 +51,7 @@ internal static class DemoCommand
             : "gf_demo_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         var app = ServerApp.Build(new ServerSettings
         {
-            Fleet = fleet, Tenants = tree, Policy = SchedulingPolicy.Shared, Database = db, TimeScale = timeScale, AdminToken = admin,
+            Fleet = fleet, Scheduling = scheduling with { Policy = SchedulingPolicy.Shared, Tenants = tree }, Database = db, TimeScale = timeScale, AdminToken = admin,
             Replay = jobs, ReplayGpuScale = gpuScale, ClockOrigin = DateTimeOffset.UtcNow,
         }, ["--urls", urls]);
         Console.WriteLine($"GpuFleet demo: {fleet.Name} ({fleet.TotalGpus:N0} GPUs, {tree.Leaves.Count()} projects), replaying {jobs.Count:N0} jobs of {tracePath} at {timeScale}x");

@@ -29,10 +29,12 @@ internal static class ServeCommand
         var authFailureLimit = new Option<int>("--auth-failure-limit") { Description = "Failed authentications per minute per client address; beyond, its API calls get 429 until the minute is over.", DefaultValueFactory = _ => ServerSettings.DefaultFailedAuthenticationsPerMinutePerAddress };
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy (address or CIDR network; repeat for several) whose X-Forwarded-For names the client for the per-address limits. Without one the header is ignored.", AllowMultipleArgumentsPerToken = false };
         var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
+        var scheduling = new SchedulerFlags();
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
             fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease,
         };
+        foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() =>
         {
             var perToken = Positive("--rate-limit", r.GetValue(rateLimit));
@@ -41,8 +43,9 @@ internal static class ServeCommand
             var leaseSeconds = r.GetValue(lease);
             if (!(leaseSeconds is >= 1 and <= 3600)) throw new CliUsageException($"--lease-seconds: must be between 1 and 3600, not {leaseSeconds}");
             IReadOnlyList<IPNetwork> proxies = [.. (r.GetValue(trustedProxy) ?? []).Select(ParseNetwork)];
+            var options = scheduling.Read(r);
             return Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!, r.GetValue(urls)!, r.GetValue(policy),
-                r.GetValue(timeScale), r.GetValue(advertise), settings => settings with
+                r.GetValue(timeScale), r.GetValue(advertise), options, settings => settings with
                 {
                     RequestsPerMinutePerToken = perToken, RequestsPerMinutePerAddress = perAddress,
                     FailedAuthenticationsPerMinutePerAddress = failures, TrustedProxies = proxies, LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
@@ -62,7 +65,7 @@ internal static class ServeCommand
     }
 
     private static int Run(string fleetPath, string? tenantsPath, string db, string executor, string urls, string? policyName, double timeScale, string? advertise,
-        Func<ServerSettings, ServerSettings> limits)
+        SchedulerOptions scheduling, Func<ServerSettings, ServerSettings> limits)
     {
         if (advertise is not null && !(Uri.TryCreate(advertise, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             throw new CliUsageException($"--advertise-url: '{advertise}' is not an http(s) URL");
@@ -83,7 +86,7 @@ internal static class ServeCommand
         {
             app = ServerApp.Build(limits(new ServerSettings
             {
-                Fleet = fleet, Tenants = tree, Policy = policy, Database = db, TimeScale = timeScale, AdminToken = admin, AdvertisedUrl = advertise,
+                Fleet = fleet, Scheduling = scheduling with { Policy = policy, Tenants = tree }, Database = db, TimeScale = timeScale, AdminToken = admin, AdvertisedUrl = advertise,
             }), ["--urls", urls]);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or UriFormatException or ArgumentException or IOException or UnauthorizedAccessException)

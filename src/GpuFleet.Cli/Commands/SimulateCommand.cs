@@ -28,30 +28,23 @@ internal static class SimulateCommand
         var policy = new Option<string>("--policy") { Description = "Policy, or a comma list to compare: fifo, backfill, fairshare.", DefaultValueFactory = _ => "fifo,backfill,fairshare" };
         var json = new Option<string?>("--json") { Description = "Write the report as JSON, keyed by policy." };
         var charts = new Option<string?>("--charts") { Description = "Write SVG charts and time-series CSV files into this directory." };
-        var window = new Option<int>("--backfill-window") { Description = "Placement attempts per cycle after the reservation.", DefaultValueFactory = _ => new SchedulerOptions().BackfillWindow };
-        var halfLife = new Option<double>("--half-life-hours") { Description = "Fair-share half-life of past use, in hours.", DefaultValueFactory = _ => new SchedulerOptions().FairShareHalfLifeSeconds / 3600.0 };
         var interval = new Option<long>("--sample-seconds") { Description = "Time-series sampling interval.", DefaultValueFactory = _ => 3_600 };
         var tenants = TenantsOption();
-        var largeGang = LargeGangOption();
+        var scheduling = new SchedulerFlags();
         var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
         {
-            fleet, trace, policy, json, charts, window, halfLife, interval, tenants, largeGang,
+            fleet, trace, policy, json, charts, interval, tenants,
         };
+        foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(
             r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
-            r.GetValue(window), r.GetValue(halfLife), r.GetValue(interval), r.GetValue(tenants), r.GetValue(largeGang))));
+            r.GetValue(interval), r.GetValue(tenants), scheduling.Read(r))));
         return command;
     }
 
     internal static Option<string?> TenantsOption() => new("--tenants")
     {
         Description = "Tenant tree YAML: owners, tenants, guarantees, limits, grants, priority classes (needed by static and shared).",
-    };
-
-    internal static Option<int> LargeGangOption() => new("--large-gang-gpus")
-    {
-        Description = "Jobs of at least this many GPUs are large gangs: reserved for once they waited an hour, and their worst wait is reported.",
-        DefaultValueFactory = _ => new SchedulerOptions().LargeGangGpus,
     };
 
     /// <summary>The tenant tree of <c>--tenants</c>, checked against the fleet; the empty tree when none is given unless a policy needs one.</summary>
@@ -66,14 +59,11 @@ internal static class SimulateCommand
         return TenantFile.Load(path, fleet);
     }
 
-    private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, int window, double halfLifeHours, long interval,
-        string? tenantsPath, int largeGang)
+    private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, long interval,
+        string? tenantsPath, SchedulerOptions scheduling)
     {
         var policies = ParsePolicies(policyList);
-        if (window < 1) throw new CliUsageException("--backfill-window must be at least 1");
-        if (!(halfLifeHours > 0)) throw new CliUsageException("--half-life-hours must be positive");
         if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
-        if (largeGang < 1) throw new CliUsageException("--large-gang-gpus must be at least 1");
         var fleet = FleetFile.Load(fleetPath);
         var tree = LoadTenants(tenantsPath, fleet, policies);
         var jobs = TraceFile.Load(tracePath);
@@ -82,10 +72,7 @@ internal static class SimulateCommand
         var results = new List<(SimulationResult Result, double Wall)>();
         foreach (var p in policies)
         {
-            var options = new SchedulerOptions
-            {
-                Policy = p, BackfillWindow = window, FairShareHalfLifeSeconds = (long)(halfLifeHours * 3600), Tenants = tree, LargeGangGpus = largeGang,
-            };
+            var options = scheduling with { Policy = p, Tenants = tree };
             var watch = Stopwatch.StartNew();
             var result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
                 Simulator.Run(fleet, jobs, options, new SimulationOptions { TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress }));

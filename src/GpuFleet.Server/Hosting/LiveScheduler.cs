@@ -3,6 +3,7 @@ using System.Text.Json;
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Workloads;
+using GpuFleet.Core.Execution;
 using GpuFleet.Server.Execution;
 using GpuFleet.Server.Jobs;
 using GpuFleet.Server.Storage;
@@ -18,14 +19,16 @@ namespace GpuFleet.Server.Hosting;
 /// it: frozen, partitioned), or held by a process or session that is seen to have ended (then at once).
 ///
 /// The API commits a job (and an inbox entry) before answering; each cycle the leader renews its
-/// lease, takes new and cancelled jobs from the inbox, ends what the executor finished, runs the core
-/// and writes its decisions back (a placement is committed as a checked Pending → Running change
-/// before the executor starts it). Every write of the leader, the inbox's clearing included, is fenced
+/// lease and then, in the twin's order, ends what the executor finished, takes new and cancelled jobs
+/// from the inbox, runs the core and writes its decisions back (a placement is committed as a checked
+/// Pending → Running change before the executor starts it). The core is built with the same
+/// <see cref="SchedulerOptions"/> and the executor is the twin's <see cref="SimulatedExecutor"/> on the
+/// real clock, so that the same submissions at the same instants get the same decisions as in the twin. Every write of the leader, the inbox's clearing included, is fenced
 /// by its lease epoch, so a replica that lost the lease without noticing (it was frozen past its
 /// lease) writes nothing and steps down. On taking the lease, a replica takes up every pending job and
 /// requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
+public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<Func<JobSpec, long>, IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
     Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<LiveScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
@@ -36,7 +39,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private IJobExecutor _executor = null!;
     // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
     // database). A job seen both when leadership began and in the inbox is admitted once.
-    private readonly Dictionary<long, NewJob> _known = [];
+    private readonly Dictionary<long, (JobSpec Spec, long? RuntimeSeconds)> _known = [];
     // This replica's identity in the lease, for its whole life (reopened if the database dropped it).
     private ReplicaSession? _session;
     private bool _leading;
@@ -59,6 +62,18 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     public PendingExplanation? Explain(long id)
     {
         lock (_gate) return _leading ? _core.Explain(id) : null;
+    }
+
+    /// <summary>
+    /// When this replica's executor next needs a cycle (a simulated run's planned end); null when it does
+    /// not know, or this replica does not lead. Lets a caller on a virtual clock step from event to event.
+    /// </summary>
+    public long? NextExecutorWake
+    {
+        get
+        {
+            lock (_gate) return _leading ? _executor.NextWake : null;
+        }
     }
 
     /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>
@@ -125,19 +140,22 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var watch = Stopwatch.StartNew();
         var at = clock.GetUtcNow();
         var now = settings.ToClock(at);
+        // As in the twin: the runs that ended, then new jobs and cancellations, then one cycle.
+        var ended = _executor.Ended(now);
+        foreach (var e in ended)
+        {
+            _core.End(e.JobId, now);
+            _known.Remove(e.JobId);
+        }
+        store.TransitionMany([.. ended.Select(e => e.Outcome == RunOutcome.TimedOut
+            ? new StateChange(e.JobId, JobState.Running, JobState.Failed, "timed out: reached its time limit")
+            : new StateChange(e.JobId, JobState.Running, JobState.Succeeded, "ended"))], at, _epoch);
+        var tFinish = watch.ElapsedMilliseconds;
         TakeInbox(now, at);
         var tInbox = watch.ElapsedMilliseconds;
-        var finished = _executor.Finished(at);
-        foreach (var id in finished)
-        {
-            _core.End(id, now);
-            _known.Remove(id);
-        }
-        store.TransitionMany([.. finished.Select(id => new StateChange(id, JobState.Running, JobState.Succeeded, "ended"))], at, _epoch);
-        var tFinish = watch.ElapsedMilliseconds;
         var cycle = _core.RunCycle(now);
         var tCore = watch.ElapsedMilliseconds;
-        foreach (var p in cycle.Preemptions) _executor.Stop(p.VictimJobId);
+        foreach (var p in cycle.Preemptions) _executor.Evict(p.VictimJobId, now);
         // Each phase is a few transactions (slices of 128 changes): a cycle that starts 500 jobs syncs the database 4 times, not 500.
         store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
             $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at, _epoch);
@@ -160,10 +178,10 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
                 _known.Remove(p.JobId);
                 continue;
             }
-            _executor.Start(p.JobId, job.TimeLimitSeconds, job.RuntimeSeconds, p.StartDelaySeconds, at);
+            _executor.Launch(job.Spec, p, now);
         }
         log.LogDebug("cycle: inbox {InboxMs} ms, endings {EndMs} ms, core {CoreMs} ms, writes {WriteMs} ms; placed {Placed}, ended {Ended}, pending {Pending}",
-            tInbox, tFinish - tInbox, tCore - tFinish, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, finished.Count, _core.PendingCount);
+            tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
         if (_published is null || at - _published.At >= SnapshotEvery)
         {
             _published = FleetSnapshot.Of(_core, settings, at, _epoch);
@@ -195,7 +213,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             else if (JobTransitions.IsFinal(job.State) && _known.Remove(job.Id))
             {
                 _core.End(job.Id, now);
-                _executor.Stop(job.Id);
+                _executor.Cancel(job.Id, now);
             }
         }
         store.ClearInbox([.. entries.Select(e => e.Seq)], _epoch);
@@ -246,8 +264,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
 
     private void Reset()
     {
-        _core = new FleetScheduler(settings.Fleet, new SchedulerOptions { Policy = settings.Policy, Tenants = settings.Tenants });
-        _executor = newExecutor();
+        _core = new FleetScheduler(settings.Fleet, settings.Scheduling);
+        _executor = newExecutor(spec => SimulatedRuntime.Of(spec.Id, spec.TimeLimitSeconds, _known.TryGetValue(spec.Id, out var job) ? job.RuntimeSeconds : null));
         _known.Clear();
         _published = null;
     }
@@ -303,8 +321,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
 
     private void Admit(StoredJob job, DateTimeOffset at)
     {
-        if (!_known.TryAdd(job.Id, job.Spec)) return;
-        var result = _core.Submit(Spec(job));
+        var spec = Spec(job);
+        if (!_known.TryAdd(job.Id, (spec, job.Spec.RuntimeSeconds))) return;
+        var result = _core.Submit(spec);
         if (result.Accepted) return;
         _known.Remove(job.Id);
         store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Failed, result.Error)], at, _epoch);

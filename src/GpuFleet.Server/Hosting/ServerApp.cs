@@ -1,3 +1,5 @@
+using GpuFleet.Core.Execution;
+using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Api;
 using System.Threading.RateLimiting;
 using GpuFleet.Server.Security;
@@ -58,7 +60,7 @@ public static class ServerApp
         });
         builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
-        builder.Services.AddSingleton<Func<GpuFleet.Server.Execution.IJobExecutor>>(_ => () => new GpuFleet.Server.Execution.SimulatedExecutor(settings.TimeScale));
+        builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());

@@ -10,10 +10,16 @@ public sealed record ServerSettings
 {
     /// <summary>The fleet scheduled.</summary>
     public required Fleet Fleet { get; init; }
+    /// <summary>
+    /// Every setting of the scheduling core — policy, tenant tree, backfill window, fair-share
+    /// half-life, large gangs, preemption limits — exactly as <c>gpufleet simulate</c> passes them to
+    /// the twin, so that the live service decides as the twin does.
+    /// </summary>
+    public SchedulerOptions Scheduling { get; init; } = new() { Policy = SchedulingPolicy.FairShare };
     /// <summary>Tenant tree (empty: any tenant name is accepted and shares by fair share).</summary>
-    public TenantTree Tenants { get; init; } = TenantTree.Empty;
+    public TenantTree Tenants => Scheduling.Tenants;
     /// <summary>The policy; needs a tree when it has quotas.</summary>
-    public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.FairShare;
+    public SchedulingPolicy Policy => Scheduling.Policy;
     /// <summary>The database: an SQLite file path, or a PostgreSQL connection string (<c>Host=…</c>) or URI (<c>postgresql://…</c>).</summary>
     public required string Database { get; init; }
     /// <summary>

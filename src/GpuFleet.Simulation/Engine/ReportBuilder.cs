@@ -56,6 +56,7 @@ internal static class ReportBuilder
             RejectedJobs = run.Rejected.Count,
             RejectedExamples = run.RejectedExamples,
             TimedOutJobs = run.TimedOut.Count,
+            CancelledJobs = run.Cancelled.Count,
             Utilization = makespan > 0 ? meter.BusyGpuSeconds / ((double)fleet.TotalGpus * makespan) : 0,
             UtilizationWhileArriving = utilizationWhileArriving,
             MeanWaitSeconds = n > 0 ? waits.Average() : 0,

@@ -11,11 +11,8 @@ internal sealed class RunState
         Array.Fill(Start, -1);
         End = new long[jobs];
         Placed = new long[jobs];
-        WorkStart = new long[jobs];
         Site = new int[jobs];
         Model = new int[jobs];
-        Remaining = new long[jobs];
-        Version = new int[jobs];
         Starts = new int[jobs];
         EnergyJ = new double[jobs];
         Cost = new double[jobs];
@@ -27,14 +24,8 @@ internal sealed class RunState
     public long[] End { get; }
     /// <summary>When its current placement was decided (GPUs held from here).</summary>
     public long[] Placed { get; }
-    /// <summary>When work began on its current placement (after grace and data transfer).</summary>
-    public long[] WorkStart { get; }
     public int[] Site { get; }
     public int[] Model { get; }
-    /// <summary>Work left, in seconds: the trace's run time less what checkpoints saved.</summary>
-    public long[] Remaining { get; }
-    /// <summary>Bumped at each eviction, so that the end planned before it is ignored.</summary>
-    public int[] Version { get; }
     /// <summary>Placements of the job (more than one when it was evicted and started again).</summary>
     public int[] Starts { get; }
     public double[] EnergyJ { get; }
@@ -45,6 +36,8 @@ internal sealed class RunState
     public List<int> NeverFit { get; } = [];
     public List<string> RejectedExamples { get; } = [];
     public HashSet<int> TimedOut { get; } = [];
+    /// <summary>Jobs their users cancelled, waiting or running.</summary>
+    public List<int> Cancelled { get; } = [];
     /// <summary>Evictions with the time of the cycle that decided them.</summary>
     public List<(PreemptionDecision Decision, long Time)> Preemptions { get; } = [];
     public long Cycles { get; set; }

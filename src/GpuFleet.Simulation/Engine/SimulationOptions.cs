@@ -9,6 +9,12 @@ public sealed record SimulationOptions
     /// <summary>Called now and then with the share of jobs submitted so far (0–1). Not part of the result.</summary>
     public Action<double>? Progress { get; init; }
 
+    /// <summary>
+    /// Called after each cycle, with the scheduler (to ask why jobs wait) and the cycle's decisions. Not
+    /// part of the result: lets a caller record every decision, e.g. to compare the twin with the live service.
+    /// </summary>
+    public Action<GpuFleet.Core.Scheduling.FleetScheduler, GpuFleet.Core.Decisions.CycleResult>? OnCycle { get; init; }
+
     /// <summary>Name of the trace, for the report.</summary>
     public string TraceName { get; init; } = "trace";
 }

@@ -1,4 +1,4 @@
-using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Execution;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Workloads;
@@ -10,9 +10,11 @@ namespace GpuFleet.Simulation.Engine;
 /// The digital twin: a discrete-event simulation on a virtual clock that drives the real
 /// <see cref="FleetScheduler"/>. Events are job arrivals (from the trace) and job ends (at start +
 /// run time, or at the time limit if that comes first). After all events of one instant are applied,
-/// one scheduling cycle runs and the simulated executor carries out its decisions: placements start
-/// (after the grace time of the jobs evicted for them, and after moving their data when they run away
-/// from it), evicted jobs stop and keep the work up to their last checkpoint.
+/// one scheduling cycle runs and the <see cref="SimulatedExecutor"/> — the same one the live service
+/// runs on the real clock — carries out its decisions: placements start (after the grace time of the
+/// jobs evicted for them, and after moving their data when they run away from it), evicted jobs stop
+/// and keep the work up to their last checkpoint. Jobs may also be cancelled by their users (a
+/// trace's cancel time), waiting or running.
 /// </summary>
 public static class Simulator
 {
@@ -27,7 +29,9 @@ public static class Simulator
             if (!indexOf.TryAdd(ordered[i].Spec.Id, i)) throw new ArgumentException($"duplicate job id {ordered[i].Spec.Id}", nameof(jobs));
 
         var run = new RunState(ordered.Length);
-        var ends = new PriorityQueue<(int Index, int Version), (long Time, int Index)>();
+        var executor = new SimulatedExecutor(fleet, spec => ordered[indexOf[spec.Id]].RuntimeSeconds);
+        var cancels = new Queue<int>(Enumerable.Range(0, ordered.Length).Where(i => ordered[i].CancelAtSeconds is not null)
+            .OrderBy(i => ordered[i].CancelAtSeconds!.Value).ThenBy(i => i));
         var tenantOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var first = ordered.Length > 0 ? ordered[0].Spec.SubmitTime : 0;
         var meter = new FleetMeter(fleet, first, options.SampleIntervalSeconds);
@@ -44,21 +48,39 @@ public static class Simulator
             return tenantOf[name];
         }
 
-        while (next < ordered.Length || ends.Count > 0)
+        while (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0)
         {
+            // The next instant: an arrival, the end the executor has planned, or a cancellation.
             var now = long.MaxValue;
             if (next < ordered.Length) now = ordered[next].Spec.SubmitTime;
-            if (ends.TryPeek(out _, out var e) && e.Time < now) now = e.Time;
+            if (executor.NextWake is { } wake && wake < now) now = wake;
+            if (cancels.TryPeek(out var c) && ordered[c].CancelAtSeconds!.Value < now) now = ordered[c].CancelAtSeconds!.Value;
             meter.Advance(now);
             tenants?.Advance(now);
             lastTime = now;
 
-            while (ends.TryPeek(out var ev, out var at) && at.Time == now)
+            // In order: runs that ended, then cancellations, then arrivals; then one cycle.
+            foreach (var end in executor.Ended(now))
             {
-                ends.Dequeue();
-                if (ev.Version != run.Version[ev.Index]) continue; // evicted before this end
-                scheduler.End(ordered[ev.Index].Spec.Id, now);
-                Charge(fleet, run, ev.Index, ordered[ev.Index].Spec.Gpus, now);
+                var idx = indexOf[end.JobId];
+                scheduler.End(end.JobId, now);
+                Charge(fleet, run, idx, ordered[idx].Spec.Gpus, now);
+            }
+            while (cancels.TryPeek(out var idx) && ordered[idx].CancelAtSeconds!.Value == now)
+            {
+                cancels.Dequeue();
+                var spec = ordered[idx].Spec;
+                if (!scheduler.End(spec.Id, now)) continue; // never admitted, or already ended
+                run.Cancelled.Add(idx);
+                if (executor.Cancel(spec.Id, now))
+                {
+                    Charge(fleet, run, idx, spec.Gpus, now);
+                    run.End[idx] = now;
+                }
+                else
+                {
+                    tenants?.RemovePending(TenantNode(spec.Tenant), spec.Gpus);
+                }
             }
             while (next < ordered.Length && ordered[next].Spec.SubmitTime == now)
             {
@@ -72,7 +94,6 @@ public static class Simulator
                 }
                 else
                 {
-                    run.Remaining[next] = ordered[next].RuntimeSeconds;
                     tenants?.AddPending(TenantNode(spec.Tenant), spec.Gpus);
                 }
                 if (++next % progressStep == 0) options.Progress?.Invoke((double)next / ordered.Length);
@@ -85,12 +106,7 @@ public static class Simulator
             {
                 var idx = indexOf[p.VictimJobId];
                 var job = ordered[idx];
-                // The victim keeps the work up to its last checkpoint; the rest is lost.
-                var ran = Math.Max(0, now - run.WorkStart[idx]);
-                var interval = job.Spec.CheckpointIntervalSeconds;
-                var saved = interval > 0 ? ran / interval * interval : 0;
-                run.Remaining[idx] = Math.Max(1, run.Remaining[idx] - saved);
-                run.Version[idx]++;
+                executor.Evict(p.VictimJobId, now);
                 run.Preemptions.Add((p, now));
                 Charge(fleet, run, idx, job.Spec.Gpus, now);
                 tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
@@ -99,23 +115,18 @@ public static class Simulator
             {
                 var idx = indexOf[placement.JobId];
                 var job = ordered[idx];
-                var transfer = job.Spec.DataSite is { } data
-                    ? (long)Math.Ceiling(fleet.TransferSeconds(fleet.SiteIndex(data), placement.Site, job.Spec.DataGb))
-                    : 0;
-                var workStart = now + placement.StartDelaySeconds + transfer;
-                if (run.Start[idx] < 0) run.Start[idx] = workStart;
+                executor.Launch(job.Spec, placement, now);
+                var plan = executor.Plan(placement.JobId)!;
+                if (run.Start[idx] < 0) run.Start[idx] = plan.WorkStart;
                 run.Placed[idx] = now;
-                run.WorkStart[idx] = workStart;
                 run.Site[idx] = placement.Site;
                 run.Model[idx] = placement.Model;
-                var limit = job.Spec.TimeLimitSeconds;
-                var work = Math.Min(run.Remaining[idx], limit);
-                if (run.Remaining[idx] > limit) run.TimedOut.Add(idx);
-                run.End[idx] = Math.Min(workStart + Math.Max(1, work), now + placement.StartDelaySeconds + limit);
-                ends.Enqueue((idx, run.Version[idx]), (run.End[idx], idx));
+                if (plan.TimesOut) run.TimedOut.Add(idx);
+                run.End[idx] = plan.End;
                 if (run.Starts[idx]++ == 0) run.Started.Add(idx);
                 tenants?.RemovePending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
             }
+            options.OnCycle?.Invoke(scheduler, cycle);
             meter.Observe(scheduler, scheduler.PendingCount);
             tenants?.Observe(scheduler);
         }

@@ -22,6 +22,9 @@ public sealed record SimulationReport
     public required IReadOnlyList<string> RejectedExamples { get; init; }
     /// <summary>Jobs stopped at their time limit.</summary>
     public required int TimedOutJobs { get; init; }
+    /// <summary>Jobs their users cancelled (the trace's cancel times), waiting or running; left out of the JSON when none were.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int CancelledJobs { get; init; }
     /// <summary>Busy GPU-time over fleet GPU-time, from the first submission to the last completion (0–1).</summary>
     public required double Utilization { get; init; }
     /// <summary>
