@@ -66,16 +66,15 @@ internal static class FleetCommand
         }
         AnsiConsole.Write(owners);
 
-        var nodes = new Table().Title("Nodes");
-        nodes.AddColumns("site", "model", "nodes", "names");
+        // Plain lines, not a table: a host list is copied and pasted, so it must not be wrapped.
+        Console.WriteLine("Nodes:");
         for (var i = 0; i < fleet.PoolSpecs.Count; i++)
         {
             var spec = fleet.PoolSpecs[i];
             var count = spec.NodesPerDomain * spec.Domains;
             var first = fleet.SpecFirstNode(i);
-            nodes.AddRow(new[] { spec.Site, spec.Model, N(count), HostList.Compress(Enumerable.Range(first, count).Select(fleet.NodeName)) }.Select(Markup.Escape).ToArray());
+            Console.WriteLine($"  {spec.Site}/{spec.Model}: {N(count)} nodes {HostList.Compress(Enumerable.Range(first, count).Select(fleet.NodeName))}");
         }
-        AnsiConsole.Write(nodes);
         AnsiConsole.WriteLine($"{fleet.Sites.Count} sites, {N(fleet.NodeCount)} nodes, {N(fleet.DomainCount)} NVLink domains, {N(fleet.TotalGpus)} GPUs; peak facility power {F(totalPeak)} MW (all GPUs busy) against caps of {F(totalCap)} MW.");
         if (totalPeak > totalCap) AnsiConsole.MarkupLine("[yellow]Some sites would exceed their power cap with every GPU busy.[/]");
         return 0;
