@@ -55,17 +55,6 @@ public sealed class DataFileTests
     }
 
     [Fact]
-    public void An_error_in_the_eleventh_pool_names_its_line_not_the_second_pools()
-    {
-        // "pools[1]" is a prefix of "pools[10]": the line must come from the item the field is in.
-        var pools = string.Join("\n", Enumerable.Range(0, 11).Select(i => $"  - {{ site: s, model: {(i == 10 ? "H100" : "G")}, gpusPerNode: 8, domains: 1 }}"));
-        var text = GoodFleet.Replace("  - { site: s, model: G, gpusPerNode: 8, domains: 2 }", pools);
-        var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(text), "bad.yaml"));
-        Assert.Equal("pools[10].model", e.Field);
-        Assert.Equal(17, e.Line);
-    }
-
-    [Fact]
     public void Fleet_files_name_nodes_by_pattern_or_by_site_and_model()
     {
         var fleet = FleetFile.Parse(new StringReader(GoodFleet.Replace("domains: 2 }", "domains: 2, nodeNames: \"rack7-{site}-{01}\" }")), "f.yaml");

@@ -84,9 +84,9 @@ public static class FleetFile
             return (item, m);
         })];
 
-    // The line of "pools[3].nodeNames": the key's own line in item pools[3], or the item's first line when
-    // the key is absent (a default it derived) or the field is the item itself. "pools[1]" is not a prefix
-    // of "pools[10]": the path must be followed by a '.' or end there.
+    // The line of "pools[3].nodeNames": the key's own line in item pools[3] (in a block-style item each
+    // key has its own line), or the item's first line when the key is absent (a default derived from
+    // other fields) or the field is the item itself.
     private static long LineFor(string field, params IEnumerable<YamlMap>[] lists)
     {
         foreach (var list in lists)
