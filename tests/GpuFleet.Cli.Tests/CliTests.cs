@@ -177,6 +177,7 @@ public sealed class CliTests
         Assert.True(code == 0, err);
         Assert.Contains("samsung", stdout);
         Assert.Contains("260,144 GPUs", stdout);
+        Assert.Contains("national-sejong-gb200-[0001-5004]", stdout);   // node names as a host list
         var output = TestFiles.Temp("gen.csv");
         (code, stdout, err) = Gpufleet("workload", "generate", "--fleet", "fleets/philly-contended.yaml", "--days", "3", "--load", "0.9", "--seed", "5", "--out", output);
         Assert.True(code == 0, err);

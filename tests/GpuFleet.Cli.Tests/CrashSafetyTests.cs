@@ -46,7 +46,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         Assert.True(await last.DrainAsync(60), $"jobs still pending or running after 60 s (seed {seed})");
         var jobs = await last.AllJobsAsync();
         Assert.All(jobs, j => Assert.Contains(j.GetProperty("state").GetString(), new[] { "succeeded", "cancelled" }));
-        var runs = await RecordedRuns.ReadAsync(last.Client, jobs);
+        var runs = await RecordedRuns.ReadAsync(last.Client, jobs, ServerProcess.DefaultFleet);
         var peak = RecordedRuns.AssertNoGpuHeldTwice(runs);
         output.WriteLine($"{jobs.Count} jobs, {runs.Count} runs, at most {peak} GPUs held at once");
         Assert.True(runs.Count >= jobs.Count(j => j.GetProperty("state").GetString() == "succeeded"), "a succeeded job without a recorded run");

@@ -1,21 +1,29 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Data.Fleets;
 
 namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// Every run of every job, replayed from the jobs' recorded histories rather than from any scheduler's
-/// own view: a run starts at a "running" event (whose detail names each node and its GPUs, as
-/// <c>nodes 12[0-3],13[0-7]</c>) and ends at the job's next event.
+/// own view: a run starts at a "running" event (whose detail names its nodes as a host list, with the GPUs
+/// of nodes held only in part, as <c>placed on s/M: nodes s-m-[0001-0002],s-m-0007 (GPUs 0-3)</c>) and ends
+/// at the job's next event. Node names are read against the server's fleet file; a detail that does not
+/// read exactly so fails the test.
 /// </summary>
 internal static partial class RecordedRuns
 {
     public sealed record Run(long Job, long Start, long End, IReadOnlyList<(int Node, int Gpu)> Gpus);
 
-    /// <summary>The runs of <paramref name="jobs"/>, read from the server; each run holds exactly the job's GPU count.</summary>
-    public static async Task<List<Run>> ReadAsync(HttpClient http, IEnumerable<JsonElement> jobs)
+    /// <summary>
+    /// The runs of <paramref name="jobs"/>, read from the server that runs the fleet of <paramref name="fleetFile"/>
+    /// (relative to the repository root); each run holds exactly the job's GPU count.
+    /// </summary>
+    public static async Task<List<Run>> ReadAsync(HttpClient http, IEnumerable<JsonElement> jobs, string fleetFile)
     {
+        var fleet = FleetFile.Load(Path.Combine(TestFiles.Root, fleetFile));
         var runs = new List<Run>();
         foreach (var j in jobs)
         {
@@ -26,7 +34,7 @@ internal static partial class RecordedRuns
             {
                 if (history[i].GetProperty("state").GetString() != "running") continue;
                 Assert.True(i + 1 < history.Count, $"job {id} ended running");
-                var held = Gpus(history[i].GetProperty("detail").GetString() ?? "");
+                var held = Gpus(history[i].GetProperty("detail").GetString() ?? "", fleet);
                 Assert.True(held.Count == gpus, $"job {id} asked for {gpus} GPUs, a run held {held.Count}: {history[i].GetProperty("detail")}");
                 Assert.Equal(held.Count, held.Distinct().Count());
                 runs.Add(new Run(id, At(history[i]), At(history[i + 1]), held));
@@ -66,23 +74,61 @@ internal static partial class RecordedRuns
         return peak;
     }
 
-    private static List<(int Node, int Gpu)> Gpus(string detail)
+    private static List<(int Node, int Gpu)> Gpus(string detail, Fleet fleet)
     {
+        var placed = PlacedPattern().Match(detail);
+        Assert.True(placed.Success, $"not a placement: '{detail}'");
         var list = new List<(int, int)>();
-        foreach (Match m in NodePattern().Matches(detail))
+        foreach (var element in Elements(placed.Groups[1].Value))
         {
-            var node = int.Parse(m.Groups[1].Value);
-            foreach (var range in m.Groups[2].Value.Split(','))
+            var m = ElementPattern().Match(element);
+            Assert.True(m.Success, $"'{element}' is neither nodes nor a node with its GPUs in '{detail}'");
+            foreach (var name in HostList.Expand(m.Groups["hosts"].Value))
             {
-                var bounds = range.Split('-').Select(int.Parse).ToArray();
-                for (var g = bounds[0]; g <= bounds[^1]; g++) list.Add((node, g));
+                var node = fleet.NodeIndex(name);
+                Assert.True(node >= 0, $"no node '{name}' in fleet {fleet.Name}: '{detail}'");
+                if (!m.Groups["gpus"].Success)
+                {
+                    for (var g = 0; g < fleet.NodeGpus(node); g++) list.Add((node, g));
+                    continue;
+                }
+                foreach (var range in m.Groups["gpus"].Value.Split(','))
+                {
+                    var bounds = range.Split('-').Select(int.Parse).ToArray();
+                    for (var g = bounds[0]; g <= bounds[^1]; g++)
+                    {
+                        Assert.InRange(g, 0, fleet.NodeGpus(node) - 1);
+                        list.Add((node, g));
+                    }
+                }
             }
         }
         return list;
     }
 
-    [GeneratedRegex(@"(\d+)\[([0-9,\-]+)\]")]
-    private static partial Regex NodePattern();
+    // Comma-separated elements; commas inside brackets or parentheses belong to their element.
+    private static IEnumerable<string> Elements(string text)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] is '[' or '(') depth++;
+            else if (text[i] is ']' or ')') depth--;
+            else if (text[i] == ',' && depth == 0)
+            {
+                yield return text[start..i];
+                start = i + 1;
+            }
+        }
+        yield return text[start..];
+    }
+
+    [GeneratedRegex(@"^placed on [^ ]+/[^ ]+: nodes (.+)$")]
+    private static partial Regex PlacedPattern();
+
+    [GeneratedRegex(@"^(?<hosts>[A-Za-z0-9._\-\[\],]+)( \(GPUs? (?<gpus>[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)\))?$")]
+    private static partial Regex ElementPattern();
 
     private static long At(JsonElement e) => e.GetProperty("at").GetDateTimeOffset().ToUnixTimeMilliseconds();
 }

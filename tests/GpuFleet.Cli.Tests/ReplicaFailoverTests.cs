@@ -94,7 +94,7 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
         Assert.True(await second.DrainAsync(120), "jobs still pending or running 120 s after the load stopped");
         var jobs = await second.AllJobsAsync();
         Assert.All(jobs, j => Assert.Contains(j.GetProperty("state").GetString(), new[] { "succeeded", "cancelled" }));
-        var runs = await RecordedRuns.ReadAsync(second.Client, jobs);
+        var runs = await RecordedRuns.ReadAsync(second.Client, jobs, fleet);
         var peak = RecordedRuns.AssertNoGpuHeldTwice(runs);
         output.WriteLine($"{jobs.Count} jobs, {runs.Count} runs, peak {peak} of 656 GPUs held");
         Assert.InRange(peak, 600, 656);   // at least 600: the fleet was full at some point, so the check had teeth

@@ -8,6 +8,8 @@ namespace GpuFleet.Cli.Tests;
 internal sealed class ServerProcess : IDisposable
 {
     public const string AdminToken = "process-test-admin";
+    /// <summary>The fleet a server runs unless told otherwise.</summary>
+    public const string DefaultFleet = "fleets/korea-2026.yaml";
 
     private ServerProcess(Process process, HttpClient client)
     {
@@ -19,7 +21,7 @@ internal sealed class ServerProcess : IDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts a server on <paramref name="database"/> and waits until it answers <c>/healthz</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(string database, string fleet = "fleets/korea-2026.yaml", double timeScale = 100, double leaseSeconds = 10)
+    public static async Task<ServerProcess> StartAsync(string database, string fleet = DefaultFleet, double timeScale = 100, double leaseSeconds = 10)
     {
         var port = TestFiles.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };

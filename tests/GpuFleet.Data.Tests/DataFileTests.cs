@@ -38,6 +38,11 @@ public sealed class DataFileTests
     [InlineData("name: t", "nam: t", 1, "name", "is required")]
     [InlineData("- { name: s, owner: o, powerCapMw: 1, pue: 1.2 }", "- { name: s, owner: o, powerCapMw: 1, pue: 1.2 }\n  - { name: s, owner: o, powerCapMw: 1, pue: 1.2 }", 6, "sites[1].name", "duplicate name 's'")]
     [InlineData("domains: 2 }", "domains: 2 ", 0, "yaml", "")]
+    [InlineData("domains: 2 }", "domains: 2, nodeNames: \"gb{01}x\" }", 7, "pools[0].nodeNames", "must end with a counter")]
+    [InlineData("domains: 2 }", "domains: 2, nodeNames: \"s-{01}\" }\n  - { site: s, model: G, gpusPerNode: 8, domains: 2, nodeNames: \"s-{02}\" }",
+        8, "pools[1].nodeNames", "node name 's-02' is also given by pools[0]")]
+    [InlineData("- { site: s, model: G, gpusPerNode: 8, domains: 2 }", "- site: s\n    model: G\n    gpusPerNode: 8\n    domains: 2\n    nodeNames: s-{x}",
+        11, "pools[0].nodeNames", "must be digits")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));
@@ -47,6 +52,16 @@ public sealed class DataFileTests
         if (line > 0) Assert.Equal(line, e.Line);
         else Assert.True(e.Line > 0);
         Assert.StartsWith("bad.yaml:", e.Message);
+    }
+
+    [Fact]
+    public void Fleet_files_name_nodes_by_pattern_or_by_site_and_model()
+    {
+        var fleet = FleetFile.Parse(new StringReader(GoodFleet.Replace("domains: 2 }", "domains: 2, nodeNames: \"rack7-{site}-{01}\" }")), "f.yaml");
+        Assert.Equal(["rack7-s-01", "rack7-s-02"], Enumerable.Range(0, fleet.NodeCount).Select(fleet.NodeName));
+        var korea = FleetFile.Load(TestFiles.Fleet("korea-2030.yaml"));
+        Assert.Equal("national-sejong-gb200-0001", korea.NodeName(0));
+        Assert.Equal("naver-chuncheon-rtxpro6000-2500", korea.NodeName(korea.NodeCount - 1));
     }
 
     [Fact]

@@ -21,7 +21,13 @@ public abstract class JobApiTests(Backend backend)
         server.Scheduler.Tick();
         var running = await server.GetJobAsync(id);
         Assert.Equal("running", running.GetProperty("state").GetString());
-        Assert.Contains("s/G", running.GetProperty("placement").GetString());
+        // The placement names the node and its GPUs; the JSON lists each node with the GPUs held on it.
+        var node = Assert.Single(running.GetProperty("nodes").EnumerateArray());
+        var name = node.GetProperty("name").GetString();
+        var gpus = node.GetProperty("gpus").EnumerateArray().Select(g => g.GetInt32()).ToList();
+        Assert.Contains(name, new[] { "s-g-0001", "s-g-0002" });
+        Assert.Equal(4, gpus.Count);
+        Assert.Equal($"s/G: nodes {name} (GPUs {gpus[0]}-{gpus[3]})", running.GetProperty("placement").GetString());
 
         server.Clock.Advance(TimeSpan.FromSeconds(601));
         server.Scheduler.Tick();

@@ -65,7 +65,8 @@ internal static class ClientCommands
         }
         command.SetAction(r => CliRunner.Guard(() =>
         {
-            using var api = new ApiClient(r.GetValue(server)!, r.GetValue(token));
+            using var api = new ApiClient(FromEnvironment(r.GetValue(server), "GPUFLEET_SERVER", "http://127.0.0.1:5080"),
+                r.GetValue(token) ?? Environment.GetEnvironmentVariable("GPUFLEET_TOKEN"));
             if (call(r, api) is not { } answer) return 0;
             if (r.GetValue(json)) Print(answer);
             else render(r, answer);
@@ -74,17 +75,15 @@ internal static class ClientCommands
         return command;
     }
 
-    private static Option<string> ServerOption() => new("--server")
-    {
-        Description = "Server URL (default: GPUFLEET_SERVER, else http://127.0.0.1:5080).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GPUFLEET_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:5080",
-    };
+    // Options that fall back to the environment read it when the command runs, never as the option's
+    // default value: --help prints default values, and a token (or a URL with a password in it) must not
+    // show up in a terminal, a screenshot or a CI log because someone asked for help.
+    private static Option<string?> ServerOption() => new("--server") { Description = "Server URL (default: GPUFLEET_SERVER, else http://127.0.0.1:5080)." };
 
-    private static Option<string?> TokenOption() => new("--token")
-    {
-        Description = "Bearer token (default: GPUFLEET_TOKEN).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GPUFLEET_TOKEN"),
-    };
+    private static Option<string?> TokenOption() => new("--token") { Description = "Bearer token (default: GPUFLEET_TOKEN)." };
+
+    private static string FromEnvironment(string? given, string variable, string fallback) =>
+        given ?? (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback);
 
     private static Option<bool> JsonOption() => new("--json") { Description = "Print the server's JSON." };
 

@@ -6,13 +6,13 @@ using Spectre.Console;
 
 namespace GpuFleet.Cli.Commands;
 
-/// <summary><c>gpufleet fleet show F</c>: GPUs by site, owner and model, and power.</summary>
+/// <summary><c>gpufleet fleet show F</c>: GPUs by site, owner and model, power, and the nodes' names.</summary>
 internal static class FleetCommand
 {
     public static Command Create()
     {
         var file = new Argument<string>("fleet") { Description = "Fleet YAML file, e.g. fleets/korea-2030.yaml" };
-        var show = new Command("show", "Summarise a fleet: GPUs by site, owner and model; peak power.") { file };
+        var show = new Command("show", "Summarise a fleet: GPUs by site, owner and model; peak power; node names.") { file };
         show.SetAction(r => CliRunner.Guard(() => Show(FleetFile.Load(r.GetValue(file)!))));
         return new Command("fleet", "Inspect fleet files.") { show };
     }
@@ -65,6 +65,16 @@ internal static class FleetCommand
             owners.AddRow(Markup.Escape(g.Key), g.Count().ToString(CultureInfo.InvariantCulture), N(gpus), $"{100.0 * gpus / fleet.TotalGpus:F1}%");
         }
         AnsiConsole.Write(owners);
+
+        // Plain lines, not a table: a host list is copied and pasted, so it must not be wrapped.
+        Console.WriteLine("Nodes:");
+        for (var i = 0; i < fleet.PoolSpecs.Count; i++)
+        {
+            var spec = fleet.PoolSpecs[i];
+            var count = spec.NodesPerDomain * spec.Domains;
+            var first = fleet.SpecFirstNode(i);
+            Console.WriteLine($"  {spec.Site}/{spec.Model}: {N(count)} nodes {HostList.Compress(Enumerable.Range(first, count).Select(fleet.NodeName))}");
+        }
         AnsiConsole.WriteLine($"{fleet.Sites.Count} sites, {N(fleet.NodeCount)} nodes, {N(fleet.DomainCount)} NVLink domains, {N(fleet.TotalGpus)} GPUs; peak facility power {F(totalPeak)} MW (all GPUs busy) against caps of {F(totalCap)} MW.");
         if (totalPeak > totalCap) AnsiConsole.MarkupLine("[yellow]Some sites would exceed their power cap with every GPU busy.[/]");
         return 0;

@@ -26,6 +26,10 @@ public sealed class Fleet
     private readonly Dictionary<string, int> _modelIndex;
     private readonly Dictionary<string, int> _siteIndex;
     private readonly double[,] _bandwidth;
+    // Node names: one pattern per pool specification and the first node it names (specifications
+    // add their nodes in order), rather than a string per node.
+    private readonly int[] _specFirstNode;
+    private readonly NodeNamePattern[] _specNames;
 
     /// <summary>Builds and validates a fleet.</summary>
     /// <exception cref="FleetValidationException">The parts do not fit together.</exception>
@@ -59,6 +63,9 @@ public sealed class Fleet
         var domainFirst = new List<int>();
         var domainCount = new List<int>();
         _siteOverheadWatts = new double[sites.Count];
+        _specFirstNode = new int[pools.Count];
+        _specNames = new NodeNamePattern[pools.Count];
+        var defaultNamed = new Dictionary<(int Site, int Model), int>();
         long total = 0;
         for (var i = 0; i < pools.Count; i++)
         {
@@ -71,6 +78,8 @@ public sealed class Fleet
             if (spec.NodeOverheadWatts < 0) throw new FleetValidationException($"pools[{i}].nodeOverheadWatts", "must not be negative");
             total += spec.Gpus;
             if (total > int.MaxValue / 2) throw new FleetValidationException($"pools[{i}]", "fleet too large");
+            _specFirstNode[i] = nodeGpus.Count;
+            _specNames[i] = NamesOf(spec, i, (site, model), defaultNamed);
             if (!poolOf.TryGetValue((site, model), out var pool))
             {
                 pool = poolSite.Count;
@@ -95,6 +104,7 @@ public sealed class Fleet
             _siteOverheadWatts[site] += spec.NodeOverheadWatts * spec.NodesPerDomain * spec.Domains;
         }
         if (nodeGpus.Count == 0) throw new FleetValidationException("pools", "a fleet needs at least one pool of GPUs");
+        CheckNamesUnique(pools);
 
         _nodeGpus = [.. nodeGpus];
         _nodeDomain = [.. nodeDomain];
@@ -170,6 +180,35 @@ public sealed class Fleet
     public int DomainCount => _domainPool.Length;
     /// <summary>Pools (site × model pairs) in the fleet.</summary>
     public int PoolCount => _poolSite.Length;
+
+    /// <summary>Name of node <paramref name="node"/>, e.g. <c>national-sejong-gb200-0001</c> (built on each call).</summary>
+    public string NodeName(int node)
+    {
+        if ((uint)node >= (uint)_nodeGpus.Length) throw new ArgumentOutOfRangeException(nameof(node), node, "no such node");
+        var spec = SpecOf(node);
+        return _specNames[spec].Name(node - _specFirstNode[spec]);
+    }
+
+    /// <summary>Node named <paramref name="name"/> (letter case aside, as in host names), or -1.</summary>
+    public int NodeIndex(string name)
+    {
+        if (HostList.Split(name) is not { } split) return -1;
+        var (prefix, number, digits) = split;
+        for (var s = 0; s < _specNames.Length; s++)
+        {
+            var names = _specNames[s];
+            var count = (s + 1 < _specFirstNode.Length ? _specFirstNode[s + 1] : _nodeGpus.Length) - _specFirstNode[s];
+            if (number >= names.First && number - names.First < count && string.Equals(prefix, names.Prefix, StringComparison.OrdinalIgnoreCase)
+                && NodeNamePattern.Number(number, names.Width) == digits)
+                return _specFirstNode[s] + number - names.First;
+        }
+        return -1;
+    }
+
+    /// <summary>How the nodes of pool specification <paramref name="spec"/> (a position in <see cref="PoolSpecs"/>) are named.</summary>
+    public NodeNamePattern SpecNodeNames(int spec) => _specNames[spec];
+    /// <summary>First node of pool specification <paramref name="spec"/>; its nodes are contiguous.</summary>
+    public int SpecFirstNode(int spec) => _specFirstNode[spec];
 
     /// <summary>Index of a model by name, or -1.</summary>
     public int ModelIndex(string name) => _modelIndex.TryGetValue(name, out var i) ? i : -1;
@@ -248,6 +287,57 @@ public sealed class Fleet
         }
         return it * Sites[site].Pue;
     }
+
+    // The specification holding a node: the last one whose first node is at or before it.
+    private int SpecOf(int node)
+    {
+        var at = Array.BinarySearch(_specFirstNode, node);
+        return at >= 0 ? at : ~at - 1;
+    }
+
+    private static NodeNamePattern NamesOf(GpuPoolSpec spec, int i, (int Site, int Model) pool, Dictionary<(int Site, int Model), int> defaultNamed)
+    {
+        var nodes = spec.NodesPerDomain * spec.Domains;
+        var named = NodeNamePattern.Parse(spec.NodeNames ?? NodeNamePattern.Default, spec.Site, spec.Model, out var problem)
+            ?? throw new FleetValidationException($"pools[{i}].nodeNames", spec.NodeNames is null
+                ? $"site '{spec.Site}' and model '{spec.Model}' give no default node name ({problem}); name the nodes with nodeNames"
+                : $"'{spec.NodeNames}' {problem}");
+        if (spec.NodeNames is null)
+        {
+            // Default names go on counting over the specifications of one site and model.
+            var before = defaultNamed.GetValueOrDefault(pool);
+            defaultNamed[pool] = before + nodes;
+            named = named with { First = named.First + before };
+        }
+        if ((long)named.First + nodes - 1 > int.MaxValue)
+            throw new FleetValidationException($"pools[{i}].nodeNames", $"{nodes} nodes from {named.First} run past the largest counter");
+        return named;
+    }
+
+    // Two specifications give one name when their prefixes match (letter case aside: host names ignore
+    // it) and some number is in both ranges and written alike: same padding, or a number with at least
+    // as many digits as the wider padding. Specifications are few, so every pair is compared; the
+    // names themselves are never built.
+    private void CheckNamesUnique(IReadOnlyList<GpuPoolSpec> pools)
+    {
+        for (var b = 1; b < _specNames.Length; b++)
+        {
+            for (var a = 0; a < b; a++)
+            {
+                var (x, y) = (_specNames[a], _specNames[b]);
+                if (!string.Equals(x.Prefix, y.Prefix, StringComparison.OrdinalIgnoreCase)) continue;
+                long from = Math.Max(x.First, y.First);
+                long to = Math.Min(x.First + SpecNodeCount(pools[a]) - 1L, y.First + SpecNodeCount(pools[b]) - 1L);
+                if (x.Width != y.Width) from = Math.Max(from, (long)Math.Pow(10, Math.Max(x.Width, y.Width) - 1));
+                if (from > to) continue;
+                var name = y.Name((int)(from - y.First));
+                throw new FleetValidationException($"pools[{b}].nodeNames",
+                    $"node name '{name}' is also given by pools[{a}]{(pools[a].NodeNames is null && pools[b].NodeNames is null ? " (both named by default: set nodeNames on one)" : "")}");
+            }
+        }
+    }
+
+    private static int SpecNodeCount(GpuPoolSpec spec) => spec.NodesPerDomain * spec.Domains;
 
     private static Dictionary<string, int> Index(IEnumerable<string> names, string field)
     {

@@ -13,6 +13,13 @@ namespace GpuFleet.Core.Fleets;
 /// <param name="NodeOverheadWatts">Power of one node besides its GPUs (CPUs, NICs, fans, NVLink switches).</param>
 public sealed record GpuPoolSpec(string Site, string Model, int GpusPerNode, int NodesPerDomain, int Domains, double NodeOverheadWatts)
 {
+    /// <summary>
+    /// How its nodes are named (see <see cref="NodeNamePattern.Parse"/>), e.g. <c>sejong-gb200-{0001}</c>;
+    /// null: <see cref="NodeNamePattern.Default"/>, numbered on from the nodes of earlier specifications
+    /// of the same site and model that are named by default too.
+    /// </summary>
+    public string? NodeNames { get; init; }
+
     /// <summary>GPUs in the whole pool.</summary>
     public long Gpus => (long)GpusPerNode * NodesPerDomain * Domains;
 }

@@ -25,7 +25,7 @@ public static class FleetFile
         var name = root.Text("name");
         root.Allow("description");
 
-        var models = Items(root, "models", "name", m =>
+        var models = Items(root, "models", m =>
         {
             var model = new GpuModel(
                 m.Text("name"),
@@ -36,7 +36,7 @@ public static class FleetFile
             if (model.IdleWatts > model.BusyWatts) throw m.Error("idleWatts", "must not exceed busyWatts");
             return model;
         });
-        var sites = Items(root, "sites", "name", s => new Site(
+        var sites = Items(root, "sites", s => new Site(
             s.Text("name"),
             s.Text("owner"),
             s.Text("region", "unspecified"),
@@ -45,14 +45,17 @@ public static class FleetFile
         {
             PricePerMwh = s.Number("pricePerMwh", 0, min: 0),
         });
-        var pools = Items(root, "pools", "site", p => new GpuPoolSpec(
+        var pools = Items(root, "pools", p => new GpuPoolSpec(
             p.Text("site"),
             p.Text("model"),
             p.Integer("gpusPerNode", min: 1, max: Fleet.MaxGpusPerNode),
             p.Integer("nodesPerDomain", 1, min: 1, max: 1_000),
             p.Integer("domains", min: 1, max: 1_000_000),
-            p.Number("nodeOverheadWatts", 0, min: 0)));
-        var links = Items(root, "links", "from", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true)), required: false);
+            p.Number("nodeOverheadWatts", 0, min: 0))
+        {
+            NodeNames = p.Has("nodeNames") ? p.Text("nodeNames") : null,
+        });
+        var links = Items(root, "links", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true)), required: false);
         root.RejectUnknown();
 
         try
@@ -61,8 +64,8 @@ public static class FleetFile
         }
         catch (FleetValidationException e)
         {
-            // Point at the line of the list item the core complained about.
-            var line = LineFor(e.Field, models.Select(m => (m.Path, m.Line)), sites.Select(s => (s.Path, s.Line)), pools.Select(p => (p.Path, p.Line)), links.Select(l => (l.Path, l.Line)));
+            // Point at the line of the field the core complained about, else of its list item.
+            var line = LineFor(e.Field, models.Select(m => m.Map), sites.Select(s => s.Map), pools.Select(p => p.Map), links.Select(l => l.Map));
             var problem = e.Message[(e.Field.Length + 2)..];
             throw new DataFileException(file, line, e.Field, problem);
         }
@@ -70,22 +73,29 @@ public static class FleetFile
 
     /// <summary>
     /// Reads every item of a list the same way: its own fields, an optional <c>notes</c> text, no
-    /// unknown keys; keeps the item's path and line for errors the core raises later.
+    /// unknown keys; keeps the item's mapping for the lines of errors the core raises later.
     /// </summary>
-    private static List<(T Item, long Line, string Path)> Items<T>(YamlMap root, string key, string lineKey, Func<YamlMap, T> read, bool required = true) =>
+    private static List<(T Item, YamlMap Map)> Items<T>(YamlMap root, string key, Func<YamlMap, T> read, bool required = true) =>
         [.. root.List(key, required).Select(m =>
         {
             var item = read(m);
             m.Allow("notes");
             m.RejectUnknown();
-            return (item, m.LineOf(lineKey), m.Path);
+            return (item, m);
         })];
 
-    private static long LineFor(string field, params IEnumerable<(string Path, long Line)>[] lists)
+    // The line of "pools[3].nodeNames": the key's own line in item pools[3] (in a block-style item each
+    // key has its own line), or the item's first line when the key is absent (a default derived from
+    // other fields) or the field is the item itself.
+    private static long LineFor(string field, params IEnumerable<YamlMap>[] lists)
     {
         foreach (var list in lists)
-            foreach (var (path, line) in list)
-                if (field.StartsWith(path, StringComparison.Ordinal)) return line;
+            foreach (var map in list)
+            {
+                if (field == map.Path) return map.LineOf("");
+                if (field.Length > map.Path.Length + 1 && field.StartsWith(map.Path, StringComparison.Ordinal) && field[map.Path.Length] == '.')
+                    return map.LineOf(field[(map.Path.Length + 1)..]);
+            }
         return 0;
     }
 }

@@ -118,7 +118,7 @@ public static class JobEndpoints
         var job = store.Get(id);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
-        var view = JobView.Of(job) with { History = store.History(id) };
+        var view = JobView.Of(job) with { History = store.History(id), Nodes = PlacementText.Parse(job.Placement, settings.Fleet) };
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)
         {

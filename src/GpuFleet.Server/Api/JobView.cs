@@ -26,6 +26,8 @@ public sealed record JobView(
     public DateTimeOffset? EstimatedStart { get; init; }
     /// <summary>State changes, oldest first (single-job answers only).</summary>
     public IReadOnlyList<JobEvent>? History { get; init; }
+    /// <summary>Every node of <see cref="Placement"/> with the GPUs held on it (single-job answers only).</summary>
+    public IReadOnlyList<NodeView>? Nodes { get; init; }
 
     /// <summary>The view of a stored job.</summary>
     public static JobView Of(StoredJob j) => new(j.Id, j.Spec.Name, j.Tenant, j.Spec.Gpus, j.Spec.Models, j.Spec.TimeLimitSeconds, j.Spec.Priority,
