@@ -128,8 +128,7 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
             first < 0 ? $"twin {twinLines.Count} lines, live {liveLines.Count}" : $"first difference:\n twin: {twinLines[first]}\n live: {liveLines[first]}");
     }
 
-    private static string Placement(PlacementDecision p) =>
-        $"placed on {TwoSites.Sites[p.Site].Name}/{TwoSites.Models[p.Model].Name}: nodes {PlacementText.Nodes(p.Gpus)}";
+    private static string Placement(PlacementDecision p) => $"placed on {PlacementText.Where(p, TwoSites)}";
 
     private static string Eviction(PreemptionDecision e) =>
         $"preempted ({e.Kind.ToString().ToLowerInvariant()}) for job {e.PreemptorJobId} of {e.PreemptorTenant}";

@@ -165,7 +165,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             var model = settings.Fleet.Models[p.Model].Name;
             // The history keeps where each run was, the job row where the latest is: each node by name with
             // its GPUs ("nodes a-[0001-0002],a-0007 (GPUs 0-3)"), so that what every GPU held can be replayed from the record.
-            var where = $"{site}/{model}{PlacementText.NodesMarker}{PlacementText.Nodes(p.Gpus, settings.Fleet)}";
+            var where = PlacementText.Where(p, settings.Fleet);
             return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"placed on {where}", where, site, model);
         }).ToList();
         var applied = store.TransitionMany(changes, at, _epoch);

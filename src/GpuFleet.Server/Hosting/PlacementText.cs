@@ -19,6 +19,10 @@ public static class PlacementText
     /// <summary>What comes before the nodes in a placement (<c>site/model: nodes ...</c>).</summary>
     public const string NodesMarker = ": nodes ";
 
+    /// <summary>Where a placement runs, as the job's <c>placement</c> and history say it: <c>site/model: nodes ...</c>.</summary>
+    public static string Where(PlacementDecision placement, Fleet fleet) =>
+        $"{fleet.Sites[placement.Site].Name}/{fleet.Models[placement.Model].Name}{NodesMarker}{Nodes(placement.Gpus, fleet)}";
+
     /// <summary>The nodes and GPUs of <paramref name="gpus"/>, named as in <paramref name="fleet"/>.</summary>
     public static string Nodes(IReadOnlyList<GpuAllocation> gpus, Fleet fleet)
     {
