@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Data.Fleets;
+using GpuFleet.Server.Hosting;
 
 namespace GpuFleet.Cli.Tests;
 
@@ -74,61 +75,30 @@ internal static partial class RecordedRuns
         return peak;
     }
 
+    // The product's own reader of placement texts (unit-tested against its writer in PlacementTextTests);
+    // here every GPU it reads back must exist in the fleet.
     private static List<(int Node, int Gpu)> Gpus(string detail, Fleet fleet)
     {
-        var placed = PlacedPattern().Match(detail);
-        Assert.True(placed.Success, $"not a placement: '{detail}'");
+        Assert.True(PlacedPattern().IsMatch(detail), $"not a placement: '{detail}'");
+        var nodes = PlacementText.Parse(detail, fleet);
+        Assert.True(nodes is not null, $"a placement that names no node of fleet {fleet.Name} this way: '{detail}'");
         var list = new List<(int, int)>();
-        foreach (var element in Elements(placed.Groups[1].Value))
+        foreach (var n in nodes)
         {
-            var m = ElementPattern().Match(element);
-            Assert.True(m.Success, $"'{element}' is neither nodes nor a node with its GPUs in '{detail}'");
-            foreach (var name in HostList.Expand(m.Groups["hosts"].Value))
+            var node = fleet.NodeIndex(n.Name);
+            Assert.True(node >= 0, $"no node '{n.Name}' in fleet {fleet.Name}: '{detail}'");
+            foreach (var g in n.Gpus)
             {
-                var node = fleet.NodeIndex(name);
-                Assert.True(node >= 0, $"no node '{name}' in fleet {fleet.Name}: '{detail}'");
-                if (!m.Groups["gpus"].Success)
-                {
-                    for (var g = 0; g < fleet.NodeGpus(node); g++) list.Add((node, g));
-                    continue;
-                }
-                foreach (var range in m.Groups["gpus"].Value.Split(','))
-                {
-                    var bounds = range.Split('-').Select(int.Parse).ToArray();
-                    for (var g = bounds[0]; g <= bounds[^1]; g++)
-                    {
-                        Assert.InRange(g, 0, fleet.NodeGpus(node) - 1);
-                        list.Add((node, g));
-                    }
-                }
+                Assert.InRange(g, 0, fleet.NodeGpus(node) - 1);
+                list.Add((node, g));
             }
         }
         return list;
     }
 
-    // Comma-separated elements; commas inside brackets or parentheses belong to their element.
-    private static IEnumerable<string> Elements(string text)
-    {
-        var depth = 0;
-        var start = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] is '[' or '(') depth++;
-            else if (text[i] is ']' or ')') depth--;
-            else if (text[i] == ',' && depth == 0)
-            {
-                yield return text[start..i];
-                start = i + 1;
-            }
-        }
-        yield return text[start..];
-    }
-
     [GeneratedRegex(@"^placed on [^ ]+/[^ ]+: nodes (.+)$")]
     private static partial Regex PlacedPattern();
 
-    [GeneratedRegex(@"^(?<hosts>[A-Za-z0-9._\-\[\],]+)( \(GPUs? (?<gpus>[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)\))?$")]
-    private static partial Regex ElementPattern();
 
     private static long At(JsonElement e) => e.GetProperty("at").GetDateTimeOffset().ToUnixTimeMilliseconds();
 }
