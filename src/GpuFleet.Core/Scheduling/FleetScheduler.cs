@@ -109,15 +109,32 @@ public sealed class FleetScheduler
     /// <summary>Queues a job, or rejects it with a reason when it can never run on this fleet.</summary>
     public SubmitResult Submit(JobSpec spec)
     {
+        var result = Check(spec, out var leaf, out var jobClass, out var priorityClass);
+        if (!result.Accepted) return result;
+        var job = new JobRecord(spec, leaf, jobClass!, priorityClass!);
+        _jobs.Add(spec.Id, job);
+        AddPending(job);
+        return result;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Submit"/> would queue the job, with the same reason when not, without queuing it
+    /// (a control plane refuses a job that can never run when it is submitted).
+    /// </summary>
+    public SubmitResult Check(JobSpec spec) => Check(spec, out _, out _, out _);
+
+    private SubmitResult Check(JobSpec spec, out int leaf, out JobClass? jobClass, out PriorityClass? priorityClass)
+    {
         ArgumentNullException.ThrowIfNull(spec);
+        (leaf, jobClass, priorityClass) = (-1, null, null);
         if (spec.Gpus < 1) return SubmitResult.Rejected(spec.Id, "gpus must be at least 1");
         if (spec.TimeLimitSeconds < 1) return SubmitResult.Rejected(spec.Id, "timeLimitSeconds must be at least 1");
         if (string.IsNullOrWhiteSpace(spec.Tenant)) return SubmitResult.Rejected(spec.Id, "tenant must not be empty");
         if (_jobs.ContainsKey(spec.Id)) return SubmitResult.Rejected(spec.Id, $"job {spec.Id} already exists");
-        var leaf = _ledger.LeafFor(spec.Tenant, open: _options.Policy.Quotas == QuotaMode.None);
+        leaf = _ledger.LeafFor(spec.Tenant, open: _options.Policy.Quotas == QuotaMode.None);
         if (leaf < 0) return SubmitResult.Rejected(spec.Id, $"tenant: '{spec.Tenant}' is not a project (leaf) of the tenant tree");
         GrowTenants();
-        var priorityClass = spec.PriorityClass is null ? _ledger.DefaultClass : _ledger.Classes.FirstOrDefault(c => c.Name == spec.PriorityClass);
+        priorityClass = spec.PriorityClass is null ? _ledger.DefaultClass : _ledger.Classes.FirstOrDefault(c => c.Name == spec.PriorityClass);
         if (priorityClass is null)
             return SubmitResult.Rejected(spec.Id, $"priorityClass: unknown class '{spec.PriorityClass}' (known: {string.Join(", ", _ledger.Classes.Select(c => c.Name))})");
         var site = spec.Site is null ? -1 : _fleet.SiteIndex(spec.Site);
@@ -132,17 +149,13 @@ public sealed class FleetScheduler
             mask |= 1UL << m;
         }
         if (mask == 0) mask = _allModels;
-        var jobClass = ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite);
+        jobClass = ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite);
         if (jobClass.ImpossibleReason is { } why) return SubmitResult.Rejected(spec.Id, why);
         if (_options.Policy.Quotas != QuotaMode.None && !FitsSomeQuota(leaf, jobClass))
             return new SubmitResult(spec.Id, false, _options.Policy.Quotas == QuotaMode.Confined
                 ? $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s whole guarantee of an acceptable model; under '{_options.Policy.Name}' it can never run"
                 : $"gpus: {spec.Gpus} GPUs exceed tenant '{spec.Tenant}''s guarantee plus borrowing limit of every acceptable model; it can never run",
                 ExceedsGuarantee: true);
-
-        var job = new JobRecord(spec, leaf, jobClass, priorityClass);
-        _jobs.Add(spec.Id, job);
-        AddPending(job);
         return SubmitResult.Queued(spec.Id);
     }
 

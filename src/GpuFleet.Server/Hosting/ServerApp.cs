@@ -56,7 +56,7 @@ public static class ServerApp
                 rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1),
                 CallerAccess.Of(rejected.HttpContext) is null ? "too many requests from this address" : "too many requests with this token"));
         });
-        builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
+        builder.Services.AddSingleton(new SubmissionValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<GpuFleet.Server.Execution.IJobExecutor>>(_ => () => new GpuFleet.Server.Execution.SimulatedExecutor(settings.TimeScale));
         builder.Services.AddSingleton<LiveScheduler>();

@@ -14,6 +14,11 @@ public sealed record ServerSettings
     public TenantTree Tenants { get; init; } = TenantTree.Empty;
     /// <summary>The policy; needs a tree when it has quotas.</summary>
     public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.FairShare;
+    /// <summary>
+    /// The scheduling core's options: the live scheduler's, and those of the check at submission of
+    /// whether a job can ever run (<see cref="Api.FitChecker"/>), which must answer as the live one would.
+    /// </summary>
+    public SchedulerOptions SchedulerOptions => new() { Policy = Policy, Tenants = Tenants };
     /// <summary>The database: an SQLite file path, or a PostgreSQL connection string (<c>Host=…</c>) or URI (<c>postgresql://…</c>).</summary>
     public required string Database { get; init; }
     /// <summary>
