@@ -130,7 +130,6 @@ public abstract class JobFieldTests(Backend backend)
     [InlineData("checkpointSeconds", "1.5", "must be a whole number (a JSON number, not a string)", null)]
     [InlineData("dataGb", "\"5\"", "must be a number (a JSON number, not a string)", null)]
     [InlineData("dataGb", "1e400", "must be a finite number", null)]
-    [InlineData("priorityClass", "\"urgent\"", "unknown class 'urgent' (known: production, normal, preemptible, best-effort)", null)]
     public async Task A_bad_trace_field_is_a_400_naming_it_in_the_trace_readers_words(string field, string value, string problem, string? cell)
     {
         await using var server = await StartAsync();
