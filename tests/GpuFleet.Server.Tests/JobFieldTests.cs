@@ -127,7 +127,7 @@ public abstract class JobFieldTests(Backend backend)
     [InlineData("dataSite", "\"mars\"", "unknown site 'mars' (the fleet has s, t)", null)]
     [InlineData("site", "\"s\\u0000\"", "must not contain control characters (found U+0000)", null)]
     [InlineData("topology", "\"\\u001b[2J\"", "must not contain control characters (found U+001B)", null)]
-    [InlineData("checkpointSeconds", "1.5", "must be a whole number (a JSON number, not a string)", null)]
+    [InlineData("checkpointSeconds", "1.5", "must be a whole number of seconds, not 1.5", "1.5")]
     [InlineData("dataGb", "\"5\"", "must be a number (a JSON number, not a string)", null)]
     [InlineData("dataGb", "1e400", "must be a finite number", null)]
     public async Task A_bad_trace_field_is_a_400_naming_it_in_the_trace_readers_words(string field, string value, string problem, string? cell)
@@ -197,7 +197,7 @@ public abstract class JobFieldTests(Backend backend)
         var numbers = new Dictionary<string, string>
         {
             ["gpus"] = "must be a whole number", ["timeLimitSeconds"] = "must be a whole number", ["priority"] = "must be a whole number",
-            ["runtimeSeconds"] = "must be a whole number", ["checkpointSeconds"] = "must be a whole number", ["dataGb"] = "must be a number",
+            ["runtimeSeconds"] = "must be a whole number", ["checkpointSeconds"] = "must be a number", ["dataGb"] = "must be a number",
         };
         string[] texts = ["name", "tenant", "priorityClass", "command", "topology", "site", "dataSite"];
         var cases = new List<(string Path, string Body, string Field, string Problem)>();

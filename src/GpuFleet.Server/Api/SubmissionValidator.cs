@@ -78,7 +78,7 @@ public sealed class SubmissionValidator(ServerSettings settings)
         if (errors.Count > 0) return (null, errors);
         var name = string.IsNullOrWhiteSpace(r.Name) ? "job" : r.Name.Trim();
         var job = new NewJob(name, r.Tenant!, r.Gpus!.Value, [.. (r.Models ?? []).Distinct()], r.TimeLimitSeconds!.Value, r.Priority ?? 0,
-            r.PriorityClass, r.Command, r.RuntimeSeconds, topology, r.Site, r.DataSite, r.DataGb ?? 0, r.CheckpointSeconds ?? 0);
+            r.PriorityClass, r.Command, r.RuntimeSeconds, topology, r.Site, r.DataSite, r.DataGb ?? 0, (long)(r.CheckpointSeconds ?? 0));
         // Each field is acceptable; whether they fit the fleet together is the core's question.
         if (_fit.Problem(job) is { } never)
         {

@@ -37,6 +37,9 @@ public sealed record SubmitJobRequest
     public string? DataSite { get; init; }
     /// <summary>Size of that data in GB, 0 or more (default 0).</summary>
     public double? DataGb { get; init; }
-    /// <summary>How often the job checkpoints, whole seconds, 0 or more (default 0: it does not, and an eviction loses all its work).</summary>
-    public long? CheckpointSeconds { get; init; }
+    /// <summary>
+    /// How often the job checkpoints, whole seconds, 0 or more (default 0: it does not, and an eviction
+    /// loses all its work). Read as any number, so that a fraction is refused by the trace reader's rule, in its words.
+    /// </summary>
+    public double? CheckpointSeconds { get; init; }
 }
