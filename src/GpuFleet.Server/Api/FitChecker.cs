@@ -30,12 +30,14 @@ public sealed class FitChecker(ServerSettings settings)
 {
     /// <summary>Most distinct job shapes the checking scheduler keeps before it is rebuilt.</summary>
     public const int MaxShapes = 4_096;
-    /// <summary>Most tenants the checking scheduler keeps before it is rebuilt.</summary>
+    /// <summary>Most tenants the checking scheduler meets, beyond those of the tenant tree, before it is rebuilt.</summary>
     public const int MaxTenants = 4_096;
 
     private readonly Lock _gate = new();
     private readonly HashSet<(int Gpus, ulong Models, TopologyNeed Topology, int Site, int DataSite)> _shapes = [];
     private FleetScheduler _core = new(settings.Fleet, settings.SchedulerOptions);
+    // The tenants a fresh scheduler has (the tree's): only those it meets beyond them count against the bound.
+    private int _treeTenants = -1;
 
     /// <summary>How often the checking scheduler was rebuilt (for tests).</summary>
     internal int Rebuilds { get; private set; }
@@ -51,7 +53,8 @@ public sealed class FitChecker(ServerSettings settings)
         lock (_gate)
         {
             var shape = ShapeOf(job);
-            if ((_shapes.Add(shape) && _shapes.Count > MaxShapes) || _core.TenantCount > MaxTenants)
+            if (_treeTenants < 0) _treeTenants = _core.TenantCount;
+            if ((_shapes.Add(shape) && _shapes.Count > MaxShapes) || _core.TenantCount > _treeTenants + MaxTenants)
             {
                 _core = new FleetScheduler(settings.Fleet, settings.SchedulerOptions);
                 _shapes.Clear();

@@ -1,3 +1,5 @@
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Jobs;
@@ -28,8 +30,8 @@ public sealed class SubmissionValidator(ServerSettings settings)
     /// <summary>Longest time limit or run time: a year.</summary>
     public const long MaxSeconds = 365L * 86_400;
 
-    private readonly Core.Fleets.Fleet _fleet = settings.Fleet;
-    private readonly Core.Tenancy.TenantTree _tenants = settings.Tenants;
+    private readonly Fleet _fleet = settings.Fleet;
+    private readonly TenantTree _tenants = settings.Tenants;
     private readonly HashSet<string> _leaves = [.. settings.Tenants.Leaves.Select(t => t.Name)];
     private readonly HashSet<string> _classes = [.. settings.Tenants.Classes.Select(c => c.Name)];
     private readonly FitChecker _fit = new(settings);
