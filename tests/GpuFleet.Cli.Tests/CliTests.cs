@@ -291,6 +291,29 @@ public sealed class CliTests
             Assert.True(code == 0, err);
             Assert.StartsWith("tenant,owner,model,site,gpuHours,energyKwh,cost", stdout);
             Assert.Contains("lab,lab,", stdout);
+            // A job file with every trace field, times as durations; a flag overrides the file.
+            var jobFile = TestFiles.Temp("job.yaml");
+            File.WriteAllLines(jobFile, ["name: placed", "tenant: lab", "gpus: 8", "timeLimitSeconds: 2h", "topology: node", "site: naver-chuncheon",
+                "dataSite: nhn-gwangju", "dataGb: 2.5", "checkpointSeconds: 30m", "priorityClass: preemptible", "models: [B200]"]);
+            (code, stdout, err) = Gpufleet(At("submit", "--file", jobFile, "--data-gb", "4", "--json"));
+            Assert.True(code == 0, err);
+            (code, stdout, err) = Gpufleet(At("show", JsonDocument.Parse(stdout).RootElement.GetProperty("id").ToString(), "--json"));
+            Assert.True(code == 0, err);
+            var placed = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(("node", "naver-chuncheon", "nhn-gwangju", 4.0, 1_800L, 7_200L, "preemptible"), (placed.GetProperty("topology").GetString(),
+                placed.GetProperty("site").GetString(), placed.GetProperty("dataSite").GetString(), placed.GetProperty("dataGb").GetDouble(),
+                placed.GetProperty("checkpointSeconds").GetInt64(), placed.GetProperty("timeLimitSeconds").GetInt64(), placed.GetProperty("priorityClass").GetString()));
+            // The same fields as flags.
+            (code, stdout, err) = Gpufleet(At("submit", "--gpus", "8", "--time", "1h", "--tenant", "lab", "--topology", "domain", "--site", "kakao-ansan",
+                "--data-site", "kakao-ansan", "--data-gb", "1.5", "--checkpoint", "2h", "--json"));
+            Assert.True(code == 0, err);
+            var flagged = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(("domain", "kakao-ansan", "kakao-ansan", 1.5, 7_200L), (flagged.GetProperty("topology").GetString(), flagged.GetProperty("site").GetString(),
+                flagged.GetProperty("dataSite").GetString(), flagged.GetProperty("dataGb").GetDouble(), flagged.GetProperty("checkpointSeconds").GetInt64()));
+            // A job that can never run is refused when it is submitted, with the reason.
+            (code, _, err) = Gpufleet(At("submit", "--gpus", "16", "--time", "1h", "--tenant", "lab", "--topology", "node"));
+            Assert.Equal(2, code);
+            Assert.Contains("400 gpus: 16 GPUs can never fit within one node", err);
             (code, _, err) = Gpufleet("jobs", "--server", $"http://127.0.0.1:{port}", "--token", "forged");
             Assert.Equal(2, code);
             Assert.Contains("401", err);
@@ -300,6 +323,17 @@ public sealed class CliTests
             server.Kill(entireProcessTree: true);
             server.WaitForExit();
         }
+    }
+
+    [Fact]
+    public void Submit_refuses_a_job_file_with_an_unknown_key_naming_it()
+    {
+        var jobFile = TestFiles.Temp("misspelt.yaml");
+        File.WriteAllLines(jobFile, ["tenant: lab", "gpus: 8", "timeLimitSecond: 2h"]);
+        // Refused before any server is asked: none listens there.
+        var (code, _, err) = Gpufleet("submit", "--server", "http://127.0.0.1:1", "--file", jobFile);
+        Assert.Equal(2, code);
+        Assert.Contains($"--file: {jobFile}: unknown key 'timeLimitSecond' (a job file has: name, tenant, gpus,", err);
     }
 
     private static async Task<bool> Healthy(HttpClient http)

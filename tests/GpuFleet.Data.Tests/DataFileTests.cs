@@ -119,6 +119,8 @@ public sealed class DataFileTests
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1,,site,10,5,0\n1,0,a,1,,site,10,5,0\n", 3, "id")]
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority\n1,0,a,1\n", 2, "row")]
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,checkpointSeconds\n1,0,a,1,,site,10,5,0,often\n", 2, "checkpointSeconds")]
+    // A fraction was cut to whole seconds (0.5: "never checkpoints"); the API refuses it, and so does the reader.
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,checkpointSeconds\n1,0,a,1,,site,10,5,0,0.5\n", 2, "checkpointSeconds")]
     [InlineData("what,is,this\n1,2,3\n", 1, "header")]
     public void Bad_trace_files_name_file_line_and_field(string text, int line, string field)
     {

@@ -29,7 +29,8 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
     private static readonly Fleet TwoSites = new("twin-check",
         [new GpuModel("A", 80, 700, 100, 1), new GpuModel("B", 141, 1000, 120, 1.5)],
         [new Site("s1", "gov", "r1", 10, 1.2), new Site("s2", "corp", "r2", 10, 1.3)],
-        [new GpuPoolSpec("s1", "A", 8, 2, 2, 0), new GpuPoolSpec("s2", "B", 8, 2, 1, 0)]);
+        [new GpuPoolSpec("s1", "A", 8, 2, 2, 0), new GpuPoolSpec("s2", "B", 8, 2, 1, 0)],
+        [new SiteLink("s1", "s2", 10)]);
 
     /// <summary>Guarantees that add up to the fleet, so that lending and reclaiming both happen.</summary>
     private static readonly TenantTree Tenants = new([
@@ -136,13 +137,15 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
     private static object Request(TraceJob j) => new
     {
         tenant = j.Spec.Tenant, gpus = j.Spec.Gpus, models = j.Spec.Models, timeLimitSeconds = j.Spec.TimeLimitSeconds, priority = j.Spec.Priority,
-        priorityClass = j.Spec.PriorityClass, runtimeSeconds = j.RuntimeSeconds,
+        priorityClass = j.Spec.PriorityClass, runtimeSeconds = j.RuntimeSeconds, topology = j.Spec.Topology.ToString().ToLowerInvariant(),
+        site = j.Spec.Site, dataSite = j.Spec.DataSite, dataGb = j.Spec.DataGb, checkpointSeconds = j.Spec.CheckpointIntervalSeconds,
     };
 
     /// <summary>
     /// A day of bursty arrivals: mostly small jobs with some 16-GPU gangs, a quarter of them preemptible,
-    /// a few in production; run times from a fifth of their limit to a fifth past it; one in ten
-    /// cancelled before its limit would end it.
+    /// a few in production; some bound to one node or NVLink domain, to a site, or with data at the
+    /// other site (moved before they start), a third checkpointing every 10 minutes; run times from a
+    /// fifth of their limit to a fifth past it; one in ten cancelled before its limit would end it.
     /// </summary>
     private static List<TraceJob> Trace(int seed, int jobs)
     {
@@ -157,8 +160,14 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
             var limit = limits[rng.Next(limits.Length)];
             var models = rng.Next(10) switch { < 6 => Array.Empty<string>(), < 8 => ["A"], _ => ["B"] };
             var cls = rng.Next(20) switch { < 5 => "preemptible", 5 => "production", _ => null };
-            var spec = new JobSpec(i + 1, tenants[rng.Next(tenants.Length)], sizes[rng.Next(sizes.Length)], models, TopologyNeed.Site, limit,
-                rng.Next(10) == 0 ? 10 : 0, times[i]) { PriorityClass = cls };
+            var gpus = sizes[rng.Next(sizes.Length)];
+            var topology = gpus <= 8 && rng.Next(4) == 0 ? TopologyNeed.Node : gpus == 16 && rng.Next(3) == 0 ? TopologyNeed.Domain : TopologyNeed.Site;
+            var data = rng.Next(8) == 0 ? (Site: (string?)null, DataSite: (string?)"s2", Gb: 50.0 * rng.Next(1, 5))
+                : rng.Next(10) == 0 ? (Site: models.Length == 0 ? "s1" : null, DataSite: null, Gb: 0) : (Site: null, DataSite: null, Gb: 0);
+            var spec = new JobSpec(i + 1, tenants[rng.Next(tenants.Length)], gpus, models, topology, limit, rng.Next(10) == 0 ? 10 : 0, times[i])
+            {
+                PriorityClass = cls, Site = data.Site, DataSite = data.DataSite, DataGb = data.Gb, CheckpointIntervalSeconds = rng.Next(3) == 0 ? 600 : 0,
+            };
             var runtime = Math.Max(1, (long)(limit * (0.2 + rng.NextDouble())));
             list.Add(new TraceJob(spec, runtime) { CancelAtSeconds = rng.Next(10) == 0 ? times[i] + 1 + rng.Next((int)limit) : null });
         }

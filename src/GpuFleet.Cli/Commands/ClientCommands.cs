@@ -96,32 +96,70 @@ internal static class ClientCommands
         var name = new Option<string?>("--name") { Description = "Job name." };
         var priority = new Option<int?>("--priority") { Description = "Priority within the tenant." };
         var cls = new Option<string?>("--class") { Description = "Priority class." };
+        var topology = new Option<string?>("--topology") { Description = "Widest span allowed: site (default), node, domain or anywhere." };
+        var site = new Option<string?>("--site") { Description = "Site the job must run at." };
+        var dataSite = new Option<string?>("--data-site") { Description = "Site where the job's input data lives." };
+        var dataGb = new Option<double?>("--data-gb") { Description = "Size of that data in GB." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "How often the job checkpoints: 30m, 1h (0: it does not)." };
         var file = new Option<string?>("--file") { Description = "YAML job file with the API's fields (flags override it)." };
         var cmd = new Argument<string[]>("cmd") { Description = "Command to run (after --).", Arity = ArgumentArity.ZeroOrMore };
         return Client("submit", "Submit a job: gpufleet submit --gpus 8 --model B200 --time 4h -- python train.py",
-            [gpus, model, time, tenant, name, priority, cls, file, cmd], (r, api) =>
+            [gpus, model, time, tenant, name, priority, cls, topology, site, dataSite, dataGb, checkpoint, file, cmd], (r, api) =>
         {
-            var body = new Dictionary<string, object?>();
-            if (r.GetValue(file) is { } path)
-            {
-                if (!File.Exists(path)) throw new CliUsageException($"--file: {path}: not found");
-                var yaml = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(File.ReadAllText(path)) ?? [];
-                foreach (var (k, v) in yaml) body[k] = v;
-            }
+            var body = r.GetValue(file) is { } path ? JobFile(path) : [];
             if (r.GetValue(gpus) is { } g) body["gpus"] = g;
             if (r.GetValue(model) is { Length: > 0 } m) body["models"] = m;
             if (r.GetValue(time) is { } t) body["timeLimitSeconds"] = DurationText.Seconds(t, "--time");
-            else if (body.TryGetValue("timeLimitSeconds", out var fromFile) && fromFile is string s && !long.TryParse(s, out _))
-                body["timeLimitSeconds"] = DurationText.Seconds(s, "timeLimitSeconds");
             if (r.GetValue(tenant) is { } te) body["tenant"] = te;
             if (r.GetValue(name) is { } n) body["name"] = n;
             if (r.GetValue(priority) is { } p) body["priority"] = p;
             if (r.GetValue(cls) is { } c) body["priorityClass"] = c;
+            if (r.GetValue(topology) is { } to) body["topology"] = to;
+            if (r.GetValue(site) is { } si) body["site"] = si;
+            if (r.GetValue(dataSite) is { } ds) body["dataSite"] = ds;
+            if (r.GetValue(dataGb) is { } gb) body["dataGb"] = gb;
+            if (r.GetValue(checkpoint) is { } cp) body["checkpointSeconds"] = DurationText.Seconds(cp, "--checkpoint", min: 0);
             if (r.GetValue(cmd) is { Length: > 0 } words) body["command"] = string.Join(' ', words);
-            foreach (var key in new[] { "gpus", "timeLimitSeconds", "priority", "runtimeSeconds" })
-                if (body.TryGetValue(key, out var v) && v is string text && long.TryParse(text, out var number)) body[key] = number;
             return api.Post("/api/v1/jobs", body);
         }, (_, job) => Console.WriteLine($"job {job.GetProperty("id").GetInt64()} {job.GetProperty("state").GetString()}"));
+    }
+
+    // The job file's keys are the API's fields, no others: a misspelt key would otherwise be sent and
+    // refused by the server, or, worse, by an older one dropped.
+    private static readonly string[] JobFileKeys =
+        [.. JsonSerializerOptions.Web.GetTypeInfo(typeof(GpuFleet.Server.Api.SubmitJobRequest)).Properties.Select(p => p.Name)];
+
+    // A YAML job file as the API's JSON body: numbers as numbers, times as durations (4h), lists as they are.
+    private static Dictionary<string, object?> JobFile(string path)
+    {
+        if (!File.Exists(path)) throw new CliUsageException($"--file: {path}: not found");
+        Dictionary<string, object?> yaml;
+        try
+        {
+            yaml = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(File.ReadAllText(path)) ?? [];
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new CliUsageException($"--file: {path}: not a YAML map of job fields ({e.Message})");
+        }
+        var body = new Dictionary<string, object?>();
+        foreach (var (key, value) in yaml)
+        {
+            if (!JobFileKeys.Contains(key, StringComparer.Ordinal))
+                throw new CliUsageException($"--file: {path}: unknown key '{key}' (a job file has: {string.Join(", ", JobFileKeys)})");
+            body[key] = value is not string text ? value : key switch
+            {
+                "gpus" or "priority" or "runtimeSeconds" when long.TryParse(text, out var whole) => whole,
+                "timeLimitSeconds" => long.TryParse(text, out var limit) ? limit : DurationText.Seconds(text, "timeLimitSeconds"),
+                // A bare fraction goes to the server as a number, which refuses it as the trace reader does.
+                "checkpointSeconds" => long.TryParse(text, out var every) ? every
+                    : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var fraction) ? fraction
+                    : DurationText.Seconds(text, "checkpointSeconds", min: 0),
+                "dataGb" when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var gb) => gb,
+                _ => text,
+            };
+        }
+        return body;
     }
 
     private static Command Jobs()

@@ -43,14 +43,9 @@ public static class NativeTrace
             if (!long.TryParse(row[id].Span, NumberStyles.Integer, CultureInfo.InvariantCulture, out var jobId))
                 throw new DataFileException(path, line, "id", $"must be a whole number, not '{row[id].Span}'");
             if (!ids.Add(jobId)) throw new DataFileException(path, line, "id", $"duplicate id {jobId}");
-            var need = row[topology].ToString().Trim().ToLowerInvariant() switch
-            {
-                "" or "site" => TopologyNeed.Site,
-                "node" => TopologyNeed.Node,
-                "domain" => TopologyNeed.Domain,
-                "anywhere" => TopologyNeed.Anywhere,
-                var other => throw new DataFileException(path, line, "topology", $"must be site, node, domain or anywhere, not '{other}'"),
-            };
+            var topologyText = row[topology].ToString();
+            var need = JobFieldRules.ParseTopology(topologyText)
+                ?? throw new DataFileException(path, line, "topology", JobFieldRules.TopologyProblem(topologyText));
             var modelList = row[models].ToString().Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var run = (long)TraceCsv.Number(row, runtime, path, "runtimeSeconds", min: 1);
             var spec = new JobSpec(
@@ -66,13 +61,18 @@ public static class NativeTrace
                 PriorityClass = Optional(row, priorityClass),
                 Site = Optional(row, site),
                 DataSite = Optional(row, dataSite),
-                DataGb = Optional(row, dataGb) is null ? 0 : TraceCsv.Number(row, dataGb, path, "dataGb", min: 0),
-                CheckpointIntervalSeconds = Optional(row, checkpoint) is null ? 0 : (long)TraceCsv.Number(row, checkpoint, path, "checkpointSeconds", min: 0),
+                DataGb = Optional(row, dataGb) is null ? 0 : Checked(TraceCsv.Number(row, dataGb, path, "dataGb"), JobFieldRules.DataGbProblem, path, line, "dataGb"),
+                CheckpointIntervalSeconds = Optional(row, checkpoint) is null ? 0
+                    : (long)Checked(TraceCsv.Number(row, checkpoint, path, "checkpointSeconds"), JobFieldRules.CheckpointSecondsProblem, path, line, "checkpointSeconds"),
             };
             jobs.Add(new TraceJob(spec, run));
         }
         return [.. jobs.OrderBy(j => j.Spec.SubmitTime).ThenBy(j => j.Spec.Id)];
     }
+
+    // A number that passed its rule of JobFieldRules (the API applies the same rules).
+    private static double Checked(double value, Func<double, string?> problem, string path, int line, string column) =>
+        problem(value) is { } bad ? throw new DataFileException(path, line, column, bad) : value;
 
     private static string? Optional(SepReader.Row row, int col) =>
         col < 0 || row[col].Span.Trim().IsEmpty ? null : row[col].ToString().Trim();
@@ -86,7 +86,7 @@ public static class NativeTrace
         {
             var s = job.Spec;
             line.Clear();
-            line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{s.Topology.ToString().ToLowerInvariant()},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority},");
+            line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{JobFieldRules.TopologyName(s.Topology)},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority},");
             line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")}");
             writer.WriteLine(line);
         }

@@ -1,8 +1,9 @@
+using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Jobs;
 
 namespace GpuFleet.Server.Api;
 
-/// <summary>A job as the API shows it.</summary>
+/// <summary>A job as the API shows it: every field it was submitted with (defaults filled in), and where it is now.</summary>
 public sealed record JobView(
     long Id,
     string Name,
@@ -13,6 +14,11 @@ public sealed record JobView(
     int Priority,
     string? PriorityClass,
     string? Command,
+    string Topology,
+    string? Site,
+    string? DataSite,
+    double DataGb,
+    long CheckpointSeconds,
     string State,
     DateTimeOffset SubmittedAt,
     string? Placement,
@@ -31,5 +37,6 @@ public sealed record JobView(
 
     /// <summary>The view of a stored job.</summary>
     public static JobView Of(StoredJob j) => new(j.Id, j.Spec.Name, j.Tenant, j.Spec.Gpus, j.Spec.Models, j.Spec.TimeLimitSeconds, j.Spec.Priority,
-        j.Spec.PriorityClass, j.Spec.Command, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
+        j.Spec.PriorityClass, j.Spec.Command, JobFieldRules.TopologyName(j.Spec.Topology), j.Spec.Site, j.Spec.DataSite, j.Spec.DataGb,
+        j.Spec.CheckpointSeconds, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
 }

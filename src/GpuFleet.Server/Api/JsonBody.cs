@@ -1,13 +1,16 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 
 namespace GpuFleet.Server.Api;
 
 /// <summary>
-/// Reads a request's JSON body, so that a value of the wrong type is a 400 naming its field (rather
-/// than the framework's binding failure, which names none).
+/// Reads a request's JSON body, so that a value of the wrong type, or a field the request does not
+/// have, is a 400 naming its field (rather than the framework's binding failure, which names none,
+/// or a silently dropped field).
 /// </summary>
-public static class JsonBody
+public static partial class JsonBody
 {
     /// <summary>The body as <typeparamref name="T"/>, or the 400 answer when it is not valid JSON for it.</summary>
     public static async Task<(T? Value, IResult? Invalid)> ReadAsync<T>(HttpRequest http, JsonSerializerOptions options, bool batch = false)
@@ -18,29 +21,68 @@ public static class JsonBody
         }
         catch (JsonException e)
         {
+            if (UnmappedMember().Match(e.Message) is { Success: true } unmapped)
+                return (default, Results.ValidationProblem(Unknown(FieldOf(e.Path, batch), unmapped.Groups[1].Value, FieldsOf(typeof(T), options))));
             return (default, Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                [FieldOf(e.Path, batch)] = [Problem(e)],
+                [FieldOf(e.Path, batch)] = [Problem(e, typeof(T), options, batch)],
             }));
         }
     }
 
-    // The serializer names .NET types ("could not be converted to System.Nullable`1[System.Int32]"):
-    // say what the field must be in the API's words instead.
-    private static string Problem(JsonException e)
+    [GeneratedRegex(@"^The JSON property '(.*)' could not be mapped to any \.NET member", RegexOptions.Singleline)]
+    private static partial Regex UnmappedMember();
+
+    // The problem of a field the request does not have, under its name as the path gives it ("$.x" → x,
+    // "$[3].x" → [3].x). A name that is long or holds control characters is not echoed: the object
+    // holding it is named instead (body, or [3] in a batch).
+    private static Dictionary<string, string[]> Unknown(string at, string name, IEnumerable<string> fields)
+    {
+        var known = string.Join(", ", fields);
+        if (RequestText.Problem(name) is null) return new() { [at] = [$"is not a field of this request (its fields: {known})"] };
+        var holder = at.StartsWith('[') ? at[..(at.IndexOf(']') + 1)] : "body";
+        return new() { [holder] = [$"holds a field that is not one of this request's (its fields: {known})"] };
+    }
+
+    // The JSON names of the request's fields (of one element, for a batch).
+    private static IEnumerable<string> FieldsOf(Type type, JsonSerializerOptions options) =>
+        ObjectOf(type, options) is { } info ? info.Properties.Select(p => p.Name) : [];
+
+    // The request object's type information: T's, or its elements' for a batch.
+    private static JsonTypeInfo? ObjectOf(Type type, JsonSerializerOptions options)
+    {
+        var info = options.GetTypeInfo(type);
+        if (info.Kind == JsonTypeInfoKind.Enumerable && info.ElementType is { } element) info = options.GetTypeInfo(Nullable.GetUnderlyingType(element) ?? element);
+        return info.Kind == JsonTypeInfoKind.Object ? info : null;
+    }
+
+    // What the field must be, in the API's words, from the type the request declares for it — not from
+    // the serializer's message, which names .NET types, and for a record built through its constructor
+    // names the record rather than the field.
+    private static string Problem(JsonException e, Type body, JsonSerializerOptions options, bool batch)
     {
         var message = e.Message.Split(" Path:")[0];
         if (message.StartsWith("Duplicate property", StringComparison.Ordinal)) return "appears more than once in the object";
-        const string NotConverted = "The JSON value could not be converted to ";
-        if (!message.StartsWith(NotConverted, StringComparison.Ordinal)) return $"is not valid JSON here: {message}";
-        var type = message[NotConverted.Length..].TrimEnd('.');
+        if (!message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
+            // Whatever else the reader says about the JSON itself, short of a .NET type's name.
+            return message.Contains("System.", StringComparison.Ordinal) || message.Contains("GpuFleet.", StringComparison.Ordinal)
+                ? "is not valid JSON here" : $"is not valid JSON here: {message}";
+        var field = FieldOf(e.Path, batch);
+        var name = field == "body" || field.EndsWith(']') ? null : field[(field.IndexOf('.') + 1)..];
+        if (name is null)
+            // The body, or a batch's element: the request's own shape.
+            return field == "body" && options.GetTypeInfo(body).Kind == JsonTypeInfoKind.Enumerable ? "must be a JSON array" : "must be a JSON object";
+        var type = ObjectOf(body, options)?.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))?.PropertyType;
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         return type switch
         {
-            _ when type.Contains("[System.Int32]", StringComparison.Ordinal) || type.Contains("[System.Int64]", StringComparison.Ordinal)
-                => "must be a whole number (a JSON number, not a string)",
-            "System.String" => "must be a string",
-            _ when type.Contains("[System.String]", StringComparison.Ordinal) => "must be a list of strings",
-            _ when type.StartsWith("System.Collections", StringComparison.Ordinal) => "must be a JSON array",
+            null => "is not valid JSON here",
+            _ when type == typeof(int) || type == typeof(long) => "must be a whole number (a JSON number, not a string)",
+            _ when type == typeof(double) => "must be a number (a JSON number, not a string)",
+            _ when type == typeof(bool) => "must be true or false",
+            _ when type == typeof(string) => "must be a string",
+            _ when typeof(IEnumerable<string>).IsAssignableFrom(type) => "must be a list of strings",
+            _ when options.GetTypeInfo(type).Kind == JsonTypeInfoKind.Enumerable => "must be a JSON array",
             _ => "must be a JSON object",
         };
     }

@@ -1,5 +1,7 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Tenancy;
+using GpuFleet.Core.Workloads;
+using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Jobs;
 
 namespace GpuFleet.Server.Api;
@@ -8,9 +10,12 @@ namespace GpuFleet.Server.Api;
 /// Checks a submission against the fleet and the tenant tree before anything is stored: every problem
 /// is reported under the name of its field, so a client can show it next to the input. Each field's
 /// bound is checked before any work in proportion to its size, and a field gets one problem (the
-/// first found), so that neither the work nor the answer grows with what a client sends.
+/// first found), so that neither the work nor the answer grows with what a client sends. The fields a
+/// native trace also has are checked by the rules the trace reader uses (<see cref="JobFieldRules"/>);
+/// a job whose fields are each acceptable but that can never run on the fleet is refused by the
+/// scheduling core's own rules (<see cref="FitChecker"/>).
 /// </summary>
-public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
+public sealed class SubmissionValidator(ServerSettings settings)
 {
     /// <summary>Longest name, tenant or priority class accepted.</summary>
     public const int MaxNameLength = RequestText.MaxLength;
@@ -25,8 +30,11 @@ public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
     /// <summary>Longest time limit or run time: a year.</summary>
     public const long MaxSeconds = 365L * 86_400;
 
-    private readonly HashSet<string> _leaves = [.. tenants.Leaves.Select(t => t.Name)];
-    private readonly HashSet<string> _classes = [.. tenants.Classes.Select(c => c.Name)];
+    private readonly Fleet _fleet = settings.Fleet;
+    private readonly TenantTree _tenants = settings.Tenants;
+    private readonly HashSet<string> _leaves = [.. settings.Tenants.Leaves.Select(t => t.Name)];
+    private readonly HashSet<string> _classes = [.. settings.Tenants.Classes.Select(c => c.Name)];
+    private readonly FitChecker _fit = new(settings);
 
     /// <summary>The job to store, or the problems by field.</summary>
     public (NewJob? Job, Dictionary<string, string[]> Errors) Validate(SubmitJobRequest? r)
@@ -44,7 +52,7 @@ public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
         else if (_leaves.Count > 0 && !_leaves.Contains(r.Tenant)) Add("tenant", $"unknown tenant '{r.Tenant}'");
         if (r.Gpus is null) Add("gpus", "is required");
         else if (r.Gpus < 1) Add("gpus", "must be at least 1");
-        else if (r.Gpus > fleet.TotalGpus) Add("gpus", $"must be at most {fleet.TotalGpus}, the fleet's size");
+        else if (r.Gpus > _fleet.TotalGpus) Add("gpus", $"must be at most {_fleet.TotalGpus}, the fleet's size");
         if (r.TimeLimitSeconds is null) Add("timeLimitSeconds", "is required");
         else if (r.TimeLimitSeconds is < 1 or > MaxSeconds) Add("timeLimitSeconds", $"must be between 1 and {MaxSeconds} (a year)");
         if (r.RuntimeSeconds is < 1 or > MaxSeconds) Add("runtimeSeconds", $"must be between 1 and {MaxSeconds} (a year)");
@@ -55,14 +63,34 @@ public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
         {
             if (RequestText.Problem(r.PriorityClass) is { } badClass) Add("priorityClass", badClass);
             else if (!_classes.Contains(r.PriorityClass))
-                Add("priorityClass", $"unknown class '{r.PriorityClass}' (known: {string.Join(", ", tenants.Classes.Select(c => c.Name))})");
+                Add("priorityClass", $"unknown class '{r.PriorityClass}' (known: {string.Join(", ", _tenants.Classes.Select(c => c.Name))})");
         }
         if (r.Command is not null && RequestText.Problem(r.Command, MaxCommandLength, tabsAndNewlines: true) is { } badCommand) Add("command", badCommand);
+        var topology = TopologyNeed.Site;
+        if (r.Topology is not null)
+        {
+            if (RequestText.Problem(r.Topology) is { } badTopology) Add("topology", badTopology);
+            else if (JobFieldRules.ParseTopology(r.Topology) is { } need) topology = need;
+            else Add("topology", JobFieldRules.TopologyProblem(r.Topology));
+        }
+        if (r.Site is not null && SiteProblem(r.Site) is { } badSite) Add("site", badSite);
+        if (r.DataSite is not null && SiteProblem(r.DataSite) is { } badDataSite) Add("dataSite", badDataSite);
+        if (r.DataGb is { } gb && JobFieldRules.DataGbProblem(gb) is { } badGb) Add("dataGb", badGb);
+        if (r.CheckpointSeconds is { } checkpoint && JobFieldRules.CheckpointSecondsProblem(checkpoint) is { } badCheckpoint) Add("checkpointSeconds", badCheckpoint);
         if (errors.Count > 0) return (null, errors);
         var name = string.IsNullOrWhiteSpace(r.Name) ? "job" : r.Name.Trim();
-        return (new NewJob(name, r.Tenant!, r.Gpus!.Value, [.. (r.Models ?? []).Distinct()], r.TimeLimitSeconds!.Value, r.Priority ?? 0,
-            r.PriorityClass, r.Command, r.RuntimeSeconds), errors);
+        var job = new NewJob(name, r.Tenant!, r.Gpus!.Value, [.. (r.Models ?? []).Distinct()], r.TimeLimitSeconds!.Value, r.Priority ?? 0,
+            r.PriorityClass, r.Command, r.RuntimeSeconds, topology, r.Site, r.DataSite, r.DataGb ?? 0, (long)(r.CheckpointSeconds ?? 0));
+        // Each field is acceptable; whether they fit the fleet together is the core's question.
+        if (_fit.Problem(job) is { } never)
+        {
+            Add(never.Field, never.Problem);
+            return (null, errors);
+        }
+        return (job, errors);
     }
+
+    private string? SiteProblem(string site) => RequestText.Problem(site) ?? JobFieldRules.SiteProblem(_fleet, site);
 
     // The first bad entry; the list is at most MaxModels long by now.
     private string? ModelsProblem(IReadOnlyList<string> models)
@@ -71,7 +99,7 @@ public sealed class SubmissionValidator(Fleet fleet, TenantTree tenants)
         {
             if (models[i] is not { } m) return $"entry {i} must be a GPU model's name";
             if (RequestText.Problem(m) is { } bad) return $"entry {i} {bad}";
-            if (fleet.ModelIndex(m) < 0) return $"unknown GPU model '{m}' (the fleet has {string.Join(", ", fleet.Models.Select(x => x.Name))})";
+            if (_fleet.ModelIndex(m) < 0) return $"unknown GPU model '{m}' (the fleet has {string.Join(", ", _fleet.Models.Select(x => x.Name))})";
         }
         return null;
     }

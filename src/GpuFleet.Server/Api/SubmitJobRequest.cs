@@ -1,9 +1,14 @@
+using System.Text.Json.Serialization;
+
 namespace GpuFleet.Server.Api;
 
 /// <summary>
-/// Body of <c>POST /api/v1/jobs</c>. Only <c>tenant</c>, <c>gpus</c> and <c>timeLimitSeconds</c> are required.
-/// Numbers must be JSON numbers (<c>"gpus": "8"</c> is refused); text must hold no control characters.
+/// Body of <c>POST /api/v1/jobs</c> (and each element of a batch). Only <c>tenant</c>, <c>gpus</c> and
+/// <c>timeLimitSeconds</c> are required. Numbers must be JSON numbers (<c>"gpus": "8"</c> is refused);
+/// text must hold no control characters; a field not listed here is refused by name (a misspelt
+/// <c>timeLimitSecond</c> would otherwise be dropped, and the job run without what it asked for).
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SubmitJobRequest
 {
     /// <summary>Free name, at most 200 characters (default: "job").</summary>
@@ -24,4 +29,17 @@ public sealed record SubmitJobRequest
     public string? Command { get; init; }
     /// <summary>How long the job really runs, for the simulated executor: 1 s to a year (default: drawn from its limit).</summary>
     public long? RuntimeSeconds { get; init; }
+    /// <summary>Widest span allowed: <c>site</c> (default), <c>node</c>, <c>domain</c> or <c>anywhere</c> (may span sites).</summary>
+    public string? Topology { get; init; }
+    /// <summary>Site the job must run at, a site of the fleet; absent: any.</summary>
+    public string? Site { get; init; }
+    /// <summary>Site where the job's input data lives, a site of the fleet; other sites come after it, fastest route first.</summary>
+    public string? DataSite { get; init; }
+    /// <summary>Size of that data in GB, 0 or more (default 0).</summary>
+    public double? DataGb { get; init; }
+    /// <summary>
+    /// How often the job checkpoints, whole seconds, 0 or more (default 0: it does not, and an eviction
+    /// loses all its work). Read as any number, so that a fraction is refused by the trace reader's rule, in its words.
+    /// </summary>
+    public double? CheckpointSeconds { get; init; }
 }

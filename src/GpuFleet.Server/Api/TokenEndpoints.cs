@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,8 @@ namespace GpuFleet.Server.Api;
 /// </summary>
 public static class TokenEndpoints
 {
-    /// <summary>Body of <c>POST /api/v1/tokens</c>.</summary>
+    /// <summary>Body of <c>POST /api/v1/tokens</c>; another field is refused by name.</summary>
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record MintRequest(string? Tenant, string? Role);
 
     /// <summary>Maps the endpoints.</summary>

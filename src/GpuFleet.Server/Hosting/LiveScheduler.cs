@@ -329,9 +329,6 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Failed, result.Error)], at, _epoch);
     }
 
-    private JobSpec Spec(StoredJob job) =>
-        new(job.Id, job.Tenant, job.Spec.Gpus, job.Spec.Models, TopologyNeed.Site, job.Spec.TimeLimitSeconds, job.Spec.Priority, settings.ToClock(job.SubmittedAt))
-        {
-            PriorityClass = job.Spec.PriorityClass,
-        };
+    // Every field of the submission, as the API's check of whether it can ever fit read it.
+    private JobSpec Spec(StoredJob job) => job.Spec.ToSpec(job.Id, settings.ToClock(job.SubmittedAt));
 }

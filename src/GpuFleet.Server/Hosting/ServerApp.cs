@@ -58,7 +58,7 @@ public static class ServerApp
                 rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1),
                 CallerAccess.Of(rejected.HttpContext) is null ? "too many requests from this address" : "too many requests with this token"));
         });
-        builder.Services.AddSingleton(new SubmissionValidator(settings.Fleet, settings.Tenants));
+        builder.Services.AddSingleton(new SubmissionValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
         builder.Services.AddSingleton<LiveScheduler>();

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Jobs;
 
 namespace GpuFleet.Server.Storage;
@@ -21,8 +22,10 @@ public sealed class JobStore : IDisposable
     private sealed record PendingSubmit(NewJob Job, IdempotencyKey? Key, DateTimeOffset At, Security.AuditEntry? Audit);
 
     private const string InsertJobSql = """
-        INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at)
-        VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at)
+        INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at,
+            topology, required_site, data_site, data_gb, checkpoint_seconds)
+        VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at,
+            @topology, @site, @dataSite, @dataGb, @checkpoint)
         """;
 
     // One job's change, re-run per change on SQLite; PostgreSQL moves a whole slice in one set-based statement.
@@ -191,6 +194,8 @@ public sealed class JobStore : IDisposable
             ("@name", x.Job.Name), ("@tenant", x.Job.Tenant), ("@gpus", x.Job.Gpus), ("@models", string.Join('|', x.Job.Models)),
             ("@limit", x.Job.TimeLimitSeconds), ("@priority", x.Job.Priority), ("@class", x.Job.PriorityClass), ("@command", x.Job.Command),
             ("@runtime", x.Job.RuntimeSeconds), ("@at", x.At.ToUnixTimeMilliseconds()),
+            ("@topology", JobFieldRules.TopologyName(x.Job.Topology)), ("@site", x.Job.Site), ("@dataSite", x.Job.DataSite),
+            ("@dataGb", x.Job.DataGb), ("@checkpoint", x.Job.CheckpointSeconds),
         }).ToList();
         if (Dialect.BatchesRoundTrips)
             return RepeatedStatement.Run(c, t, batch: true, $"""
@@ -544,7 +549,9 @@ public sealed class JobStore : IDisposable
             r.GetInt64(r.GetOrdinal("id")),
             new NewJob(r.GetString(r.GetOrdinal("name")), r.GetString(r.GetOrdinal("tenant")), r.GetInt32(r.GetOrdinal("gpus")),
                 models.Length == 0 ? [] : models.Split('|'), r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")),
-                Text("priority_class"), Text("command"), r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds"))),
+                Text("priority_class"), Text("command"), r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds")),
+                JobFieldRules.ParseTopology(Text("topology")) ?? throw new InvalidDataException($"job {r.GetInt64(r.GetOrdinal("id"))}: unknown topology '{Text("topology")}'"),
+                Text("required_site"), Text("data_site"), r.GetDouble(r.GetOrdinal("data_gb")), r.GetInt64(r.GetOrdinal("checkpoint_seconds"))),
             Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
             DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail"));
     }

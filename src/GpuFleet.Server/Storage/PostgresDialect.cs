@@ -52,6 +52,12 @@ public sealed class PostgresDialect : StoreDialect
         // An Idempotency-Key is bound to the request it was first used for; a batch's key lists its jobs.
         "ALTER TABLE idempotency ADD COLUMN request_hash TEXT, ADD COLUMN job_ids TEXT;",
         "ALTER TABLE scheduler_lease ADD COLUMN expires_at BIGINT; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
+        // Every field of a native trace's jobs; existing jobs get the defaults. "site" already holds the
+        // site a job runs at (its placement), so the site it asks for is "required_site".
+        """
+        ALTER TABLE jobs ADD COLUMN topology TEXT NOT NULL DEFAULT 'site', ADD COLUMN required_site TEXT, ADD COLUMN data_site TEXT,
+            ADD COLUMN data_gb DOUBLE PRECISION NOT NULL DEFAULT 0, ADD COLUMN checkpoint_seconds BIGINT NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <inheritdoc />

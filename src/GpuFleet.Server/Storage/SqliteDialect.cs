@@ -54,6 +54,15 @@ public sealed class SqliteDialect : StoreDialect
         // An Idempotency-Key is bound to the request it was first used for; a batch's key lists its jobs.
         "ALTER TABLE idempotency ADD COLUMN request_hash TEXT; ALTER TABLE idempotency ADD COLUMN job_ids TEXT;",
         "ALTER TABLE scheduler_lease ADD COLUMN expires_at INTEGER; ALTER TABLE scheduler_lease ADD COLUMN liveness TEXT;",
+        // Every field of a native trace's jobs; existing jobs get the defaults. "site" already holds the
+        // site a job runs at (its placement), so the site it asks for is "required_site".
+        """
+        ALTER TABLE jobs ADD COLUMN topology TEXT NOT NULL DEFAULT 'site';
+        ALTER TABLE jobs ADD COLUMN required_site TEXT;
+        ALTER TABLE jobs ADD COLUMN data_site TEXT;
+        ALTER TABLE jobs ADD COLUMN data_gb REAL NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN checkpoint_seconds INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <inheritdoc />
