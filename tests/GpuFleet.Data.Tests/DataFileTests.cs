@@ -99,8 +99,11 @@ public sealed class DataFileTests
             PriorityClass = "preemptible", Site = "s1", DataSite = "s2", DataGb = 512.5, CheckpointIntervalSeconds = 1800,
         };
         var path = TestFiles.Temp("t.csv");
-        using (var w = new StreamWriter(path)) NativeTrace.Write(w, [new TraceJob(spec, 3600), new TraceJob(new JobSpec(8, "u", 1, [], TopologyNeed.Node, 60, 1, 20), 30)]);
+        using (var w = new StreamWriter(path))
+            NativeTrace.Write(w, [new TraceJob(spec, 3600) { CancelAtSeconds = 4000 }, new TraceJob(new JobSpec(8, "u", 1, [], TopologyNeed.Node, 60, 1, 20), 30)]);
         var back = TraceFile.Load(path);
+        Assert.Equal(4000, back[0].CancelAtSeconds);
+        Assert.Null(back[1].CancelAtSeconds);
         Assert.Equal(spec, back[0].Spec with { Models = spec.Models });
         Assert.Equal(["B200"], back[0].Spec.Models);
         Assert.Null(back[1].Spec.PriorityClass);
@@ -121,6 +124,7 @@ public sealed class DataFileTests
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,checkpointSeconds\n1,0,a,1,,site,10,5,0,often\n", 2, "checkpointSeconds")]
     // A fraction was cut to whole seconds (0.5: "never checkpoints"); the API refuses it, and so does the reader.
     [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,checkpointSeconds\n1,0,a,1,,site,10,5,0,0.5\n", 2, "checkpointSeconds")]
+    [InlineData("id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority,cancelSeconds\n1,50,a,1,,site,10,5,0,40\n", 2, "cancelSeconds")]
     [InlineData("what,is,this\n1,2,3\n", 1, "header")]
     public void Bad_trace_files_name_file_line_and_field(string text, int line, string field)
     {

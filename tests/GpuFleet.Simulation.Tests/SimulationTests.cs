@@ -1,3 +1,4 @@
+using GpuFleet.Core.Workloads;
 using System.Text.Json;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
@@ -108,5 +109,19 @@ public sealed class SimulationTests
         Assert.Equal(1, r.RejectedJobs);
         Assert.Contains("999999", r.RejectedExamples.Single());
         Assert.Equal(100, r.Jobs);
+    }
+
+    [Fact]
+    public void Cancellations_stop_running_jobs_and_withdraw_waiting_ones()
+    {
+        var fleet = new Fleet("one", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)], [new GpuPoolSpec("s", "G", 8, 1, 1, 0)]);
+        TraceJob Job(long id, long submit, long runtime, long? cancel) =>
+            new(new JobSpec(id, "t", 8, [], TopologyNeed.Site, 3_600, 0, submit), runtime) { CancelAtSeconds = cancel };
+        // Job 1 runs from 0 and is cancelled at 100; job 2 waits behind it and is cancelled at 20; job 3 starts when job 1 stops.
+        var r = Simulator.Run(fleet, [Job(1, 0, 1_000, 100), Job(2, 10, 50, 20), Job(3, 30, 10, null)], new SchedulerOptions()).Report;
+        Assert.Equal(2, r.CancelledJobs);
+        Assert.Equal(2, r.Jobs);
+        Assert.Equal((0 + 70) / 2.0, r.MeanWaitSeconds);
+        Assert.Equal(110, r.MakespanSeconds);
     }
 }

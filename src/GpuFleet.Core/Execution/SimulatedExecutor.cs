@@ -41,11 +41,23 @@ public sealed class SimulatedExecutor : IJobExecutor
 
     /// <inheritdoc />
     /// <remarks>
-    /// An end planned before an eviction or a cancel still wakes the clock, though it ends nothing: a
+    /// The end planned for a job before it was evicted still wakes the clock, though it ends nothing: a
     /// clock that jumps from event to event has always stopped there, and the scheduler's timers (the
-    /// preemption period, fair-share decay) make decisions depend on the instants it runs at.
+    /// preemption period, fair-share decay) make decisions depend on the instants it runs at, so the
+    /// twin's reports stay comparable across versions. A cancelled job's planned end wakes nobody.
     /// </remarks>
-    public long? NextWake => _ends.TryPeek(out _, out var at) ? at.Time : null;
+    public long? NextWake
+    {
+        get
+        {
+            while (_ends.TryPeek(out var e, out var at))
+            {
+                if (_runs.ContainsKey(e.JobId)) return at.Time;
+                _ends.Dequeue();
+            }
+            return null;
+        }
+    }
 
     /// <summary>The plan of a job's current (or last) placement; null for a job this executor does not hold.</summary>
     public RunPlan? Plan(long jobId) => _runs.TryGetValue(jobId, out var run) ? run.Plan : null;

@@ -11,7 +11,7 @@ namespace GpuFleet.Data.Traces;
 /// <c>models</c> is a <c>|</c>-separated list (empty: any model); <c>topology</c> is
 /// <c>site</c> (default), <c>node</c>, <c>domain</c> or <c>anywhere</c>; <c>priority</c> defaults to 0.
 /// Optional columns, written always and read when present: <c>priorityClass</c>, <c>site</c>,
-/// <c>dataSite</c>, <c>dataGb</c>, <c>checkpointSeconds</c> (empty: none).
+/// <c>dataSite</c>, <c>dataGb</c>, <c>checkpointSeconds</c>, <c>cancelSeconds</c> (empty: none).
 /// </summary>
 public static class NativeTrace
 {
@@ -19,7 +19,7 @@ public static class NativeTrace
     public const string Header = "id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority";
 
     /// <summary>The header <see cref="Write"/> writes: the required columns and the optional ones.</summary>
-    public const string FullHeader = Header + ",priorityClass,site,dataSite,dataGb,checkpointSeconds";
+    public const string FullHeader = Header + ",priorityClass,site,dataSite,dataGb,checkpointSeconds,cancelSeconds";
 
     /// <summary>Reads a native trace (plain or gzip); rows are sorted by submit time.</summary>
     public static IReadOnlyList<TraceJob> Read(string path)
@@ -33,7 +33,7 @@ public static class NativeTrace
             priority = TraceCsv.Column(reader, path, "priority");
         int priorityClass = TraceCsv.OptionalColumn(reader, "priorityClass"), site = TraceCsv.OptionalColumn(reader, "site"),
             dataSite = TraceCsv.OptionalColumn(reader, "dataSite"), dataGb = TraceCsv.OptionalColumn(reader, "dataGb"),
-            checkpoint = TraceCsv.OptionalColumn(reader, "checkpointSeconds");
+            checkpoint = TraceCsv.OptionalColumn(reader, "checkpointSeconds"), cancel = TraceCsv.OptionalColumn(reader, "cancelSeconds");
         var jobs = new List<TraceJob>();
         var ids = new HashSet<long>();
         foreach (var row in reader)
@@ -65,7 +65,8 @@ public static class NativeTrace
                 CheckpointIntervalSeconds = Optional(row, checkpoint) is null ? 0
                     : (long)Checked(TraceCsv.Number(row, checkpoint, path, "checkpointSeconds"), JobFieldRules.CheckpointSecondsProblem, path, line, "checkpointSeconds"),
             };
-            jobs.Add(new TraceJob(spec, run));
+            long? cancelAt = Optional(row, cancel) is null ? null : (long)TraceCsv.Number(row, cancel, path, "cancelSeconds", min: spec.SubmitTime);
+            jobs.Add(new TraceJob(spec, run) { CancelAtSeconds = cancelAt });
         }
         return [.. jobs.OrderBy(j => j.Spec.SubmitTime).ThenBy(j => j.Spec.Id)];
     }
@@ -87,7 +88,7 @@ public static class NativeTrace
             var s = job.Spec;
             line.Clear();
             line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{JobFieldRules.TopologyName(s.Topology)},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority},");
-            line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")}");
+            line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")},{job.CancelAtSeconds}");
             writer.WriteLine(line);
         }
     }
