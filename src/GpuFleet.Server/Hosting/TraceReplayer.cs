@@ -22,7 +22,7 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
     public int Submitted => _next;
 
     /// <summary>Submits every job whose replay time has come (the loop calls this; tests may too).</summary>
-    public void Tick()
+    public async Task TickAsync()
     {
         var now = clock.GetUtcNow();
         _start ??= now;
@@ -39,7 +39,7 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
         }
         if (due.Count == 0) return;
         // Everything due in one transaction, as a batch submission stores it; counted as submitted once stored.
-        store.SubmitManyAsync(due, now).GetAwaiter().GetResult();
+        await store.SubmitManyAsync(due, now);
         _next += due.Count;
     }
 
@@ -51,7 +51,7 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
     {
         while (!stoppingToken.IsCancellationRequested && _next < _jobs.Count)
         {
-            Tick();
+            await TickAsync();
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200), clock, stoppingToken);

@@ -71,7 +71,7 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
         }
         else
         {
-            caller = token is null ? null : tokens.Find(token);
+            caller = token is null ? null : await tokens.FindAsync(token, context.RequestAborted);
         }
         if (caller is null)
         {
