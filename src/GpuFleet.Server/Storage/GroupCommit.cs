@@ -13,20 +13,47 @@ namespace GpuFleet.Server.Storage;
 /// pool, so that the next writer does not inherit what the failure left on it.
 /// </summary>
 /// <remarks>
-/// Nothing here blocks a thread while it waits: writers await the turn, and the turn's holder awaits
-/// the database. A queued write is never cancelled: once queued it may share a transaction with
-/// others, and it commits or rolls back with them (a client that went away still gets its write
-/// finished, and audited, rather than half-done).
+/// No caller's thread waits here: writers await their commit. Where the driver's calls really wait
+/// for the database (PostgreSQL) the writers take turns, and the turn's holder awaits the database.
+/// Where they cannot (Microsoft.Data.Sqlite's async methods run synchronously: a commit holds its
+/// thread through the log sync), one writer thread of the group commit's own runs every transaction,
+/// so that no thread-pool thread is held by a commit. A queued write is never cancelled: once queued
+/// it may share a transaction with others, and it commits or rolls back with them (a client that went
+/// away still gets its write finished, and audited, rather than half-done).
 /// </remarks>
-internal sealed class GroupCommit(Func<CancellationToken, Task<DbConnection>> open, int turns, Action<DbConnection> recover)
+internal sealed class GroupCommit : IDisposable
 {
     private const int MaxBatch = 1_000;
+    private readonly Func<CancellationToken, Task<DbConnection>> _open;
+    private readonly Action<DbConnection> _recover;
     // Writers queue here rather than in the database's busy handler, whose sleeps would set the tail
-    // latency. One turn where the database takes one writer at a time (SQLite); two where it takes
-    // many (PostgreSQL), so that one group is built while another waits for its commit (with more
-    // turns the groups only got smaller: bench api measured 1 to 3 turns alike, 4 no better).
-    private readonly SemaphoreSlim _turn = new(turns, turns);
+    // latency. Two turns where the database takes many writers (PostgreSQL), so that one group is built
+    // while another waits for its commit (with more turns the groups only got smaller: bench api
+    // measured 1 to 3 turns alike, 4 no better).
+    private readonly SemaphoreSlim? _turn;
     private readonly ConcurrentQueue<IQueuedWrite> _queue = new();
+    // The writer thread, where the database takes one writer at a time and its driver blocks (SQLite).
+    private readonly Thread? _writer;
+    private readonly ManualResetEventSlim _queued = new(false);
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// A group commit on connections from <paramref name="open"/>: with <paramref name="turns"/> writers
+    /// at a time that await the database, or (<paramref name="ownThread"/>) one writer thread of its own
+    /// for a database that takes one writer at a time through a driver whose calls block.
+    /// </summary>
+    public GroupCommit(Func<CancellationToken, Task<DbConnection>> open, int turns, bool ownThread, Action<DbConnection> recover)
+    {
+        _open = open;
+        _recover = recover;
+        if (!ownThread)
+        {
+            _turn = new SemaphoreSlim(turns, turns);
+            return;
+        }
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "gpufleet group commit" };
+        _writer.Start();
+    }
 
     /// <summary>Runs <paramref name="write"/> in a transaction, possibly shared with other writes queued at the same moment.</summary>
     public Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write)
@@ -48,6 +75,12 @@ internal sealed class GroupCommit(Func<CancellationToken, Task<DbConnection>> op
     private async Task<T> CommitAsync<T>(IQueuedWrite item, Task<T> done)
     {
         _queue.Enqueue(item);
+        if (_turn is null)
+        {
+            if (_stopping) DrainStopped();
+            _queued.Set();
+            return await done;
+        }
         // Waiting asynchronously keeps 64 waiting clients from holding 64 thread-pool threads.
         await _turn.WaitAsync();
         try
@@ -60,6 +93,37 @@ internal sealed class GroupCommit(Func<CancellationToken, Task<DbConnection>> op
             _turn.Release();
         }
         return await done;
+    }
+
+    // The writer thread: whatever queued while the last transaction ran goes into the next.
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            _queued.Wait();
+            _queued.Reset();
+            if (_stopping)
+            {
+                DrainStopped();
+                return;
+            }
+            // Completes on this thread: the driver's calls run synchronously, so nothing here waits for another thread.
+            while (!_queue.IsEmpty) CommitQueuedAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    private void DrainStopped()
+    {
+        while (_queue.TryDequeue(out var item)) item.Fail(new ObjectDisposedException(nameof(GroupCommit), "the store was closed"));
+    }
+
+    /// <summary>Stops the writer thread (after the transaction it runs); writes still queued then fail.</summary>
+    public void Dispose()
+    {
+        if (_writer is null) return;
+        _stopping = true;
+        _queued.Set();
+        _writer.Join();
     }
 
     private async Task CommitQueuedAsync()
@@ -112,7 +176,7 @@ internal sealed class GroupCommit(Func<CancellationToken, Task<DbConnection>> op
     public async Task<T> RunAloneAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write)
     {
         // Not cancellable: a write that started commits or rolls back, whoever still waits for it.
-        await using var c = await open(CancellationToken.None);
+        await using var c = await _open(CancellationToken.None);
         try
         {
             await using var t = await c.BeginTransactionAsync();
@@ -123,7 +187,7 @@ internal sealed class GroupCommit(Func<CancellationToken, Task<DbConnection>> op
         catch
         {
             // The transaction is rolled back by now; the connection is still this write's.
-            recover(c);
+            _recover(c);
             throw;
         }
     }

@@ -46,7 +46,7 @@ public sealed class JobStore : IDisposable
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(leaseTime), "the lease must last at least a second");
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database, LeaseTime);
-        _writes = new GroupCommit(OpenAsync, Dialect.SingleWriter ? 1 : 2, Dialect.Recover);
+        _writes = new GroupCommit(OpenAsync, turns: 2, ownThread: Dialect.SingleWriter, Dialect.Recover);
         _submitAll = SubmitAll;
         Migrate();
     }
@@ -558,6 +558,7 @@ public sealed class JobStore : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _writes.Dispose();
         _source.Dispose();
     }
 
