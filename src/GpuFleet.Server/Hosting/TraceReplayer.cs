@@ -24,6 +24,23 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
     /// <summary>Submits every job whose replay time has come (the loop calls this; tests may too).</summary>
     public async Task TickAsync()
     {
+        // One tick at a time (the loop's and a test's): a tick counts its jobs submitted only after
+        // their commit, and another tick meanwhile would submit them again.
+        await _ticking.WaitAsync();
+        try
+        {
+            await SubmitDueAsync();
+        }
+        finally
+        {
+            _ticking.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _ticking = new(1, 1);
+
+    private async Task SubmitDueAsync()
+    {
         var now = clock.GetUtcNow();
         _start ??= now;
         var first = _jobs.Count > 0 ? _jobs[0].Spec.SubmitTime : 0;
