@@ -120,16 +120,16 @@ public sealed class FloodTests
         using var here = new JobStore(db);
         using var elsewhere = new JobStore(db);
         var replica = new TokenStore(here, clock);
-        Assert.Null(replica.Find("gf_minted-later"));
+        Assert.Null(await replica.FindAsync("gf_minted-later"));
         // Minted on another replica after the miss: this replica answers from its memory, without reading...
         new TokenStore(elsewhere, clock).EnsureAdmin("gf_minted-later", clock.GetUtcNow());
-        Assert.Null(replica.Find("gf_minted-later"));
+        Assert.Null(await replica.FindAsync("gf_minted-later"));
         // ...until the miss is forgotten.
         clock.Advance(TokenStore.ForgetMissesAfter);
-        Assert.NotNull(replica.Find("gf_minted-later"));
+        Assert.NotNull(await replica.FindAsync("gf_minted-later"));
 
         for (var i = 0; i < TokenStore.MaxRememberedMisses * 2 + 7; i++)
-            Assert.Null(replica.Find($"gf_random-{i}"));
+            Assert.Null(await replica.FindAsync($"gf_random-{i}"));
         Assert.InRange(replica.RememberedMisses, 1, TokenStore.MaxRememberedMisses);
     }
 

@@ -22,7 +22,7 @@ public sealed class GroupCommitTests
         // Refused rows alone, enough of them that one is the first run of the insert the driver prepares on the connection.
         for (var i = 0; i < 10; i++) await Assert.ThrowsAnyAsync<DbException>(() => store.SubmitAsync(Refused, null, Now));
         var first = (await store.SubmitAsync(Good, null, Now)).Job!;
-        Assert.Equal(JobState.Pending, store.Get(first.Id)!.State);
+        Assert.Equal(JobState.Pending, (await store.GetAsync(first.Id))!.State);
         // Then good and refused rows together, group-committed in shared transactions.
         var writes = Enumerable.Range(0, 60).Select(i => (Good: i % 4 != 0, Task: Task.Run(() => store.SubmitAsync(i % 4 != 0 ? Good : Refused, null, Now)))).ToList();
         try
@@ -34,6 +34,6 @@ public sealed class GroupCommitTests
             // The refused ones; each write is checked below.
         }
         Assert.All(writes, w => Assert.Equal(w.Good ? TaskStatus.RanToCompletion : TaskStatus.Faulted, w.Task.Status));
-        Assert.Equal(46, store.List(null, null, 0, 1000).Count);
+        Assert.Equal(46, (await store.ListAsync(null, null, 0, 1000)).Count);
     }
 }

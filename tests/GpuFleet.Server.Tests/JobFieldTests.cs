@@ -91,7 +91,7 @@ public abstract class JobFieldTests(Backend backend)
     }
 
     [Fact]
-    public void Jobs_stored_before_the_fields_existed_get_the_defaults_after_the_migration()
+    public async Task Jobs_stored_before_the_fields_existed_get_the_defaults_after_the_migration()
     {
         var db = RunningServer.NewDatabase(backend);
         var dialect = StoreDialect.For(db);
@@ -112,7 +112,7 @@ public abstract class JobFieldTests(Backend backend)
         }
         using var store = new JobStore(db);
         Assert.Equal(dialect.Migrations.Count, store.SchemaVersion);
-        var old = store.List(null, null, 0, 10).Single();
+        var old = (await store.ListAsync(null, null, 0, 10)).Single();
         Assert.Equal(("old", GpuFleet.Core.Workloads.TopologyNeed.Site, null, null, 0.0, 0L),
             (old.Spec.Name, old.Spec.Topology, old.Spec.Site, old.Spec.DataSite, old.Spec.DataGb, old.Spec.CheckpointSeconds));
     }

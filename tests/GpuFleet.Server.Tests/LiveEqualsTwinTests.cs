@@ -72,9 +72,8 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
         // The live service: the same submissions and cancellations through the API, one cycle at each instant the twin had one.
         await using var server = await RunningServer.StartAsync(backend, adjust: s => s with
         {
+            // Cycles run only when the test says (RunningServer): one at each instant the twin had one.
             Fleet = TwoSites, Scheduling = Options, ClockOrigin = Origin,
-            // Only the test runs cycles: the loop's own timer would add cycles at instants the twin has none.
-            CycleInterval = TimeSpan.FromDays(30),
         });
         var live = new Decisions();
         var arrivals = new Queue<TraceJob>(trace.OrderBy(j => j.Spec.SubmitTime).ThenBy(j => j.Spec.Id));

@@ -1,6 +1,6 @@
 namespace GpuFleet.Server.Tests;
 
-/// <summary>A clock the test moves by hand; the server's loop then waits for ever and the test runs cycles itself.</summary>
+/// <summary>A clock the test moves by hand (timers still run on real time: test servers set a loop interval of a month, and the test runs cycles itself).</summary>
 internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 {
     private DateTimeOffset _now = start;

@@ -13,9 +13,9 @@ public sealed class ReplayTests
         // Trace jobs at 0, 100 and 200 s, replayed 100x faster: at 0, 1 and 2 s of real time.
         TraceJob Job(long id, long at) => new(new JobSpec(id, $"vc-{id}", 3, [], TopologyNeed.Site, 600, 0, at), 300);
         await using var server = await RunningServer.StartAsync(replay: [Job(1, 0), Job(2, 100), Job(3, 200)], timeScale: 100);
-        server.Replayer.Tick();
+        await server.Replayer.TickAsync();
         server.Clock.Advance(TimeSpan.FromSeconds(1.5));
-        server.Replayer.Tick();
+        await server.Replayer.TickAsync();
         Assert.Equal(2, server.Replayer.Submitted);
         server.Scheduler.Tick();
         var items = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("items").EnumerateArray().ToList();

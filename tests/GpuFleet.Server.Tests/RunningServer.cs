@@ -85,6 +85,9 @@ internal sealed class RunningServer : IAsyncDisposable
             Scheduling = new SchedulerOptions { Tenants = tenants ?? Tree, Policy = tenants is null ? SchedulingPolicy.Shared : SchedulingPolicy.FairShare },
             Database = db, MaxRequestBodyBytes = MaxRequestBodyBytes,
             AdminToken = AdminToken, RequestsPerMinutePerToken = requestsPerMinute, Replay = replay, TimeScale = timeScale, ReplayGpuScale = 2,
+            // Only the test runs cycles (Tick): the loop's own timer runs on real time, not on the hand-moved clock,
+            // and a cycle of its own at a moment the test does not choose would race what the test checks.
+            CycleInterval = TimeSpan.FromDays(30),
         };
         settings = adjust?.Invoke(settings) ?? settings;
         var errors = new CapturedErrors();

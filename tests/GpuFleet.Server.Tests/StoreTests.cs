@@ -53,7 +53,7 @@ public abstract class StoreTests(Backend backend)
         Assert.Throws<LeaseLostException>(() => store.PublishSnapshot("{}", Now, stale, null));
         Assert.Throws<LeaseLostException>(() =>
             store.TransitionMany([new StateChange(late.Id, JobState.Pending, JobState.Running, "placed", "s/G: nodes 0[0-3]", "s", "G")], Now, stale));
-        Assert.Equal(JobState.Pending, store.Get(late.Id)!.State);
+        Assert.Equal(JobState.Pending, (await store.GetAsync(late.Id))!.State);
         store.ClearInbox([.. store.ReadInbox(100).Select(e => e.Seq)], current!.Value);
         Assert.Empty(store.ReadInbox(100));
     }
@@ -119,8 +119,8 @@ public abstract class StoreTests(Backend backend)
         var refused = Assert.Throws<LeaseLostException>(() =>
             store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Running, "placed", "s/G: nodes 0", "s", "G")], Now, old));
         Assert.Equal(current, refused.Current);
-        Assert.Equal(JobState.Pending, store.Get(job.Id)!.State);
-        Assert.Single(store.History(job.Id));
+        Assert.Equal(JobState.Pending, (await store.GetAsync(job.Id))!.State);
+        Assert.Single(await store.HistoryAsync(job.Id));
         Assert.Equal([true], store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Running, "placed", "s/G: nodes 0", "s", "G")], Now, current));
         Assert.Equal(("new", current), (store.Lease().Holder, store.Lease().Epoch));
     }
@@ -160,9 +160,9 @@ public abstract class StoreTests(Backend backend)
         Assert.Equal([false], store.TransitionMany([place], Now));
         Assert.True(store.Transition(job.Id, JobState.Running, JobState.Succeeded, Now, "ended"));
         Assert.Throws<InvalidOperationException>(() => store.Transition(job.Id, JobState.Succeeded, JobState.Running, Now, null));
-        var stored = store.Get(job.Id)!;
+        var stored = (await store.GetAsync(job.Id))!;
         Assert.Equal((JobState.Succeeded, "s/G: nodes 0"), (stored.State, stored.Placement));
-        Assert.Equal([JobState.Pending, JobState.Running, JobState.Succeeded], store.History(job.Id).Select(e => e.State));
+        Assert.Equal([JobState.Pending, JobState.Running, JobState.Succeeded], (await store.HistoryAsync(job.Id)).Select(e => e.State));
     }
 }
 

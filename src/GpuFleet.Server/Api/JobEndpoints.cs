@@ -115,10 +115,10 @@ public static class JobEndpoints
     private static async Task<IResult> Get(long id, HttpContext context, JobStore store, LiveScheduler scheduler, ServerSettings settings, LeaderQuery leader,
         IOptions<JsonOptions> json)
     {
-        var job = store.Get(id);
+        var job = await store.GetAsync(id, context.RequestAborted);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
-        var view = JobView.Of(job) with { History = store.History(id), Nodes = PlacementText.Parse(job.Placement, settings.Fleet) };
+        var view = JobView.Of(job) with { History = await store.HistoryAsync(id, context.RequestAborted), Nodes = PlacementText.Parse(job.Placement, settings.Fleet) };
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)
         {
@@ -140,7 +140,7 @@ public static class JobEndpoints
     }
 
     // The query's numbers are read here rather than bound, so that a bad one is a 400 naming it.
-    private static IResult List(HttpContext context, JobStore store, string? tenant, string? state, string? after, string? limit)
+    private static async Task<IResult> List(HttpContext context, JobStore store, string? tenant, string? state, string? after, string? limit)
     {
         var caller = CallerAccess.Of(context)!;
         if (tenant is not null && RequestText.Problem(tenant) is { } badTenant)
@@ -159,17 +159,18 @@ public static class JobEndpoints
         var afterId = 0L;
         if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["after"] = ["must be a job id (a whole number, 0 or more)"] });
-        var items = store.List(tenant, parsed, afterId, take);
+        var items = await store.ListAsync(tenant, parsed, afterId, take, context.RequestAborted);
         return Results.Ok(new { items = items.Select(JobView.Of), next = items.Count == take ? items[^1].Id : (long?)null });
     }
 
-    private static IResult Cancel(long id, HttpContext context, JobStore store, TimeProvider clock)
+    private static async Task<IResult> Cancel(long id, HttpContext context, JobStore store, TimeProvider clock)
     {
         var caller = CallerAccess.Of(context)!;
         // Compare-and-set on the state seen: a job that moved meanwhile is read again.
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var job = store.Get(id);
+            // Reads may stop when the client goes away; the write below, once queued, always finishes (and is audited).
+            var job = await store.GetAsync(id, context.RequestAborted);
             if (job is null || !caller.Sees(job.Tenant)) return NotFound(id);
             if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot cancel");
             if (JobTransitions.IsFinal(job.State))
@@ -177,10 +178,11 @@ public static class JobEndpoints
                     detail: $"job {id} is {job.State.ToString().ToLowerInvariant()}; a finished job cannot be cancelled");
             // The audit entry is committed with the cancellation.
             var now = clock.GetUtcNow();
-            if (store.Transition(id, job.State, JobState.Cancelled, now, "cancelled by request", CallerAccess.AuditOf(context, StatusCodes.Status200OK, now)))
+            if (await store.TransitionAsync(id, job.State, JobState.Cancelled, now, "cancelled by request", CallerAccess.AuditOf(context, StatusCodes.Status200OK, now)))
             {
                 CallerAccess.MarkAudited(context);
-                return Results.Ok(JobView.Of(store.Get(id)!));
+                // Audited as answered 200: the answer is built whether or not the client still waits for it.
+                return Results.Ok(JobView.Of((await store.GetAsync(id, CancellationToken.None))!));
             }
         }
         return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job is changing", detail: $"job {id} changed state repeatedly; try again");

@@ -21,7 +21,7 @@ public sealed class LeaderQuery(JobStore store)
     /// <summary>The leader's view of job <paramref name="id"/>, or null when it cannot be had.</summary>
     public async Task<JobView?> AskAsync(HttpContext context, long id, JsonSerializerOptions json)
     {
-        if (context.Request.Headers.ContainsKey(ForwardedHeader) || store.Lease().Url is not { } leader) return null;
+        if (context.Request.Headers.ContainsKey(ForwardedHeader) || (await store.LeaseAsync(context.RequestAborted)).Url is not { } leader) return null;
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{leader.TrimEnd('/')}/api/v1/jobs/{id}");
         request.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers.Authorization.ToString());
         request.Headers.Add(ForwardedHeader, "1");

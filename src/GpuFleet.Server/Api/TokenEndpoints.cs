@@ -25,24 +25,24 @@ public static class TokenEndpoints
     {
         // The body is read by Mint itself (a wrong type then names its field); declared for the OpenAPI document.
         app.MapPost("/api/v1/tokens", Mint).Accepts<MintRequest>("application/json");
-        app.MapGet("/api/v1/tokens", (HttpContext context, TokenStore tokens) =>
+        app.MapGet("/api/v1/tokens", async (HttpContext context, TokenStore tokens) =>
         {
             var caller = CallerAccess.Of(context)!;
             return caller.Role switch
             {
-                Role.Admin => Results.Ok(tokens.List(null).Select(View)),
-                Role.TenantAdmin => Results.Ok(tokens.List(caller.Tenant).Select(View)),
+                Role.Admin => Results.Ok((await tokens.ListAsync(null, context.RequestAborted)).Select(View)),
+                Role.TenantAdmin => Results.Ok((await tokens.ListAsync(caller.Tenant, context.RequestAborted)).Select(View)),
                 _ => Forbidden("only admins and tenant admins list tokens"),
             };
         });
         app.MapDelete("/api/v1/tokens/{id:long}", Revoke);
-        app.MapGet("/api/v1/audit", (HttpContext context, TokenStore tokens, string? limit) =>
+        app.MapGet("/api/v1/audit", async (HttpContext context, TokenStore tokens, string? limit) =>
         {
             if (CallerAccess.Of(context)!.Role != Role.Admin) return Forbidden("only admins read the audit log");
             var take = 100;
             if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxAuditPage))
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be a whole number from 1 to {MaxAuditPage}"] });
-            return Results.Ok(tokens.AuditLog(take));
+            return Results.Ok(await tokens.AuditLogAsync(take, context.RequestAborted));
         });
     }
 
@@ -86,7 +86,7 @@ public static class TokenEndpoints
     private static async Task<IResult> Revoke(long id, HttpContext context, TokenStore tokens, TimeProvider clock)
     {
         var caller = CallerAccess.Of(context)!;
-        var target = tokens.List(caller.Role == Role.Admin ? null : caller.Tenant).FirstOrDefault(t => t.Id == id);
+        var target = (await tokens.ListAsync(caller.Role == Role.Admin ? null : caller.Tenant, context.RequestAborted)).FirstOrDefault(t => t.Id == id);
         var allowed = target is not null && (caller.Role == Role.Admin || target.Id == caller.TokenId
             || (caller.Role == Role.TenantAdmin && target.Role != Role.Admin));
         // Another tenant's token is answered as if it did not exist.
@@ -96,7 +96,8 @@ public static class TokenEndpoints
         if (target!.RevokedAt is not null || !await tokens.RevokeAsync(id, now, CallerAccess.AuditOf(context, StatusCodes.Status200OK, now)))
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "token already revoked", detail: $"token {id} was revoked already");
         CallerAccess.MarkAudited(context);
-        return Results.Ok(View(tokens.List(target.Tenant).First(t => t.Id == id)));
+        // Audited as answered 200: the answer is built whether or not the client still waits for it.
+        return Results.Ok(View((await tokens.ListAsync(target.Tenant, CancellationToken.None)).First(t => t.Id == id)));
     }
 
     private static object View(TokenView t) => new { t.Id, role = ToName(t.Role), t.Tenant, t.CreatedAt, t.RevokedAt };

@@ -29,7 +29,7 @@ public static class UsageEndpoints
 
     // The times are read here rather than bound, so that a bad one is a 400 naming it, and bounded, so
     // that no date arithmetic on them can overflow (0001-01-05 minus 30 days was a 500).
-    private static IResult Usage(HttpContext context, JobStore store, ServerSettings settings, TimeProvider clock,
+    private static async Task<IResult> Usage(HttpContext context, JobStore store, ServerSettings settings, TimeProvider clock,
         string? from, string? to, string? tenant, string? format)
     {
         var caller = CallerAccess.Of(context)!;
@@ -46,7 +46,7 @@ public static class UsageEndpoints
         if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
         if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
         var fleet = settings.Fleet;
-        var rows = store.RunIntervals(start, end, tenant, now)
+        var rows = (await store.RunIntervalsAsync(start, end, tenant, now, context.RequestAborted))
             .GroupBy(r => (r.Tenant, r.Model, r.Site))
             .Select(g =>
             {

@@ -271,7 +271,14 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <remarks>
+    /// The loop runs on a thread of its own, which its cycles' database calls block: a cycle that
+    /// waits for its commits, or for the lock it holds while it runs, never holds a thread the API needs.
+    /// </remarks>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Loop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -285,7 +292,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             }
             try
             {
-                await Task.Delay(settings.CycleInterval, clock, stoppingToken);
+                // Waited for here, on the loop's own thread (the clock may be a test's, moved by hand).
+                Task.Delay(settings.CycleInterval, clock, stoppingToken).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException)
             {

@@ -20,17 +20,11 @@ namespace GpuFleet.Server.Hosting;
 /// <summary>Builds the GpuFleet web application: storage, the scheduling loop, the API and health.</summary>
 public static class ServerApp
 {
-    /// <summary>Thread-pool floor for the server (see <see cref="Build"/>).</summary>
-    public const int MinThreads = 64;
-
     /// <summary>Builds (does not start) the application; <paramref name="configure"/> may adjust the builder (tests use a test server).</summary>
     public static WebApplication Build(ServerSettings settings, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
-        // Storage writes block their thread for a commit. With the pool at its default floor (one thread
-        // per core) a burst of 64 clients waits for the pool to grow, a thread per half second, and that
-        // wait, not the database, set the tail latency.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), Math.Max(io, MinThreads));
+        // No thread-pool floor: the request path awaits the database and never holds a thread while it
+        // waits, so the pool's default (a thread per core) serves any number of waiting clients.
         var builder = WebApplication.CreateBuilder(args ?? []);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
         // One line per request at information level drowns the scheduler's own log; keep warnings.
@@ -119,9 +113,9 @@ public static class ServerApp
         app.UseMiddleware<CallerAccess>();
         app.UseRateLimiter();
         // Liveness probes must not fail because someone else floods the server.
-        app.MapGet("/healthz", (LiveScheduler s, JobStore jobs) =>
+        app.MapGet("/healthz", async (HttpContext context, LiveScheduler s, JobStore jobs) =>
         {
-            var lease = jobs.Lease();
+            var lease = await jobs.LeaseAsync(context.RequestAborted);
             return Results.Ok(new
             {
                 status = "ok", leader = s.IsLeader, replica = s.Holder, cycles = s.Cycles, lastCycleMs = Math.Round(s.LastCycleMs, 1),

@@ -22,7 +22,24 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
     public int Submitted => _next;
 
     /// <summary>Submits every job whose replay time has come (the loop calls this; tests may too).</summary>
-    public void Tick()
+    public async Task TickAsync()
+    {
+        // One tick at a time (the loop's and a test's): a tick counts its jobs submitted only after
+        // their commit, and another tick meanwhile would submit them again.
+        await _ticking.WaitAsync();
+        try
+        {
+            await SubmitDueAsync();
+        }
+        finally
+        {
+            _ticking.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _ticking = new(1, 1);
+
+    private async Task SubmitDueAsync()
     {
         var now = clock.GetUtcNow();
         _start ??= now;
@@ -39,7 +56,7 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
         }
         if (due.Count == 0) return;
         // Everything due in one transaction, as a batch submission stores it; counted as submitted once stored.
-        store.SubmitManyAsync(due, now).GetAwaiter().GetResult();
+        await store.SubmitManyAsync(due, now);
         _next += due.Count;
     }
 
@@ -51,7 +68,7 @@ public sealed class TraceReplayer(ServerSettings settings, JobStore store, TimeP
     {
         while (!stoppingToken.IsCancellationRequested && _next < _jobs.Count)
         {
-            Tick();
+            await TickAsync();
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200), clock, stoppingToken);

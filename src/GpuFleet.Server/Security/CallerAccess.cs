@@ -71,7 +71,8 @@ public sealed class CallerAccess(RequestDelegate next, TokenStore tokens, TimePr
         }
         else
         {
-            caller = token is null ? null : tokens.Find(token);
+            // Not stopped when the client goes away: a state-changing call goes on to be audited (499) as it always was.
+            caller = token is null ? null : await tokens.FindAsync(token);
         }
         if (caller is null)
         {

@@ -16,7 +16,7 @@ public sealed class TokenStore
     private readonly JobStore store;
     private readonly TimeProvider _clock;
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
-    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<AuditEntry>, IReadOnlyList<bool>> _auditAll;
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<AuditEntry>, Task<IReadOnlyList<bool>>> _auditAll;
 
     /// <summary>Tokens and audit log in <paramref name="store"/>'s database.</summary>
     public TokenStore(JobStore store, TimeProvider? clock = null)
@@ -50,15 +50,21 @@ public sealed class TokenStore
     /// <summary>How many unknown tokens are remembered now.</summary>
     internal int RememberedMisses => _misses.Count;
 
-    /// <summary>Makes sure <paramref name="token"/> is an admin token (the bootstrap token from the environment).</summary>
+    /// <summary>
+    /// Makes sure <paramref name="token"/> is an admin token (the bootstrap token from the environment).
+    /// Runs once, at start, before the server takes calls: in a transaction of its own, on the calling thread.
+    /// </summary>
     public void EnsureAdmin(string token, DateTimeOffset now)
     {
         var hash = Hash(token);
         _known.TryRemove(hash, out _);
         _misses.TryRemove(hash, out _);
-        store.WriteAsync((c, t) => JobStore.Exec(c, t,
+        using var c = store.Open();
+        using var t = c.BeginTransaction();
+        JobStore.Exec(c, t,
             "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, 'Admin', NULL, @at) ON CONFLICT(hash) DO UPDATE SET role = 'Admin', tenant = NULL, revoked_at = NULL;",
-            ("@h", hash), ("@at", now.ToUnixTimeMilliseconds()))).GetAwaiter().GetResult();
+            ("@h", hash), ("@at", now.ToUnixTimeMilliseconds()));
+        t.Commit();
     }
 
     /// <summary>
@@ -69,12 +75,12 @@ public sealed class TokenStore
     {
         var token = "gf_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var hash = Hash(token);
-        var id = await store.WriteAsync((c, t) =>
+        var id = await store.WriteAsync(async (c, t) =>
         {
-            var minted = Convert.ToInt64(JobStore.Scalar(c, t,
+            var minted = Convert.ToInt64(await JobStore.ScalarAsync(c, t,
                 "INSERT INTO tokens (hash, role, tenant, created_at) VALUES (@h, @r, @t, @at) RETURNING id;",
                 ("@h", hash), ("@r", role.ToString()), ("@t", tenant), ("@at", now.ToUnixTimeMilliseconds())));
-            if (audit is not null) AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, [audit]);
+            if (audit is not null) await AuditRows.InsertAsync(c, t, store.Dialect.BatchesRoundTrips, [audit]);
             return minted;
         });
         _misses.TryRemove(hash, out _);
@@ -82,25 +88,16 @@ public sealed class TokenStore
     }
 
     /// <summary>The caller a token stands for, or null for an unknown token.</summary>
-    public Caller? Find(string token) => Find(token, rememberedOnly: false);
-
-    /// <summary>
-    /// The caller a token stands for if this replica has looked it up lately and remembers it; null
-    /// otherwise, without reading the database (for addresses barred after too many failures).
-    /// </summary>
-    public Caller? FindRemembered(string token) => Find(token, rememberedOnly: true);
-
-    private Caller? Find(string token, bool rememberedOnly)
+    public async Task<Caller?> FindAsync(string token, CancellationToken cancel = default)
     {
         var hash = Hash(token);
         var now = _clock.GetTimestamp();
-        if (_known.TryGetValue(hash, out var known) && now < known.Until) return known.Caller;
-        if (rememberedOnly) return null;
+        if (Remembered(hash, now) is { } remembered) return remembered;
         if (_misses.TryGetValue(hash, out var missedUntil) && now < missedUntil) return null;
-        using var c = store.Open();
-        using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h AND revoked_at IS NULL;", ("@h", hash));
-        using var r = cmd.ExecuteReader();
-        if (!r.Read())
+        await using var c = await store.OpenAsync(cancel);
+        await using var cmd = JobStore.Command(c, null, "SELECT id, role, tenant FROM tokens WHERE hash = @h AND revoked_at IS NULL;", ("@h", hash));
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        if (!await r.ReadAsync(cancel))
         {
             _known.TryRemove(hash, out _);
             if (_misses.Count >= MaxRememberedMisses) _misses.Clear();
@@ -113,15 +110,23 @@ public sealed class TokenStore
         return caller;
     }
 
+    /// <summary>
+    /// The caller a token stands for if this replica has looked it up lately and remembers it; null
+    /// otherwise, without reading the database (for addresses barred after too many failures).
+    /// </summary>
+    public Caller? FindRemembered(string token) => Remembered(Hash(token), _clock.GetTimestamp());
+
+    private Caller? Remembered(string hash, long now) => _known.TryGetValue(hash, out var known) && now < known.Until ? known.Caller : null;
+
     /// <summary>Tokens (never the tokens themselves), of one tenant or all, oldest first.</summary>
-    public IReadOnlyList<TokenView> List(string? tenant)
+    public async Task<IReadOnlyList<TokenView>> ListAsync(string? tenant, CancellationToken cancel = default)
     {
-        using var c = store.Open();
-        using var cmd = JobStore.Command(c, null,
+        await using var c = await store.OpenAsync(cancel);
+        await using var cmd = JobStore.Command(c, null,
             "SELECT id, role, tenant, created_at, revoked_at FROM tokens WHERE CAST(@t AS TEXT) IS NULL OR tenant = @t ORDER BY id;", ("@t", tenant));
-        using var r = cmd.ExecuteReader();
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
         var list = new List<TokenView>();
-        while (r.Read())
+        while (await r.ReadAsync(cancel))
             list.Add(new TokenView(r.GetInt64(0), Enum.Parse<Role>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))));
         return list;
@@ -133,11 +138,11 @@ public sealed class TokenStore
     /// </summary>
     public async Task<bool> RevokeAsync(long id, DateTimeOffset now, AuditEntry? audit = null)
     {
-        var revoked = await store.WriteAsync((c, t) =>
+        var revoked = await store.WriteAsync(async (c, t) =>
         {
-            var done = JobStore.Exec(c, t, "UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL;",
+            var done = await JobStore.ExecAsync(c, t, "UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL;",
                 ("@at", now.ToUnixTimeMilliseconds()), ("@id", id)) > 0;
-            if (done && audit is not null) AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, [audit]);
+            if (done && audit is not null) await AuditRows.InsertAsync(c, t, store.Dialect.BatchesRoundTrips, [audit]);
             return done;
         });
         // Forget it here at once; other replicas read it again within RememberFor.
@@ -149,20 +154,20 @@ public sealed class TokenStore
     /// <summary>Records a state-changing call; group-committed with other writes, and done before the call is answered.</summary>
     public Task AuditAsync(AuditEntry entry) => store.WriteGroupedAsync(entry, _auditAll);
 
-    private IReadOnlyList<bool> AuditAll(DbConnection c, DbTransaction t, IReadOnlyList<AuditEntry> entries)
+    private async Task<IReadOnlyList<bool>> AuditAll(DbConnection c, DbTransaction t, IReadOnlyList<AuditEntry> entries)
     {
-        AuditRows.Insert(c, t, store.Dialect.BatchesRoundTrips, entries);
+        await AuditRows.InsertAsync(c, t, store.Dialect.BatchesRoundTrips, entries);
         return [.. entries.Select(_ => true)];
     }
 
     /// <summary>The latest audit entries, newest first.</summary>
-    public IReadOnlyList<AuditEntry> AuditLog(int limit)
+    public async Task<IReadOnlyList<AuditEntry>> AuditLogAsync(int limit, CancellationToken cancel = default)
     {
-        using var c = store.Open();
-        using var cmd = JobStore.Command(c, null, "SELECT at, token_id, role, tenant, method, path, status FROM audit ORDER BY id DESC LIMIT @n;", ("@n", limit));
-        using var r = cmd.ExecuteReader();
+        await using var c = await store.OpenAsync(cancel);
+        await using var cmd = JobStore.Command(c, null, "SELECT at, token_id, role, tenant, method, path, status FROM audit ORDER BY id DESC LIMIT @n;", ("@n", limit));
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
         var list = new List<AuditEntry>();
-        while (r.Read())
+        while (await r.ReadAsync(cancel))
             list.Add(new AuditEntry(DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), r.IsDBNull(1) ? null : r.GetInt64(1),
                 r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.GetInt32(6)));
         return list;

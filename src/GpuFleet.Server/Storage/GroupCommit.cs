@@ -12,18 +12,51 @@ namespace GpuFleet.Server.Storage;
 /// and the connection it failed on is recovered (<paramref name="recover"/>) before it goes back to the
 /// pool, so that the next writer does not inherit what the failure left on it.
 /// </summary>
-internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbConnection> recover)
+/// <remarks>
+/// No caller's thread waits here: writers await their commit. Where the driver's calls really wait
+/// for the database (PostgreSQL) the writers take turns, and the turn's holder awaits the database.
+/// Where they cannot (Microsoft.Data.Sqlite's async methods run synchronously: a commit holds its
+/// thread through the log sync), one writer thread of the group commit's own runs every transaction,
+/// so that no thread-pool thread is held by a commit. A queued write is never cancelled: once queued
+/// it may share a transaction with others, and it commits or rolls back with them (a client that went
+/// away still gets its write finished, and audited, rather than half-done).
+/// </remarks>
+internal sealed class GroupCommit : IDisposable
 {
     private const int MaxBatch = 1_000;
+    private readonly Func<CancellationToken, Task<DbConnection>> _open;
+    private readonly Action<DbConnection> _recover;
     // Writers queue here rather than in the database's busy handler, whose sleeps would set the tail
-    // latency. One turn where the database takes one writer at a time (SQLite); two where it takes
-    // many (PostgreSQL), so that one group is built while another waits for its commit (with more
-    // turns the groups only got smaller: bench api measured 1 to 3 turns alike, 4 no better).
-    private readonly SemaphoreSlim _turn = new(turns, turns);
+    // latency. Two turns where the database takes many writers (PostgreSQL), so that one group is built
+    // while another waits for its commit (with more turns the groups only got smaller: bench api
+    // measured 1 to 3 turns alike, 4 no better).
+    private readonly SemaphoreSlim? _turn;
     private readonly ConcurrentQueue<IQueuedWrite> _queue = new();
+    // The writer thread, where the database takes one writer at a time and its driver blocks (SQLite).
+    private readonly Thread? _writer;
+    private readonly ManualResetEventSlim _queued = new(false);
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// A group commit on connections from <paramref name="open"/>: with <paramref name="turns"/> writers
+    /// at a time that await the database, or (<paramref name="ownThread"/>) one writer thread of its own
+    /// for a database that takes one writer at a time through a driver whose calls block.
+    /// </summary>
+    public GroupCommit(Func<CancellationToken, Task<DbConnection>> open, int turns, bool ownThread, Action<DbConnection> recover)
+    {
+        _open = open;
+        _recover = recover;
+        if (!ownThread)
+        {
+            _turn = new SemaphoreSlim(turns, turns);
+            return;
+        }
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "gpufleet group commit" };
+        _writer.Start();
+    }
 
     /// <summary>Runs <paramref name="write"/> in a transaction, possibly shared with other writes queued at the same moment.</summary>
-    public Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, T> write)
+    public Task<T> RunAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write)
     {
         var item = new QueuedWrite<T>(write);
         return CommitAsync(item, item.Done.Task);
@@ -33,7 +66,7 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
     /// Queues <paramref name="item"/> to be written by <paramref name="writeAll"/> together with the
     /// other items queued for the same <paramref name="writeAll"/>; answers the item's own result.
     /// </summary>
-    public Task<TResult> RunGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll)
+    public Task<TResult> RunGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> writeAll)
     {
         var queued = new GroupedWrite<TItem, TResult>(item, writeAll);
         return CommitAsync(queued, queued.Done.Task);
@@ -42,12 +75,18 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
     private async Task<T> CommitAsync<T>(IQueuedWrite item, Task<T> done)
     {
         _queue.Enqueue(item);
+        if (_turn is null)
+        {
+            if (_stopping) DrainStopped();
+            _queued.Set();
+            return await done;
+        }
         // Waiting asynchronously keeps 64 waiting clients from holding 64 thread-pool threads.
         await _turn.WaitAsync();
         try
         {
             // Another writer's turn may have committed this one already.
-            if (!done.IsCompleted) CommitQueued();
+            if (!done.IsCompleted) await CommitQueuedAsync();
         }
         finally
         {
@@ -56,17 +95,45 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
         return await done;
     }
 
-    /// <summary><see cref="RunAsync"/>, waited for (the scheduling loop's own thread).</summary>
-    public T Run<T>(Func<DbConnection, DbTransaction, T> write) => RunAsync(write).GetAwaiter().GetResult();
+    // The writer thread: whatever queued while the last transaction ran goes into the next.
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            _queued.Wait();
+            _queued.Reset();
+            if (_stopping)
+            {
+                DrainStopped();
+                return;
+            }
+            // Completes on this thread: the driver's calls run synchronously, so nothing here waits for another thread.
+            while (!_queue.IsEmpty) CommitQueuedAsync().GetAwaiter().GetResult();
+        }
+    }
 
-    private void CommitQueued()
+    private void DrainStopped()
+    {
+        while (_queue.TryDequeue(out var item)) item.Fail(new ObjectDisposedException(nameof(GroupCommit), "the store was closed"));
+    }
+
+    /// <summary>Stops the writer thread (after the transaction it runs); writes still queued then fail.</summary>
+    public void Dispose()
+    {
+        if (_writer is null) return;
+        _stopping = true;
+        _queued.Set();
+        _writer.Join();
+    }
+
+    private async Task CommitQueuedAsync()
     {
         var batch = new List<IQueuedWrite>();
         while (batch.Count < MaxBatch && _queue.TryDequeue(out var next)) batch.Add(next);
         if (batch.Count == 0) return;
         try
         {
-            RunInTransaction(batch);
+            await RunInTransactionAsync(batch);
             foreach (var item in batch) item.Complete();
             return;
         }
@@ -83,7 +150,7 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
         {
             try
             {
-                RunInTransaction([item]);
+                await RunInTransactionAsync([item]);
                 item.Complete();
             }
             catch (Exception e)
@@ -94,10 +161,10 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
     }
 
     // GroupBy keeps the order in which each kind first appears.
-    private void RunInTransaction(IReadOnlyList<IQueuedWrite> writes) =>
-        RunAlone((c, t) =>
+    private Task<int> RunInTransactionAsync(IReadOnlyList<IQueuedWrite> writes) =>
+        RunAloneAsync(async (c, t) =>
         {
-            foreach (var kind in writes.GroupBy(w => w.Kind ?? w)) kind.First().Run(c, t, [.. kind]);
+            foreach (var kind in writes.GroupBy(w => w.Kind ?? w)) await kind.First().RunAsync(c, t, [.. kind]);
             return 0;
         });
 
@@ -106,20 +173,21 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
     /// turns (for a writer the database need not queue: the scheduler on PostgreSQL). A connection whose
     /// transaction failed is recovered before it goes back to the pool, as in the group commit.
     /// </summary>
-    public T RunAlone<T>(Func<DbConnection, DbTransaction, T> write)
+    public async Task<T> RunAloneAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write)
     {
-        using var c = open();
+        // Not cancellable: a write that started commits or rolls back, whoever still waits for it.
+        await using var c = await _open(CancellationToken.None);
         try
         {
-            using var t = c.BeginTransaction();
-            var result = write(c, t);
-            t.Commit();
+            await using var t = await c.BeginTransactionAsync();
+            var result = await write(c, t);
+            await t.CommitAsync();
             return result;
         }
         catch
         {
             // The transaction is rolled back by now; the connection is still this write's.
-            recover(c);
+            _recover(c);
             throw;
         }
     }
@@ -129,12 +197,12 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
         /// <summary>Writes that share a kind are run together; null: alone.</summary>
         object? Kind { get; }
         /// <summary>Runs <paramref name="all"/> (this write and others of its kind).</summary>
-        void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all);
+        Task RunAsync(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all);
         void Complete();
         void Fail(Exception e);
     }
 
-    private sealed class QueuedWrite<T>(Func<DbConnection, DbTransaction, T> write) : IQueuedWrite
+    private sealed class QueuedWrite<T>(Func<DbConnection, DbTransaction, Task<T>> write) : IQueuedWrite
     {
         private T _result = default!;
 
@@ -142,14 +210,14 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
 
         public object? Kind => null;
 
-        public void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all) => _result = write(c, t);
+        public async Task RunAsync(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all) => _result = await write(c, t);
 
         public void Complete() => Done.TrySetResult(_result);
 
         public void Fail(Exception e) => Done.TrySetException(e);
     }
 
-    private sealed class GroupedWrite<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll) : IQueuedWrite
+    private sealed class GroupedWrite<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> writeAll) : IQueuedWrite
     {
         private TResult _result = default!;
 
@@ -157,10 +225,10 @@ internal sealed class GroupCommit(Func<DbConnection> open, int turns, Action<DbC
 
         public object? Kind => writeAll;
 
-        public void Run(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all)
+        public async Task RunAsync(DbConnection c, DbTransaction t, IReadOnlyList<IQueuedWrite> all)
         {
             var members = all.Cast<GroupedWrite<TItem, TResult>>().ToList();
-            var results = writeAll(c, t, [.. members.Select(m => m.Item)]);
+            var results = await writeAll(c, t, [.. members.Select(m => m.Item)]);
             for (var i = 0; i < members.Count; i++) members[i]._result = results[i];
         }
 

@@ -17,7 +17,7 @@ public sealed class JobStore : IDisposable
     private readonly DbDataSource _source;
     private readonly GroupCommit _writes;
     // One delegate for the store's life: the group commit runs queued writes of the same delegate together.
-    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, IReadOnlyList<(StoredJob?, SubmitOutcome)>> _submitAll;
+    private readonly Func<DbConnection, DbTransaction, IReadOnlyList<PendingSubmit>, Task<IReadOnlyList<(StoredJob?, SubmitOutcome)>>> _submitAll;
 
     private sealed record PendingSubmit(NewJob Job, IdempotencyKey? Key, DateTimeOffset At, Security.AuditEntry? Audit);
 
@@ -49,7 +49,7 @@ public sealed class JobStore : IDisposable
         if (LeaseTime < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(leaseTime), "the lease must last at least a second");
         Dialect = StoreDialect.For(database);
         _source = Dialect.CreateDataSource(database, LeaseTime);
-        _writes = new GroupCommit(Open, Dialect.SingleWriter ? 1 : 2, Dialect.Recover);
+        _writes = new GroupCommit(OpenAsync, turns: 2, ownThread: Dialect.SingleWriter, Dialect.Recover);
         _submitAll = SubmitAll;
         Migrate();
     }
@@ -95,49 +95,49 @@ public sealed class JobStore : IDisposable
     public Task<(StoredJob? Job, SubmitOutcome Outcome)> SubmitAsync(NewJob job, IdempotencyKey? key, DateTimeOffset now, Security.AuditEntry? audit = null) =>
         _writes.RunGroupedAsync(new PendingSubmit(job, key, now, audit), _submitAll);
 
-    private IReadOnlyList<(StoredJob?, SubmitOutcome)> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
+    private async Task<IReadOnlyList<(StoredJob?, SubmitOutcome)>> SubmitAll(DbConnection c, DbTransaction t, IReadOnlyList<PendingSubmit> items)
     {
         var results = new (StoredJob?, SubmitOutcome)[items.Count];
         var fresh = new List<int>();
         for (var i = 0; i < items.Count; i++)
         {
             if (items[i].Key is null) fresh.Add(i);
-            else results[i] = SubmitKeyed(c, t, items[i]);
+            else results[i] = await SubmitKeyedAsync(c, t, items[i]);
         }
-        var ids = InsertJobs(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
+        var ids = await InsertJobsAsync(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
         // A new job is exactly what was inserted: no need to read it back.
         for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), SubmitOutcome.Stored);
-        AuditRows.Insert(c, t, Dialect.BatchesRoundTrips,
+        await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips,
             [.. items.Where((item, i) => item.Audit is not null && results[i].Item2 != SubmitOutcome.KeyReused).Select(item => item.Audit!)]);
         return results;
     }
 
-    private (StoredJob?, SubmitOutcome) SubmitKeyed(DbConnection c, DbTransaction t, PendingSubmit item)
+    private async Task<(StoredJob?, SubmitOutcome)> SubmitKeyedAsync(DbConnection c, DbTransaction t, PendingSubmit item)
     {
         var (job, key, at) = (item.Job, item.Key!, item.At);
-        if (!ClaimKey(c, t, key))
+        if (!await ClaimKeyAsync(c, t, key))
         {
-            var (first, hash, batch) = ReadKey(c, t, key);
+            var (first, hash, batch) = await ReadKeyAsync(c, t, key);
             // A key stored before keys were bound to their requests has no hash: it is taken for the same request, as it was then.
-            return batch is not null || (hash is not null && hash != key.RequestHash) ? (null, SubmitOutcome.KeyReused) : (Get(c, t, first), SubmitOutcome.Replayed);
+            return batch is not null || (hash is not null && hash != key.RequestHash) ? (null, SubmitOutcome.KeyReused) : (await GetAsync(c, t, first, default), SubmitOutcome.Replayed);
         }
-        var id = InsertJobs(c, t, [(job, at)])[0];
-        Exec(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", key.Scope), ("@k", key.Key));
+        var id = (await InsertJobsAsync(c, t, [(job, at)]))[0];
+        await ExecAsync(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", key.Scope), ("@k", key.Key));
         return (Fresh(id, job, at), SubmitOutcome.Stored);
     }
 
     // Claims the key for this transaction; false when it was claimed before. A concurrent claim (on
     // another replica) waits here for ours to commit, then sees it.
-    private static bool ClaimKey(DbConnection c, DbTransaction t, IdempotencyKey key) =>
-        Exec(c, t, "INSERT INTO idempotency (tenant, key, job_id, request_hash) VALUES (@t, @k, 0, @h) ON CONFLICT DO NOTHING;",
+    private static async Task<bool> ClaimKeyAsync(DbConnection c, DbTransaction t, IdempotencyKey key) =>
+        await ExecAsync(c, t, "INSERT INTO idempotency (tenant, key, job_id, request_hash) VALUES (@t, @k, 0, @h) ON CONFLICT DO NOTHING;",
             ("@t", key.Scope), ("@k", key.Key), ("@h", key.RequestHash)) > 0;
 
     // The first use of a key: its job (one job's submission), its request's hash, and its batch's job ids (a batch's).
-    private static (long JobId, string? Hash, string? BatchIds) ReadKey(DbConnection c, DbTransaction t, IdempotencyKey key)
+    private static async Task<(long JobId, string? Hash, string? BatchIds)> ReadKeyAsync(DbConnection c, DbTransaction t, IdempotencyKey key)
     {
-        using var cmd = Command(c, t, "SELECT job_id, request_hash, job_ids FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", key.Scope), ("@k", key.Key));
-        using var r = cmd.ExecuteReader();
-        r.Read();
+        await using var cmd = Command(c, t, "SELECT job_id, request_hash, job_ids FROM idempotency WHERE tenant = @t AND key = @k;", ("@t", key.Scope), ("@k", key.Key));
+        await using var r = await cmd.ExecuteReaderAsync();
+        await r.ReadAsync();
         return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2));
     }
 
@@ -152,42 +152,42 @@ public sealed class JobStore : IDisposable
     /// </summary>
     public Task<(IReadOnlyList<StoredJob> Jobs, SubmitOutcome Outcome)> SubmitManyAsync(IReadOnlyList<NewJob> jobs, DateTimeOffset now,
         IdempotencyKey? key = null, Security.AuditEntry? audit = null) =>
-        _writes.RunAsync<(IReadOnlyList<StoredJob>, SubmitOutcome)>((c, t) =>
+        _writes.RunAsync<(IReadOnlyList<StoredJob>, SubmitOutcome)>(async (c, t) =>
         {
             var outcome = SubmitOutcome.Stored;
             IReadOnlyList<StoredJob> stored;
-            if (key is not null && !ClaimKey(c, t, key))
+            if (key is not null && !await ClaimKeyAsync(c, t, key))
             {
-                var (_, hash, batch) = ReadKey(c, t, key);
+                var (_, hash, batch) = await ReadKeyAsync(c, t, key);
                 if (batch is null || hash != key.RequestHash) return ([], SubmitOutcome.KeyReused);
-                stored = GetMany(c, t, [.. batch.Split(',').Select(long.Parse)]);
+                stored = await GetManyAsync(c, t, [.. batch.Split(',').Select(long.Parse)]);
                 outcome = SubmitOutcome.Replayed;
             }
             else
             {
-                var ids = InsertJobs(c, t, [.. jobs.Select(j => (j, now))]);
+                var ids = await InsertJobsAsync(c, t, [.. jobs.Select(j => (j, now))]);
                 if (key is not null)
-                    Exec(c, t, "UPDATE idempotency SET job_ids = @ids WHERE tenant = @t AND key = @k;", ("@ids", string.Join(',', ids)), ("@t", key.Scope), ("@k", key.Key));
+                    await ExecAsync(c, t, "UPDATE idempotency SET job_ids = @ids WHERE tenant = @t AND key = @k;", ("@ids", string.Join(',', ids)), ("@t", key.Scope), ("@k", key.Key));
                 stored = [.. jobs.Select((j, k) => Fresh(ids[k], j, now))];
             }
-            if (audit is not null) AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [audit]);
+            if (audit is not null) await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips, [audit]);
             return (stored, outcome);
         });
 
     // Jobs by id, in the order asked.
-    private static List<StoredJob> GetMany(DbConnection c, DbTransaction t, IReadOnlyList<long> ids)
+    private static async Task<List<StoredJob>> GetManyAsync(DbConnection c, DbTransaction t, IReadOnlyList<long> ids)
     {
         var byId = new Dictionary<long, StoredJob>();
         foreach (var chunk in ids.Chunk(MaxListed))
         {
-            using var cmd = ListedCommand(c, t, "SELECT * FROM jobs WHERE id IN ({0});", chunk);
-            foreach (var job in Read(cmd)) byId[job.Id] = job;
+            await using var cmd = ListedCommand(c, t, "SELECT * FROM jobs WHERE id IN ({0});", chunk);
+            foreach (var job in await ReadAsync(cmd, default)) byId[job.Id] = job;
         }
         return [.. ids.Select(id => byId[id])];
     }
 
     // Each job with its first event and its inbox entry; answers the new ids in order.
-    private long[] InsertJobs(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
+    private async Task<long[]> InsertJobsAsync(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
     {
         var rows = jobs.Select(x => new (string, object?)[]
         {
@@ -198,14 +198,14 @@ public sealed class JobStore : IDisposable
             ("@dataGb", x.Job.DataGb), ("@checkpoint", x.Job.CheckpointSeconds),
         }).ToList();
         if (Dialect.BatchesRoundTrips)
-            return RepeatedStatement.Run(c, t, batch: true, $"""
+            return await RepeatedStatement.RunAsync(c, t, batch: true, $"""
                 WITH j AS ({InsertJobSql} RETURNING id, submitted_at),
                      e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j),
                      i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j)
                 SELECT id FROM j;
                 """, rows, scalar: true);
-        var ids = RepeatedStatement.Run(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
-        RepeatedStatement.Run(c, t, batch: false, """
+        var ids = await RepeatedStatement.RunAsync(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
+        await RepeatedStatement.RunAsync(c, t, batch: false, """
             INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, 'Pending', 'submitted');
             INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Submitted');
             """, [.. ids.Select((id, k) => new (string, object?)[] { ("@id", id), ("@at", jobs[k].At.ToUnixTimeMilliseconds()) })], scalar: false);
@@ -213,21 +213,21 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>The job, or null.</summary>
-    public StoredJob? Get(long id)
+    public async Task<StoredJob?> GetAsync(long id, CancellationToken cancel = default)
     {
-        using var c = Open();
-        return Get(c, null, id);
+        await using var c = await OpenAsync(cancel);
+        return await GetAsync(c, null, id, cancel);
     }
 
     /// <summary>Jobs by id, optionally of one tenant and state, after an id (paging), at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<StoredJob> List(string? tenant, JobState? state, long afterId, int limit)
+    public async Task<IReadOnlyList<StoredJob>> ListAsync(string? tenant, JobState? state, long afterId, int limit, CancellationToken cancel = default)
     {
-        using var c = Open();
-        using var cmd = Command(c, null, """
+        await using var c = await OpenAsync(cancel);
+        await using var cmd = Command(c, null, """
             SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state)
             ORDER BY id LIMIT @limit;
             """, ("@after", afterId), ("@tenant", tenant), ("@state", state?.ToString()), ("@limit", limit));
-        return Read(cmd);
+        return await ReadAsync(cmd, cancel);
     }
 
     /// <summary>Jobs that are pending or running: what a new leader must take up again.</summary>
@@ -239,20 +239,21 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>The job's state history, oldest first.</summary>
-    public IReadOnlyList<JobEvent> History(long id)
+    public async Task<IReadOnlyList<JobEvent>> HistoryAsync(long id, CancellationToken cancel = default)
     {
-        using var c = Open();
-        using var cmd = Command(c, null, $"SELECT at, state, detail FROM job_events WHERE job_id = @id ORDER BY {Dialect.EventOrder};", ("@id", id));
-        using var r = cmd.ExecuteReader();
+        await using var c = await OpenAsync(cancel);
+        await using var cmd = Command(c, null, $"SELECT at, state, detail FROM job_events WHERE job_id = @id ORDER BY {Dialect.EventOrder};", ("@id", id));
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
         var list = new List<JobEvent>();
-        while (r.Read())
+        while (await r.ReadAsync(cancel))
             list.Add(new JobEvent(DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), Enum.Parse<JobState>(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2)));
         return list;
     }
 
     /// <summary>
     /// Moves a job from <paramref name="from"/> to <paramref name="to"/> if it is still in <paramref name="from"/>;
-    /// false when it is not (another writer moved it first). Disallowed moves throw.
+    /// false when it is not (another writer moved it first). Disallowed moves throw. Waits for its commit
+    /// on the calling thread, as the scheduling loop's writes do: the request path uses <see cref="TransitionAsync"/>.
     /// </summary>
     public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail) =>
         TransitionMany([new StateChange(id, from, to, detail)], at)[0];
@@ -261,13 +262,14 @@ public sealed class JobStore : IDisposable
     /// <see cref="Transition(long, JobState, JobState, DateTimeOffset, string?)"/> for a call that changes a job
     /// (a cancellation): when the change applies, <paramref name="audit"/> is committed in the same transaction.
     /// </summary>
-    public bool Transition(long id, JobState from, JobState to, DateTimeOffset at, string? detail, Security.AuditEntry audit)
+    /// <remarks>Not cancellable: once queued, the change commits or rolls back with its group, and its audit entry with it.</remarks>
+    public Task<bool> TransitionAsync(long id, JobState from, JobState to, DateTimeOffset at, string? detail, Security.AuditEntry audit)
     {
         ThrowIfNotAllowed([new StateChange(id, from, to, detail)]);
-        return _writes.Run((c, t) =>
+        return _writes.RunAsync(async (c, t) =>
         {
-            var applied = TransitionAll(c, t, [new StateChange(id, from, to, detail)], at)[0];
-            if (applied) AuditRows.Insert(c, t, Dialect.BatchesRoundTrips, [audit]);
+            var applied = (await TransitionAllAsync(c, t, [new StateChange(id, from, to, detail)], at))[0];
+            if (applied) await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips, [audit]);
             return applied;
         });
     }
@@ -291,14 +293,14 @@ public sealed class JobStore : IDisposable
         {
             var first = from;
             var count = Math.Min(TransitionsPerTransaction, changes.Count - from);
-            bool Write(DbConnection c, DbTransaction t)
+            async Task<bool> Write(DbConnection c, DbTransaction t)
             {
-                if (epoch is { } mine) CheckLease(c, t, mine);
-                var done = TransitionAll(c, t, [.. changes.Skip(first).Take(count)], at);
+                if (epoch is { } mine) await CheckLeaseAsync(c, t, mine);
+                var done = await TransitionAllAsync(c, t, [.. changes.Skip(first).Take(count)], at);
                 Array.Copy(done, 0, applied, first, count);
                 return true;
             }
-            if (epoch is null) _writes.Run(Write);
+            if (epoch is null) Wait(_writes.RunAsync(Write));
             else SchedulerWrite(Write);
         }
         return applied;
@@ -312,8 +314,12 @@ public sealed class JobStore : IDisposable
 
     // The scheduler's own writes: in the group commit where writers take turns (SQLite); on a
     // connection of their own where they need not (PostgreSQL), beside the submissions' group commit.
-    private T SchedulerWrite<T>(Func<DbConnection, DbTransaction, T> write) =>
-        Dialect.SingleWriter ? _writes.Run(write) : _writes.RunAlone(write);
+    private T SchedulerWrite<T>(Func<DbConnection, DbTransaction, Task<T>> write) =>
+        Wait(Dialect.SingleWriter ? _writes.RunAsync(write) : _writes.RunAloneAsync(write));
+
+    // The scheduling loop's synchronous methods wait for their writes here, on the loop's own thread
+    // (never a thread-pool thread of the request path, which only ever awaits).
+    private static T Wait<T>(Task<T> write) => write.GetAwaiter().GetResult();
 
     /// <summary>Most state changes written in one transaction.</summary>
     public const int TransitionsPerTransaction = 128;
@@ -322,17 +328,17 @@ public sealed class JobStore : IDisposable
     // so keeps its lease, between the renewals at the start of each cycle. The update also locks the
     // lease row until this write commits (on PostgreSQL), so a new leader's epoch bump waits for it and
     // no write of an old leader lands after it.
-    private bool TryRenew(DbConnection c, DbTransaction t, long mine) =>
-        Exec(c, t, $"UPDATE scheduler_lease SET expires_at = {Dialect.NowMillis} + @ttl WHERE id = 1 AND epoch = @e;",
+    private async Task<bool> TryRenewAsync(DbConnection c, DbTransaction t, long mine) =>
+        await ExecAsync(c, t, $"UPDATE scheduler_lease SET expires_at = {Dialect.NowMillis} + @ttl WHERE id = 1 AND epoch = @e;",
             ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@e", mine)) == 1;
 
-    private void CheckLease(DbConnection c, DbTransaction t, long mine)
+    private async Task CheckLeaseAsync(DbConnection c, DbTransaction t, long mine)
     {
-        if (TryRenew(c, t, mine)) return;
-        throw new LeaseLostException(mine, Convert.ToInt64(Scalar(c, t, "SELECT epoch FROM scheduler_lease WHERE id = 1;")));
+        if (await TryRenewAsync(c, t, mine)) return;
+        throw new LeaseLostException(mine, Convert.ToInt64(await ScalarAsync(c, t, "SELECT epoch FROM scheduler_lease WHERE id = 1;")));
     }
 
-    private bool[] TransitionAll(DbConnection c, DbTransaction t, IReadOnlyList<StateChange> changes, DateTimeOffset at)
+    private async Task<bool[]> TransitionAllAsync(DbConnection c, DbTransaction t, IReadOnlyList<StateChange> changes, DateTimeOffset at)
     {
         if (Dialect.BatchesRoundTrips)
         {
@@ -344,7 +350,7 @@ public sealed class JobStore : IDisposable
                 ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
                 ("@models", changes.Select(ch => ch.Model).ToArray()), ("@at", at.ToUnixTimeMilliseconds()),
             };
-            using var cmd = c.CreateCommand();
+            await using var cmd = c.CreateCommand();
             cmd.Transaction = t;
             cmd.CommandText = RepeatedStatement.Positional("""
                 WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models) WITH ORDINALITY
@@ -366,8 +372,8 @@ public sealed class JobStore : IDisposable
                 cmd.Parameters.Add(p);
             }
             var applied = new bool[changes.Count];
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) applied[r.GetInt64(0) - 1] = true;   // ordinality counts from 1
+            await using (var r = await cmd.ExecuteReaderAsync())
+                while (await r.ReadAsync()) applied[r.GetInt64(0) - 1] = true;   // ordinality counts from 1
             return applied;
         }
         var rows = changes.Select(ch => new (string, object?)[]
@@ -375,12 +381,12 @@ public sealed class JobStore : IDisposable
             ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
             ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", at.ToUnixTimeMilliseconds()),
         }).ToList();
-        var changed = RepeatedStatement.Run(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
+        var changed = await RepeatedStatement.RunAsync(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
         var done = changed.Select(n => n > 0).ToArray();
         var moved = Enumerable.Range(0, changes.Count).Where(i => done[i]).ToList();
-        RepeatedStatement.Run(c, t, batch: false, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @to, @detail);",
+        await RepeatedStatement.RunAsync(c, t, batch: false, "INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, @to, @detail);",
             [.. moved.Select(i => rows[i])], scalar: false);
-        RepeatedStatement.Run(c, t, batch: false, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');",
+        await RepeatedStatement.RunAsync(c, t, batch: false, "INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Cancelled');",
             [.. moved.Where(i => changes[i].To == JobState.Cancelled).Select(i => new (string, object?)[] { ("@id", changes[i].Id) })], scalar: false);
         return done;
     }
@@ -396,7 +402,7 @@ public sealed class JobStore : IDisposable
         var seen = Lease();
         if (seen.Running && seen.Holder != holder && (seen.Liveness is null || IsAlive(seen.Liveness))) return null;
         // Compare-and-set on the epoch seen: of two standbys that saw the same dead leader, one wins.
-        return SchedulerWrite<long?>((c, t) => Scalar(c, t, $"""
+        return SchedulerWrite<long?>(async (c, t) => await ScalarAsync(c, t, $"""
             UPDATE scheduler_lease SET epoch = epoch + 1, holder = @h, acquired_at = @at, expires_at = {Dialect.NowMillis} + @ttl, liveness = @l
             WHERE id = 1 AND epoch = @seen RETURNING epoch;
             """, ("@h", holder), ("@at", at.ToUnixTimeMilliseconds()), ("@ttl", (long)LeaseTime.TotalMilliseconds), ("@l", session.Liveness),
@@ -410,19 +416,36 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>Extends the lease of epoch <paramref name="epoch"/> by <see cref="LeaseTime"/> from now; false when another replica has taken it since.</summary>
-    public bool RenewLease(long epoch) => SchedulerWrite((c, t) => TryRenew(c, t, epoch));
+    public bool RenewLease(long epoch) => SchedulerWrite((c, t) => TryRenewAsync(c, t, epoch));
 
     /// <summary>Gives up the lease of epoch <paramref name="epoch"/> (a replica shutting down), so that a standby need not wait for it to expire.</summary>
     public void ReleaseLease(long epoch) =>
-        SchedulerWrite((c, t) => Exec(c, t, "UPDATE scheduler_lease SET expires_at = NULL WHERE id = 1 AND epoch = @e;", ("@e", epoch)));
+        SchedulerWrite((c, t) => ExecAsync(c, t, "UPDATE scheduler_lease SET expires_at = NULL WHERE id = 1 AND epoch = @e;", ("@e", epoch)));
 
     /// <summary>The lease as stored now, with the database's clock.</summary>
     public LeaseState Lease()
     {
         using var c = Open();
-        using var cmd = Command(c, null, $"SELECT epoch, holder, acquired_at, expires_at, liveness, leader_url, {Dialect.NowMillis} FROM scheduler_lease WHERE id = 1;");
+        using var cmd = Command(c, null, LeaseSql);
         using var r = cmd.ExecuteReader();
         r.Read();
+        return ReadLease(r);
+    }
+
+    /// <summary><see cref="Lease"/>, for the request path.</summary>
+    public async Task<LeaseState> LeaseAsync(CancellationToken cancel = default)
+    {
+        await using var c = await OpenAsync(cancel);
+        await using var cmd = Command(c, null, LeaseSql);
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        await r.ReadAsync(cancel);
+        return ReadLease(r);
+    }
+
+    private string LeaseSql => $"SELECT epoch, holder, acquired_at, expires_at, liveness, leader_url, {Dialect.NowMillis} FROM scheduler_lease WHERE id = 1;";
+
+    private static LeaseState ReadLease(DbDataReader r)
+    {
         DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
         return new LeaseState(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), Time(2), Time(3), r.IsDBNull(4) ? null : r.GetString(4),
             r.IsDBNull(5) ? null : r.GetString(5), Time(6)!.Value);
@@ -430,11 +453,11 @@ public sealed class JobStore : IDisposable
 
     /// <summary>Stores the leader's view of queues and sites (JSON) and its API's address, for replicas that do not schedule.</summary>
     public void PublishSnapshot(string json, DateTimeOffset at, long epoch, string? url) =>
-        SchedulerWrite((c, t) =>
+        SchedulerWrite(async (c, t) =>
         {
-            CheckLease(c, t, epoch);
-            return Command(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at, leader_url = @u WHERE id = 1;",
-                ("@s", json), ("@at", at.ToUnixTimeMilliseconds()), ("@u", url)).ExecuteNonQuery();
+            await CheckLeaseAsync(c, t, epoch);
+            return await ExecAsync(c, t, "UPDATE scheduler_lease SET snapshot = @s, snapshot_at = @at, leader_url = @u WHERE id = 1;",
+                ("@s", json), ("@at", at.ToUnixTimeMilliseconds()), ("@u", url));
         });
 
     /// <summary>The leader's latest published view, or null before any.</summary>
@@ -466,13 +489,13 @@ public sealed class JobStore : IDisposable
     public void ClearInbox(IReadOnlyList<long> seqs, long epoch)
     {
         if (seqs.Count == 0) return;
-        SchedulerWrite((c, t) =>
+        SchedulerWrite(async (c, t) =>
         {
-            CheckLease(c, t, epoch);
+            await CheckLeaseAsync(c, t, epoch);
             foreach (var chunk in seqs.Chunk(MaxListed))
             {
-                using var cmd = ListedCommand(c, t, "DELETE FROM scheduler_inbox WHERE seq IN ({0});", chunk);
-                cmd.ExecuteNonQuery();
+                await using var cmd = ListedCommand(c, t, "DELETE FROM scheduler_inbox WHERE seq IN ({0});", chunk);
+                await cmd.ExecuteNonQueryAsync();
             }
             return 0;
         });
@@ -484,19 +507,19 @@ public sealed class JobStore : IDisposable
     /// <paramref name="now"/>: nothing is charged for time that has not passed), with the site and model
     /// of its latest placement.
     /// </summary>
-    public IReadOnlyList<RunInterval> RunIntervals(DateTimeOffset from, DateTimeOffset to, string? tenant, DateTimeOffset now)
+    public async Task<IReadOnlyList<RunInterval>> RunIntervalsAsync(DateTimeOffset from, DateTimeOffset to, string? tenant, DateTimeOffset now, CancellationToken cancel = default)
     {
-        using var c = Open();
+        await using var c = await OpenAsync(cancel);
         var order = Dialect.EventOrder;
-        using var cmd = Command(c, null, $"""
+        await using var cmd = Command(c, null, $"""
             SELECT j.tenant, j.gpus, j.site, j.model, e.at,
                    (SELECT MIN(n.at) FROM job_events n WHERE n.job_id = e.job_id AND n.{order} > e.{order}) AS until
             FROM job_events e JOIN jobs j ON j.id = e.job_id
             WHERE e.state = 'Running' AND (CAST(@tenant AS TEXT) IS NULL OR j.tenant = @tenant) AND e.at < @to;
             """, ("@tenant", tenant), ("@to", to.ToUnixTimeMilliseconds()));
-        using var r = cmd.ExecuteReader();
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
         var list = new List<RunInterval>();
-        while (r.Read())
+        while (await r.ReadAsync(cancel))
         {
             var start = Math.Max(r.GetInt64(4), from.ToUnixTimeMilliseconds());
             var end = Math.Min(r.IsDBNull(5) ? now.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
@@ -514,23 +537,48 @@ public sealed class JobStore : IDisposable
         return c;
     }
 
+    /// <summary>Opens a prepared connection without blocking a thread (the request path).</summary>
+    internal async Task<DbConnection> OpenAsync(CancellationToken cancel)
+    {
+        var c = await _source.OpenConnectionAsync(cancel);
+        try
+        {
+            await Dialect.PrepareAsync(c, cancel);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Runs a write in the store's group commit (for stores that share the database).</summary>
-    internal Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> write) => _writes.RunAsync(write);
+    internal Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write) => _writes.RunAsync(write);
 
     /// <summary>Runs a write in the store's group commit together with others queued for the same <paramref name="writeAll"/>.</summary>
-    internal Task<TResult> WriteGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, IReadOnlyList<TResult>> writeAll) =>
+    internal Task<TResult> WriteGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> writeAll) =>
         _writes.RunGroupedAsync(item, writeAll);
 
     /// <inheritdoc />
     public void Dispose()
     {
+        _writes.Dispose();
         _source.Dispose();
     }
 
-    private static StoredJob? Get(DbConnection c, DbTransaction? t, long id)
+    private static async Task<StoredJob?> GetAsync(DbConnection c, DbTransaction? t, long id, CancellationToken cancel)
     {
-        using var cmd = Command(c, t, "SELECT * FROM jobs WHERE id = @id;", ("@id", id));
-        return Read(cmd).FirstOrDefault();
+        await using var cmd = Command(c, t, "SELECT * FROM jobs WHERE id = @id;", ("@id", id));
+        return (await ReadAsync(cmd, cancel)).FirstOrDefault();
+    }
+
+    private static async Task<List<StoredJob>> ReadAsync(DbCommand cmd, CancellationToken cancel)
+    {
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        var list = new List<StoredJob>();
+        while (await r.ReadAsync(cancel)) list.Add(ReadJob(r));
+        return list;
     }
 
     private static List<StoredJob> Read(DbCommand cmd)
@@ -594,5 +642,17 @@ public sealed class JobStore : IDisposable
     {
         using var cmd = Command(c, t, sql, args);
         return cmd.ExecuteScalar();
+    }
+
+    internal static async Task<int> ExecAsync(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = Command(c, t, sql, args);
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
+    internal static async Task<object?> ScalarAsync(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = Command(c, t, sql, args);
+        return await cmd.ExecuteScalarAsync();
     }
 }

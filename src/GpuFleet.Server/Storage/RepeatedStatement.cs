@@ -34,13 +34,13 @@ internal static class RepeatedStatement
     /// Runs <paramref name="sql"/> for each row; answers each run's first column of its one result row
     /// (<paramref name="scalar"/>) or the rows it affected.
     /// </summary>
-    public static long[] Run(DbConnection c, DbTransaction t, bool batch, string sql, IReadOnlyList<(string Name, object? Value)[]> rows, bool scalar)
+    public static async Task<long[]> RunAsync(DbConnection c, DbTransaction t, bool batch, string sql, IReadOnlyList<(string Name, object? Value)[]> rows, bool scalar)
     {
         var answers = new long[rows.Count];
         if (rows.Count == 0) return answers;
         if (batch && c.CanCreateBatch)
         {
-            using var b = c.CreateBatch();
+            await using var b = c.CreateBatch();
             b.Transaction = t;
             var positional = Positional(sql, rows[0]);
             foreach (var row in rows)
@@ -57,21 +57,21 @@ internal static class RepeatedStatement
             }
             if (scalar)
             {
-                using var r = b.ExecuteReader();
+                await using var r = await b.ExecuteReaderAsync();
                 for (var i = 0; i < rows.Count; i++)
                 {
-                    if (i > 0) r.NextResult();
-                    answers[i] = r.Read() ? Convert.ToInt64(r.GetValue(0)) : 0;
+                    if (i > 0) await r.NextResultAsync();
+                    answers[i] = await r.ReadAsync() ? Convert.ToInt64(r.GetValue(0)) : 0;
                 }
             }
             else
             {
-                b.ExecuteNonQuery();
+                await b.ExecuteNonQueryAsync();
                 for (var i = 0; i < rows.Count; i++) answers[i] = b.BatchCommands[i].RecordsAffected;
             }
             return answers;
         }
-        using var cmd = c.CreateCommand();
+        await using var cmd = c.CreateCommand();
         cmd.Transaction = t;
         cmd.CommandText = sql;
         foreach (var (name, _) in rows[0])
@@ -83,7 +83,7 @@ internal static class RepeatedStatement
         for (var i = 0; i < rows.Count; i++)
         {
             for (var k = 0; k < rows[i].Length; k++) cmd.Parameters[k].Value = rows[i][k].Value ?? DBNull.Value;
-            answers[i] = scalar ? Convert.ToInt64(cmd.ExecuteScalar()) : cmd.ExecuteNonQuery();
+            answers[i] = scalar ? Convert.ToInt64(await cmd.ExecuteScalarAsync()) : await cmd.ExecuteNonQueryAsync();
         }
         return answers;
     }

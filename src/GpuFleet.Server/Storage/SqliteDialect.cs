@@ -82,13 +82,25 @@ public sealed class SqliteDialect : StoreDialect
     {
         if (((SqliteConnection)connection).Handle is not { } handle || Prepared.TryGetValue(handle, out _)) return;
         using var cmd = connection.CreateCommand();
-        // Wait (up to 30 s) rather than fail when another process holds the write lock. WAL mode is a
-        // property of the file (set at creation); synchronous stays at the library's FULL, in WAL mode
-        // too (DEFAULT_WAL_SYNCHRONOUS=2), so a commit is on disk when it returns.
-        cmd.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;";
+        cmd.CommandText = PrepareSql;
         cmd.ExecuteNonQuery();
         Prepared.AddOrUpdate(handle, true);
     }
+
+    /// <inheritdoc />
+    public override async Task PrepareAsync(DbConnection connection, CancellationToken cancel)
+    {
+        if (((SqliteConnection)connection).Handle is not { } handle || Prepared.TryGetValue(handle, out _)) return;
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = PrepareSql;
+        await cmd.ExecuteNonQueryAsync(cancel);
+        Prepared.AddOrUpdate(handle, true);
+    }
+
+    // Wait (up to 30 s) rather than fail when another process holds the write lock. WAL mode is a
+    // property of the file (set at creation); synchronous stays at the library's FULL, in WAL mode
+    // too (DEFAULT_WAL_SYNCHRONOUS=2), so a commit is on disk when it returns.
+    private const string PrepareSql = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;";
 
     /// <inheritdoc />
     public override ReplicaSession OpenSession(string database) => new ProcessSession();

@@ -50,6 +50,9 @@ public abstract class StoreDialect
     {
     }
 
+    /// <summary><see cref="Prepare"/> for the request path, which must not block a thread on the database.</summary>
+    public virtual Task PrepareAsync(DbConnection connection, CancellationToken cancel) => Task.CompletedTask;
+
     /// <summary>Opens this replica's identity for the scheduler lease (see <see cref="ReplicaSession"/>).</summary>
     public abstract ReplicaSession OpenSession(string database);
 
