@@ -101,7 +101,9 @@ public abstract class LiveEqualsTwinTests(Backend backend, Xunit.Abstractions.IT
                 submitted.Add(a.Spec.Id);
             }
             server.Scheduler.Tick();
-            live.Reasons(now, submitted.Select(server.Scheduler.Explain));
+            var reasons = new List<PendingExplanation?>(submitted.Count);
+            foreach (var id in submitted) reasons.Add(await server.Scheduler.ExplainAsync(id));
+            live.Reasons(now, reasons);
         }
         // Placements and evictions as the store recorded them, job by job.
         foreach (var id in submitted)

@@ -29,9 +29,9 @@ public static class FleetEndpoints
         app.MapGet("/api/v1/sites", (HttpContext context, LiveScheduler scheduler) => Answer(context, scheduler, (view, _) => view.Sites));
     }
 
-    private static IResult Answer<T>(HttpContext context, LiveScheduler scheduler, Func<FleetSnapshot, Caller, IEnumerable<T>> select)
+    private static async Task<IResult> Answer<T>(HttpContext context, LiveScheduler scheduler, Func<FleetSnapshot, Caller, IEnumerable<T>> select)
     {
-        var view = scheduler.View();
+        var view = await scheduler.ViewAsync(context.RequestAborted);
         if (view is null)
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "no scheduler view yet",
                 detail: "no replica has led the scheduler yet; try again in a few seconds");

@@ -122,7 +122,7 @@ public static class JobEndpoints
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)
         {
-            if (scheduler.Explain(id) is { } why)
+            if (await scheduler.ExplainAsync(id, context.RequestAborted) is { } why)
             {
                 view = view with
                 {

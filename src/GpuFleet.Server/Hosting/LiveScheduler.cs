@@ -33,7 +33,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
     private const int InboxBatch = 20_000;
-    private readonly object _gate = new();
+    // Held for a whole cycle: the loop waits for it on its own thread, requests (why a job waits, the
+    // leader's view) await it without holding a thread.
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private FleetScheduler _core = null!;
     private IJobExecutor _executor = null!;
@@ -59,9 +61,17 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     public string Holder => _holder;
 
     /// <summary>Why a pending job waits and when it should start; null when unknown here (not the leader, or not pending).</summary>
-    public PendingExplanation? Explain(long id)
+    public async Task<PendingExplanation?> ExplainAsync(long id, CancellationToken cancel = default)
     {
-        lock (_gate) return _leading ? _core.Explain(id) : null;
+        await _gate.WaitAsync(cancel);
+        try
+        {
+            return _leading ? _core.Explain(id) : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>
@@ -72,32 +82,44 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     {
         get
         {
-            lock (_gate) return _leading ? _executor.NextWake : null;
+            _gate.Wait();
+            try
+            {
+                return _leading ? _executor.NextWake : null;
+            }
+            finally
+            {
+                _gate.Release();
+            }
         }
     }
 
     /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>
-    public FleetSnapshot? View()
+    public async Task<FleetSnapshot?> ViewAsync(CancellationToken cancel = default)
     {
         var now = clock.GetUtcNow();
-        lock (_gate)
+        await _gate.WaitAsync(cancel);
+        try
         {
             if (_leading) return FleetSnapshot.Of(_core, settings, now, _epoch);
             if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
         }
-        var stored = store.Snapshot();
-        var view = stored is { } s ? JsonSerializer.Deserialize<FleetSnapshot>(s.Json, JsonSerializerOptions.Web) : null;
-        lock (_gate)
+        finally
         {
-            if (view is not null) _followerView = (view, now);
+            _gate.Release();
         }
+        var stored = await store.SnapshotAsync(cancel);
+        var view = stored is { } s ? JsonSerializer.Deserialize<FleetSnapshot>(s.Json, JsonSerializerOptions.Web) : null;
+        // A reference written whole: a request that reads the one before it gets a view a second older.
+        if (view is not null) _followerView = (view, now);
         return view;
     }
 
     /// <summary>Runs one cycle now, first trying to take the lease if this replica does not hold it (the loop calls this; tests may too).</summary>
     public void Tick()
     {
-        lock (_gate)
+        _gate.Wait();
+        try
         {
             var tookLease = false;
             if (!_leading)
@@ -132,6 +154,10 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
                 log.LogError(e, "scheduling cycle failed");
                 StepDown($"a cycle failed ({e.GetType().Name}); the scheduler state is rebuilt from the database");
             }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -306,7 +332,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        lock (_gate)
+        await _gate.WaitAsync(CancellationToken.None);
+        try
         {
             // Hand the lease over now rather than after it expires. Best effort: a replica that cannot
             // reach the database is replaced when its lease runs out.
@@ -324,6 +351,10 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             _leading = false;
             _session?.Dispose();
             _session = null;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

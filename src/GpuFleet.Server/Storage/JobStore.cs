@@ -461,12 +461,12 @@ public sealed class JobStore : IDisposable
         });
 
     /// <summary>The leader's latest published view, or null before any.</summary>
-    public (string Json, DateTimeOffset At)? Snapshot()
+    public async Task<(string Json, DateTimeOffset At)?> SnapshotAsync(CancellationToken cancel = default)
     {
-        using var c = Open();
-        using var cmd = Command(c, null, "SELECT snapshot, snapshot_at FROM scheduler_lease WHERE id = 1;");
-        using var r = cmd.ExecuteReader();
-        return r.Read() && !r.IsDBNull(0) ? (r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))) : null;
+        await using var c = await OpenAsync(cancel);
+        await using var cmd = Command(c, null, "SELECT snapshot, snapshot_at FROM scheduler_lease WHERE id = 1;");
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        return await r.ReadAsync(cancel) && !r.IsDBNull(0) ? (r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1))) : null;
     }
 
     /// <summary>The oldest inbox entries (at most <paramref name="limit"/>), with their jobs as stored now.</summary>
