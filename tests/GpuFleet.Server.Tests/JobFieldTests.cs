@@ -130,6 +130,7 @@ public abstract class JobFieldTests(Backend backend)
     [InlineData("checkpointSeconds", "1.5", "must be a whole number of seconds, not 1.5", "1.5")]
     [InlineData("dataGb", "\"5\"", "must be a number (a JSON number, not a string)", null)]
     [InlineData("dataGb", "1e400", "must be a finite number", null)]
+    [InlineData("dataGb", "1e300", "must be at most 1,000,000,000 (an exabyte), not 1E+300", "1e300")]
     public async Task A_bad_trace_field_is_a_400_naming_it_in_the_trace_readers_words(string field, string value, string problem, string? cell)
     {
         await using var server = await StartAsync();

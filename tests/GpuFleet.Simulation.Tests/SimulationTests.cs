@@ -124,4 +124,16 @@ public sealed class SimulationTests
         Assert.Equal((0 + 70) / 2.0, r.MeanWaitSeconds);
         Assert.Equal(110, r.MakespanSeconds);
     }
+
+    [Fact]
+    public void Data_that_cannot_reach_the_site_leaves_the_run_to_time_out_at_its_limit()
+    {
+        // Two sites without a link: the job must run at s2, its data is at s1.
+        var fleet = new Fleet("two", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s1", "o", "r", 10, 1.2), new Site("s2", "o", "r", 10, 1.2)],
+            [new GpuPoolSpec("s2", "G", 8, 1, 1, 0)]);
+        var job = new TraceJob(new JobSpec(1, "t", 8, [], TopologyNeed.Site, 600, 0, 0) { DataSite = "s1", DataGb = 10 }, 60);
+        var r = Simulator.Run(fleet, [job], new SchedulerOptions()).Report;
+        Assert.Equal(1, r.TimedOutJobs);
+        Assert.Equal(600, r.MakespanSeconds);
+    }
 }

@@ -73,11 +73,12 @@ public sealed class SimulatedExecutor : IJobExecutor
             _runs.Add(job.Id, run);
         }
         if (run.Running) throw new InvalidOperationException($"job {job.Id} is already running");
-        // Moving the job's data to where it was placed delays its work, not its hold on the GPUs.
-        var transfer = job.DataSite is { } data
-            ? (long)Math.Ceiling(_fleet.TransferSeconds(_fleet.SiteIndex(data), placement.Site, job.DataGb))
-            : 0;
+        // Moving the job's data to where it was placed delays its work, not its hold on the GPUs. Data
+        // that cannot arrive within the limit (no route, or too much of it) leaves the run to time out.
         var limit = job.TimeLimitSeconds;
+        var transfer = job.DataSite is { } data
+            ? (long)Math.Ceiling(Math.Min(_fleet.TransferSeconds(_fleet.SiteIndex(data), placement.Site, job.DataGb), limit))
+            : 0;
         var work = Math.Min(run.Remaining, limit);
         var workStart = now + Scaled(placement.StartDelaySeconds + transfer);
         // The limit counts from the placement's start (after the grace), transfer included, as a batch system's would.

@@ -40,7 +40,11 @@ public static class JobFieldRules
     public static string? DataGbProblem(double gigabytes) =>
         !double.IsFinite(gigabytes) ? "must be a finite number"
         : gigabytes < 0 ? $"must be at least 0, not {gigabytes.ToString(CultureInfo.InvariantCulture)}"
+        : gigabytes > MaxDataGb ? $"must be at most {MaxDataGb.ToString("N0", CultureInfo.InvariantCulture)} (an exabyte), not {gigabytes.ToString(CultureInfo.InvariantCulture)}"
         : null;
+
+    // An exabyte: far beyond any job's input, and far from where transfer times stop being whole seconds.
+    private const double MaxDataGb = 1e9;
 
     /// <summary>
     /// Null when <paramref name="seconds"/> is a checkpoint interval — a whole number of seconds, 0 (does
