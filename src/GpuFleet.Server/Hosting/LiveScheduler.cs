@@ -47,7 +47,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private bool _leading;
     private long _epoch;
     private FleetSnapshot? _published;
-    private (FleetSnapshot View, DateTimeOffset ReadAt)? _followerView;
+    private FollowerView? _followerView;
 
     /// <summary>Cycles run so far as leader.</summary>
     public long Cycles { get; private set; }
@@ -110,8 +110,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         }
         var stored = await store.SnapshotAsync(cancel);
         var view = stored is { } s ? JsonSerializer.Deserialize<FleetSnapshot>(s.Json, JsonSerializerOptions.Web) : null;
-        // A reference written whole: a request that reads the one before it gets a view a second older.
-        if (view is not null) _followerView = (view, now);
+        // One reference, written whole: a request that reads the one before it gets a view a second older.
+        if (view is not null) _followerView = new FollowerView(view, now);
         return view;
     }
 
@@ -370,4 +370,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
 
     // Every field of the submission, as the API's check of whether it can ever fit read it.
     private JobSpec Spec(StoredJob job) => job.Spec.ToSpec(job.Id, settings.ToClock(job.SubmittedAt));
+
+    // The leader's published view as a replica that does not lead last read it.
+    private sealed record FollowerView(FleetSnapshot View, DateTimeOffset ReadAt);
 }
