@@ -99,6 +99,8 @@ public sealed class FleetScheduler
     public int FreeGpus(int pool) => _state.PoolFree(pool);
     /// <summary>Which GPUs of a node are in use (bit i = GPU i).</summary>
     public ulong NodeUsedMask(int node) => _state.NodeUsedMask(node);
+    /// <summary>Classes of jobs the scheduler keeps, one per distinct shape (GPUs, models, topology, site, data site) it has met, checks included.</summary>
+    public int JobClassCount => _classes.Count;
     /// <summary>The tenant tree: nodes, guarantees, use, grants and fair-share use.</summary>
     public TenantView Tenants { get; }
 

@@ -15,6 +15,9 @@ internal sealed class JobClassCatalog
     private readonly ClusterState _state;
     private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite), JobClass> _classes = [];
 
+    /// <summary>Classes made so far: one per distinct job shape met (the memory the catalogue holds).</summary>
+    public int Count => _classes.Count;
+
     public JobClassCatalog(Fleet fleet, ClusterState state)
     {
         _fleet = fleet;

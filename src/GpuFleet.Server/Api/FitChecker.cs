@@ -32,7 +32,6 @@ public sealed class FitChecker(ServerSettings settings)
     public const int MaxShapes = 4_096;
 
     private readonly Lock _gate = new();
-    private readonly HashSet<(int Gpus, ulong Models, TopologyNeed Topology, int Site, int DataSite)> _shapes = [];
     private FleetScheduler _core = new(settings.Fleet, settings.Scheduling);
 
     /// <summary>How often the checking scheduler was rebuilt (for tests).</summary>
@@ -48,28 +47,17 @@ public sealed class FitChecker(ServerSettings settings)
         SubmitResult result;
         lock (_gate)
         {
-            var shape = ShapeOf(job);
-            if (_shapes.Add(shape) && _shapes.Count > MaxShapes)
+            result = _core.Check(spec);
+            // The core keeps a class per shape it met: past the bound, the next check starts from a fresh one.
+            if (_core.JobClassCount > MaxShapes)
             {
                 _core = new FleetScheduler(settings.Fleet, settings.Scheduling);
-                _shapes.Clear();
-                _shapes.Add(shape);
                 Rebuilds++;
             }
-            result = _core.Check(spec);
         }
         if (result.Accepted) return null;
         var error = result.Error ?? "can never run on this fleet";
         var colon = error.IndexOf(": ", StringComparison.Ordinal);
         return colon > 0 && error[..colon].All(char.IsAsciiLetter) ? (error[..colon], error[(colon + 2)..]) : ("body", error);
-    }
-
-    // The core's own key of a class of jobs; the fields are valid by now (known models and sites).
-    private (int, ulong, TopologyNeed, int, int) ShapeOf(NewJob job)
-    {
-        var models = 0UL;
-        foreach (var m in job.Models) models |= 1UL << settings.Fleet.ModelIndex(m);
-        return (job.Gpus, models, job.Topology, job.Site is null ? -1 : settings.Fleet.SiteIndex(job.Site),
-            job.DataSite is null ? -1 : settings.Fleet.SiteIndex(job.DataSite));
     }
 }
