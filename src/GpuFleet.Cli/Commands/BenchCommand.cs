@@ -227,6 +227,8 @@ internal static class BenchCommand
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             var projects = tree.Leaves.Select(t => t.Name).ToArray();
+            var pauseBefore = GC.GetTotalPauseDuration();
+            var gen2Before = GC.CollectionCount(2);
             var report = ClosedLoopLoad.Run(clients, warmup, seconds, async (_, rng) =>
             {
                 var body = new { tenant = projects[rng.Next(projects.Length)], gpus = 1 << rng.Next(6), timeLimitSeconds = 3600, runtimeSeconds = 60 + rng.Next(3000) };
@@ -236,6 +238,9 @@ internal static class BenchCommand
             var scheduler = app.Services.GetRequiredService<GpuFleet.Server.Hosting.LiveScheduler>();
             report["schedulerCycles"] = scheduler.Cycles;
             report["schedulerBusySeconds"] = Math.Round(scheduler.BusySeconds, 2);
+            // Warm-up included: the whole process (server and clients) stops for these.
+            report["gcPauseSeconds"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds, 3);
+            report["gen2Collections"] = GC.CollectionCount(2) - gen2Before;
             return report;
         }
         finally
