@@ -182,7 +182,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var cycle = _core.RunCycle(now);
         var tCore = watch.ElapsedMilliseconds;
         foreach (var p in cycle.Preemptions) _executor.Evict(p.VictimJobId, now);
-        // Each phase is a few transactions (slices of 128 changes): a cycle that starts 500 jobs syncs the database 4 times, not 500.
+        // Each phase is a few transactions (slices of JobStore.TransitionsPerTransaction changes): a cycle that starts 500 jobs syncs the database 8 times, not 500.
         store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
             $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at, _epoch);
         var changes = cycle.Placements.Select(p =>

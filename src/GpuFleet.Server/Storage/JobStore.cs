@@ -322,7 +322,12 @@ public sealed class JobStore : IDisposable
     private static T Wait<T>(Task<T> write) => write.GetAwaiter().GetResult();
 
     /// <summary>Most state changes written in one transaction.</summary>
-    public const int TransitionsPerTransaction = 128;
+    /// <remarks>
+    /// A submission that queues behind a slice waits for it, so smaller slices cut the API's tail, and
+    /// larger ones cost a log sync per slice less. bench api (SQLite, 64 clients, 3 runs each): 32 →
+    /// p99 41-47 ms, 64 → 38-47 ms, 128 → 43-52 ms, at the same rate within the noise.
+    /// </remarks>
+    public const int TransitionsPerTransaction = 64;
 
     // Every fenced write renews the lease it is fenced by: a leader busy with a long cycle writes, and
     // so keeps its lease, between the renewals at the start of each cycle. The update also locks the
