@@ -250,17 +250,30 @@ internal static class BenchCommand
     }
 
     /// <summary>The same load on Slurm: parallel <c>sbatch</c> calls of a one-GPU job, as users submit.</summary>
-    private static JsonObject SbatchLoad(int clients, double warmup, double seconds) =>
-        ClosedLoopLoad.Run(clients, warmup, seconds, async (_, _) =>
+    /// <remarks>The jobs are named <c>gpufleet-bench-sbatch</c>, write no output file, and are cancelled afterwards.</remarks>
+    private static JsonObject SbatchLoad(int clients, double warmup, double seconds)
+    {
+        const string name = "gpufleet-bench-sbatch";
+        static async Task<bool> Run(string tool, params string[] args)
         {
-            var psi = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "--parsable", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000" }) psi.ArgumentList.Add(a);
+            var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             await p.StandardOutput.ReadToEndAsync();
             await p.StandardError.ReadToEndAsync();
             await p.WaitForExitAsync();
             return p.ExitCode == 0;
-        });
+        }
+        try
+        {
+            return ClosedLoopLoad.Run(clients, warmup, seconds, (_, _) =>
+                Run("sbatch", "--parsable", "-J", name, "-o", "/dev/null", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000"));
+        }
+        finally
+        {
+            Run("scancel", "--name", name).GetAwaiter().GetResult();
+        }
+    }
 
     private static void Print(JsonObject report, string? json)
     {
