@@ -1,0 +1,23 @@
+namespace GpuFleet.Executors;
+
+/// <summary>What an executor starts: one placed job, on named nodes and GPUs.</summary>
+/// <param name="JobId">GpuFleet's id of the job; it travels with the run (name, comment or label) so the run can be found again.</param>
+/// <param name="Name">The job's name.</param>
+/// <param name="Tenant">The tenant it runs for (Slurm's account, a Kubernetes label).</param>
+/// <param name="Command">What to run; null runs a placeholder that ends after <paramref name="RuntimeSeconds"/> (or at the limit).</param>
+/// <param name="TimeLimitSeconds">The cluster stops the run after this long.</param>
+/// <param name="Nodes">Each node by name with the GPU indices the job gets there.</param>
+/// <param name="RuntimeSeconds">For a job without a command: how long its placeholder runs.</param>
+public sealed record ExecutorLaunch(long JobId, string Name, string Tenant, string? Command, long TimeLimitSeconds, IReadOnlyList<NodeGpus> Nodes, long? RuntimeSeconds = null)
+{
+    /// <summary>GPUs over all nodes.</summary>
+    public int Gpus => Nodes.Sum(n => n.Gpus.Count);
+
+    /// <summary>The name a run of GpuFleet job <paramref name="jobId"/> carries on a cluster, and by which it is found again.</summary>
+    public static string RunName(long jobId) => $"gpufleet-{jobId}";
+
+    /// <summary>The GpuFleet job id in a run's name; null when the run is not GpuFleet's.</summary>
+    public static long? JobIdOf(string runName) =>
+        runName.StartsWith("gpufleet-", StringComparison.Ordinal) && long.TryParse(runName.AsSpan("gpufleet-".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id : null;
+}

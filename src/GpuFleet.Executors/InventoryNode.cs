@@ -1,0 +1,9 @@
+namespace GpuFleet.Executors;
+
+/// <summary>One node as the cluster reports it.</summary>
+/// <param name="Name">The cluster's name for it.</param>
+/// <param name="Gpus">GPUs it has.</param>
+/// <param name="Model">GPU model (a GRES type, a <c>nvidia.com/gpu.product</c> label, <c>nvidia-smi</c>'s name); null when the cluster does not say.</param>
+/// <param name="State">Whether new work may go there.</param>
+/// <param name="GpusHeldByOthers">GPUs taken by work GpuFleet did not start (the cluster's own users).</param>
+public sealed record InventoryNode(string Name, int Gpus, string? Model, InventoryNodeState State, int GpusHeldByOthers = 0);
