@@ -198,4 +198,54 @@ public sealed class FleetSchedulerTests
             parts.Add($"{id}: {(s.Allocation(id) is { } a ? string.Join(" ", a.Select(x => $"{x.Node}:{x.Mask:x}")) : "pending")}");
         return string.Join("\n", parts);
     }
+    [Fact]
+    public void An_adopted_run_holds_exactly_its_gpus_and_frees_them_when_it_ends()
+    {
+        var s = new FleetScheduler(FleetBuilder.Pool(gpusPerNode: 8, domains: 2).Build());
+        var adopted = s.Adopt(Job(7).Gpus(4).Limit(1000).Build(), [new GpuAllocation(1, 0b1111_0000)], startedAt: 50);
+        Assert.True(adopted.Accepted, adopted.Error);
+        Assert.Equal(0b1111_0000UL, s.NodeUsedMask(1));
+        Assert.Equal(1, s.RunningCount);
+        Assert.Equal(0, s.PendingCount);
+        // The next cycle neither places it again nor gives its GPUs away: an 8-GPU job goes to node 0.
+        Assert.True(s.Submit(Job(8).Gpus(8).Limit(1000).Build()).Accepted);
+        var cycle = s.RunCycle(60);
+        Assert.Equal([8L], cycle.Placements.Select(p => p.JobId));
+        Assert.Equal(0xFFUL, s.NodeUsedMask(0));
+        Assert.True(s.End(7, 100));
+        Assert.Equal(0UL, s.NodeUsedMask(1));
+    }
+
+    [Fact]
+    public void Adopting_a_run_on_gpus_already_taken_is_refused_and_changes_nothing()
+    {
+        var s = new FleetScheduler(FleetBuilder.Pool(gpusPerNode: 8, domains: 2).Build());
+        Assert.True(s.Adopt(Job(1).Gpus(4).Limit(1000).Build(), [new GpuAllocation(0, 0b0000_1111)], 0).Accepted);
+        var clash = s.Adopt(Job(2).Gpus(6).Limit(1000).Build(), [new GpuAllocation(1, 0b0000_0011), new GpuAllocation(0, 0b0011_1100)], 0);
+        Assert.False(clash.Accepted);
+        Assert.Contains("not free", clash.Error);
+        Assert.Equal(0b0000_1111UL, s.NodeUsedMask(0));
+        Assert.Equal(0UL, s.NodeUsedMask(1));
+        Assert.Equal(1, s.RunningCount);
+        Assert.Equal(0, s.PendingCount);
+        Assert.Contains("holds 2 GPUs", s.Adopt(Job(3).Gpus(4).Limit(1000).Build(), [new GpuAllocation(1, 0b11)], 0).Error);
+        // The refused job left no trace: the same id can be submitted.
+        Assert.True(s.Submit(Job(2).Gpus(1).Limit(10).Build()).Accepted);
+    }
+
+    [Fact]
+    public void A_requeued_job_runs_again_and_its_old_gpus_stay_out_while_the_node_is_down()
+    {
+        var s = new FleetScheduler(FleetBuilder.Pool(gpusPerNode: 8, domains: 2).Build());
+        Assert.True(s.Adopt(Job(1).Gpus(8).Limit(1000).Build(), [new GpuAllocation(0, 0xFF)], 0).Accepted);
+        s.SetOutOfService(0, 8);
+        Assert.True(s.Requeue(1, 10));
+        Assert.False(s.Requeue(1, 10));
+        Assert.Equal(8, s.OutOfService(0));
+        var cycle = s.RunCycle(20);
+        Assert.Equal(1, cycle.Placements.Single().JobId);
+        Assert.Equal(0UL, s.NodeUsedMask(0));
+        Assert.Equal(0xFFUL, s.NodeUsedMask(1));
+    }
 }
+

@@ -106,6 +106,10 @@ public sealed class StepData
 {
     public long At { get; set; }
     public List<long> End { get; set; } = [];
+    /// <summary>Running jobs whose runs were lost (a node failed): they queue again.</summary>
+    public List<long> Requeue { get; set; } = [];
+    /// <summary>Node index → GPUs out of service from this step on (all of a down or drained node, those the cluster's own users hold; 0: back in service).</summary>
+    public Dictionary<int, int> OutOfService { get; set; } = [];
     public List<JobData> Submit { get; set; } = [];
     /// <summary>Jobs that must be placed in this step's cycle (exactly these).</summary>
     public List<long>? Placed { get; set; }

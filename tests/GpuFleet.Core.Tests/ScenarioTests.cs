@@ -44,6 +44,12 @@ public sealed class ScenarioTests
                 Assert.True(scheduler.End(id, step.At), $"{where}: job {id} was not held");
                 held.Remove(id);
             }
+            foreach (var id in step.Requeue)
+            {
+                Assert.True(scheduler.Requeue(id, step.At), $"{where}: job {id} was not running");
+                held.Remove(id);
+            }
+            foreach (var (node, count) in step.OutOfService) scheduler.SetOutOfService(node, count);
             foreach (var j in step.Submit)
             {
                 var need = Enum.Parse<TopologyNeed>(j.Topology, ignoreCase: true);

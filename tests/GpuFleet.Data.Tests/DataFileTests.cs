@@ -43,6 +43,11 @@ public sealed class DataFileTests
         8, "pools[1].nodeNames", "node name 's-02' is also given by pools[0]")]
     [InlineData("- { site: s, model: G, gpusPerNode: 8, domains: 2 }", "- site: s\n    model: G\n    gpusPerNode: 8\n    domains: 2\n    nodeNames: s-{x}",
         11, "pools[0].nodeNames", "must be digits")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: lsf } }", 5, "sites[0].executor.kind", "unknown executor 'lsf' (known: simulated, slurm, kubernetes, local)")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, logDirectory: /x } }", 5, "sites[0].executor.logDirectory", "unknown field")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, pollSeconds: 0 } }", 5, "sites[0].executor.pollSeconds", "at least 1")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: slurm }", 5, "sites[0].executor", "must be a mapping")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { partition: gpu } }", 5, "sites[0].executor.kind", "is required")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));
@@ -62,6 +67,19 @@ public sealed class DataFileTests
         var korea = FleetFile.Load(TestFiles.Fleet("korea-2030.yaml"));
         Assert.Equal("national-sejong-gb200-0001", korea.NodeName(0));
         Assert.Equal("naver-chuncheon-rtxpro6000-2500", korea.NodeName(korea.NodeCount - 1));
+    }
+
+    [Fact]
+    public void A_site_names_its_executor_and_its_settings_and_is_simulated_without_one()
+    {
+        var fleet = FleetFile.Parse(new StringReader(GoodFleet.Replace("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, partition: gpu, pollSeconds: 3 } }")), "f.yaml");
+        var executor = fleet.Sites[0].Executor;
+        Assert.Equal("slurm", executor.Kind);
+        Assert.False(executor.IsSimulated);
+        Assert.Equal("gpu", executor.Setting("partition"));
+        Assert.Equal(3, executor.Seconds("pollSeconds", 2));
+        Assert.Equal(30, executor.Seconds("checkpointGraceSeconds", 30));
+        Assert.True(FleetFile.Parse(new StringReader(GoodFleet), "f.yaml").Sites[0].Executor.IsSimulated);
     }
 
     [Fact]

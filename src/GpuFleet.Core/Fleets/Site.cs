@@ -10,4 +10,7 @@ public sealed record Site(string Name, string Owner, string Region, double Power
 {
     /// <summary>Price of a MWh of facility energy at this site, for the cost charged to each job (0: not priced).</summary>
     public double PricePerMwh { get; init; }
+
+    /// <summary>What carries out placements at this site in the live service (the twin simulates every site).</summary>
+    public SiteExecutorSpec Executor { get; init; } = SiteExecutorSpec.Simulated;
 }

@@ -7,7 +7,9 @@ namespace GpuFleet.Core.Scheduling;
 /// <summary>
 /// Committed GPU use of the fleet, indexed for placement: free GPUs per node, domain and pool, and
 /// bucket indexes of nodes and domains by free count. "Free" here is what placement may use: GPUs
-/// neither allocated nor held for a reservation during the current cycle.
+/// neither allocated, nor held for a reservation during the current cycle, nor out of service (a node
+/// that is down or drained, GPUs that the cluster's own users hold). A GPU may be allocated and out of
+/// service at once (a node drained under a running job): when that job ends, the GPU does not come free.
 /// </summary>
 internal sealed class ClusterState
 {
@@ -15,6 +17,7 @@ internal sealed class ClusterState
     private readonly int[] _nodeFree;
     private readonly int[] _nodeHold;
     private readonly ulong[] _nodeUsed;
+    private readonly ulong[] _nodeOut;
     private readonly int[] _domainFree;
     private readonly int[] _poolFree;
     private readonly int[] _poolBusy;
@@ -32,6 +35,7 @@ internal sealed class ClusterState
         _nodeFree = new int[nodes];
         _nodeHold = new int[nodes];
         _nodeUsed = new ulong[nodes];
+        _nodeOut = new ulong[nodes];
         var nodePool = new int[nodes];
         for (var n = 0; n < nodes; n++)
         {
@@ -84,6 +88,7 @@ internal sealed class ClusterState
     public ReadOnlySpan<int> BusyByPool => _poolBusy;
     public int PoolFreeInEmptyNodes(int pool) => _poolFreeInEmptyNodes[pool];
     public ulong NodeUsedMask(int node) => _nodeUsed[node];
+    public ulong NodeOutMask(int node) => _nodeOut[node];
     public bool HoldsActive => _heldNodes.Count > 0;
 
     /// <summary>How many more GPUs of a pool may turn busy before its site reaches its power cap.</summary>
@@ -112,21 +117,22 @@ internal sealed class ClusterState
         if (count <= 0 || count > _nodeFree[node])
             throw new InvalidOperationException($"node {node}: cannot allocate {count} GPUs, {_nodeFree[node]} free");
         var used = _nodeUsed[node];
+        var taken = used | _nodeOut[node];
         ulong mask = 0;
         var gpus = _fleet.NodeGpus(node);
         for (var i = 0; i < gpus && count > 0; i++)
         {
             var bit = 1UL << i;
-            if ((used & bit) != 0) continue;
+            if ((taken & bit) != 0) continue;
             mask |= bit;
             count--;
         }
         _nodeUsed[node] = used | mask;
-        var taken = BitOperations.PopCount(mask);
+        var allocated = BitOperations.PopCount(mask);
         var pool = _fleet.NodePool(node);
-        _poolBusy[pool] += taken;
-        _siteRoomMw[_fleet.PoolSite(pool)] -= taken * _poolStepMw[pool];
-        SetVisibleFree(node, _nodeFree[node] - taken);
+        _poolBusy[pool] += allocated;
+        _siteRoomMw[_fleet.PoolSite(pool)] -= allocated * _poolStepMw[pool];
+        SetVisibleFree(node, _nodeFree[node] - allocated);
         return mask;
     }
 
@@ -140,20 +146,42 @@ internal sealed class ClusterState
         var pool = _fleet.NodePool(node);
         _poolBusy[pool] -= allocation.Count;
         _siteRoomMw[_fleet.PoolSite(pool)] += allocation.Count * _poolStepMw[pool];
-        SetVisibleFree(node, _nodeFree[node] + allocation.Count);
+        SetVisibleFree(node, _nodeFree[node] + BitOperations.PopCount(allocation.Mask & ~_nodeOut[node]));
     }
 
-    /// <summary>Takes exactly the GPUs of <paramref name="allocation"/> again (undoing a <see cref="Release"/>); they must be free.</summary>
+    /// <summary>
+    /// Takes exactly the GPUs of <paramref name="allocation"/> (undoing a <see cref="Release"/>, or adopting a
+    /// run that a cluster reports); none may be allocated, and those in service must be visibly free.
+    /// </summary>
     public void Restore(GpuAllocation allocation)
     {
         var node = allocation.Node;
-        if ((_nodeUsed[node] & allocation.Mask) != 0 || allocation.Count > _nodeFree[node])
+        var inService = BitOperations.PopCount(allocation.Mask & ~_nodeOut[node]);
+        if ((_nodeUsed[node] & allocation.Mask) != 0 || inService > _nodeFree[node] || (allocation.Mask & ~AllGpus(node)) != 0)
             throw new InvalidOperationException($"node {node}: restoring GPUs that are not free");
         _nodeUsed[node] |= allocation.Mask;
         var pool = _fleet.NodePool(node);
         _poolBusy[pool] += allocation.Count;
         _siteRoomMw[_fleet.PoolSite(pool)] -= allocation.Count * _poolStepMw[pool];
-        SetVisibleFree(node, _nodeFree[node] - allocation.Count);
+        SetVisibleFree(node, _nodeFree[node] - inService);
+    }
+
+    /// <summary>
+    /// Sets which GPUs of a node are out of service (bit i = GPU i); between cycles only. GPUs that come
+    /// back into service and are not allocated are free again at once.
+    /// </summary>
+    public void SetOutOfService(int node, ulong mask)
+    {
+        if (_nodeHold[node] != 0) throw new InvalidOperationException($"node {node}: out-of-service GPUs change between cycles, not while GPUs are held");
+        _nodeOut[node] = mask & AllGpus(node);
+        SetVisibleFree(node, _fleet.NodeGpus(node) - BitOperations.PopCount(_nodeUsed[node] | _nodeOut[node]));
+    }
+
+    /// <summary>Every GPU of a node as a mask.</summary>
+    public ulong AllGpus(int node)
+    {
+        var gpus = _fleet.NodeGpus(node);
+        return gpus >= 64 ? ulong.MaxValue : (1UL << gpus) - 1;
     }
 
     /// <summary>Hides <paramref name="count"/> free GPUs of a node from placement until holds are cleared.</summary>

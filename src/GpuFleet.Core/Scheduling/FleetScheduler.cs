@@ -1,3 +1,4 @@
+using System.Numerics;
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Tenancy;
@@ -187,6 +188,80 @@ public sealed class FleetScheduler
         }
         return true;
     }
+
+    /// <summary>
+    /// A running job whose run was lost (its node failed, its cluster no longer has it) queues again under
+    /// its first submission time, as an evicted job does; its GPUs come free unless they are out of service.
+    /// False for a job that is not running here.
+    /// </summary>
+    public bool Requeue(long jobId, long now)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job) || !job.Running) return false;
+        ChargeAccruedUse(now);
+        _running.Stop(job);
+        _pending.Add(job);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes up a job that already runs on a cluster (a new leader adopting what an executor reports):
+    /// checked as <see cref="Submit"/> checks it, then running since <paramref name="startedAt"/> on exactly
+    /// <paramref name="gpus"/>. Rejected, and nothing changed, when the job would be rejected, when the GPUs
+    /// span pools, or when any of them is already taken here.
+    /// </summary>
+    /// <remarks>
+    /// Example: after a crash, Slurm still runs job 7 on GPUs 0-3 of node a-0002; the new leader adopts it
+    /// there, so that the next cycle neither places it again nor gives those GPUs to another job.
+    /// </remarks>
+    public SubmitResult Adopt(JobSpec spec, IReadOnlyList<GpuAllocation> gpus, long startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(gpus);
+        if (gpus.Count == 0 || gpus.Sum(g => g.Count) != spec.Gpus)
+            return SubmitResult.Rejected(spec.Id, $"gpus: the run holds {gpus.Sum(g => g.Count)} GPUs, the job asks for {spec.Gpus}");
+        var pool = _fleet.NodePool(gpus[0].Node);
+        if (gpus.Any(g => _fleet.NodePool(g.Node) != pool)) return SubmitResult.Rejected(spec.Id, "the run's nodes are in more than one pool");
+        var result = Submit(spec);
+        if (!result.Accepted) return result;
+        var job = _jobs[spec.Id];
+        var taken = 0;
+        try
+        {
+            for (; taken < gpus.Count; taken++) _state.Restore(gpus[taken]);
+        }
+        catch (InvalidOperationException e)
+        {
+            for (var i = taken - 1; i >= 0; i--) _state.Release(gpus[i]);
+            _pending.Remove(job);
+            _jobs.Remove(spec.Id);
+            return SubmitResult.Rejected(spec.Id, $"the run's GPUs are not free here ({e.Message})");
+        }
+        _pending.Remove(job);
+        _running.Start(job, _fleet.PoolModel(pool), [.. gpus], startedAt, 0);
+        return result;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="count"/> GPUs of a node out of service: all of them for a node that is down or
+    /// drained, as many as they hold for GPUs that the cluster's own users took; 0 puts them all back.
+    /// Nothing is placed on GPUs out of service; jobs already running there run on until they end or
+    /// their run is reported lost. GPUs no job uses go first, highest-numbered first. Between cycles.
+    /// </summary>
+    public void SetOutOfService(int node, int count)
+    {
+        var gpus = _fleet.NodeGpus(node);
+        count = Math.Clamp(count, 0, gpus);
+        if (BitOperations.PopCount(_state.NodeOutMask(node)) == count) return;
+        var used = _state.NodeUsedMask(node);
+        var mask = 0UL;
+        for (var pass = 0; pass < 2; pass++)
+            for (var i = gpus - 1; i >= 0 && BitOperations.PopCount(mask) < count; i--)
+                if (((used >> i) & 1) == (ulong)pass) mask |= 1UL << i;
+        _state.SetOutOfService(node, mask);
+        _quotas.Invalidate();
+    }
+
+    /// <summary>GPUs of a node out of service (<see cref="SetOutOfService"/>).</summary>
+    public int OutOfService(int node) => BitOperations.PopCount(_state.NodeOutMask(node));
 
     /// <summary>The GPUs a running job holds, or null.</summary>
     public IReadOnlyList<GpuAllocation>? Allocation(long jobId) =>

@@ -44,6 +44,7 @@ public static class FleetFile
             s.Number("pue", 1.0, min: 1.0, max: 3.0))
         {
             PricePerMwh = s.Number("pricePerMwh", 0, min: 0),
+            Executor = ExecutorOf(s),
         });
         var pools = Items(root, "pools", p => new GpuPoolSpec(
             p.Text("site"),
@@ -69,6 +70,24 @@ public static class FleetFile
             var problem = e.Message[(e.Field.Length + 2)..];
             throw new DataFileException(file, line, e.Field, problem);
         }
+    }
+
+    // A site's "executor:" section: its kind, the kind's settings, and the settings every kind takes.
+    // Example: executor: { kind: slurm, partition: gpu, pollSeconds: 2 }.
+    private static SiteExecutorSpec ExecutorOf(YamlMap site)
+    {
+        if (site.Mapping("executor") is not { } e) return SiteExecutorSpec.Simulated;
+        var kind = e.Text("kind");
+        if (!SiteExecutorSpec.KindSettings.TryGetValue(kind, out var own))
+            throw e.Error("kind", $"unknown executor '{kind}' (known: {string.Join(", ", SiteExecutorSpec.Kinds)})");
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in own) if (e.Has(key)) settings[key] = e.Text(key);
+        if (kind != "simulated")
+            foreach (var key in SiteExecutorSpec.CommonSettings)
+                if (e.Has(key)) settings[key] = e.Integer(key, min: 1, max: 3600).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (e.Has("virtualGpus")) settings["virtualGpus"] = e.Integer("virtualGpus", min: 0, max: Fleet.MaxGpusPerNode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        e.RejectUnknown();
+        return new SiteExecutorSpec(kind, settings);
     }
 
     /// <summary>

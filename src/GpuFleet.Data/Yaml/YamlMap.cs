@@ -136,6 +136,16 @@ internal sealed class YamlMap
 
     private YamlMap Sub(string key) => new(_file, Find(key)!, Field(key));
 
+    /// <summary>A nested mapping read field by field as this one is; null when absent.</summary>
+    public YamlMap? Mapping(string key)
+    {
+        var node = Find(key);
+        if (node is null) return null;
+        if (node is not YamlMappingNode) throw Error(node, Field(key), "must be a mapping (name: value)");
+        _read.Add(key);
+        return Sub(key);
+    }
+
     public IEnumerable<YamlMap> List(string key, bool required = true)
     {
         var node = Find(key);

@@ -1,0 +1,38 @@
+namespace GpuFleet.Core.Fleets;
+
+/// <summary>
+/// What carries a site's placements out: the cluster manager the site already runs, as the fleet file
+/// names it. The scheduling core never reads it (the twin runs every site on its simulated executor);
+/// the live service starts one executor per site from it.
+/// </summary>
+/// <param name="Kind"><c>simulated</c> (the default), <c>slurm</c>, <c>kubernetes</c> or <c>local</c>.</param>
+/// <param name="Settings">The kind's own settings (a Slurm partition, a log directory), as written.</param>
+public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary>The kinds a fleet file may name.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["simulated", "slurm", "kubernetes", "local"];
+
+    /// <summary>The settings each kind takes, besides the ones every kind takes (<see cref="CommonSettings"/>).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> KindSettings { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["simulated"] = [],
+        ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory"],
+        ["kubernetes"] = ["kubeconfig", "namespace"],
+        ["local"] = ["logDirectory", "virtualGpus", "nodeName", "nvidiaSmi"],
+    };
+
+    /// <summary>Settings every real executor takes: seconds between looks at the cluster, between inventories, and from a checkpoint signal to the eviction.</summary>
+    public static IReadOnlyList<string> CommonSettings { get; } = ["pollSeconds", "inventorySeconds", "checkpointGraceSeconds"];
+
+    /// <summary>The simulated executor: what a site without an <c>executor</c> section gets.</summary>
+    public static SiteExecutorSpec Simulated { get; } = new("simulated", new Dictionary<string, string>());
+
+    /// <summary>Whether placements at the site are carried out by the simulated executor.</summary>
+    public bool IsSimulated => Kind == "simulated";
+
+    /// <summary>A setting as written, or <paramref name="fallback"/>.</summary>
+    public string? Setting(string key, string? fallback = null) => Settings.TryGetValue(key, out var v) ? v : fallback;
+
+    /// <summary>A whole-number setting, or <paramref name="fallback"/>.</summary>
+    public int Seconds(string key, int fallback) => Settings.TryGetValue(key, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
