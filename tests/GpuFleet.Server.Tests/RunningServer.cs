@@ -74,7 +74,7 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public static async Task<RunningServer> StartAsync(Backend backend = Backend.Sqlite, string? database = null, int requestsPerMinute = 6_000,
         IReadOnlyList<GpuFleet.Core.Workloads.TraceJob>? replay = null, double timeScale = 1, bool standby = false, TenantTree? tenants = null,
-        Func<ServerSettings, ServerSettings>? adjust = null)
+        Func<ServerSettings, ServerSettings>? adjust = null, Action<IServiceCollection>? services = null)
     {
         var db = database ?? NewDatabase(backend);
         var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T00:00:00Z"));
@@ -96,6 +96,7 @@ internal sealed class RunningServer : IAsyncDisposable
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Logging.AddProvider(errors);
             b.Services.AddSingleton<TimeProvider>(clock);
+            services?.Invoke(b.Services);
         });
         await app.StartAsync();
         // The loop's first cycle runs on its own thread; wait for it, so that from here on only the

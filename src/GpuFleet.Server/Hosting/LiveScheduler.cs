@@ -7,6 +7,7 @@ using GpuFleet.Core.Execution;
 using GpuFleet.Server.Execution;
 using GpuFleet.Server.Jobs;
 using GpuFleet.Server.Storage;
+using GpuFleet.Core.Fleets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -28,8 +29,8 @@ namespace GpuFleet.Server.Hosting;
 /// lease) writes nothing and steps down. On taking the lease, a replica takes up every pending job and
 /// requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<Func<JobSpec, long>, IJobExecutor> newExecutor, TimeProvider clock, FleetMetrics metrics,
-    Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<LiveScheduler> log) : BackgroundService
+public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<Func<JobSpec, long>, IJobExecutor> newExecutor, SiteExecutorFactory siteExecutors,
+    TimeProvider clock, FleetMetrics metrics, Microsoft.AspNetCore.Hosting.Server.IServer server, ILoggerFactory logs) : BackgroundService
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
     private const int InboxBatch = 20_000;
@@ -39,9 +40,12 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private FleetScheduler _core = null!;
     private IJobExecutor _executor = null!;
+    // The same executor when some site runs on a real cluster (else null: every site is simulated).
+    private FleetExecutor? _clusters;
+    private readonly ILogger<LiveScheduler> log = logs.CreateLogger<LiveScheduler>();
     // Jobs handed to the core, with what the executor needs to start them (so placing a job reads no
     // database). A job seen both when leadership began and in the inbox is admitted once.
-    private readonly Dictionary<long, (JobSpec Spec, long? RuntimeSeconds)> _known = [];
+    private readonly Dictionary<long, KnownJob> _known = [];
     // This replica's identity in the lease, for its whole life (reopened if the database dropped it).
     private ReplicaSession? _session;
     private bool _leading;
@@ -59,6 +63,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     public bool IsLeader => _leading;
     /// <summary>This replica's name in the lease.</summary>
     public string Holder => _holder;
+
+    /// <summary>Each site that runs on a real cluster, as its executor stands (empty when every site is simulated or this replica does not lead).</summary>
+    public IReadOnlyList<SiteHealth> SiteHealth => _clusters?.Health ?? [];
 
     /// <summary>Why a pending job waits and when it should start; null when unknown here (not the leader, or not pending).</summary>
     public async Task<PendingExplanation?> ExplainAsync(long id, CancellationToken cancel = default)
@@ -168,14 +175,21 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var now = settings.ToClock(at);
         // As in the twin: the runs that ended, then new jobs and cancellations, then one cycle.
         var ended = _executor.Ended(now);
+        var requeued = new List<StateChange>();
         foreach (var e in ended)
         {
+            // A lost run (its node failed, the cluster no longer has it) queues again; any other end ends the job.
+            if (e.Outcome == RunOutcome.Lost && _core.Requeue(e.JobId, now))
+            {
+                requeued.Add(new StateChange(e.JobId, JobState.Running, JobState.Pending, $"requeued: {e.Detail}"));
+                continue;
+            }
             _core.End(e.JobId, now);
             _known.Remove(e.JobId);
         }
-        store.TransitionMany([.. ended.Select(e => e.Outcome == RunOutcome.TimedOut
-            ? new StateChange(e.JobId, JobState.Running, JobState.Failed, "timed out: reached its time limit")
-            : new StateChange(e.JobId, JobState.Running, JobState.Succeeded, "ended"))], at, _epoch);
+        store.TransitionMany([.. ended.Where(e => e.Outcome != RunOutcome.Lost).Select(EndChange), .. requeued], at, _epoch);
+        if (_clusters is not null)
+            foreach (var (node, outOfService) in _clusters.AvailabilityChanges()) _core.SetOutOfService(node, outOfService);
         var tFinish = watch.ElapsedMilliseconds;
         TakeInbox(now, at);
         var tInbox = watch.ElapsedMilliseconds;
@@ -268,16 +282,46 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private void TakeUp()
     {
         var at = clock.GetUtcNow();
-        // Everything active is taken up again: pending jobs as they are, running ones requeued (the
-        // previous leader's executor went with it).
+        var now = settings.ToClock(at);
+        // Everything active is taken up again: pending jobs as they are; running ones at a site with a
+        // real cluster are adopted where they run (the cluster kept running them, and its next look says
+        // what became of each); running ones at a simulated site are requeued (their run went with the
+        // previous leader's executor).
         var active = store.Active();
-        var running = active.Where(j => j.State == JobState.Running).ToList();
-        store.TransitionMany([.. running.Select(j => new StateChange(j.Id, JobState.Running, JobState.Pending,
+        var requeue = new List<StoredJob>();
+        var adopted = 0;
+        foreach (var job in active.Where(j => j.State == JobState.Running))
+        {
+            if (TryAdopt(job, now)) adopted++;
+            else requeue.Add(job);
+        }
+        store.TransitionMany([.. requeue.Select(j => new StateChange(j.Id, JobState.Running, JobState.Pending,
             "requeued: the scheduler changed hands and the previous leader's run was lost"))], at, _epoch);
-        foreach (var job in active) Admit(job with { State = JobState.Pending }, at);
+        foreach (var job in active.Where(j => j.State == JobState.Pending).Concat(requeue)) Admit(job with { State = JobState.Pending }, at);
         metrics.Leader.Set(1);
-        log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Pending} pending jobs, requeued {Requeued} that were running",
-            _holder, _epoch, active.Count, running.Count);
+        log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Active} active jobs, adopted {Adopted} running on clusters, requeued {Requeued}",
+            _holder, _epoch, active.Count, adopted, requeue.Count);
+    }
+
+    // A running job whose recorded placement is at a site with a real cluster runs on there, on the same GPUs.
+    private bool TryAdopt(StoredJob job, long now)
+    {
+        if (_clusters is null || PlacementText.Parse(job.Placement, settings.Fleet) is not { } nodes) return false;
+        var fleet = settings.Fleet;
+        var gpus = nodes.Select(n => new GpuAllocation(fleet.NodeIndex(n.Name), n.Gpus.Aggregate(0UL, (mask, g) => mask | 1UL << g))).ToList();
+        var site = fleet.PoolSite(fleet.NodePool(gpus[0].Node));
+        if (fleet.Sites[site].Executor.IsSimulated) return false;
+        var spec = Spec(job);
+        if (!_known.TryAdd(job.Id, new KnownJob(spec, job.Spec.RuntimeSeconds, job.Spec.Name, job.Spec.Command))) return false;
+        var result = _core.Adopt(spec, gpus, now);
+        if (!result.Accepted)
+        {
+            log.LogWarning("job {Job} cannot be adopted where it runs ({Error}); it is requeued", job.Id, result.Error);
+            _known.Remove(job.Id);
+            return false;
+        }
+        _clusters.Adopt(job.Id, site, [.. nodes.Select(n => n.Name)]);
+        return true;
     }
 
     private void StepDown(string reason)
@@ -291,7 +335,19 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private void Reset()
     {
         _core = new FleetScheduler(settings.Fleet, settings.Scheduling);
-        _executor = newExecutor(spec => SimulatedRuntime.Of(spec.Id, spec.TimeLimitSeconds, _known.TryGetValue(spec.Id, out var job) ? job.RuntimeSeconds : null));
+        // A new term starts its sites' links afresh: the old ones stop (what runs on the clusters keeps running).
+        _clusters?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _clusters = null;
+        var simulated = newExecutor(spec => SimulatedRuntime.Of(spec.Id, spec.TimeLimitSeconds, _known.TryGetValue(spec.Id, out var job) ? job.RuntimeSeconds : null));
+        _executor = simulated;
+        if (_leading && settings.Fleet.Sites.Any(s => !s.Executor.IsSimulated))
+        {
+            var agents = settings.Fleet.Sites.Select((site, i) => site.Executor.IsSimulated ? null
+                : new SiteAgent(site.Name, siteExecutors(settings.Fleet, i), site.Executor, clock, logs.CreateLogger<SiteAgent>())).ToList();
+            _executor = _clusters = new FleetExecutor(settings.Fleet, simulated, agents, id =>
+                _known.TryGetValue(id, out var job) ? new FleetExecutor.LaunchDetails(job.Name, job.Command, job.RuntimeSeconds) : new FleetExecutor.LaunchDetails($"job {id}", null, null),
+                settings.ToClock);
+        }
         _known.Clear();
         _published = null;
     }
@@ -349,6 +405,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
                 }
             }
             _leading = false;
+            // Stop talking to the clusters; what runs there keeps running for the next leader to adopt.
+            if (_clusters is not null) await _clusters.DisposeAsync();
+            _clusters = null;
             _session?.Dispose();
             _session = null;
         }
@@ -361,15 +420,26 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private void Admit(StoredJob job, DateTimeOffset at)
     {
         var spec = Spec(job);
-        if (!_known.TryAdd(job.Id, (spec, job.Spec.RuntimeSeconds))) return;
+        if (!_known.TryAdd(job.Id, new KnownJob(spec, job.Spec.RuntimeSeconds, job.Spec.Name, job.Spec.Command))) return;
         var result = _core.Submit(spec);
         if (result.Accepted) return;
         _known.Remove(job.Id);
         store.TransitionMany([new StateChange(job.Id, JobState.Pending, JobState.Failed, result.Error)], at, _epoch);
     }
 
+    // How a run's end shows in the store: succeeded, or failed with the executor's words.
+    private static StateChange EndChange(RunEnd e) => e.Outcome switch
+    {
+        RunOutcome.Completed => new StateChange(e.JobId, JobState.Running, JobState.Succeeded, e.Detail ?? (e.ExitCode is { } code ? $"ended (exit code {code})" : "ended")),
+        RunOutcome.TimedOut => new StateChange(e.JobId, JobState.Running, JobState.Failed, "timed out: reached its time limit"),
+        _ => new StateChange(e.JobId, JobState.Running, JobState.Failed, e.Detail ?? "failed"),
+    };
+
     // Every field of the submission, as the API's check of whether it can ever fit read it.
     private JobSpec Spec(StoredJob job) => job.Spec.ToSpec(job.Id, settings.ToClock(job.SubmittedAt));
+
+    // A job handed to the core, with what an executor needs to start it.
+    private sealed record KnownJob(JobSpec Spec, long? RuntimeSeconds, string Name, string? Command);
 
     // The leader's published view as a replica that does not lead last read it.
     private sealed record FollowerView(FleetSnapshot View, DateTimeOffset ReadAt);

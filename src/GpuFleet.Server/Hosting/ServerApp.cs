@@ -1,6 +1,8 @@
 using GpuFleet.Core.Execution;
 using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Api;
+using GpuFleet.Server.Execution;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Threading.RateLimiting;
 using GpuFleet.Server.Security;
 using GpuFleet.Server.Storage;
@@ -55,6 +57,7 @@ public static class ServerApp
         builder.Services.AddSingleton(new SubmissionValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
+        builder.Services.TryAddSingleton<SiteExecutorFactory>(SiteExecutors.Create);
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());

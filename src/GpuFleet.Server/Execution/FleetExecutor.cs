@@ -1,0 +1,160 @@
+using System.Numerics;
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Execution;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Core.Workloads;
+using GpuFleet.Executors;
+
+namespace GpuFleet.Server.Execution;
+
+/// <summary>
+/// The live service's executor: each site's placements go to that site's executor as the fleet file
+/// names it, through a <see cref="SiteAgent"/> that talks to the cluster in the background; sites without
+/// one run on the twin's <see cref="SimulatedExecutor"/>, on the same clock. To the scheduling loop it is
+/// one <see cref="IJobExecutor"/>: launches and stops are queued, and <see cref="Ended"/> returns what
+/// every site reported since the last cycle.
+/// </summary>
+/// <remarks>
+/// Example: a 16-GPU job placed on nodes hpc-b200-0001 and -0002 of a Slurm site becomes a launch of
+/// job gpufleet-42 on those two nodes with GPUs 0-7 each; when Slurm reports it finished with exit code
+/// 3, the next cycle's <see cref="Ended"/> returns it as <see cref="RunOutcome.Failed"/> ("exit code 3").
+/// </remarks>
+public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
+{
+    private readonly Fleet _fleet;
+    private readonly IJobExecutor _simulated;
+    private readonly SiteAgent?[] _agents;
+    private readonly Func<long, LaunchDetails> _details;
+    private readonly Func<DateTimeOffset, long> _toClock;
+    private readonly Dictionary<long, int> _siteOf = [];
+    private readonly long[] _availabilitySeen;
+
+    internal FleetExecutor(Fleet fleet, IJobExecutor simulated, IReadOnlyList<SiteAgent?> agents, Func<long, LaunchDetails> details, Func<DateTimeOffset, long> toClock)
+    {
+        _fleet = fleet;
+        _simulated = simulated;
+        _agents = [.. agents];
+        _details = details;
+        _toClock = toClock;
+        _availabilitySeen = Enumerable.Repeat(-1L, _agents.Length).ToArray();
+        foreach (var a in _agents) a?.Start();
+    }
+
+    /// <summary>What a launch needs beyond the job's spec: its name, its command, and a simulated run's length.</summary>
+    public sealed record LaunchDetails(string Name, string? Command, long? RuntimeSeconds);
+
+    /// <summary>Whether any site runs on a real cluster.</summary>
+    public bool HasClusters => _agents.Any(a => a is not null);
+
+    /// <summary>Each site that runs on a real cluster, as its executor stands.</summary>
+    public IReadOnlyList<SiteHealth> Health => [.. _agents.OfType<SiteAgent>().Select(a => a.Health())];
+
+    /// <inheritdoc />
+    public void Launch(JobSpec job, PlacementDecision placement, long now)
+    {
+        if (_agents[placement.Site] is not { } agent)
+        {
+            _simulated.Launch(job, placement, now);
+            return;
+        }
+        var details = _details(job.Id);
+        var nodes = placement.Gpus.Select(g => new NodeGpus(_fleet.NodeName(g.Node), Bits(g.Mask))).ToList();
+        _siteOf[job.Id] = placement.Site;
+        agent.Launch(new ExecutorLaunch(job.Id, details.Name, job.Tenant, details.Command, job.TimeLimitSeconds, nodes, details.RuntimeSeconds));
+    }
+
+    /// <summary>Counts a run that a cluster already has as running (a new leader taking over); false where the site has no cluster.</summary>
+    public bool Adopt(long jobId, int site, IReadOnlyList<string>? nodes)
+    {
+        if (_agents[site] is not { } agent) return false;
+        _siteOf[jobId] = site;
+        agent.Adopt(jobId, nodes);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public bool Evict(long jobId, long now) =>
+        _siteOf.Remove(jobId, out var site) ? _agents[site]!.Evict(jobId) : _simulated.Evict(jobId, now);
+
+    /// <inheritdoc />
+    public bool Cancel(long jobId, long now) =>
+        _siteOf.Remove(jobId, out var site) ? _agents[site]!.Cancel(jobId) : _simulated.Cancel(jobId, now);
+
+    /// <inheritdoc />
+    public IReadOnlyList<RunEnd> Ended(long now)
+    {
+        var ended = new List<RunEnd>(_simulated.Ended(now));
+        foreach (var agent in _agents.OfType<SiteAgent>())
+            foreach (var e in agent.TakeEnds())
+            {
+                _siteOf.Remove(e.JobId);
+                ended.Add(EndOf(e, Math.Min(now, _toClock(e.At))));
+            }
+        return [.. ended.OrderBy(e => e.At).ThenBy(e => e.JobId)];
+    }
+
+    /// <summary>
+    /// GPUs out of service per node at sites whose availability changed since the last call: all of the
+    /// nodes of a site that is unreachable or has not given its first inventory; else, from the cluster's
+    /// inventory, all of a node that is drained, down or missing from it, and those its own users hold.
+    /// </summary>
+    public IReadOnlyList<(int Node, int OutOfService)> AvailabilityChanges()
+    {
+        var changes = new List<(int, int)>();
+        for (var site = 0; site < _agents.Length; site++)
+        {
+            if (_agents[site] is not { } agent) continue;
+            var version = agent.AvailabilityVersion;
+            if (version == _availabilitySeen[site]) continue;
+            // Until the cluster's first inventory, nothing is known of its nodes: nothing is placed there.
+            var inventory = agent.Reachable ? agent.Inventory : null;
+            _availabilitySeen[site] = version;
+            var reported = inventory?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal) ?? [];
+            foreach (var node in NodesOf(site))
+            {
+                var gpus = _fleet.NodeGpus(node);
+                var outOfService = !reported.TryGetValue(_fleet.NodeName(node), out var n) ? gpus
+                    : n.State == InventoryNodeState.Up ? Math.Min(gpus, n.GpusHeldByOthers) : gpus;
+                changes.Add((node, outOfService));
+            }
+        }
+        return changes;
+    }
+
+    private IEnumerable<int> NodesOf(int site)
+    {
+        for (var node = 0; node < _fleet.NodeCount; node++)
+            if (_fleet.PoolSite(_fleet.NodePool(node)) == site) yield return node;
+    }
+
+    /// <inheritdoc />
+    public long? NextWake => _simulated.NextWake;
+
+    /// <inheritdoc />
+    public int Running => _simulated.Running + _agents.OfType<SiteAgent>().Sum(a => a.Running);
+
+    internal static RunEnd EndOf(ExecutorEvent e, long at) => e.Kind switch
+    {
+        ExecutorEventKind.Finished when e.ExitCode is null or 0 => new RunEnd(e.JobId, at, RunOutcome.Completed, e.ExitCode, e.Detail),
+        ExecutorEventKind.Finished => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? $"exit code {e.ExitCode}"),
+        ExecutorEventKind.TimedOut => new RunEnd(e.JobId, at, RunOutcome.TimedOut, e.ExitCode, e.Detail),
+        ExecutorEventKind.OutOfMemory => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "out of memory"),
+        ExecutorEventKind.Cancelled => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "cancelled on the cluster"),
+        ExecutorEventKind.NodeFailure => new RunEnd(e.JobId, at, RunOutcome.Lost, e.ExitCode, e.Detail ?? "its node failed"),
+        ExecutorEventKind.Lost => new RunEnd(e.JobId, at, RunOutcome.Lost, e.ExitCode, e.Detail ?? "the cluster lost it"),
+        _ => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "the cluster could not run it"),
+    };
+
+    private static int[] Bits(ulong mask)
+    {
+        var bits = new int[BitOperations.PopCount(mask)];
+        for (var i = 0; mask != 0; i++, mask &= mask - 1) bits[i] = BitOperations.TrailingZeroCount(mask);
+        return bits;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var a in _agents.OfType<SiteAgent>()) await a.DisposeAsync();
+    }
+}

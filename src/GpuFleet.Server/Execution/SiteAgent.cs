@@ -1,0 +1,310 @@
+using GpuFleet.Core.Fleets;
+using GpuFleet.Executors;
+using Microsoft.Extensions.Logging;
+
+namespace GpuFleet.Server.Execution;
+
+/// <summary>
+/// One site's link to its cluster: carries out the scheduling loop's requests (launch, checkpoint
+/// signal, cancel) in the order they came, looks at the cluster once per poll interval, and keeps what it
+/// saw for the loop to take. The loop never waits for the cluster: it queues requests and takes results.
+/// </summary>
+/// <remarks>
+/// Failures: a cluster that does not answer leaves every request queued (retried in order next round)
+/// and the site <see cref="Reachable"/> false; nothing running is stopped because of it, and the site's
+/// nodes count as out of service until the cluster answers again. A launch the cluster refuses ends the
+/// job as failed with the cluster's words. A run that GpuFleet counts as running (launched or adopted)
+/// and that a later look at the cluster no longer finds, with no end reported, is reported lost: the job
+/// queues again.
+/// Example: slurmctld stops for 30 s. Observations fail, the site turns unreachable, its nodes go out of
+/// service (no new placements there) and the jobs stay running in GpuFleet. When slurmctld answers, the
+/// first look reports what ended meanwhile, the inventory puts the nodes back, and queued requests run.
+/// </remarks>
+internal sealed class SiteAgent : IAsyncDisposable
+{
+    private readonly object _lock = new();
+    private readonly List<Request> _requests = [];
+    private readonly List<ExecutorEvent> _ends = [];
+    // GpuFleet's runs here: job id → the nodes placed on (null for an adopted run whose nodes are not known), and whether it was confirmed launched.
+    private readonly Dictionary<long, Tracked> _tracked = [];
+    // Runs GpuFleet stopped itself (cancelled or evicted): their "cancelled" end is not news.
+    private readonly HashSet<long> _stopping = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly TimeSpan _poll;
+    private readonly TimeSpan _inventoryEvery;
+    private readonly TimeSpan _grace;
+    private Task? _loop;
+    private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
+    private volatile SiteInventory? _inventory;
+    private volatile bool _reachable = true;
+    private DateTimeOffset? _lastContact;
+    private string? _lastError;
+    private int _mismatches;
+    private long _availabilityVersion;
+
+    public SiteAgent(string site, ISiteExecutor executor, SiteExecutorSpec spec, TimeProvider clock, ILogger log)
+    {
+        Site = site;
+        Executor = executor;
+        _clock = clock;
+        _log = log;
+        _poll = TimeSpan.FromSeconds(spec.Seconds("pollSeconds", 2));
+        _inventoryEvery = TimeSpan.FromSeconds(spec.Seconds("inventorySeconds", 15));
+        _grace = TimeSpan.FromSeconds(spec.Seconds("checkpointGraceSeconds", 30));
+    }
+
+    public string Site { get; }
+    public ISiteExecutor Executor { get; }
+    public bool Reachable => _reachable;
+    /// <summary>Changes whenever reachability or the inventory changed: the loop then recomputes what is out of service.</summary>
+    public long AvailabilityVersion => Interlocked.Read(ref _availabilityVersion);
+    /// <summary>The latest inventory the cluster gave; null before the first.</summary>
+    public SiteInventory? Inventory => _inventory;
+
+    public SiteHealth Health()
+    {
+        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches);
+    }
+
+    /// <summary>Starts looking at the cluster; the first look and inventory happen at once.</summary>
+    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
+
+    public void Launch(ExecutorLaunch launch)
+    {
+        // A job evicted here and placed here again within the grace time launches after its old run's
+        // cancel (requests of one job keep their order), and that run's "cancelled" stays expected.
+        lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false);
+        Enqueue(new Request(launch.JobId, "launch", c => Executor.LaunchAsync(launch, c)));
+    }
+
+    /// <summary>Counts a run the cluster already has (a new leader taking over) as GpuFleet's.</summary>
+    public void Adopt(long jobId, IReadOnlyList<string>? nodes)
+    {
+        lock (_lock) _tracked[jobId] = new Tracked(nodes, Confirmed: true);
+    }
+
+    /// <summary>An eviction: the checkpoint signal now, the cancel after the grace time.</summary>
+    public bool Evict(long jobId)
+    {
+        if (!Forget(jobId)) return false;
+        Enqueue(new Request(jobId, "checkpoint signal", c => Executor.SignalAsync(jobId, ExecutorSignal.Checkpoint, c)));
+        Enqueue(new Request(jobId, "eviction", c => Executor.CancelAsync(jobId, c), NotBefore: _clock.GetUtcNow() + _grace));
+        return true;
+    }
+
+    public bool Cancel(long jobId)
+    {
+        if (!Forget(jobId)) return false;
+        Enqueue(new Request(jobId, "cancel", c => Executor.CancelAsync(jobId, c)));
+        return true;
+    }
+
+    public int Running
+    {
+        get { lock (_lock) return _tracked.Count; }
+    }
+
+    /// <summary>The runs that ended since the last call (each once), oldest first.</summary>
+    public IReadOnlyList<ExecutorEvent> TakeEnds()
+    {
+        lock (_lock)
+        {
+            if (_ends.Count == 0) return [];
+            var ends = _ends.ToList();
+            _ends.Clear();
+            return ends;
+        }
+    }
+
+    private bool Forget(long jobId)
+    {
+        lock (_lock)
+        {
+            if (!_tracked.Remove(jobId)) return false;
+            _stopping.Add(jobId);
+            return true;
+        }
+    }
+
+    private void Enqueue(Request request)
+    {
+        lock (_lock) _requests.Add(request);
+        _wake.Release();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await CarryOutRequestsAsync(stop);
+                await ObserveAsync(stop);
+                if (_clock.GetUtcNow() - _lastInventory >= _inventoryEvery) await TakeInventoryAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ExecutorUnreachableException e)
+            {
+                Unreachable(e.Message);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // An executor's own bug must not stop the site's loop: say so, and try again next round.
+                _log.LogError(e, "executor of site {Site} failed", Site);
+                Unreachable($"{e.GetType().Name}: {e.Message}");
+            }
+            try
+            {
+                await _wake.WaitAsync(_poll, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    // Requests run in the order they came, except one that must wait (an eviction's cancel during the
+    // grace time), which holds back only the later requests for the same job.
+    private async Task CarryOutRequestsAsync(CancellationToken stop)
+    {
+        var held = new HashSet<long>();
+        for (var i = 0; ; )
+        {
+            Request next;
+            lock (_lock)
+            {
+                if (i >= _requests.Count) return;
+                next = _requests[i];
+                if (held.Contains(next.JobId) || next.NotBefore > _clock.GetUtcNow())
+                {
+                    held.Add(next.JobId);
+                    i++;
+                    continue;
+                }
+            }
+            try
+            {
+                await next.Run(stop);
+                lock (_lock)
+                {
+                    if (next.Kind == "launch" && _tracked.TryGetValue(next.JobId, out var t)) _tracked[next.JobId] = t with { Confirmed = true };
+                }
+            }
+            catch (ExecutorRejectedException e) when (next.Kind == "launch")
+            {
+                _log.LogWarning("site {Site} refused job {Job}: {Error}", Site, next.JobId, e.Message);
+                lock (_lock)
+                {
+                    if (_tracked.Remove(next.JobId))
+                        _ends.Add(new ExecutorEvent(next.JobId, ExecutorEventKind.Failed, _clock.GetUtcNow(), Detail: $"the cluster refused it: {e.Message}"));
+                }
+            }
+            catch (ExecutorRejectedException e)
+            {
+                // A cancel or signal for a run the cluster no longer has: nothing left to do.
+                _log.LogInformation("site {Site}: {Request} of job {Job} refused: {Error}", Site, next.Kind, next.JobId, e.Message);
+            }
+            Contact();
+            lock (_lock) _requests.Remove(next);
+        }
+    }
+
+    private async Task ObserveAsync(CancellationToken stop)
+    {
+        HashSet<long> confirmedBefore;
+        lock (_lock) confirmedBefore = [.. _tracked.Where(t => t.Value.Confirmed).Select(t => t.Key)];
+        var seen = await Executor.ObserveAsync(stop);
+        Contact();
+        lock (_lock)
+        {
+            var ended = new HashSet<long>();
+            foreach (var e in seen.Events)
+            {
+                if (e.Kind == ExecutorEventKind.Started)
+                {
+                    if (_tracked.TryGetValue(e.JobId, out var t) && t.Nodes is { } placed && e.Nodes is { Count: > 0 } ran && !placed.Order().SequenceEqual(ran.Order()))
+                    {
+                        _mismatches++;
+                        _log.LogWarning("site {Site}: job {Job} started on {Ran}, not on {Placed} as placed", Site, e.JobId, string.Join(",", ran), string.Join(",", placed));
+                    }
+                    continue;
+                }
+                ended.Add(e.JobId);
+                if (_stopping.Remove(e.JobId) && e.Kind == ExecutorEventKind.Cancelled) continue;
+                if (_tracked.Remove(e.JobId)) _ends.Add(e);
+            }
+            // A run counted as running before this look, neither listed nor ended: the cluster lost it.
+            var listed = seen.Runs.Select(r => r.JobId).ToHashSet();
+            foreach (var id in confirmedBefore)
+            {
+                if (listed.Contains(id) || ended.Contains(id) || !_tracked.Remove(id)) continue;
+                _ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, _clock.GetUtcNow(), Detail: $"the cluster at {Site} has no run of it"));
+            }
+            _stopping.IntersectWith(listed);
+        }
+    }
+
+    private async Task TakeInventoryAsync(CancellationToken stop)
+    {
+        _inventory = await Executor.InventoryAsync(stop);
+        _lastInventory = _clock.GetUtcNow();
+        Contact();
+        Interlocked.Increment(ref _availabilityVersion);
+    }
+
+    private void Contact()
+    {
+        var was = _reachable;
+        lock (_lock)
+        {
+            _lastContact = _clock.GetUtcNow();
+            _lastError = null;
+        }
+        _reachable = true;
+        if (!was)
+        {
+            _log.LogWarning("site {Site} answers again", Site);
+            // Take a fresh inventory before placing there again.
+            _lastInventory = DateTimeOffset.MinValue;
+            Interlocked.Increment(ref _availabilityVersion);
+        }
+    }
+
+    private void Unreachable(string why)
+    {
+        lock (_lock) _lastError = why;
+        if (!_reachable) return;
+        _reachable = false;
+        _log.LogWarning("site {Site} is unreachable, no new placements there until it answers: {Error}", Site, why);
+        Interlocked.Increment(ref _availabilityVersion);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await Executor.DisposeAsync();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private sealed record Request(long JobId, string Kind, Func<CancellationToken, Task> Run, DateTimeOffset NotBefore = default);
+
+    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed);
+}

@@ -1,0 +1,11 @@
+namespace GpuFleet.Server.Execution;
+
+/// <summary>How a site's executor stands: whether its cluster answers, and when it last did.</summary>
+/// <param name="Site">The site.</param>
+/// <param name="Kind">Its executor's kind.</param>
+/// <param name="Reachable">Whether the last call to the cluster got an answer.</param>
+/// <param name="LastContact">When the cluster last answered; null when it never has.</param>
+/// <param name="LastError">Why the last call failed, while it is unreachable.</param>
+/// <param name="Running">GpuFleet's runs the executor tracks there.</param>
+/// <param name="Mismatches">Runs the cluster started elsewhere than placed, so far.</param>
+public sealed record SiteHealth(string Site, string Kind, bool Reachable, DateTimeOffset? LastContact, string? LastError, int Running, int Mismatches);

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Executors;
+using GpuFleet.Server.Execution;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>
+/// The live server driving a site's cluster through its executor (a cluster in memory here; the Slurm
+/// tests run the same path on a real Slurm): runs launched where placed, ends with their exit codes,
+/// outages that keep work running, lost runs requeued, nodes out of service, runs adopted by a new leader.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class ClusterExecutionTests
+{
+    // SmallFleet (two nodes of 8 GPUs at site "s") with an executor at the site, looked at every second.
+    private static readonly Fleet ClusterFleet = new("test", RunningServer.SmallFleet.Models,
+        [RunningServer.SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }) }],
+        [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+
+    private static Task<RunningServer> StartAsync(InMemoryCluster cluster, string? database = null) =>
+        RunningServer.StartAsync(database: database, adjust: s => s with { Fleet = ClusterFleet },
+            services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+
+    private static async Task<string> StateOf(RunningServer server, long id) => (await server.GetJobAsync(id)).GetProperty("state").GetString()!;
+
+    // Cycles until the condition holds: the site's link to the cluster works on its own time.
+    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            server.Scheduler.Tick();
+            if (await condition()) return;
+        }
+        Assert.Fail($"not within 30 s: {what}");
+    }
+
+    [Fact]
+    public async Task A_placement_runs_on_the_sites_cluster_where_placed_and_its_exit_code_decides_the_end()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0);
+        await using var server = await StartAsync(cluster);
+        var failing = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600, name = "train", command = "python train.py" })).GetProperty("id").GetInt64();
+        var passing = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(cluster.Runs(failing) && cluster.Runs(passing)), "both jobs launched on the cluster");
+
+        var launch = cluster.Launches.Single(l => l.JobId == failing);
+        Assert.Equal(("train", "python train.py", "a", 3600L), (launch.Name, launch.Command, launch.Tenant, launch.TimeLimitSeconds));
+        var placement = (await server.GetJobAsync(failing)).GetProperty("placement").GetString()!;
+        var node = Assert.Single(launch.Nodes);
+        Assert.Contains(node.Node, placement);
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], node.Gpus);
+
+        cluster.Finish(failing, 3);
+        cluster.Finish(passing, 0);
+        await Until(server, async () => await StateOf(server, failing) == "failed" && await StateOf(server, passing) == "succeeded", "both ends recorded");
+        Assert.Equal("exit code 3", (await server.GetJobAsync(failing)).GetProperty("detail").GetString());
+        Assert.Single(cluster.Launches, l => l.JobId == failing);
+    }
+
+    [Fact]
+    public async Task An_unreachable_cluster_keeps_its_jobs_running_and_takes_no_new_ones_until_it_answers()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0);
+        await using var server = await StartAsync(cluster);
+        var running = (await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(cluster.Runs(running)), "the first job launched");
+
+        cluster.Reachable = false;
+        await Until(server, () => Task.FromResult(server.Scheduler.SiteHealth.Single() is { Reachable: false }), "the site seen unreachable");
+        var waiting = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        for (var i = 0; i < 5; i++)
+        {
+            server.Scheduler.Tick();
+            await Task.Delay(200);
+        }
+        Assert.Equal("pending", await StateOf(server, waiting));
+        Assert.Equal("running", await StateOf(server, running));
+        Assert.Contains("connection refused", server.Scheduler.SiteHealth.Single().LastError);
+
+        cluster.Reachable = true;
+        await Until(server, async () => await StateOf(server, waiting) == "running" && cluster.Runs(waiting), "the waiting job placed once the cluster answers");
+        Assert.Equal("running", await StateOf(server, running));
+        Assert.Empty(cluster.Cancels);
+        Assert.True(server.Scheduler.SiteHealth.Single().Reachable);
+    }
+
+    [Fact]
+    public async Task A_run_the_cluster_lost_queues_the_job_again_and_it_runs_again()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0);
+        await using var server = await StartAsync(cluster);
+        var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(cluster.Runs(id)), "the job launched");
+        cluster.Forget(id);
+        await Until(server, () => Task.FromResult(cluster.Launches.Count(l => l.JobId == id) == 2 && cluster.Runs(id)), "the job launched again");
+        var history = (await server.GetJobAsync(id)).GetProperty("history");
+        Assert.Contains(history.EnumerateArray(), e => e.GetProperty("detail").GetString() is { } d && d.Contains("has no run of it"));
+    }
+
+    [Fact]
+    public async Task Drained_nodes_and_gpus_held_by_the_clusters_own_users_take_no_placements()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0);
+        cluster.SetNode(ClusterFleet.NodeName(0), InventoryNodeState.Drained);
+        cluster.SetNode(ClusterFleet.NodeName(1), InventoryNodeState.Up, heldByOthers: 6);
+        await using var server = await StartAsync(cluster);
+        var big = (await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        var small = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(cluster.Runs(small)), "the 2-GPU job launched");
+        Assert.Equal(ClusterFleet.NodeName(1), cluster.Launches.Single(l => l.JobId == small).Nodes.Single().Node);
+        Assert.Equal([0, 1], cluster.Launches.Single(l => l.JobId == small).Nodes.Single().Gpus);
+        Assert.Equal("pending", await StateOf(server, big));
+        Assert.False(cluster.Runs(big));
+    }
+
+    [Fact]
+    public async Task A_new_leader_adopts_the_runs_the_cluster_still_has_instead_of_requeuing_them()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0);
+        var database = RunningServer.NewDatabase(Backend.Sqlite);
+        long id;
+        await using (var first = await StartAsync(cluster, database))
+        {
+            id = (await first.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+            await Until(first, () => Task.FromResult(cluster.Runs(id)), "the job launched");
+        }
+        await using var second = await StartAsync(cluster, database);
+        Assert.Equal("running", await StateOf(second, id));
+        for (var i = 0; i < 3; i++)
+        {
+            second.Scheduler.Tick();
+            await Task.Delay(300);
+        }
+        Assert.Equal("running", await StateOf(second, id));
+        cluster.Finish(id, 0);
+        await Until(second, async () => await StateOf(second, id) == "succeeded", "the adopted run's end recorded");
+        Assert.Single(cluster.Launches, l => l.JobId == id);
+        var history = (await second.GetJobAsync(id)).GetProperty("history");
+        Assert.DoesNotContain(history.EnumerateArray(), e => e.GetProperty("state").GetString() == "pending" && e.GetProperty("detail").GetString()!.Contains("requeued"));
+    }
+}

@@ -1,0 +1,113 @@
+using GpuFleet.Core.Fleets;
+using GpuFleet.Executors;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>
+/// A cluster manager in memory, driven by the test: it records what it is asked to run, and reports
+/// what the test makes happen (a run ends with an exit code, disappears, a node is drained) the next
+/// time it is looked at. <see cref="Reachable"/> false makes every call fail as an unreachable cluster does.
+/// </summary>
+internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<long, ExecutorLaunch> _runs = [];
+    private readonly List<ExecutorEvent> _events = [];
+    private readonly Dictionary<string, (InventoryNodeState State, int Held)> _nodes = [];
+
+    public volatile bool Reachable = true;
+    public List<ExecutorLaunch> Launches { get; } = [];
+    public List<long> Cancels { get; } = [];
+    public List<(long Job, ExecutorSignal Signal)> Signals { get; } = [];
+
+    public string Kind => "in-memory";
+
+    public Task LaunchAsync(ExecutorLaunch launch, CancellationToken cancel)
+    {
+        Check();
+        lock (_lock)
+        {
+            if (_runs.ContainsKey(launch.JobId)) return Task.CompletedTask;
+            _runs[launch.JobId] = launch;
+            Launches.Add(launch);
+            _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task SignalAsync(long jobId, ExecutorSignal signal, CancellationToken cancel)
+    {
+        Check();
+        lock (_lock) Signals.Add((jobId, signal));
+        return Task.CompletedTask;
+    }
+
+    public Task CancelAsync(long jobId, CancellationToken cancel)
+    {
+        Check();
+        lock (_lock)
+        {
+            Cancels.Add(jobId);
+            if (_runs.Remove(jobId)) _events.Add(new ExecutorEvent(jobId, ExecutorEventKind.Cancelled, DateTimeOffset.UtcNow));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<ExecutorObservation> ObserveAsync(CancellationToken cancel)
+    {
+        Check();
+        lock (_lock)
+        {
+            var seen = new ExecutorObservation([.. _events], [.. _runs.Values.Select(r => new ExecutorRun(r.JobId, $"x{r.JobId}", [.. r.Nodes.Select(n => n.Node)]))]);
+            _events.Clear();
+            return Task.FromResult(seen);
+        }
+    }
+
+    public Task<SiteInventory> InventoryAsync(CancellationToken cancel)
+    {
+        Check();
+        lock (_lock)
+        {
+            var nodes = new List<InventoryNode>();
+            for (var n = 0; n < fleet.NodeCount; n++)
+            {
+                if (fleet.PoolSite(fleet.NodePool(n)) != site) continue;
+                var name = fleet.NodeName(n);
+                var (state, held) = _nodes.TryGetValue(name, out var s) ? s : (InventoryNodeState.Up, 0);
+                nodes.Add(new InventoryNode(name, fleet.NodeGpus(n), "G", state, held));
+            }
+            return Task.FromResult(new SiteInventory(nodes));
+        }
+    }
+
+    /// <summary>The run of <paramref name="jobId"/> ends by itself with <paramref name="exitCode"/>.</summary>
+    public void Finish(long jobId, int exitCode)
+    {
+        lock (_lock)
+            if (_runs.Remove(jobId)) _events.Add(new ExecutorEvent(jobId, ExecutorEventKind.Finished, DateTimeOffset.UtcNow, exitCode));
+    }
+
+    /// <summary>The run disappears with no word of how it ended.</summary>
+    public void Forget(long jobId)
+    {
+        lock (_lock) _runs.Remove(jobId);
+    }
+
+    public void SetNode(string name, InventoryNodeState state, int heldByOthers = 0)
+    {
+        lock (_lock) _nodes[name] = (state, heldByOthers);
+    }
+
+    public bool Runs(long jobId)
+    {
+        lock (_lock) return _runs.ContainsKey(jobId);
+    }
+
+    private void Check()
+    {
+        if (!Reachable) throw new ExecutorUnreachableException("connection refused");
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
