@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Executors;
@@ -78,6 +79,9 @@ public sealed class ClusterExecutionTests
         Assert.Equal("pending", await StateOf(server, waiting));
         Assert.Equal("running", await StateOf(server, running));
         Assert.Contains("connection refused", server.Scheduler.SiteHealth.Single().LastError);
+        var site = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites")).EnumerateArray().Single();
+        Assert.Equal((false, 16, "slurm"), (site.GetProperty("reachable").GetBoolean(), site.GetProperty("outOfServiceGpus").GetInt32(), site.GetProperty("executor").GetString()));
+        Assert.Contains("gpufleet_site_reachable{site=\"s\"} 0", await server.ClientWith(null).GetStringAsync("/metrics"));
 
         cluster.Reachable = true;
         await Until(server, async () => await StateOf(server, waiting) == "running" && cluster.Runs(waiting), "the waiting job placed once the cluster answers");

@@ -23,6 +23,10 @@ public sealed class FleetMetrics
             "Requests refused: 401 (no valid token), 403 (not allowed), 429 (over the rate limit); they are not written to the audit log.",
             new CounterConfiguration { LabelNames = ["status"] });
         Leader = f.CreateGauge("gpufleet_scheduler_leader", "1 while this replica holds the scheduler lease, else 0.");
+        SiteReachable = f.CreateGauge("gpufleet_site_reachable", "1 while the site's cluster answers its executor, else 0 (sites with a real cluster only).",
+            new GaugeConfiguration { LabelNames = ["site"] });
+        SiteLastContact = f.CreateGauge("gpufleet_site_last_contact_seconds", "When the site's cluster last answered (Unix seconds).",
+            new GaugeConfiguration { LabelNames = ["site"] });
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
@@ -40,4 +44,6 @@ public sealed class FleetMetrics
     public Counter RefusedRequests { get; }
     public Histogram CycleSeconds { get; }
     public Gauge Leader { get; }
+    public Gauge SiteReachable { get; }
+    public Gauge SiteLastContact { get; }
 }

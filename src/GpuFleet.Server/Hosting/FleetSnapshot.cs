@@ -15,13 +15,19 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     public sealed record QueueView(string Tenant, string Owner, bool Project, int GuaranteeGpus, int UsedGpus, int BorrowedGpus, double LentGpus, int IdleGuaranteeGpus);
 
     /// <summary>A site now.</summary>
-    public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw);
+    /// <param name="OutOfServiceGpus">GPUs nothing is placed on: nodes down or drained, GPUs the cluster's own users hold, all of an unreachable cluster's.</param>
+    /// <param name="Executor">What carries out placements there (<c>simulated</c>, <c>slurm</c>, <c>local</c>).</param>
+    /// <param name="Reachable">Whether the site's cluster answers; null for a simulated site.</param>
+    /// <param name="LastContact">When the cluster last answered.</param>
+    /// <param name="ExecutorError">Why it does not, while it does not.</param>
+    public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
+        int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null);
 
     /// <summary>A project's grant now.</summary>
     public sealed record GrantView(string Tenant, string Grant, double GpuHours, double UsedGpuHours, double LeftGpuHours, DateTimeOffset Start, DateTimeOffset End, string WhenExhausted);
 
     /// <summary>The view of <paramref name="core"/>.</summary>
-    public static FleetSnapshot Of(FleetScheduler core, ServerSettings settings, DateTimeOffset at, long epoch)
+    public static FleetSnapshot Of(FleetScheduler core, ServerSettings settings, DateTimeOffset at, long epoch, IReadOnlyList<Execution.SiteHealth>? health = null)
     {
         var fleet = settings.Fleet;
         var borrowed = new double[core.Tenants.Count];
@@ -43,9 +49,15 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
                 (int)borrowed[n], Math.Round(lent[n], 1), idle);
         }).ToList();
         var busy = core.BusyByPool.ToArray();
-        var sites = fleet.Sites.Select((s, i) => new SiteView(s.Name, s.Owner, fleet.SiteGpus(i),
-            Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == i).Sum(p => busy[p]),
-            fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw)).ToList();
+        var outOfService = new int[fleet.Sites.Count];
+        for (var node = 0; node < fleet.NodeCount; node++) outOfService[fleet.PoolSite(fleet.NodePool(node))] += core.OutOfService(node);
+        var sites = fleet.Sites.Select((s, i) =>
+        {
+            var h = health?.FirstOrDefault(h => h.Site == s.Name);
+            return new SiteView(s.Name, s.Owner, fleet.SiteGpus(i),
+                Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == i).Sum(p => busy[p]),
+                fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError);
+        }).ToList();
         var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
             .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,
                 Math.Max(0, g.Grant.GpuHours - g.UsedGpuHours), settings.FromClock(g.Grant.StartTime), settings.FromClock(g.Grant.EndTime),

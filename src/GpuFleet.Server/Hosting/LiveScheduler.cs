@@ -108,7 +108,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         await _gate.WaitAsync(cancel);
         try
         {
-            if (_leading) return FleetSnapshot.Of(_core, settings, now, _epoch);
+            if (_leading) return FleetSnapshot.Of(_core, settings, now, _epoch, SiteHealth);
             if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
         }
         finally
@@ -224,7 +224,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
         if (_published is null || at - _published.At >= SnapshotEvery)
         {
-            _published = FleetSnapshot.Of(_core, settings, at, _epoch);
+            _published = FleetSnapshot.Of(_core, settings, at, _epoch, SiteHealth);
             store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, AdvertisedUrl());
         }
         Cycles++;
@@ -239,6 +239,11 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         foreach (var b in _core.BusyByPool) busy += b;
         metrics.BusyGpus.Set(busy);
         metrics.Utilization.Set((double)busy / settings.Fleet.TotalGpus);
+        foreach (var h in SiteHealth)
+        {
+            metrics.SiteReachable.WithLabels(h.Site).Set(h.Reachable ? 1 : 0);
+            if (h.LastContact is { } contact) metrics.SiteLastContact.WithLabels(h.Site).Set(contact.ToUnixTimeSeconds());
+        }
     }
 
     // New jobs and cancellations from every replica. An entry is removed only after it was taken up;
