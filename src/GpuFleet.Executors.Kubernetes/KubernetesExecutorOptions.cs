@@ -1,0 +1,8 @@
+namespace GpuFleet.Executors.Kubernetes;
+
+/// <summary>Where and how a Kubernetes site runs GpuFleet's jobs.</summary>
+/// <param name="Namespace">The namespace GpuFleet's Jobs go to.</param>
+/// <param name="Image">The container image a job's command runs in.</param>
+/// <param name="KubeconfigPath">A kubeconfig file; null: <c>KUBECONFIG</c> or <c>~/.kube/config</c>, or the in-cluster service account.</param>
+/// <param name="Host">An API server URL to use instead of a kubeconfig (tests).</param>
+public sealed record KubernetesExecutorOptions(string Namespace = "default", string Image = "busybox:1.36", string? KubeconfigPath = null, string? Host = null);

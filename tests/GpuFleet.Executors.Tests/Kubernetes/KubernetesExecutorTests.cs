@@ -1,0 +1,154 @@
+using GpuFleet.Executors.Kubernetes;
+
+namespace GpuFleet.Executors.Tests.Kubernetes;
+
+/// <summary>The Kubernetes executor against an API server on 127.0.0.1 (<see cref="FakeKubernetesApi"/>) that moves pods through their phases as the test says.</summary>
+[Trait("Category", "Integration")]
+public sealed class KubernetesExecutorTests
+{
+    private static ExecutorLaunch Gang(long id, int nodes, int gpusPerNode = 8, long limit = 3600) =>
+        new(id, "train", "startups", "python train.py", limit, [.. Enumerable.Range(1, nodes).Select(n => new NodeGpus($"k{n}", [.. Enumerable.Range(0, gpusPerNode)]))]);
+
+    private static async Task<(FakeKubernetesApi Api, KubernetesExecutor Executor)> StartAsync()
+    {
+        var api = await FakeKubernetesApi.StartAsync();
+        for (var n = 1; n <= 4; n++) api.AddNode($"k{n}", 8, "NVIDIA-B200");
+        return (api, new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url)));
+    }
+
+    [Fact]
+    public async Task A_gang_of_four_pods_is_placed_on_the_chosen_nodes_and_finishes()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        await executor.LaunchAsync(Gang(1, 4), default);
+        await executor.LaunchAsync(Gang(1, 4), default);   // again, as after a crash: nothing new
+
+        var job = api.Job("gpufleet-1")!;
+        Assert.Equal(("Indexed", 4, 4, 0, 3600L), (job.Spec.CompletionMode, job.Spec.Completions, job.Spec.Parallelism, job.Spec.BackoffLimit, job.Spec.ActiveDeadlineSeconds!.Value));
+        var container = job.Spec.Template.Spec.Containers.Single();
+        Assert.Equal("8", container.Resources.Limits["nvidia.com/gpu"].ToString());
+        Assert.Equal(["/bin/sh", "-c", "python train.py"], container.Command);
+        Assert.Equal(["k1", "k2", "k3", "k4"], job.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values);
+        Assert.Equal("kubernetes.io/hostname", job.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().TopologyKey);
+        Assert.Equal(4, api.PodsOf("gpufleet-1").Count);
+
+        var pending = await executor.ObserveAsync(default);
+        Assert.Empty(pending.Events);
+        Assert.Equal(1, pending.Runs.Single().JobId);
+
+        api.SetPods("gpufleet-1", "Running");
+        var started = Assert.Single((await executor.ObserveAsync(default)).Events);
+        Assert.Equal(ExecutorEventKind.Started, started.Kind);
+        Assert.Equal(["k1", "k2", "k3", "k4"], started.Nodes);
+
+        api.SetPods("gpufleet-1", "Succeeded");
+        api.SetJobCondition("gpufleet-1", "Complete");
+        var seen = await executor.ObserveAsync(default);
+        var finished = Assert.Single(seen.Events);
+        Assert.Equal((ExecutorEventKind.Finished, 0), (finished.Kind, finished.ExitCode));
+        Assert.Empty(seen.Runs);
+        Assert.Empty((await executor.ObserveAsync(default)).Events);   // reported once
+    }
+
+    [Fact]
+    public async Task A_watch_whose_version_expired_lists_again_and_loses_no_change()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        await executor.LaunchAsync(Gang(2, 2), default);
+        Assert.Empty((await executor.ObserveAsync(default)).Events);
+        // The pods start, and then the server forgets the history the executor would resume from.
+        api.SetPods("gpufleet-2", "Running");
+        api.Compact();
+        var seen = await executor.ObserveAsync(default);
+        Assert.Equal(1, executor.Relists);
+        var started = Assert.Single(seen.Events);
+        Assert.Equal((ExecutorEventKind.Started, 2L), (started.Kind, started.JobId));
+        Assert.Equal(2, seen.Runs.Single().JobId);
+        // And the watch goes on from the fresh list.
+        api.SetPods("gpufleet-2", "Failed", exitCode: 3);
+        api.SetJobCondition("gpufleet-2", "Failed", "BackoffLimitExceeded");
+        var failed = Assert.Single((await executor.ObserveAsync(default)).Events);
+        Assert.Equal((ExecutorEventKind.Finished, 3), (failed.Kind, failed.ExitCode));
+        Assert.Equal(1, executor.Relists);
+    }
+
+    [Fact]
+    public async Task A_pod_deleted_behind_gpufleets_back_loses_the_run_and_the_rest_of_the_gang_is_deleted()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        await executor.LaunchAsync(Gang(3, 2), default);
+        api.SetPods("gpufleet-3", "Running");
+        Assert.Equal(ExecutorEventKind.Started, Assert.Single((await executor.ObserveAsync(default)).Events).Kind);
+        api.DeletePod(api.PodsOf("gpufleet-3")[0].Metadata.Name);
+        var lost = Assert.Single((await executor.ObserveAsync(default)).Events);
+        Assert.Equal(ExecutorEventKind.Lost, lost.Kind);
+        Assert.Contains("deleted outside GpuFleet", lost.Detail);
+        Assert.Null(api.Job("gpufleet-3"));
+        Assert.Empty(api.PodsOf("gpufleet-3"));
+        Assert.Empty((await executor.ObserveAsync(default)).Events);
+    }
+
+    [Fact]
+    public async Task Ends_map_to_timeouts_out_of_memory_exit_codes_cancels_and_lost_jobs()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        for (var id = 10; id <= 14; id++) await executor.LaunchAsync(Gang(id, 1), default);
+        await executor.ObserveAsync(default);
+        api.SetJobCondition("gpufleet-10", "Failed", "DeadlineExceeded");
+        api.SetPods("gpufleet-11", "Failed", exitCode: 137, reason: "OOMKilled");
+        api.SetJobCondition("gpufleet-11", "Failed", "BackoffLimitExceeded");
+        api.SetPods("gpufleet-12", "Failed", exitCode: 2, reason: "Error");
+        api.SetJobCondition("gpufleet-12", "Failed", "BackoffLimitExceeded");
+        await executor.CancelAsync(13, default);
+        api.DeleteJobOutside("gpufleet-14");
+        var ends = (await executor.ObserveAsync(default)).Events.Where(e => e.Ends).ToDictionary(e => e.JobId);
+        Assert.Equal(ExecutorEventKind.TimedOut, ends[10].Kind);
+        Assert.Equal(ExecutorEventKind.OutOfMemory, ends[11].Kind);
+        Assert.Equal((ExecutorEventKind.Finished, 2), (ends[12].Kind, ends[12].ExitCode));
+        Assert.Equal(ExecutorEventKind.Cancelled, ends[13].Kind);
+        Assert.Equal(ExecutorEventKind.Lost, ends[14].Kind);
+        Assert.Null(api.Job("gpufleet-13"));
+    }
+
+    [Fact]
+    public async Task The_inventory_reads_gpus_models_node_states_and_gpus_held_by_pods_gpufleet_did_not_create()
+    {
+        var api = await FakeKubernetesApi.StartAsync();
+        await using var _ = api;
+        api.AddNode("k1", 8, "NVIDIA-B200");
+        api.AddNode("k2", 8, "NVIDIA-B200", unschedulable: true);
+        api.AddNode("k3", 4, "NVIDIA-H100-80GB-HBM3", ready: false);
+        api.AddNode("cpu1", 0, "none");
+        api.AddForeignPod("notebook", "k1", 2);
+        await using var executor = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url));
+        await executor.LaunchAsync(Gang(20, 1), default);   // on k1: GpuFleet's own, not held by others
+        var nodes = (await executor.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
+        Assert.Equal(new InventoryNode("k1", 8, "NVIDIA-B200", InventoryNodeState.Up, 2), nodes["k1"]);
+        Assert.Equal(InventoryNodeState.Drained, nodes["k2"].State);
+        Assert.Equal((4, "NVIDIA-H100-80GB-HBM3", InventoryNodeState.Down), (nodes["k3"].Gpus, nodes["k3"].Model, nodes["k3"].State));
+        Assert.Equal(0, nodes["cpu1"].Gpus);
+    }
+
+    [Fact]
+    public async Task Uneven_gpus_per_node_are_refused_and_a_closed_port_is_unreachable()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        var uneven = new ExecutorLaunch(30, "x", "t", null, 60, [new NodeGpus("k1", [0, 1, 2, 3, 4, 5, 6, 7]), new NodeGpus("k2", [0, 1, 2, 3])]);
+        Assert.Contains("same GPUs", (await Assert.ThrowsAsync<ExecutorRejectedException>(() => executor.LaunchAsync(uneven, default))).Message);
+        Assert.Null(api.Job("gpufleet-30"));
+
+        await using var nowhere = new KubernetesExecutor(new KubernetesExecutorOptions(Host: "http://127.0.0.1:1"));
+        await Assert.ThrowsAsync<ExecutorUnreachableException>(() => nowhere.ObserveAsync(default));
+        await Assert.ThrowsAsync<ExecutorUnreachableException>(() => nowhere.LaunchAsync(Gang(31, 1), default));
+    }
+}
