@@ -43,7 +43,7 @@ public sealed class DataFileTests
         8, "pools[1].nodeNames", "node name 's-02' is also given by pools[0]")]
     [InlineData("- { site: s, model: G, gpusPerNode: 8, domains: 2 }", "- site: s\n    model: G\n    gpusPerNode: 8\n    domains: 2\n    nodeNames: s-{x}",
         11, "pools[0].nodeNames", "must be digits")]
-    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: lsf } }", 5, "sites[0].executor.kind", "unknown executor 'lsf' (known: simulated, slurm, local)")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: lsf } }", 5, "sites[0].executor.kind", "unknown executor 'lsf' (known: simulated, slurm, kubernetes, local)")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, logDirectory: /x } }", 5, "sites[0].executor.logDirectory", "unknown field")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, pollSeconds: 0 } }", 5, "sites[0].executor.pollSeconds", "at least 1")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: slurm }", 5, "sites[0].executor", "must be a mapping")]

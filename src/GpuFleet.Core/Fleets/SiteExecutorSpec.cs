@@ -5,18 +5,19 @@ namespace GpuFleet.Core.Fleets;
 /// names it. The scheduling core never reads it (the twin runs every site on its simulated executor);
 /// the live service starts one executor per site from it.
 /// </summary>
-/// <param name="Kind"><c>simulated</c> (the default), <c>slurm</c> or <c>local</c>.</param>
+/// <param name="Kind"><c>simulated</c> (the default), <c>slurm</c>, <c>kubernetes</c> or <c>local</c>.</param>
 /// <param name="Settings">The kind's own settings (a Slurm partition, a log directory), as written.</param>
 public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, string> Settings)
 {
     /// <summary>The kinds a fleet file may name.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["simulated", "slurm", "local"];
+    public static IReadOnlyList<string> Kinds { get; } = ["simulated", "slurm", "kubernetes", "local"];
 
     /// <summary>The settings each kind takes, besides the ones every kind takes (<see cref="CommonSettings"/>).</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> KindSettings { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         ["simulated"] = [],
         ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory"],
+        ["kubernetes"] = ["kubeconfig", "namespace", "image"],
         ["local"] = ["logDirectory", "virtualGpus", "nodeName", "nvidiaSmi"],
     };
 

@@ -1,5 +1,6 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Executors;
+using GpuFleet.Executors.Kubernetes;
 
 namespace GpuFleet.Server.Execution;
 
@@ -12,6 +13,7 @@ public static class SiteExecutors
         var spec = fleet.Sites[site].Executor;
         return spec.Kind switch
         {
+            "kubernetes" => new KubernetesExecutor(new KubernetesExecutorOptions(spec.Setting("namespace", "default")!, spec.Setting("image", "busybox:1.36")!, spec.Setting("kubeconfig"))),
             _ => throw new InvalidOperationException($"site '{fleet.Sites[site].Name}': no executor of kind '{spec.Kind}'"),
         };
     }
