@@ -120,7 +120,7 @@ public sealed class LocalExecutor : ISiteExecutor
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(Math.Min(launch.TimeLimitSeconds, (long)(DateTimeOffset.MaxValue - DateTimeOffset.UtcNow).TotalSeconds - 1));
         var status = StatusPath(launch.JobId);
-        File.Delete(status);
+        TryDelete(status);
         var start = new ProcessStartInfo(Launcher) { UseShellExecute = false };
         foreach (var argument in WrapperScript.Arguments(launch.JobId, command, LogPath(launch.JobId), status, deadline)) start.ArgumentList.Add(argument);
         // The server's own settings (its admin token above all) are not the job's business.

@@ -1,7 +1,11 @@
 namespace GpuFleet.Executors.Local;
 
 /// <summary>How a <see cref="LocalExecutor"/> runs jobs on this machine.</summary>
-/// <param name="LogDirectory">Where each job's output goes, as <c>&lt;id&gt;.log</c> (created when missing).</param>
+/// <param name="LogDirectory">
+/// Where each job's output goes, as <c>&lt;id&gt;.log</c> (created when missing), with its exit status beside it
+/// until reported. It also names the executor's jobs: one started on it finds the jobs an earlier one started there,
+/// so two executors at a time must not share it.
+/// </param>
 public sealed record LocalExecutorOptions(string LogDirectory)
 {
     /// <summary>GPUs this machine offers when <c>nvidia-smi</c> finds none (missing, failing): for trying GpuFleet on a machine without GPUs.</summary>

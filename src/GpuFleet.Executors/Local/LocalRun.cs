@@ -5,7 +5,7 @@ namespace GpuFleet.Executors.Local;
 /// <summary>A job running on this machine: the process group it runs in, and how its end is awaited.</summary>
 /// <param name="group">The process group (and session) the job's shell leads; its id is the shell's pid.</param>
 /// <param name="process">The job's shell when this executor started it; null for a run found after a restart, which is watched in <c>/proc</c>.</param>
-/// <param name="startTicks">The shell's start time (see <see cref="ProcStat.StartTicks"/>), to tell it from a later process with its pid.</param>
+/// <param name="startTicks">The shell's start time (see <see cref="ProcStat.StartTicks"/>), to tell it from a later process with its pid (0 when <paramref name="process"/> is known).</param>
 /// <param name="deadline">When its time limit is reached.</param>
 /// <param name="timeLimitSeconds">Its time limit, for the account of a timeout; null for a run found after a restart.</param>
 /// <param name="statusPath">Where its shell writes its exit status.</param>
