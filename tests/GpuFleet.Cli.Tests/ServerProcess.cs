@@ -20,8 +20,9 @@ internal sealed class ServerProcess : IDisposable
     public Process Process { get; }
     public HttpClient Client { get; }
 
-    /// <summary>Starts a server on <paramref name="database"/> and waits until it answers <c>/healthz</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(string database, string fleet = DefaultFleet, double timeScale = 100, double leaseSeconds = 10)
+    /// <summary>Starts a server on <paramref name="database"/> (with more <paramref name="arguments"/> to <c>serve</c>) and waits until it answers <c>/healthz</c>.</summary>
+    public static async Task<ServerProcess> StartAsync(string database, string fleet = DefaultFleet, double timeScale = 100, double leaseSeconds = 10,
+        IReadOnlyList<string>? arguments = null)
     {
         var port = TestFiles.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
@@ -29,7 +30,7 @@ internal sealed class ServerProcess : IDisposable
                      "--urls", $"http://127.0.0.1:{port}", "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--lease-seconds", leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      // These tests load the server with one token and read every job back; rate limits have tests of their own.
-                     "--rate-limit", "10000000" })
+                     "--rate-limit", "10000000" }.Concat(arguments ?? []))
             psi.ArgumentList.Add(a);
         psi.Environment["GPUFLEET_ADMIN_TOKEN"] = AdminToken;
         var process = Process.Start(psi)!;

@@ -38,20 +38,30 @@ internal sealed class ApiClient : IDisposable
 
     private string SendText(HttpRequestMessage request)
     {
-        HttpResponseMessage response;
+        using var response = Respond(request);
+        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (response.IsSuccessStatusCode) return text;
+        throw new CliUsageException($"{(int)response.StatusCode} {Problem(text)}");
+    }
+
+    /// <summary>A GET whose answer is bytes to pass on as they are (a job's log); null for a 404 when <paramref name="missingIsNull"/>.</summary>
+    public byte[]? GetBytes(string path, bool missingIsNull = false)
+    {
+        using var response = Respond(new HttpRequestMessage(HttpMethod.Get, path));
+        if (response.IsSuccessStatusCode) return response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+        if (missingIsNull && response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        throw new CliUsageException($"{(int)response.StatusCode} {Problem(response.Content.ReadAsStringAsync().GetAwaiter().GetResult())}");
+    }
+
+    private HttpResponseMessage Respond(HttpRequestMessage request)
+    {
         try
         {
-            response = _http.Send(request);
+            return _http.Send(request);
         }
         catch (HttpRequestException e)
         {
             throw new CliUsageException($"cannot reach {_server}: {e.Message} (is `gpufleet serve` running? set --server or GPUFLEET_SERVER)");
-        }
-        using (response)
-        {
-            var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            if (response.IsSuccessStatusCode) return text;
-            throw new CliUsageException($"{(int)response.StatusCode} {Problem(text)}");
         }
     }
 

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
+using GpuFleet.Server.Jobs;
 using Spectre.Console;
 using YamlDotNet.Serialization;
 
 namespace GpuFleet.Cli.Commands;
 
 /// <summary>
-/// The client commands — <c>submit</c>, <c>jobs</c>, <c>show</c>, <c>why</c>, <c>cancel</c>, <c>queues</c> —
+/// The client commands — <c>submit</c>, <c>jobs</c>, <c>show</c>, <c>why</c>, <c>cancel</c>, <c>logs</c>, <c>queues</c> —
 /// against a server given by <c>--server</c>/<c>GPUFLEET_SERVER</c> with <c>--token</c>/<c>GPUFLEET_TOKEN</c>.
 /// Tables on a terminal, <c>--json</c> for scripts.
 /// </summary>
@@ -19,6 +20,7 @@ internal static class ClientCommands
         yield return Show("show", "Show a job: state, placement, history, pending reason and estimated start.");
         yield return Show("why", "Why a pending job waits, and when it should start.");
         yield return Cancel();
+        yield return Logs();
         yield return Queues();
         yield return Usage();
     }
@@ -205,6 +207,33 @@ internal static class ClientCommands
         var id = new Argument<long>("id") { Description = "Job id." };
         return Client("cancel", "Cancel a pending or running job.", [id], (r, api) => api.Delete($"/api/v1/jobs/{r.GetValue(id)}"),
             (r, job) => Console.WriteLine($"job {r.GetValue(id)} {Text(job, "state")}"));
+    }
+
+    private static Command Logs()
+    {
+        var id = new Argument<long>("id") { Description = "Job id." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing what the job writes, every second, until it has ended." };
+        return Client("logs", "Print a job's output (its log), as it is written.", [id, follow], (r, api) =>
+        {
+            var job = r.GetValue(id);
+            using var stdout = Console.OpenStandardOutput();
+            var offset = 0L;
+            while (true)
+            {
+                // The state is read before the log: a job over before a read has written all it will by then.
+                // (A state this client does not know, from a newer server, is taken as not over.)
+                var over = !r.GetValue(follow)
+                    || Enum.TryParse<JobState>(Text(api.Get($"/api/v1/jobs/{job}"), "state"), ignoreCase: true, out var state) && JobTransitions.IsFinal(state);
+                // A job followed before it has written anything has no log yet.
+                var written = api.GetBytes($"/api/v1/jobs/{job}/log?offset={offset}", missingIsNull: !over) ?? [];
+                // The bytes as they are: a character cut in two by the offset is whole again once the next part follows.
+                stdout.Write(written);
+                stdout.Flush();
+                offset += written.Length;
+                if (over) return null;
+                Thread.Sleep(TimeSpan.FromSeconds(1));
+            }
+        }, (_, _) => { });
     }
 
     private static Command Queues() =>

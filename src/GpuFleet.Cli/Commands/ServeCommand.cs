@@ -29,10 +29,11 @@ internal static class ServeCommand
         var authFailureLimit = new Option<int>("--auth-failure-limit") { Description = "Failed authentications per minute per client address; beyond, its API calls get 429 until the minute is over.", DefaultValueFactory = _ => ServerSettings.DefaultFailedAuthenticationsPerMinutePerAddress };
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy (address or CIDR network; repeat for several) whose X-Forwarded-For names the client for the per-address limits. Without one the header is ignored.", AllowMultipleArgumentsPerToken = false };
         var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
+        var logDir = new Option<string?>("--log-dir") { Description = "Where jobs' output lies, one <id>.log each (the local executor's log directory), for GET /api/v1/jobs/{id}/log and 'gpufleet logs'." };
         var scheduling = new SchedulerFlags();
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
-            fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease,
+            fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease, logDir,
         };
         foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() =>
@@ -49,6 +50,7 @@ internal static class ServeCommand
                 {
                     RequestsPerMinutePerToken = perToken, RequestsPerMinutePerAddress = perAddress,
                     FailedAuthenticationsPerMinutePerAddress = failures, TrustedProxies = proxies, LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
+                    LogDirectory = r.GetValue(logDir),
                 });
         }));
         return command;

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace GpuFleet.Server.Api;
 
-/// <summary>The job API under <c>/api/v1/jobs</c>: submit, get, list, cancel. Errors are RFC 9457 problem documents.</summary>
+/// <summary>The job API under <c>/api/v1/jobs</c>: submit, get, list, cancel, the job's log. Errors are RFC 9457 problem documents.</summary>
 public static class JobEndpoints
 {
     /// <summary>Longest <c>Idempotency-Key</c> accepted.</summary>
@@ -30,6 +30,7 @@ public static class JobEndpoints
         jobs.MapGet("{id:long}", Get);
         jobs.MapGet("", List);
         jobs.MapDelete("{id:long}", Cancel);
+        jobs.MapGet("{id}/log", Log);
     }
 
     private static async Task<IResult> Submit(HttpRequest http, SubmissionValidator validator, JobStore store, TimeProvider clock,
@@ -187,6 +188,50 @@ public static class JobEndpoints
         }
         return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job is changing", detail: $"job {id} changed state repeatedly; try again");
     }
+
+    // The job's output from byte `offset` on, as far as it is written now. The id is read here rather than bound, so
+    // that anything but a plain number is a 400 naming it: only a number the server formats itself reaches a file name.
+    private static async Task<IResult> Log(string id, string? offset, HttpContext context, JobStore store, ServerSettings settings)
+    {
+        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var jobId))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a job id (a whole number, 0 or more)"] });
+        var from = 0L;
+        if (offset is not null && !long.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out from))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["offset"] = ["must be a byte offset (a whole number, 0 or more)"] });
+        var job = await store.GetAsync(jobId, context.RequestAborted);
+        if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(jobId);
+        if (settings.LogDirectory is null) return NoLog(jobId);
+        FileStream log;
+        try
+        {
+            // Shared with the job that still writes it (and with a cleaner that may remove it).
+            log = new FileStream(Path.Combine(settings.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".log"),
+                FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return NoLog(jobId);
+        }
+        context.Response.RegisterForDisposeAsync(log);
+        // What is written by now, no further: a job writing faster than the client reads would never let the answer end.
+        var left = Math.Max(0, log.Length - from);
+        if (left > 0) log.Seek(from, SeekOrigin.Begin);
+        return Results.Stream(async body =>
+        {
+            var buffer = new byte[64 * 1024];
+            while (left > 0)
+            {
+                var read = await log.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), context.RequestAborted);
+                // Truncated meanwhile: the answer ends short, and the client's count of the bytes it got still says where it is.
+                if (read == 0) break;
+                await body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+                left -= read;
+            }
+        }, "text/plain; charset=utf-8");
+    }
+
+    private static IResult NoLog(long id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "log not found", detail: $"job {id} has no log");
 
     // A submission without a tenant is for the token's own tenant.
     private static SubmitJobRequest? ForCaller(SubmitJobRequest? request, Caller caller) =>

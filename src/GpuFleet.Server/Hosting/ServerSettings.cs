@@ -81,4 +81,9 @@ public sealed record ServerSettings
     public TimeSpan LeaseTime { get; init; } = JobStore.DefaultLeaseTime;
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
+    /// <summary>
+    /// Where jobs' output lies, one <c>&lt;id&gt;.log</c> each (the local executor's log directory), for
+    /// <c>GET /api/v1/jobs/{id}/log</c>. Null: jobs have no log to show.
+    /// </summary>
+    public string? LogDirectory { get; init; }
 }
