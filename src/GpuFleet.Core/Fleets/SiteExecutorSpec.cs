@@ -24,6 +24,9 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     /// <summary>Settings every real executor takes: seconds between looks at the cluster, between inventories, and from a checkpoint signal to the eviction.</summary>
     public static IReadOnlyList<string> CommonSettings { get; } = ["pollSeconds", "inventorySeconds", "checkpointGraceSeconds"];
 
+    /// <summary>Where a local site's jobs write their output when its executor names no <c>logDirectory</c> (relative to the server's working directory).</summary>
+    public const string DefaultLocalLogDirectory = "gpufleet-logs";
+
     /// <summary>The simulated executor: what a site without an <c>executor</c> section gets.</summary>
     public static SiteExecutorSpec Simulated { get; } = new("simulated", new Dictionary<string, string>());
 

@@ -200,12 +200,12 @@ public static class JobEndpoints
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["offset"] = ["must be a byte offset (a whole number, 0 or more)"] });
         var job = await store.GetAsync(jobId, context.RequestAborted);
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(jobId);
-        if (settings.LogDirectory is null) return NoLog(jobId);
+        if (settings.JobLogDirectory is not { } directory) return NoLog(jobId);
         FileStream log;
         try
         {
             // Shared with the job that still writes it (and with a cleaner that may remove it).
-            log = new FileStream(Path.Combine(settings.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".log"),
+            log = new FileStream(Path.Combine(directory, jobId.ToString(CultureInfo.InvariantCulture) + ".log"),
                 FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -1,6 +1,7 @@
 using GpuFleet.Core.Fleets;
 using GpuFleet.Executors;
 using GpuFleet.Executors.Kubernetes;
+using GpuFleet.Executors.Local;
 
 namespace GpuFleet.Server.Execution;
 
@@ -13,8 +14,21 @@ public static class SiteExecutors
         var spec = fleet.Sites[site].Executor;
         return spec.Kind switch
         {
+            "local" => new LocalExecutor(new LocalExecutorOptions(spec.Setting("logDirectory", SiteExecutorSpec.DefaultLocalLogDirectory)!)
+            {
+                VirtualGpus = int.Parse(spec.Setting("virtualGpus", "0")!, System.Globalization.CultureInfo.InvariantCulture),
+                // The machine is the site's node: by default it answers to the name the fleet gives that node.
+                NodeName = spec.Setting("nodeName") ?? SingleNodeName(fleet, site) ?? Environment.MachineName,
+                NvidiaSmiPath = spec.Setting("nvidiaSmi", "nvidia-smi")!,
+            }),
             "kubernetes" => new KubernetesExecutor(new KubernetesExecutorOptions(spec.Setting("namespace", "default")!, spec.Setting("image", "busybox:1.36")!, spec.Setting("kubeconfig"))),
             _ => throw new InvalidOperationException($"site '{fleet.Sites[site].Name}': no executor of kind '{spec.Kind}'"),
         };
+    }
+
+    private static string? SingleNodeName(Fleet fleet, int site)
+    {
+        var nodes = Enumerable.Range(0, fleet.NodeCount).Where(n => fleet.PoolSite(fleet.NodePool(n)) == site).Take(2).ToList();
+        return nodes.Count == 1 ? fleet.NodeName(nodes[0]) : null;
     }
 }

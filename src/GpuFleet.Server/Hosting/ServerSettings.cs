@@ -86,4 +86,8 @@ public sealed record ServerSettings
     /// <c>GET /api/v1/jobs/{id}/log</c>. Null: jobs have no log to show.
     /// </summary>
     public string? LogDirectory { get; init; }
+
+    /// <summary>Where jobs' logs are read from: <see cref="LogDirectory"/>, else the log directory of the fleet's local site, if it has one.</summary>
+    public string? JobLogDirectory => LogDirectory
+        ?? Fleet.Sites.Select(s => s.Executor).FirstOrDefault(e => e.Kind == "local")?.Setting("logDirectory", Core.Fleets.SiteExecutorSpec.DefaultLocalLogDirectory);
 }
