@@ -266,15 +266,18 @@ public sealed class SlurmExecutor : ISiteExecutor
     internal static (ExecutorEventKind Kind, int? ExitCode, string Detail) EndOf(SlurmJob run)
     {
         var said = $"Slurm job {run.RunId}: {run.State}" + (run.Reason is "None" or "" ? "" : $" ({run.Reason})");
-        // A signal that ended the script is reported the way a shell would: 128 + the signal.
-        int? exit = run.Signal != 0 ? 128 + run.Signal : run.ExitCode;
-        var signalled = run.Signal != 0 ? $", killed by signal {run.Signal}" : "";
+        var ran = run.Nodes.Count > 0;
+        // A signal that ended the script is reported the way a shell would: 128 + the signal. A job that
+        // never ran has no exit code (the controller writes 1 into it when it refuses one).
+        int? exit = !ran ? null : run.Signal != 0 ? 128 + run.Signal : run.ExitCode;
+        var signalled = ran && run.Signal != 0 ? $", killed by signal {run.Signal}" : "";
         return run.State switch
         {
             "COMPLETED" => (ExecutorEventKind.Finished, exit, said),
-            // The script ended with an error or was killed by a signal: it ended by itself, with that code.
-            // Anything else (a launch or prolog failure) is the cluster's failure.
-            "FAILED" when run.Reason == "NonZeroExitCode" || run.Signal != 0 => (ExecutorEventKind.Finished, exit, said + signalled),
+            // The script ran and ended with an error or was killed by a signal: it ended by itself, with
+            // that code (sacct gives no reason: None). Anything else (a launch or prolog failure, a job
+            // the controller refused) is the cluster's failure.
+            "FAILED" when ran && (run.Reason is "NonZeroExitCode" or "None" || run.Signal != 0) => (ExecutorEventKind.Finished, exit, said + signalled),
             "FAILED" or "BOOT_FAIL" or "SPECIAL_EXIT" => (ExecutorEventKind.Failed, exit, said + signalled),
             "TIMEOUT" or "DEADLINE" => (ExecutorEventKind.TimedOut, null, said),
             "OUT_OF_MEMORY" => (ExecutorEventKind.OutOfMemory, null, said),
