@@ -1,14 +1,39 @@
 #!/usr/bin/env bash
-# A real Slurm on localhost for comparisons: 16 nodes x 8 fake GPUs declared through GRES, its own
-# munge, everything under $LAB, listening on 127.0.0.1 only. Needs Debian's slurmctld, slurmd,
-# slurm-client, slurm-wlm-basic-plugins and munge.
+# A real Slurm on localhost for comparisons and the tests: 16 nodes x 8 fake GPUs declared through
+# GRES, its own munge, everything under $LAB, listening on 127.0.0.1 only. Installs Debian's
+# slurmctld, slurmd, slurm-client, slurm-wlm-basic-plugins and munge when missing (as root).
 #   scripts/slurm-local.sh start   # then: export SLURM_CONF=$LAB/etc/slurm.conf
 #   scripts/slurm-local.sh stop
+# SLURM_PORT (slurmctld, default 16817) and SLURMD_PORT_BASE (node nN listens on base+N, default
+# 17000) let two clusters run side by side, e.g. one for CI next to one for benchmarks.
 set -euo pipefail
 LAB=${LAB:-/tmp/gpufleet-slurm}
 NODES=${NODES:-16}
+SLURM_PORT=${SLURM_PORT:-16817}
+SLURMD_PORT_BASE=${SLURMD_PORT_BASE:-17000}
+PACKAGES=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge)
+
+install_missing() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || { echo "${missing[*]} not installed; run as root once to install them" >&2; exit 1; }
+  # The packages' maintainer scripts would start the system-wide daemons: forbid that during the
+  # install with a policy-rc.d, only if there is none, and remove only the one made here.
+  local policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"
+  fi
+  local status=0
+  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } || status=$?
+  [ -n "$policy" ] && rm -f "$policy"
+  [ $status -eq 0 ] || { echo "installing ${missing[*]} failed" >&2; exit 1; }
+}
+
 case "${1:-start}" in
 start)
+  install_missing
   # A fresh cluster each time: no jobs left over from an earlier run.
   rm -rf "$LAB/state" "$LAB/spool"
   mkdir -p "$LAB"/{etc,munge,log,spool,state,fakedev,run}
@@ -23,7 +48,7 @@ start)
   {
     echo "ClusterName=gpufleet"
     echo "SlurmctldHost=$host(127.0.0.1)"
-    echo "SlurmctldPort=16817"
+    echo "SlurmctldPort=$SLURM_PORT"
     echo "AuthType=auth/munge"
     echo "AuthInfo=socket=$LAB/munge/munge.socket.2"
     echo "CredType=cred/munge"
@@ -48,7 +73,7 @@ start)
     echo "AccountingStorageType=accounting_storage/none"
     echo "JobCompType=jobcomp/none"
     for n in $(seq -w 1 "$NODES"); do
-      echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((17000 + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:8 State=UNKNOWN"
+      echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:8 State=UNKNOWN"
     done
     echo "PartitionName=gpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
   } > "$LAB/etc/slurm.conf"
@@ -66,6 +91,11 @@ start)
     sleep 0.3
   done
   sinfo
+  if [ "$idle" -lt "$NODES" ]; then
+    echo "only $idle of $NODES nodes came up; logs in $LAB/log" >&2
+    tail -5 "$LAB/log/slurmctld.log" >&2 || true
+    exit 1
+  fi
   echo "export SLURM_CONF=$LAB/etc/slurm.conf"
   ;;
 stop)
@@ -76,7 +106,13 @@ stop)
   for f in "$LAB"/run/slurmd-*.setsid "$LAB"/run/slurmctld.setsid "$LAB"/run/munged.setsid; do
     [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
   done
-  sleep 1
+  # Wait for them to exit (5 s at most), then kill what is left; afterwards nothing writes under $LAB.
+  for _ in $(seq 50); do
+    alive=0
+    for f in "$LAB"/run/*.setsid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
   for f in "$LAB"/run/*.setsid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; done
   ;;
 esac

@@ -1,0 +1,24 @@
+namespace GpuFleet.Executors.Slurm;
+
+/// <summary>How a <see cref="SlurmExecutor"/> reaches its cluster and what it adds to each submission.</summary>
+/// <param name="Partition">The partition GpuFleet's jobs run in (<c>sbatch -p</c>); it also limits what the executor observes and inventories. Null: the cluster's default partition, and every node.</param>
+/// <param name="SlurmConf">The cluster's <c>slurm.conf</c>, passed to the tools as <c>SLURM_CONF</c>; null: the tools' own default.</param>
+/// <param name="ExtraSbatchArguments">Added to every <c>sbatch</c> after GpuFleet's own options (e.g. <c>--qos=gpufleet</c>, <c>--mem-per-gpu=64G</c>). In a heterogeneous job they belong to its first component, as sbatch reads them.</param>
+/// <param name="CheckpointGraceSeconds">
+/// How long before its time limit a running job is asked to checkpoint (SIGUSR1, as <see cref="ExecutorSignal.Checkpoint"/>);
+/// 0: never. The executor sends it itself when it observes a job that close to its limit, because Slurm's own
+/// <c>--signal=USR1@T</c> reaches only job steps or the batch shell, not the processes of a wrapped command.
+/// </param>
+/// <param name="ToolDirectory">Where <c>sbatch</c>, <c>squeue</c>, <c>sinfo</c>, <c>sacct</c> and <c>scancel</c> are; null: found on <c>PATH</c>.</param>
+/// <param name="UseTenantAsAccount">Submit with <c>--account=&lt;tenant&gt;</c>. Off by default: accounts exist only where slurmdbd runs and has them. The tenant is always in <c>--comment</c>.</param>
+/// <param name="OutputDirectory">Where a job's output goes, as <c>&lt;dir&gt;/gpufleet-&lt;id&gt;.out</c> (appended, so that a run again keeps the earlier output); null: <c>/dev/null</c>. It must exist on the nodes.</param>
+/// <param name="ToolTimeoutSeconds">How long one tool may take before the cluster counts as unreachable (the tools retry for about 10 s themselves).</param>
+public sealed record SlurmExecutorOptions(
+    string? Partition = null,
+    string? SlurmConf = null,
+    IReadOnlyList<string>? ExtraSbatchArguments = null,
+    int CheckpointGraceSeconds = 0,
+    string? ToolDirectory = null,
+    bool UseTenantAsAccount = false,
+    string? OutputDirectory = null,
+    int ToolTimeoutSeconds = 60);

@@ -1,0 +1,13 @@
+namespace GpuFleet.Executors.Slurm;
+
+/// <summary>A batch job to submit, independent of how it reaches Slurm (command line now, slurmrestd later).</summary>
+/// <param name="Name">The job's name, <c>gpufleet-&lt;id&gt;</c>.</param>
+/// <param name="Comment">Slurm's free-text comment: the tenant.</param>
+/// <param name="Account">Slurm account, or null for the user's default.</param>
+/// <param name="TimeLimitMinutes">Slurm's time limit, whole minutes.</param>
+/// <param name="Components">One per distinct GPU count per node; more than one makes a heterogeneous job.</param>
+/// <param name="Output">Where the batch script's output goes.</param>
+/// <param name="Script">The batch script's body (without the <c>#!</c> line).</param>
+internal sealed record SlurmSubmission(
+    string Name, string Comment, string? Account, long TimeLimitMinutes,
+    IReadOnlyList<SlurmComponent> Components, string Output, string Script);

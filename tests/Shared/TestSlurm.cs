@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace GpuFleet.Tests.Shared;
+
+/// <summary>
+/// A real Slurm for tests (16 nodes n01..n16 × 8 GPUs). <c>.ci/run</c> starts one with
+/// <c>scripts/slurm-local.sh</c> and passes its configuration in <c>SLURM_CONF</c>; without it, the first
+/// test that needs one starts a throwaway cluster with that script (installing Debian's Slurm if missing)
+/// on ports of its own and stops it when the test run ends.
+/// </summary>
+internal static class TestSlurm
+{
+    public const string Variable = "SLURM_CONF";
+    private static readonly Lazy<string> Cluster = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The cluster's slurm.conf.</summary>
+    public static string Conf => Cluster.Value;
+
+    /// <summary>Runs a Slurm tool against the cluster and returns what it printed; throws when it fails.</summary>
+    public static string Tool(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment[Variable] = Conf;
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed ({p.ExitCode}): {error}");
+        return output.Result;
+    }
+
+    private static string Start()
+    {
+        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given) return given;
+        var lab = Path.Combine(Path.GetTempPath(), $"gpufleet-test-slurm-{Environment.ProcessId}");
+        var script = Path.Combine(TestFiles.Root, "scripts", "slurm-local.sh");
+        Run(script, "start", lab);
+        // The cluster's directory goes in the same shell as the stop: the test host may not outlive it long.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Run(script, "stop", lab, """bash "$0" stop && rm -rf "$LAB" """);
+        return Path.Combine(lab, "etc", "slurm.conf");
+    }
+
+    private static void Run(string script, string verb, string lab, string? commandLine = null)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (commandLine is not null)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(commandLine);
+        }
+        psi.ArgumentList.Add(script);
+        if (commandLine is null) psi.ArgumentList.Add(verb);
+        psi.Environment["LAB"] = lab;
+        // Below the ephemeral ports, apart from the default cluster's 16817 and 17001-17016: slurmctld on
+        // a multiple of 20, its nodes on the 16 ports after it.
+        var port = 20000 + Environment.ProcessId % 500 * 20;
+        psi.Environment["SLURM_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["SLURMD_PORT_BASE"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {verb} failed ({p.ExitCode}): {output.Result}{error}. " +
+                $"Start a Slurm with 'scripts/slurm-local.sh start' and set {Variable} to its slurm.conf to use a running cluster.");
+    }
+}
