@@ -2,6 +2,7 @@ using GpuFleet.Core.Fleets;
 using GpuFleet.Executors;
 using GpuFleet.Executors.Kubernetes;
 using GpuFleet.Executors.Local;
+using GpuFleet.Executors.Slurm;
 
 namespace GpuFleet.Server.Execution;
 
@@ -14,6 +15,8 @@ public static class SiteExecutors
         var spec = fleet.Sites[site].Executor;
         return spec.Kind switch
         {
+            "slurm" => new SlurmExecutor(new SlurmExecutorOptions(
+                Partition: spec.Setting("partition"), SlurmConf: spec.Setting("slurmConf"), ToolDirectory: spec.Setting("toolDirectory"), OutputDirectory: spec.Setting("outputDirectory"))),
             "local" => new LocalExecutor(new LocalExecutorOptions(spec.Setting("logDirectory", SiteExecutorSpec.DefaultLocalLogDirectory)!)
             {
                 VirtualGpus = int.Parse(spec.Setting("virtualGpus", "0")!, System.Globalization.CultureInfo.InvariantCulture),
