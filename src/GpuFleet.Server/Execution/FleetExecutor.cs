@@ -136,7 +136,7 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     internal static RunEnd EndOf(ExecutorEvent e, long at) => e.Kind switch
     {
         ExecutorEventKind.Finished when e.ExitCode is null or 0 => new RunEnd(e.JobId, at, RunOutcome.Completed, e.ExitCode, e.Detail),
-        ExecutorEventKind.Finished => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? $"exit code {e.ExitCode}"),
+        ExecutorEventKind.Finished => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail is null ? $"exit code {e.ExitCode}" : $"exit code {e.ExitCode} ({e.Detail})"),
         ExecutorEventKind.TimedOut => new RunEnd(e.JobId, at, RunOutcome.TimedOut, e.ExitCode, e.Detail),
         ExecutorEventKind.OutOfMemory => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "out of memory"),
         ExecutorEventKind.Cancelled => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "cancelled on the cluster"),

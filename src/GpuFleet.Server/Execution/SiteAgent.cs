@@ -238,7 +238,9 @@ internal sealed class SiteAgent : IAsyncDisposable
                 }
                 ended.Add(e.JobId);
                 if (_stopping.Remove(e.JobId) && e.Kind == ExecutorEventKind.Cancelled) continue;
-                if (_tracked.Remove(e.JobId)) _ends.Add(e);
+                // An end is news only for a run GpuFleet launched (confirmed) or adopted: a cluster may still list
+                // an earlier run under the same name, or a record of a submission it refused.
+                if (_tracked.TryGetValue(e.JobId, out var run) && run.Confirmed && _tracked.Remove(e.JobId)) _ends.Add(e);
             }
             // A run counted as running before this look, neither listed nor ended: the cluster lost it.
             var listed = seen.Runs.Select(r => r.JobId).ToHashSet();

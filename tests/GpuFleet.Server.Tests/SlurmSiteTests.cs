@@ -1,0 +1,154 @@
+using System.Text.Json;
+using GpuFleet.Core.Fleets;
+using GpuFleet.Tests.Shared;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>
+/// The live server placing jobs on a real Slurm (<see cref="TestSlurm"/>: 16 nodes × 8 GPUs through GRES)
+/// through the Slurm executor: what GpuFleet places is what Slurm runs, ends carry their exit codes, a node
+/// that fails sends its job elsewhere, GPUs that Slurm's own users hold are left alone, and a new leader
+/// adopts what runs instead of launching it again. The fleet is nodes n09-n16 of that cluster, so that the
+/// executor's own tests on n01-n08 may run at the same time.
+/// </summary>
+[Trait("Category", "Slurm")]
+public sealed class SlurmSiteTests
+{
+    private static Fleet SlurmFleet() => new("slurm", RunningServer.SmallFleet.Models,
+        [RunningServer.SmallFleet.Sites[0] with
+        {
+            Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["slurmConf"] = TestSlurm.Conf, ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
+        }],
+        [new GpuPoolSpec("s", "G", 8, 1, 8, 0) { NodeNames = "n{09}" }]);
+
+    private static Task<RunningServer> StartAsync(Fleet fleet, string? database = null) =>
+        RunningServer.StartAsync(database: database ?? NewDatabase(), adjust: s => s with { Fleet = fleet });
+
+    // Slurm lists finished jobs for minutes, by name: job ids (and so run names) no earlier test or run used.
+    private static string NewDatabase()
+    {
+        var database = RunningServer.NewDatabase(Backend.Sqlite);
+        using (new Storage.JobStore(database)) { }
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', $seq);";
+        command.Parameters.AddWithValue("$seq", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        command.ExecuteNonQuery();
+        return database;
+    }
+
+    private static async Task<JsonElement[]> JobsAsync(RunningServer server, IEnumerable<long> ids) =>
+        [.. await Task.WhenAll(ids.Select(server.GetJobAsync))];
+
+    private static bool Final(JsonElement job) => job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled";
+
+    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what, int seconds = 180, Func<Task<string>>? explain = null)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            server.Scheduler.Tick();
+            if (await condition()) return;
+        }
+        Assert.Fail($"not within {seconds} s: {what}{(explain is null ? "" : "; " + await explain())}");
+    }
+
+    // Slurm's record of GpuFleet's run(s) of a job: state and nodes of each run Slurm still lists.
+    private static List<(string State, string Nodes)> SlurmRuns(long id) =>
+        [.. TestSlurm.Tool("squeue", "-h", "-a", "--states=all", "-n", $"gpufleet-{id}", "-o", "%T|%N")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
+
+    [Fact]
+    public async Task Jobs_run_on_slurm_where_placed_end_with_their_exit_codes_and_leave_slurms_own_users_gpus_alone()
+    {
+        // A user of the cluster's own holds all of n16 with plain sbatch; GpuFleet must not place there.
+        var foreign = TestSlurm.Tool("sbatch", "--parsable", "-J", "own-user", "-w", "n16", "--gres=gpu:8", "-o", "/dev/null", "--wrap", "sleep 600").Trim();
+        try
+        {
+            await using var server = await StartAsync(SlurmFleet());
+            var sizes = new[] { 1, 2, 4, 8, 16, 3, 8, 1 };
+            var ids = new List<long>();
+            for (var i = 0; i < 24; i++)
+            {
+                var command = i % 4 == 3 ? "sleep 1; exit 3" : "sleep 1";
+                ids.Add((await server.PostJobAsync(new { tenant = i % 2 == 0 ? "a" : "b", gpus = sizes[i % sizes.Length], timeLimitSeconds = 600, command })).GetProperty("id").GetInt64());
+            }
+            await Until(server, async () => (await JobsAsync(server, ids)).All(Final), "every job ended");
+
+            var jobs = await JobsAsync(server, ids);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var (state, detail) = (jobs[i].GetProperty("state").GetString(), jobs[i].GetProperty("detail").GetString());
+                if (i % 4 == 3) Assert.Equal(("failed", true), (state, detail!.StartsWith("exit code 3 (", StringComparison.Ordinal)));
+                else Assert.Equal("succeeded", state);
+                // One Slurm run per job, on the nodes GpuFleet placed it on, never on n16.
+                var run = Assert.Single(SlurmRuns(ids[i]));
+                var placed = jobs[i].GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!).Order().ToList();
+                Assert.Equal(placed, HostList.Expand(run.Nodes).Order().ToList());
+                Assert.DoesNotContain("n16", placed);
+            }
+            Assert.Equal(0, server.Scheduler.SiteHealth.Single().Mismatches);
+        }
+        finally
+        {
+            TestSlurm.Tool("scancel", foreign);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_fails_under_a_job_sends_it_elsewhere_and_receives_nothing_until_it_returns()
+    {
+        await using var server = await StartAsync(SlurmFleet());
+        // First run: long; a run again (after the node failure) ends at once.
+        var marker = Path.Combine(Path.GetTempPath(), $"gpufleet-nodefail-{Guid.NewGuid():N}");
+        var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 600, command = $"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 300" })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(SlurmRuns(id).Any(r => r.State == "RUNNING")), "the job running on Slurm");
+        var node = SlurmRuns(id).Single(r => r.State == "RUNNING").Nodes;
+        // Drained first, so that the node stays out after it is set down (a down node alone may come back by itself).
+        TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=drain", "reason=gpufleet-test");
+        TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=down", "reason=gpufleet-test");
+        try
+        {
+            await Until(server, async () => Final(await server.GetJobAsync(id)), "the job ended after running again", seconds: 60,
+                explain: async () => $"job: {await server.GetJobAsync(id)}; Slurm: {string.Join(", ", SlurmRuns(id))}; errors: {string.Join(" | ", server.Errors.Entries)}");
+            var job = await server.GetJobAsync(id);
+            Assert.Equal("succeeded", job.GetProperty("state").GetString());
+            Assert.Contains(job.GetProperty("history").EnumerateArray(), e => e.GetProperty("state").GetString() == "pending" && e.GetProperty("detail").GetString()!.StartsWith("requeued", StringComparison.Ordinal));
+            var runs = SlurmRuns(id);
+            Assert.Equal(2, runs.Count);
+            Assert.Contains(runs, r => r.State == "NODE_FAIL" && r.Nodes == node);
+            Assert.Contains(runs, r => r.State == "COMPLETED" && r.Nodes != node);
+            // While the node is down, nothing goes there.
+            var other = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600, command = "sleep 1" })).GetProperty("id").GetInt64();
+            await Until(server, async () => Final(await server.GetJobAsync(other)), "another job ended");
+            Assert.DoesNotContain(node, Assert.Single(SlurmRuns(other)).Nodes);
+        }
+        finally
+        {
+            TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=resume");
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
+    public async Task A_new_leader_adopts_the_jobs_slurm_runs_and_none_is_launched_twice()
+    {
+        var database = NewDatabase();
+        var ids = new List<long>();
+        await using (var first = await StartAsync(SlurmFleet(), database))
+        {
+            for (var i = 0; i < 3; i++)
+                ids.Add((await first.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 600, command = "sleep 8" })).GetProperty("id").GetInt64());
+            await Until(first, () => Task.FromResult(ids.All(id => SlurmRuns(id).Any(r => r.State == "RUNNING"))), "the jobs running on Slurm");
+        }
+        await using var second = await StartAsync(SlurmFleet(), database);
+        Assert.All(await JobsAsync(second, ids), j => Assert.Equal("running", j.GetProperty("state").GetString()));
+        await Until(second, async () => (await JobsAsync(second, ids)).All(Final), "the adopted jobs ended");
+        foreach (var (job, id) in (await JobsAsync(second, ids)).Zip(ids))
+        {
+            Assert.Equal("succeeded", job.GetProperty("state").GetString());
+            Assert.Equal("COMPLETED", Assert.Single(SlurmRuns(id)).State);
+            Assert.DoesNotContain(job.GetProperty("history").EnumerateArray(), e => e.GetProperty("detail").GetString() is { } d && d.StartsWith("requeued", StringComparison.Ordinal));
+        }
+    }
+}
