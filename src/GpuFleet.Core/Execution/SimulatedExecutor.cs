@@ -12,8 +12,8 @@ namespace GpuFleet.Core.Execution;
 /// 3,600 s, it will time out at t=3,630 (grace + limit). Evicted at t=2,000 instead, it ran 1,930 s
 /// and keeps one checkpoint: 5,000 − 3,600·⌊1,930/3,600⌋ = 5,000 s left (nothing saved); evicted at
 /// t=3,700 it would keep 3,600 s of work, leaving 1,400 s for its next placement.</para>
-/// A node that fails (<see cref="NodeFailed"/>) stops every run on it as an eviction would: each
-/// keeps the work up to its last checkpoint, and the rest is reported as lost.
+/// <para>A node that fails (<see cref="NodeFailed"/>) stops every run on it as an eviction would: each
+/// keeps the work up to its last checkpoint, and the rest is reported as lost.</para>
 /// With <c>timeScale</c> k &gt; 1 every duration passes k times faster (a demo on the real clock);
 /// the twin runs at 1, where every figure is exact.
 /// </summary>
