@@ -60,7 +60,9 @@ public sealed class CliTests
                 Assert.True(r.TryGetProperty(key, out _), $"{policy} lacks {key}");
             Assert.Equal(2_000, r.GetProperty("jobs").GetInt32());
             Assert.InRange(r.GetProperty("utilization").GetDouble(), 0, 1);
+            Assert.False(r.TryGetProperty("nodeFailures", out _), $"{policy} reports failures it was not given");
         }
+        Assert.DoesNotContain("node failures", stdout);
         foreach (var svg in new[] { "utilization.svg", "queue.svg", "power.svg", "wait-cdf.svg" })
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(charts, svg)));
         Assert.StartsWith("timeSeconds,utilization,queueLength,powerMw", File.ReadLines(Path.Combine(charts, "timeseries-fifo.csv")).First());
@@ -111,6 +113,41 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Simulate_with_failures_reports_them_for_each_policy_under_the_same_failures()
+    {
+        var trace = TestFiles.Temp("small.csv");
+        File.WriteAllLines(trace, ReadSample(2_000));
+        var failures = TestFiles.Temp("failures.csv");
+        File.WriteAllText(failures, "at,target,duration\n# a node, then the whole site\n6h,philly-p100-0012,2h\n1d,philly,30m\n");
+        string Run(string seed)
+        {
+            var json = TestFiles.Temp("failures.json");
+            var (code, stdout, stderr) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", trace, "--policy", "fifo,backfill",
+                "--failures", failures, "--node-mtbf", "300", "--node-repair", "4", "--failure-seed", seed, "--json", json);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("node failures", stdout);
+            Assert.Contains("GPU-h out of service", stdout);
+            return File.ReadAllText(json);
+        }
+        var report = Run("5");
+        using var doc = JsonDocument.Parse(report);
+        foreach (var policy in new[] { "fifo", "backfill" })
+        {
+            var r = doc.RootElement.GetProperty(policy);
+            // The site's 82 nodes and the one node at least, besides the random ones.
+            Assert.True(r.GetProperty("nodeFailures").GetInt32() >= 83, $"{policy}: {r.GetProperty("nodeFailures")} node failures");
+            Assert.True(r.GetProperty("jobsInterruptedByFailures").GetInt32() > 0, policy);
+            Assert.True(r.GetProperty("failureLostGpuHours").GetDouble() > 0, policy);
+            // The site's outage alone keeps 656 GPUs out for half an hour.
+            Assert.True(r.GetProperty("outOfServiceGpuHours").GetDouble() >= 328, policy);
+            Assert.Equal(2_000, r.GetProperty("jobs").GetInt32());
+        }
+        var wall = new System.Text.RegularExpressions.Regex("\"wallSeconds\": [0-9.E+-]+");
+        Assert.Equal(wall.Replace(report, ""), wall.Replace(Run("5"), ""));
+        Assert.NotEqual(wall.Replace(report, ""), wall.Replace(Run("6"), ""));
+    }
+
+    [Fact]
     public void Two_processes_give_byte_identical_reports_and_series()
     {
         // A separate process per run: an order that hangs on a per-process hash seed (string.GetHashCode,
@@ -149,8 +186,17 @@ public sealed class CliTests
         File.WriteAllText(notGzip, NativeTraceHeader + "\n1,0,a,1,,site,10,5,0\n");
         var bad = TestFiles.Temp("bad.yaml");
         File.WriteAllText(bad, "name: x\nmodels: []\nsites:\n  - { name: s, owner: o, powerCapMw: -1 }\npools: []\n");
+        var failures = TestFiles.Temp("failures.csv");
+        File.WriteAllText(failures, "at,target,duration\n0,philly,1h\n60,philly-p100-0999,1h\n");
+        var sample = new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz" };
         var cases = new[]
         {
+            ([.. sample, "--failures", failures], $"{failures}:3: target: 'philly-p100-0999' is neither a site nor a node"),
+            ([.. sample, "--node-mtbf", "100"], "--node-repair: give the hours a failed node stays down"),
+            ([.. sample, "--node-mtbf", "0", "--node-repair", "2"], "--node-mtbf must be a positive number of hours, not 0"),
+            ([.. sample, "--node-mtbf", "100", "--node-repair", "-2"], "--node-repair must be a positive number of hours, not -2"),
+            ([.. sample, "--node-repair", "2"], "--node-repair: give --node-mtbf too"),
+            ([.. sample, "--failure-seed", "2"], "--failure-seed: give --node-mtbf too"),
             (new[] { "fleet", "show", bad }, "sites[0].powerCapMw"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", notGzip }, "is not a readable gzip file"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),

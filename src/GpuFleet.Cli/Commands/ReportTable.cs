@@ -35,6 +35,13 @@ internal static class ReportTable
         Row(table, results, "GPU-h lost to preemption", r => r.LostGpuHours.ToString("F1", CultureInfo.InvariantCulture));
         Row(table, results, "reclaim p50 / p99", r => $"{Duration(r.ReclaimP50Seconds)} / {Duration(r.ReclaimP99Seconds)}");
         Row(table, results, "large gangs: count, worst wait", r => $"{N(r.LargeGangJobs)}, {Duration(r.LargeGangMaxWaitSeconds)}");
+        if (results.Any(r => r.Result.Report.NodeFailures is not null))
+        {
+            Row(table, results, "node failures", r => N(r.NodeFailures ?? 0));
+            Row(table, results, "jobs interrupted by failures", r => N(r.JobsInterruptedByFailures ?? 0));
+            Row(table, results, "GPU-h lost to failures", r => (r.FailureLostGpuHours ?? 0).ToString("F1", CultureInfo.InvariantCulture));
+            Row(table, results, "GPU-h out of service", r => (r.OutOfServiceGpuHours ?? 0).ToString("F1", CultureInfo.InvariantCulture));
+        }
         table.AddRow(new[] { "wall time" }.Concat(results.Select(r => $"{r.Wall:F2} s")).ToArray());
         AnsiConsole.Write(table);
         WriteSites(results);

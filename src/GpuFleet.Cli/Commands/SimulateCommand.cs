@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Tenancy;
+using GpuFleet.Data.Failures;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Tenancy;
 using GpuFleet.Data.Traces;
@@ -30,17 +31,43 @@ internal static class SimulateCommand
         var charts = new Option<string?>("--charts") { Description = "Write SVG charts and time-series CSV files into this directory." };
         var interval = new Option<long>("--sample-seconds") { Description = "Time-series sampling interval.", DefaultValueFactory = _ => 3_600 };
         var tenants = TenantsOption();
+        var failures = new Option<string?>("--failures") { Description = "Node and site outages: a CSV file of at,target,duration lines (docs/failure-format.md)." };
+        var mtbf = new Option<double?>("--node-mtbf") { Description = "Random node failures: mean hours each node runs between a repair and its next failure (exponential)." };
+        var repair = new Option<double?>("--node-repair") { Description = "Hours a node that failed at random stays down (a fixed time, not a mean); needed with --node-mtbf." };
+        var failureSeed = new Option<long?>("--failure-seed") { Description = "Seed of the random node failures (default 1): the same seed gives the same failures, whatever the policy." };
         var scheduling = new SchedulerFlags();
         var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
         {
-            fleet, trace, policy, json, charts, interval, tenants,
+            fleet, trace, policy, json, charts, interval, tenants, failures, mtbf, repair, failureSeed,
         };
         foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(
             r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
-            r.GetValue(interval), r.GetValue(tenants), scheduling.Read(r))));
+            r.GetValue(interval), r.GetValue(tenants), scheduling.Read(r),
+            r.GetValue(failures), FailureRate(r.GetValue(mtbf), r.GetValue(repair), r.GetValue(failureSeed)))));
         return command;
     }
+
+    /// <summary>The random node failures of <c>--node-mtbf</c>, <c>--node-repair</c> and <c>--failure-seed</c>; null when none are asked for.</summary>
+    internal static NodeFailureRate? FailureRate(double? mtbfHours, double? repairHours, long? seed)
+    {
+        if (mtbfHours is null)
+        {
+            if (repairHours is not null) throw new CliUsageException("--node-repair: give --node-mtbf too (the repair time of random node failures)");
+            if (seed is not null) throw new CliUsageException("--failure-seed: give --node-mtbf too (the seed of random node failures)");
+            return null;
+        }
+        if (!(mtbfHours > 0) || !double.IsFinite(mtbfHours.Value))
+            throw new CliUsageException($"--node-mtbf must be a positive number of hours, not {mtbfHours.Value.ToString(CultureInfo.InvariantCulture)}");
+        if (repairHours is not { } repair) throw new CliUsageException("--node-repair: give the hours a failed node stays down, with --node-mtbf");
+        if (!(repair > 0) || !double.IsFinite(repair))
+            throw new CliUsageException($"--node-repair must be a positive number of hours, not {repair.ToString(CultureInfo.InvariantCulture)}");
+        return new NodeFailureRate(mtbfHours.Value, repair, seed ?? 1);
+    }
+
+    /// <summary>The outages of a failures file, one per node (a site's line takes each of its nodes).</summary>
+    internal static IReadOnlyList<NodeFailure> LoadFailures(string path, Fleet fleet) =>
+        [.. FailureFile.Load(path, fleet).SelectMany(e => e.Nodes.Select(node => new NodeFailure(e.AtSeconds, node, e.DurationSeconds)))];
 
     internal static Option<string?> TenantsOption() => new("--tenants")
     {
@@ -60,14 +87,19 @@ internal static class SimulateCommand
     }
 
     private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, long interval,
-        string? tenantsPath, SchedulerOptions scheduling)
+        string? tenantsPath, SchedulerOptions scheduling, string? failuresPath, NodeFailureRate? failureRate)
     {
         var policies = ParsePolicies(policyList);
         if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
         var fleet = FleetFile.Load(fleetPath);
         var tree = LoadTenants(tenantsPath, fleet, policies);
+        var failures = failuresPath is null ? [] : LoadFailures(failuresPath, fleet);
         var jobs = TraceFile.Load(tracePath);
         Console.Error.WriteLine($"{jobs.Count:N0} jobs from {tracePath} on {fleet.Name} ({fleet.TotalGpus:N0} GPUs)");
+        if (failuresPath is not null) Console.Error.WriteLine($"{failures.Count:N0} node outages from {failuresPath}");
+        if (failureRate is not null)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"random node failures: {failureRate.MtbfHours:G} h mean between failures per node, {failureRate.RepairHours:G} h to repair, seed {failureRate.Seed}"));
 
         var results = new List<(SimulationResult Result, double Wall)>();
         foreach (var p in policies)
@@ -75,7 +107,10 @@ internal static class SimulateCommand
             var options = scheduling with { Policy = p, Tenants = tree };
             var watch = Stopwatch.StartNew();
             var result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
-                Simulator.Run(fleet, jobs, options, new SimulationOptions { TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress }));
+                Simulator.Run(fleet, jobs, options, new SimulationOptions
+                {
+                    TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress, Failures = failures, FailureRate = failureRate,
+                }));
             results.Add((result, watch.Elapsed.TotalSeconds));
         }
 

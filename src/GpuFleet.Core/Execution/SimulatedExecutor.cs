@@ -12,6 +12,8 @@ namespace GpuFleet.Core.Execution;
 /// 3,600 s, it will time out at t=3,630 (grace + limit). Evicted at t=2,000 instead, it ran 1,930 s
 /// and keeps one checkpoint: 5,000 − 3,600·⌊1,930/3,600⌋ = 5,000 s left (nothing saved); evicted at
 /// t=3,700 it would keep 3,600 s of work, leaving 1,400 s for its next placement.</para>
+/// <para>A node that fails (<see cref="NodeFailed"/>) stops every run on it as an eviction would: each
+/// keeps the work up to its last checkpoint, and the rest is reported as lost.</para>
 /// With <c>timeScale</c> k &gt; 1 every duration passes k times faster (a demo on the real clock);
 /// the twin runs at 1, where every figure is exact.
 /// </summary>
@@ -23,6 +25,8 @@ public sealed class SimulatedExecutor : IJobExecutor
     private readonly Dictionary<long, Run> _runs = [];
     // Ends by (time, job id); an end planned before an eviction or a cancel is stale (its version moved on).
     private readonly PriorityQueue<(long JobId, int Version), (long Time, long JobId)> _ends = new();
+    // Jobs running on each node, so that a node's failure finds its runs without a scan of all of them.
+    private readonly List<long>?[] _onNode;
     private int _running;
 
     /// <summary>An executor whose jobs run <paramref name="runtimeOf"/> seconds of work each (at least 1).</summary>
@@ -34,6 +38,7 @@ public sealed class SimulatedExecutor : IJobExecutor
         _fleet = fleet;
         _runtimeOf = runtimeOf;
         _timeScale = timeScale;
+        _onNode = new List<long>?[fleet.NodeCount];
     }
 
     /// <inheritdoc />
@@ -85,6 +90,8 @@ public sealed class SimulatedExecutor : IJobExecutor
         var done = workStart + Math.Max(1, Scaled(work));
         var cut = now + Scaled(placement.StartDelaySeconds + limit);
         run.Plan = new RunPlan(now, workStart, Math.Min(done, cut), run.Remaining > limit || done > cut);
+        run.Nodes = [.. placement.Gpus.Select(g => g.Node).Distinct()];
+        foreach (var node in run.Nodes) (_onNode[node] ??= []).Add(job.Id);
         run.Running = true;
         run.Version++;
         _running++;
@@ -95,12 +102,32 @@ public sealed class SimulatedExecutor : IJobExecutor
     public bool Evict(long jobId, long now)
     {
         if (!_runs.TryGetValue(jobId, out var run) || !run.Running) return false;
-        // The work up to the last checkpoint is kept; the rest is lost.
+        StopKeepingCheckpoint(jobId, run, now);
+        return true;
+    }
+
+    /// <summary>
+    /// Node <paramref name="node"/> failed at <paramref name="now"/>: every run on it is lost, a gang's
+    /// included (its other nodes stop too). Each stops as an eviction does, keeping the work up to its last
+    /// checkpoint for its next placement, and is reported once, in order of job id. The caller queues them again.
+    /// </summary>
+    public IReadOnlyList<LostRun> NodeFailed(int node, long now)
+    {
+        if (_onNode[node] is not { Count: > 0 } here) return [];
+        long[] ids = [.. here.Order()];
+        var lost = new LostRun[ids.Length];
+        for (var i = 0; i < ids.Length; i++) lost[i] = new LostRun(ids[i], now, StopKeepingCheckpoint(ids[i], _runs[ids[i]], now));
+        return lost;
+    }
+
+    // The work up to the last checkpoint is kept; the rest is lost. Returns the work lost, in seconds.
+    private long StopKeepingCheckpoint(long jobId, Run run, long now)
+    {
         var ran = (long)(Math.Max(0, now - run.Plan!.WorkStart) * _timeScale);
         var saved = run.Checkpoint > 0 ? ran / run.Checkpoint * run.Checkpoint : 0;
         run.Remaining = Math.Max(1, run.Remaining - saved);
-        Stop(run);
-        return true;
+        Stop(jobId, run);
+        return ran - saved;
     }
 
     /// <inheritdoc />
@@ -108,7 +135,7 @@ public sealed class SimulatedExecutor : IJobExecutor
     {
         if (!_runs.Remove(jobId, out var run)) return false;
         var wasRunning = run.Running;
-        if (wasRunning) Stop(run);
+        if (wasRunning) Stop(jobId, run);
         return wasRunning;
     }
 
@@ -121,18 +148,18 @@ public sealed class SimulatedExecutor : IJobExecutor
             _ends.Dequeue();
             if (!_runs.TryGetValue(e.JobId, out var run) || !run.Running || run.Version != e.Version) continue;
             _runs.Remove(e.JobId);
-            run.Running = false;
-            _running--;
+            Stop(e.JobId, run);
             (ended ??= []).Add(new RunEnd(e.JobId, at.Time, run.Plan!.TimesOut ? RunOutcome.TimedOut : RunOutcome.Completed));
         }
         return ended ?? (IReadOnlyList<RunEnd>)[];
     }
 
-    private void Stop(Run run)
+    private void Stop(long jobId, Run run)
     {
         run.Running = false;
         run.Version++;
         _running--;
+        foreach (var node in run.Nodes) _onNode[node]!.Remove(jobId);
     }
 
     // Durations on this executor's clock: k times shorter at time scale k, never under 1 s when not 0.
@@ -145,5 +172,7 @@ public sealed class SimulatedExecutor : IJobExecutor
         public bool Running { get; set; }
         public int Version { get; set; }
         public RunPlan? Plan { get; set; }
+        /// <summary>The nodes of its current (or last) placement.</summary>
+        public int[] Nodes { get; set; } = [];
     }
 }

@@ -7,7 +7,7 @@ namespace GpuFleet.Simulation.Engine;
 /// <summary>
 /// Integrates the fleet's state over virtual time. Between two events the state is constant, so
 /// every figure is a sum of value × duration: busy GPU-seconds, idle GPU-seconds while a job waits,
-/// fragmented free GPU-seconds, per-site energy, and per-interval averages for the time series.
+/// fragmented free GPU-seconds, GPU-seconds out of service, per-site energy, and per-interval averages for the time series.
 /// </summary>
 internal sealed class FleetMeter
 {
@@ -22,6 +22,7 @@ internal sealed class FleetMeter
     private long _last;
     private int _busy;
     private int _free;
+    private int _outOfService;
     private int _freeInEmptyNodes;
     private int _pending;
     private double _totalPowerW;
@@ -51,6 +52,8 @@ internal sealed class FleetMeter
     public double IdleGpuSecondsWhileWaiting { get; private set; }
     public double FreeGpuSeconds { get; private set; }
     public double FragmentedGpuSeconds { get; private set; }
+    /// <summary>GPU-seconds of GPUs out of service (failed nodes): neither busy nor free.</summary>
+    public double OutOfServiceGpuSeconds { get; private set; }
     public double PeakPowerW { get; private set; }
     /// <summary>Observations at which a site drew more than its cap.</summary>
     public int CapViolations { get; private set; }
@@ -70,6 +73,7 @@ internal sealed class FleetMeter
             BusyGpuSeconds += _busy * dt;
             FreeGpuSeconds += _free * dt;
             FragmentedGpuSeconds += (_free - _freeInEmptyNodes) * dt;
+            OutOfServiceGpuSeconds += _outOfService * dt;
             if (_pending > 0) IdleGpuSecondsWhileWaiting += _free * dt;
             for (var s = 0; s < _sitePowerW.Length; s++)
             {
@@ -85,10 +89,11 @@ internal sealed class FleetMeter
         }
     }
 
-    /// <summary>Reads the scheduler's state after the events at the current time.</summary>
-    public void Observe(FleetScheduler? scheduler, int pending)
+    /// <summary>Reads the scheduler's state after the events at the current time, with the GPUs out of service now.</summary>
+    public void Observe(FleetScheduler? scheduler, int pending, int outOfService = 0)
     {
         _pending = pending;
+        _outOfService = outOfService;
         if (scheduler is not null)
         {
             scheduler.BusyByPool.CopyTo(_busyByPool);

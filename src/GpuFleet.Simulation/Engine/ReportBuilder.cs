@@ -10,7 +10,7 @@ namespace GpuFleet.Simulation.Engine;
 internal static class ReportBuilder
 {
     public static SimulationResult Build(Fleet fleet, TraceJob[] jobs, SchedulerOptions scheduling, FleetScheduler scheduler, string trace, RunState run,
-        FleetMeter meter, TenantMeter? tenantMeter, long first, long last, double utilizationWhileArriving)
+        FleetMeter meter, TenantMeter? tenantMeter, long first, long last, double utilizationWhileArriving, NodeOutages? outages)
     {
         var started = run.Started;
         var start = run.Start;
@@ -89,6 +89,11 @@ internal static class ReportBuilder
             SitePeakPowerMw = sites.ToDictionary(s => s.Site, s => s.PeakPowerMw),
             SitePowerCapMw = sites.ToDictionary(s => s.Site, s => s.PowerCapMw),
             PowerCapViolations = meter.CapViolations,
+            // Only a run given failures reports them, so that the reports of runs without stay as they were.
+            NodeFailures = outages?.Failures,
+            JobsInterruptedByFailures = outages is null ? null : run.FailureRequeues,
+            FailureLostGpuHours = outages is null ? null : run.FailureLostGpuSeconds / 3600,
+            OutOfServiceGpuHours = outages is null ? null : meter.OutOfServiceGpuSeconds / 3600,
         };
         return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
     }

@@ -41,4 +41,8 @@ internal sealed class RunState
     /// <summary>Evictions with the time of the cycle that decided them.</summary>
     public List<(PreemptionDecision Decision, long Time)> Preemptions { get; } = [];
     public long Cycles { get; set; }
+    /// <summary>Runs lost to node failures (each queued again).</summary>
+    public int FailureRequeues { get; set; }
+    /// <summary>Work thrown away by those runs since their last checkpoint, in GPU-seconds.</summary>
+    public double FailureLostGpuSeconds { get; set; }
 }

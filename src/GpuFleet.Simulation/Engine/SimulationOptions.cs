@@ -15,6 +15,12 @@ public sealed record SimulationOptions
     /// </summary>
     public Action<GpuFleet.Core.Scheduling.FleetScheduler, GpuFleet.Core.Decisions.CycleResult>? OnCycle { get; init; }
 
+    /// <summary>Node failures at given times (a site's outage is one per node of the site). None by default.</summary>
+    public IReadOnlyList<NodeFailure> Failures { get; init; } = [];
+
+    /// <summary>Random node failures at a rate, besides <see cref="Failures"/>; null: none.</summary>
+    public NodeFailureRate? FailureRate { get; init; }
+
     /// <summary>Name of the trace, for the report.</summary>
     public string TraceName { get; init; } = "trace";
 }

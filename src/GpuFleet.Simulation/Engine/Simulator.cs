@@ -15,6 +15,11 @@ namespace GpuFleet.Simulation.Engine;
 /// jobs evicted for them, and after moving their data when they run away from it), evicted jobs stop
 /// and keep the work up to their last checkpoint. Jobs may also be cancelled by their users (a
 /// trace's cancel time), waiting or running.
+/// <para>Nodes may fail (<see cref="SimulationOptions.Failures"/>, <see cref="SimulationOptions.FailureRate"/>):
+/// at the failure the node's GPUs go out of service, every run on it is lost — stopped as an eviction, keeping
+/// the work up to its last checkpoint, a gang's other nodes freed — and queues again under its first
+/// submission time; at the repair the GPUs come back. Failures are events of the clock like arrivals, but
+/// they alone do not keep the run going: it ends when the workload does.</para>
 /// </summary>
 public static class Simulator
 {
@@ -40,6 +45,8 @@ public static class Simulator
         var progressStep = Math.Max(1, ordered.Length / 200);
         var lastTime = first;
         var busyWhileArriving = 0.0;
+        var failuresGiven = options.Failures.Count > 0 || options.FailureRate is not null;
+        var outages = failuresGiven ? new NodeOutages(fleet, options.Failures, options.FailureRate, first) : null;
 
         int TenantNode(string name)
         {
@@ -48,23 +55,61 @@ public static class Simulator
             return tenantOf[name];
         }
 
-        while (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0)
+        long? drainUntil = null;
+        while (true)
         {
-            // The next instant: an arrival, the end the executor has planned, or a cancellation.
+            if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0)
+            {
+                drainUntil = null;
+            }
+            else
+            {
+                // Nothing left to arrive or run, but jobs wait while nodes are down: they may be waiting for a
+                // repair, so the run goes on until the nodes down now are back — no further, for failures come
+                // without end and a job may wait for something else (an exhausted grant) that no repair brings.
+                if (outages is null || scheduler.PendingCount == 0) break;
+                drainUntil ??= outages.LatestRepair;
+                if (drainUntil is not { } until || outages.NextRepair is not { } due || due > until) break;
+            }
+            // The next instant: an arrival, the end the executor has planned, a cancellation, a failure or a repair.
             var now = long.MaxValue;
             if (next < ordered.Length) now = ordered[next].Spec.SubmitTime;
             if (executor.NextWake is { } wake && wake < now) now = wake;
             if (cancels.TryPeek(out var c) && ordered[c].CancelAtSeconds!.Value < now) now = ordered[c].CancelAtSeconds!.Value;
+            if (outages?.NextFailure is { } failure && failure < now) now = failure;
+            if (outages?.NextRepair is { } repair && repair < now) now = repair;
             meter.Advance(now);
             tenants?.Advance(now);
             lastTime = now;
 
-            // In order: runs that ended, then cancellations, then arrivals; then one cycle.
+            // In order: runs that ended, failures, repairs, then cancellations, then arrivals; then one cycle.
+            // A run that ends at the instant its node fails has finished its work.
             foreach (var end in executor.Ended(now))
             {
                 var idx = indexOf[end.JobId];
                 scheduler.End(end.JobId, now);
                 Charge(fleet, run, idx, ordered[idx].Spec.Gpus, now);
+            }
+            if (outages is not null)
+            {
+                foreach (var node in outages.FailuresAt(now))
+                {
+                    scheduler.SetOutOfService(node, fleet.NodeGpus(node));
+                    foreach (var lost in executor.NodeFailed(node, now))
+                    {
+                        var idx = indexOf[lost.JobId];
+                        var job = ordered[idx];
+                        if (!scheduler.Requeue(lost.JobId, now)) throw new InvalidOperationException($"job {lost.JobId} ran on node {fleet.NodeName(node)} but the scheduler does not hold it as running");
+                        Charge(fleet, run, idx, job.Spec.Gpus, now);
+                        // Its run ended here; a later placement plans the next one.
+                        run.End[idx] = now;
+                        run.TimedOut.Remove(idx);
+                        run.FailureRequeues++;
+                        run.FailureLostGpuSeconds += (double)lost.LostWorkSeconds * job.Spec.Gpus;
+                        tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
+                    }
+                }
+                foreach (var node in outages.RepairsAt(now)) scheduler.SetOutOfService(node, 0);
             }
             while (cancels.TryPeek(out var idx) && ordered[idx].CancelAtSeconds!.Value == now)
             {
@@ -127,14 +172,14 @@ public static class Simulator
                 tenants?.RemovePending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
             }
             options.OnCycle?.Invoke(scheduler, cycle);
-            meter.Observe(scheduler, scheduler.PendingCount);
+            meter.Observe(scheduler, scheduler.PendingCount, outages?.OutOfServiceGpus ?? 0);
             tenants?.Observe(scheduler);
         }
         meter.Finish();
         options.Progress?.Invoke(1);
         var arrivalSpan = ordered.Length > 0 ? ordered[^1].Spec.SubmitTime - first : 0;
         var utilizationWhileArriving = arrivalSpan > 0 ? busyWhileArriving / ((double)fleet.TotalGpus * arrivalSpan) : 0;
-        return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving);
+        return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving, outages);
     }
 
     /// <summary>Charges a job the facility energy of its placement up to now — its GPUs' busy power × the site's PUE — and its price.</summary>

@@ -93,4 +93,20 @@ public sealed record SimulationReport
     public required IReadOnlyDictionary<string, double> SitePowerCapMw { get; init; }
     /// <summary>State changes after which a site drew more than its cap (the scheduler never allows one: this stays 0).</summary>
     public required int PowerCapViolations { get; init; }
+    /// <summary>
+    /// Node outages begun (a site's outage counts each of its nodes; a failure of a node already down extends
+    /// its outage and is not counted again). This and the three figures after it are given only for a run
+    /// given failures, and left out of the JSON otherwise.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? NodeFailures { get; init; }
+    /// <summary>Runs lost to node failures, each queued again (a job interrupted twice counts twice).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? JobsInterruptedByFailures { get; init; }
+    /// <summary>GPU-hours of work those runs threw away: what each ran since its last checkpoint (all it ran without one) × its GPUs.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? FailureLostGpuHours { get; init; }
+    /// <summary>GPU-hours of failed nodes' GPUs out of service, within the makespan.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? OutOfServiceGpuHours { get; init; }
 }
