@@ -53,6 +53,13 @@ public sealed class SlurmSiteTests
         Assert.Fail($"not within {seconds} s: {what}{(explain is null ? "" : "; " + await explain())}");
     }
 
+    // What a test started on Slurm goes when it ends, whatever its outcome: a stopped server leaves its runs to the next leader.
+    private static void CancelOnSlurm(IEnumerable<long> ids)
+    {
+        var names = string.Join(',', ids.Select(id => $"gpufleet-{id}"));
+        if (names.Length > 0) TestSlurm.Tool("scancel", "--name", names);
+    }
+
     // Slurm's record of GpuFleet's run(s) of a job: state and nodes of each run Slurm still lists.
     private static List<(string State, string Nodes)> SlurmRuns(long id) =>
         [.. TestSlurm.Tool("squeue", "-h", "-a", "--states=all", "-n", $"gpufleet-{id}", "-o", "%T|%N")
@@ -63,11 +70,11 @@ public sealed class SlurmSiteTests
     {
         // A user of the cluster's own holds all of n16 with plain sbatch; GpuFleet must not place there.
         var foreign = TestSlurm.Tool("sbatch", "--parsable", "-J", "own-user", "-w", "n16", "--gres=gpu:8", "-o", "/dev/null", "--wrap", "sleep 600").Trim();
+        var ids = new List<long>();
         try
         {
             await using var server = await StartAsync(SlurmFleet());
             var sizes = new[] { 1, 2, 4, 8, 16, 3, 8, 1 };
-            var ids = new List<long>();
             for (var i = 0; i < 24; i++)
             {
                 var command = i % 4 == 3 ? "sleep 1; exit 3" : "sleep 1";
@@ -92,6 +99,7 @@ public sealed class SlurmSiteTests
         finally
         {
             TestSlurm.Tool("scancel", foreign);
+            CancelOnSlurm(ids);
         }
     }
 
@@ -102,6 +110,7 @@ public sealed class SlurmSiteTests
         // First run: long; a run again (after the node failure) ends at once.
         var marker = Path.Combine(Path.GetTempPath(), $"gpufleet-nodefail-{Guid.NewGuid():N}");
         var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 600, command = $"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 300" })).GetProperty("id").GetInt64();
+        var other = id;
         await Until(server, () => Task.FromResult(SlurmRuns(id).Any(r => r.State == "RUNNING")), "the job running on Slurm");
         var node = SlurmRuns(id).Single(r => r.State == "RUNNING").Nodes;
         // Drained first, so that the node stays out after it is set down (a down node alone may come back by itself).
@@ -119,7 +128,7 @@ public sealed class SlurmSiteTests
             Assert.Contains(runs, r => r.State == "NODE_FAIL" && r.Nodes == node);
             Assert.Contains(runs, r => r.State == "COMPLETED" && r.Nodes != node);
             // While the node is down, nothing goes there.
-            var other = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600, command = "sleep 1" })).GetProperty("id").GetInt64();
+            other = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600, command = "sleep 1" })).GetProperty("id").GetInt64();
             await Until(server, async () => Final(await server.GetJobAsync(other)), "another job ended");
             Assert.DoesNotContain(node, Assert.Single(SlurmRuns(other)).Nodes);
         }
@@ -127,6 +136,7 @@ public sealed class SlurmSiteTests
         {
             TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=resume");
             File.Delete(marker);
+            CancelOnSlurm([id, other]);
         }
     }
 
@@ -135,20 +145,27 @@ public sealed class SlurmSiteTests
     {
         var database = NewDatabase();
         var ids = new List<long>();
-        await using (var first = await StartAsync(SlurmFleet(), database))
+        try
         {
-            for (var i = 0; i < 3; i++)
-                ids.Add((await first.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 600, command = "sleep 8" })).GetProperty("id").GetInt64());
-            await Until(first, () => Task.FromResult(ids.All(id => SlurmRuns(id).Any(r => r.State == "RUNNING"))), "the jobs running on Slurm");
+            await using (var first = await StartAsync(SlurmFleet(), database))
+            {
+                for (var i = 0; i < 3; i++)
+                    ids.Add((await first.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 600, command = "sleep 8" })).GetProperty("id").GetInt64());
+                await Until(first, () => Task.FromResult(ids.All(id => SlurmRuns(id).Any(r => r.State == "RUNNING"))), "the jobs running on Slurm");
+            }
+            await using var second = await StartAsync(SlurmFleet(), database);
+            Assert.All(await JobsAsync(second, ids), j => Assert.Equal("running", j.GetProperty("state").GetString()));
+            await Until(second, async () => (await JobsAsync(second, ids)).All(Final), "the adopted jobs ended");
+            foreach (var (job, id) in (await JobsAsync(second, ids)).Zip(ids))
+            {
+                Assert.Equal("succeeded", job.GetProperty("state").GetString());
+                Assert.Equal("COMPLETED", Assert.Single(SlurmRuns(id)).State);
+                Assert.DoesNotContain(job.GetProperty("history").EnumerateArray(), e => e.GetProperty("detail").GetString() is { } d && d.StartsWith("requeued", StringComparison.Ordinal));
+            }
         }
-        await using var second = await StartAsync(SlurmFleet(), database);
-        Assert.All(await JobsAsync(second, ids), j => Assert.Equal("running", j.GetProperty("state").GetString()));
-        await Until(second, async () => (await JobsAsync(second, ids)).All(Final), "the adopted jobs ended");
-        foreach (var (job, id) in (await JobsAsync(second, ids)).Zip(ids))
+        finally
         {
-            Assert.Equal("succeeded", job.GetProperty("state").GetString());
-            Assert.Equal("COMPLETED", Assert.Single(SlurmRuns(id)).State);
-            Assert.DoesNotContain(job.GetProperty("history").EnumerateArray(), e => e.GetProperty("detail").GetString() is { } d && d.StartsWith("requeued", StringComparison.Ordinal));
+            CancelOnSlurm(ids);
         }
     }
 }

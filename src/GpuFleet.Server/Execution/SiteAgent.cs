@@ -142,8 +142,11 @@ internal sealed class SiteAgent : IAsyncDisposable
             try
             {
                 await CarryOutRequestsAsync(stop);
-                await ObserveAsync(stop);
-                if (_clock.GetUtcNow() - _lastInventory >= _inventoryEvery) await TakeInventoryAsync(stop);
+                var ends = await ObserveAsync(stop);
+                // A node failure says a node is gone: the inventory is taken before the loop hears of the lost
+                // runs, so that it does not place them again on that node.
+                if (ends.Any(e => e.Kind == ExecutorEventKind.NodeFailure) || _clock.GetUtcNow() - _lastInventory >= _inventoryEvery) await TakeInventoryAsync(stop);
+                lock (_lock) _ends.AddRange(ends);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -216,8 +219,10 @@ internal sealed class SiteAgent : IAsyncDisposable
         }
     }
 
-    private async Task ObserveAsync(CancellationToken stop)
+    // One look at the cluster; answers the ends it brought (each once), which the caller publishes.
+    private async Task<List<ExecutorEvent>> ObserveAsync(CancellationToken stop)
     {
+        var ends = new List<ExecutorEvent>();
         HashSet<long> confirmedBefore;
         lock (_lock) confirmedBefore = [.. _tracked.Where(t => t.Value.Confirmed).Select(t => t.Key)];
         var seen = await Executor.ObserveAsync(stop);
@@ -240,17 +245,18 @@ internal sealed class SiteAgent : IAsyncDisposable
                 if (_stopping.Remove(e.JobId) && e.Kind == ExecutorEventKind.Cancelled) continue;
                 // An end is news only for a run GpuFleet launched (confirmed) or adopted: a cluster may still list
                 // an earlier run under the same name, or a record of a submission it refused.
-                if (_tracked.TryGetValue(e.JobId, out var run) && run.Confirmed && _tracked.Remove(e.JobId)) _ends.Add(e);
+                if (_tracked.TryGetValue(e.JobId, out var run) && run.Confirmed && _tracked.Remove(e.JobId)) ends.Add(e);
             }
             // A run counted as running before this look, neither listed nor ended: the cluster lost it.
             var listed = seen.Runs.Select(r => r.JobId).ToHashSet();
             foreach (var id in confirmedBefore)
             {
                 if (listed.Contains(id) || ended.Contains(id) || !_tracked.Remove(id)) continue;
-                _ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, _clock.GetUtcNow(), Detail: $"the cluster at {Site} has no run of it"));
+                ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, _clock.GetUtcNow(), Detail: $"the cluster at {Site} has no run of it"));
             }
             _stopping.IntersectWith(listed);
         }
+        return ends;
     }
 
     private async Task TakeInventoryAsync(CancellationToken stop)

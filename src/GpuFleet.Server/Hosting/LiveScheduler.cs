@@ -347,8 +347,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         _executor = simulated;
         if (_leading && settings.Fleet.Sites.Any(s => !s.Executor.IsSimulated))
         {
+            // The links to the clusters keep the real clock (polls, inventories, grace times), whatever clock decides.
             var agents = settings.Fleet.Sites.Select((site, i) => site.Executor.IsSimulated ? null
-                : new SiteAgent(site.Name, siteExecutors(settings.Fleet, i), site.Executor, clock, logs.CreateLogger<SiteAgent>())).ToList();
+                : new SiteAgent(site.Name, siteExecutors(settings.Fleet, i), site.Executor, TimeProvider.System, logs.CreateLogger<SiteAgent>())).ToList();
             _executor = _clusters = new FleetExecutor(settings.Fleet, simulated, agents, id =>
                 _known.TryGetValue(id, out var job) ? new FleetExecutor.LaunchDetails(job.Name, job.Command, job.RuntimeSeconds) : new FleetExecutor.LaunchDetails($"job {id}", null, null),
                 settings.ToClock);
