@@ -1,0 +1,78 @@
+using GpuFleet.Core.Fleets;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>
+/// A site whose executor is this machine (<c>executor: { kind: local }</c>) with virtual GPUs: a job
+/// submitted through the API really runs, sees the GPUs it was placed on, ends with its exit code, has
+/// its output served, and a cancel through the API stops its processes.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class LocalSiteTests
+{
+    [Fact]
+    public async Task A_job_runs_on_this_machine_with_its_gpus_its_log_is_served_and_cancel_stops_it()
+    {
+        var logs = Path.Combine(Path.GetTempPath(), $"gpufleet-local-site-{Guid.NewGuid():N}");
+        var fleet = new Fleet("local", RunningServer.SmallFleet.Models,
+            [RunningServer.SmallFleet.Sites[0] with
+            {
+                Executor = new SiteExecutorSpec("local", new Dictionary<string, string> { ["logDirectory"] = logs, ["virtualGpus"] = "4", ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
+            }],
+            [new GpuPoolSpec("s", "G", 4, 1, 1, 0)]);
+        try
+        {
+            await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
+            var exits = (await server.PostJobAsync(new { tenant = "a", gpus = 2, timeLimitSeconds = 600, command = "echo \"gpus=$CUDA_VISIBLE_DEVICES\"; exit 3" })).GetProperty("id").GetInt64();
+            var sleeps = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 600, command = "sleep 300" })).GetProperty("id").GetInt64();
+            await Until(server, async () => (await server.GetJobAsync(exits)).GetProperty("state").GetString() == "failed"
+                && (await server.GetJobAsync(sleeps)).GetProperty("state").GetString() == "running" && SleepOf(sleeps) is not null, "one job ended, the other runs");
+
+            var job = await server.GetJobAsync(exits);
+            Assert.StartsWith("exit code 3", job.GetProperty("detail").GetString());
+            var gpus = string.Join(',', job.GetProperty("nodes")[0].GetProperty("gpus").EnumerateArray().Select(g => g.GetInt32()));
+            Assert.Contains($"gpus={gpus}", await server.Client.GetStringAsync($"/api/v1/jobs/{exits}/log"));
+
+            var pid = SleepOf(sleeps)!.Value;
+            using var cancel = await server.Client.DeleteAsync($"/api/v1/jobs/{sleeps}");
+            Assert.True(cancel.IsSuccessStatusCode);
+            await Until(server, () => Task.FromResult(!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")), "the cancelled job's process gone");
+            Assert.Equal("cancelled", (await server.GetJobAsync(sleeps)).GetProperty("state").GetString());
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
+
+    // The process of "sleep 300" started for a job (its environment names the job), if it runs.
+    private static int? SleepOf(long job)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")) != "sleep\0300\0") continue;
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"GPUFLEET_JOB_ID={job}")) return pid;
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    }
+
+    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            server.Scheduler.Tick();
+            if (await condition()) return;
+        }
+        Assert.Fail($"not within 60 s: {what}");
+    }
+}
