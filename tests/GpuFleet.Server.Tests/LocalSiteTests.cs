@@ -45,6 +45,36 @@ public sealed class LocalSiteTests
         }
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_machines_gpus_as_nvidia_smi_reads_them_are_in_the_metrics()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"gpufleet-local-smi-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var smi = Path.Combine(dir, "nvidia-smi");
+        File.WriteAllText(smi, "#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3, 81559, 36, 118.53, 0'\necho '1, NVIDIA H100 80GB HBM3, 81559, 52, 642.77, 97'\n");
+        File.SetUnixFileMode(smi, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var fleet = new Fleet("local", RunningServer.SmallFleet.Models,
+            [RunningServer.SmallFleet.Sites[0] with
+            {
+                Executor = new SiteExecutorSpec("local", new Dictionary<string, string> { ["logDirectory"] = Path.Combine(dir, "logs"), ["nvidiaSmi"] = smi, ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
+            }],
+            [new GpuPoolSpec("s", "G", 2, 1, 1, 0)]);
+        try
+        {
+            await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
+            var metrics = "";
+            await Until(server, async () => (metrics = await server.ClientWith(null).GetStringAsync("/metrics")).Contains("gpufleet_gpu_power_watts"), "GPU readings in /metrics");
+            Assert.Contains("gpufleet_gpu_temperature_celsius{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 52", metrics);
+            Assert.Contains("gpufleet_gpu_utilization_ratio{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 0.97", metrics);
+            Assert.Contains("gpufleet_gpu_power_watts{site=\"s\",node=\"s-g-0001\",gpu=\"0\",name=\"NVIDIA H100 80GB HBM3\"} 118.53", metrics);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // The process of "sleep 300" started for a job (its environment names the job), if it runs.
     private static int? SleepOf(long job)
     {

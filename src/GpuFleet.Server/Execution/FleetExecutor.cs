@@ -49,6 +49,10 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     /// <summary>Each site that runs on a real cluster, as its executor stands.</summary>
     public IReadOnlyList<SiteHealth> Health => [.. _agents.OfType<SiteAgent>().Select(a => a.Health())];
 
+    /// <summary>The GPUs of local sites' machines as last read: site, node, and each GPU's readings.</summary>
+    public IEnumerable<(string Site, string Node, Executors.Local.GpuTelemetry Gpu)> Telemetry =>
+        _agents.OfType<SiteAgent>().SelectMany(a => a.Telemetry is { } t && !t.Reading.Virtual ? t.Reading.Gpus.Select(g => (a.Site, t.Node, g)) : []);
+
     /// <inheritdoc />
     public void Launch(JobSpec job, PlacementDecision placement, long now)
     {

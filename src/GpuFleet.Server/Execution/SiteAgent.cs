@@ -39,6 +39,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private Task? _loop;
     private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
     private volatile SiteInventory? _inventory;
+    private (string Node, Executors.Local.GpuReading Reading)? _telemetry;
     private volatile bool _reachable = true;
     private DateTimeOffset? _lastContact;
     private string? _lastError;
@@ -63,6 +64,8 @@ internal sealed class SiteAgent : IAsyncDisposable
     public long AvailabilityVersion => Interlocked.Read(ref _availabilityVersion);
     /// <summary>The latest inventory the cluster gave; null before the first.</summary>
     public SiteInventory? Inventory => _inventory;
+    /// <summary>The GPUs of a local site's machine as last read (with the inventory); null elsewhere.</summary>
+    public (string Node, Executors.Local.GpuReading Reading)? Telemetry => _telemetry;
 
     public SiteHealth Health()
     {
@@ -262,6 +265,8 @@ internal sealed class SiteAgent : IAsyncDisposable
     private async Task TakeInventoryAsync(CancellationToken stop)
     {
         _inventory = await Executor.InventoryAsync(stop);
+        // This machine's GPUs report their temperature, power and use as well (nvidia-smi), for /metrics.
+        if (Executor is Executors.Local.LocalExecutor local) _telemetry = (local.NodeName, await local.TelemetryAsync(stop));
         _lastInventory = _clock.GetUtcNow();
         Contact();
         Interlocked.Increment(ref _availabilityVersion);

@@ -25,6 +25,11 @@ public sealed class FleetMetrics
         Leader = f.CreateGauge("gpufleet_scheduler_leader", "1 while this replica holds the scheduler lease, else 0.");
         SiteReachable = f.CreateGauge("gpufleet_site_reachable", "1 while the site's cluster answers its executor, else 0 (sites with a real cluster only).",
             new GaugeConfiguration { LabelNames = ["site"] });
+        string[] gpu = ["site", "node", "gpu", "name"];
+        GpuTemperature = f.CreateGauge("gpufleet_gpu_temperature_celsius", "A local site's GPU temperature (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
+        GpuPower = f.CreateGauge("gpufleet_gpu_power_watts", "A local site's GPU power draw (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
+        GpuUtilization = f.CreateGauge("gpufleet_gpu_utilization_ratio", "A local site's GPU utilization, 0-1 (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
+        GpuMemory = f.CreateGauge("gpufleet_gpu_memory_total_bytes", "A local site's GPU memory (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
         SiteLastContact = f.CreateGauge("gpufleet_site_last_contact_seconds", "When the site's cluster last answered (Unix seconds).",
             new GaugeConfiguration { LabelNames = ["site"] });
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
@@ -46,4 +51,8 @@ public sealed class FleetMetrics
     public Gauge Leader { get; }
     public Gauge SiteReachable { get; }
     public Gauge SiteLastContact { get; }
+    public Gauge GpuTemperature { get; }
+    public Gauge GpuPower { get; }
+    public Gauge GpuUtilization { get; }
+    public Gauge GpuMemory { get; }
 }

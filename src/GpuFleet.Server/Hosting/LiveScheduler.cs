@@ -244,6 +244,14 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             metrics.SiteReachable.WithLabels(h.Site).Set(h.Reachable ? 1 : 0);
             if (h.LastContact is { } contact) metrics.SiteLastContact.WithLabels(h.Site).Set(contact.ToUnixTimeSeconds());
         }
+        foreach (var (site, node, gpu) in _clusters?.Telemetry ?? [])
+        {
+            string[] labels = [site, node, gpu.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), gpu.Name];
+            if (gpu.TemperatureC is { } c) metrics.GpuTemperature.WithLabels(labels).Set(c);
+            if (gpu.PowerW is { } w) metrics.GpuPower.WithLabels(labels).Set(w);
+            if (gpu.UtilizationPercent is { } u) metrics.GpuUtilization.WithLabels(labels).Set(u / 100);
+            if (gpu.MemoryMiB is { } m) metrics.GpuMemory.WithLabels(labels).Set(m * 1024 * 1024);
+        }
     }
 
     // New jobs and cancellations from every replica. An entry is removed only after it was taken up;
