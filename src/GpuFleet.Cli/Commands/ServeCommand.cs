@@ -19,7 +19,7 @@ internal static class ServeCommand
         var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
         var tenants = SimulateCommand.TenantsOption();
         var db = new Option<string>("--db") { Description = "Database: an SQLite file (created if missing), or PostgreSQL as 'Host=H;Port=P;Username=U;Database=D' or 'postgresql://U@H:P/D'. Migrated on start; replicas share it.", DefaultValueFactory = _ => "gpufleet.db" };
-        var executor = new Option<string>("--executor") { Description = "Who runs placed jobs: simulated (jobs run for their declared or drawn run time).", DefaultValueFactory = _ => "simulated" };
+        var executor = new Option<string>("--executor") { Description = "Who runs placed jobs at sites whose fleet file names no executor: simulated (jobs run for their declared or drawn run time). A site's executor section (slurm, kubernetes, local) takes precedence.", DefaultValueFactory = _ => "simulated" };
         var urls = new Option<string>("--urls") { Description = "Address to listen on.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var policy = new Option<string?>("--policy") { Description = "Policy (default: shared with --tenants, fairshare without)." };
         var timeScale = new Option<double>("--time-scale") { Description = "The simulated executor runs jobs this many times faster.", DefaultValueFactory = _ => 1 };
