@@ -20,6 +20,11 @@ public sealed class ClusterExecutionTests
         [RunningServer.SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }) }],
         [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
 
+    // The same with a grace time of one second between an eviction's checkpoint signal and its cancel.
+    private static readonly Fleet GraceFleet = new("test", RunningServer.SmallFleet.Models,
+        [RunningServer.SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1", ["checkpointGraceSeconds"] = "1" }) }],
+        [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+
     private static Task<RunningServer> StartAsync(InMemoryCluster cluster, string? database = null) =>
         RunningServer.StartAsync(database: database, adjust: s => s with { Fleet = ClusterFleet },
             services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
@@ -143,5 +148,27 @@ public sealed class ClusterExecutionTests
         Assert.Single(cluster.Launches, l => l.JobId == id);
         var history = (await second.GetJobAsync(id)).GetProperty("history");
         Assert.DoesNotContain(history.EnumerateArray(), e => e.GetProperty("state").GetString() == "pending" && e.GetProperty("detail").GetString()!.Contains("requeued"));
+    }
+    [Fact]
+    public async Task An_eviction_sends_the_checkpoint_signal_then_cancels_after_the_grace_time_and_the_preemptor_runs()
+    {
+        var cluster = new InMemoryCluster(GraceFleet, 0);
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = GraceFleet },
+            services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        // Tenant b borrows the whole fleet; then tenant a asks for its guaranteed 8 GPUs.
+        var borrowers = new List<long>();
+        for (var i = 0; i < 2; i++) borrowers.Add((await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 36000 })).GetProperty("id").GetInt64());
+        await Until(server, () => Task.FromResult(borrowers.All(cluster.Runs)), "the borrowers launched");
+        server.Clock.Advance(TimeSpan.FromHours(1));   // past the borrowers' minimum runtime
+        var owner = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await Until(server, () => Task.FromResult(cluster.Runs(owner)), "the owner's job launched");
+
+        var victim = Assert.Single(borrowers, id => !cluster.Runs(id));
+        Assert.Contains((victim, ExecutorSignal.Checkpoint), cluster.Signals);
+        Assert.Contains(victim, cluster.Cancels);
+        Assert.Equal("pending", await StateOf(server, victim));
+        Assert.Contains("preempted", (await server.GetJobAsync(victim)).GetProperty("detail").GetString());
+        // The owner started only after the victim's run was cancelled: never two runs on the same GPUs.
+        Assert.True(cluster.Order.IndexOf($"cancel {victim}") < cluster.Order.IndexOf($"launch {owner}"), string.Join(", ", cluster.Order));
     }
 }

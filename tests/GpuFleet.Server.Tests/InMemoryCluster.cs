@@ -19,6 +19,8 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     public List<ExecutorLaunch> Launches { get; } = [];
     public List<long> Cancels { get; } = [];
     public List<(long Job, ExecutorSignal Signal)> Signals { get; } = [];
+    /// <summary>Launches and cancels in the order they came: "launch 3", "cancel 2".</summary>
+    public List<string> Order { get; } = [];
 
     public string Kind => "in-memory";
 
@@ -30,6 +32,7 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
             if (_runs.ContainsKey(launch.JobId)) return Task.CompletedTask;
             _runs[launch.JobId] = launch;
             Launches.Add(launch);
+            Order.Add($"launch {launch.JobId}");
             _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
         }
         return Task.CompletedTask;
@@ -48,6 +51,7 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
         lock (_lock)
         {
             Cancels.Add(jobId);
+            Order.Add($"cancel {jobId}");
             if (_runs.Remove(jobId)) _events.Add(new ExecutorEvent(jobId, ExecutorEventKind.Cancelled, DateTimeOffset.UtcNow));
         }
         return Task.CompletedTask;

@@ -64,7 +64,7 @@ public sealed class LocalSiteTests
         {
             await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
             var metrics = "";
-            await Until(server, async () => (metrics = await server.ClientWith(null).GetStringAsync("/metrics")).Contains("gpufleet_gpu_power_watts"), "GPU readings in /metrics");
+            await Until(server, async () => (metrics = await server.ClientWith(null).GetStringAsync("/metrics")).Contains("gpufleet_gpu_power_watts{"), "GPU readings in /metrics");
             Assert.Contains("gpufleet_gpu_temperature_celsius{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 52", metrics);
             Assert.Contains("gpufleet_gpu_utilization_ratio{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 0.97", metrics);
             Assert.Contains("gpufleet_gpu_power_watts{site=\"s\",node=\"s-g-0001\",gpu=\"0\",name=\"NVIDIA H100 80GB HBM3\"} 118.53", metrics);

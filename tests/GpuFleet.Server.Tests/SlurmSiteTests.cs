@@ -8,8 +8,8 @@ namespace GpuFleet.Server.Tests;
 /// The live server placing jobs on a real Slurm (<see cref="TestSlurm"/>: 16 nodes × 8 GPUs through GRES)
 /// through the Slurm executor: what GpuFleet places is what Slurm runs, ends carry their exit codes, a node
 /// that fails sends its job elsewhere, GPUs that Slurm's own users hold are left alone, and a new leader
-/// adopts what runs instead of launching it again. The fleet is nodes n09-n16 of that cluster, so that the
-/// executor's own tests on n01-n08 may run at the same time.
+/// adopts what runs instead of launching it again. The fleet is nodes n11-n16 of that cluster, so that the
+/// executor's own tests on n01-n10 may run at the same time.
 /// </summary>
 [Trait("Category", "Slurm")]
 public sealed class SlurmSiteTests
@@ -19,7 +19,7 @@ public sealed class SlurmSiteTests
         {
             Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["slurmConf"] = TestSlurm.Conf, ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
         }],
-        [new GpuPoolSpec("s", "G", 8, 1, 8, 0) { NodeNames = "n{09}" }]);
+        [new GpuPoolSpec("s", "G", 8, 1, 6, 0) { NodeNames = "n{11}" }]);
 
     private static Task<RunningServer> StartAsync(Fleet fleet, string? database = null) =>
         RunningServer.StartAsync(database: database ?? NewDatabase(), adjust: s => s with { Fleet = fleet });
@@ -73,6 +73,8 @@ public sealed class SlurmSiteTests
         var ids = new List<long>();
         try
         {
+            // Held once it runs: GPUs a job only waits for are not yet taken.
+            for (var i = 0; i < 100 && TestSlurm.Tool("squeue", "-h", "-j", foreign, "-o", "%T").Trim() != "RUNNING"; i++) await Task.Delay(100);
             await using var server = await StartAsync(SlurmFleet());
             var sizes = new[] { 1, 2, 4, 8, 16, 3, 8, 1 };
             for (var i = 0; i < 24; i++)
@@ -80,7 +82,8 @@ public sealed class SlurmSiteTests
                 var command = i % 4 == 3 ? "sleep 1; exit 3" : "sleep 1";
                 ids.Add((await server.PostJobAsync(new { tenant = i % 2 == 0 ? "a" : "b", gpus = sizes[i % sizes.Length], timeLimitSeconds = 600, command })).GetProperty("id").GetInt64());
             }
-            await Until(server, async () => (await JobsAsync(server, ids)).All(Final), "every job ended");
+            await Until(server, async () => (await JobsAsync(server, ids)).All(Final), "every job ended", explain: async () =>
+                string.Join("; ", (await JobsAsync(server, ids)).Where(j => !Final(j)).Select(j => $"{j.GetProperty("id")} {j.GetProperty("gpus")} GPUs {j.GetProperty("state")} {j.GetProperty("placement")} {j.GetProperty("pendingMessage")} slurm: {string.Join(",", SlurmRuns(j.GetProperty("id").GetInt64()))}")));
 
             var jobs = await JobsAsync(server, ids);
             for (var i = 0; i < ids.Count; i++)

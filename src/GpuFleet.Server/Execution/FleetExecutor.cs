@@ -43,9 +43,6 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     /// <summary>What a launch needs beyond the job's spec: its name, its command, and a simulated run's length.</summary>
     public sealed record LaunchDetails(string Name, string? Command, long? RuntimeSeconds);
 
-    /// <summary>Whether any site runs on a real cluster.</summary>
-    public bool HasClusters => _agents.Any(a => a is not null);
-
     /// <summary>Each site that runs on a real cluster, as its executor stands.</summary>
     public IReadOnlyList<SiteHealth> Health => [.. _agents.OfType<SiteAgent>().Select(a => a.Health())];
 

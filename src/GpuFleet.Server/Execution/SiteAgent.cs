@@ -80,7 +80,7 @@ internal sealed class SiteAgent : IAsyncDisposable
         // A job evicted here and placed here again within the grace time launches after its old run's
         // cancel (requests of one job keep their order), and that run's "cancelled" stays expected.
         lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false);
-        Enqueue(new Request(launch.JobId, "launch", c => Executor.LaunchAsync(launch, c)));
+        Enqueue(new Request(launch.JobId, "launch", c => Executor.LaunchAsync(launch, c), [.. launch.Nodes.Select(n => n.Node)]));
     }
 
     /// <summary>Counts a run the cluster already has (a new leader taking over) as GpuFleet's.</summary>
@@ -92,16 +92,19 @@ internal sealed class SiteAgent : IAsyncDisposable
     /// <summary>An eviction: the checkpoint signal now, the cancel after the grace time.</summary>
     public bool Evict(long jobId)
     {
+        IReadOnlyList<string>? nodes;
+        lock (_lock) nodes = _tracked.GetValueOrDefault(jobId)?.Nodes;
         if (!Forget(jobId)) return false;
-        Enqueue(new Request(jobId, "checkpoint signal", c => Executor.SignalAsync(jobId, ExecutorSignal.Checkpoint, c)));
-        Enqueue(new Request(jobId, "eviction", c => Executor.CancelAsync(jobId, c), NotBefore: _clock.GetUtcNow() + _grace));
+        Enqueue(new Request(jobId, "checkpoint signal", c => Executor.SignalAsync(jobId, ExecutorSignal.Checkpoint, c), []));
+        // A job placed on the victim's nodes (queued after this) launches only once the victim is cancelled.
+        Enqueue(new Request(jobId, "eviction", c => Executor.CancelAsync(jobId, c), nodes ?? [], _clock.GetUtcNow() + _grace));
         return true;
     }
 
     public bool Cancel(long jobId)
     {
         if (!Forget(jobId)) return false;
-        Enqueue(new Request(jobId, "cancel", c => Executor.CancelAsync(jobId, c)));
+        Enqueue(new Request(jobId, "cancel", c => Executor.CancelAsync(jobId, c), []));
         return true;
     }
 
@@ -177,10 +180,12 @@ internal sealed class SiteAgent : IAsyncDisposable
     }
 
     // Requests run in the order they came, except one that must wait (an eviction's cancel during the
-    // grace time), which holds back only the later requests for the same job.
+    // grace time), which holds back only the later requests for the same job and the launches on its
+    // victim's nodes: the preemptor never starts beside the run it evicted.
     private async Task CarryOutRequestsAsync(CancellationToken stop)
     {
         var held = new HashSet<long>();
+        var heldNodes = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; ; )
         {
             Request next;
@@ -188,9 +193,10 @@ internal sealed class SiteAgent : IAsyncDisposable
             {
                 if (i >= _requests.Count) return;
                 next = _requests[i];
-                if (held.Contains(next.JobId) || next.NotBefore > _clock.GetUtcNow())
+                if (held.Contains(next.JobId) || next.NotBefore > _clock.GetUtcNow() || next.Kind == "launch" && next.Nodes.Any(heldNodes.Contains))
                 {
                     held.Add(next.JobId);
+                    if (next.Kind == "eviction") heldNodes.UnionWith(next.Nodes);
                     i++;
                     continue;
                 }
@@ -317,7 +323,8 @@ internal sealed class SiteAgent : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private sealed record Request(long JobId, string Kind, Func<CancellationToken, Task> Run, DateTimeOffset NotBefore = default);
+    // Nodes: where a launch will run, or where an eviction's victim runs.
+    private sealed record Request(long JobId, string Kind, Func<CancellationToken, Task> Run, IReadOnlyList<string> Nodes, DateTimeOffset NotBefore = default);
 
     private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed);
 }

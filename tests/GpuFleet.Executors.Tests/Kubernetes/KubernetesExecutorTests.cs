@@ -109,7 +109,11 @@ public sealed class KubernetesExecutorTests
         api.SetJobCondition("gpufleet-12", "Failed", "BackoffLimitExceeded");
         await executor.CancelAsync(13, default);
         api.DeleteJobOutside("gpufleet-14");
+        api.Calls.Clear();
         var ends = (await executor.ObserveAsync(default)).Events.Where(e => e.Ends).ToDictionary(e => e.JobId);
+        // One look at five jobs is one pod watch and one list of Jobs, not a call per job.
+        Assert.Equal(["WATCH pods", "GET /apis/batch/v1/namespaces/gpufleet/jobs"], api.Calls.Select(c => c.StartsWith("WATCH", StringComparison.Ordinal) ? "WATCH pods" : c.Split('?')[0]).Distinct());
+        Assert.Equal(2, api.Calls.Count);
         Assert.Equal(ExecutorEventKind.TimedOut, ends[10].Kind);
         Assert.Equal(ExecutorEventKind.OutOfMemory, ends[11].Kind);
         Assert.Equal((ExecutorEventKind.Finished, 2), (ends[12].Kind, ends[12].ExitCode));
