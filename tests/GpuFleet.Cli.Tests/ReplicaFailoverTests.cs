@@ -91,7 +91,8 @@ public sealed class ReplicaFailoverTests(ITestOutputHelper output)
 
         await clients.RetryUnansweredAsync(second.Client);
         await clients.AssertStoredExactlyAsAcknowledgedAsync(second);
-        Assert.True(await second.DrainAsync(120), "jobs still pending or running 120 s after the load stopped");
+        // A deadline for a stuck run, not a speed check: on a loaded 2-core machine the queue may take minutes to drain.
+        Assert.True(await second.DrainAsync(300), "jobs still pending or running 300 s after the load stopped");
         var jobs = await second.AllJobsAsync();
         Assert.All(jobs, j => Assert.Contains(j.GetProperty("state").GetString(), new[] { "succeeded", "cancelled" }));
         var runs = await RecordedRuns.ReadAsync(second.Client, jobs, fleet);

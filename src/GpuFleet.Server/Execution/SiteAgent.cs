@@ -149,10 +149,17 @@ internal sealed class SiteAgent : IAsyncDisposable
             {
                 await CarryOutRequestsAsync(stop);
                 var ends = await ObserveAsync(stop);
-                // A node failure says a node is gone: the inventory is taken before the loop hears of the lost
-                // runs, so that it does not place them again on that node.
-                if (ends.Any(e => e.Kind == ExecutorEventKind.NodeFailure) || _clock.GetUtcNow() - _lastInventory >= _inventoryEvery) await TakeInventoryAsync(stop);
-                lock (_lock) _ends.AddRange(ends);
+                try
+                {
+                    // A node failure says a node is gone: the inventory is taken before the loop hears of the
+                    // lost runs, so that it does not place them again on that node.
+                    if (ends.Any(e => e.Kind == ExecutorEventKind.NodeFailure) || _clock.GetUtcNow() - _lastInventory >= _inventoryEvery) await TakeInventoryAsync(stop);
+                }
+                finally
+                {
+                    // The cluster reports each end once: it is kept even when the inventory after it fails.
+                    lock (_lock) _ends.AddRange(ends);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
