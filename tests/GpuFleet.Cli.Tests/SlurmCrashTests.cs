@@ -71,9 +71,7 @@ public sealed class SlurmCrashTests
     private static async Task<JsonElement[]> Jobs(ServerProcess server, List<long> ids) =>
         [.. await Task.WhenAll(ids.Select(id => server.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}")))];
 
-    private static List<(string State, string Nodes)> Runs(long id) =>
-        [.. TestSlurm.Tool("squeue", "-h", "-a", "--states=all", "-n", $"gpufleet-{id}", "-o", "%T|%N")
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
+    private static List<(string State, string Nodes)> Runs(long id) => TestSlurm.Runs($"gpufleet-{id}");
 
     private static async Task Until(Func<Task<bool>> condition, string what)
     {

@@ -31,17 +31,6 @@ public sealed class ClusterExecutionTests
 
     private static async Task<string> StateOf(RunningServer server, long id) => (await server.GetJobAsync(id)).GetProperty("state").GetString()!;
 
-    // Cycles until the condition holds: the site's link to the cluster works on its own time.
-    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
-        {
-            server.Scheduler.Tick();
-            if (await condition()) return;
-        }
-        Assert.Fail($"not within 30 s: {what}");
-    }
-
     [Fact]
     public async Task A_placement_runs_on_the_sites_cluster_where_placed_and_its_exit_code_decides_the_end()
     {
@@ -49,7 +38,7 @@ public sealed class ClusterExecutionTests
         await using var server = await StartAsync(cluster);
         var failing = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600, name = "train", command = "python train.py" })).GetProperty("id").GetInt64();
         var passing = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-        await Until(server, () => Task.FromResult(cluster.Runs(failing) && cluster.Runs(passing)), "both jobs launched on the cluster");
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(failing) && cluster.Runs(passing)), "both jobs launched on the cluster");
 
         var launch = cluster.Launches.Single(l => l.JobId == failing);
         Assert.Equal(("train", "python train.py", "a", 3600L), (launch.Name, launch.Command, launch.Tenant, launch.TimeLimitSeconds));
@@ -60,7 +49,7 @@ public sealed class ClusterExecutionTests
 
         cluster.Finish(failing, 3);
         cluster.Finish(passing, 0);
-        await Until(server, async () => await StateOf(server, failing) == "failed" && await StateOf(server, passing) == "succeeded", "both ends recorded");
+        await server.UntilAsync(async () => await StateOf(server, failing) == "failed" && await StateOf(server, passing) == "succeeded", "both ends recorded");
         Assert.Equal("exit code 3", (await server.GetJobAsync(failing)).GetProperty("detail").GetString());
         Assert.Single(cluster.Launches, l => l.JobId == failing);
     }
@@ -71,10 +60,10 @@ public sealed class ClusterExecutionTests
         var cluster = new InMemoryCluster(ClusterFleet, 0);
         await using var server = await StartAsync(cluster);
         var running = (await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-        await Until(server, () => Task.FromResult(cluster.Runs(running)), "the first job launched");
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(running)), "the first job launched");
 
         cluster.Reachable = false;
-        await Until(server, () => Task.FromResult(server.Scheduler.SiteHealth.Single() is { Reachable: false }), "the site seen unreachable");
+        await server.UntilAsync(() => Task.FromResult(server.Scheduler.SiteHealth.Single() is { Reachable: false }), "the site seen unreachable");
         var waiting = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
         for (var i = 0; i < 5; i++)
         {
@@ -89,7 +78,7 @@ public sealed class ClusterExecutionTests
         Assert.Contains("gpufleet_site_reachable{site=\"s\"} 0", await server.ClientWith(null).GetStringAsync("/metrics"));
 
         cluster.Reachable = true;
-        await Until(server, async () => await StateOf(server, waiting) == "running" && cluster.Runs(waiting), "the waiting job placed once the cluster answers");
+        await server.UntilAsync(async () => await StateOf(server, waiting) == "running" && cluster.Runs(waiting), "the waiting job placed once the cluster answers");
         Assert.Equal("running", await StateOf(server, running));
         Assert.Empty(cluster.Cancels);
         Assert.True(server.Scheduler.SiteHealth.Single().Reachable);
@@ -101,9 +90,9 @@ public sealed class ClusterExecutionTests
         var cluster = new InMemoryCluster(ClusterFleet, 0);
         await using var server = await StartAsync(cluster);
         var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-        await Until(server, () => Task.FromResult(cluster.Runs(id)), "the job launched");
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(id)), "the job launched");
         cluster.Forget(id);
-        await Until(server, () => Task.FromResult(cluster.Launches.Count(l => l.JobId == id) == 2 && cluster.Runs(id)), "the job launched again");
+        await server.UntilAsync(() => Task.FromResult(cluster.Launches.Count(l => l.JobId == id) == 2 && cluster.Runs(id)), "the job launched again");
         var history = (await server.GetJobAsync(id)).GetProperty("history");
         Assert.Contains(history.EnumerateArray(), e => e.GetProperty("detail").GetString() is { } d && d.Contains("has no run of it"));
     }
@@ -117,7 +106,7 @@ public sealed class ClusterExecutionTests
         await using var server = await StartAsync(cluster);
         var big = (await server.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
         var small = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-        await Until(server, () => Task.FromResult(cluster.Runs(small)), "the 2-GPU job launched");
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(small)), "the 2-GPU job launched");
         Assert.Equal(ClusterFleet.NodeName(1), cluster.Launches.Single(l => l.JobId == small).Nodes.Single().Node);
         Assert.Equal([0, 1], cluster.Launches.Single(l => l.JobId == small).Nodes.Single().Gpus);
         Assert.Equal("pending", await StateOf(server, big));
@@ -133,7 +122,7 @@ public sealed class ClusterExecutionTests
         await using (var first = await StartAsync(cluster, database))
         {
             id = (await first.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-            await Until(first, () => Task.FromResult(cluster.Runs(id)), "the job launched");
+            await first.UntilAsync(() => Task.FromResult(cluster.Runs(id)), "the job launched");
         }
         await using var second = await StartAsync(cluster, database);
         Assert.Equal("running", await StateOf(second, id));
@@ -144,7 +133,7 @@ public sealed class ClusterExecutionTests
         }
         Assert.Equal("running", await StateOf(second, id));
         cluster.Finish(id, 0);
-        await Until(second, async () => await StateOf(second, id) == "succeeded", "the adopted run's end recorded");
+        await second.UntilAsync(async () => await StateOf(second, id) == "succeeded", "the adopted run's end recorded");
         Assert.Single(cluster.Launches, l => l.JobId == id);
         var history = (await second.GetJobAsync(id)).GetProperty("history");
         Assert.DoesNotContain(history.EnumerateArray(), e => e.GetProperty("state").GetString() == "pending" && e.GetProperty("detail").GetString()!.Contains("requeued"));
@@ -158,10 +147,10 @@ public sealed class ClusterExecutionTests
         // Tenant b borrows the whole fleet; then tenant a asks for its guaranteed 8 GPUs.
         var borrowers = new List<long>();
         for (var i = 0; i < 2; i++) borrowers.Add((await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 36000 })).GetProperty("id").GetInt64());
-        await Until(server, () => Task.FromResult(borrowers.All(cluster.Runs)), "the borrowers launched");
+        await server.UntilAsync(() => Task.FromResult(borrowers.All(cluster.Runs)), "the borrowers launched");
         server.Clock.Advance(TimeSpan.FromHours(1));   // past the borrowers' minimum runtime
         var owner = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
-        await Until(server, () => Task.FromResult(cluster.Runs(owner)), "the owner's job launched");
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(owner)), "the owner's job launched");
 
         var victim = Assert.Single(borrowers, id => !cluster.Runs(id));
         Assert.Contains((victim, ExecutorSignal.Checkpoint), cluster.Signals);

@@ -25,7 +25,7 @@ public sealed class LocalSiteTests
             await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
             var exits = (await server.PostJobAsync(new { tenant = "a", gpus = 2, timeLimitSeconds = 600, command = "echo \"gpus=$CUDA_VISIBLE_DEVICES\"; exit 3" })).GetProperty("id").GetInt64();
             var sleeps = (await server.PostJobAsync(new { tenant = "b", gpus = 2, timeLimitSeconds = 600, command = "sleep 300" })).GetProperty("id").GetInt64();
-            await Until(server, async () => (await server.GetJobAsync(exits)).GetProperty("state").GetString() == "failed"
+            await server.UntilAsync(async () => (await server.GetJobAsync(exits)).GetProperty("state").GetString() == "failed"
                 && (await server.GetJobAsync(sleeps)).GetProperty("state").GetString() == "running" && SleepOf(sleeps) is not null, "one job ended, the other runs");
 
             var job = await server.GetJobAsync(exits);
@@ -36,7 +36,7 @@ public sealed class LocalSiteTests
             var pid = SleepOf(sleeps)!.Value;
             using var cancel = await server.Client.DeleteAsync($"/api/v1/jobs/{sleeps}");
             Assert.True(cancel.IsSuccessStatusCode);
-            await Until(server, () => Task.FromResult(!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")), "the cancelled job's process gone");
+            await server.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ")), "the cancelled job's process gone");
             Assert.Equal("cancelled", (await server.GetJobAsync(sleeps)).GetProperty("state").GetString());
         }
         finally
@@ -64,7 +64,7 @@ public sealed class LocalSiteTests
         {
             await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
             var metrics = "";
-            await Until(server, async () => (metrics = await server.ClientWith(null).GetStringAsync("/metrics")).Contains("gpufleet_gpu_power_watts{"), "GPU readings in /metrics");
+            await server.UntilAsync(async () => (metrics = await server.ClientWith(null).GetStringAsync("/metrics")).Contains("gpufleet_gpu_power_watts{"), "GPU readings in /metrics");
             Assert.Contains("gpufleet_gpu_temperature_celsius{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 52", metrics);
             Assert.Contains("gpufleet_gpu_utilization_ratio{site=\"s\",node=\"s-g-0001\",gpu=\"1\",name=\"NVIDIA H100 80GB HBM3\"} 0.97", metrics);
             Assert.Contains("gpufleet_gpu_power_watts{site=\"s\",node=\"s-g-0001\",gpu=\"0\",name=\"NVIDIA H100 80GB HBM3\"} 118.53", metrics);
@@ -96,13 +96,4 @@ public sealed class LocalSiteTests
         return null;
     }
 
-    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200))
-        {
-            server.Scheduler.Tick();
-            if (await condition()) return;
-        }
-        Assert.Fail($"not within 60 s: {what}");
-    }
 }

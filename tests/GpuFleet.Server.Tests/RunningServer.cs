@@ -124,6 +124,20 @@ internal sealed class RunningServer : IAsyncDisposable
         return await (client ?? Client).SendAsync(request);
     }
 
+    /// <summary>
+    /// Runs cycles until <paramref name="condition"/> holds (a site's link to its cluster works on its own
+    /// time); fails after <paramref name="seconds"/>, saying <paramref name="what"/> and, when given, what <paramref name="explain"/> finds.
+    /// </summary>
+    public async Task UntilAsync(Func<Task<bool>> condition, string what, int seconds = 60, Func<Task<string>>? explain = null)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            Scheduler.Tick();
+            if (await condition()) return;
+        }
+        Assert.Fail($"not within {seconds} s: {what}{(explain is null ? "" : "; " + await explain())}");
+    }
+
     public async Task<System.Text.Json.JsonElement> GetJobAsync(long id) =>
         await Client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/jobs/{id}");
 

@@ -43,16 +43,6 @@ public sealed class SlurmSiteTests
 
     private static bool Final(JsonElement job) => job.GetProperty("state").GetString() is "succeeded" or "failed" or "cancelled";
 
-    private static async Task Until(RunningServer server, Func<Task<bool>> condition, string what, int seconds = 180, Func<Task<string>>? explain = null)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(250))
-        {
-            server.Scheduler.Tick();
-            if (await condition()) return;
-        }
-        Assert.Fail($"not within {seconds} s: {what}{(explain is null ? "" : "; " + await explain())}");
-    }
-
     // What a test started on Slurm goes when it ends, whatever its outcome: a stopped server leaves its runs to the next leader.
     private static void CancelOnSlurm(IEnumerable<long> ids)
     {
@@ -61,9 +51,7 @@ public sealed class SlurmSiteTests
     }
 
     // Slurm's record of GpuFleet's run(s) of a job: state and nodes of each run Slurm still lists.
-    private static List<(string State, string Nodes)> SlurmRuns(long id) =>
-        [.. TestSlurm.Tool("squeue", "-h", "-a", "--states=all", "-n", $"gpufleet-{id}", "-o", "%T|%N")
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
+    private static List<(string State, string Nodes)> SlurmRuns(long id) => TestSlurm.Runs($"gpufleet-{id}");
 
     [Fact]
     public async Task Jobs_run_on_slurm_where_placed_end_with_their_exit_codes_and_leave_slurms_own_users_gpus_alone()
@@ -82,7 +70,7 @@ public sealed class SlurmSiteTests
                 var command = i % 4 == 3 ? "sleep 1; exit 3" : "sleep 1";
                 ids.Add((await server.PostJobAsync(new { tenant = i % 2 == 0 ? "a" : "b", gpus = sizes[i % sizes.Length], timeLimitSeconds = 600, command })).GetProperty("id").GetInt64());
             }
-            await Until(server, async () => (await JobsAsync(server, ids)).All(Final), "every job ended", explain: async () =>
+            await server.UntilAsync(async () => (await JobsAsync(server, ids)).All(Final), "every job ended", seconds: 180, explain: async () =>
                 string.Join("; ", (await JobsAsync(server, ids)).Where(j => !Final(j)).Select(j => $"{j.GetProperty("id")} {j.GetProperty("gpus")} GPUs {j.GetProperty("state")} {j.GetProperty("placement")} {j.GetProperty("pendingMessage")} slurm: {string.Join(",", SlurmRuns(j.GetProperty("id").GetInt64()))}")));
 
             var jobs = await JobsAsync(server, ids);
@@ -114,14 +102,14 @@ public sealed class SlurmSiteTests
         var marker = Path.Combine(Path.GetTempPath(), $"gpufleet-nodefail-{Guid.NewGuid():N}");
         var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 600, command = $"if [ -e {marker} ]; then exit 0; fi; touch {marker}; sleep 300" })).GetProperty("id").GetInt64();
         var other = id;
-        await Until(server, () => Task.FromResult(SlurmRuns(id).Any(r => r.State == "RUNNING")), "the job running on Slurm");
+        await server.UntilAsync(() => Task.FromResult(SlurmRuns(id).Any(r => r.State == "RUNNING")), "the job running on Slurm", seconds: 180);
         var node = SlurmRuns(id).Single(r => r.State == "RUNNING").Nodes;
         // Drained first, so that the node stays out after it is set down (a down node alone may come back by itself).
         TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=drain", "reason=gpufleet-test");
         TestSlurm.Tool("scontrol", "update", $"nodename={node}", "state=down", "reason=gpufleet-test");
         try
         {
-            await Until(server, async () => Final(await server.GetJobAsync(id)), "the job ended after running again", seconds: 60,
+            await server.UntilAsync(async () => Final(await server.GetJobAsync(id)), "the job ended after running again", seconds: 180,
                 explain: async () => $"job: {await server.GetJobAsync(id)}; Slurm: {string.Join(", ", SlurmRuns(id))}; errors: {string.Join(" | ", server.Errors.Entries)}");
             var job = await server.GetJobAsync(id);
             Assert.Equal("succeeded", job.GetProperty("state").GetString());
@@ -132,7 +120,7 @@ public sealed class SlurmSiteTests
             Assert.Contains(runs, r => r.State == "COMPLETED" && r.Nodes != node);
             // While the node is down, nothing goes there.
             other = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600, command = "sleep 1" })).GetProperty("id").GetInt64();
-            await Until(server, async () => Final(await server.GetJobAsync(other)), "another job ended");
+            await server.UntilAsync(async () => Final(await server.GetJobAsync(other)), "another job ended", seconds: 180);
             Assert.DoesNotContain(node, Assert.Single(SlurmRuns(other)).Nodes);
         }
         finally
@@ -154,11 +142,11 @@ public sealed class SlurmSiteTests
             {
                 for (var i = 0; i < 3; i++)
                     ids.Add((await first.PostJobAsync(new { tenant = "a", gpus = 4, timeLimitSeconds = 600, command = "sleep 8" })).GetProperty("id").GetInt64());
-                await Until(first, () => Task.FromResult(ids.All(id => SlurmRuns(id).Any(r => r.State == "RUNNING"))), "the jobs running on Slurm");
+                await first.UntilAsync(() => Task.FromResult(ids.All(id => SlurmRuns(id).Any(r => r.State == "RUNNING"))), "the jobs running on Slurm", seconds: 180);
             }
             await using var second = await StartAsync(SlurmFleet(), database);
             Assert.All(await JobsAsync(second, ids), j => Assert.Equal("running", j.GetProperty("state").GetString()));
-            await Until(second, async () => (await JobsAsync(second, ids)).All(Final), "the adopted jobs ended");
+            await second.UntilAsync(async () => (await JobsAsync(second, ids)).All(Final), "the adopted jobs ended", seconds: 180);
             foreach (var (job, id) in (await JobsAsync(second, ids)).Zip(ids))
             {
                 Assert.Equal("succeeded", job.GetProperty("state").GetString());

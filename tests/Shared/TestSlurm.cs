@@ -30,6 +30,11 @@ internal static class TestSlurm
         return output.Result;
     }
 
+    /// <summary>Each Slurm job named <paramref name="name"/> that Slurm still lists (running, or finished within MinJobAge): its state and nodes.</summary>
+    public static List<(string State, string Nodes)> Runs(string name) =>
+        [.. Tool("squeue", "-h", "-a", "--states=all", "-n", name, "-o", "%T|%N")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
+
     private static string Start()
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given) return given;
