@@ -108,13 +108,16 @@ public sealed class KubernetesExecutor : ISiteExecutor
         var listed = new HashSet<long>();
         lock (_pods)
         {
+            // Pods by job, once per look (not a scan of every pod for every job).
+            var podsOf = _pods.Values.ToLookup(p => IdOf(p.Metadata.Labels));
+            var deletedOf = deletedPods.ToLookup(p => IdOf(p.Metadata.Labels));
             foreach (var job in jobs.Items)
             {
                 if (IdOf(job.Metadata.Labels) is not { } id) continue;
                 listed.Add(id);
                 if (_ended.Contains(id)) continue;
                 _known.Add(id);
-                var pods = _pods.Values.Where(p => IdOf(p.Metadata.Labels) == id).ToList();
+                var pods = podsOf[id].ToList();
                 var nodes = pods.Select(p => p.Spec?.NodeName).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
                 var wanted = job.Spec?.Completions ?? 1;
                 if (!_started.Contains(id) && pods.Count(p => p.Status?.Phase is "Running" or "Succeeded") >= wanted)
@@ -129,7 +132,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
                     _ended.Add(id);
                     continue;
                 }
-                if (deletedPods.FirstOrDefault(p => IdOf(p.Metadata.Labels) == id) is { } gone && !_cancelled.Contains(id))
+                if (deletedOf[id].FirstOrDefault() is { } gone && !_cancelled.Contains(id))
                 {
                     // A pod of a running gang deleted by someone else: the run is broken. Delete what is left, so that it is lost whole.
                     events.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"pod {gone.Metadata.Name} was deleted outside GpuFleet"));

@@ -21,6 +21,7 @@ internal sealed class ClusterState
     private readonly int[] _domainFree;
     private readonly int[] _poolFree;
     private readonly int[] _poolBusy;
+    private readonly int[] _poolOut;
     private readonly int[] _poolFreeInEmptyNodes;
     private readonly List<int> _heldNodes = [];
     // Power in milliwatts, rounded up, so that the cap check is exact integer arithmetic and never optimistic.
@@ -51,6 +52,7 @@ internal sealed class ClusterState
         }
         _poolFree = new int[fleet.PoolCount];
         _poolBusy = new int[fleet.PoolCount];
+        _poolOut = new int[fleet.PoolCount];
         _poolFreeInEmptyNodes = new int[fleet.PoolCount];
         var maxNode = new int[fleet.PoolCount];
         var maxDomain = new int[fleet.PoolCount];
@@ -86,6 +88,7 @@ internal sealed class ClusterState
     public int PoolFree(int pool) => _poolFree[pool];
     public int PoolBusy(int pool) => _poolBusy[pool];
     public ReadOnlySpan<int> BusyByPool => _poolBusy;
+    public ReadOnlySpan<int> OutOfServiceByPool => _poolOut;
     public int PoolFreeInEmptyNodes(int pool) => _poolFreeInEmptyNodes[pool];
     public ulong NodeUsedMask(int node) => _nodeUsed[node];
     public ulong NodeOutMask(int node) => _nodeOut[node];
@@ -173,7 +176,10 @@ internal sealed class ClusterState
     public void SetOutOfService(int node, ulong mask)
     {
         if (_nodeHold[node] != 0) throw new InvalidOperationException($"node {node}: out-of-service GPUs change between cycles, not while GPUs are held");
+        var pool = _fleet.NodePool(node);
+        _poolOut[pool] -= BitOperations.PopCount(_nodeOut[node]);
         _nodeOut[node] = mask & AllGpus(node);
+        _poolOut[pool] += BitOperations.PopCount(_nodeOut[node]);
         SetVisibleFree(node, _fleet.NodeGpus(node) - BitOperations.PopCount(_nodeUsed[node] | _nodeOut[node]));
     }
 

@@ -260,6 +260,9 @@ public sealed class FleetScheduler
         _quotas.Invalidate();
     }
 
+    /// <summary>GPUs out of service per pool (<see cref="SetOutOfService"/>).</summary>
+    public ReadOnlySpan<int> OutOfServiceByPool => _state.OutOfServiceByPool;
+
     /// <summary>GPUs of a node out of service (<see cref="SetOutOfService"/>).</summary>
     public int OutOfService(int node) => BitOperations.PopCount(_state.NodeOutMask(node));
 

@@ -80,12 +80,12 @@ public static class FleetFile
         var kind = e.Text("kind");
         if (!SiteExecutorSpec.KindSettings.TryGetValue(kind, out var own))
             throw e.Error("kind", $"unknown executor '{kind}' (known: {string.Join(", ", SiteExecutorSpec.Kinds)})");
+        static string Whole(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var key in own) if (e.Has(key)) settings[key] = e.Text(key);
+        foreach (var key in own.Where(e.Has))
+            settings[key] = key == "virtualGpus" ? Whole(e.Integer(key, min: 0, max: Fleet.MaxGpusPerNode)) : e.Text(key);
         if (kind != "simulated")
-            foreach (var key in SiteExecutorSpec.CommonSettings)
-                if (e.Has(key)) settings[key] = e.Integer(key, min: 1, max: 3600).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (e.Has("virtualGpus")) settings["virtualGpus"] = e.Integer("virtualGpus", min: 0, max: Fleet.MaxGpusPerNode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: 3600));
         e.RejectUnknown();
         return new SiteExecutorSpec(kind, settings);
     }

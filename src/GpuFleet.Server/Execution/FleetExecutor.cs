@@ -1,4 +1,3 @@
-using System.Numerics;
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Execution;
 using GpuFleet.Core.Fleets;
@@ -28,6 +27,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     private readonly Func<DateTimeOffset, long> _toClock;
     private readonly Dictionary<long, int> _siteOf = [];
     private readonly long[] _availabilitySeen;
+    // Each site's nodes, found once: korea-2030 has 55,036 nodes.
+    private readonly int[][] _siteNodes;
 
     internal FleetExecutor(Fleet fleet, IJobExecutor simulated, IReadOnlyList<SiteAgent?> agents, Func<long, LaunchDetails> details, Func<DateTimeOffset, long> toClock)
     {
@@ -37,6 +38,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         _details = details;
         _toClock = toClock;
         _availabilitySeen = Enumerable.Repeat(-1L, _agents.Length).ToArray();
+        _siteNodes = [.. Enumerable.Range(0, _agents.Length).Select(site => _agents[site] is null ? []
+            : Enumerable.Range(0, fleet.NodeCount).Where(n => fleet.PoolSite(fleet.NodePool(n)) == site).ToArray())];
         foreach (var a in _agents) a?.Start();
     }
 
@@ -59,7 +62,7 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
             return;
         }
         var details = _details(job.Id);
-        var nodes = placement.Gpus.Select(g => new NodeGpus(_fleet.NodeName(g.Node), Bits(g.Mask))).ToList();
+        var nodes = placement.Gpus.Select(g => new NodeGpus(_fleet.NodeName(g.Node), g.Positions())).ToList();
         _siteOf[job.Id] = placement.Site;
         agent.Launch(new ExecutorLaunch(job.Id, details.Name, job.Tenant, details.Command, job.TimeLimitSeconds, nodes, details.RuntimeSeconds));
     }
@@ -111,7 +114,7 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
             var inventory = agent.Reachable ? agent.Inventory : null;
             _availabilitySeen[site] = version;
             var reported = inventory?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal) ?? [];
-            foreach (var node in NodesOf(site))
+            foreach (var node in _siteNodes[site])
             {
                 var gpus = _fleet.NodeGpus(node);
                 var outOfService = !reported.TryGetValue(_fleet.NodeName(node), out var n) ? gpus
@@ -120,12 +123,6 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
             }
         }
         return changes;
-    }
-
-    private IEnumerable<int> NodesOf(int site)
-    {
-        for (var node = 0; node < _fleet.NodeCount; node++)
-            if (_fleet.PoolSite(_fleet.NodePool(node)) == site) yield return node;
     }
 
     /// <inheritdoc />
@@ -145,13 +142,6 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         ExecutorEventKind.Lost => new RunEnd(e.JobId, at, RunOutcome.Lost, e.ExitCode, e.Detail ?? "the cluster lost it"),
         _ => new RunEnd(e.JobId, at, RunOutcome.Failed, e.ExitCode, e.Detail ?? "the cluster could not run it"),
     };
-
-    private static int[] Bits(ulong mask)
-    {
-        var bits = new int[BitOperations.PopCount(mask)];
-        for (var i = 0; mask != 0; i++, mask &= mask - 1) bits[i] = BitOperations.TrailingZeroCount(mask);
-        return bits;
-    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -50,7 +50,8 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
         }).ToList();
         var busy = core.BusyByPool.ToArray();
         var outOfService = new int[fleet.Sites.Count];
-        for (var node = 0; node < fleet.NodeCount; node++) outOfService[fleet.PoolSite(fleet.NodePool(node))] += core.OutOfService(node);
+        var outByPool = core.OutOfServiceByPool;
+        for (var p = 0; p < fleet.PoolCount; p++) outOfService[fleet.PoolSite(p)] += outByPool[p];
         var sites = fleet.Sites.Select((s, i) =>
         {
             var h = health?.FirstOrDefault(h => h.Site == s.Name);

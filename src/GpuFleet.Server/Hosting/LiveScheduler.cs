@@ -321,7 +321,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     {
         if (_clusters is null || PlacementText.Parse(job.Placement, settings.Fleet) is not { } nodes) return false;
         var fleet = settings.Fleet;
-        var gpus = nodes.Select(n => new GpuAllocation(fleet.NodeIndex(n.Name), n.Gpus.Aggregate(0UL, (mask, g) => mask | 1UL << g))).ToList();
+        var gpus = nodes.Select(n => GpuAllocation.Of(fleet.NodeIndex(n.Name), n.Gpus)).ToList();
         var site = fleet.PoolSite(fleet.NodePool(gpus[0].Node));
         if (fleet.Sites[site].Executor.IsSimulated) return false;
         var spec = Spec(job);
