@@ -35,14 +35,7 @@ public sealed class SlurmCrashTests
         {
             using (var first = await ServerProcess.StartAsync(database, fleet, timeScale: 1))
             {
-                // Job ids (and so Slurm job names) no earlier run used: Slurm lists finished jobs for minutes.
-                await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}"))
-                {
-                    c.Open();
-                    using var cmd = c.CreateCommand();
-                    cmd.CommandText = $"INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000});";
-                    cmd.ExecuteNonQuery();
-                }
+                FreshJobIds.Start(database);
                 for (var i = 0; i < 6; i++)
                 {
                     using var response = await first.Client.PostAsJsonAsync("/api/v1/jobs", new { tenant = "lab", gpus = 4, timeLimitSeconds = 600, command = "sleep 10" });

@@ -16,14 +16,10 @@ namespace GpuFleet.Server.Tests;
 public sealed class ClusterExecutionTests
 {
     // SmallFleet (two nodes of 8 GPUs at site "s") with an executor at the site, looked at every second.
-    private static readonly Fleet ClusterFleet = new("test", RunningServer.SmallFleet.Models,
-        [RunningServer.SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }) }],
-        [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+    private static readonly Fleet ClusterFleet = RunningServer.SmallFleetRunBy("slurm");
 
     // The same with a grace time of one second between an eviction's checkpoint signal and its cancel.
-    private static readonly Fleet GraceFleet = new("test", RunningServer.SmallFleet.Models,
-        [RunningServer.SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1", ["checkpointGraceSeconds"] = "1" }) }],
-        [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+    private static readonly Fleet GraceFleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["checkpointGraceSeconds"] = "1" });
 
     private static Task<RunningServer> StartAsync(InMemoryCluster cluster, string? database = null) =>
         RunningServer.StartAsync(database: database, adjust: s => s with { Fleet = ClusterFleet },

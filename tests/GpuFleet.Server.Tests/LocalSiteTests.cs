@@ -14,12 +14,7 @@ public sealed class LocalSiteTests
     public async Task A_job_runs_on_this_machine_with_its_gpus_its_log_is_served_and_cancel_stops_it()
     {
         var logs = Path.Combine(Path.GetTempPath(), $"gpufleet-local-site-{Guid.NewGuid():N}");
-        var fleet = new Fleet("local", RunningServer.SmallFleet.Models,
-            [RunningServer.SmallFleet.Sites[0] with
-            {
-                Executor = new SiteExecutorSpec("local", new Dictionary<string, string> { ["logDirectory"] = logs, ["virtualGpus"] = "4", ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
-            }],
-            [new GpuPoolSpec("s", "G", 4, 1, 1, 0)]);
+        var fleet = RunningServer.SmallFleetRunBy("local", new Dictionary<string, string> { ["logDirectory"] = logs, ["virtualGpus"] = "4" }, new GpuPoolSpec("s", "G", 4, 1, 1, 0));
         try
         {
             await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });
@@ -54,12 +49,7 @@ public sealed class LocalSiteTests
         var smi = Path.Combine(dir, "nvidia-smi");
         File.WriteAllText(smi, "#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3, 81559, 36, 118.53, 0'\necho '1, NVIDIA H100 80GB HBM3, 81559, 52, 642.77, 97'\n");
         File.SetUnixFileMode(smi, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var fleet = new Fleet("local", RunningServer.SmallFleet.Models,
-            [RunningServer.SmallFleet.Sites[0] with
-            {
-                Executor = new SiteExecutorSpec("local", new Dictionary<string, string> { ["logDirectory"] = Path.Combine(dir, "logs"), ["nvidiaSmi"] = smi, ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
-            }],
-            [new GpuPoolSpec("s", "G", 2, 1, 1, 0)]);
+        var fleet = RunningServer.SmallFleetRunBy("local", new Dictionary<string, string> { ["logDirectory"] = Path.Combine(dir, "logs"), ["nvidiaSmi"] = smi }, new GpuPoolSpec("s", "G", 2, 1, 1, 0));
         try
         {
             await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet });

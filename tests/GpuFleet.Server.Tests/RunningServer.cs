@@ -58,6 +58,18 @@ internal sealed class RunningServer : IAsyncDisposable
     public static Fleet SmallFleet { get; } = new("test", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 10, 1.2)],
         [new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
 
+    /// <summary>
+    /// SmallFleet's model, site and tenants, its site run by a <paramref name="kind"/> executor with
+    /// <paramref name="settings"/>, looked at and inventoried every second, on <paramref name="pool"/>
+    /// (default: SmallFleet's two nodes of 8 GPUs).
+    /// </summary>
+    public static Fleet SmallFleetRunBy(string kind, IReadOnlyDictionary<string, string>? settings = null, GpuPoolSpec? pool = null)
+    {
+        var all = new Dictionary<string, string> { ["pollSeconds"] = "1", ["inventorySeconds"] = "1" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) all[key] = value;
+        return new Fleet(kind, SmallFleet.Models, [SmallFleet.Sites[0] with { Executor = new SiteExecutorSpec(kind, all) }], [pool ?? new GpuPoolSpec("s", "G", 8, 1, 2, 0)]);
+    }
+
     public static TenantTree Tree { get; } = new([
         new TenantSpec("a", null, new Dictionary<string, int> { ["G"] = 8 },
             Grants: [new Grant("starter", 1_000_000, 0, 4_102_444_800)]),

@@ -14,12 +14,8 @@ namespace GpuFleet.Server.Tests;
 [Trait("Category", "Slurm")]
 public sealed class SlurmSiteTests
 {
-    private static Fleet SlurmFleet() => new("slurm", RunningServer.SmallFleet.Models,
-        [RunningServer.SmallFleet.Sites[0] with
-        {
-            Executor = new SiteExecutorSpec("slurm", new Dictionary<string, string> { ["slurmConf"] = TestSlurm.Conf, ["pollSeconds"] = "1", ["inventorySeconds"] = "1" }),
-        }],
-        [new GpuPoolSpec("s", "G", 8, 1, 6, 0) { NodeNames = "n{11}" }]);
+    private static Fleet SlurmFleet() =>
+        RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["slurmConf"] = TestSlurm.Conf }, new GpuPoolSpec("s", "G", 8, 1, 6, 0) { NodeNames = "n{11}" });
 
     private static Task<RunningServer> StartAsync(Fleet fleet, string? database = null) =>
         RunningServer.StartAsync(database: database ?? NewDatabase(), adjust: s => s with { Fleet = fleet });
@@ -29,12 +25,7 @@ public sealed class SlurmSiteTests
     {
         var database = RunningServer.NewDatabase(Backend.Sqlite);
         using (new Storage.JobStore(database)) { }
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', $seq);";
-        command.Parameters.AddWithValue("$seq", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
-        command.ExecuteNonQuery();
+        FreshJobIds.Start(database);
         return database;
     }
 
