@@ -6,6 +6,8 @@
 #   scripts/slurm-local.sh stop
 # SLURM_PORT (slurmctld, default 16817) and SLURMD_PORT_BASE (node nN listens on base+N, default
 # 17000) let two clusters run side by side, e.g. one for CI next to one for benchmarks.
+# SLURM_SCHEDULER_PARAMETERS, when set, becomes slurm.conf's SchedulerParameters (a tuned backfill).
+# Every finished job is recorded in $LAB/log/jobcomp.txt (jobcomp/filetxt).
 set -euo pipefail
 LAB=${LAB:-/tmp/gpufleet-slurm}
 NODES=${NODES:-16}
@@ -35,7 +37,7 @@ case "${1:-start}" in
 start)
   install_missing
   # A fresh cluster each time: no jobs left over from an earlier run.
-  rm -rf "$LAB/state" "$LAB/spool"
+  rm -rf "$LAB/state" "$LAB/spool" "$LAB/log/jobcomp.txt"
   mkdir -p "$LAB"/{etc,munge,log,spool,state,fakedev,run}
   for i in 0 1 2 3 4 5 6 7; do : > "$LAB/fakedev/nvidia$i"; done
   [ -f "$LAB/munge/munge.key" ] || { dd if=/dev/urandom of="$LAB/munge/munge.key" bs=1024 count=1 status=none; chmod 400 "$LAB/munge/munge.key"; }
@@ -65,13 +67,17 @@ start)
     echo "SelectType=select/cons_tres"
     echo "SelectTypeParameters=CR_Core"
     echo "SchedulerType=sched/backfill"
+    [ -n "${SLURM_SCHEDULER_PARAMETERS:-}" ] && echo "SchedulerParameters=$SLURM_SCHEDULER_PARAMETERS"
     echo "ReturnToService=2"
     echo "MaxJobCount=50000"
     echo "MpiDefault=none"
     echo "GresTypes=gpu"
     echo "SlurmdParameters=config_overrides"
     echo "AccountingStorageType=accounting_storage/none"
-    echo "JobCompType=jobcomp/none"
+    # Slurm's own record of every finished job (start, end, nodes, GRES) without a database: what
+    # GpuFleet's accounting is checked against, and what comparisons read.
+    echo "JobCompType=jobcomp/filetxt"
+    echo "JobCompLoc=$LAB/log/jobcomp.txt"
     for n in $(seq -w 1 "$NODES"); do
       echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:8 State=UNKNOWN"
     done
