@@ -86,6 +86,49 @@ public sealed class SlurmSiteTests
     }
 
     [Fact]
+    public async Task Two_hundred_jobs_all_finish_once_with_their_exit_codes_and_gpu_seconds_as_slurm_accounts_them()
+    {
+        // Its checks read 200 jobs at a time, over and over.
+        await using var server = await RunningServer.StartAsync(database: NewDatabase(), requestsPerMinute: 1_000_000, adjust: s => s with { Fleet = SlurmFleet() });
+        // 1-16 GPUs: parts of a node, whole nodes, and one in forty uneven over two nodes (12 = 8 + 4, a
+        // heterogeneous Slurm job, which only Slurm's backfill pass starts: every 30 s by default).
+        var sizes = Enumerable.Range(0, 200).Select(i => i % 40 == 39 ? 12 : new[] { 1, 2, 3, 4, 8, 16, 1, 2, 4, 8 }[i % 10]).ToArray();
+        var ids = new List<long>();
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var command = i % 10 == 9 ? "sleep 1; exit 7" : $"sleep {1 + i % 2}";
+                ids.Add((await server.PostJobAsync(new { tenant = i % 3 == 0 ? "b" : "a", gpus = sizes[i], timeLimitSeconds = 600, command })).GetProperty("id").GetInt64());
+            }
+            await server.UntilAsync(async () => (await JobsAsync(server, ids)).All(Final), "every job ended", seconds: 400, explain: async () =>
+                string.Join("; ", (await JobsAsync(server, ids)).Where(j => !Final(j)).Select(j => $"{j.GetProperty("id")} {j.GetProperty("gpus")} GPUs {j.GetProperty("state")} {j.GetProperty("placement")} {j.GetProperty("pendingMessage")} slurm: {string.Join(",", SlurmRuns(j.GetProperty("id").GetInt64()))}"))
+                + $"; errors: {string.Join(" | ", server.Errors.Entries)}");
+
+            var jobs = await JobsAsync(server, ids);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var (state, detail) = (jobs[i].GetProperty("state").GetString(), jobs[i].GetProperty("detail").GetString());
+                if (i % 10 == 9) Assert.Equal(("failed", true), (state, detail!.StartsWith("exit code 7 (", StringComparison.Ordinal)));
+                else Assert.Equal("succeeded", state);
+                // Launched once: one run in Slurm's completion records (every component of a heterogeneous job is named alike).
+                var records = TestSlurm.Completions($"gpufleet-{ids[i]}");
+                Assert.NotEmpty(records);
+                Assert.Single(records.Select(r => r.Start).Distinct());
+                var slurmGpuSeconds = sizes[i] * (records.Max(r => r.End) - records.Min(r => r.Start)).TotalSeconds;
+                var charged = jobs[i].GetProperty("gpuSeconds").GetDouble();
+                var error = Math.Abs(charged - slurmGpuSeconds) / Math.Max(1, slurmGpuSeconds);
+                Assert.True(error <= 0.02, $"job {ids[i]}: GpuFleet charged {charged} GPU-seconds, Slurm accounts {slurmGpuSeconds}");
+            }
+            Assert.Equal(0, server.Scheduler.SiteHealth.Single().Mismatches);
+        }
+        finally
+        {
+            CancelOnSlurm(ids);
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_fails_under_a_job_sends_it_elsewhere_and_receives_nothing_until_it_returns()
     {
         await using var server = await StartAsync(SlurmFleet());

@@ -35,6 +35,26 @@ internal static class TestSlurm
         [.. Tool("squeue", "-h", "-a", "--states=all", "-n", name, "-o", "%T|%N")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
 
+    /// <summary>
+    /// Slurm's own completion record (jobcomp/filetxt, which <c>scripts/slurm-local.sh</c> configures) of
+    /// each finished job named <paramref name="name"/>: its state and the start and end Slurm accounts.
+    /// </summary>
+    public static List<(string State, DateTimeOffset Start, DateTimeOffset End)> Completions(string name)
+    {
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Conf))!, "log", "jobcomp.txt");
+        if (!File.Exists(file)) return [];
+        var found = new List<(string, DateTimeOffset, DateTimeOffset)>();
+        foreach (var line in File.ReadLines(file))
+        {
+            // "JobId=7 UserId=root(0) ... Name=gpufleet-3 JobState=COMPLETED ... StartTime=2026-12-02T10:39:05 EndTime=...", local times.
+            var fields = line.Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).GroupBy(f => f[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+            if (fields.GetValueOrDefault("Name") != name) continue;
+            found.Add((fields["JobState"], DateTimeOffset.Parse(fields["StartTime"], System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.Parse(fields["EndTime"], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return found;
+    }
+
     private static string Start()
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given) return given;

@@ -77,6 +77,7 @@ internal sealed class SlurmCommandLineClient(SlurmExecutorOptions options, ISlur
             args.Add("--nodelist=" + Core.Fleets.HostList.Compress(c.Nodes));
             args.Add("--nodes=" + c.Nodes.Count.ToString(CultureInfo.InvariantCulture));
             if (c.GpusPerNode > 0) args.Add("--gres=gpu:" + c.GpusPerNode.ToString(CultureInfo.InvariantCulture));
+            if (s.IsHeterogeneous) args.Add("--nice=" + SlurmSubmission.HeterogeneousNice.ToString(CultureInfo.InvariantCulture));
         }
         args.Add("--wrap");
         args.Add(s.Script);

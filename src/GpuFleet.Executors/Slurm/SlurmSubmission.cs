@@ -10,4 +10,17 @@ namespace GpuFleet.Executors.Slurm;
 /// <param name="Script">The batch script's body (without the <c>#!</c> line).</param>
 internal sealed record SlurmSubmission(
     string Name, string Comment, string? Account, long TimeLimitMinutes,
-    IReadOnlyList<SlurmComponent> Components, string Output, string Script);
+    IReadOnlyList<SlurmComponent> Components, string Output, string Script)
+{
+    /// <summary>Whether it is a heterogeneous job (uneven GPUs per node).</summary>
+    public bool IsHeterogeneous => Components.Count > 1;
+
+    /// <summary>
+    /// The nice value of a heterogeneous job: the back of Slurm's priority order. Slurm's main scheduler
+    /// never starts a heterogeneous job (only its backfill pass does, every <c>bf_interval</c>, 30 s by
+    /// default), and while one waits at the front it holds every later job of the partition back
+    /// ("Priority"), even jobs whose nodes are free. At the back it holds nothing: GpuFleet gives no other
+    /// job its GPUs, so backfill starts it on its next pass. Any user may lower a job's priority.
+    /// </summary>
+    public const int HeterogeneousNice = 1_000_000;
+}

@@ -114,12 +114,18 @@ public static class JobEndpoints
     }
 
     private static async Task<IResult> Get(long id, HttpContext context, JobStore store, LiveScheduler scheduler, ServerSettings settings, LeaderQuery leader,
-        IOptions<JsonOptions> json)
+        IOptions<JsonOptions> json, TimeProvider clock)
     {
         var job = await store.GetAsync(id, context.RequestAborted);
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
-        var view = JobView.Of(job) with { History = await store.HistoryAsync(id, context.RequestAborted), Nodes = PlacementText.Parse(job.Placement, settings.Fleet) };
+        var history = await store.HistoryAsync(id, context.RequestAborted);
+        var view = JobView.Of(job) with
+        {
+            History = history,
+            Nodes = PlacementText.Parse(job.Placement, settings.Fleet),
+            GpuSeconds = job.Spec.Gpus * ChargedTime.Seconds(history, clock.GetUtcNow()),
+        };
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)
         {

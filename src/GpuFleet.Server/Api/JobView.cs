@@ -32,6 +32,8 @@ public sealed record JobView(
     public DateTimeOffset? EstimatedStart { get; init; }
     /// <summary>State changes, oldest first (single-job answers only).</summary>
     public IReadOnlyList<JobEvent>? History { get; init; }
+    /// <summary>GPU-seconds charged so far, as usage reports count them (single-job answers only).</summary>
+    public double? GpuSeconds { get; init; }
     /// <summary>Every node of <see cref="Placement"/> with the GPUs held on it (single-job answers only).</summary>
     public IReadOnlyList<NodeView>? Nodes { get; init; }
 

@@ -26,6 +26,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     private readonly Func<long, LaunchDetails> _details;
     private readonly Func<DateTimeOffset, long> _toClock;
     private readonly Dictionary<long, int> _siteOf = [];
+    // When each run that Ended returned last ended, as its cluster reported it (the core's clock has whole seconds).
+    private readonly Dictionary<long, DateTimeOffset> _reportedEnds = [];
     private readonly long[] _availabilitySeen;
     // Each site's nodes, found once: korea-2030 has 55,036 nodes.
     private readonly int[][] _siteNodes;
@@ -88,14 +90,23 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     public IReadOnlyList<RunEnd> Ended(long now)
     {
         var ended = new List<RunEnd>(_simulated.Ended(now));
+        _reportedEnds.Clear();
         foreach (var agent in _agents.OfType<SiteAgent>())
             foreach (var e in agent.TakeEnds())
             {
                 _siteOf.Remove(e.JobId);
+                _reportedEnds[e.JobId] = e.At;
                 ended.Add(EndOf(e, Math.Min(now, _toClock(e.At))));
             }
         return [.. ended.OrderBy(e => e.At).ThenBy(e => e.JobId)];
     }
+
+    /// <summary>When a run of the latest <see cref="Ended"/> ended as its cluster reports it; null for a simulated run.</summary>
+    public DateTimeOffset? ReportedEnd(long jobId) => _reportedEnds.TryGetValue(jobId, out var at) ? at : null;
+
+    /// <summary>The runs clusters started since the last call. Call it before <see cref="Ended"/>, so that a run's start is always taken before its end.</summary>
+    public IReadOnlyList<Storage.ClusterStart> TakeStarts() =>
+        [.. _agents.OfType<SiteAgent>().SelectMany(a => a.TakeStarts()).Select(e => new Storage.ClusterStart(e.JobId, e.At, e.Detail ?? "started"))];
 
     /// <summary>
     /// GPUs out of service per node at sites whose availability changed since the last call: all of the

@@ -25,6 +25,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private readonly object _lock = new();
     private readonly List<Request> _requests = [];
     private readonly List<ExecutorEvent> _ends = [];
+    private readonly List<ExecutorEvent> _starts = [];
     // GpuFleet's runs here: job id → the nodes placed on (null for an adopted run whose nodes are not known), and whether it was confirmed launched.
     private readonly Dictionary<long, Tracked> _tracked = [];
     // Runs GpuFleet stopped itself (cancelled or evicted): their "cancelled" end is not news.
@@ -79,14 +80,14 @@ internal sealed class SiteAgent : IAsyncDisposable
     {
         // A job evicted here and placed here again within the grace time launches after its old run's
         // cancel (requests of one job keep their order), and that run's "cancelled" stays expected.
-        lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false);
+        lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false, _clock.GetUtcNow());
         Enqueue(new Request(launch.JobId, "launch", c => Executor.LaunchAsync(launch, c), [.. launch.Nodes.Select(n => n.Node)]));
     }
 
     /// <summary>Counts a run the cluster already has (a new leader taking over) as GpuFleet's.</summary>
     public void Adopt(long jobId, IReadOnlyList<string>? nodes)
     {
-        lock (_lock) _tracked[jobId] = new Tracked(nodes, Confirmed: true);
+        lock (_lock) _tracked[jobId] = new Tracked(nodes, Confirmed: true, DateTimeOffset.MinValue);
     }
 
     /// <summary>An eviction: the checkpoint signal now, the cancel after the grace time.</summary>
@@ -114,14 +115,23 @@ internal sealed class SiteAgent : IAsyncDisposable
     }
 
     /// <summary>The runs that ended since the last call (each once), oldest first.</summary>
-    public IReadOnlyList<ExecutorEvent> TakeEnds()
+    public IReadOnlyList<ExecutorEvent> TakeEnds() => Take(_ends);
+
+    /// <summary>
+    /// The runs the cluster started since the last call (each once), at the cluster's start time but no
+    /// earlier than GpuFleet asked for the launch. A run's start is always here before its end is in
+    /// <see cref="TakeEnds"/>: take the starts first.
+    /// </summary>
+    public IReadOnlyList<ExecutorEvent> TakeStarts() => Take(_starts);
+
+    private List<ExecutorEvent> Take(List<ExecutorEvent> events)
     {
         lock (_lock)
         {
-            if (_ends.Count == 0) return [];
-            var ends = _ends.ToList();
-            _ends.Clear();
-            return ends;
+            if (events.Count == 0) return [];
+            var taken = events.ToList();
+            events.Clear();
+            return taken;
         }
     }
 
@@ -243,6 +253,7 @@ internal sealed class SiteAgent : IAsyncDisposable
         lock (_lock) confirmedBefore = [.. _tracked.Where(t => t.Value.Confirmed).Select(t => t.Key)];
         var seen = await Executor.ObserveAsync(stop);
         Contact();
+        var now = _clock.GetUtcNow();
         lock (_lock)
         {
             var ended = new HashSet<long>();
@@ -250,25 +261,33 @@ internal sealed class SiteAgent : IAsyncDisposable
             {
                 if (e.Kind == ExecutorEventKind.Started)
                 {
-                    if (_tracked.TryGetValue(e.JobId, out var t) && t.Nodes is { } placed && e.Nodes is { Count: > 0 } ran && !placed.Order().SequenceEqual(ran.Order()))
+                    if (!_tracked.TryGetValue(e.JobId, out var t)) continue;
+                    if (t.Nodes is { } placed && e.Nodes is { Count: > 0 } ran && !placed.Order().SequenceEqual(ran.Order()))
                     {
                         _mismatches++;
                         _log.LogWarning("site {Site}: job {Job} started on {Ran}, not on {Placed} as placed", Site, e.JobId, string.Join(",", ran), string.Join(",", placed));
                     }
+                    // The cluster's clock may differ from this one: a start is never before the launch was asked for (to
+                    // the whole second: clusters report whole seconds, and Slurm's 10:00:01 may be 10:00:01.9), nor in the future.
+                    var at = Clamp(e.At, t.Since.AddTicks(-(t.Since.Ticks % TimeSpan.TicksPerSecond)), now);
+                    _tracked[e.JobId] = t with { StartedAt = at };
+                    var where = e.Nodes is { Count: > 0 } n ? $"started on {Core.Fleets.HostList.Compress(n)}" : "started";
+                    _starts.Add(e with { At = at, Detail = $"{where} by {Executor.Kind} at {Site}" });
                     continue;
                 }
                 ended.Add(e.JobId);
                 if (_stopping.Remove(e.JobId) && e.Kind == ExecutorEventKind.Cancelled) continue;
                 // An end is news only for a run GpuFleet launched (confirmed) or adopted: a cluster may still list
                 // an earlier run under the same name, or a record of a submission it refused.
-                if (_tracked.TryGetValue(e.JobId, out var run) && run.Confirmed && _tracked.Remove(e.JobId)) ends.Add(e);
+                if (_tracked.TryGetValue(e.JobId, out var run) && run.Confirmed && _tracked.Remove(e.JobId))
+                    ends.Add(e with { At = Clamp(e.At, run.StartedAt ?? run.Since, now) });
             }
             // A run counted as running before this look, neither listed nor ended: the cluster lost it.
             var listed = seen.Runs.Select(r => r.JobId).ToHashSet();
             foreach (var id in confirmedBefore)
             {
                 if (listed.Contains(id) || ended.Contains(id) || !_tracked.Remove(id)) continue;
-                ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, _clock.GetUtcNow(), Detail: $"the cluster at {Site} has no run of it"));
+                ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} has no run of it"));
             }
             _stopping.IntersectWith(listed);
         }
@@ -333,5 +352,9 @@ internal sealed class SiteAgent : IAsyncDisposable
     // Nodes: where a launch will run, or where an eviction's victim runs.
     private sealed record Request(long JobId, string Kind, Func<CancellationToken, Task> Run, IReadOnlyList<string> Nodes, DateTimeOffset NotBefore = default);
 
-    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed);
+    private static DateTimeOffset Clamp(DateTimeOffset at, DateTimeOffset earliest, DateTimeOffset latest) =>
+        at < earliest ? earliest : at > latest ? latest : at;
+
+    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); StartedAt: the cluster's start, once heard.
+    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, DateTimeOffset? StartedAt = null);
 }

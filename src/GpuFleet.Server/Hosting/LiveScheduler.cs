@@ -173,6 +173,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var watch = Stopwatch.StartNew();
         var at = clock.GetUtcNow();
         var now = settings.ToClock(at);
+        // What clusters started goes on record first: GPU time is charged from a cluster's start.
+        if (_clusters is not null) store.RecordStarts(_clusters.TakeStarts(), _epoch);
         // As in the twin: the runs that ended, then new jobs and cancellations, then one cycle.
         var ended = _executor.Ended(now);
         var requeued = new List<StateChange>();
@@ -181,13 +183,14 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             // A lost run (its node failed, the cluster no longer has it) queues again; any other end ends the job.
             if (e.Outcome == RunOutcome.Lost && _core.Requeue(e.JobId, now))
             {
-                requeued.Add(new StateChange(e.JobId, JobState.Running, JobState.Pending, $"requeued: {e.Detail}"));
+                requeued.Add(new StateChange(e.JobId, JobState.Running, JobState.Pending, $"requeued: {e.Detail}", At: _clusters?.ReportedEnd(e.JobId)));
                 continue;
             }
             _core.End(e.JobId, now);
             _known.Remove(e.JobId);
         }
-        store.TransitionMany([.. ended.Where(e => e.Outcome != RunOutcome.Lost).Select(EndChange), .. requeued], at, _epoch);
+        // An end is recorded at the time its cluster reports, so that GPU time is charged as the cluster accounts it.
+        store.TransitionMany([.. ended.Where(e => e.Outcome != RunOutcome.Lost).Select(e => EndChange(e) with { At = _clusters?.ReportedEnd(e.JobId) }), .. requeued], at, _epoch);
         if (_clusters is not null)
             foreach (var (node, outOfService) in _clusters.AvailabilityChanges()) _core.SetOutOfService(node, outOfService);
         var tFinish = watch.ElapsedMilliseconds;
@@ -206,7 +209,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             // The history keeps where each run was, the job row where the latest is: each node by name with
             // its GPUs ("nodes a-[0001-0002],a-0007 (GPUs 0-3)"), so that what every GPU held can be replayed from the record.
             var where = PlacementText.Where(p, settings.Fleet);
-            return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"placed on {where}", where, site, model);
+            return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"{JobStore.PlacedPrefix}{where}", where, site, model);
         }).ToList();
         var applied = store.TransitionMany(changes, at, _epoch);
         for (var i = 0; i < cycle.Placements.Count; i++)

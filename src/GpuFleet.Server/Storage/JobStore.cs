@@ -353,20 +353,20 @@ public sealed class JobStore : IDisposable
                 ("@ids", changes.Select(ch => ch.Id).ToArray()), ("@froms", changes.Select(ch => ch.From.ToString()).ToArray()),
                 ("@tos", changes.Select(ch => ch.To.ToString()).ToArray()), ("@details", changes.Select(ch => ch.Detail).ToArray()),
                 ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
-                ("@models", changes.Select(ch => ch.Model).ToArray()), ("@at", at.ToUnixTimeMilliseconds()),
+                ("@models", changes.Select(ch => ch.Model).ToArray()), ("@ats", changes.Select(ch => (ch.At ?? at).ToUnixTimeMilliseconds()).ToArray()),
             };
             await using var cmd = c.CreateCommand();
             cmd.Transaction = t;
             cmd.CommandText = RepeatedStatement.Positional("""
-                WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models) WITH ORDINALITY
-                            AS ch(id, from_state, to_state, detail, placement, site, model, n)),
+                WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models, @ats) WITH ORDINALITY
+                            AS ch(id, from_state, to_state, detail, placement, site, model, at, n)),
                      u AS (UPDATE jobs j SET state = ch.to_state, detail = ch.detail,
                                placement = CASE WHEN ch.to_state = 'Running' THEN ch.placement ELSE j.placement END,
                                site = CASE WHEN ch.to_state = 'Running' THEN ch.site ELSE j.site END,
                                model = CASE WHEN ch.to_state = 'Running' THEN ch.model ELSE j.model END
                            FROM ch WHERE j.id = ch.id AND j.state = ch.from_state
-                           RETURNING j.id, ch.to_state, ch.detail, ch.n),
-                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, @at, to_state, detail FROM u),
+                           RETURNING j.id, ch.to_state, ch.detail, ch.at, ch.n),
+                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, at, to_state, detail FROM u),
                      i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE to_state = 'Cancelled')
                 SELECT n FROM u;
                 """, arguments);
@@ -384,7 +384,7 @@ public sealed class JobStore : IDisposable
         var rows = changes.Select(ch => new (string, object?)[]
         {
             ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
-            ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", at.ToUnixTimeMilliseconds()),
+            ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", (ch.At ?? at).ToUnixTimeMilliseconds()),
         }).ToList();
         var changed = await RepeatedStatement.RunAsync(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
         var done = changed.Select(n => n > 0).ToArray();
@@ -507,32 +507,72 @@ public sealed class JobStore : IDisposable
     }
 
     /// <summary>
-    /// Every stretch of time a job held GPUs that overlaps [<paramref name="from"/>, <paramref name="to"/>):
-    /// from each <c>Running</c> event to the job's next event (or, while it still runs, to
-    /// <paramref name="now"/>: nothing is charged for time that has not passed), with the site and model
-    /// of its latest placement.
+    /// Every stretch of time a job held GPUs that overlaps [<paramref name="from"/>, <paramref name="to"/>),
+    /// as <see cref="ChargedTime"/> counts it (while a job still runs, up to <paramref name="now"/>: nothing is
+    /// charged for time that has not passed), with the site and model of its latest placement.
     /// </summary>
     public async Task<IReadOnlyList<RunInterval>> RunIntervalsAsync(DateTimeOffset from, DateTimeOffset to, string? tenant, DateTimeOffset now, CancellationToken cancel = default)
     {
         await using var c = await OpenAsync(cancel);
         var order = Dialect.EventOrder;
+        // Every event of each job that ran before the period's end, a job's events together and in order.
         await using var cmd = Command(c, null, $"""
-            SELECT j.tenant, j.gpus, j.site, j.model, e.at,
-                   (SELECT MIN(n.at) FROM job_events n WHERE n.job_id = e.job_id AND n.{order} > e.{order}) AS until
+            SELECT j.id, j.tenant, j.gpus, j.site, j.model, e.at, e.state
             FROM job_events e JOIN jobs j ON j.id = e.job_id
-            WHERE e.state = 'Running' AND (CAST(@tenant AS TEXT) IS NULL OR j.tenant = @tenant) AND e.at < @to;
+            WHERE e.job_id IN (SELECT r.job_id FROM job_events r WHERE r.state = 'Running' AND r.at < @to)
+              AND (CAST(@tenant AS TEXT) IS NULL OR j.tenant = @tenant)
+            ORDER BY e.job_id, e.{order};
             """, ("@tenant", tenant), ("@to", to.ToUnixTimeMilliseconds()));
         await using var r = await cmd.ExecuteReaderAsync(cancel);
         var list = new List<RunInterval>();
+        var events = new List<(DateTimeOffset, JobState)>();
+        long? job = null;
+        RunInterval? shape = null;
+        void Close()
+        {
+            if (shape is null) return;
+            foreach (var (start, end) in ChargedTime.Stretches(events, from, to, now)) list.Add(shape with { Seconds = (end - start).TotalSeconds });
+            events.Clear();
+        }
         while (await r.ReadAsync(cancel))
         {
-            var start = Math.Max(r.GetInt64(4), from.ToUnixTimeMilliseconds());
-            var end = Math.Min(r.IsDBNull(5) ? now.ToUnixTimeMilliseconds() : r.GetInt64(5), to.ToUnixTimeMilliseconds());
-            if (end <= start) continue;
-            list.Add(new RunInterval(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? "" : r.GetString(2), r.IsDBNull(3) ? "" : r.GetString(3), (end - start) / 1000.0));
+            var id = r.GetInt64(0);
+            if (id != job)
+            {
+                Close();
+                job = id;
+                shape = new RunInterval(r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? "" : r.GetString(3), r.IsDBNull(4) ? "" : r.GetString(4), 0);
+            }
+            events.Add((DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), Enum.Parse<JobState>(r.GetString(6))));
         }
+        Close();
         return list;
     }
+
+    /// <summary>
+    /// Records when clusters started runs, as a <c>Running</c> event after the placement at the cluster's
+    /// time, from which <see cref="ChargedTime"/> charges. Only for a job still running whose latest event
+    /// is its placement: a start is recorded once per run, also when a new leader hears it again.
+    /// </summary>
+    public void RecordStarts(IReadOnlyList<ClusterStart> starts, long epoch)
+    {
+        if (starts.Count == 0) return;
+        var order = Dialect.EventOrder;
+        SchedulerWrite(async (c, t) =>
+        {
+            await CheckLeaseAsync(c, t, epoch);
+            await RepeatedStatement.RunAsync(c, t, batch: false, $"""
+                INSERT INTO job_events (job_id, at, state, detail)
+                SELECT j.id, @at, 'Running', CAST(@detail AS TEXT) FROM jobs j
+                WHERE j.id = @id AND j.state = 'Running'
+                  AND (SELECT l.detail FROM job_events l WHERE l.job_id = j.id ORDER BY l.{order} DESC LIMIT 1) LIKE '{PlacedPrefix}%';
+                """, [.. starts.Select(s => new (string, object?)[] { ("@id", s.JobId), ("@at", s.At.ToUnixTimeMilliseconds()), ("@detail", s.Detail) })], scalar: false);
+            return true;
+        });
+    }
+
+    /// <summary>How the detail of a placement's event begins.</summary>
+    public const string PlacedPrefix = "placed on ";
 
     /// <summary>Opens a prepared connection to the database (for stores that share it).</summary>
     internal DbConnection Open()
