@@ -38,6 +38,15 @@ public sealed class SlurmExecutor : ISiteExecutor
     {
     }
 
+    /// <summary>An executor over slurmrestd, Slurm's REST API (<see cref="SlurmRestOptions"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names sbatch arguments, which only the tools take, or <paramref name="rest"/> both a token and a token file.</exception>
+    public SlurmExecutor(SlurmExecutorOptions options, SlurmRestOptions rest)
+        : this(options, new SlurmRestClient(
+            options.ExtraSbatchArguments is { Count: > 0 } ? throw new ArgumentException("extra sbatch arguments apply to the command-line tools, not to slurmrestd", nameof(options)) : options,
+            rest), TimeProvider.System)
+    {
+    }
+
     internal SlurmExecutor(SlurmExecutorOptions options, ISlurmClient slurm, TimeProvider clock)
     {
         _options = options;
@@ -111,6 +120,7 @@ public sealed class SlurmExecutor : ISiteExecutor
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
+        (_slurm as IDisposable)?.Dispose();
         _observing.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -336,10 +346,10 @@ public sealed class SlurmExecutor : ISiteExecutor
         return byNumber != 0 ? byNumber : string.CompareOrdinal(a, b);
     }
 
-    // States in which the job is not over (it may still run, or runs).
-    private static bool IsLive(string state) => state is "PENDING" or "CONFIGURING" or "RUNNING" or "COMPLETING" or "SUSPENDED"
+    /// <summary>Whether a job in Slurm state <paramref name="state"/> is not over (it may still run, or runs).</summary>
+    internal static bool IsLive(string state) => state is "PENDING" or "CONFIGURING" or "RUNNING" or "COMPLETING" or "SUSPENDED"
         or "STOPPED" or "SIGNALING" or "STAGE_OUT" or "RESIZING" or "REQUEUED" or "REQUEUE_FED" or "REQUEUE_HOLD"
-        or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB";
+        or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB" or "EXPEDITING";
 
     // States in which it has started on its nodes.
     private static bool IsStarted(string state) => state is "RUNNING" or "COMPLETING" or "SUSPENDED" or "STOPPED"
