@@ -234,7 +234,12 @@ internal sealed class SlurmRestClient : ISlurmClient, IDisposable
         if (_rest.User is { Length: > 0 } user) request.Headers.Add("X-SLURM-USER-NAME", user);
         if (token is { Length: > 0 }) request.Headers.Add("X-SLURM-USER-TOKEN", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+            // Exactly this: 22.05 answers "application/json; charset=utf-8" with 400 "Unable to parse query".
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
         try
         {
             using var response = await _http.SendAsync(request, cancel).ConfigureAwait(false);

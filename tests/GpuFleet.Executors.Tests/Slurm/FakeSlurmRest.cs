@@ -12,7 +12,7 @@ namespace GpuFleet.Executors.Tests.Slurm;
 internal sealed class FakeSlurmRest(Func<FakeSlurmRest.Request, HttpResponseMessage> answer) : HttpMessageHandler
 {
     /// <summary>One request as slurmrestd received it.</summary>
-    public sealed record Request(string Method, string Path, string Query, string? Body, string? User, string? Token);
+    public sealed record Request(string Method, string Path, string Query, string? Body, string? User, string? Token, string? ContentType);
 
     public List<Request> Requests { get; } = [];
 
@@ -22,7 +22,7 @@ internal sealed class FakeSlurmRest(Func<FakeSlurmRest.Request, HttpResponseMess
     {
         var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var r = new Request(request.Method.Method, request.RequestUri!.AbsolutePath, request.RequestUri.Query, body,
-            Header(request, "X-SLURM-USER-NAME"), Header(request, "X-SLURM-USER-TOKEN"));
+            Header(request, "X-SLURM-USER-NAME"), Header(request, "X-SLURM-USER-TOKEN"), request.Content?.Headers.ContentType?.ToString());
         lock (Requests) Requests.Add(r);
         return answer(r);
     }

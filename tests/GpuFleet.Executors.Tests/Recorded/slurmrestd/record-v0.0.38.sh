@@ -61,6 +61,9 @@ sleep 240'); ids+=("$k")
 rest POST /slurm/$V/job/submit "{\"script\":\"#!/bin/sh\\ntrue\",\"job\":$(job gpufleet-912 n99 1 1)}" > "$OUT/submit-invalid-node.http"
 rest POST /slurm/$V/job/submit "{\"script\":\"#!/bin/sh\\ntrue\",\"job\":$(job gpufleet-913 n01 9 1)}" > "$OUT/submit-too-many-gpus.http"
 rest POST /slurm/$V/job/submit '{"script":"#!/bin/sh\ntrue","job":{"name":"gpufleet-914","requeue":false,"nodelist":"n01","bogus":1,"environment":{"PATH":"/bin"}}}' > "$OUT/submit-unknown-key.http"
+# The same JSON with a charset in its Content-Type (what .NET's StringContent sends by default): refused.
+curl -s -i -X POST -H "X-SLURM-USER-NAME: root" -H "X-SLURM-USER-TOKEN: $TOKEN" -H "Content-Type: application/json; charset=utf-8" \
+  --data-binary "{\"script\":\"#!/bin/sh\\ntrue\",\"job\":$(job gpufleet-916 n13 1 1)}" "$URL/slurm/$V/job/submit" | sed 's/\r$//' > "$OUT/submit-charset.http"
 rest DELETE "/slurm/$V/job/$c" > "$OUT/delete-pending.http"
 # Jobs behind the heterogeneous one start from the backfill pass (up to 30 s).
 for _ in $(seq 60); do [ "$(squeue -h -j "$s,$k" -o %T | sort -u)" = RUNNING ] && break; sleep 1; done
