@@ -6,8 +6,8 @@ namespace GpuFleet.Executors.Slurm;
 /// <summary>
 /// Runs GpuFleet's jobs as Slurm batch jobs. Each is named <c>gpufleet-&lt;id&gt;</c>, which is how it is
 /// found again (after a crash, by a new leader) and told apart from the cluster's other work; the tenant
-/// is in its comment. One <c>squeue</c> per observation covers every job; <c>sacct</c> is asked only
-/// about jobs the controller has forgotten.
+/// is in its comment. One <c>squeue</c> (or <c>GET /jobs</c> of slurmrestd) per observation covers every
+/// job; accounting is asked only about jobs the controller has forgotten.
 /// </summary>
 /// <remarks>
 /// <para>Placement: Slurm gets the nodes (<c>--nodelist</c>) and GPUs per node (<c>--gres=gpu:N</c>); it

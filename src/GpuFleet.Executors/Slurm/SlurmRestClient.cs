@@ -97,18 +97,18 @@ internal sealed class SlurmRestClient : ISlurmClient, IDisposable
     public async Task<SlurmAccounting> AccountingAsync(IReadOnlyCollection<string> runIds, CancellationToken cancel)
     {
         var api = await ApiAsync(cancel).ConfigureAwait(false);
-        if (!api.Accounting)
-            return new SlurmAccounting(false, $"slurmrestd at {_rest.Url} serves no /slurmdb/{api.Dialect.Version}: the cluster keeps no accounting (slurmdbd)", []);
+        if (api.Accounting is not { } db)
+            return new SlurmAccounting(false, $"slurmrestd at {_rest.Url} serves no /slurmdb/ version GpuFleet speaks: the cluster keeps no accounting (slurmdbd)", []);
         if (runIds.Count == 0) return new SlurmAccounting(true, null, []);
         // step=<ids>: records of those jobs (sacct -j); skip_steps: the allocations only (sacct -X).
-        var path = $"/slurmdb/{api.Dialect.Version}/jobs?skip_steps=true&step=" + Uri.EscapeDataString(string.Join(',', runIds));
+        var path = $"/slurmdb/{db.Version}/jobs?skip_steps=true&step=" + Uri.EscapeDataString(string.Join(',', runIds));
         var answer = await SendAsync(HttpMethod.Get, path, null, cancel).ConfigureAwait(false);
         var message = answer.Describe();
         if (answer.Status == (int)HttpStatusCode.NotFound || NoAccounting.Any(s => message.Contains(s, StringComparison.OrdinalIgnoreCase)))
             return new SlurmAccounting(false, message, []);
         var body = Query(answer, "GET slurmdb jobs");
         var wanted = runIds.ToHashSet(StringComparer.Ordinal);
-        return new SlurmAccounting(true, null, [.. Read("slurmdb jobs", () => api.Dialect.Accounting(body)).Where(j => wanted.Contains(j.RunId))]);
+        return new SlurmAccounting(true, null, [.. Read("slurmdb jobs", () => db.Accounting(body)).Where(j => wanted.Contains(j.RunId))]);
     }
 
     private static readonly string[] NoAccounting = ["accounting storage is disabled", "not configured with slurmdbd", "slurmdbd is not configured"];
@@ -207,7 +207,9 @@ internal sealed class SlurmRestClient : ISlurmClient, IDisposable
             var chosen = SlurmRestVersions.Choose(slurm)
                 ?? throw new ExecutorUnreachableException($"slurmrestd at {_rest.Url} offers {(slurm.Count == 0 ? "no /slurm/ version" : string.Join(", ", slurm.Select(v => $"v0.0.{v}")))}; " +
                     $"GpuFleet speaks v0.0.{SlurmRestVersions.Oldest} to v0.0.{SlurmRestVersions.Newest}");
-            return (_api = new Api(SlurmRestVersions.Dialect(chosen), slurmdb.Contains(chosen)));
+            // Accounting in its own highest version (usually the same; a server may load them apart).
+            var accounting = SlurmRestVersions.Choose(slurmdb) is { } db ? SlurmRestVersions.Dialect(db) : null;
+            return (_api = new Api(SlurmRestVersions.Dialect(chosen), accounting));
         }
         finally
         {
@@ -284,6 +286,6 @@ internal sealed class SlurmRestClient : ISlurmClient, IDisposable
         return token;
     }
 
-    /// <summary>The version in use and whether the server offers accounting in it.</summary>
-    private sealed record Api(ISlurmRestDialect Dialect, bool Accounting);
+    /// <summary>The version in use for the controller, and for accounting where the server offers it.</summary>
+    private sealed record Api(ISlurmRestDialect Dialect, ISlurmRestDialect? Accounting);
 }

@@ -8,7 +8,7 @@ namespace GpuFleet.Executors.Slurm;
 /// The slurmrestd plugin versions GpuFleet speaks and the choice among those a server offers. SchedMD's
 /// advice: read the live specification (<c>GET /openapi/v3</c>) and use the highest version offered.
 /// Example: a Slurm 24.11 slurmrestd offers <c>/slurm/v0.0.40/...</c> to <c>/slurm/v0.0.42/...</c> and
-/// <c>/slurmdb/v0.0.40/...</c> to <c>/slurmdb/v0.0.42/...</c>: GpuFleet takes v0.0.42, with accounting.
+/// <c>/slurmdb/v0.0.40/...</c> to <c>/slurmdb/v0.0.42/...</c>: GpuFleet takes v0.0.42 for both.
 /// </summary>
 internal static partial class SlurmRestVersions
 {

@@ -321,7 +321,7 @@ public sealed class SlurmRestClientTests
         using var client = FakeSlurmRest.Client(fake);
         var accounting = await client.AccountingAsync(["2"], default);
         Assert.False(accounting.Available);
-        Assert.Contains("serves no /slurmdb/v0.0.38: the cluster keeps no accounting (slurmdbd)", accounting.Detail);
+        Assert.Contains("serves no /slurmdb/ version GpuFleet speaks: the cluster keeps no accounting (slurmdbd)", accounting.Detail);
         Assert.Empty(fake.To("GET", "/slurmdb/v0.0.38/jobs"));
         // What the real 22.05 answers there: 404.
         Assert.Equal(HttpStatusCode.NotFound, FakeSlurmRest.Recorded("v0.0.38", "slurmdb-jobs.http").StatusCode);
@@ -349,7 +349,23 @@ public sealed class SlurmRestClientTests
         Assert.Equal(("FAILED", 10), (rows["9"].State, rows["9"].Signal));
         Assert.Equal(("CANCELLED", 15), (rows["14"].State, rows["14"].Signal));
         Assert.Equal(("5", 1, "n07"), (rows["6"].RunId, rows["6"].Component, rows["6"].Nodes.Single()));
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1796208899), rows["2"].End);
+        Assert.Equal(SlurmOutput.ParseQueue(Cli("squeue-states.out")).Single(j => j.Id == "2").End, rows["2"].End);
+    }
+
+    [Fact]
+    public async Task Accounting_offered_in_another_version_is_read_in_that_versions_schema()
+    {
+        // The controller's plugin v0.0.40, accounting's v0.0.39 only.
+        var spec = Spec(["v0.0.40"], ["/slurmdb/v0.0.39/jobs"]);
+        var fake = FakeSlurmRest.Cluster("v0.0.40", r => r.Path switch
+        {
+            "/openapi/v3" => FakeSlurmRest.Json(HttpStatusCode.OK, spec),
+            "/slurmdb/v0.0.39/jobs" => FakeSlurmRest.Recorded("v0.0.39", "slurmdb-jobs.http"),
+            _ => null,
+        });
+        using var client = FakeSlurmRest.Client(fake);
+        var accounting = await client.AccountingAsync(["9"], default);
+        Assert.Equal(("9", "FAILED", 10), (accounting.Jobs.Single().Id, accounting.Jobs.Single().State, accounting.Jobs.Single().Signal));
     }
 
     private static SlurmRestClient RestClient(FakeSlurmRest fake) => FakeSlurmRest.Client(fake, new SlurmExecutorOptions(Partition: "gpu", OutputDirectory: "/shared/logs"));
