@@ -198,6 +198,23 @@ public sealed class SlurmRestClientTests
         Assert.Contains(message, e.Message);
     }
 
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Each_versions_errors_map_the_same_way(string version)
+    {
+        using var refused = FakeSlurmRest.Client(FakeSlurmRest.Cluster(version, r => r.Method == "POST" ? FakeSlurmRest.Recorded(version, "submit-invalid-node.http") : null));
+        var e = await Assert.ThrowsAsync<ExecutorRejectedException>(() => refused.SubmitAsync(
+            new SlurmSubmission("gpufleet-912", "tenant-a", null, 1, [new(["n99"], 1)], "/dev/null", "true"), default));
+        Assert.Contains("Invalid node name specified", e.Message);
+        using var down = FakeSlurmRest.Client(FakeSlurmRest.Cluster(version, r => r.Path.EndsWith("/jobs", StringComparison.Ordinal) ? FakeSlurmRest.Recorded(version, "jobs-unreachable.http") : null));
+        await Assert.ThrowsAsync<ExecutorUnreachableException>(() => down.JobsAsync(default));
+        foreach (var recorded in (string[])["delete-unknown-job.http", "delete-signal-pending.http"])
+        {
+            using var notRunning = FakeSlurmRest.Client(FakeSlurmRest.Cluster(version, r => r.Method == "DELETE" ? FakeSlurmRest.Recorded(version, recorded) : null));
+            await notRunning.SignalAsync(["7"], "USR1", default);
+        }
+    }
+
     [Fact]
     public async Task Nothing_listening_is_unreachable()
     {
