@@ -8,12 +8,19 @@
 # 17000) let two clusters run side by side, e.g. one for CI next to one for benchmarks.
 # SLURM_SCHEDULER_PARAMETERS, when set, becomes slurm.conf's SchedulerParameters (a tuned backfill).
 # Every finished job is recorded in $LAB/log/jobcomp.txt (jobcomp/filetxt).
+# SLURMRESTD_PORT, when set, also starts slurmrestd (Slurm's REST API) on 127.0.0.1:$SLURMRESTD_PORT
+# with JWT authentication (installing slurmrestd and slurm-wlm-jwt-plugin when missing): its URL is
+# written to $LAB/etc/slurmrestd.url and a token for root to $LAB/etc/slurmrestd.token.
 set -euo pipefail
 LAB=${LAB:-/tmp/gpufleet-slurm}
 NODES=${NODES:-16}
 SLURM_PORT=${SLURM_PORT:-16817}
 SLURMD_PORT_BASE=${SLURMD_PORT_BASE:-17000}
+SLURMRESTD_PORT=${SLURMRESTD_PORT:-}
 PACKAGES=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge)
+[ -n "$SLURMRESTD_PORT" ] && PACKAGES+=(slurmrestd slurm-wlm-jwt-plugin curl)
+# How long the token written for slurmrestd stays valid: longer than any test run.
+SLURMRESTD_TOKEN_SECONDS=${SLURMRESTD_TOKEN_SECONDS:-86400}
 
 install_missing() {
   local missing=() p
@@ -33,11 +40,43 @@ install_missing() {
   [ $status -eq 0 ] || { echo "installing ${missing[*]} failed" >&2; exit 1; }
 }
 
+# slurmrestd refuses to run as root or as SlurmUser: it binds its port, then drops to nobody. Without
+# slurmdbd it must load only the slurmctld plugin (the slurmdbd one stops it at start): the newest
+# openapi/slurmctld where there is one (Slurm 23.11+), else the newest openapi/v0.0.N (22.05: v0.0.38).
+start_slurmrestd() {
+  local dir plugin
+  dir=$(scontrol show config | awk '$1=="PluginDir"{print $3}')
+  if [ -e "$dir/openapi_slurmctld.so" ]; then plugin=openapi/slurmctld
+  else plugin=$(find "$dir" -name 'openapi_v0_0_*.so' -printf '%f\n' | sort -V | tail -1 | sed 's/^openapi_v\(.*\)\.so$/openapi\/v\1/; s/_/./g')
+  fi
+  [ -n "$plugin" ] || { echo "no slurmrestd openapi plugin found in $dir" >&2; exit 1; }
+  # SLURM_JWT=daemon: slurmrestd talks to slurmctld with the JWT of each request, not with munge.
+  SLURM_JWT=daemon setsid slurmrestd -f "$LAB/etc/slurm.conf" -a rest_auth/jwt -s "$plugin" -u nobody -g nogroup \
+    "127.0.0.1:$SLURMRESTD_PORT" > "$LAB/log/slurmrestd.log" 2>&1 &
+  echo $! > "$LAB/run/slurmrestd.setsid"
+  local token up=0
+  token=$(scontrol token username=root lifespan="$SLURMRESTD_TOKEN_SECONDS")
+  token=${token#SLURM_JWT=}
+  ( umask 077; printf '%s\n' "$token" > "$LAB/etc/slurmrestd.token" )
+  for _ in $(seq 50); do
+    curl -sf -o /dev/null -H "X-SLURM-USER-NAME: root" -H "X-SLURM-USER-TOKEN: $token" \
+      "http://127.0.0.1:$SLURMRESTD_PORT/openapi/v3" && { up=1; break; }
+    sleep 0.2
+  done
+  if [ "$up" = 0 ]; then
+    echo "slurmrestd did not answer on 127.0.0.1:$SLURMRESTD_PORT; log in $LAB/log/slurmrestd.log" >&2
+    tail -5 "$LAB/log/slurmrestd.log" >&2 || true
+    exit 1
+  fi
+  echo "http://127.0.0.1:$SLURMRESTD_PORT" > "$LAB/etc/slurmrestd.url"
+  echo "slurmrestd ($plugin) on http://127.0.0.1:$SLURMRESTD_PORT"
+}
+
 case "${1:-start}" in
 start)
   install_missing
   # A fresh cluster each time: no jobs left over from an earlier run.
-  rm -rf "$LAB/state" "$LAB/spool" "$LAB/log/jobcomp.txt"
+  rm -rf "$LAB/state" "$LAB/spool" "$LAB/log/jobcomp.txt" "$LAB/etc/slurmrestd.url" "$LAB/etc/slurmrestd.token"
   mkdir -p "$LAB"/{etc,munge,log,spool,state,fakedev,run}
   for i in 0 1 2 3 4 5 6 7; do : > "$LAB/fakedev/nvidia$i"; done
   [ -f "$LAB/munge/munge.key" ] || { dd if=/dev/urandom of="$LAB/munge/munge.key" bs=1024 count=1 status=none; chmod 400 "$LAB/munge/munge.key"; }
@@ -47,6 +86,10 @@ start)
   echo $! > "$LAB/run/munged.setsid"
   for _ in $(seq 50); do [ -S "$LAB/munge/munge.socket.2" ] && break; sleep 0.1; done
   host=$(hostname -s)
+  # The key slurmctld checks slurmrestd's tokens with (HS256).
+  if [ -n "$SLURMRESTD_PORT" ] && [ ! -f "$LAB/etc/jwt.key" ]; then
+    dd if=/dev/urandom of="$LAB/etc/jwt.key" bs=32 count=1 status=none; chmod 600 "$LAB/etc/jwt.key"
+  fi
   {
     echo "ClusterName=gpufleet"
     echo "SlurmctldHost=$host(127.0.0.1)"
@@ -54,6 +97,10 @@ start)
     echo "AuthType=auth/munge"
     echo "AuthInfo=socket=$LAB/munge/munge.socket.2"
     echo "CredType=cred/munge"
+    if [ -n "$SLURMRESTD_PORT" ]; then
+      echo "AuthAltTypes=auth/jwt"
+      echo "AuthAltParameters=jwt_key=$LAB/etc/jwt.key"
+    fi
     echo "SlurmUser=root"
     echo "SlurmdUser=root"
     echo "StateSaveLocation=$LAB/state"
@@ -102,6 +149,7 @@ start)
     tail -5 "$LAB/log/slurmctld.log" >&2 || true
     exit 1
   fi
+  [ -n "$SLURMRESTD_PORT" ] && start_slurmrestd
   echo "export SLURM_CONF=$LAB/etc/slurm.conf"
   ;;
 stop)
@@ -109,7 +157,7 @@ stop)
   export SLURM_CONF="$LAB/etc/slurm.conf"
   scancel --quiet --full --partition=gpu 2>/dev/null || true
   for _ in $(seq 50); do [ "$(squeue -h 2>/dev/null | wc -l)" -eq 0 ] && break; sleep 0.2; done
-  for f in "$LAB"/run/slurmd-*.setsid "$LAB"/run/slurmctld.setsid "$LAB"/run/munged.setsid; do
+  for f in "$LAB"/run/slurmrestd.setsid "$LAB"/run/slurmd-*.setsid "$LAB"/run/slurmctld.setsid "$LAB"/run/munged.setsid; do
     [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
   done
   # Wait for them to exit (5 s at most), then kill what is left; afterwards nothing writes under $LAB.

@@ -48,6 +48,14 @@ public sealed class DataFileTests
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, pollSeconds: 0 } }", 5, "sites[0].executor.pollSeconds", "at least 1")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: slurm }", 5, "sites[0].executor", "must be a mapping")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { partition: gpu } }", 5, "sites[0].executor.kind", "is required")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: slurm-head:6820, token: t } }", 5, "sites[0].executor.restUrl", "must be an absolute http(s) URL")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: /slurmrestd, token: t } }", 5, "sites[0].executor.restUrl", "must be an absolute http(s) URL")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: \"ftp://head\", token: t } }", 5, "sites[0].executor.restUrl", "must be an absolute http(s) URL")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\", token: t, tokenFile: /f } }", 5, "sites[0].executor.tokenFile", "give token or tokenFile, not both")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\" } }", 5, "sites[0].executor.restUrl", "needs token or tokenFile")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, tokenFile: /f } }", 5, "sites[0].executor.tokenFile", "applies to slurmrestd only: give restUrl too")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\", token: t, toolDirectory: /usr/bin } }", 5, "sites[0].executor.toolDirectory", "applies to the command-line tools")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: kubernetes, restUrl: \"http://head:6820\" } }", 5, "sites[0].executor.restUrl", "unknown field")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));
@@ -80,6 +88,9 @@ public sealed class DataFileTests
         Assert.Equal(3, executor.Seconds("pollSeconds", 2));
         Assert.Equal(30, executor.Seconds("checkpointGraceSeconds", 30));
         Assert.True(FleetFile.Parse(new StringReader(GoodFleet), "f.yaml").Sites[0].Executor.IsSimulated);
+        var rest = FleetFile.Parse(new StringReader(GoodFleet.Replace("pue: 1.2 }",
+            "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\", user: root, tokenFile: /etc/jwt } }")), "f.yaml").Sites[0].Executor;
+        Assert.Equal(("http://head:6820", "root", "/etc/jwt", null), (rest.Setting("restUrl"), rest.Setting("user"), rest.Setting("tokenFile"), rest.Setting("token")));
     }
 
     [Fact]

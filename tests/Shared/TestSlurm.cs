@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace GpuFleet.Tests.Shared;
 
 /// <summary>
-/// A real Slurm for tests (16 nodes n01..n16 × 8 GPUs). <c>.ci/run</c> starts one with
+/// A real Slurm for tests (16 nodes n01..n16 × 8 GPUs, and slurmrestd). <c>.ci/run</c> starts one with
 /// <c>scripts/slurm-local.sh</c> and passes its configuration in <c>SLURM_CONF</c>; without it, the first
 /// test that needs one starts a throwaway cluster with that script (installing Debian's Slurm if missing)
 /// on ports of its own and stops it when the test run ends.
@@ -15,6 +15,24 @@ internal static class TestSlurm
 
     /// <summary>The cluster's slurm.conf.</summary>
     public static string Conf => Cluster.Value;
+
+    /// <summary>
+    /// The cluster's slurmrestd, which scripts/slurm-local.sh starts when SLURMRESTD_PORT is set (as .ci/run
+    /// and a throwaway cluster do): its URL and the file holding a token for root, both next to slurm.conf.
+    /// </summary>
+    public static (Uri Url, string TokenFile) Rest
+    {
+        get
+        {
+            var etc = Path.GetDirectoryName(Conf)!;
+            var url = Path.Combine(etc, "slurmrestd.url");
+            var token = Path.Combine(etc, "slurmrestd.token");
+            if (!File.Exists(url) || !File.Exists(token))
+                throw new InvalidOperationException($"the test Slurm ({Conf}) runs no slurmrestd: start it with SLURMRESTD_PORT set " +
+                    "(LAB=... SLURMRESTD_PORT=... scripts/slurm-local.sh start), as .ci/run does");
+            return (new Uri(File.ReadAllText(url).Trim()), token);
+        }
+    }
 
     /// <summary>Runs a Slurm tool against the cluster and returns what it printed; throws when it fails.</summary>
     public static string Tool(string tool, params string[] args)
@@ -82,6 +100,8 @@ internal static class TestSlurm
         var port = 20000 + Environment.ProcessId % 500 * 20;
         psi.Environment["SLURM_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["SLURMD_PORT_BASE"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // slurmrestd on a port of the same block of 20.
+        psi.Environment["SLURMRESTD_PORT"] = (port + 18).ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();

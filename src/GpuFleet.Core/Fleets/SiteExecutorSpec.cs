@@ -16,7 +16,8 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> KindSettings { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         ["simulated"] = [],
-        ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory"],
+        // restUrl (with user and token or tokenFile) reaches Slurm through slurmrestd instead of its tools.
+        ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory", "restUrl", "user", "token", "tokenFile"],
         ["kubernetes"] = ["kubeconfig", "namespace", "image"],
         ["local"] = ["logDirectory", "virtualGpus", "nodeName", "nvidiaSmi"],
     };

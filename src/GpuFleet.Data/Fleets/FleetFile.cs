@@ -86,8 +86,28 @@ public static class FleetFile
             settings[key] = key == "virtualGpus" ? Whole(e.Integer(key, min: 0, max: Fleet.MaxGpusPerNode)) : e.Text(key);
         if (kind != "simulated")
             foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: 3600));
+        if (kind == "slurm") CheckSlurmTransport(e, settings);
         e.RejectUnknown();
         return new SiteExecutorSpec(kind, settings);
+    }
+
+    // Slurm through slurmrestd (restUrl, with a JWT as token or in tokenFile) or through its tools
+    // (slurmConf, toolDirectory): the settings of one transport, not both.
+    // Example: executor: { kind: slurm, restUrl: http://head:6820, user: root, tokenFile: /etc/gpufleet/jwt }.
+    private static void CheckSlurmTransport(YamlMap e, Dictionary<string, string> settings)
+    {
+        if (!settings.TryGetValue("restUrl", out var url))
+        {
+            foreach (var key in (string[])["user", "token", "tokenFile"])
+                if (settings.ContainsKey(key)) throw e.Error(key, "applies to slurmrestd only: give restUrl too");
+            return;
+        }
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw e.Error("restUrl", $"must be an absolute http(s) URL, e.g. http://slurm-head:6820 (got '{url}')");
+        if (settings.ContainsKey("token") && settings.ContainsKey("tokenFile")) throw e.Error("tokenFile", "give token or tokenFile, not both");
+        if (!settings.ContainsKey("token") && !settings.ContainsKey("tokenFile")) throw e.Error("restUrl", "needs token or tokenFile (slurmrestd's JWT)");
+        foreach (var key in (string[])["slurmConf", "toolDirectory"])
+            if (settings.ContainsKey(key)) throw e.Error(key, "applies to the command-line tools, not with restUrl");
     }
 
     /// <summary>

@@ -2,9 +2,9 @@ namespace GpuFleet.Executors.Slurm;
 
 /// <summary>
 /// The few things <see cref="SlurmExecutor"/> asks of Slurm, whatever carries them: the command-line
-/// tools (<see cref="SlurmCommandLineClient"/>) now, slurmrestd's API later. Each call is one round trip
-/// for all the jobs or nodes it concerns. Every call throws <see cref="ExecutorUnreachableException"/>
-/// when the controller cannot be reached.
+/// tools (<see cref="SlurmCommandLineClient"/>) or slurmrestd's API (<see cref="SlurmRestClient"/>). Each
+/// call is one round trip for all the jobs or nodes it concerns (slurmrestd: a cancel or signal is one per
+/// run). Every call throws <see cref="ExecutorUnreachableException"/> when the controller cannot be reached.
 /// </summary>
 internal interface ISlurmClient
 {

@@ -94,18 +94,10 @@ internal sealed class SlurmCommandLineClient(SlurmExecutorOptions options, ISlur
         var result = await RunAsync("scancel", args, cancel).ConfigureAwait(false);
         if (result.ExitCode == 0) return;
         var problems = result.Error.Split('\n')
-            .Where(l => l.Trim().Length > 0 && !NotRunning.Any(n => l.Contains(n, StringComparison.OrdinalIgnoreCase)))
+            .Where(l => l.Trim().Length > 0 && !SlurmOutput.IsNotRunning(l))
             .ToList();
         if (problems.Count > 0) throw new ExecutorRejectedException($"scancel: {SlurmOutput.Message(result with { Error = string.Join('\n', problems) })}");
     }
-
-    private static readonly string[] NotRunning =
-    [
-        "Invalid job id specified",
-        "Job can not be altered now",
-        "already completing or completed",
-        "Job is pending execution",
-    ];
 
     // A query that fails for any reason leaves the executor unable to see the cluster.
     private async Task<SlurmToolResult> QueryAsync(string tool, IReadOnlyList<string> args, CancellationToken cancel)

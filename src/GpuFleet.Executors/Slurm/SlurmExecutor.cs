@@ -6,8 +6,8 @@ namespace GpuFleet.Executors.Slurm;
 /// <summary>
 /// Runs GpuFleet's jobs as Slurm batch jobs. Each is named <c>gpufleet-&lt;id&gt;</c>, which is how it is
 /// found again (after a crash, by a new leader) and told apart from the cluster's other work; the tenant
-/// is in its comment. One <c>squeue</c> per observation covers every job; <c>sacct</c> is asked only
-/// about jobs the controller has forgotten.
+/// is in its comment. One <c>squeue</c> (or <c>GET /jobs</c> of slurmrestd) per observation covers every
+/// job; accounting is asked only about jobs the controller has forgotten.
 /// </summary>
 /// <remarks>
 /// <para>Placement: Slurm gets the nodes (<c>--nodelist</c>) and GPUs per node (<c>--gres=gpu:N</c>); it
@@ -35,6 +35,15 @@ public sealed class SlurmExecutor : ISiteExecutor
     /// <summary>An executor over the Slurm tools.</summary>
     public SlurmExecutor(SlurmExecutorOptions options)
         : this(options, new SlurmCommandLineClient(options, new SlurmProcessTools(options)), TimeProvider.System)
+    {
+    }
+
+    /// <summary>An executor over slurmrestd, Slurm's REST API (<see cref="SlurmRestOptions"/>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names sbatch arguments, which only the tools take, or <paramref name="rest"/> both a token and a token file.</exception>
+    public SlurmExecutor(SlurmExecutorOptions options, SlurmRestOptions rest)
+        : this(options, new SlurmRestClient(
+            options.ExtraSbatchArguments is { Count: > 0 } ? throw new ArgumentException("extra sbatch arguments apply to the command-line tools, not to slurmrestd", nameof(options)) : options,
+            rest), TimeProvider.System)
     {
     }
 
@@ -111,6 +120,7 @@ public sealed class SlurmExecutor : ISiteExecutor
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
+        (_slurm as IDisposable)?.Dispose();
         _observing.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -336,10 +346,10 @@ public sealed class SlurmExecutor : ISiteExecutor
         return byNumber != 0 ? byNumber : string.CompareOrdinal(a, b);
     }
 
-    // States in which the job is not over (it may still run, or runs).
-    private static bool IsLive(string state) => state is "PENDING" or "CONFIGURING" or "RUNNING" or "COMPLETING" or "SUSPENDED"
+    /// <summary>Whether a job in Slurm state <paramref name="state"/> is not over (it may still run, or runs).</summary>
+    internal static bool IsLive(string state) => state is "PENDING" or "CONFIGURING" or "RUNNING" or "COMPLETING" or "SUSPENDED"
         or "STOPPED" or "SIGNALING" or "STAGE_OUT" or "RESIZING" or "REQUEUED" or "REQUEUE_FED" or "REQUEUE_HOLD"
-        or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB";
+        or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB" or "EXPEDITING";
 
     // States in which it has started on its nodes.
     private static bool IsStarted(string state) => state is "RUNNING" or "COMPLETING" or "SUSPENDED" or "STOPPED"

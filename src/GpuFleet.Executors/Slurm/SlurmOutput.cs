@@ -166,6 +166,20 @@ internal static class SlurmOutput
         "Slurm temporarily unable to accept job",
     ];
 
+    /// <summary>
+    /// Whether an error of a signal or cancel says the job does not run (over, unknown, or not yet started):
+    /// what "nothing for those not running" means, through the tools and through slurmrestd alike.
+    /// </summary>
+    public static bool IsNotRunning(string message) => NotRunningSigns.Any(s => message.Contains(s, StringComparison.OrdinalIgnoreCase));
+
+    private static readonly string[] NotRunningSigns =
+    [
+        "Invalid job id specified",
+        "Job can not be altered now",
+        "already completing or completed",
+        "Job is pending execution",
+    ];
+
     /// <summary>A tool's error in Slurm's words, without the tool's own prefixes (<c>sbatch: error: </c>).</summary>
     public static string Message(SlurmToolResult result)
     {

@@ -1,6 +1,6 @@
 namespace GpuFleet.Executors.Slurm;
 
-/// <summary>A batch job to submit, independent of how it reaches Slurm (command line now, slurmrestd later).</summary>
+/// <summary>A batch job to submit, independent of how it reaches Slurm (sbatch or slurmrestd).</summary>
 /// <param name="Name">The job's name, <c>gpufleet-&lt;id&gt;</c>.</param>
 /// <param name="Comment">Slurm's free-text comment: the tenant.</param>
 /// <param name="Account">Slurm account, or null for the user's default.</param>

@@ -15,6 +15,9 @@ public static class SiteExecutors
         var spec = fleet.Sites[site].Executor;
         return spec.Kind switch
         {
+            "slurm" when spec.Setting("restUrl") is { } url => new SlurmExecutor(
+                new SlurmExecutorOptions(Partition: spec.Setting("partition"), OutputDirectory: spec.Setting("outputDirectory")),
+                new SlurmRestOptions(new Uri(url), spec.Setting("user"), spec.Setting("token"), spec.Setting("tokenFile"))),
             "slurm" => new SlurmExecutor(new SlurmExecutorOptions(
                 Partition: spec.Setting("partition"), SlurmConf: spec.Setting("slurmConf"), ToolDirectory: spec.Setting("toolDirectory"), OutputDirectory: spec.Setting("outputDirectory"))),
             "local" => new LocalExecutor(new LocalExecutorOptions(spec.Setting("logDirectory", SiteExecutorSpec.DefaultLocalLogDirectory)!)
