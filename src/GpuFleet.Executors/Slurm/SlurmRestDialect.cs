@@ -135,6 +135,7 @@ internal abstract class SlurmRestDialect(int minor) : ISlurmRestDialect
         if (s.Output != "/dev/null") job["open_mode"] = new JsonArray("APPEND");
         if (context.Partition is { Length: > 0 } p) job["partition"] = p;
         if (s.Account is { } a) job["account"] = a;
+        if (s.IsHeterogeneous) job["nice"] = SlurmSubmission.HeterogeneousNice;
         return job;
     }
 

@@ -41,6 +41,7 @@ internal sealed class SlurmRestDialect038() : SlurmRestDialect(38)
             if (s.Output != "/dev/null") job["open_mode"] = "append";
             if (context.Partition is { Length: > 0 } p) job["partition"] = p;
             if (s.Account is { } a) job["account"] = a;
+            if (s.IsHeterogeneous) job["nice"] = SlurmSubmission.HeterogeneousNice;
             return job;
         }).ToList();
         var body = new JsonObject { ["script"] = Script(s) };
