@@ -4,8 +4,10 @@
 # slurmctld, slurmd, slurm-client, slurm-wlm-basic-plugins and munge when missing (as root).
 #   scripts/slurm-local.sh start   # then: export SLURM_CONF=$LAB/etc/slurm.conf
 #   scripts/slurm-local.sh stop
-# SLURM_PORT (slurmctld, default 16817) and SLURMD_PORT_BASE (node nN listens on base+N, default
-# 17000) let two clusters run side by side, e.g. one for CI next to one for benchmarks.
+#   scripts/slurm-local.sh controller-stop | controller-start   # an outage of slurmctld alone
+# NODES (default 16) sets the cluster's size. SLURM_PORT (slurmctld, default 16817) and
+# SLURMD_PORT_BASE (node nN listens on base+N, default 17000) let two clusters run side by side,
+# e.g. one for CI next to one for benchmarks.
 # SLURM_SCHEDULER_PARAMETERS, when set, becomes slurm.conf's SchedulerParameters (a tuned backfill).
 # Every finished job is recorded in $LAB/log/jobcomp.txt (jobcomp/filetxt).
 # SLURMRESTD_PORT, when set, also starts slurmrestd (Slurm's REST API) on 127.0.0.1:$SLURMRESTD_PORT
@@ -72,6 +74,11 @@ start_slurmrestd() {
   echo "slurmrestd ($plugin) on http://127.0.0.1:$SLURMRESTD_PORT"
 }
 
+start_controller() {
+  setsid slurmctld -D -f "$LAB/etc/slurm.conf" >> "$LAB/log/slurmctld.out" 2>&1 &
+  echo $! > "$LAB/run/slurmctld.setsid"
+}
+
 case "${1:-start}" in
 start)
   install_missing
@@ -125,15 +132,14 @@ start)
     # GpuFleet's accounting is checked against, and what comparisons read.
     echo "JobCompType=jobcomp/filetxt"
     echo "JobCompLoc=$LAB/log/jobcomp.txt"
-    for n in $(seq -w 1 "$NODES"); do
+    for n in $(seq -f %02g 1 "$NODES"); do
       echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:8 State=UNKNOWN"
     done
     echo "PartitionName=gpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
   } > "$LAB/etc/slurm.conf"
-  printf 'AutoDetect=off\nNodeName=n[01-%s] Name=gpu File=%s/fakedev/nvidia[0-7]\n' "$NODES" "$LAB" > "$LAB/etc/gres.conf"
-  setsid slurmctld -D -f "$LAB/etc/slurm.conf" > "$LAB/log/slurmctld.out" 2>&1 &
-  echo $! > "$LAB/run/slurmctld.setsid"
-  for n in $(seq -w 1 "$NODES"); do
+  printf 'AutoDetect=off\nNodeName=n[01-%02d] Name=gpu File=%s/fakedev/nvidia[0-7]\n' "$NODES" "$LAB" > "$LAB/etc/gres.conf"
+  start_controller
+  for n in $(seq -f %02g 1 "$NODES"); do
     setsid slurmd -D -f "$LAB/etc/slurm.conf" -N "n$n" > "$LAB/log/slurmd-n$n.out" 2>&1 &
     echo $! > "$LAB/run/slurmd-n$n.setsid"
   done
@@ -168,5 +174,17 @@ stop)
     sleep 0.1
   done
   for f in "$LAB"/run/*.setsid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; done
+  ;;
+controller-stop)
+  # slurmctld alone, as in an outage: slurmd keeps running its jobs, and state is saved for the restart.
+  f="$LAB/run/slurmctld.setsid"
+  [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+  ;;
+controller-start)
+  start_controller
+  export SLURM_CONF="$LAB/etc/slurm.conf"
+  for _ in $(seq 100); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.2; done
+  scontrol ping | grep -q UP
   ;;
 esac

@@ -129,6 +129,41 @@ public sealed class SlurmSiteTests
     }
 
     [Fact]
+    public async Task While_slurmctld_is_down_nothing_running_is_killed_nothing_is_placed_there_and_all_is_reconciled_after()
+    {
+        // A cluster of its own: stopping the shared one's controller would disturb every other Slurm test.
+        using var slurm = PrivateSlurm.Start(nodes: 2);
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["slurmConf"] = slurm.Conf }, new GpuPoolSpec("s", "G", 8, 1, 2, 0) { NodeNames = "n{01}" });
+        await using var server = await StartAsync(fleet);
+        var running = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 600, command = "sleep 45" })).GetProperty("id").GetInt64();
+        await server.UntilAsync(() => Task.FromResult(slurm.Tool("squeue", "-h", "-n", $"gpufleet-{running}", "-o", "%T").Trim() == "RUNNING"), "the job running on Slurm", seconds: 120);
+
+        slurm.StopController();
+        var down = DateTimeOffset.UtcNow;
+        await server.UntilAsync(() => Task.FromResult(!server.Scheduler.SiteHealth.Single().Reachable), "the site seen unreachable", seconds: 120);
+        // Free GPUs before the outage (the other node), but nothing is placed at an unreachable site.
+        var waiting = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 600, command = "sleep 1" })).GetProperty("id").GetInt64();
+        while (DateTimeOffset.UtcNow - down < TimeSpan.FromSeconds(30))
+        {
+            Assert.Equal("pending", (await server.GetJobAsync(waiting)).GetProperty("state").GetString());
+            Assert.Equal("running", (await server.GetJobAsync(running)).GetProperty("state").GetString());
+            await Task.Delay(1000);
+        }
+        slurm.StartController();
+
+        // Reconciled: the running job was never killed and ends once, the waiting one runs after.
+        await server.UntilAsync(async () => Final(await server.GetJobAsync(running)) && Final(await server.GetJobAsync(waiting)), "both jobs ended", seconds: 180,
+            explain: async () => $"{await server.GetJobAsync(running)} {await server.GetJobAsync(waiting)} errors: {string.Join(" | ", server.Errors.Entries)}");
+        foreach (var id in new[] { running, waiting })
+        {
+            var job = await server.GetJobAsync(id);
+            Assert.Equal("succeeded", job.GetProperty("state").GetString());
+            Assert.Equal("COMPLETED", slurm.Tool("squeue", "-h", "-a", "--states=all", "-n", $"gpufleet-{id}", "-o", "%T").Trim());
+        }
+        Assert.True(server.Scheduler.SiteHealth.Single().Reachable);
+    }
+
+    [Fact]
     public async Task A_node_that_fails_under_a_job_sends_it_elsewhere_and_receives_nothing_until_it_returns()
     {
         await using var server = await StartAsync(SlurmFleet());

@@ -35,11 +35,14 @@ internal static class TestSlurm
     }
 
     /// <summary>Runs a Slurm tool against the cluster and returns what it printed; throws when it fails.</summary>
-    public static string Tool(string tool, params string[] args)
+    public static string Tool(string tool, params string[] args) => ToolOn(Conf, tool, args);
+
+    /// <summary>Runs a Slurm tool against the cluster of <paramref name="conf"/>; throws when it fails.</summary>
+    internal static string ToolOn(string conf, string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment[Variable] = Conf;
+        psi.Environment[Variable] = conf;
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();
@@ -77,15 +80,19 @@ internal static class TestSlurm
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given) return given;
         var lab = Path.Combine(Path.GetTempPath(), $"gpufleet-test-slurm-{Environment.ProcessId}");
-        var script = Path.Combine(TestFiles.Root, "scripts", "slurm-local.sh");
-        Run(script, "start", lab);
+        // Below the ephemeral ports, apart from the default cluster's 16817 and 17001-17016: slurmctld on
+        // a multiple of 20, its nodes on the 16 ports after it, slurmrestd on the 18th.
+        var port = 20000 + Environment.ProcessId % 500 * 20;
+        RunScript("start", lab, port, rest: true);
         // The cluster's directory goes in the same shell as the stop: the test host may not outlive it long.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Run(script, "stop", lab, """bash "$0" stop && rm -rf "$LAB" """);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => RunScript("stop", lab, port, rest: true, """bash "$0" stop && rm -rf "$LAB" """);
         return Path.Combine(lab, "etc", "slurm.conf");
     }
 
-    private static void Run(string script, string verb, string lab, string? commandLine = null)
+    /// <summary>Runs <c>scripts/slurm-local.sh VERB</c> for the cluster in <paramref name="lab"/> on ports from <paramref name="port"/>.</summary>
+    internal static void RunScript(string verb, string lab, int port, bool rest, string? commandLine = null, int nodes = 16)
     {
+        var script = Path.Combine(TestFiles.Root, "scripts", "slurm-local.sh");
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (commandLine is not null)
         {
@@ -95,13 +102,10 @@ internal static class TestSlurm
         psi.ArgumentList.Add(script);
         if (commandLine is null) psi.ArgumentList.Add(verb);
         psi.Environment["LAB"] = lab;
-        // Below the ephemeral ports, apart from the default cluster's 16817 and 17001-17016: slurmctld on
-        // a multiple of 20, its nodes on the 16 ports after it.
-        var port = 20000 + Environment.ProcessId % 500 * 20;
+        psi.Environment["NODES"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["SLURM_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["SLURMD_PORT_BASE"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // slurmrestd on a port of the same block of 20.
-        psi.Environment["SLURMRESTD_PORT"] = (port + 18).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (rest) psi.Environment["SLURMRESTD_PORT"] = (port + 18).ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();
