@@ -1,3 +1,4 @@
+using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Workloads;
 using GpuFleet.Data;
 using GpuFleet.Data.Fleets;
@@ -17,6 +18,29 @@ public sealed class DataFileTests
         pools:
           - { site: s, model: G, gpusPerNode: 8, domains: 2 }
         """;
+
+    [Fact]
+    public void A_site_that_takes_its_nodes_from_its_cluster_gets_the_nodes_the_cluster_lists()
+    {
+        var fleet = GoodFleet.Replace("pue: 1.2 }", "pue: 1.2 }\n  - { name: c, owner: o, powerCapMw: 1, pue: 1.2, executor: { kind: slurm, inventory: cluster, model: G } }");
+        var asked = new List<string>();
+        var loaded = FleetFile.Parse(new StringReader(fleet), "f.yaml", site =>
+        {
+            asked.Add(site.Name);
+            return [new ClusterNode("n01", 8, null), new ClusterNode("n02", 8, "g"), new ClusterNode("n04", 4, null), new ClusterNode("login", 0, null)];
+        });
+        Assert.Equal(["c"], asked);
+        Assert.Equal(16 + 20, loaded.TotalGpus);
+        var site = loaded.SiteIndex("c");
+        var nodes = Enumerable.Range(0, loaded.NodeCount).Where(n => loaded.PoolSite(loaded.NodePool(n)) == site).Select(n => (loaded.NodeName(n), loaded.NodeGpus(n))).ToList();
+        Assert.Equal([("n01", 8), ("n02", 8), ("n04", 4)], nodes);
+        // Without a way to ask the cluster (the twin), the site has only the file's pools: none here.
+        Assert.Equal(16, FleetFile.Parse(new StringReader(fleet), "f.yaml").TotalGpus);
+        // A cluster whose nodes the fleet cannot hold is an error naming the site's field.
+        var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(fleet.Replace(", model: G } }", " } }")), "f.yaml", _ => [new ClusterNode("n01", 8, "A100")]));
+        Assert.Equal("sites[1].executor.inventory", e.Field);
+        Assert.Contains("the cluster's GPU model 'A100' of node 'n01' is none of the fleet's models (G)", e.Problem);
+    }
 
     [Fact]
     public void Shipped_fleets_load_with_their_sizes()
@@ -56,6 +80,10 @@ public sealed class DataFileTests
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, tokenFile: /f } }", 5, "sites[0].executor.tokenFile", "applies to slurmrestd only: give restUrl too")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\", token: t, toolDirectory: /usr/bin } }", 5, "sites[0].executor.toolDirectory", "applies to the command-line tools")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: kubernetes, restUrl: \"http://head:6820\" } }", 5, "sites[0].executor.restUrl", "unknown field")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: slurm } }", 5, "sites[0].executor.inventory", "must be file or cluster, not 'slurm'")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, model: G } }", 5, "sites[0].executor.model", "applies only with inventory: cluster")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: cluster, nodeOverheadWatts: -1 } }", 5, "sites[0].executor.nodeOverheadWatts", "at least 0")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { inventory: cluster } }", 5, "sites[0].executor.kind", "is required")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));

@@ -86,6 +86,23 @@ public sealed class SlurmSiteTests
     }
 
     [Fact]
+    public void A_site_with_inventory_from_its_cluster_gets_slurms_nodes()
+    {
+        var yaml = $$"""
+            name: t
+            models:
+              - { name: G, memoryGb: 80, busyWatts: 700, idleWatts: 100, relativeSpeed: 1 }
+            sites:
+              - { name: hpc, owner: o, powerCapMw: 1, pue: 1.2, executor: { kind: slurm, slurmConf: "{{TestSlurm.Conf}}", inventory: cluster, model: G } }
+            """;
+        var fleet = GpuFleet.Data.Fleets.FleetFile.Parse(new StringReader(yaml), "t.yaml", Execution.SiteExecutors.NodesOf);
+        // Slurm's GRES here has no type: every node is of the executor's model.
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => ($"n{i:D2}", 8, "G")),
+            Enumerable.Range(0, fleet.NodeCount).Select(n => (fleet.NodeName(n), fleet.NodeGpus(n), fleet.Models[fleet.PoolModel(fleet.NodePool(n))].Name)));
+        Assert.Equal("n[01-16]", HostList.Compress([.. Enumerable.Range(0, fleet.NodeCount).Select(fleet.NodeName)]));
+    }
+
+    [Fact]
     public async Task Two_hundred_jobs_all_finish_once_with_their_exit_codes_and_gpu_seconds_as_slurm_accounts_them()
     {
         // Its checks read 200 jobs at a time, over and over.

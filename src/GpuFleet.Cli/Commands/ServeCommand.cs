@@ -73,7 +73,16 @@ internal static class ServeCommand
             throw new CliUsageException($"--advertise-url: '{advertise}' is not an http(s) URL");
         if (executor != "simulated") throw new CliUsageException($"--executor: unknown executor '{executor}' (known: simulated)");
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
-        var fleet = FleetFile.Load(fleetPath);
+        GpuFleet.Core.Fleets.Fleet fleet;
+        try
+        {
+            // Sites with "inventory: cluster" take their nodes from their clusters, asked once now.
+            fleet = FleetFile.Load(fleetPath, GpuFleet.Server.Execution.SiteExecutors.NodesOf);
+        }
+        catch (Exception e) when (e is GpuFleet.Executors.ExecutorUnreachableException or GpuFleet.Executors.ExecutorRejectedException)
+        {
+            throw new CliUsageException($"{fleetPath}: a site takes its nodes from its cluster, which did not list them: {e.Message}");
+        }
         var policy = policyName is null
             ? (tenantsPath is null ? SchedulingPolicy.FairShare : SchedulingPolicy.Shared)
             : SimulateCommand.ParsePolicies(policyName).Single();

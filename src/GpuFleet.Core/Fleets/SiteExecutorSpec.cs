@@ -25,6 +25,17 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     /// <summary>Settings every real executor takes: seconds between looks at the cluster, between inventories, and from a checkpoint signal to the eviction.</summary>
     public static IReadOnlyList<string> CommonSettings { get; } = ["pollSeconds", "inventorySeconds", "checkpointGraceSeconds"];
 
+    /// <summary>
+    /// Settings every real executor takes about the site's nodes: <c>inventory</c> (<c>file</c>, the default:
+    /// the fleet file's pools; <c>cluster</c>: the nodes the cluster lists when the server starts), and for
+    /// <c>cluster</c>, <c>model</c> (the fleet model of nodes whose cluster does not name one the fleet
+    /// knows) and <c>nodeOverheadWatts</c>.
+    /// </summary>
+    public static IReadOnlyList<string> InventorySettings { get; } = ["inventory", "model", "nodeOverheadWatts"];
+
+    /// <summary>Whether the site's nodes come from its cluster rather than the fleet file.</summary>
+    public bool TakesNodesFromCluster => Setting("inventory") == "cluster";
+
     /// <summary>Where a local site's jobs write their output when its executor names no <c>logDirectory</c> (relative to the server's working directory).</summary>
     public const string DefaultLocalLogDirectory = "gpufleet-logs";
 

@@ -11,15 +11,20 @@ public static class FleetFile
 {
     /// <summary>Reads and validates a fleet file.</summary>
     /// <exception cref="DataFileException">The file is missing, is not valid YAML, or has a bad field.</exception>
-    public static Fleet Load(string path)
+    /// <param name="path">The fleet file.</param>
+    /// <param name="clusterNodes">
+    /// The nodes a site's cluster lists, for sites whose executor has <c>inventory: cluster</c> (the live
+    /// server asks each cluster); null: such sites have only the pools the file lists (the twin).
+    /// </param>
+    public static Fleet Load(string path, Func<Site, IReadOnlyList<ClusterNode>>? clusterNodes = null)
     {
         if (!File.Exists(path)) throw new DataFileException(path, 0, "file", "not found");
         using var reader = new StreamReader(path);
-        return Parse(reader, path);
+        return Parse(reader, path, clusterNodes);
     }
 
     /// <summary>Parses fleet YAML; <paramref name="file"/> is used in error messages.</summary>
-    public static Fleet Parse(TextReader text, string file)
+    public static Fleet Parse(TextReader text, string file, Func<Site, IReadOnlyList<ClusterNode>>? clusterNodes = null)
     {
         var root = YamlMap.Document(text, file);
         var name = root.Text("name");
@@ -46,7 +51,9 @@ public static class FleetFile
             PricePerMwh = s.Number("pricePerMwh", 0, min: 0),
             Executor = ExecutorOf(s),
         });
-        var pools = Items(root, "pools", p => new GpuPoolSpec(
+        // A fleet whose sites all take their nodes from their clusters may list no pools.
+        var poolsFromClusters = sites.Any(s => s.Item.Executor.TakesNodesFromCluster);
+        var pools = Items(root, "pools", required: !poolsFromClusters, read: p => new GpuPoolSpec(
             p.Text("site"),
             p.Text("model"),
             p.Integer("gpusPerNode", min: 1, max: Fleet.MaxGpusPerNode),
@@ -61,7 +68,12 @@ public static class FleetFile
 
         try
         {
-            return new Fleet(name, [.. models.Select(m => m.Item)], [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item)], [.. links.Select(l => l.Item)]);
+            var modelList = models.Select(m => m.Item).ToList();
+            var fromClusters = clusterNodes is null ? [] : sites
+                .Select((s, i) => (Site: s.Item, Field: $"sites[{i}].executor.inventory"))
+                .Where(s => s.Site.Executor.TakesNodesFromCluster)
+                .SelectMany(s => ClusterPools.Of(s.Site, modelList, clusterNodes(s.Site), s.Field));
+            return new Fleet(name, modelList, [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item), .. fromClusters], [.. links.Select(l => l.Item)]);
         }
         catch (FleetValidationException e)
         {
@@ -86,9 +98,27 @@ public static class FleetFile
             settings[key] = key == "virtualGpus" ? Whole(e.Integer(key, min: 0, max: Fleet.MaxGpusPerNode)) : e.Text(key);
         if (kind != "simulated")
             foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: 3600));
+        if (kind != "simulated") ReadInventory(e, settings);
         if (kind == "slurm") CheckSlurmTransport(e, settings);
         e.RejectUnknown();
         return new SiteExecutorSpec(kind, settings);
+    }
+
+    // Where a real site's nodes come from: the fleet file (the default) or its cluster when the server starts.
+    // Example: executor: { kind: slurm, inventory: cluster, model: H100 }.
+    private static void ReadInventory(YamlMap e, Dictionary<string, string> settings)
+    {
+        if (!e.Has("inventory"))
+        {
+            foreach (var key in (string[])["model", "nodeOverheadWatts"])
+                if (e.Has(key)) throw e.Error(key, "applies only with inventory: cluster");
+            return;
+        }
+        var inventory = e.Text("inventory");
+        if (inventory is not ("file" or "cluster")) throw e.Error("inventory", $"must be file or cluster, not '{inventory}'");
+        settings["inventory"] = inventory;
+        if (e.Has("model")) settings["model"] = e.Text("model");
+        if (e.Has("nodeOverheadWatts")) settings["nodeOverheadWatts"] = e.Number("nodeOverheadWatts", 0, min: 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     // Slurm through slurmrestd (restUrl, with a JWT as token or in tokenFile) or through its tools

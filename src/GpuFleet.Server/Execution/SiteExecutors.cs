@@ -10,9 +10,29 @@ namespace GpuFleet.Server.Execution;
 public static class SiteExecutors
 {
     /// <summary>The executor of site <paramref name="site"/>, as its fleet file's <c>executor</c> section names it.</summary>
-    public static ISiteExecutor Create(Fleet fleet, int site)
+    public static ISiteExecutor Create(Fleet fleet, int site) => Create(fleet.Sites[site], SingleNodeName(fleet, site));
+
+    /// <summary>
+    /// The nodes <paramref name="site"/>'s cluster lists now, for a site that takes its nodes from its
+    /// cluster (<c>inventory: cluster</c>): one inventory through a short-lived executor, when the server starts.
+    /// </summary>
+    /// <exception cref="ExecutorUnreachableException">The cluster did not answer.</exception>
+    public static IReadOnlyList<ClusterNode> NodesOf(Site site)
     {
-        var spec = fleet.Sites[site].Executor;
+        return Take().GetAwaiter().GetResult();
+
+        async Task<IReadOnlyList<ClusterNode>> Take()
+        {
+            await using var executor = Create(site, singleNodeName: null);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var inventory = await executor.InventoryAsync(timeout.Token);
+            return [.. inventory.Nodes.Select(n => new ClusterNode(n.Name, n.Gpus, n.Model))];
+        }
+    }
+
+    private static ISiteExecutor Create(Site siteOf, string? singleNodeName)
+    {
+        var spec = siteOf.Executor;
         return spec.Kind switch
         {
             "slurm" when spec.Setting("restUrl") is { } url => new SlurmExecutor(
@@ -24,11 +44,11 @@ public static class SiteExecutors
             {
                 VirtualGpus = int.Parse(spec.Setting("virtualGpus", "0")!, System.Globalization.CultureInfo.InvariantCulture),
                 // The machine is the site's node: by default it answers to the name the fleet gives that node.
-                NodeName = spec.Setting("nodeName") ?? SingleNodeName(fleet, site) ?? Environment.MachineName,
+                NodeName = spec.Setting("nodeName") ?? singleNodeName ?? Environment.MachineName,
                 NvidiaSmiPath = spec.Setting("nvidiaSmi", "nvidia-smi")!,
             }),
             "kubernetes" => new KubernetesExecutor(new KubernetesExecutorOptions(spec.Setting("namespace", "default")!, spec.Setting("image", "busybox:1.36")!, spec.Setting("kubeconfig"))),
-            _ => throw new InvalidOperationException($"site '{fleet.Sites[site].Name}': no executor of kind '{spec.Kind}'"),
+            _ => throw new InvalidOperationException($"site '{siteOf.Name}': no executor of kind '{spec.Kind}'"),
         };
     }
 

@@ -1,0 +1,7 @@
+namespace GpuFleet.Core.Fleets;
+
+/// <summary>One node as a site's cluster lists it, for a site that takes its nodes from the cluster.</summary>
+/// <param name="Name">The cluster's name for it (<c>n01</c>, <c>gpu-node-0007</c>).</param>
+/// <param name="Gpus">GPUs it has.</param>
+/// <param name="Model">The cluster's name for their model (a GRES type, a product label); null when it does not say.</param>
+public sealed record ClusterNode(string Name, int Gpus, string? Model);
