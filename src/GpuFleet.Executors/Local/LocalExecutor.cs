@@ -71,8 +71,10 @@ public sealed class LocalExecutor : ISiteExecutor
             throw new ExecutorRejectedException($"job {launch.JobId} is placed on GPU {missing} of {_options.NodeName}, which has "
                 + (known.Count == 0 ? "no GPU" : $"GPUs {string.Join(",", known.Order())}") + (machine.Virtual ? " (virtual)" : ""));
         }
-        var command = launch.Command ?? _options.PlaceholderCommand.Replace("{seconds}",
-            (launch.RuntimeSeconds ?? launch.TimeLimitSeconds).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        // A placeholder of unknown length runs until its time limit stops it: it sleeps a minute past the limit,
+        // so that the limit, not the sleep's own end at the same second, is what ends it.
+        var placeholderSeconds = launch.RuntimeSeconds ?? (launch.TimeLimitSeconds > long.MaxValue - 60 ? long.MaxValue : launch.TimeLimitSeconds + 60);
+        var command = launch.Command ?? _options.PlaceholderCommand.Replace("{seconds}", placeholderSeconds.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         try
         {
             Directory.CreateDirectory(_logDirectory);
