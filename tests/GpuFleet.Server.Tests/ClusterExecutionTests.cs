@@ -94,6 +94,23 @@ public sealed class ClusterExecutionTests
     }
 
     [Fact]
+    public async Task A_run_the_cluster_does_not_start_within_the_launch_timeout_is_cancelled_there_and_the_job_runs_again()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { StartsRuns = false };
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "2" });
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await server.UntilAsync(() => Task.FromResult(cluster.Cancels.Contains(id)), "the unstarted run cancelled on the cluster");
+        cluster.StartsRuns = true;
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(id)), "the job launched again");
+        cluster.Finish(id, 0);
+        await server.UntilAsync(async () => await StateOf(server, id) == "succeeded", "the job ended");
+        var history = (await server.GetJobAsync(id)).GetProperty("history").EnumerateArray().Select(e => e.GetProperty("detail").GetString()).ToList();
+        Assert.Contains("requeued: the cluster at s did not start it within 2 s", history);
+        Assert.Equal(2, cluster.Launches.Count(l => l.JobId == id));
+    }
+
+    [Fact]
     public async Task Drained_nodes_and_gpus_held_by_the_clusters_own_users_take_no_placements()
     {
         var cluster = new InMemoryCluster(ClusterFleet, 0);

@@ -16,6 +16,8 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     private readonly Dictionary<string, (InventoryNodeState State, int Held)> _nodes = [];
 
     public volatile bool Reachable = true;
+    /// <summary>False: runs launched from now on wait in the cluster's queue, never started, until <see cref="StartsRuns"/> is true again.</summary>
+    public volatile bool StartsRuns = true;
     public List<ExecutorLaunch> Launches { get; } = [];
     public List<long> Cancels { get; } = [];
     public List<(long Job, ExecutorSignal Signal)> Signals { get; } = [];
@@ -33,7 +35,7 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
             _runs[launch.JobId] = launch;
             Launches.Add(launch);
             Order.Add($"launch {launch.JobId}");
-            _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
+            if (StartsRuns) _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
         }
         return Task.CompletedTask;
     }

@@ -37,6 +37,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private readonly TimeSpan _poll;
     private readonly TimeSpan _inventoryEvery;
     private readonly TimeSpan _grace;
+    private readonly TimeSpan _launchTimeout;
     private Task? _loop;
     private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
     private volatile SiteInventory? _inventory;
@@ -56,6 +57,7 @@ internal sealed class SiteAgent : IAsyncDisposable
         _poll = TimeSpan.FromSeconds(spec.Seconds("pollSeconds", 2));
         _inventoryEvery = TimeSpan.FromSeconds(spec.Seconds("inventorySeconds", 15));
         _grace = TimeSpan.FromSeconds(spec.Seconds("checkpointGraceSeconds", 30));
+        _launchTimeout = TimeSpan.FromSeconds(spec.Seconds("launchTimeoutSeconds", 600));
     }
 
     public string Site { get; }
@@ -249,6 +251,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private async Task<List<ExecutorEvent>> ObserveAsync(CancellationToken stop)
     {
         var ends = new List<ExecutorEvent>();
+        var unstarted = new List<long>();
         HashSet<long> confirmedBefore;
         lock (_lock) confirmedBefore = [.. _tracked.Where(t => t.Value.Confirmed).Select(t => t.Key)];
         var seen = await Executor.ObserveAsync(stop);
@@ -290,7 +293,18 @@ internal sealed class SiteAgent : IAsyncDisposable
                 ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} has no run of it"));
             }
             _stopping.IntersectWith(listed);
+            // A run the cluster accepted but has not started within launchTimeoutSeconds (it waits in the
+            // cluster's own queue for something GpuFleet does not see) holds GPUs that do nothing: it is
+            // cancelled there, and the job queues again.
+            foreach (var (id, t) in _tracked.Where(t => t.Value.Confirmed && t.Value.StartedAt is null && t.Value.Since != DateTimeOffset.MinValue && now - t.Value.Since > _launchTimeout).ToList())
+            {
+                _tracked.Remove(id);
+                _stopping.Add(id);
+                unstarted.Add(id);
+                ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} did not start it within {_launchTimeout.TotalSeconds:0} s"));
+            }
         }
+        foreach (var id in unstarted) Enqueue(new Request(id, "cancel of an unstarted run", c => Executor.CancelAsync(id, c), []));
         return ends;
     }
 
