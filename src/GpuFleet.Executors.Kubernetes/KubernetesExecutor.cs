@@ -14,10 +14,12 @@ namespace GpuFleet.Executors.Kubernetes;
 /// </summary>
 /// <remarks>
 /// Example: job 7 runs as Job <c>gpufleet-7</c>. Its pods turn Running on nodes a and b → Started (a, b);
-/// the Job's <c>Complete</c> condition → Finished, exit code 0; its <c>Failed</c> condition with reason
-/// <c>DeadlineExceeded</c> → TimedOut; a failed pod's container terminated <c>OOMKilled</c> → OutOfMemory,
-/// otherwise its exit code. A pod deleted by someone else while it ran, or a Job deleted outside GpuFleet,
-/// loses the run (Lost): GpuFleet queues the job again and the rest of the gang is deleted.
+/// the Job's <c>Complete</c> (or <c>SuccessCriteriaMet</c>) condition → Finished, exit code 0; <c>FailureTarget</c>
+/// or <c>Failed</c> with reason <c>DeadlineExceeded</c> → TimedOut; a container that failed by itself → its exit
+/// code, or OutOfMemory when it was <c>OOMKilled</c>. A pod deleted by someone else while it ran, or a Job deleted
+/// outside GpuFleet, loses the run (Lost; NodeFailure when the pod's <c>DisruptionTarget</c> blames its node):
+/// GpuFleet queues the job again and the rest of the gang is deleted. <see cref="KubernetesJobEnd"/> tells these
+/// apart; <see cref="KubernetesNodes"/> reads the inventory.
 /// Kubernetes has no call that signals a container: a checkpoint request is refused, and an eviction
 /// deletes the Job, whose pods get SIGTERM and their termination grace period.
 /// </remarks>
@@ -27,6 +29,8 @@ public sealed class KubernetesExecutor : ISiteExecutor
     private readonly IKubernetes _client;
     private readonly KubernetesExecutorOptions _options;
     private readonly Dictionary<string, V1Pod> _pods = [];
+    // Pods deleted while their Job runs, as last seen: who deleted a pod decides how the run ended.
+    private readonly Dictionary<string, V1Pod> _deleted = [];
     private readonly HashSet<long> _started = [];
     private readonly HashSet<long> _known = [];
     private readonly HashSet<long> _cancelled = [];
@@ -100,7 +104,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
     /// <inheritdoc />
     public async Task<ExecutorObservation> ObserveAsync(CancellationToken cancel)
     {
-        var deletedPods = await FollowPodsAsync(cancel);
+        await FollowPodsAsync(cancel);
         var jobs = await Call(() => _client.BatchV1.ListNamespacedJobAsync(_options.Namespace, labelSelector: Selector, cancellationToken: cancel));
         var events = new List<ExecutorEvent>();
         var runs = new List<ExecutorRun>();
@@ -110,7 +114,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
         {
             // Pods by job, once per look (not a scan of every pod for every job).
             var podsOf = _pods.Values.ToLookup(p => IdOf(p.Metadata.Labels));
-            var deletedOf = deletedPods.ToLookup(p => IdOf(p.Metadata.Labels));
+            var deletedOf = _deleted.Values.ToLookup(p => IdOf(p.Metadata.Labels));
             foreach (var job in jobs.Items)
             {
                 if (IdOf(job.Metadata.Labels) is not { } id) continue;
@@ -125,19 +129,12 @@ public sealed class KubernetesExecutor : ISiteExecutor
                     _started.Add(id);
                     events.Add(new ExecutorEvent(id, ExecutorEventKind.Started, now, Nodes: nodes));
                 }
-                if (End(id, job, pods, now) is { } end)
+                if (KubernetesJobEnd.Of(id, job, pods, [.. deletedOf[id]], _cancelled.Contains(id), now) is { } end)
                 {
                     events.Add(end);
                     _known.Remove(id);
                     _ended.Add(id);
-                    continue;
-                }
-                if (deletedOf[id].FirstOrDefault() is { } gone && !_cancelled.Contains(id))
-                {
-                    // A pod of a running gang deleted by someone else: the run is broken. Delete what is left, so that it is lost whole.
-                    events.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"pod {gone.Metadata.Name} was deleted outside GpuFleet"));
-                    _known.Remove(id);
-                    _cancelled.Add(id);
+                    _cancelled.Remove(id);
                     continue;
                 }
                 runs.Add(new ExecutorRun(id, job.Metadata.Name, nodes));
@@ -150,31 +147,19 @@ public sealed class KubernetesExecutor : ISiteExecutor
                     ? new ExecutorEvent(id, ExecutorEventKind.Cancelled, now)
                     : new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"its Job {ExecutorLaunch.RunName(id)} was deleted outside GpuFleet"));
             }
+            // Deleted pods matter only while their Job runs: forget those of Jobs that ended or are gone.
+            foreach (var (name, pod) in _deleted.ToList())
+                if (IdOf(pod.Metadata.Labels) is not { } id || !listed.Contains(id) || _ended.Contains(id)) _deleted.Remove(name);
         }
-        foreach (var lost in events.Where(e => e.Kind == ExecutorEventKind.Lost && listed.Contains(e.JobId))) await DeleteJobAsync(lost.JobId, cancel);
+        // A gang that lost a pod (or a node) to someone else is lost whole: delete what is left of it.
+        foreach (var lost in events.Where(e => e.Kind is ExecutorEventKind.Lost or ExecutorEventKind.NodeFailure && listed.Contains(e.JobId))) await DeleteJobAsync(lost.JobId, cancel);
         return new ExecutorObservation(events, runs);
     }
 
-    // How a Job ended, from its conditions and its pods; null while it runs.
-    private static ExecutorEvent? End(long id, V1Job job, List<V1Pod> pods, DateTimeOffset now)
+    // The pods of GpuFleet's Jobs, kept up to date: a list the first time (and after 410 Gone), then a watch from
+    // the last version seen. A pod deleted meanwhile is kept, as last seen, among the deleted ones.
+    private async Task FollowPodsAsync(CancellationToken cancel)
     {
-        var conditions = job.Status?.Conditions ?? [];
-        if (conditions.Any(c => c.Type == "Complete" && c.Status == "True")) return new ExecutorEvent(id, ExecutorEventKind.Finished, now, 0);
-        if (conditions.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True") is not { } failed) return null;
-        if (failed.Reason == "DeadlineExceeded") return new ExecutorEvent(id, ExecutorEventKind.TimedOut, now, Detail: "Kubernetes stopped it at activeDeadlineSeconds");
-        var terminated = pods.Select(p => p.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Terminated).OfType<V1ContainerStateTerminated>()
-            .FirstOrDefault(t => t.ExitCode != 0);
-        if (terminated?.Reason == "OOMKilled") return new ExecutorEvent(id, ExecutorEventKind.OutOfMemory, now, terminated.ExitCode, "OOMKilled");
-        return terminated is not null
-            ? new ExecutorEvent(id, ExecutorEventKind.Finished, now, terminated.ExitCode)
-            : new ExecutorEvent(id, ExecutorEventKind.Failed, now, Detail: $"Kubernetes failed the Job: {failed.Reason} {failed.Message}".Trim());
-    }
-
-    // The pods of GpuFleet's Jobs, kept up to date: a list the first time (and after 410 Gone), then a
-    // watch from the last version seen. Answers the pods deleted meanwhile.
-    private async Task<List<V1Pod>> FollowPodsAsync(CancellationToken cancel)
-    {
-        var deleted = new List<V1Pod>();
         if (_resourceVersion is null) await RelistAsync(cancel);
         Exception? failure = null;
         try
@@ -183,14 +168,15 @@ public sealed class KubernetesExecutor : ISiteExecutor
                 allowWatchBookmarks: true, timeoutSeconds: 1, onError: e => failure ??= e, cancellationToken: cancel))
             {
                 if (pod?.Metadata is null) continue;
+                // A BOOKMARK carries only a resourceVersion (its pod has no name): all changes up to it were sent.
                 _resourceVersion = pod.Metadata.ResourceVersion ?? _resourceVersion;
-                if (type == WatchEventType.Bookmark) continue;
+                if (type == WatchEventType.Bookmark || pod.Metadata.Name is null) continue;
                 lock (_pods)
                 {
                     if (type == WatchEventType.Deleted)
                     {
                         _pods.Remove(pod.Metadata.Name);
-                        if (pod.Status?.Phase is not ("Succeeded" or "Failed")) deleted.Add(pod);
+                        _deleted[pod.Metadata.Name] = pod;
                     }
                     else _pods[pod.Metadata.Name] = pod;
                 }
@@ -205,13 +191,13 @@ public sealed class KubernetesExecutor : ISiteExecutor
         {
             failure = e;
         }
-        if (failure is null) return deleted;
+        if (failure is null) return;
         if (Gone(failure))
         {
             // The version is too old to resume from: list again. Pod states are state, not events: nothing is lost.
             Relists++;
             await RelistAsync(cancel);
-            return deleted;
+            return;
         }
         if (failure is HttpRequestException or IOException) throw new ExecutorUnreachableException($"Kubernetes API: {failure.Message}", failure);
         throw new ExecutorUnreachableException($"Kubernetes pod watch failed: {failure.Message}", failure);
@@ -222,6 +208,9 @@ public sealed class KubernetesExecutor : ISiteExecutor
         var list = await Call(() => _client.CoreV1.ListNamespacedPodAsync(_options.Namespace, labelSelector: Selector, cancellationToken: cancel));
         lock (_pods)
         {
+            // A pod known before and absent now was deleted while the watch could not say so: keep it as last seen.
+            var present = list.Items.Select(p => p.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, pod) in _pods.Where(p => !present.Contains(p.Key))) _deleted[name] = pod;
             _pods.Clear();
             foreach (var pod in list.Items) _pods[pod.Metadata.Name] = pod;
         }
@@ -239,14 +228,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
         var pods = await Call(() => _client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: "status.phase!=Succeeded,status.phase!=Failed", cancellationToken: cancel));
         var held = pods.Items.Where(p => p.Spec?.NodeName is not null && IdOf(p.Metadata.Labels) is null)
             .GroupBy(p => p.Spec.NodeName).ToDictionary(g => g.Key, g => g.Sum(GpusOf));
-        return new SiteInventory([.. nodes.Items.Select(n =>
-        {
-            var gpus = n.Status?.Allocatable is { } a && a.TryGetValue(KubernetesLabels.Gpu, out var q) ? (int)q.ToInt64() : 0;
-            var ready = n.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status == "True";
-            var state = !ready ? InventoryNodeState.Down : n.Spec?.Unschedulable == true ? InventoryNodeState.Drained : InventoryNodeState.Up;
-            var model = n.Metadata.Labels is { } l && l.TryGetValue(KubernetesLabels.Product, out var product) ? product : null;
-            return new InventoryNode(n.Metadata.Name, gpus, model, state, held.GetValueOrDefault(n.Metadata.Name));
-        })]);
+        return new SiteInventory([.. nodes.Items.Select(n => KubernetesNodes.Read(n, held.GetValueOrDefault(n.Metadata.Name)))]);
     }
 
     private static int GpusOf(V1Pod pod) =>

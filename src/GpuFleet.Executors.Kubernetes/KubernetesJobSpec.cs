@@ -10,12 +10,17 @@ namespace GpuFleet.Executors.Kubernetes;
 /// <remarks>
 /// Example: job 42, 16 GPUs on nodes gpu-a and gpu-b → Job <c>gpufleet-42</c>, completions = parallelism = 2,
 /// <c>completionMode: Indexed</c>, pods limited to 8 GPUs each, affinity <c>kubernetes.io/hostname in (gpu-a, gpu-b)</c>,
-/// anti-affinity on <c>gpufleet.io/job-id=42</c> per host, <c>activeDeadlineSeconds</c> = the limit, no retries.
+/// anti-affinity on <c>gpufleet.io/job-id=42</c> per host, <c>activeDeadlineSeconds</c> = the limit, no retries, and a
+/// toleration of the <c>nvidia.com/gpu:NoSchedule</c> taint that GPU node pools carry (GKE puts it on every GPU node;
+/// only clusters with the ExtendedResourceToleration admission plugin add the toleration by themselves).
 /// Every pod of one Job has the same shape, so a placement with unequal GPUs per node cannot be one Job:
 /// such a launch is refused.
 /// </remarks>
 internal static class KubernetesJobSpec
 {
+    /// <summary>The one container of a GpuFleet pod (its status is found by this name).</summary>
+    public const string ContainerName = "job";
+
     public static V1Job For(ExecutorLaunch launch, KubernetesExecutorOptions options)
     {
         var perNode = launch.Nodes.Select(n => n.Gpus.Count).Distinct().ToList();
@@ -44,6 +49,7 @@ internal static class KubernetesJobSpec
                     Spec = new V1PodSpec
                     {
                         RestartPolicy = "Never",
+                        Tolerations = [new V1Toleration { Key = KubernetesLabels.Gpu, OperatorProperty = "Exists", Effect = "NoSchedule" }],
                         Affinity = new V1Affinity
                         {
                             NodeAffinity = new V1NodeAffinity
@@ -69,7 +75,7 @@ internal static class KubernetesJobSpec
                         [
                             new V1Container
                             {
-                                Name = "job",
+                                Name = ContainerName,
                                 Image = options.Image,
                                 Command = ["/bin/sh", "-c", command],
                                 Env = [new V1EnvVar { Name = "GPUFLEET_JOB_ID", Value = id }],

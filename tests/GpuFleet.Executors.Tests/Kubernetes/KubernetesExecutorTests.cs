@@ -1,8 +1,12 @@
 using GpuFleet.Executors.Kubernetes;
+using k8s.Models;
 
 namespace GpuFleet.Executors.Tests.Kubernetes;
 
-/// <summary>The Kubernetes executor against an API server on 127.0.0.1 (<see cref="FakeKubernetesApi"/>) that moves pods through their phases as the test says.</summary>
+/// <summary>
+/// The Kubernetes executor against an API server on 127.0.0.1 (<see cref="FakeKubernetesApi"/>) whose answers have
+/// the recorded shapes and whose Job controller does what Kubernetes' does; the test moves the pods.
+/// </summary>
 [Trait("Category", "Integration")]
 public sealed class KubernetesExecutorTests
 {
@@ -32,19 +36,21 @@ public sealed class KubernetesExecutorTests
         Assert.Equal(["/bin/sh", "-c", "python train.py"], container.Command);
         Assert.Equal(["k1", "k2", "k3", "k4"], job.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values);
         Assert.Equal("kubernetes.io/hostname", job.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().TopologyKey);
+        var toleration = job.Spec.Template.Spec.Tolerations.Single();
+        Assert.Equal(("nvidia.com/gpu", "Exists", "NoSchedule"), (toleration.Key, toleration.OperatorProperty, toleration.Effect));
         Assert.Equal(4, api.PodsOf("gpufleet-1").Count);
 
         var pending = await executor.ObserveAsync(default);
         Assert.Empty(pending.Events);
         Assert.Equal(1, pending.Runs.Single().JobId);
 
-        api.SetPods("gpufleet-1", "Running");
+        api.RunPods("gpufleet-1");
         var started = Assert.Single((await executor.ObserveAsync(default)).Events);
         Assert.Equal(ExecutorEventKind.Started, started.Kind);
         Assert.Equal(["k1", "k2", "k3", "k4"], started.Nodes);
 
-        api.SetPods("gpufleet-1", "Succeeded");
-        api.SetJobCondition("gpufleet-1", "Complete");
+        api.ExitPods("gpufleet-1");
+        Assert.Equal(["SuccessCriteriaMet", "Complete"], api.Job("gpufleet-1")!.Status.Conditions.Select(c => c.Type));
         var seen = await executor.ObserveAsync(default);
         var finished = Assert.Single(seen.Events);
         Assert.Equal((ExecutorEventKind.Finished, 0), (finished.Kind, finished.ExitCode));
@@ -61,16 +67,17 @@ public sealed class KubernetesExecutorTests
         await executor.LaunchAsync(Gang(2, 2), default);
         Assert.Empty((await executor.ObserveAsync(default)).Events);
         // The pods start, and then the server forgets the history the executor would resume from.
-        api.SetPods("gpufleet-2", "Running");
+        api.RunPods("gpufleet-2");
         api.Compact();
         var seen = await executor.ObserveAsync(default);
         Assert.Equal(1, executor.Relists);
         var started = Assert.Single(seen.Events);
         Assert.Equal((ExecutorEventKind.Started, 2L), (started.Kind, started.JobId));
         Assert.Equal(2, seen.Runs.Single().JobId);
-        // And the watch goes on from the fresh list.
-        api.SetPods("gpufleet-2", "Failed", exitCode: 3);
-        api.SetJobCondition("gpufleet-2", "Failed", "BackoffLimitExceeded");
+        // And the watch goes on from the fresh list. Index 0 exits 3: the Job controller fails the Job and deletes index 1.
+        api.ExitPods("gpufleet-2", exitCode: 3, index: 0);
+        Assert.Equal("FailureTarget", api.Job("gpufleet-2")!.Status.Conditions.Single().Type);
+        Assert.NotNull(api.PodsOf("gpufleet-2").Single(p => p.Status.Phase == "Running").Metadata.DeletionTimestamp);
         var failed = Assert.Single((await executor.ObserveAsync(default)).Events);
         Assert.Equal((ExecutorEventKind.Finished, 3), (failed.Kind, failed.ExitCode));
         Assert.Equal(1, executor.Relists);
@@ -83,15 +90,53 @@ public sealed class KubernetesExecutorTests
         await using var _ = api;
         await using var __ = executor;
         await executor.LaunchAsync(Gang(3, 2), default);
-        api.SetPods("gpufleet-3", "Running");
+        api.RunPods("gpufleet-3");
         Assert.Equal(ExecutorEventKind.Started, Assert.Single((await executor.ObserveAsync(default)).Events).Kind);
+        // kubectl delete pod: the pod terminates; the Job controller counts it failed, gives up the Job and deletes the other.
         api.DeletePod(api.PodsOf("gpufleet-3")[0].Metadata.Name);
+        Assert.Equal("BackoffLimitExceeded", api.Job("gpufleet-3")!.Status.Conditions.Single(c => c.Type == "FailureTarget").Reason);
         var lost = Assert.Single((await executor.ObserveAsync(default)).Events);
         Assert.Equal(ExecutorEventKind.Lost, lost.Kind);
         Assert.Contains("deleted outside GpuFleet", lost.Detail);
         Assert.Null(api.Job("gpufleet-3"));
+        api.FinishTerminations();
         Assert.Empty(api.PodsOf("gpufleet-3"));
         Assert.Empty((await executor.ObserveAsync(default)).Events);
+    }
+
+    [Fact]
+    public async Task A_pod_deleted_behind_gpufleets_back_is_noticed_after_the_whole_gang_is_gone_and_the_job_failed()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        await executor.LaunchAsync(Gang(4, 2), default);
+        api.RunPods("gpufleet-4");
+        await executor.ObserveAsync(default);
+        // All of it happens between two looks: both pods end 137 on SIGKILL, Failed, and are gone; the Job is Failed.
+        api.DeletePod(api.PodsOf("gpufleet-4")[1].Metadata.Name);
+        api.FinishTerminations();
+        Assert.Empty(api.PodsOf("gpufleet-4"));
+        Assert.Equal(["FailureTarget", "Failed"], api.Job("gpufleet-4")!.Status.Conditions.Select(c => c.Type));
+        var lost = Assert.Single((await executor.ObserveAsync(default)).Events);
+        Assert.Equal(ExecutorEventKind.Lost, lost.Kind);
+        Assert.Contains("gpufleet-4-1-", lost.Detail);
+    }
+
+    [Fact]
+    public async Task A_pod_the_taint_manager_evicts_from_a_failed_node_is_a_node_failure()
+    {
+        var (api, executor) = await StartAsync();
+        await using var _ = api;
+        await using var __ = executor;
+        await executor.LaunchAsync(Gang(5, 2), default);
+        api.RunPods("gpufleet-5");
+        await executor.ObserveAsync(default);
+        api.DeletePod(api.PodsOf("gpufleet-5")[0].Metadata.Name, disruption: "DeletionByTaintManager");
+        var failure = Assert.Single((await executor.ObserveAsync(default)).Events);
+        Assert.Equal(ExecutorEventKind.NodeFailure, failure.Kind);
+        Assert.Contains("DeletionByTaintManager", failure.Detail);
+        Assert.Null(api.Job("gpufleet-5"));
     }
 
     [Fact]
@@ -101,12 +146,11 @@ public sealed class KubernetesExecutorTests
         await using var _ = api;
         await using var __ = executor;
         for (var id = 10; id <= 14; id++) await executor.LaunchAsync(Gang(id, 1), default);
+        for (var id = 10; id <= 14; id++) api.RunPods($"gpufleet-{id}");
         await executor.ObserveAsync(default);
-        api.SetJobCondition("gpufleet-10", "Failed", "DeadlineExceeded");
-        api.SetPods("gpufleet-11", "Failed", exitCode: 137, reason: "OOMKilled");
-        api.SetJobCondition("gpufleet-11", "Failed", "BackoffLimitExceeded");
-        api.SetPods("gpufleet-12", "Failed", exitCode: 2, reason: "Error");
-        api.SetJobCondition("gpufleet-12", "Failed", "BackoffLimitExceeded");
+        api.ExpireDeadline("gpufleet-10");
+        api.ExitPods("gpufleet-11", exitCode: 137, reason: "OOMKilled");
+        api.ExitPods("gpufleet-12", exitCode: 2);
         await executor.CancelAsync(13, default);
         api.DeleteJobOutside("gpufleet-14");
         api.Calls.Clear();
@@ -115,7 +159,8 @@ public sealed class KubernetesExecutorTests
         Assert.Equal(["WATCH pods", "GET /apis/batch/v1/namespaces/gpufleet/jobs"], api.Calls.Select(c => c.StartsWith("WATCH", StringComparison.Ordinal) ? "WATCH pods" : c.Split('?')[0]).Distinct());
         Assert.Equal(2, api.Calls.Count);
         Assert.Equal(ExecutorEventKind.TimedOut, ends[10].Kind);
-        Assert.Equal(ExecutorEventKind.OutOfMemory, ends[11].Kind);
+        Assert.Contains("Job was active longer than specified deadline", ends[10].Detail);
+        Assert.Equal((ExecutorEventKind.OutOfMemory, 137), (ends[11].Kind, ends[11].ExitCode));
         Assert.Equal((ExecutorEventKind.Finished, 2), (ends[12].Kind, ends[12].ExitCode));
         Assert.Equal(ExecutorEventKind.Cancelled, ends[13].Kind);
         Assert.Equal(ExecutorEventKind.Lost, ends[14].Kind);
@@ -130,6 +175,9 @@ public sealed class KubernetesExecutorTests
         api.AddNode("k1", 8, "NVIDIA-B200");
         api.AddNode("k2", 8, "NVIDIA-B200", unschedulable: true);
         api.AddNode("k3", 4, "NVIDIA-H100-80GB-HBM3", ready: false);
+        api.AddNode("k4", 8, "NVIDIA-B200", taints: new V1Taint { Key = "nvidia.com/gpu", Value = "present", Effect = "NoSchedule" });
+        api.AddNode("k5", 8, "NVIDIA-B200", taints: new V1Taint { Key = "dedicated", Value = "inference", Effect = "NoSchedule" });
+        api.AddNode("k6", 8, "NVIDIA-B200", taints: new V1Taint { Key = "dedicated", Value = "inference", Effect = "PreferNoSchedule" });
         api.AddNode("cpu1", 0, "none");
         api.AddForeignPod("notebook", "k1", 2);
         await using var executor = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url));
@@ -138,7 +186,10 @@ public sealed class KubernetesExecutorTests
         Assert.Equal(new InventoryNode("k1", 8, "NVIDIA-B200", InventoryNodeState.Up, 2), nodes["k1"]);
         Assert.Equal(InventoryNodeState.Drained, nodes["k2"].State);
         Assert.Equal((4, "NVIDIA-H100-80GB-HBM3", InventoryNodeState.Down), (nodes["k3"].Gpus, nodes["k3"].Model, nodes["k3"].State));
-        Assert.Equal(0, nodes["cpu1"].Gpus);
+        Assert.Equal(InventoryNodeState.Up, nodes["k4"].State);        // the GPU pool's taint: tolerated
+        Assert.Equal(InventoryNodeState.Drained, nodes["k5"].State);   // someone else's: GpuFleet's pods would stay Pending
+        Assert.Equal(InventoryNodeState.Up, nodes["k6"].State);        // a preference only
+        Assert.Equal((0, null), (nodes["cpu1"].Gpus, nodes["cpu1"].Model));
     }
 
     [Fact]
