@@ -6,7 +6,8 @@ namespace GpuFleet.Cli.Tests;
 
 /// <summary>
 /// <c>gpufleet bench slurm</c> at a tiny scale on the test cluster (<see cref="TestSlurm"/>): ten jobs of 2-4 s on
-/// nodes n07-n10 (the executor tests' jobs there are few and small), each variant one after another. Every job of
+/// nodes n07-n10 (the executor tests' jobs there are few and small; the bench waits at most 5 s for them to leave
+/// before each variant, and GpuFleet keeps off the GPUs they hold), each variant one after another. Every job of
 /// every variant must have run exactly once and completed, as Slurm's own completion log says, and the report must
 /// hold every figure.
 /// </summary>
@@ -20,9 +21,10 @@ public sealed partial class SlurmBenchTests
     public void Bench_slurm_runs_every_job_of_every_variant_once_to_its_end_and_reports_each_figure()
     {
         var json = TestFiles.Temp("bench-slurm.json");
+        var csv = Path.Combine(Path.GetDirectoryName(json)!, "bench-slurm.csv");
         var before = File.ReadAllText(TestSlurm.Conf);
         var (code, stdout, stderr) = Gpufleet("bench", "slurm", "--jobs", "10", "--seed", "3", "--runtime-min", "2", "--runtime-max", "4",
-            "--nodes", "n[07-10]", "--idle-timeout", "20", "--timeout", "150", "--json", json);
+            "--nodes", "n[07-10]", "--idle-timeout", "5", "--timeout", "150", "--json", json, "--csv", csv);
         Assert.True(code == 0, $"exit {code}: {stderr}");
         Assert.Contains("GpuFleet over Slurm vs Slurm alone", stdout);
         // The cluster's settings are as they were.
@@ -53,6 +55,12 @@ public sealed partial class SlurmBenchTests
                 Assert.True(root.GetProperty("ratios").GetProperty(ratio).TryGetProperty(key, out _), $"{ratio}.{key}");
         foreach (var key in new[] { "makespan", "meanWait" })
             Assert.Equal(JsonValueKind.Number, root.GetProperty("twinDeviationPercent").GetProperty(key).ValueKind);
+
+        // Each job's run in each variant, the twin's placements included.
+        var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).ToList();
+        foreach (var variant in new[] { "slurm-default", "slurm-tuned", "gpufleet", "twin" })
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), rows.Where(r => r[0] == variant).Select(r => r[1]));
+        Assert.All(rows.Where(r => r[0] == "gpufleet"), r => Assert.True(r[8].Length > 0 && r[9].Length > 0, $"job {r[1]}: no placement or end seen"));
 
         // Slurm's own log of finished jobs: one run of each job of each variant, completed.
         var prefix = root.GetProperty("namePrefix").GetString()!;

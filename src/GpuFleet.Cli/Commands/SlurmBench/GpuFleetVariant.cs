@@ -105,9 +105,12 @@ internal static class GpuFleetVariant
             var launch = new List<double>();
             var release = new List<double>();
             var overrun = new List<double>();
+            var timings = new List<JobTiming>();
             foreach (var (id, job) in ids)
             {
                 if (!byName.TryGetValue($"gpufleet-{id}", out var r)) continue;
+                timings.Add(new JobTiming(job.Index, DateTimeOffset.FromUnixTimeSeconds(submitted[job.Index].ToUnixTimeSeconds()), r.Start, r.End,
+                    placedAt.TryGetValue(id, out var p) ? p : null, learnedAt.TryGetValue(id, out var l) ? l : null, HostList.Compress(r.Nodes)));
                 // Whole seconds, as Slurm gives its own times: the submission to the API counts from the second it fell in.
                 runs.Add((DateTimeOffset.FromUnixTimeSeconds(submitted[job.Index].ToUnixTimeSeconds()), r.Start!.Value, r.End));
                 var start = r.Start!.Value.AddSeconds(0.5);
@@ -136,7 +139,7 @@ internal static class GpuFleetVariant
                 ["idleAtStart"] = idle,
                 ["jobIds"] = new JsonArray(ids.Keys.Min(), ids.Keys.Max()),
             };
-            return new Measured(new VariantResult("gpufleet", RunFigures.Of(runs), detail, problems), submitted, launchMean, releaseMean);
+            return new Measured(new VariantResult("gpufleet", RunFigures.Of(runs), detail, problems, [.. timings.OrderBy(t => t.Index)]), submitted, launchMean, releaseMean);
         }
         finally
         {

@@ -41,13 +41,15 @@ internal static class SlurmAloneVariant
             var wanted = names.Values.ToHashSet(StringComparer.Ordinal);
             var records = await setup.WaitRecordedAsync(wanted, first, cancel);
             var ran = records.Where(r => r.Start is not null).Select(r => (r.Submit, r.Start!.Value, r.End)).ToList();
+            var indexOf = names.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+            var timings = records.Select(r => new JobTiming(indexOf[r.Name], r.Submit, r.Start, r.End, null, null, HostList.Compress(r.Nodes))).OrderBy(t => t.Index).ToList();
             var detail = new JsonObject
             {
                 ["schedulerParameters"] = schedulerParameters ?? "none (Slurm defaults)",
                 ["submitSeconds"] = Math.Round(submitSeconds, 2),
                 ["idleAtStart"] = idle,
             };
-            return new VariantResult(variant, RunFigures.Of(ran), detail, SlurmBenchSetup.Problems(wanted, records));
+            return new VariantResult(variant, RunFigures.Of(ran), detail, SlurmBenchSetup.Problems(wanted, records), timings);
         }
         finally
         {

@@ -38,6 +38,7 @@ internal static class SlurmBenchCommand
         var runtimeMin = new Option<int>("--runtime-min") { Description = "Shortest run time, seconds.", DefaultValueFactory = _ => 5 };
         var runtimeMax = new Option<int>("--runtime-max") { Description = "Longest run time, seconds.", DefaultValueFactory = _ => 40 };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON." };
+        var csv = new Option<string?>("--csv") { Description = "Write each job's run in each variant as CSV: seconds from the variant's first submission to its submission, start, end, and GpuFleet's placement and learning of the end; its nodes." };
         var nodes = new Option<string?>("--nodes") { Description = "The cluster's nodes to use, a Slurm host list such as n[09-12] (default: every node with GPUs of the partition)." };
         var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the cluster's default)." };
         var policy = new Option<string>("--policy") { Description = "GpuFleet's (and the twin's) policy.", DefaultValueFactory = _ => "backfill" };
@@ -51,12 +52,12 @@ internal static class SlurmBenchCommand
         var idleTimeout = new Option<int>("--idle-timeout") { Description = "Seconds to wait for the nodes to be idle before each variant (it runs anyway after, and says so).", DefaultValueFactory = _ => 120 };
         var command = new Command("slurm", "GpuFleet over Slurm against Slurm alone on the same cluster and job set, and the twin's prediction of GpuFleet's run.")
         {
-            jobs, seed, conf, runtimeMin, runtimeMax, json, nodes, partition, policy, poll, cycle, inventory, variants, tuned, gpufleetOn, timeout, idleTimeout,
+            jobs, seed, conf, runtimeMin, runtimeMax, json, csv, nodes, partition, policy, poll, cycle, inventory, variants, tuned, gpufleetOn, timeout, idleTimeout,
         };
         command.SetAction(r => CliRunner.Guard(() =>
         {
             var options = new Options(r.GetValue(jobs), r.GetValue(seed), r.GetValue(conf) ?? Environment.GetEnvironmentVariable("SLURM_CONF"),
-                r.GetValue(runtimeMin), r.GetValue(runtimeMax), r.GetValue(json), r.GetValue(nodes), r.GetValue(partition), r.GetValue(policy)!,
+                r.GetValue(runtimeMin), r.GetValue(runtimeMax), r.GetValue(json), r.GetValue(csv), r.GetValue(nodes), r.GetValue(partition), r.GetValue(policy)!,
                 r.GetValue(poll), r.GetValue(cycle), r.GetValue(inventory), r.GetValue(variants)!, r.GetValue(tuned)!, r.GetValue(gpufleetOn)!, r.GetValue(timeout), r.GetValue(idleTimeout));
             using var stop = new CancellationTokenSource();
             void Interrupt(object? sender, ConsoleCancelEventArgs e)
@@ -82,7 +83,7 @@ internal static class SlurmBenchCommand
         return command;
     }
 
-    private sealed record Options(int Jobs, int Seed, string? Conf, int RuntimeMin, int RuntimeMax, string? Json, string? Nodes, string? Partition, string Policy,
+    private sealed record Options(int Jobs, int Seed, string? Conf, int RuntimeMin, int RuntimeMax, string? Json, string? Csv, string? Nodes, string? Partition, string Policy,
         int PollSeconds, double CycleSeconds, int InventorySeconds, string Variants, string TunedParameters, string GpuFleetOn, int TimeoutSeconds, int IdleTimeoutSeconds);
 
     private static async Task<int> RunAsync(Options o, CancellationToken cancel)
@@ -153,6 +154,7 @@ internal static class SlurmBenchCommand
         Table(results, twin);
         var text = report.ToJsonString(SimulateCommand.Json);
         if (o.Json is not null) SimulateCommand.WriteFile(o.Json, text + "\n");
+        if (o.Csv is not null) SimulateCommand.WriteFile(o.Csv, Csv(setup, results.Values.Append(twin).OfType<VariantResult>()));
         var problems = results.Values.SelectMany(r => r.Problems.Select(p => $"{r.Name}: {p}")).ToList();
         foreach (var p in problems.Take(20)) Console.Error.WriteLine($"problem: {p}");
         return problems.Count == 0 ? 0 : 1;
@@ -219,6 +221,23 @@ internal static class SlurmBenchCommand
         }
     }
 
+    private static string Csv(SlurmBenchSetup setup, IEnumerable<VariantResult> variants)
+    {
+        var text = new System.Text.StringBuilder("variant,index,gpus,runtimeSeconds,timeLimitMinutes,submit,start,end,placed,learned,nodes\n");
+        foreach (var v in variants)
+        {
+            if (v.Timings.Count == 0) continue;
+            var first = v.Timings.Min(t => t.Submit);
+            string At(DateTimeOffset? t) => t is { } x ? (x - first).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) : "";
+            foreach (var t in v.Timings)
+            {
+                var job = setup.Jobs[t.Index];
+                text.Append(CultureInfo.InvariantCulture, $"{v.Name},{t.Index},{job.Gpus},{job.RuntimeSeconds},{job.TimeLimitMinutes},{At(t.Submit)},{At(t.Start)},{At(t.End)},{At(t.Placed)},{At(t.Learned)},\"{t.Nodes}\"\n");
+            }
+        }
+        return text.ToString();
+    }
+
     private static VariantResult Twin(SlurmBenchSetup setup, Fleet fleet, SchedulerOptions scheduling, GpuFleetVariant.Measured measured)
     {
         // The same jobs, submitted at the same whole seconds (relative to the first), on the same fleet and policy.
@@ -226,13 +245,26 @@ internal static class SlurmBenchCommand
         var trace = setup.Jobs.Select(j => new TraceJob(
             new JobSpec(j.Index + 1, "bench", j.Gpus, [], TopologyNeed.Site, j.TimeLimitMinutes * 60L, 0, measured.Submitted[j.Index].ToUnixTimeSeconds() - first),
             j.RuntimeSeconds)).ToList();
-        SimulationResultFigures Simulate(double launch, double release)
+        var origin = DateTimeOffset.FromUnixTimeSeconds(first);
+        var placed = new Dictionary<long, (long At, string Nodes)>();
+        SimulationResultFigures Simulate(double launch, double release, bool record)
         {
-            var r = Simulator.Run(fleet, trace, scheduling, new SimulationOptions { LaunchLatencySeconds = launch, ReleaseLatencySeconds = release }).Report;
+            var r = Simulator.Run(fleet, trace, scheduling, new SimulationOptions
+            {
+                LaunchLatencySeconds = launch, ReleaseLatencySeconds = release,
+                OnCycle = record ? (_, cycle) =>
+                {
+                    foreach (var p in cycle.Placements)
+                        placed.TryAdd(p.JobId, (cycle.Time, HostList.Compress(p.Gpus.Select(g => fleet.NodeName(g.Node)).Distinct())));
+                } : null,
+            }).Report;
             return new SimulationResultFigures(r.Jobs, r.MakespanSeconds, r.MeanWaitSeconds, r.P95WaitSeconds);
         }
-        var modelled = Simulate(measured.LaunchLatencySeconds, measured.ReleaseLatencySeconds);
-        var bare = Simulate(0, 0);
+        var modelled = Simulate(measured.LaunchLatencySeconds, measured.ReleaseLatencySeconds, record: true);
+        var bare = Simulate(0, 0, record: false);
+        // The twin's starts and ends are in its report only as figures: each job's placement is what it gives here.
+        var timings = trace.Select(t => new JobTiming((int)t.Spec.Id - 1, origin.AddSeconds(t.Spec.SubmitTime), null, null,
+            placed.TryGetValue(t.Spec.Id, out var p) ? origin.AddSeconds(p.At) : null, null, placed.TryGetValue(t.Spec.Id, out var q) ? q.Nodes : "")).ToList();
         var detail = new JsonObject
         {
             ["launchLatencySeconds"] = Math.Round(measured.LaunchLatencySeconds, 2),
@@ -244,7 +276,7 @@ internal static class SlurmBenchCommand
                 ["p95WaitSeconds"] = Math.Round(bare.P95WaitSeconds, 2),
             },
         };
-        return new VariantResult("twin", new RunFigures(modelled.Jobs, modelled.MakespanSeconds, modelled.MeanWaitSeconds, modelled.P95WaitSeconds, 0, 0), detail, []);
+        return new VariantResult("twin", new RunFigures(modelled.Jobs, modelled.MakespanSeconds, modelled.MeanWaitSeconds, modelled.P95WaitSeconds, 0, 0), detail, [], timings);
     }
 
     private sealed record SimulationResultFigures(int Jobs, double MakespanSeconds, double MeanWaitSeconds, double P95WaitSeconds);
@@ -356,6 +388,7 @@ internal static class SlurmBenchCommand
         if (twin is not null)
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"twin vs gpufleet: makespan {Deviation(twin.Figures.MakespanSeconds, g.Figures.MakespanSeconds):+0.0;-0.0}%, mean wait {Deviation(twin.Figures.MeanWaitSeconds, g.Figures.MeanWaitSeconds):+0.0;-0.0}% " +
-                $"(launch latency {twin.Detail["launchLatencySeconds"]} s, release latency {twin.Detail["releaseLatencySeconds"]} s)"));
+                $"(launch latency {twin.Detail["launchLatencySeconds"]} s, release latency {twin.Detail["releaseLatencySeconds"]} s); " +
+                $"without latencies the twin says makespan {twin.Detail["withoutLatencies"]!["makespanSeconds"]} s, mean wait {twin.Detail["withoutLatencies"]!["meanWaitSeconds"]} s"));
     }
 }

@@ -7,4 +7,5 @@ namespace GpuFleet.Cli.Commands.SlurmBench;
 /// <param name="Figures">Its figures.</param>
 /// <param name="Detail">Variant-specific measurements (settings, latencies, counts).</param>
 /// <param name="Problems">Each job that did not run exactly once and complete, in words; empty when all did.</param>
-internal sealed record VariantResult(string Name, RunFigures Figures, JsonObject Detail, IReadOnlyList<string> Problems);
+/// <param name="Timings">Each job's run, by index.</param>
+internal sealed record VariantResult(string Name, RunFigures Figures, JsonObject Detail, IReadOnlyList<string> Problems, IReadOnlyList<JobTiming> Timings);
