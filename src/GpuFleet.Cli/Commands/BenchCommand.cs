@@ -16,7 +16,7 @@ using GpuFleet.Simulation.Reports;
 
 namespace GpuFleet.Cli.Commands;
 
-/// <summary><c>gpufleet bench cycle|simulate</c>: absolute speed figures of the scheduling core and the twin.</summary>
+/// <summary><c>gpufleet bench cycle|simulate|api|slurm</c>: absolute speed figures of the scheduling core, the twin, the API, and GpuFleet over Slurm.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -56,7 +56,7 @@ internal static class BenchCommand
         };
         api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(warmup), r.GetValue(seconds), r.GetValue(apiJson),
             r.GetValue(sbatch), r.GetValue(postgres))));
-        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api };
+        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create() };
     }
 
     private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath)

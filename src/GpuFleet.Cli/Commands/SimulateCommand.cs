@@ -35,16 +35,25 @@ internal static class SimulateCommand
         var mtbf = new Option<double?>("--node-mtbf") { Description = "Random node failures: mean hours each node runs between a repair and its next failure (exponential)." };
         var repair = new Option<double?>("--node-repair") { Description = "Hours a node that failed at random stays down (a fixed time, not a mean); needed with --node-mtbf." };
         var failureSeed = new Option<long?>("--failure-seed") { Description = "Seed of the random node failures (default 1): the same seed gives the same failures, whatever the policy." };
+        var launchLatency = new Option<double>("--launch-latency")
+        {
+            Description = "Seconds from a placement to the job's start on a real cluster (mean; GPUs are held meanwhile), as `gpufleet bench slurm` measures it.",
+        };
+        var releaseLatency = new Option<double>("--release-latency")
+        {
+            Description = "Seconds from a job's end to its GPUs taking new work (mean: the executor's polling and the scheduling loop).",
+        };
         var scheduling = new SchedulerFlags();
         var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
         {
-            fleet, trace, policy, json, charts, interval, tenants, failures, mtbf, repair, failureSeed,
+            fleet, trace, policy, json, charts, interval, tenants, failures, mtbf, repair, failureSeed, launchLatency, releaseLatency,
         };
         foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(
             r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
             r.GetValue(interval), r.GetValue(tenants), scheduling.Read(r),
-            r.GetValue(failures), FailureRate(r.GetValue(mtbf), r.GetValue(repair), r.GetValue(failureSeed)))));
+            r.GetValue(failures), FailureRate(r.GetValue(mtbf), r.GetValue(repair), r.GetValue(failureSeed)),
+            Latency("--launch-latency", r.GetValue(launchLatency)), Latency("--release-latency", r.GetValue(releaseLatency)))));
         return command;
     }
 
@@ -64,6 +73,11 @@ internal static class SimulateCommand
             throw new CliUsageException($"--node-repair must be a positive number of hours, not {repair.ToString(CultureInfo.InvariantCulture)}");
         return new NodeFailureRate(mtbfHours.Value, repair, seed ?? 1);
     }
+
+    /// <summary>A latency option's seconds, checked: 0 or more.</summary>
+    internal static double Latency(string option, double seconds) =>
+        seconds >= 0 && double.IsFinite(seconds) ? seconds
+            : throw new CliUsageException($"{option} must be 0 or more seconds, not {seconds.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>The outages of a failures file, one per node (a site's line takes each of its nodes).</summary>
     internal static IReadOnlyList<NodeFailure> LoadFailures(string path, Fleet fleet) =>
@@ -87,7 +101,7 @@ internal static class SimulateCommand
     }
 
     private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, long interval,
-        string? tenantsPath, SchedulerOptions scheduling, string? failuresPath, NodeFailureRate? failureRate)
+        string? tenantsPath, SchedulerOptions scheduling, string? failuresPath, NodeFailureRate? failureRate, double launchLatency, double releaseLatency)
     {
         var policies = ParsePolicies(policyList);
         if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
@@ -110,6 +124,7 @@ internal static class SimulateCommand
                 Simulator.Run(fleet, jobs, options, new SimulationOptions
                 {
                     TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress, Failures = failures, FailureRate = failureRate,
+                    LaunchLatencySeconds = launchLatency, ReleaseLatencySeconds = releaseLatency,
                 }));
             results.Add((result, watch.Elapsed.TotalSeconds));
         }

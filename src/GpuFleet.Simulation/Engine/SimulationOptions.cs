@@ -21,6 +21,21 @@ public sealed record SimulationOptions
     /// <summary>Random node failures at a rate, besides <see cref="Failures"/>; null: none.</summary>
     public NodeFailureRate? FailureRate { get; init; }
 
+    /// <summary>
+    /// Seconds from a placement to the job's start on the cluster (a real executor's submission and the
+    /// cluster's own scheduling pass), on average: the GPUs are held from the placement, the work and the
+    /// time limit count from the start, and the job's wait ends there. 0 (the default): jobs start as placed.
+    /// A fraction is spread over placements in whole seconds (1.25: 1, 1, 1, 2, ...).
+    /// </summary>
+    public double LaunchLatencySeconds { get; init; }
+
+    /// <summary>
+    /// Seconds from a job's end to the moment the scheduler learns of it and its GPUs take new work (a real
+    /// executor's polling and the scheduling loop's period), on average; the job's end, its wait and the
+    /// makespan are not moved. 0 (the default): GPUs are free at the end. Spread like <see cref="LaunchLatencySeconds"/>.
+    /// </summary>
+    public double ReleaseLatencySeconds { get; init; }
+
     /// <summary>Name of the trace, for the report.</summary>
     public string TraceName { get; init; } = "trace";
 }

@@ -20,6 +20,10 @@ namespace GpuFleet.Simulation.Engine;
 /// the work up to its last checkpoint, a gang's other nodes freed — and queues again under its first
 /// submission time; at the repair the GPUs come back. Failures are events of the clock like arrivals, but
 /// they alone do not keep the run going: it ends when the workload does.</para>
+/// <para>A real cluster's delays may be modelled (<see cref="SimulationOptions.LaunchLatencySeconds"/>,
+/// <see cref="SimulationOptions.ReleaseLatencySeconds"/>): a placement's work then starts that much later, and
+/// an end frees its GPUs for the scheduler that much later. Example with 2 s and 1 s: a 10 s job placed at
+/// t=0 starts at t=2 (its wait ends there), ends at t=12, and its GPUs take new work from t=13.</para>
 /// </summary>
 public static class Simulator
 {
@@ -47,6 +51,11 @@ public static class Simulator
         var busyWhileArriving = 0.0;
         var failuresGiven = options.Failures.Count > 0 || options.FailureRate is not null;
         var outages = failuresGiven ? new NodeOutages(fleet, options.Failures, options.FailureRate, first) : null;
+        var launchLatency = new WholeSecondSpread(options.LaunchLatencySeconds);
+        var releaseLatency = new WholeSecondSpread(options.ReleaseLatencySeconds);
+        // Runs that ended but whose GPUs the scheduler does not yet know to be free, by when it learns of it.
+        var releases = new PriorityQueue<long, (long Time, long JobId)>();
+        var releasing = new HashSet<long>();
 
         int TenantNode(string name)
         {
@@ -58,7 +67,7 @@ public static class Simulator
         long? drainUntil = null;
         while (true)
         {
-            if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0)
+            if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0 || releases.Count > 0)
             {
                 drainUntil = null;
             }
@@ -78,17 +87,32 @@ public static class Simulator
             if (cancels.TryPeek(out var c) && ordered[c].CancelAtSeconds!.Value < now) now = ordered[c].CancelAtSeconds!.Value;
             if (outages?.NextFailure is { } failure && failure < now) now = failure;
             if (outages?.NextRepair is { } repair && repair < now) now = repair;
+            // An instant that only frees GPUs is no event of the workload: the makespan ends at the last end.
+            var releaseOnly = false;
+            if (releases.TryPeek(out _, out var freed) && freed.Time < now) (now, releaseOnly) = (freed.Time, true);
             meter.Advance(now);
             tenants?.Advance(now);
-            lastTime = now;
+            if (!releaseOnly) lastTime = now;
 
             // In order: runs that ended, failures, repairs, then cancellations, then arrivals; then one cycle.
             // A run that ends at the instant its node fails has finished its work.
             foreach (var end in executor.Ended(now))
             {
                 var idx = indexOf[end.JobId];
-                scheduler.End(end.JobId, now);
+                var late = releaseLatency.Next();
+                if (late == 0) scheduler.End(end.JobId, now);
+                else
+                {
+                    releases.Enqueue(end.JobId, (now + late, end.JobId));
+                    releasing.Add(end.JobId);
+                }
                 Charge(fleet, run, idx, ordered[idx].Spec.Gpus, now);
+            }
+            while (releases.TryPeek(out var released, out var at) && at.Time <= now)
+            {
+                releases.Dequeue();
+                releasing.Remove(released);
+                scheduler.End(released, now);
             }
             if (outages is not null)
             {
@@ -115,7 +139,7 @@ public static class Simulator
             {
                 cancels.Dequeue();
                 var spec = ordered[idx].Spec;
-                if (!scheduler.End(spec.Id, now)) continue; // never admitted, or already ended
+                if (releasing.Contains(spec.Id) || !scheduler.End(spec.Id, now)) continue; // never admitted, or already ended
                 run.Cancelled.Add(idx);
                 if (executor.Cancel(spec.Id, now))
                 {
@@ -160,7 +184,8 @@ public static class Simulator
             {
                 var idx = indexOf[placement.JobId];
                 var job = ordered[idx];
-                executor.Launch(job.Spec, placement, now);
+                var delay = launchLatency.Next();
+                executor.Launch(job.Spec, delay == 0 ? placement : placement with { StartDelaySeconds = placement.StartDelaySeconds + delay }, now);
                 var plan = executor.Plan(placement.JobId)!;
                 if (run.Start[idx] < 0) run.Start[idx] = plan.WorkStart;
                 run.Placed[idx] = now;
