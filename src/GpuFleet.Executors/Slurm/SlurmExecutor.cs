@@ -31,6 +31,9 @@ public sealed class SlurmExecutor : ISiteExecutor
     // Runs this executor knows, by Slurm run id; and the newest run of each GpuFleet job.
     private readonly Dictionary<string, Tracked> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _newest = [];
+    // Launches whose submission may or may not have reached Slurm (it failed or timed out): the next one looks first.
+    private readonly HashSet<long> _unsure = [];
+    private bool _observed;
 
     /// <summary>An executor over the Slurm tools.</summary>
     public SlurmExecutor(SlurmExecutorOptions options)
@@ -63,14 +66,26 @@ public sealed class SlurmExecutor : ISiteExecutor
         if (launch.Nodes.Count == 0) throw new ExecutorRejectedException($"job {launch.JobId} is placed on no nodes");
         var name = ExecutorLaunch.RunName(launch.JobId);
         var placed = launch.Nodes.Select(n => n.Node).ToList();
-        var live = await _slurm.FindLiveRunsAsync(name, cancel).ConfigureAwait(false);
-        if (live.Count > 0)
+        // Slurm is asked whether a run of the job already exists unless this executor's own records
+        // answer it: after a look at the cluster, a job that look did not list, and that this executor
+        // has not tried to submit since, has no run (only GpuFleet names runs gpufleet-<id>, and only the
+        // leader launches). That saves one squeue per launch, half the cost of a launch.
+        bool look;
+        lock (_gate) look = !_observed || _newest.ContainsKey(launch.JobId) || !_unsure.Add(launch.JobId);
+        if (look)
         {
-            Track(launch.JobId, live.MaxBy(RunOrder)!, placed);
-            return;
+            var live = await _slurm.FindLiveRunsAsync(name, cancel).ConfigureAwait(false);
+            if (live.Count > 0)
+            {
+                Track(launch.JobId, live.MaxBy(RunOrder)!, placed);
+                lock (_gate) _unsure.Remove(launch.JobId);
+                return;
+            }
+            lock (_gate) _unsure.Add(launch.JobId);
         }
         var runId = await _slurm.SubmitAsync(Submission(launch), cancel).ConfigureAwait(false);
         Track(launch.JobId, runId, placed);
+        lock (_gate) _unsure.Remove(launch.JobId);
     }
 
     /// <inheritdoc/>
@@ -190,6 +205,7 @@ public sealed class SlurmExecutor : ISiteExecutor
             // What squeue has forgotten and was reported is done with.
             foreach (var id in _runs.Where(r => r.Value.Ended && !listed.ContainsKey(r.Key)).Select(r => r.Key).ToList())
                 Forget(id);
+            _observed = true;
         }
 
         if (missing.Count > 0) await ReportMissingAsync(missing, events, now, cancel).ConfigureAwait(false);

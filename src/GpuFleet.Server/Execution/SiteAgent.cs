@@ -38,6 +38,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private readonly TimeSpan _inventoryEvery;
     private readonly TimeSpan _grace;
     private readonly TimeSpan _launchTimeout;
+    private readonly Action? _ended;
     private Task? _loop;
     private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
     private volatile SiteInventory? _inventory;
@@ -48,8 +49,10 @@ internal sealed class SiteAgent : IAsyncDisposable
     private int _mismatches;
     private long _availabilityVersion;
 
-    public SiteAgent(string site, ISiteExecutor executor, SiteExecutorSpec spec, TimeProvider clock, ILogger log)
+    /// <param name="ended">Called when runs ended: the scheduling loop may run a cycle at once rather than at its next tick, so that freed GPUs do not idle.</param>
+    public SiteAgent(string site, ISiteExecutor executor, SiteExecutorSpec spec, TimeProvider clock, ILogger log, Action? ended = null)
     {
+        _ended = ended;
         Site = site;
         Executor = executor;
         _clock = clock;
@@ -171,6 +174,7 @@ internal sealed class SiteAgent : IAsyncDisposable
                 {
                     // The cluster reports each end once: it is kept even when the inventory after it fails.
                     lock (_lock) _ends.AddRange(ends);
+                    if (ends.Count > 0) _ended?.Invoke();
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -37,6 +37,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     // Held for a whole cycle: the loop waits for it on its own thread, requests (why a job waits, the
     // leader's view) await it without holding a thread.
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // Released when a cluster reports ended runs: the loop then cycles at once instead of at its next tick.
+    private readonly SemaphoreSlim _clusterNews = new(0);
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private FleetScheduler _core = null!;
     private IJobExecutor _executor = null!;
@@ -360,7 +362,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         {
             // The links to the clusters keep the real clock (polls, inventories, grace times), whatever clock decides.
             var agents = settings.Fleet.Sites.Select((site, i) => site.Executor.IsSimulated ? null
-                : new SiteAgent(site.Name, siteExecutors(settings.Fleet, i), site.Executor, TimeProvider.System, logs.CreateLogger<SiteAgent>())).ToList();
+                : new SiteAgent(site.Name, siteExecutors(settings.Fleet, i), site.Executor, TimeProvider.System, logs.CreateLogger<SiteAgent>(), () => _clusterNews.Release())).ToList();
             _executor = _clusters = new FleetExecutor(settings.Fleet, simulated, agents, id =>
                 _known.TryGetValue(id, out var job) ? new FleetExecutor.LaunchDetails(job.Name, job.Command, job.RuntimeSeconds) : new FleetExecutor.LaunchDetails($"job {id}", null, null),
                 settings.ToClock);
@@ -391,8 +393,13 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             }
             try
             {
-                // Waited for here, on the loop's own thread (the clock may be a test's, moved by hand).
-                Task.Delay(settings.CycleInterval, clock, stoppingToken).GetAwaiter().GetResult();
+                // Waited for here, on the loop's own thread (the clock may be a test's, moved by hand). With
+                // real clusters, their ends wake it early: a run's GPUs take the next job within a poll, not a
+                // poll and a tick (bench slurm: release latency was 1.3-1.75 s with a 1 s poll).
+                if (_clusters is null) Task.Delay(settings.CycleInterval, clock, stoppingToken).GetAwaiter().GetResult();
+                else if (_clusterNews.Wait(settings.CycleInterval, stoppingToken))
+                    while (_clusterNews.Wait(0)) { }   // one cycle takes all the news so far
+
             }
             catch (OperationCanceledException)
             {

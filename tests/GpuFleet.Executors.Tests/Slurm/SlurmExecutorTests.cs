@@ -67,8 +67,9 @@ public sealed class SlurmExecutorTests
 
         var args = tools.CallsOf("sbatch").Single().ToList();
         var colon = args.IndexOf(":");
-        Assert.Equal(["--time=2", "--nodelist=n[06,08]", "--nodes=2", "--gres=gpu:8"], args[(colon - 4)..colon]);
-        Assert.Equal(["--time=2", "--nodelist=n07", "--nodes=1", "--gres=gpu:4", "--wrap"], args[(colon + 1)..^1]);
+        // Each component at the back of Slurm's priority order, so that it holds no other job back while it waits for backfill.
+        Assert.Equal(["--time=2", "--nodelist=n[06,08]", "--nodes=2", "--gres=gpu:8", "--nice=1000000"], args[(colon - 5)..colon]);
+        Assert.Equal(["--time=2", "--nodelist=n07", "--nodes=1", "--gres=gpu:4", "--nice=1000000", "--wrap"], args[(colon + 1)..^1]);
     }
 
     [Theory]
@@ -94,6 +95,30 @@ public sealed class SlurmExecutorTests
         await executor.CancelAsync(907, default);
         Assert.Single(tools.CallsOf("squeue"));
         Assert.Equal(["10973"], tools.CallsOf("scancel").Single());
+    }
+
+    [Fact]
+    public async Task After_a_look_at_the_cluster_a_first_launch_submits_without_asking_slurm_and_a_retry_after_a_failed_submission_asks()
+    {
+        var failNext = false;
+        var (executor, tools) = Executor((tool, args) => tool == "sbatch" && failNext
+            ? FakeSlurmTools.Error(FakeSlurmTools.Recorded("sbatch-unreachable.err"))
+            : RecordedCluster(tool, args));
+        Assert.False(FakeSlurmTools.Recorded("squeue-states.out").Contains("gpufleet-920", StringComparison.Ordinal));
+        // Before any look, a launch asks whether a run exists.
+        await executor.LaunchAsync(Launch(919, "true", ("n01", 1)), default);
+        Assert.Single(tools.CallsOf("squeue"), a => a.Contains("-n"));
+        await executor.ObserveAsync(default);
+        // After it, a job it did not list and no launch tried is submitted at once: one squeue fewer per launch.
+        await executor.LaunchAsync(Launch(920, "true", ("n01", 1)), default);
+        Assert.Single(tools.CallsOf("squeue"), a => a.Contains("-n"));
+        // A submission that failed may still have reached Slurm: its retry asks first.
+        failNext = true;
+        await Assert.ThrowsAsync<ExecutorUnreachableException>(() => executor.LaunchAsync(Launch(921, "true", ("n01", 1)), default));
+        failNext = false;
+        await executor.LaunchAsync(Launch(921, "true", ("n01", 1)), default);
+        Assert.Equal(2, tools.CallsOf("squeue").Count(a => a.Contains("-n")));
+        Assert.Equal(4, tools.CallsOf("sbatch").Count());
     }
 
     [Theory]
