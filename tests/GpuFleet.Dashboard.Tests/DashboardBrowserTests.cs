@@ -1,0 +1,225 @@
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace GpuFleet.Dashboard.Tests;
+
+/// <summary>The dashboard in a real browser: pages, accessibility, the queue and cancelling, and who may see and do what.</summary>
+[Trait("Category", "Browser")]
+public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private static readonly (int Width, int Height)[] Viewports = [(1280, 800), (390, 844)];
+
+    private DashboardServer Server => fixture.Server;
+
+    [Fact]
+    public async Task EveryPageLoadsCleanlyPassesAxeAndIsPhotographedAtBothWidths()
+    {
+        var waiting = await Server.SubmitAsync("a", 8, "waits <script>alert(1)</script>");
+        Server.Tick();
+        foreach (var (width, height) in Viewports)
+        {
+            await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+            var page = await context.NewPageAsync();
+            var problems = Watch(page);
+            await page.GotoAsync(Server.Url + "/signin");
+            await CheckAsync(page, problems, $"signin-{width}x{height}");
+            await SignInOnAsync(page, DashboardServer.AdminToken);
+            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants") })
+            {
+                var response = await page.GotoAsync(Server.Url + path);
+                Assert.Equal(200, response!.Status);
+                await CheckAsync(page, problems, $"{name}-{width}x{height}");
+            }
+        }
+        // A name that looks like markup is shown as text.
+        await using var admin = await SignedInAsync(DashboardServer.AdminToken);
+        var queue = await admin.NewPageAsync();
+        await queue.GotoAsync(Server.Url + "/queue");
+        Assert.Contains("waits <script>alert(1)</script>", await queue.Locator($"#job-{waiting}").InnerTextAsync());
+        Assert.Equal(0, await queue.Locator($"#job-{waiting} script").CountAsync());
+    }
+
+    [Fact]
+    public async Task AJobSubmittedThroughTheApiShowsOnTheQueueWithItsReasonAndIsCancelledFromThePage()
+    {
+        var member = await Server.MintAsync("member", "a");
+        var id = await Server.SubmitAsync("a", 8, "queued-then-cancelled");
+        Server.Tick();
+        await using var context = await SignedInAsync(member);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue?state=pending");
+        var row = page.Locator($"#job-{id}");
+        Assert.Equal("pending", await row.GetAttributeAsync("data-state"));
+        var text = await row.InnerTextAsync();
+        Assert.DoesNotContain("not known", text);
+        // The reason is the scheduler's own words for this job.
+        var why = await Server.Scheduler.ExplainAsync(id);
+        Assert.NotNull(why);
+        Assert.Contains(why.Message, text);
+        // The page refreshes its rows on its own: a job submitted after it loaded appears without a reload.
+        var later = await Server.SubmitAsync("a", 8, "appears-by-polling");
+        Server.Tick();
+        await Assertions.Expect(page.Locator($"#job-{later}")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        Assert.Equal("cancelled", await Server.StateAsync(id));
+        Assert.Contains($"Job {id} cancelled.", await page.Locator("main").InnerTextAsync());
+        Assert.Equal(0, await page.Locator($"#job-{id}").CountAsync());
+        Assert.Contains("state=pending", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATenantSeesOnlyItsOwnJobsOnEveryPageAndByUrl()
+    {
+        var aJob = await Server.SubmitAsync("a", 8, "secret-of-a");
+        Server.Tick();
+        var b = await Server.MintAsync("member", "b");
+        await using var context = await SignedInAsync(b);
+        var page = await context.NewPageAsync();
+        foreach (var path in new[] { "/queue", "/queue?state=running", "/fleet", "/tenants" })
+        {
+            await page.GotoAsync(Server.Url + path);
+            var text = await page.Locator("main").InnerTextAsync();
+            Assert.DoesNotContain("secret-of-a", text);
+            Assert.DoesNotContain("filler", text);
+        }
+        Assert.Equal(0, await page.Locator($"#job-{aJob}, #job-{fixture.FleetFiller}").CountAsync());
+        var rows = await page.GotoAsync(Server.Url + "/queue/rows");
+        Assert.DoesNotContain("secret-of-a", await rows!.TextAsync());
+        // Another tenant's job answers 404, as the API does; asking for its tenant's queue is refused.
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/jobs/{aJob}"))!.Status);
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/jobs/{fixture.FleetFiller}"))!.Status);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/queue?tenant=a"))!.Status);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/jobs/x1"))!.Status);
+        // The tenants page shows b's node and not a's.
+        await page.GotoAsync(Server.Url + "/tenants");
+        Assert.Equal(0, await page.Locator("th[scope=row]", new() { HasTextString = "a" }).Filter(new() { HasTextRegex = new("^a") }).CountAsync());
+        // Cancelling a's job with b's session (a valid form token, a forged id) is a 404 and changes nothing.
+        var status = await PostFormAsync(page, "/queue/cancel", new() { ["id"] = aJob.ToString() });
+        Assert.Equal(404, status);
+        Assert.Equal("pending", await Server.StateAsync(aJob));
+    }
+
+    [Fact]
+    public async Task AViewerCannotCancel()
+    {
+        var id = await Server.SubmitAsync("a", 8, "viewer-looks");
+        Server.Tick();
+        var viewer = await Server.MintAsync("viewer", "a");
+        await using var context = await SignedInAsync(viewer);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue");
+        Assert.Equal(1, await page.Locator($"#job-{id}").CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).CountAsync());
+        Assert.Equal(403, await PostFormAsync(page, "/queue/cancel", new() { ["id"] = id.ToString() }));
+        Assert.Equal("pending", await Server.StateAsync(id));
+    }
+
+    [Fact]
+    public async Task ACancelWithoutAValidAntiforgeryTokenIsRefused()
+    {
+        var id = await Server.SubmitAsync("a", 8, "forgery-target");
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using var context = await SignedInAsync(member);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue");
+        // The session cookie goes with the request (same site), but no form token: refused.
+        var none = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel", new() { Form = FormOf(context, new() { ["id"] = id.ToString() }) });
+        Assert.Equal(400, none.Status);
+        var wrong = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel",
+            new() { Form = FormOf(context, new() { ["id"] = id.ToString(), ["__RequestVerificationToken"] = "CfDJ8forged" }) });
+        Assert.Equal(400, wrong.Status);
+        Assert.Equal("pending", await Server.StateAsync(id));
+        // Signing out needs one too.
+        var signOut = await context.APIRequest.PostAsync(Server.Url + "/signout", new() { Form = FormOf(context, []) });
+        Assert.Equal(400, signOut.Status);
+        // A bad id with a valid token is a 400 naming it.
+        Assert.Equal(400, await PostFormAsync(page, "/queue/cancel", new() { ["id"] = "12; DROP" }));
+    }
+
+    [Fact]
+    public async Task SigningInKeepsTheTokenInAStrictHttpOnlyCookieAndNeverInAUrl()
+    {
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var urls = new List<string>();
+        page.Request += (_, r) => urls.Add(r.Url);
+        await page.GotoAsync(Server.Url + "/queue");
+        Assert.EndsWith("/signin", page.Url, StringComparison.Ordinal);
+        await page.GetByLabel("API token").FillAsync("not-a-token");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        Assert.Contains("not valid", await page.Locator("main").InnerTextAsync());
+        await SignInOnAsync(page, DashboardServer.AdminToken);
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "gpufleet_session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.DoesNotContain(urls, u => u.Contains(DashboardServer.AdminToken, StringComparison.Ordinal));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal));
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "gpufleet_session");
+    }
+
+    private async Task<IBrowserContext> SignedInAsync(string token)
+    {
+        var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/signin");
+        await SignInOnAsync(page, token);
+        await page.CloseAsync();
+        return context;
+    }
+
+    private static async Task SignInOnAsync(IPage page, string token)
+    {
+        if (!page.Url.EndsWith("/signin", StringComparison.Ordinal)) await page.GotoAsync(new Uri(new Uri(page.Url), "/signin").ToString());
+        await page.GetByLabel("API token").FillAsync(token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+    }
+
+    // Posts a form from the page's session with the anti-forgery token its sign-out form carries; the status answered.
+    private async Task<int> PostFormAsync(IPage page, string path, Dictionary<string, string> fields)
+    {
+        await page.GotoAsync(Server.Url + "/queue");
+        var token = await page.Locator("form.signout input[name=__RequestVerificationToken]").GetAttributeAsync("value");
+        fields["__RequestVerificationToken"] = token!;
+        var response = await page.Context.APIRequest.PostAsync(Server.Url + path, new() { Form = FormOf(page.Context, fields), MaxRedirects = 0 });
+        return response.Status;
+    }
+
+    private static IFormData FormOf(IBrowserContext context, Dictionary<string, string> fields)
+    {
+        var form = context.APIRequest.CreateFormData();
+        foreach (var (k, v) in fields) form.Set(k, v);
+        return form;
+    }
+
+    private sealed record PageProblems(List<string> Items);
+
+    private static PageProblems Watch(IPage page)
+    {
+        var problems = new PageProblems([]);
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error") problems.Items.Add($"console: {m.Text}");
+        };
+        page.PageError += (_, e) => problems.Items.Add($"page error: {e}");
+        page.RequestFailed += (_, r) => problems.Items.Add($"failed: {r.Url} {r.Failure}");
+        page.Response += (_, r) =>
+        {
+            if (r.Status >= 400) problems.Items.Add($"{r.Status}: {r.Url}");
+        };
+        return problems;
+    }
+
+    private async Task CheckAsync(IPage page, PageProblems problems, string name)
+    {
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.True(problems.Items.Count == 0, $"{name}: {string.Join("; ", problems.Items)}");
+        var axe = await page.RunAxe();
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{name}: " + string.Join("; ", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(fixture.Screenshots, name + ".png"), FullPage = true });
+    }
+}
