@@ -202,7 +202,8 @@ public static class DashboardEndpoints
             var why = job.State == JobState.Pending && scheduler.IsLeader ? await scheduler.ExplainAsync(jobId, http.RequestAborted) : null;
             var estimate = why?.EstimatedStart is { } s ? settings.FromClock(s) : (DateTimeOffset?)null;
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
-            var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds, why, estimate, log, cut,
+            var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
+                why is null ? null : ReasonText.Of(why.Message, settings), estimate, log, cut,
                 Notice(http.Request.Query), settings.Tenants.DefaultClass);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });

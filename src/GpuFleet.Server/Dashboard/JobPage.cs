@@ -14,14 +14,14 @@ internal static class JobPage
 
     /// <summary>The page's main part.</summary>
     public static Html Main(DashboardRequest request, StoredJob job, IReadOnlyList<JobEvent> history, IReadOnlyList<NodeView>? nodes,
-        double gpuSeconds, Core.Decisions.PendingExplanation? why, DateTimeOffset? estimatedStart, string? log, bool logCut, string? notice,
+        double gpuSeconds, string? why, DateTimeOffset? estimatedStart, string? log, bool logCut, string? notice,
         string defaultClass)
     {
         var state = job.State.ToString().ToLowerInvariant();
         var (site, model) = JobPlacement.SiteAndModel(job.Placement);
         var waits = job.State == JobState.Pending
             ? Html.Of($"""
-                <dt>Why it waits</dt><dd>{why?.Message ?? "not known on this replica"}</dd>
+                <dt>Why it waits</dt><dd>{why ?? "not known on this replica"}</dd>
                 <dt>Estimated start</dt><dd>{(estimatedStart is { } s ? DashboardFormat.Time(s) : "not known")}</dd>
                 """)
             : Html.Empty;

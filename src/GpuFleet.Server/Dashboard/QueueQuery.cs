@@ -75,7 +75,7 @@ internal static class QueueQuery
             // Only the replica that schedules knows why a job waits; elsewhere the column stays empty.
             if (job.State == JobState.Pending && scheduler.IsLeader && await scheduler.ExplainAsync(job.Id, cancel) is { } why)
             {
-                reason = why.Message;
+                reason = ReasonText.Of(why.Message, settings);
                 estimate = why.EstimatedStart is { } s ? settings.FromClock(s) : null;
             }
             rows.Add(new QueueRow(job, since, reason, estimate));
