@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -68,6 +70,47 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Equal(0, await page.Locator($"#job-{id}").CountAsync());
         Assert.Contains("state=pending", page.Url, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TheQueuePagesByIdAndFilters()
+    {
+        using var batch = await Server.Admin.PostAsJsonAsync("/api/v1/jobs/batch",
+            Enumerable.Range(0, 55).Select(i => new { name = $"paged-{i}", tenant = "a", gpus = 1, models = new[] { "G" }, timeLimitSeconds = 600 }));
+        Assert.Equal(System.Net.HttpStatusCode.Created, batch.StatusCode);
+        var mine = (await batch.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(j => j.GetProperty("id").GetInt64()).ToHashSet();
+        Server.Tick();
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue?state=pending&tenant=a");
+        var seen = new List<long>();
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var ids = await IdsAsync(page);
+            Assert.True(ids.Count <= 50, $"{ids.Count} rows on one page");
+            Assert.Equal(ids.Order(), ids);
+            Assert.All(ids, id => Assert.True(seen.Count == 0 || id > seen[^1], "a page starts after the one before"));
+            seen.AddRange(ids);
+            var next = page.Locator("a[rel=next]");
+            if (await next.CountAsync() == 0) break;
+            Assert.Equal(50, ids.Count);
+            await next.ClickAsync();
+            await page.WaitForLoadStateAsync();
+        }
+        Assert.Superset(mine, seen.ToHashSet());
+        Assert.DoesNotContain(fixture.FleetFiller, seen);
+        // Filters: the running filler shows under its site and model; an unknown value is a 400 that names it.
+        await page.GotoAsync(Server.Url + "/queue?state=running&site=s&model=G&class=normal");
+        Assert.Contains(fixture.FleetFiller, await IdsAsync(page));
+        foreach (var (query, field) in new[] { ("site=nowhere", "site"), ("model=X", "model"), ("class=gold", "class"), ("state=done", "state"), ("after=-1", "after"), ("tenant=zz", "tenant") })
+        {
+            var response = await page.GotoAsync($"{Server.Url}/queue?{query}");
+            Assert.Equal(400, response!.Status);
+            Assert.Contains(field + ":", await page.Locator("main").InnerTextAsync());
+        }
+    }
+
+    private static async Task<List<long>> IdsAsync(IPage page) =>
+        [.. (await page.Locator("#queue-rows tbody tr[id^=job-]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.id)")).Select(id => long.Parse(id[4..], System.Globalization.CultureInfo.InvariantCulture))];
 
     [Fact]
     public async Task ATenantSeesOnlyItsOwnJobsOnEveryPageAndByUrl()
