@@ -35,6 +35,8 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         }
         // A name that looks like markup is shown as text.
         await using var admin = await SignedInAsync(DashboardServer.AdminToken);
+        var adminCsv = await (await admin.APIRequest.GetAsync(Server.Url + "/tenants/usage.csv")).TextAsync();
+        Assert.Contains("\na,a,G,s,", adminCsv, StringComparison.Ordinal);
         var queue = await admin.NewPageAsync();
         await queue.GotoAsync(Server.Url + "/queue");
         Assert.Contains("waits <script>alert(1)</script>", await queue.Locator($"#job-{waiting}").InnerTextAsync());
@@ -138,6 +140,12 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         // The tenants page shows b's node and not a's.
         await page.GotoAsync(Server.Url + "/tenants");
         Assert.Equal(0, await page.Locator("th[scope=row]", new() { HasTextString = "a" }).Filter(new() { HasTextRegex = new("^a") }).CountAsync());
+        // The usage CSV is the API's report for b's token: b's rows only.
+        var csv = await context.APIRequest.GetAsync(Server.Url + "/tenants/usage.csv");
+        Assert.Equal(200, csv.Status);
+        var usage = await csv.TextAsync();
+        Assert.StartsWith("tenant,owner,model,site,gpuHours", usage, StringComparison.Ordinal);
+        Assert.DoesNotContain("\na,", usage, StringComparison.Ordinal);
         // Cancelling a's job with b's session (a valid form token, a forged id) is a 404 and changes nothing.
         var status = await PostFormAsync(page, "/queue/cancel", new() { ["id"] = aJob.ToString() });
         Assert.Equal(404, status);

@@ -67,6 +67,12 @@ internal static class DashboardAssets
           th, td { padding: 5px 6px; }
           dl.facts { grid-template-columns: 1fr; }
           dl.facts dd { margin-bottom: 6px; }
+          table.cards thead { position: absolute; left: -9999px; }
+          table.cards caption { display: block; width: 100%; }
+          table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+          table.cards tr { border-bottom: 2px solid var(--line); padding: 6px 0; }
+          table.cards td { border: none; padding: 2px 0 2px 7.5rem; position: relative; min-height: 1.6em; text-align: left; }
+          table.cards td::before { content: attr(data-label); position: absolute; left: 0; width: 7rem; color: var(--muted); }
         }
         """;
 

@@ -6,6 +6,7 @@ using GpuFleet.Server.Security;
 using GpuFleet.Server.Storage;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,8 @@ public static class DashboardEndpoints
         pages.MapGet("/", Fleet);
         pages.MapGet("/fleet", Fleet);
         pages.MapGet("/tenants", Tenants);
+        pages.MapGet("/tenants/usage.csv", (HttpContext http, IAntiforgery antiforgery, TokenStore tokens, IServer server) =>
+            Signed(http, antiforgery, tokens, _ => UsageDownload.AnswerAsync(http, server)));
         pages.MapGet("/queue", Queue);
         pages.MapGet("/queue/rows", QueueRows);
         pages.MapPost("/queue/cancel", Cancel);

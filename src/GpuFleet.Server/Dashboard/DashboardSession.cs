@@ -25,6 +25,9 @@ internal static class DashboardSession
         return await tokens.FindAsync(token, context.RequestAborted);
     }
 
+    /// <summary>The token the session cookie holds (for a request already known to be signed in).</summary>
+    public static string? Token(HttpContext context) => context.Request.Cookies.TryGetValue(CookieName, out var token) ? token : null;
+
     /// <summary>Keeps <paramref name="token"/> in the session cookie.</summary>
     public static void SignIn(HttpContext context, string token) =>
         context.Response.Cookies.Append(CookieName, token, Options(context));

@@ -58,7 +58,7 @@ internal static class QueuePage
         ]);
         return Html.Of($"""
             <div class="scroll" role="region" aria-label="Jobs" tabindex="0">
-            <table>
+            <table class="cards">
               <caption>{rows.Count} jobs{(filter.After > 0 ? $" after job {filter.After}" : "")}, by id</caption>
               <thead><tr><th scope="col">Job</th><th scope="col">Tenant</th><th scope="col">State</th><th scope="col">In state</th>
                 <th scope="col" class="num">GPUs</th><th scope="col">Model / site</th><th scope="col">Class</th><th scope="col">Why it waits / where it runs</th>{cancelHead}</tr></thead>
@@ -81,12 +81,12 @@ internal static class QueuePage
             ? Html.Of($"{row.Reason ?? "not known on this replica"}{(row.EstimatedStart is { } s ? Html.Of($"<br><span class=\"muted\">estimated start {DashboardFormat.Time(s)}</span>") : Html.Empty)}")
             : Html.Of($"<code>{JobPlacement.HostList(job.Placement) ?? job.Placement}</code>");
         var cancel = canCancel
-            ? Html.Of($"""<td><form method="post" action="/queue/cancel{filter.Query(filter.After)}">{request.AntiforgeryField}<input type="hidden" name="id" value="{job.Id}"><button type="submit" class="danger" aria-label="Cancel job {job.Id}">Cancel</button></form></td>""")
+            ? Html.Of($"""<td data-label=""><form method="post" action="/queue/cancel{filter.Query(filter.After)}">{request.AntiforgeryField}<input type="hidden" name="id" value="{job.Id}"><button type="submit" class="danger" aria-label="Cancel job {job.Id}">Cancel</button></form></td>""")
             : Html.Empty;
         return Html.Of($"""
-            <tr id="job-{job.Id}" data-state="{state}"><td><a href="/jobs/{job.Id}">{job.Id}</a><br><span class="muted">{job.Spec.Name}</span></td><td>{job.Tenant}</td>
-              <td><span class="state state-{state}">{state}</span></td><td>{(row.InStateSince is { } since ? DashboardFormat.Duration(now - since) : "")}</td>
-              <td class="num">{job.Spec.Gpus}</td><td>{where}</td><td>{job.Spec.PriorityClass ?? defaultClass}</td><td>{why}</td>{cancel}</tr>
+            <tr id="job-{job.Id}" data-state="{state}"><td data-label="Job"><a href="/jobs/{job.Id}">{job.Id}</a><br><span class="muted">{job.Spec.Name}</span></td><td data-label="Tenant">{job.Tenant}</td>
+              <td data-label="State"><span class="state state-{state}">{state}</span></td><td data-label="In state">{(row.InStateSince is { } since ? DashboardFormat.Duration(now - since) : "")}</td>
+              <td class="num" data-label="GPUs">{job.Spec.Gpus}</td><td data-label="Model / site">{where}</td><td data-label="Class">{job.Spec.PriorityClass ?? defaultClass}</td><td data-label="{(job.State == JobState.Pending ? "Why it waits" : "Nodes")}">{why}</td>{cancel}</tr>
             """);
     }
 

@@ -41,8 +41,8 @@ internal static class TenantsPage
             </table>
             </div>
             <h2>Usage</h2>
-            <p>GPU-hours, energy and cost per tenant, model and site: <code>gpufleet usage --csv</code>, or
-              <code>GET /api/v1/usage?format=csv</code> with the token as a bearer header.</p>
+            <p><a href="/tenants/usage.csv" download>Download the usage CSV</a>: GPU-hours, energy and cost per tenant, model and site over the last 30 days
+              (the report of <code>GET /api/v1/usage?format=csv</code>; for another period, <code>gpufleet usage --from … --to … --csv</code>).</p>
             """);
     }
 }
