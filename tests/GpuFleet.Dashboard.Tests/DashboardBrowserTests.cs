@@ -55,7 +55,8 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var row = page.Locator($"#job-{id}");
         Assert.Equal("pending", await row.GetAttributeAsync("data-state"));
         var text = await row.InnerTextAsync();
-        Assert.DoesNotContain("not known", text);
+        Assert.DoesNotContain("known only", text);
+        Assert.DoesNotContain("just submitted", text);
         // The reason is the scheduler's own words for this job.
         var why = await Server.Scheduler.ExplainAsync(id);
         Assert.NotNull(why);
@@ -109,6 +110,19 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
             Assert.Equal(400, response!.Status);
             Assert.Contains(field + ":", await page.Locator("main").InnerTextAsync());
         }
+    }
+
+    [Fact]
+    public async Task AJobTheSchedulerHasNotSeenYetSaysSo()
+    {
+        var id = await Server.SubmitAsync("a", 8, "not-seen-yet");
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{Server.Url}/queue?state=pending&after={id - 1}");
+        Assert.Contains("just submitted", await page.Locator($"#job-{id}").InnerTextAsync());
+        Server.Tick();
+        await page.GotoAsync($"{Server.Url}/jobs/{id}");
+        Assert.DoesNotContain("just submitted", await page.Locator("main").InnerTextAsync());
     }
 
     private static async Task<List<long>> IdsAsync(IPage page) =>

@@ -206,7 +206,7 @@ public static class DashboardEndpoints
             var estimate = why?.EstimatedStart is { } s ? settings.FromClock(s) : (DateTimeOffset?)null;
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
             var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
-                why is null ? null : ReasonText.Of(why.Message, settings), estimate, log, cut,
+                !scheduler.IsLeader ? null : why is null ? ReasonText.NotYetSeen : ReasonText.Of(why.Message, settings), estimate, log, cut,
                 Notice(http.Request.Query), settings.Tenants.DefaultClass);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });

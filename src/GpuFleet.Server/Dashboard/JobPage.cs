@@ -21,7 +21,7 @@ internal static class JobPage
         var (site, model) = JobPlacement.SiteAndModel(job.Placement);
         var waits = job.State == JobState.Pending
             ? Html.Of($"""
-                <dt>Why it waits</dt><dd>{why ?? "not known on this replica"}</dd>
+                <dt>Why it waits</dt><dd>{why ?? ReasonText.NotKnownHere}</dd>
                 <dt>Estimated start</dt><dd>{(estimatedStart is { } s ? DashboardFormat.Time(s) : "not known")}</dd>
                 """)
             : Html.Empty;

@@ -78,7 +78,7 @@ internal static class QueuePage
             ? Html.Of($"{model}<br><span class=\"muted\">{site}</span>")
             : Html.Of($"{(job.Spec.Models.Count == 0 ? "any" : string.Join(", ", job.Spec.Models))}<br><span class=\"muted\">{job.Spec.Site ?? "any site"}</span>");
         var why = job.State == JobState.Pending
-            ? Html.Of($"{row.Reason ?? "not known on this replica"}{(row.EstimatedStart is { } s ? Html.Of($"<br><span class=\"muted\">estimated start {DashboardFormat.Time(s)}</span>") : Html.Empty)}")
+            ? Html.Of($"{row.Reason ?? ReasonText.NotKnownHere}{(row.EstimatedStart is { } s ? Html.Of($"<br><span class=\"muted\">estimated start {DashboardFormat.Time(s)}</span>") : Html.Empty)}")
             : Html.Of($"<code>{JobPlacement.HostList(job.Placement) ?? job.Placement}</code>");
         var cancel = canCancel
             ? Html.Of($"""<td data-label=""><form method="post" action="/queue/cancel{filter.Query(filter.After)}">{request.AntiforgeryField}<input type="hidden" name="id" value="{job.Id}"><button type="submit" class="danger" aria-label="Cancel job {job.Id}">Cancel</button></form></td>""")

@@ -73,10 +73,11 @@ internal static class QueueQuery
             string? reason = null;
             DateTimeOffset? estimate = null;
             // Only the replica that schedules knows why a job waits; elsewhere the column stays empty.
-            if (job.State == JobState.Pending && scheduler.IsLeader && await scheduler.ExplainAsync(job.Id, cancel) is { } why)
+            if (job.State == JobState.Pending && scheduler.IsLeader)
             {
-                reason = ReasonText.Of(why.Message, settings);
-                estimate = why.EstimatedStart is { } s ? settings.FromClock(s) : null;
+                var why = await scheduler.ExplainAsync(job.Id, cancel);
+                reason = why is null ? ReasonText.NotYetSeen : ReasonText.Of(why.Message, settings);
+                estimate = why?.EstimatedStart is { } s ? settings.FromClock(s) : null;
             }
             rows.Add(new QueueRow(job, since, reason, estimate));
         }

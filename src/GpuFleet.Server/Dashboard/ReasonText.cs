@@ -11,6 +11,12 @@ namespace GpuFleet.Server.Dashboard;
 /// </summary>
 internal static partial class ReasonText
 {
+    /// <summary>A pending job the scheduler has not looked at yet (submitted since its last cycle).</summary>
+    public const string NotYetSeen = "just submitted: the scheduler looks at it in its next cycle";
+
+    /// <summary>What a replica that does not schedule says: only the leader knows why a job waits.</summary>
+    public const string NotKnownHere = "known only to the replica that schedules (reload there)";
+
     /// <summary>The message with its clock times as dates.</summary>
     public static string Of(string message, ServerSettings settings) =>
         ClockTime().Replace(message, m => long.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
