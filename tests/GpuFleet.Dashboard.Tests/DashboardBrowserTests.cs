@@ -125,6 +125,55 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.DoesNotContain("just submitted", await page.Locator("main").InnerTextAsync());
     }
 
+    [Fact]
+    public async Task AnAdminCancelsEveryMatchingJobAndOnlyAnAdminMay()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++) ids.Add(await Server.SubmitAsync("a", 8, $"bulk-{i}"));
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using (var memberContext = await SignedInAsync(member))
+        {
+            var memberPage = await memberContext.NewPageAsync();
+            await memberPage.GotoAsync(Server.Url + "/queue");
+            Assert.Equal(0, await memberPage.GetByRole(AriaRole.Button, new() { Name = "Cancel all matching jobs" }).CountAsync());
+            Assert.Equal(403, await PostFormAsync(memberPage, "/queue/cancel-all", new() { ["tenant"] = "a", ["state"] = "pending" }));
+            Assert.Equal("pending", await Server.StateAsync(ids[0]));
+        }
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync(Server.Url + "/queue?tenant=a&state=pending");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel all matching jobs" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.Contains("cancelledAll=", StringComparison.Ordinal));
+        foreach (var id in ids) Assert.Equal("cancelled", await Server.StateAsync(id));
+        // Only what matched: the running job stays.
+        Assert.Equal("running", await Server.StateAsync(fixture.FleetFiller));
+        Assert.Equal(0, await page.Locator("#queue-rows tbody tr[id^=job-]").CountAsync());
+    }
+
+    [Fact]
+    public async Task TheKeyboardAloneSignsInAndCancels()
+    {
+        var id = await Server.SubmitAsync("a", 8, "keyboard");
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/signin");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to content", await page.EvaluateAsync<string>("document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("token", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await page.Keyboard.TypeAsync(member);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        Assert.Equal("cancelled", await Server.StateAsync(id));
+    }
+
     private static async Task<List<long>> IdsAsync(IPage page) =>
         [.. (await page.Locator("#queue-rows tbody tr[id^=job-]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.id)")).Select(id => long.Parse(id[4..], System.Globalization.CultureInfo.InvariantCulture))];
 
