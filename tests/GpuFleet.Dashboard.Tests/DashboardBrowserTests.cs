@@ -70,6 +70,13 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
         Assert.Equal("cancelled", await Server.StateAsync(id));
         Assert.Contains($"Job {id} cancelled.", await page.Locator("main").InnerTextAsync());
+        // Audited with its change, as a cancel through the API is: who, what, which job.
+        var audit = await Server.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=100");
+        var entry = audit.EnumerateArray().Single(e => e.GetProperty("path").GetString() == $"/queue/cancel?id={id}");
+        Assert.Equal("POST", entry.GetProperty("method").GetString());
+        Assert.Equal(200, entry.GetProperty("status").GetInt32());
+        Assert.Equal("a", entry.GetProperty("tenant").GetString());
+        Assert.NotEqual(JsonValueKind.Null, entry.GetProperty("tokenId").ValueKind);
         Assert.Equal(0, await page.Locator($"#job-{id}").CountAsync());
         Assert.Contains("state=pending", page.Url, StringComparison.Ordinal);
     }

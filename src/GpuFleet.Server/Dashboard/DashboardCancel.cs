@@ -15,7 +15,7 @@ internal static class DashboardCancel
     /// <summary>What became of one cancellation: the status the API would answer, and its words.</summary>
     public sealed record Outcome(int Status, string Message);
 
-    /// <summary>Cancels job <paramref name="id"/>.</summary>
+    /// <summary>Cancels job <paramref name="id"/>; the audit entry records <paramref name="path"/> (the form's, with the job's id).</summary>
     public static async Task<Outcome> CancelAsync(JobStore store, Caller caller, long id, DateTimeOffset now, string path)
     {
         for (var attempt = 0; attempt < 5; attempt++)

@@ -156,7 +156,7 @@ public static class DashboardEndpoints
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             if (!long.TryParse(form["id"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 return DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Bad request", "id: must be a job id (a whole number, 0 or more)");
-            var outcome = await DashboardCancel.CancelAsync(store, request.Caller, id, clock.GetUtcNow(), http.Request.Path);
+            var outcome = await DashboardCancel.CancelAsync(store, request.Caller, id, clock.GetUtcNow(), $"{http.Request.Path}?id={id}");
             if (outcome.Status != StatusCodes.Status200OK)
                 return DashboardLayout.Problem(http, outcome.Status, "Not cancelled", $"Job {id} was not cancelled: {outcome.Message}.");
             if (form["back"].ToString() == "job") return Results.Redirect($"/jobs/{id}?cancelled={id}");
@@ -181,7 +181,7 @@ public static class DashboardEndpoints
             {
                 var (jobs, next) = await QueueQuery.PageAsync(store, filter with { After = after }, settings.Tenants.DefaultClass, CancellationToken.None);
                 foreach (var job in jobs.Take(MaxBulkCancel - cancelled))
-                    if ((await DashboardCancel.CancelAsync(store, request.Caller, job.Id, clock.GetUtcNow(), http.Request.Path)).Status == StatusCodes.Status200OK)
+                    if ((await DashboardCancel.CancelAsync(store, request.Caller, job.Id, clock.GetUtcNow(), $"{http.Request.Path}?id={job.Id}")).Status == StatusCodes.Status200OK)
                         cancelled++;
                 if (next is not { } n) break;
                 after = n;
