@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GpuFleet.Server.Api;
 using GpuFleet.Server.Hosting;
 using GpuFleet.Server.Jobs;
 using GpuFleet.Server.Security;
@@ -8,6 +9,8 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -191,7 +194,7 @@ public static class DashboardEndpoints
         });
 
     private static Task<IResult> Job(string id, HttpContext http, IAntiforgery antiforgery, TokenStore tokens, JobStore store, LiveScheduler scheduler,
-        ServerSettings settings, TimeProvider clock) =>
+        ServerSettings settings, TimeProvider clock, LeaderQuery leader, IOptions<JsonOptions> json) =>
         Signed(http, antiforgery, tokens, async request =>
         {
             if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var jobId))
@@ -202,11 +205,28 @@ public static class DashboardEndpoints
                 return DashboardLayout.Problem(http, StatusCodes.Status404NotFound, "Job not found", $"No job {jobId}.");
             var history = await store.HistoryAsync(jobId, http.RequestAborted);
             var gpuSeconds = job.Spec.Gpus * ChargedTime.Seconds(history, clock.GetUtcNow());
-            var why = job.State == JobState.Pending && scheduler.IsLeader ? await scheduler.ExplainAsync(jobId, http.RequestAborted) : null;
-            var estimate = why?.EstimatedStart is { } s ? settings.FromClock(s) : (DateTimeOffset?)null;
+            string? reason = null;
+            DateTimeOffset? estimate = null;
+            if (job.State == JobState.Pending && scheduler.IsLeader)
+            {
+                var why = await scheduler.ExplainAsync(jobId, http.RequestAborted);
+                reason = why is null ? ReasonText.NotYetSeen : ReasonText.Of(why.Message, settings);
+                estimate = why?.EstimatedStart is { } s ? settings.FromClock(s) : null;
+            }
+            else if (job.State == JobState.Pending)
+            {
+                // Only the leader knows: ask it as the API does (LeaderQuery repeats the request with the caller's
+                // bearer token, here the session's, so the leader applies the same access rules).
+                http.Request.Headers.Authorization = $"Bearer {DashboardSession.Token(http)}";
+                if (await leader.AskAsync(http, jobId, json.Value.SerializerOptions) is { } led)
+                {
+                    reason = led.PendingMessage is { } message ? ReasonText.Of(message, settings) : null;
+                    estimate = led.EstimatedStart;
+                }
+            }
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
             var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
-                !scheduler.IsLeader ? null : why is null ? ReasonText.NotYetSeen : ReasonText.Of(why.Message, settings), estimate, log, cut,
+                reason, estimate, log, cut,
                 Notice(http.Request.Query), settings.Tenants.DefaultClass);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });
