@@ -252,6 +252,8 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var wrong = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel",
             new() { Form = FormOf(context, new() { ["id"] = id.ToString(), ["__RequestVerificationToken"] = "CfDJ8forged" }) });
         Assert.Equal(400, wrong.Status);
+        var json = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel", new() { DataObject = new { id } });
+        Assert.Equal(400, json.Status);
         Assert.Equal("pending", await Server.StateAsync(id));
         // Signing out needs one too.
         var signOut = await context.APIRequest.PostAsync(Server.Url + "/signout", new() { Form = FormOf(context, []) });
@@ -277,9 +279,13 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
         Assert.DoesNotContain(urls, u => u.Contains(DashboardServer.AdminToken, StringComparison.Ordinal));
+        var other = await context.NewPageAsync();
+        await other.GotoAsync(Server.Url + "/queue");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal));
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "gpufleet_session");
+        // A queue left open in another tab finds the session gone at its next refresh and goes to the sign-in form.
+        await other.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal), new() { Timeout = 15_000 });
     }
 
     private async Task<IBrowserContext> SignedInAsync(string token)

@@ -101,7 +101,11 @@ internal static class DashboardAssets
             function tick() {
               if (paused || document.hidden || region.contains(document.activeElement)) return;
               fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-                .then(function (r) { return r.ok ? r.text() : null; })
+                .then(function (r) {
+                  // Signed out meanwhile (token revoked, or signed out in another tab): back to the sign-in form.
+                  if (r.status === 401) { window.location.assign("/signin"); return null; }
+                  return r.ok ? r.text() : null;
+                })
                 .then(function (html) {
                   if (html === null || paused || region.contains(document.activeElement)) return;
                   region.innerHTML = html;
