@@ -58,6 +58,7 @@ internal static class DashboardAssets
         code { overflow-wrap: anywhere; }
         .bar { position: relative; height: 10px; background: #dfe2ea; border-radius: 5px; min-width: 80px; overflow: hidden; }
         .bar span { position: absolute; left: 0; top: 0; bottom: 0; background: #2c5fb8; }
+        dl.facts + form { margin-top: 10px; }
         .signin { max-width: 28rem; }
         .signin label { display: block; margin: 8px 0 4px; }
         .signin input { width: 100%; }
@@ -69,10 +70,11 @@ internal static class DashboardAssets
           dl.facts dd { margin-bottom: 6px; }
           table.cards thead { position: absolute; left: -9999px; }
           table.cards caption { display: block; width: 100%; }
-          table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+          table.cards, table.cards tbody, table.cards tfoot, table.cards tr, table.cards td, table.cards th[scope="row"] { display: block; width: 100%; }
+          table.cards th[scope="row"] { background: none; padding: 2px 0; white-space: normal; }
           table.cards tr { border-bottom: 2px solid var(--line); padding: 6px 0; }
-          table.cards td { border: none; padding: 2px 0 2px 7.5rem; position: relative; min-height: 1.6em; text-align: left; }
-          table.cards td::before { content: attr(data-label); position: absolute; left: 0; width: 7rem; color: var(--muted); }
+          table.cards td { display: flow-root; border: none; padding: 2px 0 2px 8rem; text-align: left; }
+          table.cards td::before { content: attr(data-label); float: left; width: 7.5rem; margin-left: -8rem; color: var(--muted); }
         }
         """;
 

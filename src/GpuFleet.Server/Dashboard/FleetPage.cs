@@ -22,10 +22,10 @@ internal static class FleetPage
                 false => Html.Of($"<span class=\"problem\">{s.Executor}: not reachable</span>{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{(s.ExecutorError is { } e ? Html.Of($"<br><span class=\"muted\">{e}</span>") : Html.Empty)}"),
             };
             return Html.Of($"""
-                <tr><th scope="row">{s.Site}<br><span class="muted">{s.Owner}</span></th><td class="num">{DashboardFormat.Count(s.Gpus)}</td>
-                  <td class="num">{DashboardFormat.Count(s.BusyGpus)} <span class="muted">({DashboardFormat.Percent(s.BusyGpus, s.Gpus)})</span></td>
-                  <td class="num">{DashboardFormat.Count(idle)}</td><td class="num">{DashboardFormat.Count(s.OutOfServiceGpus)}</td>
-                  <td class="num">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td><td>{health}</td></tr>
+                <tr><th scope="row">{s.Site} <span class="muted">({s.Owner})</span></th><td class="num" data-label="GPUs">{DashboardFormat.Count(s.Gpus)}</td>
+                  <td class="num" data-label="Busy">{DashboardFormat.Count(s.BusyGpus)} <span class="muted">({DashboardFormat.Percent(s.BusyGpus, s.Gpus)})</span></td>
+                  <td class="num" data-label="Idle">{DashboardFormat.Count(idle)}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(s.OutOfServiceGpus)}</td>
+                  <td class="num" data-label="Power / cap">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td><td data-label="Executor">{health}</td></tr>
                 """);
         }));
         int gpus = view.Sites.Sum(s => s.Gpus), busy = view.Sites.Sum(s => s.BusyGpus), down = view.Sites.Sum(s => s.OutOfServiceGpus);
@@ -33,12 +33,12 @@ internal static class FleetPage
         return Html.Of($"""
             <p class="muted">As of {DashboardFormat.Time(view.At)}.</p>
             <div class="scroll" role="region" aria-label="Sites" tabindex="0">
-            <table>
+            <table class="cards">
               <thead><tr><th scope="col">Site</th><th scope="col" class="num">GPUs</th><th scope="col" class="num">Busy</th><th scope="col" class="num">Idle</th>
                 <th scope="col" class="num">Out of service</th><th scope="col" class="num">Power / cap</th><th scope="col">Executor</th></tr></thead>
               <tbody>{rows}</tbody>
-              <tfoot><tr><td>All {view.Sites.Count} sites</td><td class="num">{DashboardFormat.Count(gpus)}</td><td class="num">{DashboardFormat.Count(busy)} ({DashboardFormat.Percent(busy, gpus)})</td>
-                <td class="num">{DashboardFormat.Count(Math.Max(0, gpus - busy - down))}</td><td class="num">{DashboardFormat.Count(down)}</td><td class="num">{power:0.00} / {cap:0.00} MW</td><td></td></tr></tfoot>
+              <tfoot><tr><th scope="row">All {view.Sites.Count} {(view.Sites.Count == 1 ? "site" : "sites")}</th><td class="num" data-label="GPUs">{DashboardFormat.Count(gpus)}</td><td class="num" data-label="Busy">{DashboardFormat.Count(busy)} ({DashboardFormat.Percent(busy, gpus)})</td>
+                <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, gpus - busy - down))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(down)}</td><td class="num" data-label="Power / cap">{power:0.00} / {cap:0.00} MW</td><td data-label=""></td></tr></tfoot>
             </table>
             </div>
             """);

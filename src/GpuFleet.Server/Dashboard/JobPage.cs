@@ -36,7 +36,7 @@ internal static class JobPage
                 """);
         var events = Html.Join(history.Select(e => Html.Of($"<tr><td>{DashboardFormat.Time(e.At)}</td><td><span class=\"state state-{e.State.ToString().ToLowerInvariant()}\">{e.State.ToString().ToLowerInvariant()}</span></td><td>{e.Detail ?? ""}</td></tr>")));
         var logHtml = log is null
-            ? Html.Of($"<p class=\"muted\">No log: this job's executor keeps none here.</p>")
+            ? Html.Of($"<p class=\"muted\">No log here: the job has not written one yet, or its executor keeps none.</p>")
             : Html.Of($"{(logCut ? Html.Of($"<p class=\"muted\">The last {LogTailBytes / 1024} KiB.</p>") : Html.Empty)}<pre tabindex=\"0\" aria-label=\"Log of job {job.Id}\">{log}</pre>");
         var cancel = request.Caller.CanWrite && !JobTransitions.IsFinal(job.State)
             ? Html.Of($"""<form method="post" action="/queue/cancel">{request.AntiforgeryField}<input type="hidden" name="id" value="{job.Id}"><input type="hidden" name="back" value="job"><button type="submit" class="danger">Cancel job {job.Id}</button></form>""")
