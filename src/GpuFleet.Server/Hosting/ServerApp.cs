@@ -66,6 +66,7 @@ public static class ServerApp
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(new FleetMetrics(Prometheus.Metrics.NewCustomRegistry()));
+        Dashboard.DashboardEndpoints.AddServices(builder.Services);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
@@ -132,6 +133,7 @@ public static class ServerApp
         FleetEndpoints.Map(app);
         UsageEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        Dashboard.DashboardEndpoints.Map(app);
         return app;
     }
 

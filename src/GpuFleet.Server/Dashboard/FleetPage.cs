@@ -1,0 +1,46 @@
+using GpuFleet.Server.Hosting;
+
+namespace GpuFleet.Server.Dashboard;
+
+/// <summary>
+/// The fleet page: per site, GPUs busy, idle and out of service, power drawn against the cap, and the
+/// executor's health — the scheduler's snapshot that <c>GET /api/v1/sites</c> answers, aggregates only
+/// (one row per site whatever the fleet's size).
+/// </summary>
+internal static class FleetPage
+{
+    /// <summary>The page's main part.</summary>
+    public static Html Main(FleetSnapshot view)
+    {
+        var rows = Html.Join(view.Sites.Select(s =>
+        {
+            var idle = Math.Max(0, s.Gpus - s.BusyGpus - s.OutOfServiceGpus);
+            var health = s.Reachable switch
+            {
+                null => Html.Of($"{s.Executor}"),
+                true => Html.Of($"{s.Executor}: reachable{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}"),
+                false => Html.Of($"<span class=\"problem\">{s.Executor}: not reachable</span>{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{(s.ExecutorError is { } e ? Html.Of($"<br><span class=\"muted\">{e}</span>") : Html.Empty)}"),
+            };
+            return Html.Of($"""
+                <tr><th scope="row">{s.Site} <span class="muted">({s.Owner})</span></th><td class="num" data-label="GPUs">{DashboardFormat.Count(s.Gpus)}</td>
+                  <td class="num" data-label="Busy">{DashboardFormat.Count(s.BusyGpus)} <span class="muted">({DashboardFormat.Percent(s.BusyGpus, s.Gpus)})</span></td>
+                  <td class="num" data-label="Idle">{DashboardFormat.Count(idle)}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(s.OutOfServiceGpus)}</td>
+                  <td class="num" data-label="Power / cap">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td><td data-label="Executor">{health}</td></tr>
+                """);
+        }));
+        int gpus = view.Sites.Sum(s => s.Gpus), busy = view.Sites.Sum(s => s.BusyGpus), down = view.Sites.Sum(s => s.OutOfServiceGpus);
+        double power = view.Sites.Sum(s => s.PowerMw), cap = view.Sites.Sum(s => s.PowerCapMw);
+        return Html.Of($"""
+            <p class="muted">As of {DashboardFormat.Time(view.At)}.</p>
+            <div class="scroll" role="region" aria-label="Sites" tabindex="0">
+            <table class="cards">
+              <thead><tr><th scope="col">Site</th><th scope="col" class="num">GPUs</th><th scope="col" class="num">Busy</th><th scope="col" class="num">Idle</th>
+                <th scope="col" class="num">Out of service</th><th scope="col" class="num">Power / cap</th><th scope="col">Executor</th></tr></thead>
+              <tbody>{rows}</tbody>
+              <tfoot><tr><th scope="row">All {view.Sites.Count} {(view.Sites.Count == 1 ? "site" : "sites")}</th><td class="num" data-label="GPUs">{DashboardFormat.Count(gpus)}</td><td class="num" data-label="Busy">{DashboardFormat.Count(busy)} ({DashboardFormat.Percent(busy, gpus)})</td>
+                <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, gpus - busy - down))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(down)}</td><td class="num" data-label="Power / cap">{power:0.00} / {cap:0.00} MW</td><td data-label=""></td></tr></tfoot>
+            </table>
+            </div>
+            """);
+    }
+}

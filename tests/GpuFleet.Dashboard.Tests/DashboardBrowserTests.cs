@@ -1,0 +1,353 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace GpuFleet.Dashboard.Tests;
+
+/// <summary>The dashboard in a real browser: pages, accessibility, the queue and cancelling, and who may see and do what.</summary>
+[Trait("Category", "Browser")]
+public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private static readonly (int Width, int Height)[] Viewports = [(1280, 800), (390, 844)];
+
+    private DashboardServer Server => fixture.Server;
+
+    [Fact]
+    public async Task EveryPageLoadsCleanlyPassesAxeAndIsPhotographedAtBothWidths()
+    {
+        var waiting = await Server.SubmitAsync("a", 8, "waits <script>alert(1)</script>");
+        Server.Tick();
+        foreach (var (width, height) in Viewports)
+        {
+            await using var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+            var page = await context.NewPageAsync();
+            var problems = Watch(page);
+            await page.GotoAsync(Server.Url + "/signin");
+            await CheckAsync(page, problems, $"signin-{width}x{height}");
+            await SignInOnAsync(page, DashboardServer.AdminToken);
+            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants") })
+            {
+                var response = await page.GotoAsync(Server.Url + path);
+                Assert.Equal(200, response!.Status);
+                await CheckAsync(page, problems, $"{name}-{width}x{height}");
+            }
+        }
+        // A name that looks like markup is shown as text.
+        await using var admin = await SignedInAsync(DashboardServer.AdminToken);
+        var adminCsv = await (await admin.APIRequest.GetAsync(Server.Url + "/tenants/usage.csv")).TextAsync();
+        Assert.Contains("\na,a,G,s,", adminCsv, StringComparison.Ordinal);
+        var queue = await admin.NewPageAsync();
+        await queue.GotoAsync(Server.Url + "/queue");
+        Assert.Contains("waits <script>alert(1)</script>", await queue.Locator($"#job-{waiting}").InnerTextAsync());
+        Assert.Equal(0, await queue.Locator($"#job-{waiting} script").CountAsync());
+    }
+
+    [Fact]
+    public async Task AJobSubmittedThroughTheApiShowsOnTheQueueWithItsReasonAndIsCancelledFromThePage()
+    {
+        var member = await Server.MintAsync("member", "a");
+        var id = await Server.SubmitAsync("a", 8, "queued-then-cancelled");
+        Server.Tick();
+        await using var context = await SignedInAsync(member);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue?state=pending");
+        var row = page.Locator($"#job-{id}");
+        Assert.Equal("pending", await row.GetAttributeAsync("data-state"));
+        var text = await row.InnerTextAsync();
+        Assert.DoesNotContain("known only", text);
+        Assert.DoesNotContain("just submitted", text);
+        // The reason is the scheduler's own words for this job.
+        var why = await Server.Scheduler.ExplainAsync(id);
+        Assert.NotNull(why);
+        Assert.Contains(why.Message.Split(" t=")[0], text);
+        Assert.DoesNotContain("t=", text);
+        // The page refreshes its rows on its own: a job submitted after it loaded appears without a reload.
+        var later = await Server.SubmitAsync("a", 8, "appears-by-polling");
+        Server.Tick();
+        await Assertions.Expect(page.Locator($"#job-{later}")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        Assert.Equal("cancelled", await Server.StateAsync(id));
+        Assert.Contains($"Job {id} cancelled.", await page.Locator("main").InnerTextAsync());
+        // Audited with its change, as a cancel through the API is: who, what, which job.
+        var audit = await Server.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=100");
+        var entry = audit.EnumerateArray().Single(e => e.GetProperty("path").GetString() == $"/queue/cancel?id={id}");
+        Assert.Equal("POST", entry.GetProperty("method").GetString());
+        Assert.Equal(200, entry.GetProperty("status").GetInt32());
+        Assert.Equal("a", entry.GetProperty("tenant").GetString());
+        Assert.NotEqual(JsonValueKind.Null, entry.GetProperty("tokenId").ValueKind);
+        Assert.Equal(0, await page.Locator($"#job-{id}").CountAsync());
+        Assert.Contains("state=pending", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheQueuePagesByIdAndFilters()
+    {
+        using var batch = await Server.Admin.PostAsJsonAsync("/api/v1/jobs/batch",
+            Enumerable.Range(0, 55).Select(i => new { name = $"paged-{i}", tenant = "a", gpus = 1, models = new[] { "G" }, timeLimitSeconds = 600 }));
+        Assert.Equal(System.Net.HttpStatusCode.Created, batch.StatusCode);
+        var mine = (await batch.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(j => j.GetProperty("id").GetInt64()).ToHashSet();
+        Server.Tick();
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue?state=pending&tenant=a");
+        var seen = new List<long>();
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var ids = await IdsAsync(page);
+            Assert.True(ids.Count <= 50, $"{ids.Count} rows on one page");
+            Assert.Equal(ids.Order(), ids);
+            Assert.All(ids, id => Assert.True(seen.Count == 0 || id > seen[^1], "a page starts after the one before"));
+            seen.AddRange(ids);
+            var next = page.Locator("a[rel=next]");
+            if (await next.CountAsync() == 0) break;
+            Assert.Equal(50, ids.Count);
+            await next.ClickAsync();
+            await page.WaitForLoadStateAsync();
+        }
+        Assert.Superset(mine, seen.ToHashSet());
+        Assert.DoesNotContain(fixture.FleetFiller, seen);
+        // Filters: the running filler shows under its site and model; an unknown value is a 400 that names it.
+        await page.GotoAsync(Server.Url + "/queue?state=running&site=s&model=G&class=normal");
+        Assert.Contains(fixture.FleetFiller, await IdsAsync(page));
+        foreach (var (query, field) in new[] { ("site=nowhere", "site"), ("model=X", "model"), ("class=gold", "class"), ("state=done", "state"), ("after=-1", "after"), ("tenant=zz", "tenant") })
+        {
+            var response = await page.GotoAsync($"{Server.Url}/queue?{query}");
+            Assert.Equal(400, response!.Status);
+            Assert.Contains(field + ":", await page.Locator("main").InnerTextAsync());
+        }
+    }
+
+    [Fact]
+    public async Task AJobTheSchedulerHasNotSeenYetSaysSo()
+    {
+        var id = await Server.SubmitAsync("a", 8, "not-seen-yet");
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{Server.Url}/queue?state=pending&after={id - 1}");
+        Assert.Contains("just submitted", await page.Locator($"#job-{id}").InnerTextAsync());
+        Server.Tick();
+        await page.GotoAsync($"{Server.Url}/jobs/{id}");
+        Assert.DoesNotContain("just submitted", await page.Locator("main").InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task AnAdminCancelsEveryMatchingJobAndOnlyAnAdminMay()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++) ids.Add(await Server.SubmitAsync("a", 8, $"bulk-{i}"));
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using (var memberContext = await SignedInAsync(member))
+        {
+            var memberPage = await memberContext.NewPageAsync();
+            await memberPage.GotoAsync(Server.Url + "/queue");
+            Assert.Equal(0, await memberPage.GetByRole(AriaRole.Button, new() { Name = "Cancel all matching jobs" }).CountAsync());
+            Assert.Equal(403, await PostFormAsync(memberPage, "/queue/cancel-all", new() { ["tenant"] = "a", ["state"] = "pending" }));
+            Assert.Equal("pending", await Server.StateAsync(ids[0]));
+        }
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync(Server.Url + "/queue?tenant=a&state=pending");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel all matching jobs" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.Contains("cancelledAll=", StringComparison.Ordinal));
+        foreach (var id in ids) Assert.Equal("cancelled", await Server.StateAsync(id));
+        // Only what matched: the running job stays.
+        Assert.Equal("running", await Server.StateAsync(fixture.FleetFiller));
+        Assert.Equal(0, await page.Locator("#queue-rows tbody tr[id^=job-]").CountAsync());
+    }
+
+    [Fact]
+    public async Task TheKeyboardAloneSignsInAndCancels()
+    {
+        var id = await Server.SubmitAsync("a", 8, "keyboard");
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/signin");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to content", await page.EvaluateAsync<string>("document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("token", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await page.Keyboard.TypeAsync(member);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        Assert.Equal("cancelled", await Server.StateAsync(id));
+    }
+
+    private static async Task<List<long>> IdsAsync(IPage page) =>
+        [.. (await page.Locator("#queue-rows tbody tr[id^=job-]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.id)")).Select(id => long.Parse(id[4..], System.Globalization.CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public async Task ATenantSeesOnlyItsOwnJobsOnEveryPageAndByUrl()
+    {
+        var aJob = await Server.SubmitAsync("a", 8, "secret-of-a");
+        Server.Tick();
+        var b = await Server.MintAsync("member", "b");
+        await using var context = await SignedInAsync(b);
+        var page = await context.NewPageAsync();
+        foreach (var path in new[] { "/queue", "/queue?state=running", "/fleet", "/tenants" })
+        {
+            await page.GotoAsync(Server.Url + path);
+            var text = await page.Locator("main").InnerTextAsync();
+            Assert.DoesNotContain("secret-of-a", text);
+            Assert.DoesNotContain("filler", text);
+        }
+        Assert.Equal(0, await page.Locator($"#job-{aJob}, #job-{fixture.FleetFiller}").CountAsync());
+        var rows = await page.GotoAsync(Server.Url + "/queue/rows");
+        Assert.DoesNotContain("secret-of-a", await rows!.TextAsync());
+        // Another tenant's job answers 404, as the API does; asking for its tenant's queue is refused.
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/jobs/{aJob}"))!.Status);
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/jobs/{fixture.FleetFiller}"))!.Status);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/queue?tenant=a"))!.Status);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/jobs/x1"))!.Status);
+        // The tenants page shows b's node and not a's.
+        await page.GotoAsync(Server.Url + "/tenants");
+        Assert.Equal(0, await page.Locator("th[scope=row]", new() { HasTextString = "a" }).Filter(new() { HasTextRegex = new("^a") }).CountAsync());
+        // The usage CSV is the API's report for b's token: b's rows only.
+        var csv = await context.APIRequest.GetAsync(Server.Url + "/tenants/usage.csv");
+        Assert.Equal(200, csv.Status);
+        var usage = await csv.TextAsync();
+        Assert.StartsWith("tenant,owner,model,site,gpuHours", usage, StringComparison.Ordinal);
+        Assert.DoesNotContain("\na,", usage, StringComparison.Ordinal);
+        // Cancelling a's job with b's session (a valid form token, a forged id) is a 404 and changes nothing.
+        var status = await PostFormAsync(page, "/queue/cancel", new() { ["id"] = aJob.ToString() });
+        Assert.Equal(404, status);
+        Assert.Equal("pending", await Server.StateAsync(aJob));
+    }
+
+    [Fact]
+    public async Task AViewerCannotCancel()
+    {
+        var id = await Server.SubmitAsync("a", 8, "viewer-looks");
+        Server.Tick();
+        var viewer = await Server.MintAsync("viewer", "a");
+        await using var context = await SignedInAsync(viewer);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue");
+        Assert.Equal(1, await page.Locator($"#job-{id}").CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).CountAsync());
+        Assert.Equal(403, await PostFormAsync(page, "/queue/cancel", new() { ["id"] = id.ToString() }));
+        Assert.Equal("pending", await Server.StateAsync(id));
+    }
+
+    [Fact]
+    public async Task ACancelWithoutAValidAntiforgeryTokenIsRefused()
+    {
+        var id = await Server.SubmitAsync("a", 8, "forgery-target");
+        Server.Tick();
+        var member = await Server.MintAsync("member", "a");
+        await using var context = await SignedInAsync(member);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/queue");
+        // The session cookie goes with the request (same site), but no form token: refused.
+        var none = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel", new() { Form = FormOf(context, new() { ["id"] = id.ToString() }) });
+        Assert.Equal(400, none.Status);
+        var wrong = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel",
+            new() { Form = FormOf(context, new() { ["id"] = id.ToString(), ["__RequestVerificationToken"] = "CfDJ8forged" }) });
+        Assert.Equal(400, wrong.Status);
+        var json = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel", new() { DataObject = new { id } });
+        Assert.Equal(400, json.Status);
+        Assert.Equal("pending", await Server.StateAsync(id));
+        // Signing out needs one too.
+        var signOut = await context.APIRequest.PostAsync(Server.Url + "/signout", new() { Form = FormOf(context, []) });
+        Assert.Equal(400, signOut.Status);
+        // A bad id with a valid token is a 400 naming it.
+        Assert.Equal(400, await PostFormAsync(page, "/queue/cancel", new() { ["id"] = "12; DROP" }));
+    }
+
+    [Fact]
+    public async Task SigningInKeepsTheTokenInAStrictHttpOnlyCookieAndNeverInAUrl()
+    {
+        await using var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var urls = new List<string>();
+        page.Request += (_, r) => urls.Add(r.Url);
+        await page.GotoAsync(Server.Url + "/queue");
+        Assert.EndsWith("/signin", page.Url, StringComparison.Ordinal);
+        await page.GetByLabel("API token").FillAsync("not-a-token");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        Assert.Contains("not valid", await page.Locator("main").InnerTextAsync());
+        await SignInOnAsync(page, DashboardServer.AdminToken);
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "gpufleet_session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.DoesNotContain(urls, u => u.Contains(DashboardServer.AdminToken, StringComparison.Ordinal));
+        var other = await context.NewPageAsync();
+        await other.GotoAsync(Server.Url + "/queue");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal));
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "gpufleet_session");
+        // A queue left open in another tab finds the session gone at its next refresh and goes to the sign-in form.
+        await other.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal), new() { Timeout = 15_000 });
+    }
+
+    private async Task<IBrowserContext> SignedInAsync(string token)
+    {
+        var context = await fixture.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Server.Url + "/signin");
+        await SignInOnAsync(page, token);
+        await page.CloseAsync();
+        return context;
+    }
+
+    private static async Task SignInOnAsync(IPage page, string token)
+    {
+        if (!page.Url.EndsWith("/signin", StringComparison.Ordinal)) await page.GotoAsync(new Uri(new Uri(page.Url), "/signin").ToString());
+        await page.GetByLabel("API token").FillAsync(token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+    }
+
+    // Posts a form from the page's session with the anti-forgery token its sign-out form carries; the status answered.
+    private async Task<int> PostFormAsync(IPage page, string path, Dictionary<string, string> fields)
+    {
+        await page.GotoAsync(Server.Url + "/queue");
+        var token = await page.Locator("form.signout input[name=__RequestVerificationToken]").GetAttributeAsync("value");
+        fields["__RequestVerificationToken"] = token!;
+        var response = await page.Context.APIRequest.PostAsync(Server.Url + path, new() { Form = FormOf(page.Context, fields), MaxRedirects = 0 });
+        return response.Status;
+    }
+
+    private static IFormData FormOf(IBrowserContext context, Dictionary<string, string> fields)
+    {
+        var form = context.APIRequest.CreateFormData();
+        foreach (var (k, v) in fields) form.Set(k, v);
+        return form;
+    }
+
+    private sealed record PageProblems(List<string> Items);
+
+    private static PageProblems Watch(IPage page)
+    {
+        var problems = new PageProblems([]);
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error") problems.Items.Add($"console: {m.Text}");
+        };
+        page.PageError += (_, e) => problems.Items.Add($"page error: {e}");
+        page.RequestFailed += (_, r) => problems.Items.Add($"failed: {r.Url} {r.Failure}");
+        page.Response += (_, r) =>
+        {
+            if (r.Status >= 400) problems.Items.Add($"{r.Status}: {r.Url}");
+        };
+        return problems;
+    }
+
+    private async Task CheckAsync(IPage page, PageProblems problems, string name)
+    {
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.True(problems.Items.Count == 0, $"{name}: {string.Join("; ", problems.Items)}");
+        var axe = await page.RunAxe();
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{name}: " + string.Join("; ", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(fixture.Screenshots, name + ".png"), FullPage = true });
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace GpuFleet.Dashboard.Tests;
+
+/// <summary>The dashboard on a replica that does not schedule: it asks the leader why a job waits, as the API does.</summary>
+[Trait("Category", "Server")]
+public sealed partial class ReplicaDashboardTests
+{
+    [Fact]
+    public async Task A_standby_shows_the_leaders_reason_on_a_job_page()
+    {
+        var db = DashboardServer.NewDatabase();
+        await using var leader = await DashboardServer.StartAsync(db);
+        await using var standby = await DashboardServer.StartAsync(db, standby: true);
+        Assert.True(leader.Scheduler.IsLeader);
+        Assert.False(standby.Scheduler.IsLeader);
+        await leader.SubmitAsync("a", 16, "filler", topology: "anywhere");
+        leader.Tick();
+        var waiting = await leader.SubmitAsync("a", 8, "waits");
+        leader.Tick();
+        var why = await leader.Scheduler.ExplainAsync(waiting);
+        Assert.NotNull(why);
+
+        using var browser = await SignedInClientAsync(standby.Url, DashboardServer.AdminToken);
+        var job = await browser.GetStringAsync($"/jobs/{waiting}");
+        Assert.Contains(WebUtility.HtmlEncode(why.Message.Split(" t=")[0]), job, StringComparison.Ordinal);
+        Assert.DoesNotContain("known only to the replica that schedules", job, StringComparison.Ordinal);
+        // The queue does not ask the leader row by row: it says where the reason is known.
+        Assert.Contains("known only to the replica that schedules", await browser.GetStringAsync("/queue?state=pending"), StringComparison.Ordinal);
+    }
+
+    // A client that keeps cookies and signs in through the form, as a browser does.
+    private static async Task<HttpClient> SignedInClientAsync(string url, string token)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(url) };
+        var form = await client.GetStringAsync("/signin");
+        var field = AntiforgeryField().Match(form);
+        Assert.True(field.Success, "the sign-in form has no anti-forgery field");
+        using var answer = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(field.Groups[1].Value),
+            ["token"] = token,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        return client;
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
