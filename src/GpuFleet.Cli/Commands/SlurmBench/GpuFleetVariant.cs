@@ -121,8 +121,10 @@ internal static class GpuFleetVariant
             var problems = SlurmBenchSetup.Problems(names, records);
             foreach (var (id, state) in states.Where(s => s.Value != "succeeded")) problems.Add($"gpufleet-{id}: {state} in GpuFleet");
             var health = app.Services.GetRequiredService<LiveScheduler>().SiteHealth.SingleOrDefault();
-            var launchMean = launch.Count > 0 ? launch.Average() : 0;
-            var releaseMean = release.Count > 0 ? release.Average() : 0;
+            // Slurm's times are whole seconds (a start counts from the middle of its second), so a mean latency
+            // below that resolution may come out slightly negative: it is none, as the twin takes it.
+            var launchMean = Math.Max(0, launch.Count > 0 ? launch.Average() : 0);
+            var releaseMean = Math.Max(0, release.Count > 0 ? release.Average() : 0);
             var detail = new JsonObject
             {
                 ["slurmSchedulerSettings"] = schedulerSettings,
