@@ -12,6 +12,15 @@ public abstract class StoreTests(Backend backend)
     private static readonly GpuFleet.Server.Security.Caller Member = new(1, GpuFleet.Server.Security.Role.Member, "a");
 
     [Fact]
+    public async Task A_store_told_to_start_its_job_ids_above_now_gives_ids_no_earlier_store_gave()
+    {
+        using var store = new JobStore(RunningServer.NewDatabase(backend));
+        store.StartJobIdsAboveNow(Now);
+        var job = (await store.SubmitAsync(Job, null, Now)).Job!;
+        Assert.True(job.Id > Now.ToUnixTimeMilliseconds() * 1000, $"id {job.Id}");
+    }
+
+    [Fact]
     public void Only_one_replica_holds_the_scheduler_lease_and_releasing_it_frees_it()
     {
         var db = RunningServer.NewDatabase(backend);

@@ -6,14 +6,10 @@ namespace GpuFleet.Tests.Shared;
 /// </summary>
 internal static class FreshJobIds
 {
-    /// <summary>Makes the next job id of the SQLite database <paramref name="database"/> (its schema in place) one no earlier run used.</summary>
+    /// <summary>Makes the next job id of the database <paramref name="database"/> (its schema in place, no jobs yet) one no earlier run used.</summary>
     public static void Start(string database)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', $seq);";
-        command.Parameters.AddWithValue("$seq", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
-        command.ExecuteNonQuery();
+        using var store = new GpuFleet.Server.Storage.JobStore(database);
+        store.StartJobIdsAboveNow(DateTimeOffset.UtcNow);
     }
 }

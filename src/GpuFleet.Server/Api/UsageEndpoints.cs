@@ -45,8 +45,16 @@ public static class UsageEndpoints
         var start = fromTime ?? (end - Earliest > TimeSpan.FromDays(30) ? end.AddDays(-30) : Earliest);
         if (end <= start) return Results.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["must be after from"] });
         if (format is not (null or "json" or "csv")) return Results.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["must be json or csv"] });
+        var rows = await RowsAsync(store, settings, start, end, tenant, now, context.RequestAborted);
+        return format != "csv" ? Results.Ok(new { from = start, to = end, rows }) : Results.Text(Csv(rows), "text/csv");
+    }
+
+    /// <summary>The report's rows for [<paramref name="start"/>, <paramref name="end"/>): one tenant's, or every tenant's when <paramref name="tenant"/> is null.</summary>
+    public static async Task<IReadOnlyList<UsageRow>> RowsAsync(JobStore store, ServerSettings settings, DateTimeOffset start, DateTimeOffset end, string? tenant,
+        DateTimeOffset now, CancellationToken cancel)
+    {
         var fleet = settings.Fleet;
-        var rows = (await store.RunIntervalsAsync(start, end, tenant, now, context.RequestAborted))
+        return (await store.RunIntervalsAsync(start, end, tenant, now, cancel))
             .GroupBy(r => (r.Tenant, r.Model, r.Site))
             .Select(g =>
             {
@@ -59,11 +67,15 @@ public static class UsageEndpoints
             })
             .OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Site, StringComparer.Ordinal)
             .ToList();
-        if (format != "csv") return Results.Ok(new { from = start, to = end, rows });
+    }
+
+    /// <summary>The rows as the report's CSV.</summary>
+    public static string Csv(IReadOnlyList<UsageRow> rows)
+    {
         var csv = new StringBuilder("tenant,owner,model,site,gpuHours,energyKwh,cost\n");
         foreach (var r in rows)
             csv.Append(CultureInfo.InvariantCulture, $"{Csv(r.Tenant)},{Csv(r.Owner)},{Csv(r.Model)},{Csv(r.Site)},{r.GpuHours:F4},{r.EnergyKwh:F4},{r.Cost:F4}\n");
-        return Results.Text(csv.ToString(), "text/csv");
+        return csv.ToString();
     }
 
     private static (DateTimeOffset? Time, IResult? Problem) TimeOf(string? text, string field)

@@ -54,8 +54,8 @@ public static class DashboardEndpoints
         pages.MapGet("/", Fleet);
         pages.MapGet("/fleet", Fleet);
         pages.MapGet("/tenants", Tenants);
-        pages.MapGet("/tenants/usage.csv", (HttpContext http, IAntiforgery antiforgery, TokenStore tokens, IServer server) =>
-            Signed(http, antiforgery, tokens, _ => UsageDownload.AnswerAsync(http, server)));
+        pages.MapGet("/tenants/usage.csv", (HttpContext http, IAntiforgery antiforgery, TokenStore tokens, JobStore store, ServerSettings settings, TimeProvider clock) =>
+            Signed(http, antiforgery, tokens, request => UsageDownload.AnswerAsync(request, store, settings, clock)));
         pages.MapGet("/queue", Queue);
         pages.MapGet("/queue/rows", QueueRows);
         pages.MapPost("/queue/cancel", Cancel);

@@ -61,15 +61,15 @@ internal static class QueueQuery
         return (shown, cut);
     }
 
-    /// <summary>The rows of <paramref name="jobs"/>: time in state from each one's history, and the scheduler's reason for each pending one.</summary>
+    /// <summary>The rows of <paramref name="jobs"/>: time in state from each one's latest event (one read for all), and the scheduler's reason for each pending one.</summary>
     public static async Task<IReadOnlyList<QueueRow>> RowsAsync(IReadOnlyList<StoredJob> jobs, JobStore store, LiveScheduler scheduler, ServerSettings settings,
         CancellationToken cancel)
     {
         var rows = new List<QueueRow>(jobs.Count);
+        var changed = await store.LastChangesAsync([.. jobs.Select(j => j.Id)], cancel);
         foreach (var job in jobs)
         {
-            var history = await store.HistoryAsync(job.Id, cancel);
-            var since = history.Count > 0 ? history[^1].At : (DateTimeOffset?)null;
+            DateTimeOffset? since = changed.TryGetValue(job.Id, out var at) ? at : null;
             string? reason = null;
             DateTimeOffset? estimate = null;
             // Only the replica that schedules knows why a job waits; elsewhere the column stays empty.

@@ -571,6 +571,33 @@ public sealed class JobStore : IDisposable
         });
     }
 
+    /// <summary>When each of <paramref name="ids"/> last changed (its latest event), in one read; jobs without events are left out.</summary>
+    public async Task<IReadOnlyDictionary<long, DateTimeOffset>> LastChangesAsync(IReadOnlyList<long> ids, CancellationToken cancel = default)
+    {
+        var found = new Dictionary<long, DateTimeOffset>();
+        if (ids.Count == 0) return found;
+        await using var c = await OpenAsync(cancel);
+        foreach (var chunk in ids.Chunk(MaxListed))
+        {
+            await using var cmd = ListedCommand(c, null, "SELECT job_id, MAX(at) FROM job_events WHERE job_id IN ({0}) GROUP BY job_id;", chunk);
+            await using var r = await cmd.ExecuteReaderAsync(cancel);
+            while (await r.ReadAsync(cancel)) found[r.GetInt64(0)] = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1));
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Makes the next job id of a store with no jobs yet one that no earlier store on this machine gave:
+    /// above the current time in microseconds. Clusters name GpuFleet's runs <c>gpufleet-&lt;id&gt;</c> and
+    /// remember finished ones (Slurm lists them for minutes and keeps them in its completion log), so a
+    /// throwaway store that drives a real cluster (a benchmark, a test) must not start again at 1.
+    /// </summary>
+    public void StartJobIdsAboveNow(DateTimeOffset now)
+    {
+        using var c = Open();
+        Exec(c, null, Dialect.StartJobIdsAboveSql, ("@floor", now.ToUnixTimeMilliseconds() * 1000));
+    }
+
     /// <summary>How the detail of a placement's event begins.</summary>
     public const string PlacedPrefix = "placed on ";
 
@@ -662,7 +689,7 @@ public sealed class JobStore : IDisposable
     private const int MaxListed = 500;
 
     // A command whose {0} is an IN list of one parameter per value.
-    private static DbCommand ListedCommand(DbConnection c, DbTransaction t, string sqlFormat, IReadOnlyList<long> values)
+    private static DbCommand ListedCommand(DbConnection c, DbTransaction? t, string sqlFormat, IReadOnlyList<long> values)
     {
         var cmd = Command(c, t, string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, string.Join(',', values.Select((_, i) => $"@v{i}"))));
         for (var i = 0; i < values.Count; i++) AddParameter(cmd, $"@v{i}", values[i]);

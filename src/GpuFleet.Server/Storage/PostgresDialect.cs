@@ -23,6 +23,9 @@ public sealed class PostgresDialect : StoreDialect
     public override string EventOrder => "seq";
 
     /// <inheritdoc />
+    public override string StartJobIdsAboveSql => "SELECT setval(pg_get_serial_sequence('jobs', 'id'), @floor);";
+
+    /// <inheritdoc />
     public override string MigrationLock => "SELECT pg_advisory_xact_lock(1196446023);";
 
     /// <inheritdoc />

@@ -23,6 +23,9 @@ public sealed class SqliteDialect : StoreDialect
     public override string EventOrder => "rowid";
 
     /// <inheritdoc />
+    public override string StartJobIdsAboveSql => "INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', @floor);";
+
+    /// <inheritdoc />
     public override IReadOnlyList<string> Migrations { get; } =
     [
         """

@@ -35,6 +35,9 @@ public abstract class StoreDialect
     /// <summary>The column that orders a job's events (SQLite's implicit rowid, PostgreSQL's identity column).</summary>
     public abstract string EventOrder { get; }
 
+    /// <summary>A statement that makes the next job id greater than <c>@floor</c> (in a store with no jobs yet).</summary>
+    public abstract string StartJobIdsAboveSql { get; }
+
     /// <summary>
     /// A data source for the database named by <paramref name="database"/>. A transaction left open
     /// longer than <paramref name="idleTransactionLimit"/> by a silent client (a frozen process) is

@@ -54,7 +54,8 @@ internal static class GpuFleetVariant
         WebApplication? app = null;
         try
         {
-            FreshDatabase(database);
+            // Job ids no earlier run used: Slurm remembers finished runs by name (gpufleet-<id>).
+            using (var store = new GpuFleet.Server.Storage.JobStore(database)) store.StartJobIdsAboveNow(DateTimeOffset.UtcNow);
             app = ServerApp.Build(new ServerSettings
             {
                 Fleet = fleet, Scheduling = scheduling, Database = database, AdminToken = Token, RequestsPerMinutePerToken = int.MaxValue, CycleInterval = cycle,
@@ -155,19 +156,6 @@ internal static class GpuFleetVariant
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             dir.Delete(recursive: true);
         }
-    }
-
-    // A new database whose job ids no earlier run used: Slurm lists finished jobs by name (gpufleet-<id>) for
-    // minutes and keeps them in its completion log for good, and a fresh database would start again at 1.
-    private static void FreshDatabase(string database)
-    {
-        using (new GpuFleet.Server.Storage.JobStore(database)) { }
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', $seq);";
-        command.Parameters.AddWithValue("$seq", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
-        command.ExecuteNonQuery();
     }
 
     // Until the executor's first inventory is in: before it, no GPU of the site takes work.
