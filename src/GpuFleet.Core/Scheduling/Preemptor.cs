@@ -15,7 +15,8 @@ namespace GpuFleet.Core.Scheduling;
 /// <para>With today's choice of victims the placement cannot fail, which is why no scenario shows it:
 /// topology — victims are grouped by the unit of the job's own level (node, NVLink domain, pool) and
 /// chosen inside one unit until its free GPUs plus theirs reach the job's size, so what they free forms
-/// a fitting unit whatever else they span; power — they also make up what the site's cap lacks, counting
+/// a fitting unit whatever else they span (or, where a unit already fits and only power lacks, anywhere
+/// in its pool); power — they also make up what the site's cap lacks, counting
 /// only their GPUs in the unit's pool, and a pool's power room grows by exactly one GPU for each of its
 /// GPUs released; holds — the search and the placement read the same visible free counts, and nothing
 /// holds or takes GPUs in between; quota — the job's allowed class was fixed before the search and is not
@@ -196,15 +197,39 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             // GPUs of the pool that must stop for the job to start within its site's power cap.
             var powerNeed = c.Gpus - state.PoolPowerRoom(pool);
             if ((need <= 0 && powerNeed <= 0) || list.Sum(x => x.Gpus) < need) continue;
-            // Least lost work first, then the most GPUs here, then the lowest id: the same choice on every run.
-            list.Sort((a, b) => a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost)
-                : a.Gpus != b.Gpus ? b.Gpus.CompareTo(a.Gpus) : a.Victim.Job.Spec.Id.CompareTo(b.Victim.Job.Spec.Id));
+            list.Sort(LeastLostFirst);
+            Consider(list, need, powerNeed, pool);
+        }
+
+        // A node or domain with enough free GPUs may lack only power: its site's cap binds. It holds no
+        // victim, so the units above never name it, yet a choice that stops any work of its pool frees the
+        // power it lacks without emptying a second unit.
+        for (var pos = 0; pos < c.Pools.Length; pos++)
+        {
+            var pool = c.Pools[pos];
+            var powerNeed = c.Gpus - state.PoolPowerRoom(pool);
+            var fits = c.Levels[pos] switch
+            {
+                PlacementLevel.Node => state.Nodes.FirstAtLeast(pool, c.Gpus) >= 0,
+                PlacementLevel.Domain => state.Domains.FirstAtLeast(pool, c.Gpus) >= 0,
+                _ => false,
+            };
+            if (powerNeed <= 0 || !fits) continue;
+            var list = new List<(Victim Victim, int Gpus)>();
+            foreach (var v in _victims) if (InPool(v.Job, pool) is var inPool and > 0) list.Add((v, inPool));
+            list.Sort(LeastLostFirst);
+            Consider(list, 0, powerNeed, pool);
+        }
+        return best;
+
+        void Consider(List<(Victim Victim, int Gpus)> list, int need, int powerNeed, int pool)
+        {
             // A tenant keeps its guarantee: a choice that takes from other tenants only the work they run
             // beyond theirs is preferred to one that takes more, whatever work it loses.
             var chosen = ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: true);
             var pushes = chosen is null;
             chosen ??= ChooseVictims(list, need, powerNeed, pool, job.Tenant, spare: false);
-            if (chosen is null) continue;
+            if (chosen is null) return;
             var cost = (pushes, chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
             if ((!cost.pushes && bestCost.Pushes) || (cost.pushes == bestCost.Pushes
                 && (cost.Item2 < bestCost.Lost || (cost.Item2 == bestCost.Lost && cost.Item3 < bestCost.Gpus))))
@@ -213,8 +238,12 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
                 bestCost = cost;
             }
         }
-        return best;
     }
+
+    /// <summary>Least lost work first, then the most GPUs in the unit, then the lowest id: the same choice on every run.</summary>
+    private static int LeastLostFirst((Victim Victim, int Gpus) a, (Victim Victim, int Gpus) b) =>
+        a.Victim.Lost != b.Victim.Lost ? a.Victim.Lost.CompareTo(b.Victim.Lost)
+        : a.Gpus != b.Gpus ? b.Gpus.CompareTo(a.Gpus) : a.Victim.Job.Spec.Id.CompareTo(b.Victim.Job.Spec.Id);
 
     /// <summary>
     /// Victims from <paramref name="list"/> (sorted, least lost work first) that free <paramref name="need"/>
