@@ -189,6 +189,35 @@ public sealed class JobStore : IDisposable
     // Each job with its first event and its inbox entry; answers the new ids in order.
     private async Task<long[]> InsertJobsAsync(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
     {
+        if (jobs.Count == 0) return [];
+        if (Dialect.BatchesRoundTrips)
+        {
+            // One set-based statement for the group: the jobs as arrays, inserted in their order. Identity
+            // values are drawn as the rows are inserted, so the k-th lowest new id is the k-th job's.
+            var ids = await ArrayStatement.ScalarsAsync(c, t, $"""
+                WITH r AS (SELECT * FROM unnest(@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, @at,
+                                                @topology, @site, @dataSite, @dataGb, @checkpoint) WITH ORDINALITY
+                           AS r(name, tenant, gpus, models, lim, priority, cls, command, runtime, at, topology, site, data_site, data_gb, checkpoint, n)),
+                     j AS (INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state,
+                               submitted_at, topology, required_site, data_site, data_gb, checkpoint_seconds)
+                           SELECT name, tenant, gpus, models, lim, priority, cls, command, runtime, 'Pending', at, topology, site, data_site, data_gb, checkpoint
+                           FROM r ORDER BY n
+                           RETURNING id, submitted_at),
+                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j ORDER BY id),
+                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j ORDER BY id)
+                SELECT id FROM j ORDER BY id;
+                """,
+                ("@name", jobs.Select(x => x.Job.Name).ToArray()), ("@tenant", jobs.Select(x => x.Job.Tenant).ToArray()),
+                ("@gpus", jobs.Select(x => x.Job.Gpus).ToArray()), ("@models", jobs.Select(x => string.Join('|', x.Job.Models)).ToArray()),
+                ("@limit", jobs.Select(x => x.Job.TimeLimitSeconds).ToArray()), ("@priority", jobs.Select(x => x.Job.Priority).ToArray()),
+                ("@class", jobs.Select(x => x.Job.PriorityClass).ToArray()), ("@command", jobs.Select(x => x.Job.Command).ToArray()),
+                ("@runtime", jobs.Select(x => x.Job.RuntimeSeconds).ToArray()), ("@at", jobs.Select(x => x.At.ToUnixTimeMilliseconds()).ToArray()),
+                ("@topology", jobs.Select(x => JobFieldRules.TopologyName(x.Job.Topology)).ToArray()), ("@site", jobs.Select(x => x.Job.Site).ToArray()),
+                ("@dataSite", jobs.Select(x => x.Job.DataSite).ToArray()), ("@dataGb", jobs.Select(x => x.Job.DataGb).ToArray()),
+                ("@checkpoint", jobs.Select(x => x.Job.CheckpointSeconds).ToArray()));
+            if (ids.Length != jobs.Count) throw new InvalidOperationException($"inserted {ids.Length} jobs of {jobs.Count}");
+            return ids;
+        }
         var rows = jobs.Select(x => new (string, object?)[]
         {
             ("@name", x.Job.Name), ("@tenant", x.Job.Tenant), ("@gpus", x.Job.Gpus), ("@models", string.Join('|', x.Job.Models)),
@@ -197,19 +226,12 @@ public sealed class JobStore : IDisposable
             ("@topology", JobFieldRules.TopologyName(x.Job.Topology)), ("@site", x.Job.Site), ("@dataSite", x.Job.DataSite),
             ("@dataGb", x.Job.DataGb), ("@checkpoint", x.Job.CheckpointSeconds),
         }).ToList();
-        if (Dialect.BatchesRoundTrips)
-            return await RepeatedStatement.RunAsync(c, t, batch: true, $"""
-                WITH j AS ({InsertJobSql} RETURNING id, submitted_at),
-                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j),
-                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j)
-                SELECT id FROM j;
-                """, rows, scalar: true);
-        var ids = await RepeatedStatement.RunAsync(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
+        var inserted = await RepeatedStatement.RunAsync(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
         await RepeatedStatement.RunAsync(c, t, batch: false, """
             INSERT INTO job_events (job_id, at, state, detail) VALUES (@id, @at, 'Pending', 'submitted');
             INSERT INTO scheduler_inbox (job_id, kind) VALUES (@id, 'Submitted');
-            """, [.. ids.Select((id, k) => new (string, object?)[] { ("@id", id), ("@at", jobs[k].At.ToUnixTimeMilliseconds()) })], scalar: false);
-        return ids;
+            """, [.. inserted.Select((id, k) => new (string, object?)[] { ("@id", id), ("@at", jobs[k].At.ToUnixTimeMilliseconds()) })], scalar: false);
+        return inserted;
     }
 
     /// <summary>The job, or null.</summary>
@@ -355,9 +377,8 @@ public sealed class JobStore : IDisposable
                 ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
                 ("@models", changes.Select(ch => ch.Model).ToArray()), ("@ats", changes.Select(ch => (ch.At ?? at).ToUnixTimeMilliseconds()).ToArray()),
             };
-            await using var cmd = c.CreateCommand();
-            cmd.Transaction = t;
-            cmd.CommandText = RepeatedStatement.Positional("""
+            var applied = new bool[changes.Count];
+            var moves = await ArrayStatement.ScalarsAsync(c, t, """
                 WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models, @ats) WITH ORDINALITY
                             AS ch(id, from_state, to_state, detail, placement, site, model, at, n)),
                      u AS (UPDATE jobs j SET state = ch.to_state, detail = ch.detail,
@@ -370,15 +391,7 @@ public sealed class JobStore : IDisposable
                      i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Cancelled' FROM u WHERE to_state = 'Cancelled')
                 SELECT n FROM u;
                 """, arguments);
-            foreach (var (_, value) in arguments)
-            {
-                var p = cmd.CreateParameter();
-                p.Value = value ?? DBNull.Value;
-                cmd.Parameters.Add(p);
-            }
-            var applied = new bool[changes.Count];
-            await using (var r = await cmd.ExecuteReaderAsync())
-                while (await r.ReadAsync()) applied[r.GetInt64(0) - 1] = true;   // ordinality counts from 1
+            foreach (var n in moves) applied[n - 1] = true;   // ordinality counts from 1
             return applied;
         }
         var rows = changes.Select(ch => new (string, object?)[]
