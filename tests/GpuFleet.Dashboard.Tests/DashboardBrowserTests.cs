@@ -26,7 +26,7 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
             await page.GotoAsync(Server.Url + "/signin");
             await CheckAsync(page, problems, $"signin-{width}x{height}");
             await SignInOnAsync(page, DashboardServer.AdminToken);
-            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants") })
+            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants"), ("/tenants/grant?tenant=a&grant=starter", "grant") })
             {
                 var response = await page.GotoAsync(Server.Url + path);
                 Assert.Equal(200, response!.Status);
@@ -210,6 +210,9 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         // The tenants page shows b's node and not a's.
         await page.GotoAsync(Server.Url + "/tenants");
         Assert.Equal(0, await page.Locator("th[scope=row]", new() { HasTextString = "a" }).Filter(new() { HasTextRegex = new("^a") }).CountAsync());
+        // Nor a's grant, on the page's live part or by its burn-down's URL.
+        Assert.DoesNotContain("starter", await (await page.GotoAsync(Server.Url + "/tenants/live"))!.TextAsync());
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/tenants/grant?tenant=a&grant=starter"))!.Status);
         // The usage CSV is the API's report for b's token: b's rows only.
         var csv = await context.APIRequest.GetAsync(Server.Url + "/tenants/usage.csv");
         Assert.Equal(200, csv.Status);
@@ -220,6 +223,35 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var status = await PostFormAsync(page, "/queue/cancel", new() { ["id"] = aJob.ToString() });
         Assert.Equal(404, status);
         Assert.Equal("pending", await Server.StateAsync(aJob));
+    }
+
+    [Fact]
+    public async Task TheFleetAndTenantsPagesRefreshThemselvesAndShowPoolsModelsAndABurnDown()
+    {
+        await using var context = await SignedInAsync(DashboardServer.AdminToken);
+        var page = await context.NewPageAsync();
+        var problems = Watch(page);
+        foreach (var (path, region) in new[] { ("/fleet", "fleet-live"), ("/tenants", "tenants-live") })
+        {
+            await page.GotoAsync(Server.Url + path);
+            // The script replaces the region from its fragment every 5 s and says so.
+            await Assertions.Expect(page.Locator($"[data-stamp-for={region}]")).ToContainTextAsync("Updated", new() { Timeout = 20_000 });
+            Assert.Equal(1, await page.Locator($"#{region} table").First.CountAsync());
+        }
+        // Pools per site, and the tenants' per-model rows and fair-share standing.
+        await page.GotoAsync(Server.Url + "/fleet");
+        Assert.Contains("s · G", await page.Locator("main").InnerTextAsync());
+        await page.GotoAsync(Server.Url + "/tenants");
+        Assert.Contains("of", await page.Locator("#tenants-live td[data-label='Fair share']").First.InnerTextAsync());
+        // The grant's burn-down: a chart with its words, and its figures.
+        await page.GotoAsync(Server.Url + "/tenants/grant?tenant=a&grant=starter");
+        var chart = page.Locator("svg.chart");
+        Assert.Contains("GPU-hours left of 1,000,000.0", await chart.GetAttributeAsync("aria-label"));
+        Assert.Equal(1, await page.Locator("svg.chart polyline").CountAsync());
+        Assert.Empty(problems.Items);
+        // Signed out, the fragments answer 401 (the script then goes to the sign-in form); an unknown grant is a 404 page.
+        Assert.Equal(401, (await (await fixture.Browser.NewContextAsync()).APIRequest.GetAsync(Server.Url + "/fleet/live")).Status);
+        Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/tenants/grant?tenant=a&grant=nope"))!.Status);
     }
 
     [Fact]

@@ -37,6 +37,11 @@ public sealed class ObservabilityTests
         Assert.Equal(8, queues["b"].GetProperty("idleGuaranteeGpus").GetInt32());
         Assert.Equal(4, queues["b"].GetProperty("lentGpus").GetDouble());
         Assert.Equal(0, queues["a"].GetProperty("lentGpus").GetDouble());
+        // The same per model (one model here), and where each stands in the fair-share order.
+        var aModel = Assert.Single(queues["a"].GetProperty("models").EnumerateArray());
+        Assert.Equal(("G", 12, 4), (aModel.GetProperty("model").GetString(), aModel.GetProperty("usedGpus").GetInt32(), aModel.GetProperty("borrowedGpus").GetInt32()));
+        Assert.Equal(4, Assert.Single(queues["b"].GetProperty("models").EnumerateArray()).GetProperty("lentGpus").GetDouble());
+        Assert.InRange(queues["a"].GetProperty("fairShare").GetProperty("rank").GetInt32(), 1, queues["a"].GetProperty("fairShare").GetProperty("siblings").GetInt32());
         using var bOnly = server.ClientWith(await server.MintAsync("viewer", "b"));
         Assert.Equal(["b"], (await bOnly.GetFromJsonAsync<JsonElement>("/api/v1/queues")).EnumerateArray().Select(q => q.GetProperty("tenant").GetString()));
 
@@ -44,5 +49,8 @@ public sealed class ObservabilityTests
         Assert.Equal(16, site.GetProperty("gpus").GetInt32());
         Assert.Equal(12, site.GetProperty("busyGpus").GetInt32());
         Assert.InRange(site.GetProperty("powerMw").GetDouble(), 0.001, site.GetProperty("powerCapMw").GetDouble());
+        var pool = Assert.Single(site.GetProperty("pools").EnumerateArray());
+        Assert.Equal(("G", 16, 12), (pool.GetProperty("model").GetString(), pool.GetProperty("gpus").GetInt32(), pool.GetProperty("busyGpus").GetInt32()));
+        Assert.True(site.GetProperty("energyTodayMwh").GetDouble() >= 0);
     }
 }

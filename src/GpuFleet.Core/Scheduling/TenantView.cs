@@ -37,4 +37,10 @@ public sealed class TenantView
     /// job end would cost them O(tenants) for nothing.
     /// </summary>
     public double Usage(string tenant) => _ledger.NodeOf(tenant) is var n and >= 0 ? _ledger.Usage(n) : 0;
+
+    /// <summary>Decayed fair-share use of tenant node <paramref name="node"/> in GPU-seconds (see <see cref="Usage(string)"/>).</summary>
+    public double Usage(int node) => _ledger.Usage(node);
+
+    /// <summary>A node's fair-share weight: its configured weight, or its total guarantee. Siblings are served in order of use over weight.</summary>
+    public double Weight(int node) => _ledger.Weight(node);
 }

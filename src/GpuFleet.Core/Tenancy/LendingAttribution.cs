@@ -43,7 +43,7 @@ public static class LendingAttribution
             {
                 var gap = scheduler.Tenants.Use(n, m) - scheduler.Tenants.Guarantee(n, m);
                 if (gap > 0) b += gap;
-                else if (idleByModel[m] > 0) l += -gap * Math.Min(1, borrowedByModel[m] / idleByModel[m]);
+                else l += Lent(-gap, borrowedByModel[m], idleByModel[m]);
             }
             foreach (var node in scheduler.Tenants.Path(n))
             {
@@ -52,4 +52,39 @@ public static class LendingAttribution
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="Compute"/> for one GPU model: fills <paramref name="borrowed"/> and <paramref name="lent"/>
+    /// (one entry per tenant node) with GPUs of <paramref name="model"/> borrowed and lent now.
+    /// </summary>
+    public static void ComputeForModel(FleetScheduler scheduler, int model, Span<double> borrowed, Span<double> lent)
+    {
+        var count = scheduler.Tenants.Count;
+        borrowed[..count].Clear();
+        lent[..count].Clear();
+        double borrowedOfModel = 0, idleOfModel = 0;
+        for (var n = 0; n < count; n++)
+        {
+            if (!scheduler.Tenants.IsLeaf(n)) continue;
+            var gap = scheduler.Tenants.Use(n, model) - scheduler.Tenants.Guarantee(n, model);
+            if (gap > 0) borrowedOfModel += gap;
+            else idleOfModel -= gap;
+        }
+        for (var n = 0; n < count; n++)
+        {
+            if (!scheduler.Tenants.IsLeaf(n)) continue;
+            var gap = scheduler.Tenants.Use(n, model) - scheduler.Tenants.Guarantee(n, model);
+            var b = Math.Max(0, gap);
+            var l = gap < 0 ? Lent(-gap, borrowedOfModel, idleOfModel) : 0;
+            foreach (var node in scheduler.Tenants.Path(n))
+            {
+                borrowed[node] += b;
+                lent[node] += l;
+            }
+        }
+    }
+
+    /// <summary>What a project leaving <paramref name="idle"/> GPUs of a model idle lends: its part of the model's borrowed GPUs.</summary>
+    private static double Lent(int idle, double borrowedOfModel, double idleOfModel) =>
+        idleOfModel > 0 ? idle * Math.Min(1, borrowedOfModel / idleOfModel) : 0;
 }

@@ -91,6 +91,9 @@ internal sealed class TenantLedger
     public int Guarantee(int node, int model) => _guarantee[node * _models + model];
     public int Use(int node, int model) => _use[node * _models + model];
     public double Usage(int node) => _usage[node];
+
+    /// <summary>A node's fair-share weight: its configured weight, or its total guarantee.</summary>
+    public double Weight(int node) => _weight[node];
     public double OverrunGpuHours(int node) => _overrun[node] / 3600;
     public int TotalGuarantee(int node)
     {

@@ -62,6 +62,14 @@ internal static class DashboardAssets
         .signin { max-width: 28rem; }
         .signin label { display: block; margin: 8px 0 4px; }
         .signin input { width: 100%; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+        tr.sub th { font-weight: 400; padding-left: 24px; background: var(--bg); }
+        svg.spark { display: block; background: var(--band); border: 1px solid var(--line); }
+        svg.spark polyline, svg.chart polyline { fill: none; stroke: #2c5fb8; stroke-width: 1.5; }
+        svg.chart { display: block; max-width: 100%; height: auto; }
+        svg.chart .axis { stroke: #767680; stroke-width: 1; }
+        svg.chart .plan { stroke: #4a4a52; stroke-dasharray: 5 4; }
+        svg.chart text { fill: var(--ink); font-size: 12px; }
         .status-line { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; color: var(--muted); font-size: 0.9em; }
         @media (max-width: 600px) {
           .signout { margin-left: 0; }

@@ -53,7 +53,10 @@ public static class DashboardEndpoints
         pages.MapPost("/signout", SignOut);
         pages.MapGet("/", Fleet);
         pages.MapGet("/fleet", Fleet);
+        pages.MapGet("/fleet/live", FleetLive);
         pages.MapGet("/tenants", Tenants);
+        pages.MapGet("/tenants/live", TenantsLive);
+        pages.MapGet("/tenants/grant", Grant);
         pages.MapGet("/tenants/usage.csv", (HttpContext http, IAntiforgery antiforgery, TokenStore tokens, JobStore store, ServerSettings settings, TimeProvider clock) =>
             Signed(http, antiforgery, tokens, request => UsageDownload.AnswerAsync(request, store, settings, clock)));
         pages.MapGet("/queue", Queue);
@@ -109,16 +112,47 @@ public static class DashboardEndpoints
             return view is null ? NoView(http) : DashboardLayout.Page(request, "Fleet", "/fleet", FleetPage.Main(view));
         });
 
+    private static Task<IResult> FleetLive(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
+        SignedFragment(http, antiforgery, tokens, async _ => await scheduler.ViewAsync(http.RequestAborted) is { } view ? FleetPage.Live(view) : null);
+
     private static Task<IResult> Tenants(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
         Signed(http, antiforgery, tokens, async request =>
         {
             var view = await scheduler.ViewAsync(http.RequestAborted);
             if (view is null) return NoView(http);
-            // The same selection as GET /api/v1/queues and /grants.
-            var caller = request.Caller;
-            var owner = view.Queues.FirstOrDefault(q => q.Tenant == caller.Tenant)?.Owner;
-            var queues = caller.Role == Role.Admin ? view.Queues : [.. view.Queues.Where(q => q.Tenant == caller.Tenant || q.Tenant == owner)];
-            return DashboardLayout.Page(request, "Tenants", "/tenants", TenantsPage.Main(view, queues, [.. view.Grants.Where(g => caller.Sees(g.Tenant))]));
+            var (queues, grants) = SeenBy(request.Caller, view);
+            return DashboardLayout.Page(request, "Tenants", "/tenants", TenantsPage.Main(view, queues, grants));
+        });
+
+    private static Task<IResult> TenantsLive(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
+        SignedFragment(http, antiforgery, tokens, async request =>
+        {
+            if (await scheduler.ViewAsync(http.RequestAborted) is not { } view) return null;
+            var (queues, grants) = SeenBy(request.Caller, view);
+            return TenantsPage.Live(view, queues, grants);
+        });
+
+    // The same selection as GET /api/v1/queues and /grants: an admin sees every node, anyone else its tenant and that tenant's owner.
+    private static (IReadOnlyList<FleetSnapshot.QueueView>, IReadOnlyList<FleetSnapshot.GrantView>) SeenBy(Caller caller, FleetSnapshot view)
+    {
+        var owner = view.Queues.FirstOrDefault(q => q.Tenant == caller.Tenant)?.Owner;
+        var queues = caller.Role == Role.Admin ? view.Queues : [.. view.Queues.Where(q => q.Tenant == caller.Tenant || q.Tenant == owner)];
+        return (queues, [.. view.Grants.Where(g => caller.Sees(g.Tenant))]);
+    }
+
+    private static Task<IResult> Grant(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler, JobStore store,
+        ServerSettings settings, TimeProvider clock) =>
+        Signed(http, antiforgery, tokens, async request =>
+        {
+            var view = await scheduler.ViewAsync(http.RequestAborted);
+            if (view is null) return NoView(http);
+            string tenant = http.Request.Query["tenant"].ToString(), name = http.Request.Query["grant"].ToString();
+            // Another tenant's grant reads as one that does not exist, as another tenant's job does.
+            var grant = SeenBy(request.Caller, view).Item2.FirstOrDefault(g => g.Tenant == tenant && g.Grant == name);
+            if (grant is null)
+                return DashboardLayout.Problem(http, StatusCodes.Status404NotFound, "No such grant", "No grant of that name for that project is visible to you.");
+            var burn = await GrantBurnDown.ReadAsync(store, settings, grant, clock.GetUtcNow(), http.RequestAborted);
+            return DashboardLayout.Page(request, $"Grant {grant.Grant} of {grant.Tenant}", "/tenants", GrantBurnDown.Main(grant, burn));
         });
 
     private static Task<IResult> Queue(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, JobStore store, LiveScheduler scheduler,
@@ -268,6 +302,16 @@ public static class DashboardEndpoints
             return Results.Redirect("/signin");
         }
         return await page(new DashboardRequest(http, caller, antiforgery));
+    }
+
+    // A live region's fragment for a signed-in caller: 401 (the script goes to the sign-in form) otherwise, 503 without a view.
+    private static async Task<IResult> SignedFragment(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, Func<DashboardRequest, Task<Html?>> fragment)
+    {
+        if (await DashboardSession.CallerAsync(http, tokens) is not { } caller)
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "signed out", detail: "sign in again at /signin");
+        return await fragment(new DashboardRequest(http, caller, antiforgery)) is { } html
+            ? DashboardLayout.Fragment(http, html)
+            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "no scheduler view yet", detail: "no replica has led the scheduler yet");
     }
 
     // The answer to a form without a valid anti-forgery token (forged on another site, or stale); null when it has one.

@@ -26,4 +26,7 @@ internal static class DashboardFormat
 
     /// <summary>A share as a percentage of a whole: <c>42%</c> (0 of 0 is 0%).</summary>
     public static string Percent(double part, double whole) => whole <= 0 ? "0%" : (part / whole).ToString("0%", CultureInfo.InvariantCulture);
+
+    /// <summary>Energy in the unit that reads best: <c>12.5 MWh</c>, <c>830.2 kWh</c>.</summary>
+    public static string Energy(double mwh) => mwh >= 1 ? $"{One(mwh)} MWh" : $"{One(mwh * 1000)} kWh";
 }

@@ -58,7 +58,18 @@ internal static class DashboardLayout
         return Answer(http, html.Text, "text/html; charset=utf-8", status);
     }
 
-    /// <summary>A fragment of a page (what the queue's refresh replaces).</summary>
+    /// <summary>
+    /// A region the page's script replaces every <paramref name="everySeconds"/> seconds with what
+    /// <paramref name="url"/> answers, with a line saying when it was last updated and a button that
+    /// pauses it. Without script it is what the page was served with.
+    /// </summary>
+    public static Html LiveRegion(string id, string url, Html content, int everySeconds = 5) => Html.Of($"""
+        <div class="status-line"><span data-stamp-for="{id}">Updates every {everySeconds} s.</span>
+          <button type="button" data-pause-for="{id}" aria-pressed="false" hidden>Pause updates</button></div>
+        <div id="{id}" data-refresh="{url}" data-every="{everySeconds}">{content}</div>
+        """);
+
+    /// <summary>A fragment of a page (what a live region's refresh replaces).</summary>
     public static IResult Fragment(HttpContext http, Html html) => Answer(http, html.Text, "text/html; charset=utf-8", StatusCodes.Status200OK);
 
     /// <summary>An error page in plain words, with the status it says.</summary>

@@ -3,14 +3,19 @@ using GpuFleet.Server.Hosting;
 namespace GpuFleet.Server.Dashboard;
 
 /// <summary>
-/// The fleet page: per site, GPUs busy, idle and out of service, power drawn against the cap, and the
-/// executor's health — the scheduler's snapshot that <c>GET /api/v1/sites</c> answers, aggregates only
-/// (one row per site whatever the fleet's size).
+/// The fleet page: per site, GPUs busy, idle and out of service, power drawn against the cap, energy
+/// today, the busy share over the last hours and the executor's health; then per pool (one GPU model
+/// at one site) the same GPU counts — the scheduler's snapshot that <c>GET /api/v1/sites</c> answers,
+/// aggregates only (one row per site and pool whatever the fleet's size). The tables refresh every
+/// few seconds from <c>/fleet/live</c>.
 /// </summary>
 internal static class FleetPage
 {
-    /// <summary>The page's main part.</summary>
-    public static Html Main(FleetSnapshot view)
+    /// <summary>The page's main part: the live region around <see cref="Live"/>.</summary>
+    public static Html Main(FleetSnapshot view) => DashboardLayout.LiveRegion("fleet-live", "/fleet/live", Live(view));
+
+    /// <summary>The refreshed part.</summary>
+    public static Html Live(FleetSnapshot view)
     {
         var rows = Html.Join(view.Sites.Select(s =>
         {
@@ -25,9 +30,16 @@ internal static class FleetPage
                 <tr><th scope="row">{s.Site} <span class="muted">({s.Owner})</span></th><td class="num" data-label="GPUs">{DashboardFormat.Count(s.Gpus)}</td>
                   <td class="num" data-label="Busy">{DashboardFormat.Count(s.BusyGpus)} <span class="muted">({DashboardFormat.Percent(s.BusyGpus, s.Gpus)})</span></td>
                   <td class="num" data-label="Idle">{DashboardFormat.Count(idle)}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(s.OutOfServiceGpus)}</td>
-                  <td class="num" data-label="Power / cap">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td><td data-label="Executor">{health}</td></tr>
+                  <td class="num" data-label="Power / cap">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td>
+                  <td class="num" data-label="Energy today">{Energy(s)}</td><td data-label="Busy, last 6 h">{UseSparkline.Of(s.History, s.Gpus, view.At)}</td><td data-label="Executor">{health}</td></tr>
                 """);
         }));
+        var pools = Html.Join(view.Sites.SelectMany(s => (s.Pools ?? []).Select(p => Html.Of($"""
+            <tr><th scope="row">{s.Site} · {p.Model}</th><td class="num" data-label="GPUs">{DashboardFormat.Count(p.Gpus)}</td>
+              <td class="num" data-label="Busy">{DashboardFormat.Count(p.BusyGpus)} <span class="muted">({DashboardFormat.Percent(p.BusyGpus, p.Gpus)})</span></td>
+              <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, p.Gpus - p.BusyGpus - p.OutOfServiceGpus))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(p.OutOfServiceGpus)}</td>
+              <td class="num" data-label="Nodes">{DashboardFormat.Count(p.Nodes)}</td><td class="num" data-label="NVLink domains">{DashboardFormat.Count(p.Domains)}</td></tr>
+            """))));
         int gpus = view.Sites.Sum(s => s.Gpus), busy = view.Sites.Sum(s => s.BusyGpus), down = view.Sites.Sum(s => s.OutOfServiceGpus);
         double power = view.Sites.Sum(s => s.PowerMw), cap = view.Sites.Sum(s => s.PowerCapMw);
         return Html.Of($"""
@@ -35,12 +47,27 @@ internal static class FleetPage
             <div class="scroll" role="region" aria-label="Sites" tabindex="0">
             <table class="cards">
               <thead><tr><th scope="col">Site</th><th scope="col" class="num">GPUs</th><th scope="col" class="num">Busy</th><th scope="col" class="num">Idle</th>
-                <th scope="col" class="num">Out of service</th><th scope="col" class="num">Power / cap</th><th scope="col">Executor</th></tr></thead>
+                <th scope="col" class="num">Out of service</th><th scope="col" class="num">Power / cap</th><th scope="col" class="num">Energy today</th><th scope="col">Busy, last 6 h</th><th scope="col">Executor</th></tr></thead>
               <tbody>{rows}</tbody>
               <tfoot><tr><th scope="row">All {view.Sites.Count} {(view.Sites.Count == 1 ? "site" : "sites")}</th><td class="num" data-label="GPUs">{DashboardFormat.Count(gpus)}</td><td class="num" data-label="Busy">{DashboardFormat.Count(busy)} ({DashboardFormat.Percent(busy, gpus)})</td>
-                <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, gpus - busy - down))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(down)}</td><td class="num" data-label="Power / cap">{power:0.00} / {cap:0.00} MW</td><td data-label=""></td></tr></tfoot>
+                <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, gpus - busy - down))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(down)}</td><td class="num" data-label="Power / cap">{power:0.00} / {cap:0.00} MW</td>
+                <td class="num" data-label="Energy today">{DashboardFormat.Energy(view.Sites.Sum(s => s.EnergyTodayMwh ?? 0))}</td><td data-label=""></td><td data-label=""></td></tr></tfoot>
+            </table>
+            </div>
+            <h2>Pools</h2>
+            <div class="scroll" role="region" aria-label="Pools" tabindex="0">
+            <table class="cards">
+              <thead><tr><th scope="col">Site · model</th><th scope="col" class="num">GPUs</th><th scope="col" class="num">Busy</th><th scope="col" class="num">Idle</th>
+                <th scope="col" class="num">Out of service</th><th scope="col" class="num">Nodes</th><th scope="col" class="num">NVLink domains</th></tr></thead>
+              <tbody>{pools}</tbody>
             </table>
             </div>
             """);
     }
+
+    /// <summary>Energy drawn today, with the time counting began when that was after midnight (a new leader).</summary>
+    private static Html Energy(FleetSnapshot.SiteView s) => s.EnergyTodayMwh is not { } mwh ? Html.Of($"—")
+        : s.EnergySince is { } since && since.TimeOfDay != TimeSpan.Zero
+            ? Html.Of($"{DashboardFormat.Energy(mwh)} <span class=\"muted\">since {since.UtcDateTime:HH:mm} UTC</span>")
+            : Html.Of($"{DashboardFormat.Energy(mwh)}");
 }

@@ -37,9 +37,7 @@ internal static class QueuePage
               <button type="submit">Show</button>
               <a href="/queue">Clear</a>
             </form>
-            <div class="status-line"><span data-stamp-for="queue-rows">Updates every 5 s.</span>
-              <button type="button" data-pause-for="queue-rows" aria-pressed="false" hidden>Pause updates</button></div>
-            <div id="queue-rows" data-refresh="/queue/rows{filter.Query(filter.After)}" data-every="5">{rows}</div>
+            {DashboardLayout.LiveRegion("queue-rows", $"/queue/rows{filter.Query(filter.After)}", rows)}
             {bulk}
             """);
     }

@@ -53,6 +53,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private bool _leading;
     private long _epoch;
     private FleetSnapshot? _published;
+    private readonly FleetHistory _history = new();
     private FollowerView? _followerView;
 
     /// <summary>Cycles run so far as leader.</summary>
@@ -110,7 +111,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         await _gate.WaitAsync(cancel);
         try
         {
-            if (_leading) return FleetSnapshot.Of(_core, settings, now, _epoch, SiteHealth);
+            if (_leading) return _history.Record(FleetSnapshot.Of(_core, settings, now, _epoch, SiteHealth));
             if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
         }
         finally
@@ -229,7 +230,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
         if (_published is null || at - _published.At >= SnapshotEvery)
         {
-            _published = FleetSnapshot.Of(_core, settings, at, _epoch, SiteHealth);
+            _published = _history.Record(FleetSnapshot.Of(_core, settings, at, _epoch, SiteHealth));
             store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, AdvertisedUrl());
         }
         Cycles++;
