@@ -54,12 +54,17 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private long _epoch;
     private FleetSnapshot? _published;
     private readonly FleetHistory _history = new();
+    private (FleetSnapshot View, long Cycle)? _leaderView;
     private FollowerView? _followerView;
 
     /// <summary>Cycles run so far as leader.</summary>
     public long Cycles { get; private set; }
     /// <summary>Duration of the last cycle.</summary>
     public double LastCycleMs { get; private set; }
+    /// <summary>Jobs waiting in the core after the last cycle.</summary>
+    public int PendingCount { get; private set; }
+    /// <summary>Jobs running in the core after the last cycle.</summary>
+    public int RunningCount { get; private set; }
     /// <summary>Time spent in cycles so far.</summary>
     public double BusySeconds { get; private set; }
     /// <summary>Whether this replica runs the scheduler now.</summary>
@@ -111,7 +116,15 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         await _gate.WaitAsync(cancel);
         try
         {
-            if (_leading) return _history.Record(FleetSnapshot.Of(_core, settings, now, _epoch, SiteHealth));
+            if (_leading)
+            {
+                // The core changes only in cycles: browsers refreshing pages between two cycles share one view
+                // instead of each holding up the next cycle while it is built (at most a second old for executor health).
+                if (_leaderView is { } v && v.Cycle == Cycles && now - v.View.At < TimeSpan.FromSeconds(1)) return v.View;
+                var fresh = _history.Record(FleetSnapshot.Of(_core, settings, now, _epoch, SiteHealth));
+                _leaderView = (fresh, Cycles);
+                return fresh;
+            }
             if (_followerView is { } cached && now - cached.ReadAt < TimeSpan.FromSeconds(1)) return cached.View;
         }
         finally
@@ -239,8 +252,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         metrics.CycleSeconds.Observe(watch.Elapsed.TotalSeconds);
         metrics.Placements.Inc(cycle.Placements.Count);
         metrics.Preemptions.Inc(cycle.Preemptions.Count);
-        metrics.Pending.Set(_core.PendingCount);
-        metrics.Running.Set(_core.RunningCount);
+        (PendingCount, RunningCount) = (_core.PendingCount, _core.RunningCount);
+        metrics.Pending.Set(PendingCount);
+        metrics.Running.Set(RunningCount);
         var busy = 0;
         foreach (var b in _core.BusyByPool) busy += b;
         metrics.BusyGpus.Set(busy);
@@ -354,6 +368,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
     private void Reset()
     {
         _core = new FleetScheduler(settings.Fleet, settings.Scheduling);
+        _leaderView = null;
         // A new term starts its sites' links afresh: the old ones stop (what runs on the clusters keeps running).
         _clusters?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _clusters = null;
