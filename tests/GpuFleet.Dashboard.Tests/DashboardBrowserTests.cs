@@ -26,7 +26,7 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
             await page.GotoAsync(Server.Url + "/signin");
             await CheckAsync(page, problems, $"signin-{width}x{height}");
             await SignInOnAsync(page, DashboardServer.AdminToken);
-            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants"), ("/tenants/grant?tenant=a&grant=starter", "grant") })
+            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants"), ("/tenants/grant?tenant=a&grant=starter", "grant"), ("/fleet/pool?site=s&model=G", "pool") })
             {
                 var response = await page.GotoAsync(Server.Url + path);
                 Assert.Equal(200, response!.Status);
@@ -243,12 +243,19 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Contains("s · G", await page.Locator("main").InnerTextAsync());
         await page.GotoAsync(Server.Url + "/tenants");
         Assert.Contains("of", await page.Locator("#tenants-live td[data-label='Fair share']").First.InnerTextAsync());
+        // A pool zoomed in: one cell per NVLink domain, the filler's busy GPUs counted.
+        await page.GotoAsync(Server.Url + "/fleet");
+        await page.GetByRole(AriaRole.Link, new() { Name = "s · G" }).ClickAsync();
+        Assert.Equal(2, await page.Locator(".grid .cell").CountAsync());
+        Assert.Contains("GPUs busy", await page.Locator("table.legend caption").InnerTextAsync());
+        Assert.Empty(problems.Items);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/fleet/pool?site=nowhere&model=G"))!.Status);
+        Assert.Equal(400, (await page.GotoAsync($"{Server.Url}/fleet/pool?site=s&model=<b>"))!.Status);
         // The grant's burn-down: a chart with its words, and its figures.
         await page.GotoAsync(Server.Url + "/tenants/grant?tenant=a&grant=starter");
         var chart = page.Locator("svg.chart");
         Assert.Contains("GPU-hours left of 1,000,000.0", await chart.GetAttributeAsync("aria-label"));
         Assert.Equal(1, await page.Locator("svg.chart polyline").CountAsync());
-        Assert.Empty(problems.Items);
         // Signed out, the fragments answer 401 (the script then goes to the sign-in form); an unknown grant is a 404 page.
         Assert.Equal(401, (await (await fixture.Browser.NewContextAsync()).APIRequest.GetAsync(Server.Url + "/fleet/live")).Status);
         Assert.Equal(404, (await page.GotoAsync($"{Server.Url}/tenants/grant?tenant=a&grant=nope"))!.Status);

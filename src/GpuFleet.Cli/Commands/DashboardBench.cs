@@ -80,6 +80,9 @@ internal static partial class DashboardBench
             var firstPending = ids[ids.Length / 2];
             var grant = tree.Leaves.SelectMany(t => (t.Grants ?? []).Select(g => (Tenant: t.Name, Grant: g.Name))).FirstOrDefault();
             var pages = new List<string> { "/fleet", "/tenants", "/queue", "/queue?state=pending", $"/queue?state=pending&after={firstPending}", $"/jobs/{firstPending}", "/queue/rows?state=pending", "/fleet/live", "/tenants/live" };
+            // The largest pool zoomed in: one cell per NVLink domain.
+            var largest = Enumerable.Range(0, fleet.PoolCount).MaxBy(fleet.PoolGpus);
+            pages.Add($"/fleet/pool?site={fleet.Sites[fleet.PoolSite(largest)].Name}&model={fleet.Models[fleet.PoolModel(largest)].Name}");
             if (grant.Tenant is not null) pages.Add($"/tenants/grant?tenant={grant.Tenant}&grant={grant.Grant}");
             var pageTimes = new JsonObject();
             foreach (var path in pages) pageTimes[path] = TimePage(client, path, loads).GetAwaiter().GetResult();

@@ -70,6 +70,11 @@ internal static class DashboardAssets
         svg.chart .axis { stroke: #767680; stroke-width: 1; }
         svg.chart .plan { stroke: #4a4a52; stroke-dasharray: 5 4; }
         svg.chart text { fill: var(--ink); font-size: 12px; }
+        .grid { display: flex; flex-wrap: wrap; gap: 2px; max-width: 100%; margin: 8px 0; }
+        .cell { display: inline-block; width: 14px; height: 14px; border: 1px solid #767680; vertical-align: middle; }
+        .cell.u0 { background: #ffffff; } .cell.u1 { background: #c6d8f5; } .cell.u2 { background: #8fb1ea; } .cell.u3 { background: #4f7fd0; } .cell.u4 { background: #1f3f8f; }
+        .cell.out { border: 2px solid var(--bad); }
+        table.legend { width: auto; }
         .status-line { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; color: var(--muted); font-size: 0.9em; }
         @media (max-width: 600px) {
           .signout { margin-left: 0; }

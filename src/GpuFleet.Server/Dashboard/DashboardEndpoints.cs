@@ -54,6 +54,7 @@ public static class DashboardEndpoints
         pages.MapGet("/", Fleet);
         pages.MapGet("/fleet", Fleet);
         pages.MapGet("/fleet/live", FleetLive);
+        pages.MapGet("/fleet/pool", Pool);
         pages.MapGet("/tenants", Tenants);
         pages.MapGet("/tenants/live", TenantsLive);
         pages.MapGet("/tenants/grant", Grant);
@@ -114,6 +115,28 @@ public static class DashboardEndpoints
 
     private static Task<IResult> FleetLive(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
         SignedFragment(http, antiforgery, tokens, async _ => await scheduler.ViewAsync(http.RequestAborted) is { } view ? FleetPage.Live(view) : null);
+
+    private static Task<IResult> Pool(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler, ServerSettings settings) =>
+        Signed(http, antiforgery, tokens, async request =>
+        {
+            var view = await scheduler.ViewAsync(http.RequestAborted);
+            if (view is null) return NoView(http);
+            string siteName = http.Request.Query["site"].ToString(), modelName = http.Request.Query["model"].ToString();
+            var fleet = settings.Fleet;
+            int site = fleet.SiteIndex(siteName), model = fleet.ModelIndex(modelName);
+            if (site < 0) return DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Bad request", "site: the fleet has no such site");
+            if (model < 0) return DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Bad request", "model: the fleet has no such GPU model");
+            var poolIds = Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == site && fleet.PoolModel(p) == model).ToList();
+            if (poolIds.Count == 0) return DashboardLayout.Problem(http, StatusCodes.Status404NotFound, "No such pool", $"{siteName} has no {modelName} GPUs.");
+            var siteView = view.Sites.First(s => s.Site == siteName);
+            if (siteView.Pools is null) return NoView(http);   // a view published before pools were part of it
+            var pools = new List<(FleetSnapshot.PoolView, IReadOnlyList<DomainUse>?)>();
+            // The snapshot lists a site's pools in the fleet's order, as poolIds are.
+            var sitePools = Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == site).ToList();
+            foreach (var p in poolIds)
+                pools.Add((siteView.Pools![sitePools.IndexOf(p)], await scheduler.PoolDomainsAsync(p, http.RequestAborted)));
+            return DashboardLayout.Page(request, $"{siteName} · {modelName}", "/fleet", PoolPage.Main(siteName, modelName, pools, view.At));
+        });
 
     private static Task<IResult> Tenants(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
         Signed(http, antiforgery, tokens, async request =>

@@ -35,7 +35,7 @@ internal static class FleetPage
                 """);
         }));
         var pools = Html.Join(view.Sites.SelectMany(s => (s.Pools ?? []).Select(p => Html.Of($"""
-            <tr><th scope="row">{s.Site} · {p.Model}</th><td class="num" data-label="GPUs">{DashboardFormat.Count(p.Gpus)}</td>
+            <tr><th scope="row"><a href="/fleet/pool?site={s.Site}&amp;model={p.Model}">{s.Site} · {p.Model}</a></th><td class="num" data-label="GPUs">{DashboardFormat.Count(p.Gpus)}</td>
               <td class="num" data-label="Busy">{DashboardFormat.Count(p.BusyGpus)} <span class="muted">({DashboardFormat.Percent(p.BusyGpus, p.Gpus)})</span></td>
               <td class="num" data-label="Idle">{DashboardFormat.Count(Math.Max(0, p.Gpus - p.BusyGpus - p.OutOfServiceGpus))}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(p.OutOfServiceGpus)}</td>
               <td class="num" data-label="Nodes">{DashboardFormat.Count(p.Nodes)}</td><td class="num" data-label="NVLink domains">{DashboardFormat.Count(p.Domains)}</td></tr>

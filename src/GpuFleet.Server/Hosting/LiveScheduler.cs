@@ -89,6 +89,33 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         }
     }
 
+    /// <summary>Each NVLink domain of <paramref name="pool"/> as the core holds it now; null when this replica does not lead.</summary>
+    public async Task<IReadOnlyList<DomainUse>?> PoolDomainsAsync(int pool, CancellationToken cancel = default)
+    {
+        await _gate.WaitAsync(cancel);
+        try
+        {
+            if (!_leading) return null;
+            var fleet = settings.Fleet;
+            var domains = new List<DomainUse>();
+            foreach (var d in fleet.PoolDomains(pool))
+            {
+                int first = fleet.DomainFirstNode(d), count = fleet.DomainNodeCount(d), busy = 0, down = 0;
+                for (var n = first; n < first + count; n++)
+                {
+                    busy += System.Numerics.BitOperations.PopCount(_core.NodeUsedMask(n));
+                    down += _core.OutOfService(n);
+                }
+                domains.Add(new DomainUse(fleet.NodeName(first), fleet.NodeName(first + count - 1), fleet.DomainGpus(d), busy, down));
+            }
+            return domains;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>
     /// When this replica's executor next needs a cycle (a simulated run's planned end); null when it does
     /// not know, or this replica does not lead. Lets a caller on a virtual clock step from event to event.
