@@ -74,6 +74,7 @@ internal static class DashboardAssets
         form.twin .choice p { margin: 4px 0 0; }
         .numbers { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; margin-top: 6px; }
         .numbers input { width: 7rem; }
+        .numbers .pair { white-space: nowrap; }
         .checks { display: flex; flex-wrap: wrap; gap: 6px 18px; }
         label.check { display: inline-flex; gap: 6px; align-items: center; }
         input[type="checkbox"], input[type="radio"] { min-height: 0; width: 1.15rem; height: 1.15rem; margin: 0 4px 0 0; vertical-align: middle; accent-color: #0a4fb5; }

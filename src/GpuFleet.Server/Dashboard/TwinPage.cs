@@ -74,9 +74,9 @@ internal static class TwinPage
                       <label for="twin-source-generate">A generated workload</label>
                       <span class="muted">(as <code>gpufleet workload generate</code> makes it for the fleet and tree)</span>
                       <div class="numbers">
-                        <label for="twin-days">Days</label><input type="number" id="twin-days" name="days" min="0.01" max="{limits.MaxGeneratedDays}" step="any" inputmode="decimal" value="{Number(sent?.Days)}" placeholder="7"{Invalid("days")}>
-                        <label for="twin-load">Load</label><input type="number" id="twin-load" name="load" min="0.01" max="{limits.MaxGeneratedLoad}" step="any" inputmode="decimal" value="{Number(sent?.Load)}" placeholder="0.9"{Invalid("load")}>
-                        <label for="twin-seed">Seed</label><input type="number" id="twin-seed" name="seed" step="1" value="{sent?.Seed?.ToString(CultureInfo.InvariantCulture) ?? ""}" placeholder="1"{Invalid("seed")}>
+                        <span class="pair"><label for="twin-days">Days</label> <input type="number" id="twin-days" name="days" min="0.01" max="{limits.MaxGeneratedDays}" step="any" inputmode="decimal" value="{Number(sent?.Days)}" placeholder="7"{Invalid("days")}></span>
+                        <span class="pair"><label for="twin-load">Load</label> <input type="number" id="twin-load" name="load" min="0.01" max="{limits.MaxGeneratedLoad}" step="any" inputmode="decimal" value="{Number(sent?.Load)}" placeholder="0.9"{Invalid("load")}></span>
+                        <span class="pair"><label for="twin-seed">Seed</label> <input type="number" id="twin-seed" name="seed" step="1" value="{sent?.Seed?.ToString(CultureInfo.InvariantCulture) ?? ""}" placeholder="1"{Invalid("seed")}></span>
                       </div>
                     </div>
                   </fieldset>
@@ -92,7 +92,7 @@ internal static class TwinPage
             <p>Replay a trace on a fleet under several policies, as <code>gpufleet simulate</code> does, and compare them side by side:
               utilization, waiting time, each tenant's share and power against the cap. Runs take their turn on one worker beside the
               live scheduler: at most {limits.MaxActiveRuns} queued or running on this server, {limits.MaxActiveRunsPerToken} per token; finished runs are kept
-              for {DashboardFormat.Duration(limits.KeepFinishedFor)} (at most {limits.MaxFinishedRuns}).</p>
+              for {Hours(limits.KeepFinishedFor)} (at most {limits.MaxFinishedRuns}).</p>
             {summary}
             {form}
             <h2 id="twin-runs">Runs</h2>
@@ -166,6 +166,8 @@ internal static class TwinPage
 
     private static Html Option(string value, string label, bool selected) =>
         selected ? Html.Of($"<option value=\"{value}\" selected>{label}</option>") : Html.Of($"<option value=\"{value}\">{label}</option>");
+
+    private static string Hours(TimeSpan span) => span.TotalHours == 1 ? "an hour" : $"{span.TotalHours.ToString("0.#", CultureInfo.InvariantCulture)} hours";
 
     private static Html Checked(bool on) => on ? Html.Raw(" checked") : Html.Empty;
 }
