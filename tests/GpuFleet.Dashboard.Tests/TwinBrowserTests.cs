@@ -127,6 +127,16 @@ public sealed partial class TwinBrowserTests(BrowserFixture fixture) : IClassFix
         Assert.Equal(["twin-days", "twin-policy-first"], targets.Order());
         foreach (var target in targets) Assert.Equal(1, await page.Locator("#" + target).CountAsync());
 
+        // A start without the form's anti-forgery token (forged on another site, or stale) is refused and starts nothing.
+        var before = (await Server.Admin.GetFromJsonAsync<JsonElement>("/api/v1/twin/runs")).GetArrayLength();
+        var forged = await context.APIRequest.PostAsync(Server.Url + "/twin/runs", new()
+        {
+            Form = BrowserChecks.FormOf(context, new() { ["fleet"] = "philly", ["policies"] = "fifo", ["source"] = "sample", ["trace"] = "philly-2017-10" }),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(400, forged.Status);
+        Assert.Equal(before, (await Server.Admin.GetFromJsonAsync<JsonElement>("/api/v1/twin/runs")).GetArrayLength());
+
         await using var viewer = await BrowserChecks.SignedInAsync(fixture.Browser, Server.Url, await Server.MintAsync("viewer", "a"));
         var look = await viewer.NewPageAsync();
         await look.GotoAsync(Server.Url + "/twin");

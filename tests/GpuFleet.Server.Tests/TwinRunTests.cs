@@ -245,6 +245,15 @@ public sealed class TwinRunTests
         using (var huge = Form("huge.csv", new byte[16 * 1024 + (1 << 20) + 1]))
         using (var response = await server.Client.PostAsync("/api/v1/twin/runs", huge))
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        // The Twin page's form gets a page in words rather than a problem document.
+        using (var browser = server.ClientWith(null))
+        using (var huge = Form("huge.csv", new byte[16 * 1024 + (1 << 20) + 1]))
+        using (var response = await browser.PostAsync("/twin/runs", huge))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("Back to the Twin page", await response.Content.ReadAsStringAsync());
+        }
         Assert.Single((await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/twin/runs")).EnumerateArray());
     }
 

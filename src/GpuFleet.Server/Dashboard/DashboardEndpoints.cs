@@ -26,6 +26,9 @@ namespace GpuFleet.Server.Dashboard;
 /// </summary>
 public static class DashboardEndpoints
 {
+    /// <summary>The form field that carries the anti-forgery token.</summary>
+    public const string AntiforgeryField = "__RequestVerificationToken";
+
     /// <summary>Most jobs one "cancel all matching" request cancels.</summary>
     public const int MaxBulkCancel = 10_000;
 
@@ -37,7 +40,7 @@ public static class DashboardEndpoints
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.HttpOnly = true;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.FormFieldName = "__RequestVerificationToken";
+            o.FormFieldName = AntiforgeryField;
             // Only the form field counts: the dashboard's script never posts.
             o.HeaderName = null;
         });

@@ -53,7 +53,7 @@ internal static class TwinPages
             if (!request.Caller.CanWrite)
                 return DashboardLayout.Problem(http, StatusCodes.Status403Forbidden, "Not allowed", "A viewer token cannot start twin runs.", "/twin", "Back to the Twin page");
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
-            var (sent, upload, unread) = TwinForm.Read(form, antiforgery.GetAndStoreTokens(http).FormFieldName);
+            var (sent, upload, unread) = TwinForm.Read(form, DashboardEndpoints.AntiforgeryField);
             IResult Again(IReadOnlyDictionary<string, string[]> problems, string? refusal, int status) =>
                 DashboardLayout.Page(request, "Twin", "/twin", TwinPage.Main(request, catalog, settings.Twin, queue.List(request.Caller), queue, sent, problems, refusal), status);
             if (unread.Count > 0) return Again(unread, null, StatusCodes.Status400BadRequest);

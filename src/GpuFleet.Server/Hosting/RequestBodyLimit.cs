@@ -49,8 +49,12 @@ public sealed class RequestBodyLimit(RequestDelegate next, ServerSettings settin
         context.Response.Headers.Connection = "close";
         // A browser's form gets a page in words; anything else the API's problem document.
         if (!context.Request.Path.StartsWithSegments("/api") && HttpMethods.IsPost(context.Request.Method))
+        {
+            var twin = context.Request.Path.StartsWithSegments("/twin");
             return Dashboard.DashboardLayout.Problem(context, StatusCodes.Status413PayloadTooLarge, "Too large",
-                $"This form is larger than the {Twin.TwinValidator.Megabytes(limit)} the server takes: choose a smaller file.").ExecuteAsync(context);
+                $"This form is larger than the {Twin.TwinValidator.Megabytes(limit)} the server takes{(twin ? ": choose a smaller file" : "")}.",
+                twin ? "/twin" : "/queue", twin ? "Back to the Twin page" : "Back to the queue").ExecuteAsync(context);
+        }
         return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
             detail: $"at most {limit} bytes").ExecuteAsync(context);
     }
