@@ -58,8 +58,9 @@ internal static class DemoCommand
         }, ["--urls", urls]);
         Console.WriteLine($"GpuFleet demo: {fleet.Name} ({fleet.TotalGpus:N0} GPUs, {tree.Leaves.Count()} projects), replaying {jobs.Count:N0} jobs of {tracePath} at {timeScale}x");
         Console.WriteLine($"  URL:   {urls}   (try {urls}/api/v1/sites, {urls}/metrics, {urls}/openapi/v1.json)");
-        Console.WriteLine($"  token: {admin}   (sign in to the dashboard at {urls}/ with it; what-if runs at {urls}/twin)");
+        Console.WriteLine($"  token: {admin}");
         Console.WriteLine($"  e.g.   curl -H 'Authorization: Bearer {admin}' {urls}/api/v1/queues");
+        Console.WriteLine($"  dashboard: {urls}/ (sign in with the token); what-if runs of the twin: {urls}/twin");
         app.Run();
         return 0;
     }
