@@ -63,7 +63,7 @@ public sealed class CliTests
             Assert.False(r.TryGetProperty("nodeFailures", out _), $"{policy} reports failures it was not given");
         }
         Assert.DoesNotContain("node failures", stdout);
-        foreach (var svg in new[] { "utilization.svg", "queue.svg", "power.svg", "wait-cdf.svg" })
+        foreach (var svg in new[] { "utilization.svg", "queue.svg", "power.svg", "wait-cdf.svg", "tenant-share.svg" })
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(charts, svg)));
         Assert.StartsWith("timeSeconds,utilization,queueLength,powerMw", File.ReadLines(Path.Combine(charts, "timeseries-fifo.csv")).First());
     }
@@ -145,6 +145,50 @@ public sealed class CliTests
         var wall = new System.Text.RegularExpressions.Regex("\"wallSeconds\": [0-9.E+-]+");
         Assert.Equal(wall.Replace(report, ""), wall.Replace(Run("5"), ""));
         Assert.NotEqual(wall.Replace(report, ""), wall.Replace(Run("6"), ""));
+    }
+
+    [Fact]
+    public async Task A_twin_run_of_a_served_file_reports_what_simulate_writes_for_it()
+    {
+        // The same 3,000 jobs, uploaded to a running server as cut.csv, and given to simulate as cut.csv.
+        var trace = TestFiles.Temp("cut.csv");
+        File.WriteAllLines(trace, ReadSample(3_000));
+        var json = TestFiles.Temp("simulated.json");
+        var (code, _, stderr) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--tenants", "tenants/philly-vcs.yaml", "--trace", trace,
+            "--policy", "fairshare,shared", "--json", json);
+        Assert.True(code == 0, stderr);
+
+        using var server = await ServerProcess.StartAsync(TestFiles.Temp("twin.db"), fleet: "fleets/philly.yaml");
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("philly-contended"), "fleet" },
+            { new StringContent("philly-vcs"), "tenants" },
+            { new StringContent("fairshare"), "policies" },
+            { new StringContent("shared"), "policies" },
+            { new StringContent("upload"), "source" },
+            { new ByteArrayContent(File.ReadAllBytes(trace)), "traceFile", "cut.csv" },
+        };
+        using var started = await server.Client.PostAsync("/api/v1/twin/runs", form);
+        Assert.True(started.StatusCode == System.Net.HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
+        var run = started.Headers.Location!.ToString();
+        var state = "queued";
+        // A bound of two minutes on a run of seconds, not a timing.
+        for (var deadline = DateTime.UtcNow.AddMinutes(2); state is "queued" or "running" && DateTime.UtcNow < deadline; await Task.Delay(200))
+            state = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<JsonElement>(server.Client, run)).GetProperty("state").GetString()!;
+        Assert.Equal("succeeded", state);
+        var wall = new System.Text.RegularExpressions.Regex("\"wallSeconds\": [0-9.E+-]+");
+        Assert.Equal(wall.Replace(File.ReadAllText(json), "\"wallSeconds\": 0"), wall.Replace(await server.Client.GetStringAsync(run + "/report"), "\"wallSeconds\": 0"));
+    }
+
+    [Theory]
+    [InlineData("--twin-queue", "0", "--twin-queue must be at least 1")]
+    [InlineData("--twin-per-token", "-1", "--twin-per-token must be at least 1")]
+    [InlineData("--twin-dir", "no/such/dir", "--twin-dir: no directory 'no/such/dir'")]
+    public void Serve_refuses_a_bad_twin_flag_naming_it(string flag, string value, string message)
+    {
+        var (code, _, stderr) = Gpufleet("serve", "--fleet", "fleets/philly.yaml", "--db", TestFiles.Temp("twin-flag.db"), flag, value);
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr);
     }
 
     [Fact]

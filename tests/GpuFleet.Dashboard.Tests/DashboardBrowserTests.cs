@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace GpuFleet.Dashboard.Tests;
@@ -9,7 +8,7 @@ namespace GpuFleet.Dashboard.Tests;
 [Trait("Category", "Browser")]
 public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
-    private static readonly (int Width, int Height)[] Viewports = [(1280, 800), (390, 844)];
+    private static readonly (int Width, int Height)[] Viewports = BrowserChecks.Viewports;
 
     private DashboardServer Server => fixture.Server;
 
@@ -327,23 +326,9 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         await other.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal), new() { Timeout = 15_000 });
     }
 
-    private async Task<IBrowserContext> SignedInAsync(string token)
-    {
-        var context = await fixture.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Server.Url + "/signin");
-        await SignInOnAsync(page, token);
-        await page.CloseAsync();
-        return context;
-    }
+    private Task<IBrowserContext> SignedInAsync(string token) => BrowserChecks.SignedInAsync(fixture.Browser, Server.Url, token);
 
-    private static async Task SignInOnAsync(IPage page, string token)
-    {
-        if (!page.Url.EndsWith("/signin", StringComparison.Ordinal)) await page.GotoAsync(new Uri(new Uri(page.Url), "/signin").ToString());
-        await page.GetByLabel("API token").FillAsync(token);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
-    }
+    private static Task SignInOnAsync(IPage page, string token) => BrowserChecks.SignInOnAsync(page, token);
 
     // Posts a form from the page's session with the anti-forgery token its sign-out form carries; the status answered.
     private async Task<int> PostFormAsync(IPage page, string path, Dictionary<string, string> fields)
@@ -355,38 +340,9 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         return response.Status;
     }
 
-    private static IFormData FormOf(IBrowserContext context, Dictionary<string, string> fields)
-    {
-        var form = context.APIRequest.CreateFormData();
-        foreach (var (k, v) in fields) form.Set(k, v);
-        return form;
-    }
+    private static IFormData FormOf(IBrowserContext context, Dictionary<string, string> fields) => BrowserChecks.FormOf(context, fields);
 
-    private sealed record PageProblems(List<string> Items);
+    private static BrowserChecks.PageProblems Watch(IPage page) => BrowserChecks.Watch(page);
 
-    private static PageProblems Watch(IPage page)
-    {
-        var problems = new PageProblems([]);
-        page.Console += (_, m) =>
-        {
-            if (m.Type == "error") problems.Items.Add($"console: {m.Text}");
-        };
-        page.PageError += (_, e) => problems.Items.Add($"page error: {e}");
-        page.RequestFailed += (_, r) => problems.Items.Add($"failed: {r.Url} {r.Failure}");
-        page.Response += (_, r) =>
-        {
-            if (r.Status >= 400) problems.Items.Add($"{r.Status}: {r.Url}");
-        };
-        return problems;
-    }
-
-    private async Task CheckAsync(IPage page, PageProblems problems, string name)
-    {
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-        Assert.True(problems.Items.Count == 0, $"{name}: {string.Join("; ", problems.Items)}");
-        var axe = await page.RunAxe();
-        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        Assert.True(serious.Count == 0, $"{name}: " + string.Join("; ", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(fixture.Screenshots, name + ".png"), FullPage = true });
-    }
+    private Task CheckAsync(IPage page, BrowserChecks.PageProblems problems, string name) => BrowserChecks.CheckAsync(page, problems, name, fixture.Screenshots);
 }

@@ -70,6 +70,8 @@ internal sealed class DashboardServer : IAsyncDisposable
             LogDirectory = logs,
             // Only the test runs cycles, so that what a page shows is what the test set up.
             CycleInterval = TimeSpan.FromDays(30),
+            // Twin runs choose from the repository's own fleets, trees and sample trace.
+            Twin = new GpuFleet.Server.Twin.TwinSettings { Directory = GpuFleet.Tests.Shared.TestFiles.Root },
         };
         var app = ServerApp.Build(settings, configure: b => b.WebHost.UseUrls("http://127.0.0.1:0"));
         await app.StartAsync();

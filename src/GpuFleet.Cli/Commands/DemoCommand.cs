@@ -24,17 +24,19 @@ internal static class DemoCommand
         var timeScale = new Option<double>("--time-scale") { Description = "Trace seconds per real second.", DefaultValueFactory = _ => 600 };
         var gpuScale = new Option<int>("--gpu-scale") { Description = "Replayed jobs ask for this many times their trace GPUs.", DefaultValueFactory = _ => 256 };
         var scheduling = new SchedulerFlags();
+        var twin = new TwinFlags();
         var command = new Command("demo", "Run the service on the Korean fleet with a replayed background load; prints the URL and a token.")
         {
             fleet, tenants, trace, db, urls, timeScale, gpuScale,
         };
-        foreach (var flag in scheduling.All) command.Options.Add(flag);
+        foreach (var flag in scheduling.All.Concat(twin.All)) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(tenants)!, r.GetValue(trace)!, r.GetValue(db)!,
-            r.GetValue(urls)!, r.GetValue(timeScale), r.GetValue(gpuScale), scheduling.Read(r))));
+            r.GetValue(urls)!, r.GetValue(timeScale), r.GetValue(gpuScale), scheduling.Read(r), twin.Read(r))));
         return command;
     }
 
-    private static int Run(string fleetPath, string tenantsPath, string tracePath, string db, string urls, double timeScale, int gpuScale, SchedulerOptions scheduling)
+    private static int Run(string fleetPath, string tenantsPath, string tracePath, string db, string urls, double timeScale, int gpuScale, SchedulerOptions scheduling,
+        GpuFleet.Server.Twin.TwinSettings twin)
     {
         if (!(timeScale > 0)) throw new CliUsageException("--time-scale must be positive");
         if (gpuScale < 1) throw new CliUsageException("--gpu-scale must be at least 1");
@@ -52,12 +54,13 @@ internal static class DemoCommand
         var app = ServerApp.Build(new ServerSettings
         {
             Fleet = fleet, Scheduling = scheduling with { Policy = SchedulingPolicy.Shared, Tenants = tree }, Database = db, TimeScale = timeScale, AdminToken = admin,
-            Replay = jobs, ReplayGpuScale = gpuScale, ClockOrigin = DateTimeOffset.UtcNow,
+            Replay = jobs, ReplayGpuScale = gpuScale, ClockOrigin = DateTimeOffset.UtcNow, Twin = twin,
         }, ["--urls", urls]);
         Console.WriteLine($"GpuFleet demo: {fleet.Name} ({fleet.TotalGpus:N0} GPUs, {tree.Leaves.Count()} projects), replaying {jobs.Count:N0} jobs of {tracePath} at {timeScale}x");
         Console.WriteLine($"  URL:   {urls}   (try {urls}/api/v1/sites, {urls}/metrics, {urls}/openapi/v1.json)");
         Console.WriteLine($"  token: {admin}");
         Console.WriteLine($"  e.g.   curl -H 'Authorization: Bearer {admin}' {urls}/api/v1/queues");
+        Console.WriteLine($"  dashboard: {urls}/ (sign in with the token); what-if runs of the twin: {urls}/twin");
         app.Run();
         return 0;
     }

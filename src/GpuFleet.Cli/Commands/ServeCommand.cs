@@ -31,13 +31,15 @@ internal static class ServeCommand
         var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
         var logDir = new Option<string?>("--log-dir") { Description = "Where jobs' output lies, one <id>.log each (the local executor's log directory), for GET /api/v1/jobs/{id}/log and 'gpufleet logs'." };
         var scheduling = new SchedulerFlags();
+        var twin = new TwinFlags();
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
             fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease, logDir,
         };
-        foreach (var flag in scheduling.All) command.Options.Add(flag);
+        foreach (var flag in scheduling.All.Concat(twin.All)) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() =>
         {
+            var twinSettings = twin.Read(r);
             var perToken = Positive("--rate-limit", r.GetValue(rateLimit));
             var perAddress = Positive("--address-rate-limit", r.GetValue(addressRateLimit));
             var failures = Positive("--auth-failure-limit", r.GetValue(authFailureLimit));
@@ -50,7 +52,7 @@ internal static class ServeCommand
                 {
                     RequestsPerMinutePerToken = perToken, RequestsPerMinutePerAddress = perAddress,
                     FailedAuthenticationsPerMinutePerAddress = failures, TrustedProxies = proxies, LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
-                    LogDirectory = r.GetValue(logDir),
+                    LogDirectory = r.GetValue(logDir), Twin = twinSettings,
                 });
         }));
         return command;

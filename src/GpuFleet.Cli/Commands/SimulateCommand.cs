@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Core.Tenancy;
@@ -20,7 +19,7 @@ namespace GpuFleet.Cli.Commands;
 /// <summary><c>gpufleet simulate</c>: replays a trace on a fleet under one or more policies and compares them.</summary>
 internal static class SimulateCommand
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    internal static JsonSerializerOptions Json => PolicyReportJson.Options;
 
     public static Command Create()
     {
@@ -133,14 +132,7 @@ internal static class SimulateCommand
         if (tree.Tenants.Count > 0) ReportTable.WriteTenants(results);
         if (jsonPath is not null)
         {
-            var root = new JsonObject();
-            foreach (var (result, wall) in results)
-            {
-                var node = JsonSerializer.SerializeToNode(result.Report, Json)!.AsObject();
-                node["wallSeconds"] = Math.Round(wall, 3);
-                root[result.Report.Policy] = node;
-            }
-            WriteFile(jsonPath, root.ToJsonString(Json) + "\n");
+            WriteFile(jsonPath, PolicyReportJson.Write(results));
             Console.Error.WriteLine($"report: {jsonPath}");
         }
         if (chartsDir is not null)

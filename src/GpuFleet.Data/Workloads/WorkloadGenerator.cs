@@ -51,8 +51,7 @@ public static class WorkloadGenerator
             var sizeCdf = Cumulative(sizes.Select(s => s.Weight));
             var tenantCdf = Cumulative(component.Tenants.Select(t => t.Weight));
             var hourCdf = component.HourlyArrivalWeights.Sum();
-            var meanGpuSeconds = sizes.Sum(s => s.Weight * s.Gpus * MeanDuration(s.DurationQuantiles)) / sizes.Sum(s => s.Weight);
-            var jobsPerSecond = target * component.GpuTimeShare / shares / meanGpuSeconds / period;
+            var jobsPerSecond = JobsPerSecond(component, sizes, target, shares, period);
             // HashCode.Combine is salted per process; a plain formula keeps the same seed giving the same jobs.
             var rng = new Random(unchecked(seed * 1_000_003 + ci));
             var tenantRng = new Random(unchecked(seed * 1_000_003 + 7_919 + ci));
@@ -84,6 +83,36 @@ public static class WorkloadGenerator
             }, r.Runtime);
         }
         return jobs;
+    }
+
+    /// <summary>
+    /// How many jobs <see cref="Generate"/> draws for these inputs on average (its counts are Poisson draws
+    /// around this mean), computed without drawing them: a caller may refuse a workload too large to run
+    /// before generating it. Example: 656 GPUs, 7 days, load 0.9 gives about 2,400 Philly-like jobs.
+    /// </summary>
+    public static double ExpectedJobs(WorkloadModel model, Fleet fleet, double days, double load)
+    {
+        if (days <= 0 || !double.IsFinite(days)) throw new ArgumentOutOfRangeException(nameof(days), "days must be positive");
+        if (load <= 0 || !double.IsFinite(load)) throw new ArgumentOutOfRangeException(nameof(load), "load must be positive");
+        var largestPool = Enumerable.Range(0, fleet.PoolCount).Max(fleet.PoolGpus);
+        var period = days * 86_400;
+        var target = load * fleet.TotalGpus * period;
+        var shares = model.Components.Sum(c => c.GpuTimeShare);
+        var jobs = 0.0;
+        foreach (var component in model.Components)
+        {
+            var sizes = component.Sizes.Where(s => s.Gpus <= largestPool).ToArray();
+            if (sizes.Length == 0 || component.GpuTimeShare <= 0) continue;
+            jobs += JobsPerSecond(component, sizes, target, shares, period) * period;
+        }
+        return jobs;
+    }
+
+    // The arrival rate of a component that brings its share of the target GPU-seconds with jobs of its mean size and duration.
+    private static double JobsPerSecond(WorkloadComponent component, SizeClass[] sizes, double target, double shares, double period)
+    {
+        var meanGpuSeconds = sizes.Sum(s => s.Weight * s.Gpus * MeanDuration(s.DurationQuantiles)) / sizes.Sum(s => s.Weight);
+        return target * component.GpuTimeShare / shares / meanGpuSeconds / period;
     }
 
     /// <summary>Mean of the piecewise log-uniform distribution between consecutive quantiles.</summary>

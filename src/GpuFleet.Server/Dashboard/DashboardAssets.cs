@@ -76,6 +76,29 @@ internal static class DashboardAssets
         .cell.out { border: 2px solid var(--bad); }
         table.legend { width: auto; }
         .status-line { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; color: var(--muted); font-size: 0.9em; }
+        .state-queued { color: #6b3a00; background: #fff4dc; }
+        fieldset { border: 1px solid var(--line); border-radius: 4px; margin: 0 0 12px; padding: 6px 12px 12px; min-width: 0; }
+        legend { font-weight: 600; padding: 0 4px; }
+        form.twin { max-width: 60rem; }
+        form.twin fieldset > label, form.twin .sub { display: block; margin: 8px 0 2px; }
+        form.twin select, form.twin input[type="file"] { max-width: 100%; }
+        form.twin .choice { padding: 8px 0; border-top: 1px solid var(--line); }
+        form.twin .choice:first-of-type { border-top: none; }
+        form.twin .choice p { margin: 4px 0 0; }
+        .numbers { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center; margin-top: 6px; }
+        .numbers input { width: 7rem; }
+        .numbers .pair { white-space: nowrap; }
+        .checks { display: flex; flex-wrap: wrap; gap: 6px 18px; }
+        label.check { display: inline-flex; gap: 6px; align-items: center; }
+        input[type="checkbox"], input[type="radio"] { min-height: 0; width: 1.15rem; height: 1.15rem; margin: 0 4px 0 0; vertical-align: middle; accent-color: #0a4fb5; }
+        .problem-box { border: 2px solid var(--bad); border-radius: 4px; padding: 4px 12px; margin-bottom: 12px; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr)); gap: 16px; }
+        figure.chart { margin: 0; }
+        figure.chart img { display: block; width: 100%; height: auto; border: 1px solid var(--line); }
+        figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
+        progress { width: min(24rem, 100%); height: 1.2rem; vertical-align: middle; accent-color: #2c5fb8; }
+        .progress label { margin-right: 8px; }
+        .scroll.tall { max-height: 24rem; overflow-y: auto; }
         @media (max-width: 600px) {
           .signout { margin-left: 0; }
           th, td { padding: 5px 6px; }
@@ -92,9 +115,10 @@ internal static class DashboardAssets
         """;
 
     /// <summary>
-    /// The script: refreshes a live region (the queue's rows) from its fragment URL every few seconds,
-    /// keeping the user's place — rows are sorted by id, the scroll position stays, nothing is replaced
-    /// while the keyboard is inside it, and a button pauses it. Without script the page still works.
+    /// The script: refreshes a live region (the queue's rows, a twin run's status) from its fragment URL every
+    /// few seconds, keeping the user's place — rows are sorted by id, the scroll position stays, nothing is
+    /// replaced while the keyboard is inside it, and a button pauses it; a region whose content carries
+    /// <c>data-final</c> (a twin run that has ended) is not refreshed again. Without script the page still works.
     /// </summary>
     public const string Js = """
         (function () {
@@ -105,6 +129,14 @@ internal static class DashboardAssets
             var toggle = document.querySelector("[data-pause-for='" + region.id + "']");
             var stamp = document.querySelector("[data-stamp-for='" + region.id + "']");
             var paused = false;
+            var timer = null;
+            function finished() { return region.querySelector("[data-final]") !== null; }
+            function stop() {
+              if (timer !== null) clearInterval(timer);
+              timer = null;
+              if (toggle) toggle.hidden = true;
+            }
+            if (finished()) return;
             if (toggle) {
               toggle.hidden = false;
               toggle.addEventListener("click", function () {
@@ -119,16 +151,19 @@ internal static class DashboardAssets
                 .then(function (r) {
                   // Signed out meanwhile (token revoked, or signed out in another tab): back to the sign-in form.
                   if (r.status === 401) { window.location.assign("/signin"); return null; }
+                  // Gone (a twin run forgotten): nothing more to show here.
+                  if (r.status === 404) { stop(); return null; }
                   return r.ok ? r.text() : null;
                 })
                 .then(function (html) {
-                  if (html === null || paused || region.contains(document.activeElement)) return;
+                  if (html === null || timer === null || paused || region.contains(document.activeElement)) return;
                   region.innerHTML = html;
                   if (stamp) stamp.textContent = "Updated " + new Date().toLocaleTimeString();
+                  if (finished()) stop();
                 })
                 .catch(function () { });
             }
-            setInterval(tick, every);
+            timer = setInterval(tick, every);
           }
           document.addEventListener("DOMContentLoaded", function () {
             document.querySelectorAll("[data-refresh]").forEach(start);

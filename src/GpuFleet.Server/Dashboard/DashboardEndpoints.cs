@@ -18,7 +18,7 @@ namespace GpuFleet.Server.Dashboard;
 
 /// <summary>
 /// The web dashboard: server-rendered pages over the data the API reads — the queue (<c>/queue</c>),
-/// a job (<c>/jobs/{id}</c>), the fleet (<c>/</c>, <c>/fleet</c>) and the tenants (<c>/tenants</c>) —
+/// a job (<c>/jobs/{id}</c>), the fleet (<c>/</c>, <c>/fleet</c>), the tenants (<c>/tenants</c>) and the twin (<c>/twin</c>) —
 /// with a sign-in by API token kept in an HttpOnly, SameSite=Strict cookie (<see cref="DashboardSession"/>).
 /// Every state-changing form (sign-in, sign-out, cancel) carries an anti-forgery token; one without
 /// it is refused (400). Access follows the API's rules: a tenant's token sees its tenant only (another
@@ -26,6 +26,9 @@ namespace GpuFleet.Server.Dashboard;
 /// </summary>
 public static class DashboardEndpoints
 {
+    /// <summary>The form field that carries the anti-forgery token.</summary>
+    public const string AntiforgeryField = "__RequestVerificationToken";
+
     /// <summary>Most jobs one "cancel all matching" request cancels.</summary>
     public const int MaxBulkCancel = 10_000;
 
@@ -37,7 +40,7 @@ public static class DashboardEndpoints
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.HttpOnly = true;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.FormFieldName = "__RequestVerificationToken";
+            o.FormFieldName = AntiforgeryField;
             // Only the form field counts: the dashboard's script never posts.
             o.HeaderName = null;
         });
@@ -65,6 +68,7 @@ public static class DashboardEndpoints
         pages.MapPost("/queue/cancel", Cancel);
         pages.MapPost("/queue/cancel-all", CancelAll);
         pages.MapGet("/jobs/{id}", Job);
+        TwinPages.Map(pages, app.ServiceProvider.GetRequiredService<ServerSettings>());
     }
 
     private static IResult Asset(string text, string type) =>
@@ -316,7 +320,7 @@ public static class DashboardEndpoints
     }
 
     // A page for a signed-in caller; anyone else goes to the sign-in form (a session whose token was revoked too).
-    private static async Task<IResult> Signed(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, Func<DashboardRequest, Task<IResult>> page)
+    internal static async Task<IResult> Signed(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, Func<DashboardRequest, Task<IResult>> page)
     {
         if (await DashboardSession.CallerAsync(http, tokens) is not { } caller)
         {
@@ -338,7 +342,7 @@ public static class DashboardEndpoints
     }
 
     // The answer to a form without a valid anti-forgery token (forged on another site, or stale); null when it has one.
-    private static async Task<IResult?> Forged(HttpContext http, IAntiforgery antiforgery) =>
+    internal static async Task<IResult?> Forged(HttpContext http, IAntiforgery antiforgery) =>
         await antiforgery.IsRequestValidAsync(http)
             ? null
             : DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Form expired",

@@ -13,7 +13,7 @@ internal static class DashboardLayout
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>The pages of the navigation, in order: path and label.</summary>
-    private static readonly (string Path, string Label)[] Pages = [("/fleet", "Fleet"), ("/queue", "Queue"), ("/tenants", "Tenants")];
+    private static readonly (string Path, string Label)[] Pages = [("/fleet", "Fleet"), ("/queue", "Queue"), ("/tenants", "Tenants"), ("/twin", "Twin")];
 
     /// <summary>A whole page for a signed-in caller.</summary>
     public static IResult Page(DashboardRequest request, string title, string current, Html main, int status = StatusCodes.Status200OK)
@@ -73,9 +73,9 @@ internal static class DashboardLayout
     public static IResult Fragment(HttpContext http, Html html) => Answer(http, html.Text, "text/html; charset=utf-8", StatusCodes.Status200OK);
 
     /// <summary>An error page in plain words, with the status it says.</summary>
-    public static IResult Problem(HttpContext http, int status, string title, string detail) =>
+    public static IResult Problem(HttpContext http, int status, string title, string detail, string backPath = "/queue", string backLabel = "Back to the queue") =>
         Document(http, title, Html.Of($"<header class=\"top\"><a class=\"brand\" href=\"/fleet\">GpuFleet</a></header>"),
-            Html.Of($"<p class=\"problem\" role=\"alert\">{detail}</p><p><a href=\"/queue\">Back to the queue</a></p>"), status);
+            Html.Of($"<p class=\"problem\" role=\"alert\">{detail}</p><p><a href=\"{backPath}\">{backLabel}</a></p>"), status);
 
     private static IResult Answer(HttpContext http, string text, string type, int status)
     {

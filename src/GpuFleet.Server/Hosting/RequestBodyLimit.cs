@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace GpuFleet.Server.Hosting;
@@ -15,9 +16,16 @@ public sealed class RequestBodyLimit(RequestDelegate next, ServerSettings settin
     /// <summary>Middleware entry.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
+        // An endpoint may take more (a twin run's trace file): the server's own limit is raised for it alone.
+        var limit = settings.MaxRequestBodyBytes;
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RequestSizeLimit>()?.MaxRequestBodySize is { } own && own > limit)
         {
-            await TooLarge(context);
+            limit = own;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = own;
+        }
+        if (context.Request.ContentLength > limit)
+        {
+            await TooLarge(context, limit);
             return;
         }
         try
@@ -29,17 +37,25 @@ public sealed class RequestBodyLimit(RequestDelegate next, ServerSettings settin
         {
             log.LogDebug(e, "unreadable request body: {Status}", e.StatusCode);
             context.Response.Clear();
-            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) await TooLarge(context);
+            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) await TooLarge(context, limit);
             else await Results.Problem(statusCode: e.StatusCode, title: "unreadable request body", detail: e.Message).ExecuteAsync(context);
         }
     }
 
-    private Task TooLarge(HttpContext context)
+    private static Task TooLarge(HttpContext context, long limit)
     {
         // The unread rest of the body stays on the connection, and the server will not read that much
         // to reuse it: say so, or the client sends its next request on a connection about to close.
         context.Response.Headers.Connection = "close";
+        // A browser's form gets a page in words; anything else the API's problem document.
+        if (!context.Request.Path.StartsWithSegments("/api") && HttpMethods.IsPost(context.Request.Method))
+        {
+            var twin = context.Request.Path.StartsWithSegments("/twin");
+            return Dashboard.DashboardLayout.Problem(context, StatusCodes.Status413PayloadTooLarge, "Too large",
+                $"This form is larger than the {Twin.TwinValidator.Megabytes(limit)} the server takes{(twin ? ": choose a smaller file" : "")}.",
+                twin ? "/twin" : "/queue", twin ? "Back to the Twin page" : "Back to the queue").ExecuteAsync(context);
+        }
         return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "request body too large",
-            detail: $"at most {settings.MaxRequestBodyBytes} bytes").ExecuteAsync(context);
+            detail: $"at most {limit} bytes").ExecuteAsync(context);
     }
 }

@@ -61,6 +61,11 @@ public static class ServerApp
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
+        builder.Services.AddSingleton(new Twin.TwinCatalog(settings.Twin));
+        builder.Services.AddSingleton<Twin.TwinValidator>();
+        builder.Services.TryAddSingleton<Twin.TwinRunner>(Twin.TwinSimulation.Run);
+        builder.Services.AddSingleton<Twin.TwinRunQueue>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Twin.TwinRunQueue>());
         builder.Services.AddSingleton<TraceReplayer>();
         if (settings.Replay is { Count: > 0 }) builder.Services.AddHostedService(sp => sp.GetRequiredService<TraceReplayer>());
         builder.Services.AddProblemDetails();
@@ -133,6 +138,7 @@ public static class ServerApp
         FleetEndpoints.Map(app);
         UsageEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        TwinEndpoints.Map(app);
         Dashboard.DashboardEndpoints.Map(app);
         return app;
     }

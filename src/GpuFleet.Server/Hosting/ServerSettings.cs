@@ -87,6 +87,9 @@ public sealed record ServerSettings
     /// </summary>
     public string? LogDirectory { get; init; }
 
+    /// <summary>What twin runs (what-if simulations from the dashboard and <c>/api/v1/twin</c>) may use, and how many may run.</summary>
+    public GpuFleet.Server.Twin.TwinSettings Twin { get; init; } = new();
+
     /// <summary>Where jobs' logs are read from: <see cref="LogDirectory"/>, else the log directory of the fleet's local site, if it has one.</summary>
     public string? JobLogDirectory => LogDirectory
         ?? Fleet.Sites.Select(s => s.Executor).FirstOrDefault(e => e.Kind == "local")?.Setting("logDirectory", Core.Fleets.SiteExecutorSpec.DefaultLocalLogDirectory);

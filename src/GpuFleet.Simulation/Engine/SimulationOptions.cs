@@ -36,6 +36,12 @@ public sealed record SimulationOptions
     /// </summary>
     public double ReleaseLatencySeconds { get; init; }
 
+    /// <summary>
+    /// Stops the run between two instants of the clock with <see cref="OperationCanceledException"/> (a twin run
+    /// its user cancelled, or a server shutting down). Not part of the result: a run that is not stopped is the same.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Name of the trace, for the report.</summary>
     public string TraceName { get; init; } = "trace";
 }

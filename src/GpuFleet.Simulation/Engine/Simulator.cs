@@ -67,6 +67,7 @@ public static class Simulator
         long? drainUntil = null;
         while (true)
         {
+            options.Cancellation.ThrowIfCancellationRequested();
             if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0 || releases.Count > 0)
             {
                 drainUntil = null;
