@@ -164,6 +164,17 @@ public sealed class Fleet
 
     /// <summary>Fleet name.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The name of the GpuFleet installation that runs this fleet's jobs on its clusters (see
+    /// <see cref="InstallationName"/>); null: runs are named <c>gpufleet-&lt;id&gt;</c>, as before installations had names.
+    /// </summary>
+    /// <exception cref="FleetValidationException">It is not a valid installation name.</exception>
+    public string? Installation
+    {
+        get;
+        init => field = value is null || InstallationName.Problem(value) is not { } problem ? value : throw new FleetValidationException("installation", problem);
+    }
     /// <summary>GPU models, in file order; a model's position is its index.</summary>
     public IReadOnlyList<GpuModel> Models { get; }
     /// <summary>Sites, in file order; a site's position is its index.</summary>

@@ -29,6 +29,9 @@ public static class FleetFile
         var root = YamlMap.Document(text, file);
         var name = root.Text("name");
         root.Allow("description");
+        // The installation whose runs GpuFleet starts on the fleet's clusters (serve --installation overrides it).
+        var installation = root.Has("installation") ? root.Text("installation") : null;
+        if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw root.Error("installation", wrong);
 
         var models = Items(root, "models", m =>
         {
@@ -73,7 +76,10 @@ public static class FleetFile
                 .Select((s, i) => (Site: s.Item, Field: $"sites[{i}].executor.inventory"))
                 .Where(s => s.Site.Executor.TakesNodesFromCluster)
                 .SelectMany(s => ClusterPools.Of(s.Site, modelList, clusterNodes(s.Site), s.Field));
-            return new Fleet(name, modelList, [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item), .. fromClusters], [.. links.Select(l => l.Item)]);
+            return new Fleet(name, modelList, [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item), .. fromClusters], [.. links.Select(l => l.Item)])
+            {
+                Installation = installation,
+            };
         }
         catch (FleetValidationException e)
         {

@@ -211,7 +211,7 @@ public static class JobEndpoints
         try
         {
             // Shared with the job that still writes it (and with a cleaner that may remove it).
-            log = new FileStream(Path.Combine(directory, jobId.ToString(CultureInfo.InvariantCulture) + ".log"),
+            log = new FileStream(Path.Combine(directory, Executors.Local.LocalExecutor.LogFileName(settings.Installation, jobId)),
                 FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -57,7 +57,7 @@ public static class ServerApp
         builder.Services.AddSingleton(new SubmissionValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
-        builder.Services.TryAddSingleton<SiteExecutorFactory>(SiteExecutors.Create);
+        builder.Services.TryAddSingleton<SiteExecutorFactory>((fleet, site) => SiteExecutors.Create(fleet, site, settings.Installation));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());

@@ -193,6 +193,50 @@ public sealed class KubernetesExecutorTests
     }
 
     [Fact]
+    public async Task Two_installations_in_one_namespace_each_follow_and_delete_only_their_own_jobs()
+    {
+        var (api, unnamed) = await StartAsync();
+        await using var _ = api;
+        await using var __ = unnamed;
+        await using var prod = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url, Installation: "prod"));
+        // Job 1 of each installation: two Jobs, on the same node.
+        await unnamed.LaunchAsync(Gang(1, 1, gpusPerNode: 2), default);
+        await prod.LaunchAsync(Gang(1, 1, gpusPerNode: 3), default);
+        var theirs = api.Job("gpufleet-1")!;
+        var mine = api.Job("gpufleet-prod-1")!;
+        Assert.Equal("prod", mine.Metadata.Labels["gpufleet.io/installation"]);
+        Assert.Equal("prod", mine.Spec.Template.Metadata.Labels["gpufleet.io/installation"]);
+        Assert.False(theirs.Metadata.Labels.ContainsKey("gpufleet.io/installation"));
+        // The one-pod-per-node rule is per job of one installation: job 1 of the other may share the node.
+        var spread = mine.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().LabelSelector;
+        Assert.Equal(new Dictionary<string, string> { ["gpufleet.io/job-id"] = "1", ["gpufleet.io/installation"] = "prod" }, spread.MatchLabels);
+        var unnamedSpread = theirs.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().LabelSelector;
+        Assert.Equal(("gpufleet.io/installation", "DoesNotExist"), (unnamedSpread.MatchExpressions.Single().Key, unnamedSpread.MatchExpressions.Single().OperatorProperty));
+
+        // Each lists and watches its own only (the API server filters by the selector it is sent).
+        api.Calls.Clear();
+        Assert.Equal([(1L, "gpufleet-prod-1")], (await prod.ObserveAsync(default)).Runs.Select(r => (r.JobId, r.ExternalId)));
+        Assert.Contains(api.Calls, c => c.StartsWith("GET /apis/batch/v1/namespaces/gpufleet/jobs?labelSelector=gpufleet.io%2Fjob-id%2Cgpufleet.io%2Finstallation%3Dprod", StringComparison.Ordinal));
+        Assert.Equal([(1L, "gpufleet-1")], (await unnamed.ObserveAsync(default)).Runs.Select(r => (r.JobId, r.ExternalId)));
+        api.RunPods("gpufleet-prod-1");
+        Assert.Equal(ExecutorEventKind.Started, Assert.Single((await prod.ObserveAsync(default)).Events).Kind);
+        Assert.Empty((await unnamed.ObserveAsync(default)).Events);
+
+        // The other installation's pods are the cluster's other users: their GPUs are held by others.
+        Assert.Equal(3, (await unnamed.InventoryAsync(default)).Nodes.Single(n => n.Name == "k1").GpusHeldByOthers);
+        Assert.Equal(2, (await prod.InventoryAsync(default)).Nodes.Single(n => n.Name == "k1").GpusHeldByOthers);
+
+        // A cancel deletes its own Job only; the other installation's job 1 runs on, and neither loses anything.
+        await prod.CancelAsync(1, default);
+        Assert.Null(api.Job("gpufleet-prod-1"));
+        Assert.NotNull(api.Job("gpufleet-1"));
+        Assert.Equal(ExecutorEventKind.Cancelled, Assert.Single((await prod.ObserveAsync(default)).Events).Kind);
+        var still = await unnamed.ObserveAsync(default);
+        Assert.Empty(still.Events);
+        Assert.Equal(1, still.Runs.Single().JobId);
+    }
+
+    [Fact]
     public async Task Uneven_gpus_per_node_are_refused_and_a_closed_port_is_unreachable()
     {
         var (api, executor) = await StartAsync();
