@@ -66,6 +66,8 @@ public sealed class Fleet
         _specFirstNode = new int[pools.Count];
         _specNames = new NodeNamePattern[pools.Count];
         var defaultNamed = new Dictionary<(int Site, int Model), int>();
+        // NVLink domains named by specifications (NvlinkDomain): one domain, whose specifications are listed together.
+        var namedDomains = new HashSet<(int Site, int Model, string Domain)>();
         long total = 0;
         for (var i = 0; i < pools.Count; i++)
         {
@@ -88,13 +90,31 @@ public sealed class Fleet
                 poolModel.Add(model);
                 poolDomains.Add([]);
             }
+            // A specification that names the NVLink domain of the one before it adds its nodes to that domain (they follow its nodes).
+            var joins = false;
+            if (spec.NvlinkDomain is { } named)
+            {
+                if (spec.Domains != 1) throw new FleetValidationException($"pools[{i}].domains", $"a specification of NVLink domain '{named}' has one domain, not {spec.Domains}");
+                joins = i > 0 && pools[i - 1].NvlinkDomain == named && pools[i - 1].Site == spec.Site && pools[i - 1].Model == spec.Model;
+                if (!namedDomains.Add((site, model, named)) && !joins)
+                    throw new FleetValidationException($"pools[{i}].nvlinkDomain", $"the specifications of NVLink domain '{named}' must be listed one after another");
+            }
             for (var d = 0; d < spec.Domains; d++)
             {
-                var domain = domainPool.Count;
-                domainPool.Add(pool);
-                domainFirst.Add(nodeGpus.Count);
-                domainCount.Add(spec.NodesPerDomain);
-                poolDomains[pool].Add(domain);
+                int domain;
+                if (joins)
+                {
+                    domain = domainPool.Count - 1;
+                    domainCount[domain] += spec.NodesPerDomain;
+                }
+                else
+                {
+                    domain = domainPool.Count;
+                    domainPool.Add(pool);
+                    domainFirst.Add(nodeGpus.Count);
+                    domainCount.Add(spec.NodesPerDomain);
+                    poolDomains[pool].Add(domain);
+                }
                 for (var n = 0; n < spec.NodesPerDomain; n++)
                 {
                     nodeGpus.Add(spec.GpusPerNode);

@@ -634,6 +634,15 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Sets a label on a node, as a labeller does: GPU feature discovery's <c>nvidia.com/gpu.clique</c>
+    /// (<c>&lt;cluster UUID&gt;.&lt;clique id&gt;</c>) on a GB200 NVL72 node, for one.
+    /// </summary>
+    public void Label(string node, string key, string value)
+    {
+        lock (_lock) _nodes.Single(n => n.Metadata.Name == node).Metadata.Labels[key] = value;
+    }
+
     /// <summary>A pod someone else runs on <paramref name="node"/> with <paramref name="gpus"/> GPUs.</summary>
     public void AddForeignPod(string name, string node, int gpus)
     {

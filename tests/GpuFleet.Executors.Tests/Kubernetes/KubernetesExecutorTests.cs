@@ -237,6 +237,38 @@ public sealed class KubernetesExecutorTests
     }
 
     [Fact]
+    public async Task The_nvlink_clique_label_of_gb200_nodes_makes_each_clique_one_domain_of_the_pool()
+    {
+        // Two racks' worth of GB200 nodes (4 GPUs each) as GPU feature discovery labels them, and one whose GPUs'
+        // fabric is not up (GFD then sets no clique label): the value is <cluster UUID>.<clique id>.
+        var api = await FakeKubernetesApi.StartAsync();
+        await using var _ = api;
+        const string fabric = "ad1e7f5c-95d4-4c66-8d7b-1c6f0bd3e2a9";
+        for (var n = 1; n <= 7; n++) api.AddNode($"gb200-{n:D2}", 4, "NVIDIA-GB200");
+        foreach (var n in new[] { 1, 2, 4 }) api.Label($"gb200-{n:D2}", "nvidia.com/gpu.clique", $"{fabric}.32766");
+        foreach (var n in new[] { 5, 6, 7 }) api.Label($"gb200-{n:D2}", "nvidia.com/gpu.clique", $"{fabric}.32767");
+        await using var executor = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url));
+        var inventory = (await executor.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
+        Assert.Equal($"{fabric}.32766", inventory["gb200-01"].NvlinkDomain);
+        Assert.Equal($"{fabric}.32767", inventory["gb200-07"].NvlinkDomain);
+        Assert.Null(inventory["gb200-03"].NvlinkDomain);
+
+        // With inventory: cluster, the site's pool has one NVLink domain per clique, whatever the numbering.
+        var site = new GpuFleet.Core.Fleets.Site("ai-factory", "o", "r", 10, 1.2)
+        {
+            Executor = new GpuFleet.Core.Fleets.SiteExecutorSpec("kubernetes", new Dictionary<string, string> { ["inventory"] = "cluster" }),
+        };
+        GpuFleet.Core.Fleets.GpuModel[] models = [new("GB200", 186, 1200, 150, 2.5)];
+        var pools = GpuFleet.Core.Fleets.ClusterPools.Of(site, models,
+            [.. inventory.Values.Select(n => new GpuFleet.Core.Fleets.ClusterNode(n.Name, n.Gpus, n.Model, n.NvlinkDomain))], "sites[0].executor.inventory");
+        var fleet = new GpuFleet.Core.Fleets.Fleet("f", models, [site], pools);
+        var domains = Enumerable.Range(0, fleet.DomainCount)
+            .Select(d => string.Join(",", Enumerable.Range(fleet.DomainFirstNode(d), fleet.DomainNodeCount(d)).Select(fleet.NodeName))).Order().ToList();
+        Assert.Equal(["gb200-01,gb200-02,gb200-04", "gb200-03", "gb200-05,gb200-06,gb200-07"], domains);
+        Assert.Equal(12, fleet.PoolMaxDomainGpus(0));
+    }
+
+    [Fact]
     public async Task Uneven_gpus_per_node_are_refused_and_a_closed_port_is_unreachable()
     {
         var (api, executor) = await StartAsync();
