@@ -53,6 +53,35 @@ public sealed class ClusterPoolsTests
     }
 
     [Fact]
+    public void Spare_nodes_fill_the_gaps_of_a_group_of_names_then_follow_its_last_as_in_the_worked_example()
+    {
+        ClusterNode[] nodes = [.. Enumerable.Range(1, 4).Select(i => new ClusterNode($"n{i:D2}", 8, "h100")), new("n05", 4, "h100"), new("n07", 8, "h100"), new("n08", 8, "h100")];
+        var pools = ClusterPools.Of(SiteWith(("spareNodes", "3")), Models, nodes, "f");
+        // n06 as n05 (H100 × 4), n09 and n10 as n08 (H100 × 8).
+        Assert.Equal([("H100", 8, 4, "n{01}"), ("H100", 8, 4, "n{07}"), ("H100", 4, 2, "n{05}")],
+            pools.Select(p => (p.Model, p.GpusPerNode, p.Domains, p.NodeNames!)).ToList());
+        var fleet = new Fleet("t", Models, [SiteWith()], pools);
+        Assert.Equal(10, fleet.NodeCount);
+        Assert.Equal(8 * 8 + 2 * 4, fleet.TotalGpus);
+        // Without spares, the fleet is what the cluster lists.
+        Assert.Equal(7, new Fleet("t", Models, [SiteWith()], ClusterPools.Of(SiteWith(), Models, nodes, "f")).NodeCount);
+    }
+
+    [Fact]
+    public void A_spare_in_a_gap_inside_a_clique_is_in_its_domain_and_a_spare_never_takes_a_listed_name()
+    {
+        // Rack .1 is gb-01..gb-04 without gb-03; a node of another shape is gb-06 (so gb-05 and gb-07 are the spares after gb-04).
+        ClusterNode[] nodes = [new("gb-01", 4, "B200", "u.1"), new("gb-02", 4, "B200", "u.1"), new("gb-04", 4, "B200", "u.1"), new("gb-06", 8, "B200")];
+        var fleet = new Fleet("t", Models, [SiteWith()], ClusterPools.Of(SiteWith(("spareNodes", "3")), Models, nodes, "f"));
+        var domainOf = Enumerable.Range(0, fleet.NodeCount).ToDictionary(fleet.NodeName, n => fleet.NodeDomain(n));
+        Assert.Equal(["gb-01", "gb-02", "gb-03", "gb-04", "gb-05", "gb-06", "gb-07"], domainOf.Keys.Order());
+        Assert.Equal(domainOf["gb-01"], domainOf["gb-03"]);
+        Assert.Equal(4, fleet.DomainNodeCount(domainOf["gb-01"]));
+        Assert.NotEqual(domainOf["gb-04"], domainOf["gb-05"]);
+        Assert.Equal((4, 8, 8), (fleet.NodeGpus(fleet.NodeIndex("gb-03")), fleet.NodeGpus(fleet.NodeIndex("gb-06")), fleet.NodeGpus(fleet.NodeIndex("gb-07"))));
+    }
+
+    [Fact]
     public void Specifications_of_one_named_domain_are_listed_together_and_have_one_domain()
     {
         var site = SiteWith();

@@ -18,6 +18,13 @@ namespace GpuFleet.Core.Fleets;
 /// are two specifications that stay one domain of 17 nodes (<see cref="GpuPoolSpec.NvlinkDomain"/>).
 /// A node with no GPUs is left out; a node whose model the fleet does not know, or whose name does not
 /// end in a number, is an error naming it.
+/// <para>Spare nodes (the executor's <c>spareNodes</c>: N per group of names) are nodes the cluster does not list yet,
+/// which the fleet holds out of service until it does: the numbers missing between a group's nodes, lowest first, then
+/// those after its last, each of the shape of the node numbered before it. With <c>spareNodes: 3</c>, the example's
+/// n-group gets n06 (H100 × 4, as n05) and n09–n10 (H100 × 8, as n08): pools n{01} of 4 nodes, n{07} of 4 and n{05}
+/// of 2. A spare in a gap inside an NVLink clique (gb-07 above) is in that clique's domain; others are domains of
+/// their own. When the cluster lists a node of a spare's name and shape, it goes into service like any node that
+/// comes back.</para>
 /// </remarks>
 public static class ClusterPools
 {
@@ -42,6 +49,7 @@ public static class ClusterPools
             slots.Add(new Slot(model, node.Gpus, node.Name[..^digits], width, number, node.NvlinkDomain is { Length: > 0 } domain ? domain : null));
         }
         slots = Padded(slots);
+        slots.AddRange(Spares(slots, int.Parse(site.Executor.Setting("spareNodes", "0")!, CultureInfo.InvariantCulture)));
         var pools = new List<GpuPoolSpec>();
         // Nodes in no NVLink domain: by model, GPU count and name, each run of consecutive numbers one specification.
         foreach (var group in slots.Where(s => s.Domain is null).GroupBy(s => (s.Model, s.Gpus, s.Prefix, s.Width)))
@@ -94,6 +102,36 @@ public static class ClusterPools
         return runs;
     }
 
+    // Up to `count` spare nodes per group of names (prefix and width): the numbers missing between the group's nodes,
+    // lowest first, then those after its last; each of the shape of the node before it, and in that node's NVLink
+    // domain when the node after it is in the same one (a gap inside a rack). A name another node has is skipped.
+    private static List<Slot> Spares(List<Slot> slots, int count)
+    {
+        var spares = new List<Slot>();
+        if (count <= 0) return spares;
+        var names = slots.Select(s => s.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var group in slots.GroupBy(s => (s.Prefix, s.Width)))
+        {
+            var listed = group.DistinctBy(s => s.Number).OrderBy(s => s.Number).ToList();
+            var left = count;
+            for (var i = 0; left > 0 && i < listed.Count; i++)
+            {
+                var (below, above) = (listed[i], i + 1 < listed.Count ? listed[i + 1] : null);
+                var domain = above is not null && below.Domain == above.Domain ? below.Domain : null;
+                for (var number = (long)below.Number + 1; left > 0 && number <= int.MaxValue && (above is null || number < above.Number); number++)
+                {
+                    var spare = below with { Number = (int)number, Domain = domain };
+                    if (names.Add(spare.Name))
+                    {
+                        spares.Add(spare);
+                        left--;
+                    }
+                }
+            }
+        }
+        return spares;
+    }
+
     // A number without a leading zero reads as padded to the width of its prefix's padded numbers when it has as many
     // digits: n09 and n10 are n{01}'s 9th and 10th nodes, not two patterns (n100 is n{01}'s too; n001 is another pattern).
     private static List<Slot> Padded(List<Slot> slots)
@@ -104,6 +142,9 @@ public static class ClusterPools
 
     private static string NamesOf(List<Slot> run) => $"{run[0].Prefix}{{{NodeNamePattern.Number(run[0].Number, run[0].Width)}}}";
 
-    // A node the fleet will hold, by the parts of its name.
-    private sealed record Slot(string Model, int Gpus, string Prefix, int Width, int Number, string? Domain);
+    // A node the fleet will hold (listed by the cluster, or a spare), by the parts of its name.
+    private sealed record Slot(string Model, int Gpus, string Prefix, int Width, int Number, string? Domain)
+    {
+        public string Name => Prefix + NodeNamePattern.Number(Number, Width);
+    }
 }

@@ -241,6 +241,9 @@ public sealed class Fleet
     /// <summary>First node of pool specification <paramref name="spec"/>; its nodes are contiguous.</summary>
     public int SpecFirstNode(int spec) => _specFirstNode[spec];
 
+    /// <summary>The pool specification (a position in <see cref="PoolSpecs"/>) node <paramref name="node"/> comes from.</summary>
+    public int NodeSpec(int node) => (uint)node < (uint)_nodeGpus.Length ? SpecOf(node) : throw new ArgumentOutOfRangeException(nameof(node), node, "no such node");
+
     /// <summary>Index of a model by name, or -1.</summary>
     public int ModelIndex(string name) => _modelIndex.TryGetValue(name, out var i) ? i : -1;
     /// <summary>Index of a site by name, or -1.</summary>

@@ -20,8 +20,10 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     /// <param name="Reachable">Whether the site's cluster answers; null for a simulated site.</param>
     /// <param name="LastContact">When the cluster last answered.</param>
     /// <param name="ExecutorError">Why it does not, while it does not.</param>
+    /// <param name="UnscheduledNodes">Nodes its cluster lists that GpuFleet does not schedule, or not all of (a site with <c>inventory: cluster</c>: added after the server started, or listed unlike the fleet holds them); null: none.</param>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
-        int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null);
+        int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null,
+        IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null);
 
     /// <summary>A project's grant now.</summary>
     public sealed record GrantView(string Tenant, string Grant, double GpuHours, double UsedGpuHours, double LeftGpuHours, DateTimeOffset Start, DateTimeOffset End, string WhenExhausted);
@@ -57,7 +59,8 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
             var h = health?.FirstOrDefault(h => h.Site == s.Name);
             return new SiteView(s.Name, s.Owner, fleet.SiteGpus(i),
                 Enumerable.Range(0, fleet.PoolCount).Where(p => fleet.PoolSite(p) == i).Sum(p => busy[p]),
-                fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError);
+                fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError,
+                h?.Unscheduled is { Count: > 0 } unscheduled ? unscheduled : null);
         }).ToList();
         var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
             .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,
