@@ -60,6 +60,7 @@ public static class ServerApp
         builder.Services.TryAddSingleton<SiteExecutorFactory>((fleet, site) => SiteExecutors.Create(fleet, site, settings.Installation));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
+        builder.Services.AddSingleton<LeaderLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
         builder.Services.AddSingleton<TraceReplayer>();
         if (settings.Replay is { Count: > 0 }) builder.Services.AddHostedService(sp => sp.GetRequiredService<TraceReplayer>());
