@@ -13,7 +13,8 @@ namespace GpuFleet.Executors.Kubernetes;
 /// is one pod watch of at most a second and one list of GpuFleet's Jobs, whatever the number of jobs.
 /// </summary>
 /// <remarks>
-/// Example: job 7 runs as Job <c>gpufleet-7</c>. Its pods turn Running on nodes a and b → Started (a, b);
+/// Example: job 7 runs as Job <c>gpufleet-7</c> (of installation <c>prod</c>: <c>gpufleet-prod-7</c>, labelled
+/// <c>gpufleet.io/installation=prod</c>; the executor lists, watches and deletes only its installation's Jobs and pods). Its pods turn Running on nodes a and b → Started (a, b);
 /// the Job's <c>Complete</c> (or <c>SuccessCriteriaMet</c>) condition → Finished, exit code 0; <c>FailureTarget</c>
 /// or <c>Failed</c> with reason <c>DeadlineExceeded</c> → TimedOut; a container that failed by itself → its exit
 /// code, or OutOfMemory when it was <c>OOMKilled</c>. A pod deleted by someone else while it ran, or a Job deleted
@@ -25,9 +26,11 @@ namespace GpuFleet.Executors.Kubernetes;
 /// </remarks>
 public sealed class KubernetesExecutor : ISiteExecutor
 {
-    private const string Selector = KubernetesLabels.JobId;
     private readonly IKubernetes _client;
     private readonly KubernetesExecutorOptions _options;
+    private readonly RunNames _names;
+    // This installation's Jobs and pods: GpuFleet's label, and its installation's (none for the unnamed one).
+    private readonly string _selector;
     private readonly Dictionary<string, V1Pod> _pods = [];
     // Pods deleted while their Job runs, as last seen: who deleted a pod decides how the run ended.
     private readonly Dictionary<string, V1Pod> _deleted = [];
@@ -41,6 +44,8 @@ public sealed class KubernetesExecutor : ISiteExecutor
     public KubernetesExecutor(KubernetesExecutorOptions options, IKubernetes? client = null)
     {
         _options = options;
+        _names = new RunNames(options.Installation);
+        _selector = KubernetesLabels.Selector(options.Installation);
         _client = client ?? new k8s.Kubernetes(options.Host is { } host ? new KubernetesClientConfiguration { Host = host }
             : options.KubeconfigPath is { } path ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
             : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig()
@@ -56,7 +61,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
     /// <inheritdoc />
     public async Task LaunchAsync(ExecutorLaunch launch, CancellationToken cancel)
     {
-        var job = KubernetesJobSpec.For(launch, _options);
+        var job = KubernetesJobSpec.For(launch, _options, _names);
         await Call(async () =>
         {
             try
@@ -93,7 +98,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
         {
             try
             {
-                await _client.BatchV1.DeleteNamespacedJobAsync(ExecutorLaunch.RunName(jobId), _options.Namespace, propagationPolicy: "Background", cancellationToken: cancel);
+                await _client.BatchV1.DeleteNamespacedJobAsync(_names.Of(jobId), _options.Namespace, propagationPolicy: "Background", cancellationToken: cancel);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -105,7 +110,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
     public async Task<ExecutorObservation> ObserveAsync(CancellationToken cancel)
     {
         await FollowPodsAsync(cancel);
-        var jobs = await Call(() => _client.BatchV1.ListNamespacedJobAsync(_options.Namespace, labelSelector: Selector, cancellationToken: cancel));
+        var jobs = await Call(() => _client.BatchV1.ListNamespacedJobAsync(_options.Namespace, labelSelector: _selector, cancellationToken: cancel));
         var events = new List<ExecutorEvent>();
         var runs = new List<ExecutorRun>();
         var now = DateTimeOffset.UtcNow;
@@ -145,7 +150,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
                 _known.Remove(id);
                 events.Add(_cancelled.Remove(id)
                     ? new ExecutorEvent(id, ExecutorEventKind.Cancelled, now)
-                    : new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"its Job {ExecutorLaunch.RunName(id)} was deleted outside GpuFleet"));
+                    : new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"its Job {_names.Of(id)} was deleted outside GpuFleet"));
             }
             // Deleted pods matter only while their Job runs: forget those of Jobs that ended or are gone.
             foreach (var (name, pod) in _deleted.ToList())
@@ -164,7 +169,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
         Exception? failure = null;
         try
         {
-            await foreach (var (type, pod) in _client.CoreV1.WatchListNamespacedPodAsync(_options.Namespace, labelSelector: Selector, resourceVersion: _resourceVersion,
+            await foreach (var (type, pod) in _client.CoreV1.WatchListNamespacedPodAsync(_options.Namespace, labelSelector: _selector, resourceVersion: _resourceVersion,
                 allowWatchBookmarks: true, timeoutSeconds: 1, onError: e => failure ??= e, cancellationToken: cancel))
             {
                 if (pod?.Metadata is null) continue;
@@ -205,7 +210,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
 
     private async Task RelistAsync(CancellationToken cancel)
     {
-        var list = await Call(() => _client.CoreV1.ListNamespacedPodAsync(_options.Namespace, labelSelector: Selector, cancellationToken: cancel));
+        var list = await Call(() => _client.CoreV1.ListNamespacedPodAsync(_options.Namespace, labelSelector: _selector, cancellationToken: cancel));
         lock (_pods)
         {
             // A pod known before and absent now was deleted while the watch could not say so: keep it as last seen.
@@ -224,7 +229,8 @@ public sealed class KubernetesExecutor : ISiteExecutor
     public async Task<SiteInventory> InventoryAsync(CancellationToken cancel)
     {
         var nodes = await Call(() => _client.CoreV1.ListNodeAsync(cancellationToken: cancel));
-        // GPUs that pods GpuFleet did not create hold: every pod not finished, bound to a node, without GpuFleet's label.
+        // GPUs that pods this installation did not create hold: every pod not finished, bound to a node, without its labels
+        // (another installation's pods are the cluster's other users here).
         var pods = await Call(() => _client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: "status.phase!=Succeeded,status.phase!=Failed", cancellationToken: cancel));
         var held = pods.Items.Where(p => p.Spec?.NodeName is not null && IdOf(p.Metadata.Labels) is null)
             .GroupBy(p => p.Spec.NodeName).ToDictionary(g => g.Key, g => g.Sum(GpusOf));
@@ -234,8 +240,11 @@ public sealed class KubernetesExecutor : ISiteExecutor
     private static int GpusOf(V1Pod pod) =>
         pod.Spec?.Containers?.Sum(c => c.Resources?.Limits is { } l && l.TryGetValue(KubernetesLabels.Gpu, out var q) ? (int)q.ToInt64() : 0) ?? 0;
 
-    private static long? IdOf(IDictionary<string, string>? labels) =>
-        labels is not null && labels.TryGetValue(KubernetesLabels.JobId, out var v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    // The GpuFleet job id of a Job or pod of this installation; null for anything else (the API server filters by the
+    // selector already; this keeps a pod of another installation out even where a selector was not applied).
+    private long? IdOf(IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(KubernetesLabels.JobId, out var v) && long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+        && (labels.TryGetValue(KubernetesLabels.Installation, out var installation) ? installation : null) == _options.Installation ? id : null;
 
     // The API server's answers in the contract's words: no answer → unreachable; a refusal → rejected.
     private static async Task<T> Call<T>(Func<Task<T>> call)

@@ -10,7 +10,7 @@ namespace GpuFleet.Executors.Kubernetes;
 /// <remarks>
 /// Example: job 42, 16 GPUs on nodes gpu-a and gpu-b → Job <c>gpufleet-42</c>, completions = parallelism = 2,
 /// <c>completionMode: Indexed</c>, pods limited to 8 GPUs each, affinity <c>kubernetes.io/hostname in (gpu-a, gpu-b)</c>,
-/// anti-affinity on <c>gpufleet.io/job-id=42</c> per host, <c>activeDeadlineSeconds</c> = the limit, no retries, and a
+/// anti-affinity on <c>gpufleet.io/job-id=42</c> (and the installation's label, or its absence) per host, <c>activeDeadlineSeconds</c> = the limit, no retries, and a
 /// toleration of the <c>nvidia.com/gpu:NoSchedule</c> taint that GPU node pools carry (GKE puts it on every GPU node;
 /// only clusters with the ExtendedResourceToleration admission plugin add the toleration by themselves).
 /// Every pod of one Job has the same shape, so a placement with unequal GPUs per node cannot be one Job:
@@ -21,20 +21,21 @@ internal static class KubernetesJobSpec
     /// <summary>The one container of a GpuFleet pod (its status is found by this name).</summary>
     public const string ContainerName = "job";
 
-    public static V1Job For(ExecutorLaunch launch, KubernetesExecutorOptions options)
+    public static V1Job For(ExecutorLaunch launch, KubernetesExecutorOptions options, RunNames names)
     {
         var perNode = launch.Nodes.Select(n => n.Gpus.Count).Distinct().ToList();
         if (perNode.Count != 1)
             throw new ExecutorRejectedException($"a Kubernetes Job gives every pod the same GPUs; this placement has {string.Join(" and ", perNode)} GPUs on different nodes");
         var id = launch.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var labels = new Dictionary<string, string> { [KubernetesLabels.JobId] = id, [KubernetesLabels.Tenant] = LabelValue(launch.Tenant) };
+        if (options.Installation is { } installation) labels[KubernetesLabels.Installation] = installation;
         var command = launch.Command ?? $"sleep {launch.RuntimeSeconds ?? launch.TimeLimitSeconds}";
         var nodes = launch.Nodes.Count;
         return new V1Job
         {
             ApiVersion = "batch/v1",
             Kind = "Job",
-            Metadata = new V1ObjectMeta { Name = ExecutorLaunch.RunName(launch.JobId), Labels = labels, Annotations = new Dictionary<string, string> { ["gpufleet.io/name"] = launch.Name } },
+            Metadata = new V1ObjectMeta { Name = names.Of(launch.JobId), Labels = labels, Annotations = new Dictionary<string, string> { ["gpufleet.io/name"] = launch.Name } },
             Spec = new V1JobSpec
             {
                 CompletionMode = "Indexed",
@@ -67,7 +68,7 @@ internal static class KubernetesJobSpec
                                 RequiredDuringSchedulingIgnoredDuringExecution = [new V1PodAffinityTerm
                                 {
                                     TopologyKey = KubernetesLabels.Hostname,
-                                    LabelSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [KubernetesLabels.JobId] = id } },
+                                    LabelSelector = SameJob(id, options.Installation),
                                 }],
                             },
                         },
@@ -87,6 +88,15 @@ internal static class KubernetesJobSpec
             },
         };
     }
+
+    // The pods of this job of this installation: another installation's job of the same id is another job.
+    private static V1LabelSelector SameJob(string id, string? installation) => installation is null
+        ? new V1LabelSelector
+        {
+            MatchLabels = new Dictionary<string, string> { [KubernetesLabels.JobId] = id },
+            MatchExpressions = [new V1LabelSelectorRequirement { Key = KubernetesLabels.Installation, OperatorProperty = "DoesNotExist" }],
+        }
+        : new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [KubernetesLabels.JobId] = id, [KubernetesLabels.Installation] = installation } };
 
     // Label values: at most 63 characters of [A-Za-z0-9_.-], starting and ending alphanumeric.
     private static string LabelValue(string text)

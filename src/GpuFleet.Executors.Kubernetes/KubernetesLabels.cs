@@ -5,6 +5,8 @@ internal static class KubernetesLabels
 {
     /// <summary>On GpuFleet's Jobs and pods: the GpuFleet job id (found again by it after a crash).</summary>
     public const string JobId = "gpufleet.io/job-id";
+    /// <summary>On the Jobs and pods of a named GpuFleet installation: its name (the unnamed installation's carry none).</summary>
+    public const string Installation = "gpufleet.io/installation";
     /// <summary>On GpuFleet's Jobs and pods: the tenant.</summary>
     public const string Tenant = "gpufleet.io/tenant";
     /// <summary>The GPU resource NVIDIA's device plugin advertises.</summary>
@@ -15,4 +17,11 @@ internal static class KubernetesLabels
     public const string Clique = "nvidia.com/gpu.clique";
     /// <summary>Every node's own name label, which binds a pod to the nodes GpuFleet chose.</summary>
     public const string Hostname = "kubernetes.io/hostname";
+
+    /// <summary>
+    /// The label selector of one installation's Jobs and pods: <c>gpufleet.io/job-id,gpufleet.io/installation=prod</c>, or for
+    /// the unnamed installation <c>gpufleet.io/job-id,!gpufleet.io/installation</c> (its runs carry no installation label).
+    /// </summary>
+    public static string Selector(string? installation) =>
+        installation is null ? $"{JobId},!{Installation}" : $"{JobId},{Installation}={installation}";
 }

@@ -4,7 +4,8 @@ namespace GpuFleet.Executors.Kubernetes;
 
 /// <summary>
 /// A Kubernetes node in the inventory's words: its GPUs (<c>allocatable["nvidia.com/gpu"]</c>), its model (GPU
-/// feature discovery's <c>nvidia.com/gpu.product</c> label) and whether GpuFleet's pods may go there.
+/// feature discovery's <c>nvidia.com/gpu.product</c> label), its NVLink domain (the <c>nvidia.com/gpu.clique</c>
+/// label) and whether GpuFleet's pods may go there.
 /// </summary>
 /// <remarks>
 /// Example, as real API servers answer: a node whose <c>Ready</c> condition is <c>Unknown</c> ("Kubelet stopped
@@ -18,7 +19,7 @@ namespace GpuFleet.Executors.Kubernetes;
 internal static class KubernetesNodes
 {
     public static InventoryNode Read(V1Node node, int gpusHeldByOthers) =>
-        new(node.Metadata.Name, GpusOf(node), ModelOf(node.Metadata.Labels), StateOf(node), gpusHeldByOthers);
+        new(node.Metadata.Name, GpusOf(node), ModelOf(node.Metadata.Labels), StateOf(node), gpusHeldByOthers, CliqueOf(node.Metadata.Labels));
 
     /// <summary>The GPUs the device plugin advertises as allocatable; 0 on a node without it.</summary>
     public static int GpusOf(V1Node node) =>
@@ -26,6 +27,14 @@ internal static class KubernetesNodes
 
     public static string? ModelOf(IDictionary<string, string>? labels) =>
         labels is not null && labels.TryGetValue(KubernetesLabels.Product, out var product) && product.Length > 0 ? product : null;
+
+    /// <summary>
+    /// The NVLink domain GPU feature discovery puts the node in: its <c>nvidia.com/gpu.clique</c> label,
+    /// <c>&lt;cluster UUID&gt;.&lt;clique id&gt;</c> of the node's fabric-attached GPUs (set only where the GPUs' fabric is
+    /// up and all of them agree, as on GB200 NVL72 racks); null without it.
+    /// </summary>
+    public static string? CliqueOf(IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(KubernetesLabels.Clique, out var clique) && clique.Length > 0 ? clique : null;
 
     public static InventoryNodeState StateOf(V1Node node)
     {

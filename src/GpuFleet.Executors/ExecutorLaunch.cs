@@ -13,11 +13,9 @@ public sealed record ExecutorLaunch(long JobId, string Name, string Tenant, stri
     /// <summary>GPUs over all nodes.</summary>
     public int Gpus => Nodes.Sum(n => n.Gpus.Count);
 
-    /// <summary>The name a run of GpuFleet job <paramref name="jobId"/> carries on a cluster, and by which it is found again.</summary>
-    public static string RunName(long jobId) => $"gpufleet-{jobId}";
+    /// <summary>The name a run of GpuFleet job <paramref name="jobId"/> carries on a cluster for the unnamed installation (<see cref="RunNames.Default"/>).</summary>
+    public static string RunName(long jobId) => RunNames.Default.Of(jobId);
 
-    /// <summary>The GpuFleet job id in a run's name; null when the run is not GpuFleet's.</summary>
-    public static long? JobIdOf(string runName) =>
-        runName.StartsWith("gpufleet-", StringComparison.Ordinal) && long.TryParse(runName.AsSpan("gpufleet-".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
-            ? id : null;
+    /// <summary>The GpuFleet job id in a run's name of the unnamed installation; null when the run is not its.</summary>
+    public static long? JobIdOf(string runName) => RunNames.Default.JobIdOf(runName);
 }

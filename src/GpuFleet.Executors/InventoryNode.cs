@@ -6,4 +6,5 @@ namespace GpuFleet.Executors;
 /// <param name="Model">GPU model (a GRES type, a <c>nvidia.com/gpu.product</c> label, <c>nvidia-smi</c>'s name); null when the cluster does not say.</param>
 /// <param name="State">Whether new work may go there.</param>
 /// <param name="GpusHeldByOthers">GPUs taken by work GpuFleet did not start (the cluster's own users).</param>
-public sealed record InventoryNode(string Name, int Gpus, string? Model, InventoryNodeState State, int GpusHeldByOthers = 0);
+/// <param name="NvlinkDomain">The NVLink domain the cluster puts it in (Kubernetes: the <c>nvidia.com/gpu.clique</c> label of a GB200 NVL72 node); null when it says none.</param>
+public sealed record InventoryNode(string Name, int Gpus, string? Model, InventoryNodeState State, int GpusHeldByOthers = 0, string? NvlinkDomain = null);

@@ -250,6 +250,7 @@ public sealed class CliTests
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
             (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
             (new[] { "serve", "--fleet", "fleets/philly.yaml", "--executor", "slurm" }, "--executor: unknown executor 'slurm'"),
+            (new[] { "serve", "--fleet", "fleets/philly.yaml", "--installation", "Prod" }, "--installation: must start with a lowercase letter (a-z), not 'P'"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "shared" }, "--tenants: policy 'shared' needs a tenant tree"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "static", "--tenants", "tenants/korea-2030.yaml" },
                 "unknown GPU model 'GB200'"),

@@ -84,6 +84,15 @@ public sealed class DataFileTests
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, model: G } }", 5, "sites[0].executor.model", "applies only with inventory: cluster")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: cluster, nodeOverheadWatts: -1 } }", 5, "sites[0].executor.nodeOverheadWatts", "at least 0")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { inventory: cluster } }", 5, "sites[0].executor.kind", "is required")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, spareNodes: 2 } }", 5, "sites[0].executor.spareNodes", "applies only with inventory: cluster")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: file, spareNodes: 2 } }", 5, "sites[0].executor.spareNodes", "applies only with inventory: cluster")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: cluster, spareNodes: -1 } }", 5, "sites[0].executor.spareNodes", "at least 0")]
+    [InlineData("name: t", "name: t\ninstallation: Prod", 2, "installation", "must start with a lowercase letter (a-z), not 'P'")]
+    [InlineData("name: t", "name: t\ninstallation: 2nd", 2, "installation", "must start with a lowercase letter")]
+    [InlineData("name: t", "name: t\ninstallation: prod_eu", 2, "installation", "'_' cannot be in an installation name")]
+    [InlineData("name: t", "name: t\ninstallation: prod-", 2, "installation", "must end with a letter or digit")]
+    [InlineData("name: t", "name: t\ninstallation: production-eu-west-1a", 2, "installation", "at most 20 characters, not 21")]
+    [InlineData("name: t", "name: t\ninstallation: \"\"", 2, "installation", "non-empty text")]
     public void Bad_fleet_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => FleetFile.Parse(new StringReader(GoodFleet.Replace(from, to)), "bad.yaml"));
@@ -93,6 +102,16 @@ public sealed class DataFileTests
         if (line > 0) Assert.Equal(line, e.Line);
         else Assert.True(e.Line > 0);
         Assert.StartsWith("bad.yaml:", e.Message);
+    }
+
+    [Fact]
+    public void A_fleet_file_may_name_the_installation_whose_runs_go_to_its_clusters()
+    {
+        Assert.Null(FleetFile.Parse(new StringReader(GoodFleet), "f.yaml").Installation);
+        Assert.Equal("prod-2", FleetFile.Parse(new StringReader(GoodFleet.Replace("name: t", "name: t\ninstallation: prod-2")), "f.yaml").Installation);
+        // The core refuses a bad name too, naming the field.
+        var e = Assert.Throws<FleetValidationException>(() => new Fleet("t", [new GpuModel("G", 80, 700, 100, 1)], [new Site("s", "o", "r", 1, 1.2)], [new GpuPoolSpec("s", "G", 8, 1, 1, 0)]) { Installation = "gpufleet.io" });
+        Assert.Equal("installation", e.Field);
     }
 
     [Fact]

@@ -265,6 +265,47 @@ public sealed class LocalExecutorTests
     }
 
     [Fact]
+    public async Task Two_installations_on_one_log_directory_keep_their_runs_logs_and_exit_statuses_apart()
+    {
+        await using var unnamed = new LocalHarness();
+        await using var lab = new LocalHarness(_ => unnamed.Options with { Installation = "lab" });
+        long running = LocalHarness.NewJobId(), ended = LocalHarness.NewJobId();
+        // The same job id in both: two runs, two logs.
+        await unnamed.LaunchAsync(running, "echo unnamed; sleep 300");
+        await lab.LaunchAsync(running, "echo lab; sleep 300");
+        await unnamed.WaitForAsync(running, ExecutorEventKind.Started);
+        await lab.WaitForAsync(running, ExecutorEventKind.Started);
+        Assert.Equal($"lab-{running}.log", Path.GetFileName(lab.Executor.LogPath(running)));
+        Assert.Equal($"{running}.log", Path.GetFileName(unnamed.Executor.LogPath(running)));
+        await LocalHarness.EventuallyAsync(() => File.Exists(lab.Executor.LogPath(running)) && lab.Log(running) == "lab\n" && unnamed.Log(running) == "unnamed\n", "both write their logs");
+        // One of the unnamed installation's jobs ends while no server of it watches: its exit status waits in the directory.
+        await unnamed.LaunchAsync(ended, "sleep 1; exit 3");
+        await unnamed.WaitForAsync(ended, ExecutorEventKind.Started);
+        await unnamed.Executor.DisposeAsync();
+        await LocalHarness.EventuallyAsync(() => Processes.OfJob(ended).Count == 0, "the job ends");
+
+        // A new executor of lab on the directory takes up lab's run alone, and no exit status of the other's.
+        await lab.RestartAsync();
+        var runs = (await lab.ObserveAsync()).Runs;
+        Assert.Equal([running], runs.Select(r => r.JobId));
+        Assert.Empty(lab.Seen);
+        var labGroup = runs.Single().ExternalId;
+        Assert.Equal(2, Processes.OfJob(running).Count(p => p.Name == "sleep"));   // GPUFLEET_JOB_ID is the same in both
+        // Cancelling it in lab leaves the other installation's job of the same id running.
+        await lab.Executor.CancelAsync(running, CancellationToken.None);
+        await lab.WaitForAsync(running, ExecutorEventKind.Cancelled);
+        await LocalHarness.EventuallyAsync(() => Processes.OfJob(running).Count(p => p.Name == "sleep") == 1, "lab's sleep ends");
+
+        // The unnamed installation's next executor finds its run and its exit status, which lab left alone.
+        await unnamed.RestartAsync();
+        var theirs = Assert.Single((await unnamed.ObserveAsync()).Runs);
+        Assert.Equal(running, theirs.JobId);
+        Assert.NotEqual(labGroup, theirs.ExternalId);
+        var end = await unnamed.WaitForEndAsync(ended);
+        Assert.Equal((ExecutorEventKind.Finished, 3), (end.Kind, end.ExitCode));
+    }
+
+    [Fact]
     public async Task A_job_past_its_time_limit_while_no_server_watched_is_stopped_after_the_restart()
     {
         await using var local = new LocalHarness();

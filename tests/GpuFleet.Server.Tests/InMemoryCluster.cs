@@ -14,6 +14,9 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     private readonly Dictionary<long, ExecutorLaunch> _runs = [];
     private readonly List<ExecutorEvent> _events = [];
     private readonly Dictionary<string, (InventoryNodeState State, int Held)> _nodes = [];
+    // Nodes listed as the test says rather than as the fleet holds them (added, or changed), and fleet nodes not listed.
+    private readonly Dictionary<string, InventoryNode> _listed = [];
+    private readonly HashSet<string> _unlisted = [];
 
     public volatile bool Reachable = true;
     /// <summary>False: runs launched from now on wait in the cluster's queue, never started, until <see cref="StartsRuns"/> is true again.</summary>
@@ -80,9 +83,11 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
             {
                 if (fleet.PoolSite(fleet.NodePool(n)) != site) continue;
                 var name = fleet.NodeName(n);
+                if (_unlisted.Contains(name) || _listed.ContainsKey(name)) continue;
                 var (state, held) = _nodes.TryGetValue(name, out var s) ? s : (InventoryNodeState.Up, 0);
                 nodes.Add(new InventoryNode(name, fleet.NodeGpus(n), "G", state, held));
             }
+            nodes.AddRange(_listed.Values);
             return Task.FromResult(new SiteInventory(nodes));
         }
     }
@@ -98,6 +103,26 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     public void Forget(long jobId)
     {
         lock (_lock) _runs.Remove(jobId);
+    }
+
+    /// <summary>The cluster lists <paramref name="node"/> from now on: a node added to it, or one of the fleet's listed otherwise.</summary>
+    public void List(InventoryNode node)
+    {
+        lock (_lock)
+        {
+            _unlisted.Remove(node.Name);
+            _listed[node.Name] = node;
+        }
+    }
+
+    /// <summary>The cluster no longer lists node <paramref name="name"/> (removed from it, or not there yet).</summary>
+    public void Unlist(string name)
+    {
+        lock (_lock)
+        {
+            _listed.Remove(name);
+            _unlisted.Add(name);
+        }
     }
 
     public void SetNode(string name, InventoryNodeState state, int heldByOthers = 0)

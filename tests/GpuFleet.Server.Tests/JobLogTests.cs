@@ -94,6 +94,21 @@ public sealed class JobLogTests
         Assert.Equal("log not found", Problem(await answer.Content.ReadAsStringAsync()).Title);
     }
 
+    [Fact]
+    public async Task A_named_installation_reads_its_own_log_files()
+    {
+        var logs = Path.Combine(Path.GetTempPath(), "gpufleet-server-tests", Guid.NewGuid().ToString("N"), "logs");
+        Directory.CreateDirectory(logs);
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { LogDirectory = logs, Installation = "lab" });
+        var id = await SubmitAsync(server.Client);
+        // Another installation's log of the same job id, in the same directory, is not this one's.
+        File.WriteAllText(Path.Combine(logs, $"{id}.log"), "the unnamed installation's job");
+        using (var none = await server.Client.GetAsync($"/api/v1/jobs/{id}/log"))
+            Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        File.WriteAllText(Path.Combine(logs, $"lab-{id}.log"), "lab's job");
+        Assert.Equal("lab's job", await TextAsync(server, $"/api/v1/jobs/{id}/log"));
+    }
+
     [Theory]
     [InlineData("secret")]
     [InlineData("abc")]

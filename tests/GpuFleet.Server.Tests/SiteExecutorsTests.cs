@@ -27,4 +27,22 @@ public sealed class SiteExecutorsTests
         var e = await Assert.ThrowsAsync<ExecutorUnreachableException>(() => executor.InventoryAsync(default));
         Assert.Contains("cannot run /nonexistent/sinfo", e.Message);
     }
+
+    [Fact]
+    public async Task The_servers_installation_names_the_runs_of_its_executors_and_overrides_the_fleet_files()
+    {
+        var logs = TestFiles.Temp("installation-logs");
+        var fleet = new Core.Fleets.Fleet("f", RunningServer.SmallFleet.Models, [RunningServer.SmallFleet.Sites[0] with
+        {
+            Executor = new Core.Fleets.SiteExecutorSpec("local", new Dictionary<string, string> { ["logDirectory"] = logs, ["virtualGpus"] = "1" }),
+        }], [new Core.Fleets.GpuPoolSpec("s", "G", 1, 1, 1, 0)]) { Installation = "lab" };
+        await using (var local = (Executors.Local.LocalExecutor)SiteExecutors.Create(fleet, 0))
+            Assert.Equal("lab-7.log", Path.GetFileName(local.LogPath(7)));
+        await using (var local = (Executors.Local.LocalExecutor)SiteExecutors.Create(fleet, 0, "prod"))
+            Assert.Equal("prod-7.log", Path.GetFileName(local.LogPath(7)));
+        var settings = new Hosting.ServerSettings { Fleet = fleet, Database = "x.db" };
+        Assert.Equal("lab", settings.Installation);
+        Assert.Equal("prod", (settings with { Installation = "prod" }).Installation);
+        Assert.Contains("installation: must start with a lowercase letter", Assert.Throws<ArgumentException>(() => settings with { Installation = "Prod" }).Message);
+    }
 }

@@ -30,11 +30,12 @@ internal static class ServeCommand
         var trustedProxy = new Option<string[]>("--trusted-proxy") { Description = "A proxy (address or CIDR network; repeat for several) whose X-Forwarded-For names the client for the per-address limits. Without one the header is ignored.", AllowMultipleArgumentsPerToken = false };
         var lease = new Option<double>("--lease-seconds") { Description = "How long the scheduler lease lasts unless renewed: a leader that stops renewing it (frozen, cut off) is replaced after this long; one that dies, at once.", DefaultValueFactory = _ => JobStore.DefaultLeaseTime.TotalSeconds };
         var logDir = new Option<string?>("--log-dir") { Description = "Where jobs' output lies, one <id>.log each (the local executor's log directory), for GET /api/v1/jobs/{id}/log and 'gpufleet logs'." };
+        var installation = new Option<string?>("--installation") { Description = "This installation's name on the clusters it shares with others (staging, prod): its runs are named gpufleet-<installation>-<id> and it leaves other installations' runs alone. Overrides the fleet file's 'installation'; default: none (runs named gpufleet-<id>)." };
         var scheduling = new SchedulerFlags();
         var twin = new TwinFlags();
         var command = new Command("serve", "Run the control plane: the job API under /api/v1 and the scheduling loop on the real clock.")
         {
-            fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease, logDir,
+            fleet, tenants, db, executor, urls, policy, timeScale, advertise, rateLimit, addressRateLimit, authFailureLimit, trustedProxy, lease, logDir, installation,
         };
         foreach (var flag in scheduling.All.Concat(twin.All)) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() =>
@@ -46,13 +47,15 @@ internal static class ServeCommand
             var leaseSeconds = r.GetValue(lease);
             if (!(leaseSeconds is >= 1 and <= 3600)) throw new CliUsageException($"--lease-seconds: must be between 1 and 3600, not {leaseSeconds}");
             IReadOnlyList<IPNetwork> proxies = [.. (r.GetValue(trustedProxy) ?? []).Select(ParseNetwork)];
+            var named = r.GetValue(installation);
+            if (named is not null && GpuFleet.Core.Fleets.InstallationName.Problem(named) is { } wrong) throw new CliUsageException($"--installation: {wrong}");
             var options = scheduling.Read(r);
             return Run(r.GetValue(fleet)!, r.GetValue(tenants), r.GetValue(db)!, r.GetValue(executor)!, r.GetValue(urls)!, r.GetValue(policy),
                 r.GetValue(timeScale), r.GetValue(advertise), options, settings => settings with
                 {
                     RequestsPerMinutePerToken = perToken, RequestsPerMinutePerAddress = perAddress,
                     FailedAuthenticationsPerMinutePerAddress = failures, TrustedProxies = proxies, LeaseTime = TimeSpan.FromSeconds(leaseSeconds),
-                    LogDirectory = r.GetValue(logDir), Twin = twinSettings,
+                    LogDirectory = r.GetValue(logDir), Twin = twinSettings, Installation = named,
                 });
         }));
         return command;

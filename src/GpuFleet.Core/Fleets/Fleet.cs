@@ -66,6 +66,8 @@ public sealed class Fleet
         _specFirstNode = new int[pools.Count];
         _specNames = new NodeNamePattern[pools.Count];
         var defaultNamed = new Dictionary<(int Site, int Model), int>();
+        // NVLink domains named by specifications (NvlinkDomain): one domain, whose specifications are listed together.
+        var namedDomains = new HashSet<(int Site, int Model, string Domain)>();
         long total = 0;
         for (var i = 0; i < pools.Count; i++)
         {
@@ -88,13 +90,31 @@ public sealed class Fleet
                 poolModel.Add(model);
                 poolDomains.Add([]);
             }
+            // A specification that names the NVLink domain of the one before it adds its nodes to that domain (they follow its nodes).
+            var joins = false;
+            if (spec.NvlinkDomain is { } named)
+            {
+                if (spec.Domains != 1) throw new FleetValidationException($"pools[{i}].domains", $"a specification of NVLink domain '{named}' has one domain, not {spec.Domains}");
+                joins = i > 0 && pools[i - 1].NvlinkDomain == named && pools[i - 1].Site == spec.Site && pools[i - 1].Model == spec.Model;
+                if (!namedDomains.Add((site, model, named)) && !joins)
+                    throw new FleetValidationException($"pools[{i}].nvlinkDomain", $"the specifications of NVLink domain '{named}' must be listed one after another");
+            }
             for (var d = 0; d < spec.Domains; d++)
             {
-                var domain = domainPool.Count;
-                domainPool.Add(pool);
-                domainFirst.Add(nodeGpus.Count);
-                domainCount.Add(spec.NodesPerDomain);
-                poolDomains[pool].Add(domain);
+                int domain;
+                if (joins)
+                {
+                    domain = domainPool.Count - 1;
+                    domainCount[domain] += spec.NodesPerDomain;
+                }
+                else
+                {
+                    domain = domainPool.Count;
+                    domainPool.Add(pool);
+                    domainFirst.Add(nodeGpus.Count);
+                    domainCount.Add(spec.NodesPerDomain);
+                    poolDomains[pool].Add(domain);
+                }
                 for (var n = 0; n < spec.NodesPerDomain; n++)
                 {
                     nodeGpus.Add(spec.GpusPerNode);
@@ -164,6 +184,17 @@ public sealed class Fleet
 
     /// <summary>Fleet name.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The name of the GpuFleet installation that runs this fleet's jobs on its clusters (see
+    /// <see cref="InstallationName"/>); null: runs are named <c>gpufleet-&lt;id&gt;</c>, as before installations had names.
+    /// </summary>
+    /// <exception cref="FleetValidationException">It is not a valid installation name.</exception>
+    public string? Installation
+    {
+        get;
+        init => field = value is null || InstallationName.Problem(value) is not { } problem ? value : throw new FleetValidationException("installation", problem);
+    }
     /// <summary>GPU models, in file order; a model's position is its index.</summary>
     public IReadOnlyList<GpuModel> Models { get; }
     /// <summary>Sites, in file order; a site's position is its index.</summary>
@@ -209,6 +240,9 @@ public sealed class Fleet
     public NodeNamePattern SpecNodeNames(int spec) => _specNames[spec];
     /// <summary>First node of pool specification <paramref name="spec"/>; its nodes are contiguous.</summary>
     public int SpecFirstNode(int spec) => _specFirstNode[spec];
+
+    /// <summary>The pool specification (a position in <see cref="PoolSpecs"/>) node <paramref name="node"/> comes from.</summary>
+    public int NodeSpec(int node) => (uint)node < (uint)_nodeGpus.Length ? SpecOf(node) : throw new ArgumentOutOfRangeException(nameof(node), node, "no such node");
 
     /// <summary>Index of a model by name, or -1.</summary>
     public int ModelIndex(string name) => _modelIndex.TryGetValue(name, out var i) ? i : -1;

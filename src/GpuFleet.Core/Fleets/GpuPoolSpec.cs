@@ -20,6 +20,15 @@ public sealed record GpuPoolSpec(string Site, string Model, int GpusPerNode, int
     /// </summary>
     public string? NodeNames { get; init; }
 
+    /// <summary>
+    /// The NVLink domain its nodes belong to, as the cluster names it (a GB200 NVL72 rack's
+    /// <c>nvidia.com/gpu.clique</c>); null: its domains are its own. Specifications listed one after another
+    /// with the same value, site and model are one domain, so that the nodes of one rack need not be numbered
+    /// in one run: n01–n06 and n08–n18 of one clique are two specifications and one domain of 17 nodes. Such a
+    /// specification has one domain (<see cref="Domains"/> = 1) of all its nodes.
+    /// </summary>
+    public string? NvlinkDomain { get; init; }
+
     /// <summary>GPUs in the whole pool.</summary>
     public long Gpus => (long)GpusPerNode * NodesPerDomain * Domains;
 }

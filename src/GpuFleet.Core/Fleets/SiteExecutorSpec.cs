@@ -32,9 +32,10 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     /// Settings every real executor takes about the site's nodes: <c>inventory</c> (<c>file</c>, the default:
     /// the fleet file's pools; <c>cluster</c>: the nodes the cluster lists when the server starts), and for
     /// <c>cluster</c>, <c>model</c> (the fleet model of nodes whose cluster does not name one the fleet
-    /// knows) and <c>nodeOverheadWatts</c>.
+    /// knows), <c>nodeOverheadWatts</c> and <c>spareNodes</c> (nodes per group of names the fleet holds out of
+    /// service for the cluster to list later, see <see cref="ClusterPools"/>).
     /// </summary>
-    public static IReadOnlyList<string> InventorySettings { get; } = ["inventory", "model", "nodeOverheadWatts"];
+    public static IReadOnlyList<string> InventorySettings { get; } = ["inventory", "model", "nodeOverheadWatts", "spareNodes"];
 
     /// <summary>Whether the site's nodes come from its cluster rather than the fleet file.</summary>
     public bool TakesNodesFromCluster => Setting("inventory") == "cluster";

@@ -29,6 +29,9 @@ public static class FleetFile
         var root = YamlMap.Document(text, file);
         var name = root.Text("name");
         root.Allow("description");
+        // The installation whose runs GpuFleet starts on the fleet's clusters (serve --installation overrides it).
+        var installation = root.Has("installation") ? root.Text("installation") : null;
+        if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw root.Error("installation", wrong);
 
         var models = Items(root, "models", m =>
         {
@@ -73,7 +76,10 @@ public static class FleetFile
                 .Select((s, i) => (Site: s.Item, Field: $"sites[{i}].executor.inventory"))
                 .Where(s => s.Site.Executor.TakesNodesFromCluster)
                 .SelectMany(s => ClusterPools.Of(s.Site, modelList, clusterNodes(s.Site), s.Field));
-            return new Fleet(name, modelList, [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item), .. fromClusters], [.. links.Select(l => l.Item)]);
+            return new Fleet(name, modelList, [.. sites.Select(s => s.Item)], [.. pools.Select(p => p.Item), .. fromClusters], [.. links.Select(l => l.Item)])
+            {
+                Installation = installation,
+            };
         }
         catch (FleetValidationException e)
         {
@@ -104,13 +110,16 @@ public static class FleetFile
         return new SiteExecutorSpec(kind, settings);
     }
 
+    // Most spare nodes per group of names: each is a node of the fleet (arrays of the scheduler's state), out of service until listed.
+    private const int MaxSpareNodes = 10_000;
+
     // Where a real site's nodes come from: the fleet file (the default) or its cluster when the server starts.
-    // Example: executor: { kind: slurm, inventory: cluster, model: H100 }.
+    // Example: executor: { kind: slurm, inventory: cluster, model: H100, spareNodes: 4 }.
     private static void ReadInventory(YamlMap e, Dictionary<string, string> settings)
     {
         if (!e.Has("inventory"))
         {
-            foreach (var key in (string[])["model", "nodeOverheadWatts"])
+            foreach (var key in (string[])["model", "nodeOverheadWatts", "spareNodes"])
                 if (e.Has(key)) throw e.Error(key, "applies only with inventory: cluster");
             return;
         }
@@ -119,6 +128,11 @@ public static class FleetFile
         settings["inventory"] = inventory;
         if (e.Has("model")) settings["model"] = e.Text("model");
         if (e.Has("nodeOverheadWatts")) settings["nodeOverheadWatts"] = e.Number("nodeOverheadWatts", 0, min: 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (e.Has("spareNodes"))
+        {
+            if (inventory != "cluster") throw e.Error("spareNodes", "applies only with inventory: cluster");
+            settings["spareNodes"] = e.Integer("spareNodes", min: 0, max: MaxSpareNodes).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     // Slurm through slurmrestd (restUrl, with a JWT as token or in tokenFile) or through its tools

@@ -16,6 +16,8 @@ namespace GpuFleet.Executors.Local;
 /// <c>&lt;log directory&gt;/&lt;id&gt;.log</c>. An exit status above 128 is read as the shell reports a death by
 /// signal (128 + the signal's number): the job failed, "killed by signal N". Which signal killed it is all
 /// that is known: a SIGKILL from the kernel's out-of-memory killer is not told from another one.
+/// A named installation's runs are <c>gpufleet-&lt;installation&gt;-&lt;id&gt;</c> with logs <c>&lt;installation&gt;-&lt;id&gt;.log</c>: an
+/// executor takes up only its own installation's runs and exit statuses, also from a log directory another shares.
 /// </remarks>
 public sealed class LocalExecutor : ISiteExecutor
 {
@@ -24,6 +26,7 @@ public sealed class LocalExecutor : ISiteExecutor
 
     private readonly LocalExecutorOptions _options;
     private readonly string _logDirectory;
+    private readonly RunNames _names;
     private readonly Lock _lock = new();
     // Runs not yet reported ended, and the ids of every job that ran here: a job is launched once.
     private readonly Dictionary<long, LocalRun> _runs = [];
@@ -44,6 +47,7 @@ public sealed class LocalExecutor : ISiteExecutor
         ArgumentOutOfRangeException.ThrowIfNegative(options.VirtualGpus);
         _options = options;
         _logDirectory = Path.GetFullPath(options.LogDirectory);
+        _names = new RunNames(options.Installation);
         FindRunsOfEarlierServers();
     }
 
@@ -54,9 +58,17 @@ public sealed class LocalExecutor : ISiteExecutor
     public string NodeName => _options.NodeName;
 
     /// <summary>Where the output of job <paramref name="jobId"/> goes.</summary>
-    public string LogPath(long jobId) => Path.Combine(_logDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".log");
+    public string LogPath(long jobId) => Path.Combine(_logDirectory, LogFileName(_options.Installation, jobId));
 
-    private string StatusPath(long jobId) => Path.Combine(_logDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".exit");
+    /// <summary>
+    /// The name of job <paramref name="jobId"/>'s log in its log directory: <c>&lt;id&gt;.log</c>, or for a named installation
+    /// <c>&lt;installation&gt;-&lt;id&gt;.log</c>, so that two installations on one machine never write one file.
+    /// </summary>
+    public static string LogFileName(string? installation, long jobId) => FilePrefix(installation) + jobId.ToString(CultureInfo.InvariantCulture) + ".log";
+
+    private static string FilePrefix(string? installation) => installation is null ? "" : installation + "-";
+
+    private string StatusPath(long jobId) => Path.Combine(_logDirectory, FilePrefix(_options.Installation) + jobId.ToString(CultureInfo.InvariantCulture) + ".exit");
 
     /// <inheritdoc/>
     public async Task LaunchAsync(ExecutorLaunch launch, CancellationToken cancel)
@@ -124,7 +136,7 @@ public sealed class LocalExecutor : ISiteExecutor
         var status = StatusPath(launch.JobId);
         TryDelete(status);
         var start = new ProcessStartInfo(Launcher) { UseShellExecute = false };
-        foreach (var argument in WrapperScript.Arguments(launch.JobId, command, LogPath(launch.JobId), status, deadline)) start.ArgumentList.Add(argument);
+        foreach (var argument in WrapperScript.Arguments(_names, launch.JobId, command, LogPath(launch.JobId), status, deadline)) start.ArgumentList.Add(argument);
         // The server's own settings (its admin token above all) are not the job's business.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("GPUFLEET_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(name);
         start.Environment["GPUFLEET_JOB_ID"] = launch.JobId.ToString(CultureInfo.InvariantCulture);
@@ -352,16 +364,18 @@ public sealed class LocalExecutor : ISiteExecutor
         foreach (var pid in ProcStat.AllPids())
         {
             if (ProcStat.Read(pid) is not { IsDead: false } stat || stat.Group != pid || stat.Session != pid) continue;
-            if (WrapperScript.Recognize(ProcStat.CommandLine(pid)) is not { } found || found.LogPath != LogPath(found.JobId)) continue;
+            if (WrapperScript.Recognize(_names, ProcStat.CommandLine(pid)) is not { } found || found.LogPath != LogPath(found.JobId)) continue;
             var run = new LocalRun(found.JobId, pid, null, stat.StartTicks, found.Deadline, null, StatusPath(found.JobId));
             _runs[found.JobId] = run;
             _ranHere.Add(found.JobId);
             WatchLocked(run);
         }
         if (!Directory.Exists(_logDirectory)) return;
-        foreach (var file in Directory.EnumerateFiles(_logDirectory, "*.exit"))
+        var prefix = FilePrefix(_options.Installation);
+        foreach (var file in Directory.EnumerateFiles(_logDirectory, prefix + "*.exit"))
         {
-            if (!long.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || _ranHere.Contains(id)) continue;
+            // Another installation's (named ones start with a letter, and never with this one's name and '-' then digits only).
+            if (!long.TryParse(Path.GetFileNameWithoutExtension(file).AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || _ranHere.Contains(id)) continue;
             _ranHere.Add(id);
             _events.Add(Ended(id, ReadStatus(file), File.GetLastWriteTimeUtc(file)));
             _reportedStatusFiles.Add(file);

@@ -23,6 +23,12 @@ public sealed record LocalExecutorOptions(string LogDirectory)
     /// <summary>How long a job's processes have after SIGTERM (cancel, time limit) before SIGKILL.</summary>
     public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The GpuFleet installation whose jobs these are (<see cref="RunNames"/>): a run is named <c>gpufleet-&lt;installation&gt;-&lt;id&gt;</c>
+    /// (its shell's <c>$0</c>), and a new executor takes up only its installation's runs. Null: <c>gpufleet-&lt;id&gt;</c>.
+    /// </summary>
+    public string? Installation { get; init; }
+
     /// <summary>How long <c>nvidia-smi</c> may take before it counts as failed (a wedged driver hangs it).</summary>
     public TimeSpan NvidiaSmiTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -24,7 +24,7 @@ internal static class WrapperScript
     private const string Marker = "# gpufleet local run";
 
     /// <summary>The arguments to <c>setsid</c>: the shell, the script with <paramref name="command"/>, and the run's identity.</summary>
-    public static IReadOnlyList<string> Arguments(long jobId, string command, string logPath, string statusPath, DateTimeOffset deadline) =>
+    public static IReadOnlyList<string> Arguments(RunNames names, long jobId, string command, string logPath, string statusPath, DateTimeOffset deadline) =>
     [
         Shell, "-c",
         $"""
@@ -35,14 +35,14 @@ internal static class WrapperScript
         trap : USR1
         {command}
         """,
-        ExecutorLaunch.RunName(jobId), logPath, deadline.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+        names.Of(jobId), logPath, deadline.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
     ];
 
-    /// <summary>A run's job id, log and deadline from its shell's arguments; null when they are not a run's.</summary>
-    public static (long JobId, string LogPath, DateTimeOffset Deadline)? Recognize(IReadOnlyList<string>? arguments) =>
+    /// <summary>A run's job id, log and deadline from its shell's arguments; null when they are not a run of installation <paramref name="names"/>.</summary>
+    public static (long JobId, string LogPath, DateTimeOffset Deadline)? Recognize(RunNames names, IReadOnlyList<string>? arguments) =>
         arguments is [Shell, "-c", var script, var name, var log, var deadline]
         && script.StartsWith(Marker + "\n", StringComparison.Ordinal)
-        && ExecutorLaunch.JobIdOf(name) is { } id
+        && names.JobIdOf(name) is { } id
         && long.TryParse(deadline, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
         && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
             ? (id, log, DateTimeOffset.FromUnixTimeSeconds(seconds))

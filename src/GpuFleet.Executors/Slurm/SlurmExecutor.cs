@@ -4,9 +4,10 @@ using GpuFleet.Core.Fleets;
 namespace GpuFleet.Executors.Slurm;
 
 /// <summary>
-/// Runs GpuFleet's jobs as Slurm batch jobs. Each is named <c>gpufleet-&lt;id&gt;</c>, which is how it is
-/// found again (after a crash, by a new leader) and told apart from the cluster's other work; the tenant
-/// is in its comment. One <c>squeue</c> (or <c>GET /jobs</c> of slurmrestd) per observation covers every
+/// Runs GpuFleet's jobs as Slurm batch jobs. Each is named <c>gpufleet-&lt;id&gt;</c> (<c>gpufleet-&lt;installation&gt;-&lt;id&gt;</c>
+/// for a named installation, <see cref="RunNames"/>), which is how it is found again (after a crash, by a new leader)
+/// and told apart from the cluster's other work, another installation's included: those count as the cluster's own
+/// users' in the inventory. The tenant is in its comment. One <c>squeue</c> (or <c>GET /jobs</c> of slurmrestd) per observation covers every
 /// job; accounting is asked only about jobs the controller has forgotten.
 /// </summary>
 /// <remarks>
@@ -26,6 +27,7 @@ public sealed class SlurmExecutor : ISiteExecutor
     private readonly SlurmExecutorOptions _options;
     private readonly ISlurmClient _slurm;
     private readonly TimeProvider _clock;
+    private readonly RunNames _names;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _observing = new(1, 1);
     // Runs this executor knows, by Slurm run id; and the newest run of each GpuFleet job.
@@ -55,6 +57,7 @@ public sealed class SlurmExecutor : ISiteExecutor
         _options = options;
         _slurm = slurm;
         _clock = clock;
+        _names = new RunNames(options.Installation);
     }
 
     /// <inheritdoc/>
@@ -64,12 +67,12 @@ public sealed class SlurmExecutor : ISiteExecutor
     public async Task LaunchAsync(ExecutorLaunch launch, CancellationToken cancel)
     {
         if (launch.Nodes.Count == 0) throw new ExecutorRejectedException($"job {launch.JobId} is placed on no nodes");
-        var name = ExecutorLaunch.RunName(launch.JobId);
+        var name = _names.Of(launch.JobId);
         var placed = launch.Nodes.Select(n => n.Node).ToList();
         // Slurm is asked whether a run of the job already exists unless this executor's own records
         // answer it: after a look at the cluster, a job that look did not list, and that this executor
-        // has not tried to submit since, has no run (only GpuFleet names runs gpufleet-<id>, and only the
-        // leader launches). That saves one squeue per launch, half the cost of a launch.
+        // has not tried to submit since, has no run (only this installation names runs gpufleet-[<installation>-]<id>,
+        // and only its leader launches). That saves one squeue per launch, half the cost of a launch.
         bool look;
         lock (_gate) look = !_observed || _newest.ContainsKey(launch.JobId) || !_unsure.Add(launch.JobId);
         if (look)
@@ -125,7 +128,7 @@ public sealed class SlurmExecutor : ISiteExecutor
         // (sinfo's per-node count is exact even for jobs that asked for GPUs per job or per task, which
         // squeue cannot place on nodes.)
         var own = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var job in jobs.Where(j => j.JobId is not null && HoldsNodes(j.State)))
+        foreach (var job in jobs.Where(j => _names.JobIdOf(j.Name) is not null && HoldsNodes(j.State)))
             foreach (var node in job.Nodes)
                 own[node] = own.GetValueOrDefault(node) + job.GpusPerNode;
         return new SiteInventory([.. nodes.Select(n => new InventoryNode(
@@ -151,10 +154,10 @@ public sealed class SlurmExecutor : ISiteExecutor
         var minutes = Math.Max(1, (launch.TimeLimitSeconds + 59) / 60);
         var command = launch.Command ?? "sleep " + (launch.RuntimeSeconds ?? launch.TimeLimitSeconds).ToString(CultureInfo.InvariantCulture);
         var output = _options.OutputDirectory is { Length: > 0 } dir
-            ? Path.Combine(dir, ExecutorLaunch.RunName(launch.JobId) + ".out")
+            ? Path.Combine(dir, _names.Of(launch.JobId) + ".out")
             : "/dev/null";
         return new SlurmSubmission(
-            ExecutorLaunch.RunName(launch.JobId),
+            _names.Of(launch.JobId),
             launch.Tenant,
             _options.UseTenantAsAccount ? launch.Tenant : null,
             minutes,
@@ -174,7 +177,7 @@ public sealed class SlurmExecutor : ISiteExecutor
 
         var jobs = await _slurm.JobsAsync(cancel).ConfigureAwait(false);
         var now = _clock.GetUtcNow();
-        var listed = Combine(jobs.Where(j => j.JobId is not null));
+        var listed = Combine(jobs.Where(j => _names.JobIdOf(j.Name) is not null));
         var events = new List<ExecutorEvent>();
         var runs = new List<ExecutorRun>();
         var warn = new List<string>();
@@ -182,10 +185,10 @@ public sealed class SlurmExecutor : ISiteExecutor
         lock (_gate)
         {
             // Every listed run first, so that each job's newest run is known before any is reported.
-            foreach (var run in listed.Values) TrackLocked(run.JobId!.Value, run.RunId, placed: null);
+            foreach (var run in listed.Values) TrackLocked(_names.JobIdOf(run.Name)!.Value, run.RunId, placed: null);
             foreach (var run in listed.Values.OrderBy(r => r.RunId, Comparer<string>.Create(CompareRunIds)))
             {
-                var jobId = run.JobId!.Value;
+                var jobId = _names.JobIdOf(run.Name)!.Value;
                 var tracked = _runs[run.RunId];
                 if (IsLive(run.State))
                     runs.Add(new ExecutorRun(jobId, run.RunId, IsStarted(run.State) ? run.Nodes : []));
@@ -332,7 +335,7 @@ public sealed class SlurmExecutor : ISiteExecutor
         lock (_gate)
             if (_newest.TryGetValue(jobId, out var known) && _runs.TryGetValue(known, out var tracked) && !tracked.Ended)
                 return [known];
-        return await _slurm.FindLiveRunsAsync(ExecutorLaunch.RunName(jobId), cancel).ConfigureAwait(false);
+        return await _slurm.FindLiveRunsAsync(_names.Of(jobId), cancel).ConfigureAwait(false);
     }
 
     private void Track(long jobId, string runId, IReadOnlyList<string>? placed)

@@ -11,8 +11,9 @@ namespace GpuFleet.Executors.Slurm;
 /// </param>
 /// <param name="ToolDirectory">Where <c>sbatch</c>, <c>squeue</c>, <c>sinfo</c>, <c>sacct</c> and <c>scancel</c> are; null: found on <c>PATH</c>.</param>
 /// <param name="UseTenantAsAccount">Submit with <c>--account=&lt;tenant&gt;</c>. Off by default: accounts exist only where slurmdbd runs and has them. The tenant is always in <c>--comment</c>.</param>
-/// <param name="OutputDirectory">Where a job's output goes, as <c>&lt;dir&gt;/gpufleet-&lt;id&gt;.out</c> (appended, so that a run again keeps the earlier output); null: <c>/dev/null</c>. It must exist on the nodes.</param>
+/// <param name="OutputDirectory">Where a job's output goes, as <c>&lt;dir&gt;/&lt;run name&gt;.out</c> (<c>gpufleet-&lt;id&gt;.out</c>) (appended, so that a run again keeps the earlier output); null: <c>/dev/null</c>. It must exist on the nodes.</param>
 /// <param name="ToolTimeoutSeconds">How long one tool may take before the cluster counts as unreachable (the tools retry for about 10 s themselves).</param>
+/// <param name="Installation">The GpuFleet installation whose runs these are (<see cref="RunNames"/>): they are named <c>gpufleet-&lt;installation&gt;-&lt;id&gt;</c>, and runs of other installations are left alone. Null: <c>gpufleet-&lt;id&gt;</c>.</param>
 public sealed record SlurmExecutorOptions(
     string? Partition = null,
     string? SlurmConf = null,
@@ -21,4 +22,5 @@ public sealed record SlurmExecutorOptions(
     string? ToolDirectory = null,
     bool UseTenantAsAccount = false,
     string? OutputDirectory = null,
-    int ToolTimeoutSeconds = 60);
+    int ToolTimeoutSeconds = 60,
+    string? Installation = null);

@@ -4,7 +4,7 @@ namespace GpuFleet.Executors.Slurm;
 /// <param name="Id">Slurm's id of this row.</param>
 /// <param name="RunId">The id the whole run is known and cancelled by: the heterogeneous job's leader, else <paramref name="Id"/>.</param>
 /// <param name="Component">Offset within a heterogeneous job; 0 for an ordinary job.</param>
-/// <param name="Name">The job's name (<c>gpufleet-&lt;id&gt;</c> for GpuFleet's).</param>
+/// <param name="Name">The job's name (<c>gpufleet-&lt;id&gt;</c> for GpuFleet's, see <see cref="RunNames"/>).</param>
 /// <param name="State">Slurm's state, upper case (<c>RUNNING</c>, <c>TIMEOUT</c>...).</param>
 /// <param name="Reason">Why it waits or ended (<c>None</c>, <c>NonZeroExitCode</c>, <c>TimeLimit</c>...).</param>
 /// <param name="ExitCode">The batch script's exit code (0–255).</param>
@@ -15,8 +15,4 @@ namespace GpuFleet.Executors.Slurm;
 /// <param name="GpusPerNode">GPUs it asked for on each node.</param>
 internal sealed record SlurmJob(
     string Id, string RunId, int Component, string Name, string State, string Reason,
-    int ExitCode, int Signal, DateTimeOffset? Start, DateTimeOffset? End, IReadOnlyList<string> Nodes, int GpusPerNode)
-{
-    /// <summary>GpuFleet's job id when this is a run of a GpuFleet job.</summary>
-    public long? JobId => ExecutorLaunch.JobIdOf(Name);
-}
+    int ExitCode, int Signal, DateTimeOffset? Start, DateTimeOffset? End, IReadOnlyList<string> Nodes, int GpusPerNode);

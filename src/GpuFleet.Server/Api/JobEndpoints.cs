@@ -195,9 +195,10 @@ public static class JobEndpoints
         return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "job is changing", detail: $"job {id} changed state repeatedly; try again");
     }
 
-    // The job's output from byte `offset` on, as far as it is written now. The id is read here rather than bound, so
+    // The job's output from byte `offset` on, as far as it is written now: from this replica's log directory, else (on a
+    // replica that does not lead) from the leader's (LeaderLog). The id is read here rather than bound, so
     // that anything but a plain number is a 400 naming it: only a number the server formats itself reaches a file name.
-    private static async Task<IResult> Log(string id, string? offset, HttpContext context, JobStore store, ServerSettings settings)
+    private static async Task<IResult> Log(string id, string? offset, HttpContext context, JobStore store, ServerSettings settings, LiveScheduler scheduler, LeaderLog leader)
     {
         if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var jobId))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["must be a job id (a whole number, 0 or more)"] });
@@ -211,12 +212,14 @@ public static class JobEndpoints
         try
         {
             // Shared with the job that still writes it (and with a cleaner that may remove it).
-            log = new FileStream(Path.Combine(directory, jobId.ToString(CultureInfo.InvariantCulture) + ".log"),
+            log = new FileStream(Path.Combine(directory, Executors.Local.LocalExecutor.LogFileName(settings.Installation, jobId)),
                 FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return NoLog(jobId);
+            // Not on this machine: the leader runs the local executor and keeps what it writes. (The caller may see the
+            // job: that was checked above, before anyone else is asked.)
+            return scheduler.IsLeader || !LeaderLog.MayForward(context) ? NoLog(jobId) : await leader.AskAsync(context, jobId, from);
         }
         context.Response.RegisterForDisposeAsync(log);
         // What is written by now, no further: a job writing faster than the client reads would never let the answer end.

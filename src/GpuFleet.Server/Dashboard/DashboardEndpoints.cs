@@ -298,7 +298,7 @@ public static class DashboardEndpoints
         if (settings.JobLogDirectory is not { } directory) return (null, false);
         try
         {
-            await using var log = new FileStream(Path.Combine(directory, id.ToString(CultureInfo.InvariantCulture) + ".log"),
+            await using var log = new FileStream(Path.Combine(directory, Executors.Local.LocalExecutor.LogFileName(settings.Installation, id)),
                 FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, useAsync: true);
             var length = log.Length;
             var from = Math.Max(0, length - JobPage.LogTailBytes);

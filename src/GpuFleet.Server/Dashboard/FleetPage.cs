@@ -11,6 +11,11 @@ namespace GpuFleet.Server.Dashboard;
 /// </summary>
 internal static class FleetPage
 {
+    // Nodes the cluster lists that GpuFleet does not schedule: how many GPUs, and each node's reason in its title.
+    private static Html Unscheduled(FleetSnapshot.SiteView site) => site.UnscheduledNodes is { Count: > 0 } nodes
+        ? Html.Of($"<br><span class=\"problem\">{DashboardFormat.Count(nodes.Sum(n => n.UnscheduledGpus))} GPUs listed, not scheduled:</span> {Html.Join(nodes.Select((n, i) => Html.Of($"{(i > 0 ? ", " : "")}<span title=\"{n.Reason}\">{n.Node}</span>")))}")
+        : Html.Empty;
+
     /// <summary>The page's main part: the live region around <see cref="Live"/>.</summary>
     public static Html Main(FleetSnapshot view) => DashboardLayout.LiveRegion("fleet-live", "/fleet/live", Live(view));
 
@@ -23,7 +28,7 @@ internal static class FleetPage
             var health = s.Reachable switch
             {
                 null => Html.Of($"{s.Executor}"),
-                true => Html.Of($"{s.Executor}: reachable{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}"),
+                true => Html.Of($"{s.Executor}: reachable{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{Unscheduled(s)}"),
                 false => Html.Of($"<span class=\"problem\">{s.Executor}: not reachable</span>{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{(s.ExecutorError is { } e ? Html.Of($"<br><span class=\"muted\">{e}</span>") : Html.Empty)}"),
             };
             return Html.Of($"""

@@ -112,7 +112,17 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     /// GPUs out of service per node at sites whose availability changed since the last call: all of the
     /// nodes of a site that is unreachable or has not given its first inventory; else, from the cluster's
     /// inventory, all of a node that is drained, down or missing from it, and those its own users hold.
+    /// At a site that takes its nodes from its cluster (<c>inventory: cluster</c>) the inventory is also held
+    /// against the fleet's shape of each node, and what does not fit is told to the site's link
+    /// (<see cref="SiteHealth.Unscheduled"/>): a node listed with another model, or in another NVLink clique than
+    /// the multi-node domain the fleet holds it in, takes no work; one listed with fewer GPUs has the rest out of
+    /// service; GPUs beyond the fleet's, and nodes the fleet does not hold, are reported.
     /// </summary>
+    /// <remarks>
+    /// Example: the fleet holds n01–n02 (8 × H100, listed when the server started) and a spare n03. The cluster
+    /// now lists n01, n03 (8 × H100) and n04: n02 is out of service (missing), n03 goes into service, and n04 is
+    /// reported "not in the fleet" until a restart.
+    /// </remarks>
     public IReadOnlyList<(int Node, int OutOfService)> AvailabilityChanges()
     {
         var changes = new List<(int, int)>();
@@ -125,15 +135,66 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
             var inventory = agent.Reachable ? agent.Inventory : null;
             _availabilitySeen[site] = version;
             var reported = inventory?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal) ?? [];
+            var spec = _fleet.Sites[site].Executor;
+            var unscheduled = spec.TakesNodesFromCluster && inventory is not null ? new List<UnscheduledNode>() : null;
+            var missing = new List<string>();
             foreach (var node in _siteNodes[site])
             {
                 var gpus = _fleet.NodeGpus(node);
-                var outOfService = !reported.TryGetValue(_fleet.NodeName(node), out var n) ? gpus
-                    : n.State == InventoryNodeState.Up ? Math.Min(gpus, n.GpusHeldByOthers) : gpus;
+                var name = _fleet.NodeName(node);
+                if (!reported.Remove(name, out var n))
+                {
+                    missing.Add(name);
+                    changes.Add((node, gpus));
+                    continue;
+                }
+                var outOfService = n.State == InventoryNodeState.Up ? Math.Min(gpus, n.GpusHeldByOthers) : gpus;
+                if (unscheduled is not null && Misfit(node, n, spec) is { } misfit)
+                {
+                    unscheduled.Add(new UnscheduledNode(n.Name, n.Gpus, n.Model, misfit.Unused, misfit.Reason));
+                    outOfService = misfit.NoWork ? gpus : outOfService;
+                }
+                // A node listed with fewer GPUs than the fleet holds (one failed, the device plugin withdrew it) has the rest out of service.
+                if (unscheduled is not null && n.Gpus < gpus) outOfService = Math.Min(gpus, outOfService + gpus - n.Gpus);
                 changes.Add((node, outOfService));
             }
+            // What is left of the inventory: nodes the fleet does not hold.
+            foreach (var n in reported.Values.Where(n => n.Gpus > 0).OrderBy(n => n.Name, StringComparer.Ordinal))
+                unscheduled?.Add(new UnscheduledNode(n.Name, n.Gpus, n.Model, n.Gpus, NotInFleet(site, n, spec)));
+            if (unscheduled is not null) agent.Unscheduled(unscheduled);
+            if (inventory is not null) agent.Missing(missing);
         }
         return changes;
+    }
+
+    // How a node the cluster lists differs from the fleet's node of its name; null when it fits.
+    private (int Unused, bool NoWork, string Reason)? Misfit(int node, InventoryNode listed, Core.Fleets.SiteExecutorSpec spec)
+    {
+        var model = _fleet.Models[_fleet.PoolModel(_fleet.NodePool(node))].Name;
+        var listedModel = ClusterPools.FleetModelOf(new ClusterNode(listed.Name, listed.Gpus, listed.Model), _fleet.Models, spec.Setting("model"));
+        if (listedModel != model)
+            return (listed.Gpus, true, $"listed with GPU model {listed.Model ?? "(none)"}, which is {(listedModel is null ? "none of the fleet's models" : listedModel)}; the fleet holds it as {model} since gpufleet serve started: it takes no work until a restart");
+        var domain = _fleet.PoolSpecs[_fleet.NodeSpec(node)].NvlinkDomain;
+        var multiNode = _fleet.DomainNodeCount(_fleet.NodeDomain(node)) > 1;
+        if (listed.NvlinkDomain != domain && multiNode)
+            return (listed.Gpus, true, $"listed in NVLink clique {listed.NvlinkDomain ?? "(none)"}, not in {domain} where the fleet holds it: it takes no work until a restart");
+        var gpus = _fleet.NodeGpus(node);
+        if (listed.Gpus > gpus)
+            return (listed.Gpus - gpus, false, $"lists {listed.Gpus} GPUs, the fleet holds {gpus} since gpufleet serve started: {listed.Gpus - gpus} take no work until a restart");
+        if (listed.NvlinkDomain != domain)
+            return (0, false, $"listed in NVLink clique {listed.NvlinkDomain}; the fleet holds it as a domain of its own until a restart");
+        return null;
+    }
+
+    // Why a node the cluster lists is not in the fleet, and what would take it.
+    private string NotInFleet(int site, InventoryNode listed, Core.Fleets.SiteExecutorSpec spec)
+    {
+        var model = ClusterPools.FleetModelOf(new ClusterNode(listed.Name, listed.Gpus, listed.Model), _fleet.Models, spec.Setting("model"));
+        var pool = model is null ? -1 : Enumerable.Range(0, _fleet.PoolCount).FirstOrDefault(p => _fleet.PoolSite(p) == site && _fleet.Models[_fleet.PoolModel(p)].Name == model, -1);
+        var fits = pool >= 0 && _siteNodes[site].Any(n => _fleet.NodePool(n) == pool && _fleet.NodeGpus(n) == listed.Gpus);
+        return model is null ? $"not in the fleet, and its GPU model {listed.Model ?? "(none)"} is none of the fleet's: it needs a new pool (a restart, with the model in the fleet file)"
+            : fits ? $"not in the fleet (the cluster did not list it when gpufleet serve started, and no spare node has its name): {model} × {listed.Gpus} fits pool {_fleet.Sites[site].Name}/{model}, taken at a restart"
+            : $"not in the fleet: {model} × {listed.Gpus} needs a new pool at {_fleet.Sites[site].Name}, made at a restart";
     }
 
     /// <inheritdoc />

@@ -48,6 +48,8 @@ internal sealed class SiteAgent : IAsyncDisposable
     private string? _lastError;
     private int _mismatches;
     private long _availabilityVersion;
+    private IReadOnlyList<UnscheduledNode> _unscheduled = [];
+    private HashSet<string> _missing = new(StringComparer.Ordinal);
 
     /// <param name="ended">Called when runs ended: the scheduling loop may run a cycle at once rather than at its next tick, so that freed GPUs do not idle.</param>
     public SiteAgent(string site, ISiteExecutor executor, SiteExecutorSpec spec, TimeProvider clock, ILogger log, Action? ended = null)
@@ -75,7 +77,36 @@ internal sealed class SiteAgent : IAsyncDisposable
 
     public SiteHealth Health()
     {
-        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches);
+        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled);
+    }
+
+    /// <summary>
+    /// The nodes of the latest inventory that GpuFleet does not schedule (the scheduling loop holds the inventory
+    /// against the fleet); each change is logged once, not at every inventory.
+    /// </summary>
+    public void Unscheduled(IReadOnlyList<UnscheduledNode> nodes)
+    {
+        IReadOnlyList<UnscheduledNode> before;
+        lock (_lock) (before, _unscheduled) = (_unscheduled, nodes);
+        var was = before.ToHashSet();
+        foreach (var n in nodes.Where(n => !was.Contains(n)))
+            _log.LogWarning("site {Site}: node {Node} ({Gpus} GPUs, {Model}) is listed by the cluster but {Unscheduled} of its GPUs are not scheduled: {Reason}",
+                Site, n.Node, n.Gpus, n.Model ?? "no model", n.UnscheduledGpus, n.Reason);
+        var now = nodes.Select(n => n.Node).ToHashSet(StringComparer.Ordinal);
+        foreach (var n in before.Where(n => !now.Contains(n.Node)))
+            _log.LogInformation("site {Site}: node {Node} no longer stands apart from the fleet: it left the cluster's list, or fits the fleet's node of its name", Site, n.Node);
+    }
+
+    /// <summary>The fleet's nodes the latest inventory did not list (out of service); each change is logged once.</summary>
+    public void Missing(IReadOnlyList<string> nodes)
+    {
+        var now = nodes.ToHashSet(StringComparer.Ordinal);
+        HashSet<string> before;
+        lock (_lock) (before, _missing) = (_missing, now);
+        var gone = nodes.Where(n => !before.Contains(n)).ToList();
+        var back = before.Where(n => !now.Contains(n)).ToList();
+        if (gone.Count > 0) _log.LogWarning("site {Site}: the cluster does not list {Nodes}: out of service until it does", Site, Core.Fleets.HostList.Compress(gone));
+        if (back.Count > 0) _log.LogInformation("site {Site}: the cluster lists {Nodes} now: in service as the cluster's state says", Site, Core.Fleets.HostList.Compress(back));
     }
 
     /// <summary>Starts looking at the cluster; the first look and inventory happen at once.</summary>

@@ -8,4 +8,6 @@ namespace GpuFleet.Server.Execution;
 /// <param name="LastError">Why the last call failed, while it is unreachable.</param>
 /// <param name="Running">GpuFleet's runs the executor tracks there.</param>
 /// <param name="Mismatches">Runs the cluster started elsewhere than placed, so far.</param>
-public sealed record SiteHealth(string Site, string Kind, bool Reachable, DateTimeOffset? LastContact, string? LastError, int Running, int Mismatches);
+/// <param name="Unscheduled">Nodes the cluster lists that GpuFleet does not schedule (at a site that takes its nodes from its cluster); null or empty: none.</param>
+public sealed record SiteHealth(string Site, string Kind, bool Reachable, DateTimeOffset? LastContact, string? LastError, int Running, int Mismatches,
+    IReadOnlyList<UnscheduledNode>? Unscheduled = null);

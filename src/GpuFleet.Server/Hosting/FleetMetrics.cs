@@ -30,6 +30,9 @@ public sealed class FleetMetrics
         GpuPower = f.CreateGauge("gpufleet_gpu_power_watts", "A local site's GPU power draw (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
         GpuUtilization = f.CreateGauge("gpufleet_gpu_utilization_ratio", "A local site's GPU utilization, 0-1 (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
         GpuMemory = f.CreateGauge("gpufleet_gpu_memory_total_bytes", "A local site's GPU memory (nvidia-smi).", new GaugeConfiguration { LabelNames = gpu });
+        SiteUnscheduledGpus = f.CreateGauge("gpufleet_site_unscheduled_gpus",
+            "GPUs the site's cluster lists that GpuFleet does not schedule (inventory: cluster: nodes added after the server started without a spare of their name, or listed unlike the fleet holds them).",
+            new GaugeConfiguration { LabelNames = ["site"] });
         SiteLastContact = f.CreateGauge("gpufleet_site_last_contact_seconds", "When the site's cluster last answered (Unix seconds).",
             new GaugeConfiguration { LabelNames = ["site"] });
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
@@ -51,6 +54,7 @@ public sealed class FleetMetrics
     public Gauge Leader { get; }
     public Gauge SiteReachable { get; }
     public Gauge SiteLastContact { get; }
+    public Gauge SiteUnscheduledGpus { get; }
     public Gauge GpuTemperature { get; }
     public Gauge GpuPower { get; }
     public Gauge GpuUtilization { get; }

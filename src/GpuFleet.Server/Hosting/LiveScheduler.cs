@@ -289,6 +289,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         foreach (var h in SiteHealth)
         {
             metrics.SiteReachable.WithLabels(h.Site).Set(h.Reachable ? 1 : 0);
+            metrics.SiteUnscheduledGpus.WithLabels(h.Site).Set(h.Unscheduled?.Sum(n => n.UnscheduledGpus) ?? 0);
             if (h.LastContact is { } contact) metrics.SiteLastContact.WithLabels(h.Site).Set(contact.ToUnixTimeSeconds());
         }
         foreach (var (site, node, gpu) in _clusters?.Telemetry ?? [])

@@ -57,9 +57,10 @@ public static class ServerApp
         builder.Services.AddSingleton(new SubmissionValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
-        builder.Services.TryAddSingleton<SiteExecutorFactory>(SiteExecutors.Create);
+        builder.Services.TryAddSingleton<SiteExecutorFactory>((fleet, site) => SiteExecutors.Create(fleet, site, settings.Installation));
         builder.Services.AddSingleton<LiveScheduler>();
         builder.Services.AddSingleton<LeaderQuery>();
+        builder.Services.AddSingleton<LeaderLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveScheduler>());
         builder.Services.AddSingleton(new Twin.TwinCatalog(settings.Twin));
         builder.Services.AddSingleton<Twin.TwinValidator>();

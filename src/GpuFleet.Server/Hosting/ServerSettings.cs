@@ -82,13 +82,25 @@ public sealed record ServerSettings
     /// <summary>Largest request body accepted (larger: 413).</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
     /// <summary>
-    /// Where jobs' output lies, one <c>&lt;id&gt;.log</c> each (the local executor's log directory), for
+    /// Where jobs' output lies, one <c>&lt;id&gt;.log</c> each (<c>&lt;installation&gt;-&lt;id&gt;.log</c> for a named installation; the local executor's log directory), for
     /// <c>GET /api/v1/jobs/{id}/log</c>. Null: jobs have no log to show.
     /// </summary>
     public string? LogDirectory { get; init; }
 
     /// <summary>What twin runs (what-if simulations from the dashboard and <c>/api/v1/twin</c>) may use, and how many may run.</summary>
     public GpuFleet.Server.Twin.TwinSettings Twin { get; init; } = new();
+
+    /// <summary>
+    /// The name of this GpuFleet installation on the clusters it shares (<c>serve --installation</c>, else the fleet file's
+    /// <c>installation</c>): its runs are named <c>gpufleet-&lt;installation&gt;-&lt;id&gt;</c>, and it observes, adopts and
+    /// cancels only those. Null: <c>gpufleet-&lt;id&gt;</c>, the names of an installation without one.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to a name that is not an installation name (<see cref="InstallationName"/>).</exception>
+    public string? Installation
+    {
+        get => field ?? Fleet.Installation;
+        init => field = value is null || InstallationName.Problem(value) is not { } problem ? value : throw new ArgumentException($"installation: {problem}", nameof(value));
+    }
 
     /// <summary>Where jobs' logs are read from: <see cref="LogDirectory"/>, else the log directory of the fleet's local site, if it has one.</summary>
     public string? JobLogDirectory => LogDirectory

@@ -19,7 +19,8 @@ namespace GpuFleet.Executors.Tests.Kubernetes;
 /// the completion index, an owner reference and the <c>batch.kubernetes.io/job-tracking</c> finalizer, appear
 /// Pending and unscheduled and are then bound to their node. A watch from a version older than the history kept is
 /// answered as the API server's watch cache does, with one <c>ERROR</c> event (410, Expired, "too old resource
-/// version: N (M)"); a watch that asked for bookmarks ends with a <c>BOOKMARK</c> event.
+/// version: N (M)"); a watch that asked for bookmarks ends with a <c>BOOKMARK</c> event. Lists and watches of Jobs and
+/// of a namespace's pods answer only what their <c>labelSelector</c> selects.
 /// </summary>
 /// <remarks>
 /// It also does what the Job controller does (Kubernetes 1.31 and later) for GpuFleet's Jobs, with
@@ -77,7 +78,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             }
         });
         app.MapPost("/apis/batch/v1/namespaces/{ns}/jobs", fake.CreateJob);
-        app.MapGet("/apis/batch/v1/namespaces/{ns}/jobs", (HttpContext c) => fake.Json(c, fake.Locked(() => new V1JobList { ApiVersion = "batch/v1", Kind = "JobList", Items = [.. fake._jobs.Values], Metadata = new V1ListMeta { ResourceVersion = fake.VersionText } })));
+        app.MapGet("/apis/batch/v1/namespaces/{ns}/jobs", (HttpContext c) => fake.Json(c, fake.Locked(() => new V1JobList { ApiVersion = "batch/v1", Kind = "JobList", Items = [.. fake._jobs.Values.Where(j => Selected(c, j.Metadata))], Metadata = new V1ListMeta { ResourceVersion = fake.VersionText } })));
         app.MapDelete("/apis/batch/v1/namespaces/{ns}/jobs/{name}", fake.DeleteJob);
         app.MapGet("/api/v1/namespaces/{ns}/pods", fake.Pods);
         app.MapGet("/api/v1/pods", (HttpContext c) => fake.Json(c, fake.Locked(() => new V1PodList { ApiVersion = "v1", Kind = "PodList", Items = [.. fake._pods.Values], Metadata = new V1ListMeta { ResourceVersion = fake.VersionText } })));
@@ -247,7 +248,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     {
         if (context.Request.Query["watch"] != "true")
         {
-            await Json(context, Locked(() => new V1PodList { ApiVersion = "v1", Kind = "PodList", Items = [.. _pods.Values], Metadata = new V1ListMeta { ResourceVersion = VersionText } }));
+            await Json(context, Locked(() => new V1PodList { ApiVersion = "v1", Kind = "PodList", Items = [.. _pods.Values.Where(p => Selected(context, p.Metadata))], Metadata = new V1ListMeta { ResourceVersion = VersionText } }));
             return;
         }
         var from = long.Parse(context.Request.Query["resourceVersion"].ToString(), CultureInfo.InvariantCulture);
@@ -283,8 +284,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             lock (_lock) next = [.. _history.Where(h => h.Version > sent)];
             foreach (var (version, type, pod) in next)
             {
-                await context.Response.WriteAsync(KubernetesJson.Serialize(new Watcher<V1Pod>.WatchEvent { Type = Enum.Parse<WatchEventType>(type, true), Object = pod }) + "\n");
                 sent = version;
+                if (!Selected(context, pod.Metadata)) continue;
+                await context.Response.WriteAsync(KubernetesJson.Serialize(new Watcher<V1Pod>.WatchEvent { Type = Enum.Parse<WatchEventType>(type, true), Object = pod }) + "\n");
             }
             await context.Response.Body.FlushAsync();
             await Task.Delay(50);
@@ -295,12 +297,32 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             List<(long Version, string Type, V1Pod Pod)> rest;
             long now;
             lock (_lock) (rest, now) = ([.. _history.Where(h => h.Version > sent)], _version);
-            foreach (var (_, type, pod) in rest)
+            foreach (var (_, type, pod) in rest.Where(h => Selected(context, h.Pod.Metadata)))
                 await context.Response.WriteAsync(KubernetesJson.Serialize(new Watcher<V1Pod>.WatchEvent { Type = Enum.Parse<WatchEventType>(type, true), Object = pod }) + "\n");
             // Its object is an empty pod that carries only that version (as Go writes an empty v1.Pod).
             var version = now.ToString(CultureInfo.InvariantCulture);
             await context.Response.WriteAsync($"{{\"type\":\"BOOKMARK\",\"object\":{{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{{\"resourceVersion\":\"{version}\"}},\"spec\":{{\"containers\":null}},\"status\":{{}}}}}}\n");
         }
+    }
+
+    // Whether an object's labels meet the request's labelSelector, as the API server reads one: requirements separated
+    // by commas, each "key" (exists), "!key" (does not), "key=value" or "key==value", "key!=value". No selector: all.
+    private static bool Selected(HttpContext context, V1ObjectMeta meta)
+    {
+        var selector = context.Request.Query["labelSelector"].ToString();
+        var labels = meta.Labels ?? new Dictionary<string, string>();
+        foreach (var requirement in selector.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var met = requirement switch
+            {
+                ['!', .. var key] => !labels.ContainsKey(key),
+                _ when requirement.Split("!=") is [var key, var value] => !labels.TryGetValue(key, out var v) || v != value,
+                _ when requirement.Replace("==", "=", StringComparison.Ordinal).Split('=') is [var key, var value] => labels.TryGetValue(key, out var v) && v == value,
+                _ => labels.ContainsKey(requirement),
+            };
+            if (!met) return false;
+        }
+        return true;
     }
 
     // Every change to a pod gets the next resource version and a place in the watch history.
@@ -610,6 +632,15 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
                 NodeInfo = new V1NodeSystemInfo { Architecture = "amd64", OperatingSystem = "linux", KubeletVersion = "v1.33.4", KubeProxyVersion = "v1.33.4", ContainerRuntimeVersion = "containerd://1.7.27", KernelVersion = "6.8.0-1029-aws", OsImage = "Ubuntu 22.04.5 LTS", BootID = "", MachineID = "", SystemUUID = "" },
             },
         });
+    }
+
+    /// <summary>
+    /// Sets a label on a node, as a labeller does: GPU feature discovery's <c>nvidia.com/gpu.clique</c>
+    /// (<c>&lt;cluster UUID&gt;.&lt;clique id&gt;</c>) on a GB200 NVL72 node, for one.
+    /// </summary>
+    public void Label(string node, string key, string value)
+    {
+        lock (_lock) _nodes.Single(n => n.Metadata.Name == node).Metadata.Labels[key] = value;
     }
 
     /// <summary>A pod someone else runs on <paramref name="node"/> with <paramref name="gpus"/> GPUs.</summary>

@@ -193,6 +193,82 @@ public sealed class KubernetesExecutorTests
     }
 
     [Fact]
+    public async Task Two_installations_in_one_namespace_each_follow_and_delete_only_their_own_jobs()
+    {
+        var (api, unnamed) = await StartAsync();
+        await using var _ = api;
+        await using var __ = unnamed;
+        await using var prod = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url, Installation: "prod"));
+        // Job 1 of each installation: two Jobs, on the same node.
+        await unnamed.LaunchAsync(Gang(1, 1, gpusPerNode: 2), default);
+        await prod.LaunchAsync(Gang(1, 1, gpusPerNode: 3), default);
+        var theirs = api.Job("gpufleet-1")!;
+        var mine = api.Job("gpufleet-prod-1")!;
+        Assert.Equal("prod", mine.Metadata.Labels["gpufleet.io/installation"]);
+        Assert.Equal("prod", mine.Spec.Template.Metadata.Labels["gpufleet.io/installation"]);
+        Assert.False(theirs.Metadata.Labels.ContainsKey("gpufleet.io/installation"));
+        // The one-pod-per-node rule is per job of one installation: job 1 of the other may share the node.
+        var spread = mine.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().LabelSelector;
+        Assert.Equal(new Dictionary<string, string> { ["gpufleet.io/job-id"] = "1", ["gpufleet.io/installation"] = "prod" }, spread.MatchLabels);
+        var unnamedSpread = theirs.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution.Single().LabelSelector;
+        Assert.Equal(("gpufleet.io/installation", "DoesNotExist"), (unnamedSpread.MatchExpressions.Single().Key, unnamedSpread.MatchExpressions.Single().OperatorProperty));
+
+        // Each lists and watches its own only (the API server filters by the selector it is sent).
+        api.Calls.Clear();
+        Assert.Equal([(1L, "gpufleet-prod-1")], (await prod.ObserveAsync(default)).Runs.Select(r => (r.JobId, r.ExternalId)));
+        Assert.Contains(api.Calls, c => c.StartsWith("GET /apis/batch/v1/namespaces/gpufleet/jobs?labelSelector=gpufleet.io%2Fjob-id%2Cgpufleet.io%2Finstallation%3Dprod", StringComparison.Ordinal));
+        Assert.Equal([(1L, "gpufleet-1")], (await unnamed.ObserveAsync(default)).Runs.Select(r => (r.JobId, r.ExternalId)));
+        api.RunPods("gpufleet-prod-1");
+        Assert.Equal(ExecutorEventKind.Started, Assert.Single((await prod.ObserveAsync(default)).Events).Kind);
+        Assert.Empty((await unnamed.ObserveAsync(default)).Events);
+
+        // The other installation's pods are the cluster's other users: their GPUs are held by others.
+        Assert.Equal(3, (await unnamed.InventoryAsync(default)).Nodes.Single(n => n.Name == "k1").GpusHeldByOthers);
+        Assert.Equal(2, (await prod.InventoryAsync(default)).Nodes.Single(n => n.Name == "k1").GpusHeldByOthers);
+
+        // A cancel deletes its own Job only; the other installation's job 1 runs on, and neither loses anything.
+        await prod.CancelAsync(1, default);
+        Assert.Null(api.Job("gpufleet-prod-1"));
+        Assert.NotNull(api.Job("gpufleet-1"));
+        Assert.Equal(ExecutorEventKind.Cancelled, Assert.Single((await prod.ObserveAsync(default)).Events).Kind);
+        var still = await unnamed.ObserveAsync(default);
+        Assert.Empty(still.Events);
+        Assert.Equal(1, still.Runs.Single().JobId);
+    }
+
+    [Fact]
+    public async Task The_nvlink_clique_label_of_gb200_nodes_makes_each_clique_one_domain_of_the_pool()
+    {
+        // Two racks' worth of GB200 nodes (4 GPUs each) as GPU feature discovery labels them, and one whose GPUs'
+        // fabric is not up (GFD then sets no clique label): the value is <cluster UUID>.<clique id>.
+        var api = await FakeKubernetesApi.StartAsync();
+        await using var _ = api;
+        const string fabric = "ad1e7f5c-95d4-4c66-8d7b-1c6f0bd3e2a9";
+        for (var n = 1; n <= 7; n++) api.AddNode($"gb200-{n:D2}", 4, "NVIDIA-GB200");
+        foreach (var n in new[] { 1, 2, 4 }) api.Label($"gb200-{n:D2}", "nvidia.com/gpu.clique", $"{fabric}.32766");
+        foreach (var n in new[] { 5, 6, 7 }) api.Label($"gb200-{n:D2}", "nvidia.com/gpu.clique", $"{fabric}.32767");
+        await using var executor = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url));
+        var inventory = (await executor.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
+        Assert.Equal($"{fabric}.32766", inventory["gb200-01"].NvlinkDomain);
+        Assert.Equal($"{fabric}.32767", inventory["gb200-07"].NvlinkDomain);
+        Assert.Null(inventory["gb200-03"].NvlinkDomain);
+
+        // With inventory: cluster, the site's pool has one NVLink domain per clique, whatever the numbering.
+        var site = new GpuFleet.Core.Fleets.Site("ai-factory", "o", "r", 10, 1.2)
+        {
+            Executor = new GpuFleet.Core.Fleets.SiteExecutorSpec("kubernetes", new Dictionary<string, string> { ["inventory"] = "cluster" }),
+        };
+        GpuFleet.Core.Fleets.GpuModel[] models = [new("GB200", 186, 1200, 150, 2.5)];
+        var pools = GpuFleet.Core.Fleets.ClusterPools.Of(site, models,
+            [.. inventory.Values.Select(n => new GpuFleet.Core.Fleets.ClusterNode(n.Name, n.Gpus, n.Model, n.NvlinkDomain))], "sites[0].executor.inventory");
+        var fleet = new GpuFleet.Core.Fleets.Fleet("f", models, [site], pools);
+        var domains = Enumerable.Range(0, fleet.DomainCount)
+            .Select(d => string.Join(",", Enumerable.Range(fleet.DomainFirstNode(d), fleet.DomainNodeCount(d)).Select(fleet.NodeName))).Order().ToList();
+        Assert.Equal(["gb200-01,gb200-02,gb200-04", "gb200-03", "gb200-05,gb200-06,gb200-07"], domains);
+        Assert.Equal(12, fleet.PoolMaxDomainGpus(0));
+    }
+
+    [Fact]
     public async Task Uneven_gpus_per_node_are_refused_and_a_closed_port_is_unreachable()
     {
         var (api, executor) = await StartAsync();

@@ -50,6 +50,44 @@ public sealed class SlurmClusterTests
     }
 
     [Fact]
+    public async Task Two_installations_run_the_same_job_id_side_by_side_and_each_cancels_only_its_own()
+    {
+        var id = NewJobId();
+        await using var unnamed = NewExecutor();
+        await using var staging = new SlurmExecutor(new SlurmExecutorOptions(SlurmConf: TestSlurm.Conf, Installation: "staging"));
+        await unnamed.LaunchAsync(Launch(id, "sleep 300", 600, ("n07", 1)), default);
+        await staging.LaunchAsync(Launch(id, "sleep 300", 600, ("n07", 1)), default);
+        // A second launch in each finds its own run and starts nothing.
+        await staging.LaunchAsync(Launch(id, "sleep 300", 600, ("n07", 1)), default);
+        try
+        {
+            Assert.Single(TestSlurm.Runs($"gpufleet-staging-{id}"));
+            Assert.Single(TestSlurm.Runs($"gpufleet-{id}"));
+            List<ExecutorEvent> ours = [], theirs = [];
+            // (Each executor reports every run of its installation it sees, other tests' included: this job's are awaited.)
+            await UntilAsync(staging, ours, s => s.Any(e => e.JobId == id && e.Kind == ExecutorEventKind.Started));
+            await UntilAsync(unnamed, theirs, s => s.Any(e => e.JobId == id && e.Kind == ExecutorEventKind.Started));
+            var stagingRun = (await staging.ObserveAsync(default)).Runs.Single(r => r.JobId == id).ExternalId;
+            var unnamedRun = (await unnamed.ObserveAsync(default)).Runs.Single(r => r.JobId == id).ExternalId;
+            Assert.NotEqual(stagingRun, unnamedRun);
+
+            await staging.CancelAsync(id, default);
+            await UntilAsync(staging, ours, s => Ended(s, id));
+            Assert.Equal(ExecutorEventKind.Cancelled, ours.Last(e => e.JobId == id).Kind);
+            // The unnamed installation's run of the same job id runs on, and its executor heard of no end.
+            Assert.Equal("RUNNING", TestSlurm.Runs($"gpufleet-{id}").Single().State);
+            var seen = await unnamed.ObserveAsync(default);
+            Assert.DoesNotContain(seen.Events, e => e.JobId == id && e.Ends);
+            Assert.Equal(unnamedRun, seen.Runs.Single(r => r.JobId == id).ExternalId);
+        }
+        finally
+        {
+            await unnamed.CancelAsync(id, default);
+            await staging.CancelAsync(id, default);
+        }
+    }
+
+    [Fact]
     public async Task Gpus_of_a_job_submitted_outside_gpufleet_are_held_by_others()
     {
         await using var executor = NewExecutor();

@@ -262,6 +262,46 @@ public sealed class SlurmExecutorTests
     }
 
     [Fact]
+    public async Task Two_installations_on_one_cluster_each_launch_see_adopt_and_cancel_only_their_own_runs()
+    {
+        // The recorded cluster, with 904 and 910 as installation "staging"'s runs: the rest stay the unnamed installation's.
+        SlurmToolResult Shared(string tool, IReadOnlyList<string> args) => tool == "squeue" && !args.Contains("-n")
+            ? FakeSlurmTools.Ok(FakeSlurmTools.Recorded("squeue-states.out").Replace("|gpufleet-904|", "|gpufleet-staging-904|").Replace("|gpufleet-910|", "|gpufleet-staging-910|"))
+            : RecordedCluster(tool, args);
+        var (staging, stagingTools) = Executor(Shared, new SlurmExecutorOptions(OutputDirectory: "/shared/logs", Installation: "staging"));
+        var (unnamed, unnamedTools) = Executor(Shared);
+
+        await staging.LaunchAsync(Launch(5, "true", ("n01", 1)), default);
+        Assert.Equal(["-a", "-h", "-n", "gpufleet-staging-5", "-o", "%i"], stagingTools.CallsOf("squeue").Single());
+        Assert.Equal(["-J", "gpufleet-staging-5"], stagingTools.CallsOf("sbatch").Single().Skip(1).Take(2));
+        Assert.Contains("/shared/logs/gpufleet-staging-5.out", stagingTools.CallsOf("sbatch").Single());
+
+        // Each sees its own runs only, under its own job ids (a new leader adopts what these list).
+        var mine = await staging.ObserveAsync(default);
+        Assert.Equal([(904L, "10970"), (910, "10978")], mine.Runs.Select(r => (r.JobId, r.ExternalId)).Order());
+        // (5 too: submitted, and missing from the recorded list, it is lost.)
+        Assert.Equal([5L, 904, 910], mine.Events.Select(e => e.JobId).Distinct().Order());
+        var theirs = await unnamed.ObserveAsync(default);
+        Assert.Equal([905L, 907], theirs.Runs.Select(r => r.JobId).Order());
+        Assert.DoesNotContain(theirs.Events, e => e.JobId is 904 or 910);
+
+        // The other installation's GPUs are held by others: staging's 904 on n04 for the unnamed one, its 907 on n06 and n07 for staging.
+        var forStaging = (await staging.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
+        var forUnnamed = (await unnamed.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
+        Assert.Equal((0, 8, 4, 3), (forStaging["n04"].GpusHeldByOthers, forStaging["n06"].GpusHeldByOthers, forStaging["n07"].GpusHeldByOthers, forStaging["n08"].GpusHeldByOthers));
+        Assert.Equal((2, 0, 0, 5), (forUnnamed["n04"].GpusHeldByOthers, forUnnamed["n06"].GpusHeldByOthers, forUnnamed["n07"].GpusHeldByOthers, forUnnamed["n08"].GpusHeldByOthers));
+
+        // Cancelling job 907 in staging touches nothing of the unnamed installation's 907: staging has no such run.
+        await staging.CancelAsync(907, default);
+        Assert.Empty(stagingTools.CallsOf("scancel"));
+        Assert.Equal(["-a", "-h", "-n", "gpufleet-staging-907", "-o", "%i"], stagingTools.CallsOf("squeue").Last());
+        await unnamed.CancelAsync(904, default);
+        Assert.Empty(unnamedTools.CallsOf("scancel"));
+        await staging.CancelAsync(904, default);
+        Assert.Equal(["10970"], stagingTools.CallsOf("scancel").Single());
+    }
+
+    [Fact]
     public async Task The_inventory_counts_gpus_that_others_hold_and_maps_drained_and_down_nodes()
     {
         var (executor, tools) = Executor();

@@ -16,7 +16,7 @@ public sealed class SlurmOutputTests
         Assert.Equal(27, Queue.Count);
         var failed = Job("10968");   // exit 3: wait status 768
         Assert.Equal(("FAILED", "NonZeroExitCode", 3, 0), (failed.State, failed.Reason, failed.ExitCode, failed.Signal));
-        Assert.Equal(902L, failed.JobId);
+        Assert.Equal(902L, ExecutorLaunch.JobIdOf(failed.Name));
         Assert.Equal(["n01"], failed.Nodes);
         Assert.Equal(1, failed.GpusPerNode);
         var killed = Job("10975");   // killed by SIGUSR1: wait status 10
@@ -52,7 +52,7 @@ public sealed class SlurmOutputTests
     {
         var other = Job("10977");
         Assert.Equal("train|big", other.Name);
-        Assert.Null(other.JobId);
+        Assert.Null(ExecutorLaunch.JobIdOf(other.Name));
         Assert.Equal(["n08"], other.Nodes);
     }
 

@@ -1,0 +1,22 @@
+using GpuFleet.Server.Dashboard;
+using GpuFleet.Server.Execution;
+using GpuFleet.Server.Hosting;
+
+namespace GpuFleet.Server.Tests;
+
+/// <summary>The dashboard's fleet page as markup: what it says of nodes a cluster lists that GpuFleet does not schedule.</summary>
+[Trait("Category", "Unit")]
+public sealed class FleetPageTests
+{
+    private static FleetSnapshot With(IReadOnlyList<UnscheduledNode>? nodes) => new(DateTimeOffset.UnixEpoch, 1, [],
+        [new FleetSnapshot.SiteView("hpc", "o", 24, 8, 0.01, 1, 8, "slurm", true, DateTimeOffset.UnixEpoch, null, UnscheduledNodes: nodes)], []);
+
+    [Fact]
+    public void Unscheduled_nodes_show_under_their_sites_executor_with_their_gpus_and_reasons()
+    {
+        var page = FleetPage.Main(With([new UnscheduledNode("n04", 8, null, 8, "not in the fleet <restart>"), new UnscheduledNode("n01", 12, null, 4, "lists 12 GPUs")])).Text;
+        Assert.Contains("12 GPUs listed, not scheduled:", page);
+        Assert.Contains("<span title=\"not in the fleet &lt;restart&gt;\">n04</span>, <span title=\"lists 12 GPUs\">n01</span>", page);
+        Assert.DoesNotContain("not scheduled", FleetPage.Main(With(null)).Text);
+    }
+}
