@@ -287,7 +287,7 @@ public static class DashboardEndpoints
             }
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
             var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
-                reason, estimate, log, cut,
+                JobEnergy.Kwh(history, job.Spec.Gpus, settings.Fleet, clock.GetUtcNow()), reason, estimate, log, cut,
                 Notice(http.Request.Query), settings.Tenants.DefaultClass);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });

@@ -7,14 +7,14 @@ namespace GpuFleet.Server.Dashboard;
 /// A job's page: its facts, why it waits (pending), where it runs (site, nodes in host-list form, GPUs),
 /// GPU-seconds charged, its state history, the end of its log, and the command line that submits it again.
 /// </summary>
-internal static class JobPage
+internal static partial class JobPage
 {
     /// <summary>Most bytes of the log's end shown.</summary>
     public const int LogTailBytes = 64 * 1024;
 
     /// <summary>The page's main part.</summary>
     public static Html Main(DashboardRequest request, StoredJob job, IReadOnlyList<JobEvent> history, IReadOnlyList<NodeView>? nodes,
-        double gpuSeconds, string? why, DateTimeOffset? estimatedStart, string? log, bool logCut, string? notice,
+        double gpuSeconds, double energyKwh, string? why, DateTimeOffset? estimatedStart, string? log, bool logCut, string? notice,
         string defaultClass)
     {
         var state = job.State.ToString().ToLowerInvariant();
@@ -52,19 +52,44 @@ internal static class JobPage
               <dt>Asks for</dt><dd>{job.Spec.Gpus} GPUs of {(job.Spec.Models.Count == 0 ? "any model" : string.Join(", ", job.Spec.Models))} at {job.Spec.Site ?? "any site"}, span {Core.Workloads.JobFieldRules.TopologyName(job.Spec.Topology)}, for at most {DashboardFormat.Duration(TimeSpan.FromSeconds(job.Spec.TimeLimitSeconds))}</dd>
               <dt>Priority</dt><dd>{job.Spec.PriorityClass ?? defaultClass}, {job.Spec.Priority}</dd>
               <dt>GPU-seconds charged</dt><dd>{DashboardFormat.Count(gpuSeconds)} ({DashboardFormat.One(gpuSeconds / 3600)} GPU-hours)</dd>
+              <dt>Energy charged</dt><dd>{DashboardFormat.One(energyKwh)} kWh <span class="muted">(busy power of its GPUs × the site's PUE)</span></dd>
               {waits}
             </dl>
             {cancel}
             <h2>Placement</h2>
             {placement}
+            <h2>Preemptions</h2>
+            {Preemptions(history)}
             <h2>History</h2>
             <div class="scroll" role="region" aria-label="History" tabindex="0">
             <table><thead><tr><th scope="col">When</th><th scope="col">State</th><th scope="col">Detail</th></tr></thead><tbody>{events}</tbody></table>
             </div>
             <h2>Submit it again</h2>
             <pre tabindex="0" aria-label="Command line"><code>{SubmitCommand.Of(job.Spec)}</code></pre>
+            <p>Or as a job file for <code>gpufleet submit --file job.yaml</code>:</p>
+            <pre tabindex="0" aria-label="Job file"><code>{SubmitCommand.JobFile(job.Spec)}</code></pre>
             <h2>Log</h2>
             {logHtml}
             """);
     }
+
+    // Each eviction in the history: when, why (reclaim or priority), and the job that gained its GPUs.
+    private static Html Preemptions(IReadOnlyList<JobEvent> history)
+    {
+        var rows = history.Select(e => (e, m: e.State == JobState.Pending && e.Detail is { } d ? PreemptedFor().Match(d) : null))
+            .Where(x => x.m is { Success: true })
+            .Select(x => Html.Of($"""<tr><td>{DashboardFormat.Time(x.e.At)}</td><td>{x.m!.Groups[1].Value}</td><td><a href="/jobs/{x.m.Groups[2].Value}">job {x.m.Groups[2].Value}</a> of {x.m.Groups[3].Value}</td></tr>"""))
+            .ToList();
+        return rows.Count == 0
+            ? Html.Of($"<p class=\"muted\">Never preempted.</p>")
+            : Html.Of($"""
+                <div class="scroll" role="region" aria-label="Preemptions" tabindex="0">
+                <table><thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Its GPUs went to</th></tr></thead><tbody>{Html.Join(rows)}</tbody></table>
+                </div>
+                """);
+    }
+
+    // The detail the scheduling loop writes when it evicts a job (LiveScheduler): "preempted (reclaim) for job 42 of startups".
+    [System.Text.RegularExpressions.GeneratedRegex(@"^preempted \((\w+)\) for job (\d+) of (\S+)$")]
+    private static partial System.Text.RegularExpressions.Regex PreemptedFor();
 }

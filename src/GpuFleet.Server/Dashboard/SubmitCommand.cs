@@ -6,7 +6,8 @@ namespace GpuFleet.Server.Dashboard;
 
 /// <summary>
 /// A job's submission as the <c>gpufleet submit</c> command line that makes the same job, each word
-/// quoted for a POSIX shell where it needs it. Example: 8 GPUs of B200 for 4 h, tenant startups,
+/// quoted for a POSIX shell where it needs it, and as the YAML job file <c>gpufleet submit --file</c>
+/// reads (the API's field names, fields at their defaults left out). Example: 8 GPUs of B200 for 4 h, tenant startups,
 /// command <c>python train.py</c> is
 /// <c>gpufleet submit --tenant startups --name train --gpus 8 --model B200 --time 14400 -- 'python train.py'</c>.
 /// </summary>
@@ -27,6 +28,25 @@ internal static class SubmitCommand
         if (job.CheckpointSeconds != 0) words.AddRange(["--checkpoint", Number(job.CheckpointSeconds)]);
         var line = string.Join(' ', words.Select(Quote));
         return job.Command is { Length: > 0 } command ? $"{line} -- {Quote(command)}" : line;
+    }
+
+    /// <summary>The job file.</summary>
+    public static string JobFile(NewJob job)
+    {
+        var fields = new Dictionary<string, object>
+        {
+            ["name"] = job.Name, ["tenant"] = job.Tenant, ["gpus"] = job.Gpus, ["models"] = job.Models.ToArray(), ["timeLimitSeconds"] = job.TimeLimitSeconds,
+        };
+        if (job.Priority != 0) fields["priority"] = job.Priority;
+        if (job.PriorityClass is { } c) fields["priorityClass"] = c;
+        if (job.Topology != TopologyNeed.Site) fields["topology"] = JobFieldRules.TopologyName(job.Topology);
+        if (job.Site is { } s) fields["site"] = s;
+        if (job.DataSite is { } d) fields["dataSite"] = d;
+        if (job.DataGb != 0) fields["dataGb"] = job.DataGb;
+        if (job.CheckpointSeconds != 0) fields["checkpointSeconds"] = job.CheckpointSeconds;
+        if (job.RuntimeSeconds is { } r) fields["runtimeSeconds"] = r;
+        if (job.Command is { Length: > 0 } command) fields["command"] = command;
+        return new YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(fields);
     }
 
     private static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);

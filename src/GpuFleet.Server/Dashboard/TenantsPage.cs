@@ -16,8 +16,13 @@ internal static class TenantsPage
         Html.Of($"""
             {DashboardLayout.LiveRegion("tenants-live", "/tenants/live", Live(view, queues, grants))}
             <h2>Usage</h2>
-            <p><a href="/tenants/usage.csv" download>Download the usage CSV</a>: GPU-hours, energy and cost per tenant, model and site over the last 30 days
-              (the report of <code>GET /api/v1/usage?format=csv</code>; for another period, <code>gpufleet usage --from … --to … --csv</code>).</p>
+            <form class="filters" method="get" action="/tenants/usage.csv">
+              <label>From (UTC) <input type="date" name="from"></label>
+              <label>To, included <input type="date" name="to"></label>
+              <button type="submit">Download the usage CSV</button>
+            </form>
+            <p class="muted">GPU-hours, energy and cost per tenant, model and site, as <code>GET /api/v1/usage?format=csv</code> reports them; without dates, the last 30 days.
+              The same from a terminal: <code>gpufleet usage --from … --to … --csv</code>.</p>
             """);
 
     /// <summary>The refreshed part: the tenants and the grants.</summary>

@@ -17,6 +17,11 @@ public static class ChargedTime
 {
     /// <summary>The charged stretches of one job's events (oldest first), each cut to [<paramref name="from"/>, <paramref name="to"/>) and to <paramref name="now"/>.</summary>
     public static IEnumerable<(DateTimeOffset Start, DateTimeOffset End)> Stretches(
+        IReadOnlyList<(DateTimeOffset At, JobState State)> events, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now) =>
+        IndexedStretches(events, from, to, now).Select(s => (s.Start, s.End));
+
+    /// <summary><see cref="Stretches"/> with the index of the <c>Running</c> event each starts from.</summary>
+    public static IEnumerable<(int Index, DateTimeOffset Start, DateTimeOffset End)> IndexedStretches(
         IReadOnlyList<(DateTimeOffset At, JobState State)> events, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now)
     {
         for (var i = 0; i < events.Count; i++)
@@ -26,7 +31,7 @@ public static class ChargedTime
             if (i + 1 < events.Count && events[i + 1].State == JobState.Running) continue;
             var start = Max(events[i].At, from);
             var end = Min(i + 1 < events.Count ? events[i + 1].At : now, to);
-            if (end > start) yield return (start, end);
+            if (end > start) yield return (i, start, end);
         }
     }
 
