@@ -124,6 +124,9 @@ public sealed class ClusterExecutionTests
         Assert.Equal([0, 1], cluster.Launches.Single(l => l.JobId == small).Nodes.Single().Gpus);
         Assert.Equal("pending", await StateOf(server, big));
         Assert.False(cluster.Runs(big));
+        // The site's view tells the drained node's 8 GPUs from the 6 its own users hold.
+        var site = (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0];
+        Assert.Equal((14, 6), (site.GetProperty("outOfServiceGpus").GetInt32(), site.GetProperty("heldByOthersGpus").GetInt32()));
     }
 
     [Fact]

@@ -19,4 +19,13 @@ public sealed class FleetPageTests
         Assert.Contains("<span title=\"not in the fleet &lt;restart&gt;\">n04</span>, <span title=\"lists 12 GPUs\">n01</span>", page);
         Assert.DoesNotContain("not scheduled", FleetPage.Main(With(null)).Text);
     }
+
+    [Fact]
+    public void Gpus_the_clusters_own_users_hold_are_told_apart_from_those_down()
+    {
+        var view = new FleetSnapshot(DateTimeOffset.UnixEpoch, 1, [],
+            [new FleetSnapshot.SiteView("hpc", "o", 24, 8, 0.01, 1, 12, "slurm", true, DateTimeOffset.UnixEpoch, null, HeldByOthersGpus: 4)], []);
+        Assert.Contains("12<br><span class=\"muted\">4 held by the cluster", FleetPage.Main(view).Text);
+        Assert.DoesNotContain("own users", FleetPage.Main(With(null)).Text);
+    }
 }

@@ -34,7 +34,7 @@ internal static class FleetPage
             return Html.Of($"""
                 <tr><th scope="row">{s.Site} <span class="muted">({s.Owner})</span></th><td class="num" data-label="GPUs">{DashboardFormat.Count(s.Gpus)}</td>
                   <td class="num" data-label="Busy">{DashboardFormat.Count(s.BusyGpus)} <span class="muted">({DashboardFormat.Percent(s.BusyGpus, s.Gpus)})</span></td>
-                  <td class="num" data-label="Idle">{DashboardFormat.Count(idle)}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(s.OutOfServiceGpus)}</td>
+                  <td class="num" data-label="Idle">{DashboardFormat.Count(idle)}</td><td class="num" data-label="Out of service">{DashboardFormat.Count(s.OutOfServiceGpus)}{(s.HeldByOthersGpus > 0 ? Html.Of($"<br><span class=\"muted\">{DashboardFormat.Count(s.HeldByOthersGpus)} held by the cluster's own users</span>") : Html.Empty)}</td>
                   <td class="num" data-label="Power / cap">{s.PowerMw:0.00} / {s.PowerCapMw:0.00} MW <span class="muted">({DashboardFormat.Percent(s.PowerMw, s.PowerCapMw)})</span></td>
                   <td class="num" data-label="Energy today">{Energy(s)}</td><td data-label="Busy, last 6 h">{UseSparkline.Of(s.History, s.Gpus, view.At)}</td><td data-label="Executor">{health}</td></tr>
                 """);

@@ -77,7 +77,10 @@ internal sealed class SiteAgent : IAsyncDisposable
 
     public SiteHealth Health()
     {
-        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled);
+        var held = _reachable && _inventory is { } inventory
+            ? inventory.Nodes.Where(n => n.State == InventoryNodeState.Up).Sum(n => Math.Min(n.Gpus, n.GpusHeldByOthers))
+            : 0;
+        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled, held);
     }
 
     /// <summary>
