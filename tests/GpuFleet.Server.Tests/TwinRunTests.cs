@@ -231,6 +231,28 @@ public sealed class TwinRunTests
         var many = Gzip(string.Join('\n', Enumerable.Range(1, 400).Select(i => $"{i},{i},t,1,,site,100,50,0").Prepend(header)) + "\n");
         await RefusedAsync(server, Form("many.csv.gz", many), "has more than 150 jobs");
         await RefusedAsync(server, Form("broken.csv.gz", [0x1f, 0x8b, 1, 2, 3, 4, 5]), "cannot be unpacked");
+        // Rows ended by a bare carriage return are rows too, counted as the reader reads them.
+        var crOnly = Gzip(string.Join('\r', Enumerable.Range(1, 400).Select(i => $"{i},{i},t,1,,site,100,50,0").Prepend(header)) + "\r");
+        await RefusedAsync(server, Form("mac.csv.gz", crOnly), "has more than 150 jobs");
+        // Simulated time is bounded as jobs are: submissions over more than 366 days, or a job that asks for more.
+        await RefusedAsync(server, Form("long.csv", Encoding.UTF8.GetBytes($"{header}\n1,0,a,1,,site,100,50,0\n2,{400 * 86_400},a,1,,site,100,50,0\n")),
+            "long.csv: its jobs are submitted over more than 366 days");
+        await RefusedAsync(server, Form("limit.csv", Encoding.UTF8.GetBytes($"{header}\n1,0,a,1,,site,{400 * 86_400},50,0\n")),
+            "limit.csv: job 1 asks for or runs more than 366 days");
+        // A form cut short is the sender's mistake: 400, not a server error.
+        using (var cut = new StringContent("--XYZ\r\nContent-Disposition: form-data; name=\"fleet\"\r\n\r\nphilly\r\n--XY"))
+        {
+            cut.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=XYZ");
+            using var response = await server.Client.PostAsync("/api/v1/twin/runs", cut);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        using (var browser = server.ClientWith(null))
+        using (var cut = new StringContent("--XYZ\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nx\r\n--XY"))
+        {
+            cut.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=XYZ");
+            using var response = await browser.PostAsync("/signin", cut);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
         // A field the form does not have is named too, and a number that is not one.
         using (var extra = Form("ok.csv.gz", good))
         {
@@ -255,6 +277,29 @@ public sealed class TwinRunTests
             Assert.Contains("Back to the Twin page", await response.Content.ReadAsStringAsync());
         }
         Assert.Single((await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/twin/runs")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_tenant_has_so_many_runs_whatever_its_tokens_and_a_caller_at_a_limit_is_refused_before_its_upload_is_read()
+    {
+        var gate = new GatedTwinRunner();
+        await using var server = await StartAsync(gate, t => t with { MaxActiveRuns = 8, MaxActiveRunsPerToken = 1, MaxActiveRunsPerTenant = 2 });
+        var a = new List<HttpClient>();
+        for (var i = 0; i < 3; i++) a.Add(server.ClientWith(await server.MintAsync("member", "a")));
+        using var b = server.ClientWith(await server.MintAsync("member", "b"));
+        await StartedAsync(a[0], Sample);
+        await StartedAsync(a[1], Sample);
+        using (var third = await a[2].PostAsJsonAsync("/api/v1/twin/runs", Sample))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+            Assert.Contains("the most one tenant may have", (await third.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        }
+        await StartedAsync(b, Sample);
+        // a's first token is at its limit: an upload it sends is refused as such, unread (a file that is no trace would be a 400 if read).
+        using (var form = Form("not-a-trace.csv", "just text\n"u8.ToArray()))
+        using (var response = await a[0].PostAsync("/api/v1/twin/runs", form))
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        foreach (var c in a) c.Dispose();
     }
 
     [Fact]

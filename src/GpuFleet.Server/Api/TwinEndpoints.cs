@@ -81,6 +81,8 @@ public static class TwinEndpoints
         var context = http.HttpContext;
         var caller = CallerAccess.Of(context)!;
         if (!caller.CanWrite) return TokenEndpoints.Forbidden("a viewer token cannot start twin runs");
+        // At a limit, the body is not even read: a refused caller costs no parsing.
+        if (queue.Refusal(caller) is { } refusal) return TooMany(context, refusal);
         TwinRunRequest? request;
         TwinUpload? upload = null;
         if (http.HasFormContentType)
@@ -90,7 +92,7 @@ public static class TwinEndpoints
             {
                 form = await http.ReadFormAsync(context.RequestAborted);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (Dashboard.DashboardEndpoints.UnreadableForm(e))
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"is not a readable form: {e.Message}"] });
             }

@@ -342,11 +342,25 @@ public static class DashboardEndpoints
     }
 
     // The answer to a form without a valid anti-forgery token (forged on another site, or stale); null when it has one.
-    internal static async Task<IResult?> Forged(HttpContext http, IAntiforgery antiforgery) =>
-        await antiforgery.IsRequestValidAsync(http)
-            ? null
-            : DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Form expired",
-                "This form's anti-forgery token is missing or not valid (the page is old, or the form came from another site). Reload the page and try again.");
+    internal static async Task<IResult?> Forged(HttpContext http, IAntiforgery antiforgery)
+    {
+        try
+        {
+            return await antiforgery.IsRequestValidAsync(http)
+                ? null
+                : DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Form expired",
+                    "This form's anti-forgery token is missing or not valid (the page is old, or the form came from another site). Reload the page and try again.");
+        }
+        catch (Exception e) when (UnreadableForm(e))
+        {
+            // The check reads the form: a body that is not one (cut short, too many fields) is the sender's mistake.
+            return DashboardLayout.Problem(http, StatusCodes.Status400BadRequest, "Bad form", "The request's body is not a readable form.");
+        }
+    }
+
+    /// <summary>Whether reading a request's form failed for the request's own fault: malformed, cut short, or past the form limits.</summary>
+    internal static bool UnreadableForm(Exception e) => e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException
+        or Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException;
 
     private static IResult NoView(HttpContext http) =>
         DashboardLayout.Problem(http, StatusCodes.Status503ServiceUnavailable, "No scheduler view yet", "No replica has led the scheduler yet; try again in a few seconds.");

@@ -52,6 +52,13 @@ internal static class TwinPages
             if (await DashboardEndpoints.Forged(http, antiforgery) is { } forged) return forged;
             if (!request.Caller.CanWrite)
                 return DashboardLayout.Problem(http, StatusCodes.Status403Forbidden, "Not allowed", "A viewer token cannot start twin runs.", "/twin", "Back to the Twin page");
+            if (queue.Refusal(request.Caller) is { } refusal)
+            {
+                http.Response.Headers.RetryAfter = TwinEndpoints.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return DashboardLayout.Page(request, "Twin", "/twin", TwinPage.Main(request, catalog, settings.Twin, queue.List(request.Caller), queue, null, null, refusal),
+                    StatusCodes.Status429TooManyRequests);
+            }
+            // The anti-forgery check above has read the form already.
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             var (sent, upload, unread) = TwinForm.Read(form, DashboardEndpoints.AntiforgeryField);
             IResult Again(IReadOnlyDictionary<string, string[]> problems, string? refusal, int status) =>

@@ -30,6 +30,8 @@ public sealed class TwinRunQueue(ServerSettings settings, TwinRunner runner, Tim
     private readonly CancellationTokenSource _stopping = new();
     private Thread? _worker;
     private int _disposed;
+    // The run the worker is carrying, until the worker lets go of it (a cancelled one included).
+    private TwinRun? _carrying;
 
     /// <summary>Queues a run of <paramref name="request"/> for <paramref name="caller"/>, unless a limit is reached.</summary>
     public TwinAdmission Submit(Caller caller, TwinRequest request)
@@ -37,19 +39,38 @@ public sealed class TwinRunQueue(ServerSettings settings, TwinRunner runner, Tim
         var now = clock.GetUtcNow();
         lock (_lock)
         {
-            Prune(now);
-            var active = _runs.Values.Where(r => !r.Status.Ended).ToList();
-            var mine = active.Count(r => r.Owner.TokenId == caller.TokenId);
-            if (mine >= _limits.MaxActiveRunsPerToken)
-                return new TwinAdmission(null, $"you have {mine} twin runs queued or running, the most one token may have; wait for one to end, or cancel one");
-            if (active.Count >= _limits.MaxActiveRuns)
-                return new TwinAdmission(null, $"the server has {active.Count} twin runs queued or running, the most it takes at once; try again in a few minutes");
+            if (RefusalLocked(caller, now) is { } refusal) return new TwinAdmission(null, refusal);
             var run = new TwinRun(NewId(), caller, request, now);
             _runs.Add(run.Id, run);
             _waiting.Enqueue(run);
             _work.Release();
             return new TwinAdmission(run, null);
         }
+    }
+
+    /// <summary>
+    /// Why a run of <paramref name="caller"/>'s would be refused now, or null. Asked before an upload is
+    /// read, so that a caller at a limit costs the server no parsing; <see cref="Submit"/> asks again.
+    /// </summary>
+    public string? Refusal(Caller caller)
+    {
+        lock (_lock) return RefusalLocked(caller, clock.GetUtcNow());
+    }
+
+    private string? RefusalLocked(Caller caller, DateTimeOffset now)
+    {
+        Prune(now);
+        // A cancelled run the worker still carries counts until it lets go: the worker is busy with it.
+        var active = _runs.Values.Where(r => !r.Status.Ended || ReferenceEquals(r, _carrying)).ToList();
+        var mine = active.Count(r => r.Owner.TokenId == caller.TokenId);
+        if (mine >= _limits.MaxActiveRunsPerToken)
+            return $"you have {mine} twin runs queued or running, the most one token may have; wait for one to end, or cancel one";
+        var tenant = caller.Tenant is { } t ? active.Count(r => r.Owner.Tenant == t) : 0;
+        if (caller.Tenant is not null && tenant >= Math.Max(_limits.MaxActiveRunsPerTenant, _limits.MaxActiveRunsPerToken))
+            return $"your tenant has {tenant} twin runs queued or running, the most one tenant may have; wait for one to end";
+        if (active.Count >= _limits.MaxActiveRuns)
+            return $"the server has {active.Count} twin runs queued or running, the most it takes at once; try again in a few minutes";
+        return null;
     }
 
     /// <summary>The run <paramref name="id"/> if <paramref name="caller"/> may see it; null otherwise, or when it is unknown or forgotten.</summary>
@@ -77,7 +98,7 @@ public sealed class TwinRunQueue(ServerSettings settings, TwinRunner runner, Tim
     {
         get
         {
-            lock (_lock) return _runs.Values.Count(r => !r.Status.Ended);
+            lock (_lock) return _runs.Values.Count(r => !r.Status.Ended || ReferenceEquals(r, _carrying));
         }
     }
 
@@ -170,8 +191,16 @@ public sealed class TwinRunQueue(ServerSettings settings, TwinRunner runner, Tim
                 // A run cancelled while it waited is skipped.
                 if (!_waiting.TryDequeue(out run) || run.Status.State != TwinRunState.Queued) continue;
                 run.Set(new TwinRunStatus(TwinRunState.Running, 0, "starting", StartedAt: clock.GetUtcNow()));
+                _carrying = run;
             }
-            Carry(run);
+            try
+            {
+                Carry(run);
+            }
+            finally
+            {
+                lock (_lock) _carrying = null;
+            }
         }
     }
 
@@ -219,19 +248,18 @@ public sealed class TwinRunQueue(ServerSettings settings, TwinRunner runner, Tim
         }
     }
 
-    // Forgets finished runs past their time, then the oldest beyond the count kept.
+    // Forgets finished runs past their time; then, so that no tenant's runs push out another's, the
+    // oldest of a tenant beyond a quarter of the count kept (admins' runs are no tenant's); then the
+    // oldest beyond the count kept.
     private void Prune(DateTimeOffset now)
     {
-        var finished = _runs.Values.Where(r => r.Status.Ended).OrderBy(r => r.Status.FinishedAt).ThenBy(r => r.SubmittedAt).ToList();
-        var excess = finished.Count - _limits.MaxFinishedRuns;
-        foreach (var run in finished)
-        {
-            if (excess > 0 || now - run.Status.FinishedAt > _limits.KeepFinishedFor)
-            {
+        foreach (var run in _runs.Values.Where(r => r.Status.Ended && now - r.Status.FinishedAt > _limits.KeepFinishedFor).ToList()) _runs.Remove(run.Id);
+        var perTenant = Math.Max(1, _limits.MaxFinishedRuns / 4);
+        foreach (var group in _runs.Values.Where(r => r.Status.Ended && r.Owner.Tenant is not null).GroupBy(r => r.Owner.Tenant))
+            foreach (var run in group.OrderByDescending(r => r.Status.FinishedAt).ThenByDescending(r => r.SubmittedAt).Skip(perTenant).ToList())
                 _runs.Remove(run.Id);
-                excess--;
-            }
-        }
+        var finished = _runs.Values.Where(r => r.Status.Ended).OrderBy(r => r.Status.FinishedAt).ThenBy(r => r.SubmittedAt).ToList();
+        foreach (var run in finished.Take(Math.Max(0, finished.Count - _limits.MaxFinishedRuns))) _runs.Remove(run.Id);
     }
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));

@@ -25,6 +25,15 @@ public sealed record TwinSettings
     /// <summary>Default of <see cref="MaxActiveRunsPerToken"/>.</summary>
     public const int DefaultMaxActiveRunsPerToken = 2;
 
+    /// <summary>Most runs one tenant's tokens together may have queued or running at once (more: 429); admins' runs are not a tenant's.</summary>
+    public int MaxActiveRunsPerTenant { get; init; } = DefaultMaxActiveRunsPerTenant;
+
+    /// <summary>Default of <see cref="MaxActiveRunsPerTenant"/>.</summary>
+    public const int DefaultMaxActiveRunsPerTenant = 4;
+
+    /// <summary>Longest stretch an uploaded trace's jobs may cover, from the first submission to the last, and longest time limit or runtime of one of its jobs.</summary>
+    public TimeSpan MaxUploadedSpan { get; init; } = TimeSpan.FromDays(366);
+
     /// <summary>Most finished runs kept with their reports and charts; the oldest go first.</summary>
     public int MaxFinishedRuns { get; init; } = 32;
 

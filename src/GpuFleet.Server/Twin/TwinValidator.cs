@@ -235,6 +235,11 @@ public sealed class TwinValidator(GpuFleet.Server.Hosting.ServerSettings server,
                 Discard(trace);
                 return (null, 0, $"{name} holds {jobs.Count:N0} jobs; a twin run takes at most {settings.MaxJobs:N0}");
             }
+            if (SpanProblem(jobs, name) is { } tooLong)
+            {
+                Discard(trace);
+                return (null, 0, tooLong);
+            }
             return (trace, jobs.Count, null);
         }
         catch (InvalidDataException e)
@@ -246,6 +251,27 @@ public sealed class TwinValidator(GpuFleet.Server.Hosting.ServerSettings server,
         {
             File.Delete(raw);
         }
+    }
+
+    // A simulation's work and its charts grow with the simulated time, not only with the jobs: an upload's
+    // jobs must lie within MaxUploadedSpan of each other, and none may ask for or run longer than that.
+    private string? SpanProblem(IReadOnlyList<GpuFleet.Core.Workloads.TraceJob> jobs, string name)
+    {
+        var most = (long)settings.MaxUploadedSpan.TotalSeconds;
+        var days = settings.MaxUploadedSpan.TotalDays.ToString("0", CultureInfo.InvariantCulture);
+        long first = long.MaxValue, last = long.MinValue;
+        foreach (var job in jobs)
+        {
+            first = Math.Min(first, job.Spec.SubmitTime);
+            last = Math.Max(last, job.Spec.SubmitTime);
+            if (job.Spec.TimeLimitSeconds > most || job.RuntimeSeconds > most)
+                return $"{name}: job {job.Spec.Id} asks for or runs more than {days} days; a twin run's jobs may run at most that long";
+            if (job.CancelAtSeconds is { } cancelAt && (cancelAt < job.Spec.SubmitTime || cancelAt - job.Spec.SubmitTime > most))
+                return $"{name}: job {job.Spec.Id} is cancelled more than {days} days after its submission (or before it)";
+        }
+        return last - first > most
+            ? $"{name}: its jobs are submitted over more than {days} days; a twin run covers at most that: cut the trace into shorter stretches"
+            : null;
     }
 
     // The upload as plain text (unpacked if it is gzip), refused past MaxJobs rows or MaxUnpackRatio times its size; null when written.
@@ -260,11 +286,17 @@ public sealed class TwinValidator(GpuFleet.Server.Hosting.ServerSettings server,
         var maxBytes = settings.MaxUploadBytes * MaxUnpackRatio;
         var buffer = new byte[81_920];
         long bytes = 0, lines = 0;
+        byte previous = 0;
         int read;
         while ((read = await input.ReadAsync(buffer, cancel)) > 0)
         {
             bytes += read;
-            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+            // Rows end as the CSV reader ends them: at \n, \r\n or a bare \r.
+            foreach (var b in buffer.AsSpan(0, read))
+            {
+                if (b == (byte)'\r' || (b == (byte)'\n' && previous != (byte)'\r')) lines++;
+                previous = b;
+            }
             // The header's line and one per job; a last line without its newline is not counted, which only errs by one.
             if (lines > settings.MaxJobs + 1L) return $"has more than {settings.MaxJobs:N0} jobs; a twin run takes at most {settings.MaxJobs:N0}";
             if (bytes > maxBytes) return $"unpacks to more than {Megabytes(maxBytes)}; a trace may unpack to at most {MaxUnpackRatio} times the upload limit";
