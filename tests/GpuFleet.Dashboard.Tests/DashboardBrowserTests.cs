@@ -313,6 +313,14 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var json = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel", new() { DataObject = new { id } });
         Assert.Equal(400, json.Status);
         Assert.Equal("pending", await Server.StateAsync(id));
+        // A token of this browser that is not this session's — the signed-out sign-in form's — is refused too.
+        var signInForm = await context.NewPageAsync();
+        await signInForm.GotoAsync(Server.Url + "/signin");
+        var anonymous = await signInForm.Locator("input[name=__RequestVerificationToken]").GetAttributeAsync("value");
+        var unbound = await context.APIRequest.PostAsync(Server.Url + "/queue/cancel",
+            new() { Form = FormOf(context, new() { ["id"] = id.ToString(), ["__RequestVerificationToken"] = anonymous! }), MaxRedirects = 0 });
+        Assert.Equal(400, unbound.Status);
+        Assert.Equal("pending", await Server.StateAsync(id));
         // Signing out needs one too.
         var signOut = await context.APIRequest.PostAsync(Server.Url + "/signout", new() { Form = FormOf(context, []) });
         Assert.Equal(400, signOut.Status);

@@ -103,9 +103,11 @@ public static class DashboardEndpoints
         return Results.Redirect("/queue", permanent: false, preserveMethod: false);
     }
 
-    private static async Task<IResult> SignOut(HttpContext http, IAntiforgery antiforgery)
+    private static async Task<IResult> SignOut(HttpContext http, IAntiforgery antiforgery, TokenStore tokens)
     {
-        if (await Forged(http, antiforgery) is { } forged) return forged;
+        // A live session's form token is bound to it (CallerAsync makes it the request's user); ending a session
+        // whose token was revoked meanwhile needs no check: it can do nothing.
+        if (await DashboardSession.CallerAsync(http, tokens) is not null && await Forged(http, antiforgery) is { } forged) return forged;
         DashboardSession.SignOut(http);
         return Results.Redirect("/signin");
     }

@@ -18,11 +18,20 @@ internal static class DashboardSession
     /// <summary>Longest token looked at (a token is 46 characters).</summary>
     public const int MaxTokenLength = 200;
 
-    /// <summary>The caller whose token the request's cookie holds, or null.</summary>
+    /// <summary>
+    /// The caller whose token the request's cookie holds, or null. A caller found becomes the request's
+    /// user (its token's id), so that the anti-forgery tokens its pages carry are bound to that session:
+    /// a pair taken from another session, or from the signed-out sign-in form, does not validate for it.
+    /// </summary>
     public static async Task<Caller?> CallerAsync(HttpContext context, TokenStore tokens)
     {
         if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || token is not { Length: > 0 and <= MaxTokenLength }) return null;
-        return await tokens.FindAsync(token, context.RequestAborted);
+        var caller = await tokens.FindAsync(token, context.RequestAborted);
+        if (caller is not null)
+            context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, caller.TokenId.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                authenticationType: "gpufleet-session"));
+        return caller;
     }
 
     /// <summary>The token the session cookie holds (for a request already known to be signed in).</summary>
