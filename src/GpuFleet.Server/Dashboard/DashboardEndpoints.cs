@@ -361,7 +361,7 @@ public static class DashboardEndpoints
     }
 
     /// <summary>Whether reading a request's form failed for the request's own fault: malformed, cut short, or past the form limits.</summary>
-    internal static bool UnreadableForm(Exception e) => e is InvalidDataException or IOException or BadHttpRequestException or InvalidOperationException
+    internal static bool UnreadableForm(Exception e) => e is InvalidDataException or IOException or BadHttpRequestException
         or Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException;
 
     private static IResult NoView(HttpContext http) =>

@@ -7,7 +7,7 @@ namespace GpuFleet.Server.Dashboard;
 /// A job's page: its facts, why it waits (pending), where it runs (site, nodes in host-list form, GPUs),
 /// GPU-seconds charged, its state history, the end of its log, and the command line that submits it again.
 /// </summary>
-internal static partial class JobPage
+internal static class JobPage
 {
     /// <summary>Most bytes of the log's end shown.</summary>
     public const int LogTailBytes = 64 * 1024;
@@ -76,9 +76,9 @@ internal static partial class JobPage
     // Each eviction in the history: when, why (reclaim or priority), and the job that gained its GPUs.
     private static Html Preemptions(IReadOnlyList<JobEvent> history)
     {
-        var rows = history.Select(e => (e, m: e.State == JobState.Pending && e.Detail is { } d ? PreemptedFor().Match(d) : null))
-            .Where(x => x.m is { Success: true })
-            .Select(x => Html.Of($"""<tr><td>{DashboardFormat.Time(x.e.At)}</td><td>{x.m!.Groups[1].Value}</td><td><a href="/jobs/{x.m.Groups[2].Value}">job {x.m.Groups[2].Value}</a> of {x.m.Groups[3].Value}</td></tr>"""))
+        var rows = history.Where(e => e.State == JobState.Pending).Select(e => (e, p: PreemptedDetail.Read(e.Detail)))
+            .Where(x => x.p is not null)
+            .Select(x => Html.Of($"""<tr><td>{DashboardFormat.Time(x.e.At)}</td><td>{x.p!.Value.Kind}</td><td><a href="/jobs/{x.p.Value.Gainer}">job {x.p.Value.Gainer}</a> of {x.p.Value.Tenant}</td></tr>"""))
             .ToList();
         return rows.Count == 0
             ? Html.Of($"<p class=\"muted\">Never preempted.</p>")
@@ -88,8 +88,4 @@ internal static partial class JobPage
                 </div>
                 """);
     }
-
-    // The detail the scheduling loop writes when it evicts a job (LiveScheduler): "preempted (reclaim) for job 42 of startups".
-    [System.Text.RegularExpressions.GeneratedRegex(@"^preempted \((\w+)\) for job (\d+) of (\S+)$")]
-    private static partial System.Text.RegularExpressions.Regex PreemptedFor();
 }

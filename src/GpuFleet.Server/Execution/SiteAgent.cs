@@ -42,6 +42,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private Task? _loop;
     private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
     private volatile SiteInventory? _inventory;
+    private volatile int _heldByOthers;
     private (string Node, Executors.Local.GpuReading Reading)? _telemetry;
     private volatile bool _reachable = true;
     private DateTimeOffset? _lastContact;
@@ -77,10 +78,8 @@ internal sealed class SiteAgent : IAsyncDisposable
 
     public SiteHealth Health()
     {
-        var held = _reachable && _inventory is { } inventory
-            ? inventory.Nodes.Where(n => n.State == InventoryNodeState.Up).Sum(n => Math.Min(n.Gpus, n.GpusHeldByOthers))
-            : 0;
-        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled, held);
+        lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled,
+            _reachable ? _heldByOthers : 0);
     }
 
     /// <summary>
@@ -348,7 +347,10 @@ internal sealed class SiteAgent : IAsyncDisposable
 
     private async Task TakeInventoryAsync(CancellationToken stop)
     {
-        _inventory = await Executor.InventoryAsync(stop);
+        var inventory = await Executor.InventoryAsync(stop);
+        // Counted once per inventory rather than each time the site's health is asked (every cycle, every view).
+        _heldByOthers = inventory.Nodes.Where(n => n.State == InventoryNodeState.Up).Sum(n => Math.Min(n.Gpus, n.GpusHeldByOthers));
+        _inventory = inventory;
         // This machine's GPUs report their temperature, power and use as well (nvidia-smi), for /metrics.
         if (Executor is Executors.Local.LocalExecutor local) _telemetry = (local.NodeName, await local.TelemetryAsync(stop));
         _lastInventory = _clock.GetUtcNow();

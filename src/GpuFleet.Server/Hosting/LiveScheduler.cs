@@ -244,7 +244,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         foreach (var p in cycle.Preemptions) _executor.Evict(p.VictimJobId, now);
         // Each phase is a few transactions (slices of JobStore.TransitionsPerTransaction changes): a cycle that starts 500 jobs syncs the database 8 times, not 500.
         store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
-            $"preempted ({p.Kind.ToString().ToLowerInvariant()}) for job {p.PreemptorJobId} of {p.PreemptorTenant}"))], at, _epoch);
+            PreemptedDetail.Of(p.Kind.ToString().ToLowerInvariant(), p.PreemptorJobId, p.PreemptorTenant)))], at, _epoch);
         var changes = cycle.Placements.Select(p =>
         {
             var site = settings.Fleet.Sites[p.Site].Name;
@@ -268,12 +268,15 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         }
         log.LogDebug("cycle: inbox {InboxMs} ms, endings {EndMs} ms, core {CoreMs} ms, writes {WriteMs} ms; placed {Placed}, ended {Ended}, pending {Pending}",
             tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
-        if (_published is null || at - _published.At >= SnapshotEvery)
+        var published = _published is null || at - _published.At >= SnapshotEvery;
+        if (published)
         {
             _published = _history.Record(FleetSnapshot.Of(_core, settings, at, _epoch, SiteHealth));
             store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, AdvertisedUrl());
         }
         Cycles++;
+        // The view this cycle published is the one browsers ask for until the next cycle: not built twice.
+        if (published) _leaderView = (_published!, Cycles);
         LastCycleMs = watch.Elapsed.TotalMilliseconds;
         BusySeconds += watch.Elapsed.TotalSeconds;
         metrics.CycleSeconds.Observe(watch.Elapsed.TotalSeconds);
