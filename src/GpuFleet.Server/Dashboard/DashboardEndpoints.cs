@@ -361,8 +361,11 @@ public static class DashboardEndpoints
     }
 
     /// <summary>Whether reading a request's form failed for the request's own fault: malformed, cut short, or past the form limits.</summary>
+    /// A body over the size limit is not one: it stays a 413, which the body-limit middleware answers.
     internal static bool UnreadableForm(Exception e) => e is InvalidDataException or IOException or BadHttpRequestException
-        or Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException;
+        or Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException && !TooLarge(e);
+
+    private static bool TooLarge(Exception? e) => e is not null && (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } || TooLarge(e.InnerException));
 
     private static IResult NoView(HttpContext http) =>
         DashboardLayout.Problem(http, StatusCodes.Status503ServiceUnavailable, "No scheduler view yet", "No replica has led the scheduler yet; try again in a few seconds.");
