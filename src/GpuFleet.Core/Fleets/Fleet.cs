@@ -45,6 +45,7 @@ public sealed class Fleet
         if (models.Count > 64) throw new FleetValidationException("models", "at most 64 GPU models are supported");
         if (sites.Count == 0) throw new FleetValidationException("sites", "a fleet needs at least one site");
         _modelIndex = Index(models.Select(m => m.Name), "models");
+        for (var m = 0; m < models.Count; m++) CheckSharing(models[m], m);
         _siteIndex = Index(sites.Select(s => s.Name), "sites");
         for (var i = 0; i < Links.Count; i++)
         {
@@ -78,6 +79,8 @@ public sealed class Fleet
             if (spec.NodesPerDomain < 1) throw new FleetValidationException($"pools[{i}].nodesPerDomain", "must be at least 1");
             if (spec.Domains < 1) throw new FleetValidationException($"pools[{i}].domains", "must be at least 1");
             if (spec.NodeOverheadWatts < 0) throw new FleetValidationException($"pools[{i}].nodeOverheadWatts", "must not be negative");
+            if (spec.CpusPerNode < 0) throw new FleetValidationException($"pools[{i}].cpusPerNode", "must not be negative");
+            if (spec.MemoryGbPerNode < 0) throw new FleetValidationException($"pools[{i}].memoryGbPerNode", "must not be negative");
             total += spec.Gpus;
             if (total > int.MaxValue / 2) throw new FleetValidationException($"pools[{i}]", "fleet too large");
             _specFirstNode[i] = nodeGpus.Count;
@@ -320,6 +323,50 @@ public sealed class Fleet
             it += busyByPool[p] * model.BusyWatts + (_poolGpus[p] - busyByPool[p]) * model.IdleWatts;
         }
         return it * Sites[site].Pue;
+    }
+
+    /// <summary>CPU cores of a node that jobs may use (0: not counted).</summary>
+    public int NodeCpus(int node) => PoolSpecs[SpecOf(node)].CpusPerNode;
+
+    /// <summary>Memory of a node that jobs may use, in GB (0: not counted).</summary>
+    public int NodeMemoryGb(int node) => PoolSpecs[SpecOf(node)].MemoryGbPerNode;
+
+    /// <summary>Whether some model may be shared (MIG or time-sharing).</summary>
+    public bool HasSharing => Models.Any(m => m.Sharing is not null);
+
+    /// <summary>Whether some node counts its CPUs or memory.</summary>
+    public bool CountsCpuOrMemory => PoolSpecs.Any(p => p.CpusPerNode > 0 || p.MemoryGbPerNode > 0);
+
+    private static void CheckSharing(GpuModel model, int m)
+    {
+        if (model.Sharing is not { } sharing) return;
+        var at = $"models[{m}].sharing";
+        if (sharing.MigProfiles.Count > 0)
+        {
+            if (sharing.ComputeSlices is < 1 or > 8) throw new FleetValidationException($"{at}.computeSlices", "must be between 1 and 8");
+            if (sharing.MemorySlices is < 1 or > 32) throw new FleetValidationException($"{at}.memorySlices", "must be between 1 and 32");
+        }
+        if (sharing.ReconfigureSeconds < 0) throw new FleetValidationException($"{at}.reconfigureSeconds", "must not be negative");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < sharing.MigProfiles.Count; i++)
+        {
+            var p = sharing.MigProfiles[i];
+            var pat = $"{at}.migProfiles[{i}]";
+            if (string.IsNullOrWhiteSpace(p.Name)) throw new FleetValidationException($"{pat}.name", "must not be empty");
+            if (!names.Add(p.Name)) throw new FleetValidationException($"{pat}.name", $"duplicate profile '{p.Name}'");
+            if (p.ComputeSlices < 1 || p.ComputeSlices > sharing.ComputeSlices)
+                throw new FleetValidationException($"{pat}.computeSlices", $"must be between 1 and {sharing.ComputeSlices}");
+            if (p.MemorySlices < 1 || p.MemorySlices > sharing.MemorySlices)
+                throw new FleetValidationException($"{pat}.memorySlices", $"must be between 1 and {sharing.MemorySlices}");
+            if (!(p.MemoryGb > 0) || p.MemoryGb > model.MemoryGb)
+                throw new FleetValidationException($"{pat}.memoryGb", $"must be above 0 and at most the GPU's {model.MemoryGb} GB");
+            if (p.Placements.Count == 0) throw new FleetValidationException($"{pat}.placements", "must list at least one memory slice");
+            foreach (var start in p.Placements)
+                if (start < 0 || start + p.MemorySlices > sharing.MemorySlices)
+                    throw new FleetValidationException($"{pat}.placements", $"an instance at {start} would run past memory slice {sharing.MemorySlices - 1}");
+            if (GpuSharing.UnitsPerGpu * p.ComputeSlices % sharing.ComputeSlices != 0)
+                throw new FleetValidationException($"{pat}.computeSlices", $"{p.ComputeSlices} of {sharing.ComputeSlices} is not a whole number of compute units");
+        }
     }
 
     // The specification holding a node: the last one whose first node is at or before it.

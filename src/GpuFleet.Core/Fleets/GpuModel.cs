@@ -6,4 +6,8 @@ namespace GpuFleet.Core.Fleets;
 /// <param name="BusyWatts">Board power while running a job.</param>
 /// <param name="IdleWatts">Board power while idle.</param>
 /// <param name="RelativeSpeed">Throughput relative to an H100 (1.0).</param>
-public sealed record GpuModel(string Name, double MemoryGb, double BusyWatts, double IdleWatts, double RelativeSpeed);
+public sealed record GpuModel(string Name, double MemoryGb, double BusyWatts, double IdleWatts, double RelativeSpeed)
+{
+    /// <summary>How jobs may share one GPU of this model (MIG slices, time-sharing); null: whole GPUs only.</summary>
+    public GpuSharing? Sharing { get; init; }
+}

@@ -29,6 +29,12 @@ public sealed record GpuPoolSpec(string Site, string Model, int GpusPerNode, int
     /// </summary>
     public string? NvlinkDomain { get; init; }
 
+    /// <summary>CPU cores of one node that jobs may use; 0: not counted (a job's CPU request never binds).</summary>
+    public int CpusPerNode { get; init; }
+
+    /// <summary>Memory of one node that jobs may use, in GB; 0: not counted.</summary>
+    public int MemoryGbPerNode { get; init; }
+
     /// <summary>GPUs in the whole pool.</summary>
     public long Gpus => (long)GpusPerNode * NodesPerDomain * Domains;
 }

@@ -36,4 +36,13 @@ public sealed record JobSpec(
 
     /// <summary>How often the job checkpoints; 0: it does not, and an eviction loses all its work.</summary>
     public long CheckpointIntervalSeconds { get; init; }
+
+    /// <summary>CPU cores for each GPU (or each slice) of the job, on the node that GPU is on.</summary>
+    public double CpusPerGpu { get; init; }
+
+    /// <summary>Memory in GB for each GPU (or each slice) of the job, on the node that GPU is on.</summary>
+    public double MemoryGbPerGpu { get; init; }
+
+    /// <summary>Part of a GPU per member of the gang; null: whole GPUs.</summary>
+    public SliceRequest? Slice { get; init; }
 }
