@@ -29,4 +29,8 @@ public enum PendingReason
     SitePowerCap,
     /// <summary>The job was evicted to give its GPUs back to their owner or to a higher class; it is queued again.</summary>
     Preempted,
+    /// <summary>GPUs are free, but the nodes that have them lack the CPU cores or memory the job asks for.</summary>
+    NoCpuOrMemory,
+    /// <summary>No GPU has a free slice of the kind asked for, and no idle GPU can be partitioned for it now.</summary>
+    NoFreeSlice,
 }

@@ -13,4 +13,10 @@ public sealed record PlacementDecision(long JobId, int Model, int Site, GpuAlloc
 
     /// <summary>Whether it runs beyond its tenant's guarantee (or at best-effort): its GPUs may be reclaimed.</summary>
     public bool Borrowed { get; init; }
+
+    /// <summary>For a job of GPU slices, each slice (<see cref="Gpus"/> then names the GPUs they are on); null: whole GPUs.</summary>
+    public IReadOnlyList<SlicePlacement>? Slices { get; init; }
+
+    /// <summary>GPU-equivalents it holds: whole GPUs, or the slices' shares of compute.</summary>
+    public double GpuEquivalents => Slices is null ? Gpus.Sum(g => g.Count) : Slices.Sum(s => s.Fraction);
 }

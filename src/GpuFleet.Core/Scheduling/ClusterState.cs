@@ -24,6 +24,10 @@ internal sealed class ClusterState
     private readonly int[] _poolOut;
     private readonly int[] _poolFreeInEmptyNodes;
     private readonly List<int> _heldNodes = [];
+    // CPU (milli-cores) and memory (MB) free per node; a node that does not count them has Unbounded.
+    private readonly long[] _nodeCpuFree;
+    private readonly long[] _nodeMemFree;
+    private const long Unbounded = long.MaxValue / 4;
     // Power in milliwatts, rounded up, so that the cap check is exact integer arithmetic and never optimistic.
     private readonly long[] _siteRoomMw;
     private readonly long[] _poolStepMw;
@@ -38,10 +42,24 @@ internal sealed class ClusterState
         _nodeUsed = new ulong[nodes];
         _nodeOut = new ulong[nodes];
         var nodePool = new int[nodes];
+        _nodeCpuFree = new long[nodes];
+        _nodeMemFree = new long[nodes];
         for (var n = 0; n < nodes; n++)
         {
             _nodeFree[n] = fleet.NodeGpus(n);
             nodePool[n] = fleet.NodePool(n);
+        }
+        for (var spec = 0; spec < fleet.PoolSpecs.Count; spec++)
+        {
+            var first = fleet.SpecFirstNode(spec);
+            var end = spec + 1 < fleet.PoolSpecs.Count ? fleet.SpecFirstNode(spec + 1) : nodes;
+            var cpus = fleet.PoolSpecs[spec].CpusPerNode;
+            var memory = fleet.PoolSpecs[spec].MemoryGbPerNode;
+            for (var n = first; n < end; n++)
+            {
+                _nodeCpuFree[n] = cpus > 0 ? cpus * 1000L : Unbounded;
+                _nodeMemFree[n] = memory > 0 ? memory * 1000L : Unbounded;
+            }
         }
         _domainFree = new int[fleet.DomainCount];
         var domainPool = new int[fleet.DomainCount];
@@ -113,6 +131,65 @@ internal sealed class ClusterState
 
     /// <summary>Free GPUs of a pool that may start now: free, and within the site's power cap.</summary>
     public int PoolUsable(int pool) => Math.Min(_poolFree[pool], PoolPowerRoom(pool));
+
+    /// <summary>Whether a node has the CPU and memory for <paramref name="count"/> GPUs (or slices) of a job.</summary>
+    public bool HasRoomFor(int node, int count, in NodeDemand demand) =>
+        demand.CpuMilli(count) <= _nodeCpuFree[node] && demand.MemoryMb(count) <= _nodeMemFree[node];
+
+    /// <summary>How many of a node's free GPUs a job may take, given its CPU and memory: 0 to <see cref="NodeFree"/>.</summary>
+    public int UsableFree(int node, in NodeDemand demand)
+    {
+        var free = _nodeFree[node];
+        if (demand.IsNone) return free;
+        while (free > 0 && !HasRoomFor(node, free, demand)) free--;
+        return free;
+    }
+
+    /// <summary>Free CPU milli-cores of a node (a very large number where they are not counted).</summary>
+    public long CpuFreeMilli(int node) => _nodeCpuFree[node];
+
+    /// <summary>Free memory of a node in MB (a very large number where it is not counted).</summary>
+    public long MemoryFreeMb(int node) => _nodeMemFree[node];
+
+    /// <summary>Takes a job's CPU and memory for <paramref name="count"/> GPUs (or slices) on a node.</summary>
+    public void TakeRoom(int node, int count, in NodeDemand demand)
+    {
+        if (demand.IsNone) return;
+        if (!HasRoomFor(node, count, demand)) throw new InvalidOperationException($"node {node}: not enough CPU or memory for {count} GPUs");
+        _nodeCpuFree[node] -= demand.CpuMilli(count);
+        _nodeMemFree[node] -= demand.MemoryMb(count);
+    }
+
+    /// <summary>Gives back what <see cref="TakeRoom"/> took.</summary>
+    public void ReturnRoom(int node, int count, in NodeDemand demand)
+    {
+        if (demand.IsNone) return;
+        _nodeCpuFree[node] += demand.CpuMilli(count);
+        _nodeMemFree[node] += demand.MemoryMb(count);
+    }
+
+    /// <summary>Takes <paramref name="count"/> free GPUs of a node (lowest numbers first) with the job's CPU and memory there.</summary>
+    public ulong Allocate(int node, int count, in NodeDemand demand)
+    {
+        TakeRoom(node, count, demand);
+        return Allocate(node, count);
+    }
+
+    /// <summary>Gives back GPUs of a finished job with its CPU and memory.</summary>
+    public void Release(GpuAllocation allocation, in NodeDemand demand)
+    {
+        Release(allocation);
+        ReturnRoom(allocation.Node, allocation.Count, demand);
+    }
+
+    /// <summary><see cref="Restore(GpuAllocation)"/> with the job's CPU and memory.</summary>
+    public void Restore(GpuAllocation allocation, in NodeDemand demand)
+    {
+        if (!HasRoomFor(allocation.Node, allocation.Count, demand))
+            throw new InvalidOperationException($"node {allocation.Node}: restoring GPUs without the CPU or memory for them");
+        Restore(allocation);
+        TakeRoom(allocation.Node, allocation.Count, demand);
+    }
 
     /// <summary>Takes <paramref name="count"/> free GPUs of a node (lowest numbers first) and returns their mask.</summary>
     public ulong Allocate(int node, int count)

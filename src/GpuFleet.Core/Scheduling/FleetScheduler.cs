@@ -50,6 +50,7 @@ public sealed class FleetScheduler
     private readonly SettledJobKinds _settled;
     private readonly Preemptor _preemptor;
     private readonly PendingReasonExplainer _explainer;
+    private readonly SliceAllocator _slices;
     private readonly IPendingWalk _walk;
     private readonly Func<JobRecord, bool> _consider;
     private readonly Dictionary<long, JobRecord> _jobs = [];
@@ -72,7 +73,8 @@ public sealed class FleetScheduler
         _classes = new JobClassCatalog(fleet, _state);
         _quotas = new QuotaGate(fleet, _state, _ledger, _classes, _options.Policy.Quotas);
         _pending = new PendingQueues(_options.LargeGangGpus);
-        _running = new RunningJobs(_state, _ledger, _quotas);
+        _slices = new SliceAllocator(fleet, _state, _classes, _options.SlicePacking);
+        _running = new RunningJobs(_state, _ledger, _quotas, _slices);
         _settled = new SettledJobKinds(_pending);
         _preemptor = new Preemptor(fleet, _state, _placer, _ledger, _running, _quotas, _settled, _options);
         _explainer = new PendingReasonExplainer(fleet, _ledger, _running, _shadow);
@@ -105,6 +107,46 @@ public sealed class FleetScheduler
     /// <summary>The tenant tree: nodes, guarantees, use, grants and fair-share use.</summary>
     public TenantView Tenants { get; }
 
+    /// <summary>The slices a running job holds (empty for a job of whole GPUs, or one not running).</summary>
+    public IReadOnlyList<SlicePlacement> Slices(long jobId) => _slices.SlicesOf(jobId);
+
+    /// <summary>GPUs running slices now (each counts as busy).</summary>
+    public int SharedGpuCount => _slices.SharedGpuCount;
+
+    /// <summary>
+    /// Free GPU capacity and the part of it that the mix of requests submitted so far could not use, in
+    /// GPU-equivalents (see <see cref="SlicePacking.FragmentationAware"/>). Linear in the fleet's nodes.
+    /// </summary>
+    public (double FreeGpuEquivalents, double FragmentedGpuEquivalents) Fragmentation() => _slices.Fragmentation();
+
+    /// <summary>
+    /// Free GPUs that no pending job could take for lack of CPU cores or memory on their nodes (0 when nothing
+    /// waits). Linear in the fleet's nodes.
+    /// </summary>
+    public int StrandedGpus()
+    {
+        var demands = new List<(JobClass Class, NodeDemand Demand)>();
+        foreach (var c in _classes.All) if (c.PendingCount > 0) demands.Add((c, c.Demand));
+        if (demands.Count == 0 || demands.All(d => d.Demand.IsNone)) return 0;
+        var stranded = 0;
+        for (var node = 0; node < _fleet.NodeCount; node++)
+        {
+            var free = _state.NodeFree(node);
+            if (free == 0) continue;
+            var pool = _fleet.NodePool(node);
+            var applies = false;
+            var takes = false;
+            foreach (var (c, demand) in demands)
+            {
+                if (c.PoolPosition[pool] < 0) continue;
+                applies = true;
+                if (_state.HasRoomFor(node, 1, demand)) { takes = true; break; }
+            }
+            if (applies && !takes) stranded += free;
+        }
+        return stranded;
+    }
+
     /// <summary>The eviction step, exposed to tests so that they can force its placement to fail.</summary>
     internal Preemptor Preemptor => _preemptor;
 
@@ -123,6 +165,9 @@ public sealed class FleetScheduler
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Gpus < 1) return SubmitResult.Rejected(spec.Id, "gpus must be at least 1");
         if (spec.TimeLimitSeconds < 1) return SubmitResult.Rejected(spec.Id, "timeLimitSeconds must be at least 1");
+        if (JobFieldRules.PerGpuProblem(spec.CpusPerGpu) is { } cpus) return SubmitResult.Rejected(spec.Id, $"cpusPerGpu: {cpus}");
+        if (JobFieldRules.PerGpuProblem(spec.MemoryGbPerGpu) is { } memory) return SubmitResult.Rejected(spec.Id, $"memoryGbPerGpu: {memory}");
+        if (spec.Slice is { } requested && JobFieldRules.SliceProblem(requested) is { } sliceProblem) return SubmitResult.Rejected(spec.Id, $"slice: {sliceProblem}");
         if (string.IsNullOrWhiteSpace(spec.Tenant)) return SubmitResult.Rejected(spec.Id, "tenant must not be empty");
         if (_jobs.ContainsKey(spec.Id)) return SubmitResult.Rejected(spec.Id, $"job {spec.Id} already exists");
         var open = _options.Policy.Quotas == QuotaMode.None;
@@ -154,7 +199,8 @@ public sealed class FleetScheduler
             mask |= 1UL << m;
         }
         if (mask == 0) mask = _classes.AllModels;
-        var jobClass = _classes.ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite);
+        var demand = new NodeDemand(spec.CpusPerGpu, spec.MemoryGbPerGpu);
+        var jobClass = _classes.ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite, demand, spec.Slice is null ? null : _classes.ShapeOf(spec.Slice));
         if (jobClass.ImpossibleReason is { } why) return SubmitResult.Rejected(spec.Id, why);
         // Only policies with quotas check them, and those never add tenants: the leaf is known here.
         if (!open && !_quotas.FitsSomeQuota(leaf, jobClass))
@@ -167,6 +213,8 @@ public sealed class FleetScheduler
         var job = new JobRecord(spec, leaf, jobClass, priorityClass);
         _jobs.Add(spec.Id, job);
         _pending.Add(job);
+        jobClass.Submitted++;
+        _slices.NoteSubmitted();
         return SubmitResult.Queued(spec.Id);
     }
 
@@ -216,6 +264,7 @@ public sealed class FleetScheduler
     public SubmitResult Adopt(JobSpec spec, IReadOnlyList<GpuAllocation> gpus, long startedAt)
     {
         ArgumentNullException.ThrowIfNull(gpus);
+        if (spec.Slice is not null) return SubmitResult.Rejected(spec.Id, "slice: a running job of GPU slices is not adopted; it queues again");
         if (gpus.Count == 0 || gpus.Sum(g => g.Count) != spec.Gpus)
             return SubmitResult.Rejected(spec.Id, $"gpus: the run holds {gpus.Sum(g => g.Count)} GPUs, the job asks for {spec.Gpus}");
         var pool = _fleet.NodePool(gpus[0].Node);
@@ -226,11 +275,11 @@ public sealed class FleetScheduler
         var taken = 0;
         try
         {
-            for (; taken < gpus.Count; taken++) _state.Restore(gpus[taken]);
+            for (; taken < gpus.Count; taken++) _state.Restore(gpus[taken], job.Class.Demand);
         }
         catch (InvalidOperationException e)
         {
-            for (var i = taken - 1; i >= 0; i--) _state.Release(gpus[i]);
+            for (var i = taken - 1; i >= 0; i--) _state.Release(gpus[i], job.Class.Demand);
             _pending.Remove(job);
             _jobs.Remove(spec.Id);
             return SubmitResult.Rejected(spec.Id, $"the run's GPUs are not free here ({e.Message})");
@@ -382,6 +431,7 @@ public sealed class FleetScheduler
         var reservation = _cycle.Reservation;
         var now = _cycle.Now;
         var isShort = reservation is not null && now + job.Limit <= reservation.ShadowTime;
+        if (c.Slice is not null) return AttemptSlices(job, c, guaranteed);
         if (c.ShortFailEpoch == _epoch || (!isShort && c.LongFailEpoch == _epoch))
             return _preemptor.TryPreempt(job, c, guaranteed, _cycle) is { } byEviction && Commit(job, byEviction, guaranteed);
         if (reservation is not null && ++_cycle.BackfillAttempts > _options.BackfillWindow)
@@ -440,16 +490,44 @@ public sealed class FleetScheduler
         return false;
     }
 
+    /// <summary>
+    /// Places a job of GPU slices (<see cref="SliceAllocator"/>). Slices take no reservation and evict nobody:
+    /// they wait for room, and under strict FIFO the walk stops behind them as behind any job.
+    /// </summary>
+    private bool AttemptSlices(JobRecord job, JobClass c, bool guaranteed)
+    {
+        if (c.ShortFailEpoch == _epoch) return false;
+        if (_cycle.Reservation is not null && ++_cycle.BackfillAttempts > _options.BackfillWindow)
+        {
+            _cycle.Stop(PendingReason.BeyondBackfillWindow, null);
+            return false;
+        }
+        _cycle.Attempts++;
+        if (_slices.TryPlace(c, job.Spec.Id, _cycle.Now) is { } placed)
+            return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices);
+        var reason = PendingReason.NoFreeSlice;
+        var anyPower = false;
+        foreach (var p in c.Pools) anyPower |= _state.PoolPowerRoom(p) > 0;
+        if (!anyPower) reason = PendingReason.SitePowerCap;
+        MarkFailed(c, shortToo: true, reason, null);
+        job.SetReason(_epoch, reason, null, null);
+        if (_cycle.Reservation is null && !_options.Policy.Backfill) _cycle.Stop(PendingReason.BehindHead, job.Spec.Id);
+        return false;
+    }
+
     /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>
-    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed)
+    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed, SlicePlacement[]? slices = null)
     {
         var model = _fleet.PoolModel(placed.Pool);
+        // A whole GPU that still has a MIG layout needs it undone first.
+        var delay = slices is null && _slices.HasIdleLayouts ? Math.Max(placed.Delay, _slices.ClaimWhole(placed.Gpus)) : placed.Delay;
         _cycle.Placements.Add(new PlacementDecision(job.Spec.Id, model, _fleet.PoolSite(placed.Pool), placed.Gpus, _cycle.Reservation is not null)
         {
-            StartDelaySeconds = placed.Delay,
+            StartDelaySeconds = delay,
             Borrowed = _options.Policy.Quotas != QuotaMode.None && !guaranteed,
+            Slices = slices,
         });
-        _running.Start(job, model, placed.Gpus, _cycle.Now, placed.Delay);
+        _running.Start(job, model, placed.Gpus, _cycle.Now, delay);
         return true;
     }
 

@@ -15,6 +15,9 @@ namespace GpuFleet.Core.Scheduling;
 /// <item>a 20-GPU job spans the pool: the largest domain is taken whole, then the remainder best-fits another.</item>
 /// </list>
 /// A failed try changes nothing; a successful one commits to <see cref="ClusterState"/> at once.
+/// <para>A job that asks for CPU or memory per GPU counts on a node only the free GPUs it could take with
+/// them (<see cref="ClusterState.UsableFree"/>): the same choices, made over those counts. Jobs that ask for
+/// neither take the bucket index's answers as they are.</para>
 /// </summary>
 internal sealed class GangPlacer(ClusterState state)
 {
@@ -24,7 +27,7 @@ internal sealed class GangPlacer(ClusterState state)
     /// <summary>Places a member of <paramref name="jobClass"/> or returns null with nothing changed.</summary>
     public (int Pool, GpuAllocation[] Gpus)? TryPlace(JobClass jobClass)
     {
-        var (pos, level, key) = FindBest(jobClass);
+        var (pos, level, key, unit) = FindBest(jobClass);
         _taken.Clear();
         if (pos < 0)
         {
@@ -33,17 +36,18 @@ internal sealed class GangPlacer(ClusterState state)
         }
         var pool = jobClass.Pools[pos];
         var g = jobClass.Gpus;
+        var demand = jobClass.Demand;
         switch (level)
         {
             case PlacementLevel.Node:
-                var node = state.Nodes.Bucket(pool, key)[^1];
-                _taken.Add(new GpuAllocation(node, state.Allocate(node, g)));
+                var node = unit >= 0 ? unit : state.Nodes.Bucket(pool, key)[^1];
+                _taken.Add(new GpuAllocation(node, state.Allocate(node, g, demand)));
                 break;
             case PlacementLevel.Domain:
-                TakeFromDomain(state.Domains.Bucket(pool, key)[^1], g);
+                TakeFromDomain(unit >= 0 ? unit : state.Domains.Bucket(pool, key)[^1], g, demand);
                 break;
             default:
-                TakeFromPool(pool, g);
+                TakeFromPool(pool, g, demand);
                 break;
         }
         return (pool, _taken.ToArray());
@@ -53,9 +57,11 @@ internal sealed class GangPlacer(ClusterState state)
     public bool CanPlace(JobClass jobClass) => FindBest(jobClass).Position >= 0 || PlaceAcrossPools(jobClass, commit: false) >= 0;
 
     /// <summary>The candidate pool with the tightest level, then the best fit (smallest sufficient block).</summary>
-    private (int Position, PlacementLevel Level, int Key) FindBest(JobClass jobClass)
+    private (int Position, PlacementLevel Level, int Key, int Unit) FindBest(JobClass jobClass)
     {
         var g = jobClass.Gpus;
+        var demand = jobClass.Demand;
+        var bestUnit = -1;
         var bestPos = -1;
         var bestLevel = PlacementLevel.Impossible;
         var bestKey = int.MaxValue;
@@ -66,7 +72,8 @@ internal sealed class GangPlacer(ClusterState state)
             var level = jobClass.Levels[i];
             var preference = jobClass.Preference[i];
             if (preference > bestPreference || (preference == bestPreference && level > bestLevel) || state.PoolUsable(p) < g) continue;
-            var key = level switch
+            var unit = -1;
+            var key = !demand.IsNone ? KeyWithRoom(p, level, g, demand, out unit) : level switch
             {
                 PlacementLevel.Node => state.Nodes.FirstAtLeast(p, g),
                 PlacementLevel.Domain => state.Domains.FirstAtLeast(p, g),
@@ -80,9 +87,68 @@ internal sealed class GangPlacer(ClusterState state)
                 bestPos = i;
                 bestLevel = level;
                 bestKey = key;
+                bestUnit = unit;
             }
         }
-        return (bestPos, bestLevel, bestKey);
+        return (bestPos, bestLevel, bestKey, bestUnit);
+    }
+
+    /// <summary>
+    /// For a job with CPU or memory per GPU: the smallest free-GPU count of a node (or domain) that holds the
+    /// job with them, and which one (the last of its bucket that does, as without a demand); for a pool, its
+    /// usable free GPUs. -1 when none holds it.
+    /// </summary>
+    private int KeyWithRoom(int pool, PlacementLevel level, int g, in NodeDemand demand, out int unit)
+    {
+        unit = -1;
+        switch (level)
+        {
+            case PlacementLevel.Node:
+                for (var k = g; k <= state.Fleet.PoolMaxNodeGpus(pool); k++)
+                {
+                    var bucket = state.Nodes.Bucket(pool, k);
+                    for (var i = bucket.Count - 1; i >= 0; i--)
+                        if (state.HasRoomFor(bucket[i], g, demand))
+                        {
+                            unit = bucket[i];
+                            return k;
+                        }
+                }
+                return -1;
+            case PlacementLevel.Domain:
+                for (var k = g; k <= state.Fleet.PoolMaxDomainGpus(pool); k++)
+                {
+                    var bucket = state.Domains.Bucket(pool, k);
+                    for (var i = bucket.Count - 1; i >= 0; i--)
+                        if (DomainUsable(bucket[i], demand) >= g)
+                        {
+                            unit = bucket[i];
+                            return k;
+                        }
+                }
+                return -1;
+            case PlacementLevel.Pool:
+                var usable = PoolUsableWith(pool, demand);
+                return usable >= g ? usable : -1;
+            default:
+                return -1;
+        }
+    }
+
+    private int DomainUsable(int domain, in NodeDemand demand)
+    {
+        var first = state.Fleet.DomainFirstNode(domain);
+        var end = first + state.Fleet.DomainNodeCount(domain);
+        var sum = 0;
+        for (var n = first; n < end; n++) sum += state.UsableFree(n, demand);
+        return sum;
+    }
+
+    private int PoolUsableWith(int pool, in NodeDemand demand)
+    {
+        var sum = 0;
+        foreach (var d in state.Fleet.PoolDomains(pool)) sum += DomainUsable(d, demand);
+        return Math.Min(sum, state.PoolPowerRoom(pool));
     }
 
     /// <summary>Whether the class fails for lack of GPUs in total, for lack of a large enough block, or for its sites' power caps.</summary>
@@ -93,6 +159,7 @@ internal sealed class GangPlacer(ClusterState state)
         {
             if (state.PoolFree(p) < jobClass.Gpus) continue;
             if (state.PoolPowerRoom(p) < jobClass.Gpus) reason = PendingReason.SitePowerCap;
+            else if (!jobClass.Demand.IsNone && PoolUsableWith(p, jobClass.Demand) < jobClass.Gpus) reason = PendingReason.NoCpuOrMemory;
             else return PendingReason.Fragmented;
         }
         return reason;
@@ -116,7 +183,7 @@ internal sealed class GangPlacer(ClusterState state)
             {
                 var p = jobClass.Pools[j];
                 if (state.Fleet.PoolModel(p) != model) continue;
-                free += state.PoolUsable(p);
+                free += jobClass.Demand.IsNone ? state.PoolUsable(p) : PoolUsableWith(p, jobClass.Demand);
                 _scratch.Add(p);
             }
             if (free < g) continue;
@@ -126,8 +193,8 @@ internal sealed class GangPlacer(ClusterState state)
             var remaining = g;
             foreach (var p in _scratch)
             {
-                var take = Math.Min(remaining, state.PoolUsable(p));
-                if (take > 0) TakeFromPool(p, take);
+                var take = Math.Min(remaining, jobClass.Demand.IsNone ? state.PoolUsable(p) : PoolUsableWith(p, jobClass.Demand));
+                if (take > 0) TakeFromPool(p, take, jobClass.Demand);
                 remaining -= take;
                 if (remaining == 0) break;
             }
@@ -137,41 +204,67 @@ internal sealed class GangPlacer(ClusterState state)
     }
 
     /// <summary>Takes <paramref name="count"/> GPUs across the pool's domains: whole large domains first, the remainder best-fit.</summary>
-    private void TakeFromPool(int pool, int count)
+    private void TakeFromPool(int pool, int count, in NodeDemand demand)
     {
+        if (!demand.IsNone)
+        {
+            TakeFromPoolWith(pool, count, demand);
+            return;
+        }
         while (count > 0)
         {
             var k = state.Domains.FirstAtLeast(pool, count);
             if (k > 0)
             {
-                TakeFromDomain(state.Domains.Bucket(pool, k)[^1], count);
+                TakeFromDomain(state.Domains.Bucket(pool, k)[^1], count, demand);
                 return;
             }
             k = state.Domains.Highest(pool);
             var domain = state.Domains.Bucket(pool, k)[^1];
-            TakeFromDomain(domain, k);
+            TakeFromDomain(domain, k, demand);
             count -= k;
         }
     }
 
+    /// <summary><see cref="TakeFromPool"/> over usable counts: a domain that holds the rest best-fit, else the one with the most.</summary>
+    private void TakeFromPoolWith(int pool, int count, in NodeDemand demand)
+    {
+        while (count > 0)
+        {
+            int fit = -1, fitUsable = int.MaxValue, largest = -1, largestUsable = 0;
+            foreach (var d in state.Fleet.PoolDomains(pool))
+            {
+                var usable = DomainUsable(d, demand);
+                if (usable == 0) continue;
+                if (usable >= count && usable < fitUsable) (fit, fitUsable) = (d, usable);
+                if (usable > largestUsable) (largest, largestUsable) = (d, usable);
+            }
+            var domain = fit >= 0 ? fit : largest;
+            var take = Math.Min(count, fit >= 0 ? fitUsable : largestUsable);
+            TakeFromDomain(domain, take, demand);
+            count -= take;
+        }
+    }
+
     /// <summary>Takes <paramref name="count"/> GPUs inside one domain: a best-fit node if one holds the rest, else the fullest free node.</summary>
-    private void TakeFromDomain(int domain, int count)
+    private void TakeFromDomain(int domain, int count, in NodeDemand demand)
     {
         var first = state.Fleet.DomainFirstNode(domain);
         var end = first + state.Fleet.DomainNodeCount(domain);
         while (count > 0)
         {
             int fit = -1, largest = -1;
+            int fitFree = 0, largestFree = 0;
             for (var n = first; n < end; n++)
             {
-                var free = state.NodeFree(n);
+                var free = demand.IsNone ? state.NodeFree(n) : state.UsableFree(n, demand);
                 if (free == 0) continue;
-                if (free >= count && (fit < 0 || free < state.NodeFree(fit))) fit = n;
-                if (largest < 0 || free > state.NodeFree(largest)) largest = n;
+                if (free >= count && (fit < 0 || free < fitFree)) (fit, fitFree) = (n, free);
+                if (largest < 0 || free > largestFree) (largest, largestFree) = (n, free);
             }
             var node = fit >= 0 ? fit : largest;
-            var take = Math.Min(count, state.NodeFree(node));
-            _taken.Add(new GpuAllocation(node, state.Allocate(node, take)));
+            var take = Math.Min(count, fit >= 0 ? fitFree : largestFree);
+            _taken.Add(new GpuAllocation(node, state.Allocate(node, take, demand)));
             count -= take;
         }
     }

@@ -28,10 +28,18 @@ internal sealed class JobClass
     public required int DataSite { get; init; }
     /// <summary>Position of each fleet pool in <see cref="Pools"/>, or -1.</summary>
     public required int[] PoolPosition { get; init; }
+    /// <summary>CPU and memory per GPU (or per slice) on the node it is on.</summary>
+    public NodeDemand Demand { get; init; }
+    /// <summary>The slice each member of the gang takes, resolved per model; null: whole GPUs.</summary>
+    public SliceShape? Slice { get; init; }
+    /// <summary>Compute units (<see cref="Fleets.GpuSharing.UnitsPerGpu"/> per GPU) a member holds on each model: what quotas, fair share and grants count.</summary>
+    public required long[] UnitsByModel { get; init; }
     /// <summary>Whether a member can ever run on the fleet, and if not, why.</summary>
     public string? ImpossibleReason { get; init; }
 
     public int PendingCount;
+    /// <summary>Members submitted so far: the mix of requests that fragmentation is measured against.</summary>
+    public long Submitted;
     public long LongFailEpoch = -1;
     public long ShortFailEpoch = -1;
     /// <summary>A search for victims for this class found none; the next one waits until this time.</summary>

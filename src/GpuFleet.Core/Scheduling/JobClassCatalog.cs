@@ -13,7 +13,9 @@ internal sealed class JobClassCatalog
 {
     private readonly Fleet _fleet;
     private readonly ClusterState _state;
-    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite), JobClass> _classes = [];
+    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite, NodeDemand Demand, string? Slice), JobClass> _classes = [];
+    private readonly Dictionary<string, SliceShape> _slices = new(StringComparer.Ordinal);
+    private readonly List<JobClass> _list = [];
 
     /// <summary>Classes made so far: one per distinct job shape met (the memory the catalogue holds).</summary>
     public int Count => _classes.Count;
@@ -28,10 +30,23 @@ internal sealed class JobClassCatalog
     /// <summary>The mask of every model of the fleet: a job that names none accepts them all.</summary>
     public ulong AllModels { get; }
 
-    /// <summary>The class of jobs of this shape, made on first use.</summary>
-    public JobClass ClassFor(int gpus, ulong mask, TopologyNeed need, int site, int dataSite)
+    /// <summary>Every class made so far, in the order made.</summary>
+    public IReadOnlyList<JobClass> All => _list;
+
+    /// <summary>The slice request resolved against the fleet's models, one object per distinct request.</summary>
+    public SliceShape ShapeOf(SliceRequest request)
     {
-        if (_classes.TryGetValue((gpus, mask, need, site, dataSite), out var existing)) return existing;
+        var key = request.ToString();
+        if (!_slices.TryGetValue(key, out var shape)) _slices[key] = shape = new SliceShape(request, _fleet);
+        return shape;
+    }
+
+    /// <summary>The class of jobs of this shape, made on first use.</summary>
+    public JobClass ClassFor(int gpus, ulong mask, TopologyNeed need, int site, int dataSite, NodeDemand demand = default, SliceShape? slice = null)
+    {
+        var classKey = (gpus, mask, need, site, dataSite, demand, slice?.Key);
+        if (_classes.TryGetValue(classKey, out var existing)) return existing;
+        if (slice is not null) return Add(classKey, SliceClass(gpus, mask, site, dataSite, demand, slice));
         var pools = new List<int>();
         var levels = new List<PlacementLevel>();
         var preference = new List<int>();
@@ -39,6 +54,7 @@ internal sealed class JobClassCatalog
         Array.Fill(position, -1);
         var largest = 0;
         var powerBound = -1;
+        var cpuBound = false;
         for (var p = 0; p < _fleet.PoolCount; p++)
         {
             var model = _fleet.PoolModel(p);
@@ -53,6 +69,11 @@ internal sealed class JobClassCatalog
                 _ => _fleet.PoolGpus(p),
             });
             if (level == PlacementLevel.Impossible) continue;
+            if (!demand.IsNone && !NodesHoldDemand(p, level == PlacementLevel.Node ? gpus : 1, demand))
+            {
+                cpuBound = true;
+                continue;
+            }
             if (level != PlacementLevel.MultiPool && gpus > _state.PoolMaxPowerRoom(p))
             {
                 powerBound = Math.Max(powerBound, _state.PoolMaxPowerRoom(p));
@@ -75,11 +96,110 @@ internal sealed class JobClassCatalog
             Preference = [.. preference],
             Site = site,
             DataSite = dataSite,
-            ImpossibleReason = pools.Count == 0 ? ImpossibleReason(gpus, need, largest, powerBound) : null,
+            Demand = demand,
+            UnitsByModel = Enumerable.Repeat((long)gpus * GpuSharing.UnitsPerGpu, _fleet.Models.Count).ToArray(),
+            ImpossibleReason = pools.Count > 0 ? null
+                : cpuBound && powerBound < 0 ? $"cpusPerGpu/memoryGbPerGpu: no node of an acceptable model has {DemandText(demand, need == TopologyNeed.Node || gpus <= largest ? gpus : 1)}"
+                : ImpossibleReason(gpus, need, largest, powerBound),
         };
-        _classes.Add((gpus, mask, need, site, dataSite), jobClass);
+        return Add(classKey, jobClass);
+    }
+
+    private JobClass Add((int, ulong, TopologyNeed, int, int, NodeDemand, string?) key, JobClass jobClass)
+    {
+        _classes.Add(key, jobClass);
+        _list.Add(jobClass);
         return jobClass;
     }
+
+    /// <summary>
+    /// A class of slice jobs: every member of the gang on one node, on pools whose model serves the slice
+    /// and whose nodes can hold the whole gang (slices, CPU and memory).
+    /// </summary>
+    private JobClass SliceClass(int gpus, ulong mask, int site, int dataSite, NodeDemand demand, SliceShape slice)
+    {
+        var pools = new List<int>();
+        var preference = new List<int>();
+        var position = new int[_fleet.PoolCount];
+        Array.Fill(position, -1);
+        var units = new long[_fleet.Models.Count];
+        string? why = null;
+        var served = false;
+        for (var p = 0; p < _fleet.PoolCount; p++)
+        {
+            var model = _fleet.PoolModel(p);
+            if ((mask & (1UL << model)) == 0) continue;
+            if (site >= 0 && _fleet.PoolSite(p) != site) continue;
+            var fit = slice.On(model);
+            if (!fit.Serves) continue;
+            served = true;
+            units[model] = (long)gpus * fit.Units;
+            var perNode = (long)_fleet.PoolMaxNodeGpus(p) * fit.PerEmptyGpu((long)(_fleet.Models[model].MemoryGb * 1000));
+            if (gpus > perNode)
+            {
+                why = $"gpus: {gpus} slices of {slice.Key} never fit on one node (at most {perNode} on {_fleet.Models[model].Name})";
+                continue;
+            }
+            if (!demand.IsNone && !NodesHoldDemand(p, gpus, demand))
+            {
+                why = $"cpusPerGpu/memoryGbPerGpu: no node of an acceptable model has {DemandText(demand, gpus)}";
+                continue;
+            }
+            if (_state.PoolMaxPowerRoom(p) < 1)
+            {
+                why = "gpus: no GPU of an acceptable model can run under its site's power cap";
+                continue;
+            }
+            position[p] = pools.Count;
+            pools.Add(p);
+            preference.Add(SitePreference(dataSite, _fleet.PoolSite(p)));
+        }
+        if (!served)
+            why = slice.Request.MigProfile is { } name
+                ? $"slice: no acceptable GPU model has MIG profile '{name}' (profiles: {ProfileNames(mask)})"
+                : $"slice: no acceptable GPU model can share a GPU for {slice.Key} (fraction:memoryGb); none time-shares, and no MIG profile covers it";
+        return new JobClass
+        {
+            Id = _classes.Count,
+            Gpus = gpus,
+            ModelMask = mask,
+            Need = TopologyNeed.Node,
+            Pools = [.. pools],
+            Levels = [.. pools.Select(_ => PlacementLevel.Node)],
+            PoolPosition = position,
+            Preference = [.. preference],
+            Site = site,
+            DataSite = dataSite,
+            Demand = demand,
+            Slice = slice,
+            UnitsByModel = units,
+            ImpossibleReason = pools.Count == 0 ? why : null,
+        };
+    }
+
+    private string ProfileNames(ulong mask)
+    {
+        var names = _fleet.Models.Where((m, i) => (mask & (1UL << i)) != 0 && m.Sharing is not null)
+            .SelectMany(m => m.Sharing!.MigProfiles.Select(p => $"{m.Name} {p.Name}"));
+        var text = string.Join(", ", names);
+        return text.Length == 0 ? "none" : text;
+    }
+
+    /// <summary>Whether some node of the pool could ever hold <paramref name="count"/> GPUs' worth of the demand.</summary>
+    private bool NodesHoldDemand(int pool, int count, NodeDemand demand)
+    {
+        for (var spec = 0; spec < _fleet.PoolSpecs.Count; spec++)
+        {
+            var s = _fleet.PoolSpecs[spec];
+            if (_fleet.NodePool(_fleet.SpecFirstNode(spec)) != pool) continue;
+            if ((s.CpusPerNode == 0 || demand.CpuMilli(count) <= s.CpusPerNode * 1000L)
+                && (s.MemoryGbPerNode == 0 || demand.MemoryMb(count) <= s.MemoryGbPerNode * 1000L)) return true;
+        }
+        return false;
+    }
+
+    private static string DemandText(NodeDemand demand, int count) =>
+        FormattableString.Invariant($"{demand.CpuMilli(count) / 1000.0} CPU cores and {demand.MemoryMb(count) / 1000.0} GB of memory for {count} GPU{(count == 1 ? "" : "s")}");
 
     /// <summary>Why a class with no candidate pool can never run: power caps, no GPU of its models, or no unit large enough.</summary>
     private static string ImpossibleReason(int gpus, TopologyNeed need, int largest, int powerBound)

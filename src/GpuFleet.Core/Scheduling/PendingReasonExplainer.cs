@@ -95,6 +95,8 @@ internal sealed class PendingReasonExplainer(Fleet fleet, TenantLedger ledger, R
             PendingReason.GrantExhausted => $"held: the grants of '{job.Spec.Tenant}' have no GPU-hours left" + (estimate is null ? "" : $"; the next grant opens at t={estimate}"),
             PendingReason.SitePowerCap => $"waiting for {need}: GPUs are free, but starting it would take their site past its power cap",
             PendingReason.Preempted => $"preempted by job {blocking} and queued again",
+            PendingReason.NoCpuOrMemory => $"waiting for {need}: GPUs are free, but not on nodes with the CPU cores and memory it asks for",
+            PendingReason.NoFreeSlice => $"waiting for {job.Spec.Gpus} slice{(job.Spec.Gpus == 1 ? "" : "s")} of {job.Spec.Slice} on one node: no GPU has room for {(job.Spec.Gpus == 1 ? "it" : "them")}, and no idle GPU can be split for {(job.Spec.Gpus == 1 ? "it" : "them")} now",
             _ => "waiting for the next scheduling cycle",
         };
         return estimate is null || reason is PendingReason.Reserved or PendingReason.GrantExhausted ? text : $"{text}; earliest start t={estimate}";

@@ -50,7 +50,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
 
     /// <summary>Whether a job that failed to place may still evict its way in during this cycle.</summary>
     public bool MayStillPreempt(JobRecord job, JobClass c, bool guaranteed, SchedulingCycle cycle) =>
-        CanEvictMore(cycle) && c.NoVictimsUntil <= cycle.Now && (guaranteed || running.PreemptibleOf(job.Tenant) > 0);
+        c.Slice is null && CanEvictMore(cycle) && c.NoVictimsUntil <= cycle.Now && (guaranteed || running.PreemptibleOf(job.Tenant) > 0);
 
     /// <summary>
     /// Places <paramref name="job"/> as a member of <paramref name="c"/> by evicting running gangs, or
@@ -69,7 +69,8 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     {
         // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
         var now = cycle.Now;
-        if (!CanEvictMore(cycle) || (!guaranteed && running.PreemptibleOf(job.Tenant) == 0) || c.NoVictimsUntil > now) return null;
+        // Slices neither evict nor are evicted: a shared GPU frees only when all its slices end, which the search by units cannot see.
+        if (c.Slice is not null || !CanEvictMore(cycle) || (!guaranteed && running.PreemptibleOf(job.Tenant) == 0) || c.NoVictimsUntil > now) return null;
         // A class that failed earlier in this cycle comes here without trying to place: evictions since then
         // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting
         // more. Within a cycle only evictions free GPUs, so without any the attempt would fail again.
@@ -132,7 +133,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             if (!own && !(guaranteed && (running.BestEffortOf(t) > 0 || BorrowingAny(t, c.ModelMask)))) continue;
             foreach (var v in running.OfTenant(t))
             {
-                if (v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
+                if (v.Class.Slice is not null || v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
                 if ((c.ModelMask & (1UL << v.Model)) == 0) continue;
                 PreemptionKind kind;
                 if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)))) kind = PreemptionKind.Reclaim;
@@ -330,7 +331,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         var key = (victim.Tenant, victim.Model);
         if (_surplus.TryGetValue(key, out var surplus)) return surplus;
         var use = 0;
-        foreach (var r in running.OfTenant(victim.Tenant)) if (r.Model == victim.Model && !r.BestEffortRun) use += r.Spec.Gpus;
+        foreach (var r in running.OfTenant(victim.Tenant)) if (r.Model == victim.Model && !r.BestEffortRun && r.Class.Slice is null) use += r.Spec.Gpus;
         return _surplus[key] = Math.Max(0, use - ledger.Guarantee(victim.Tenant, victim.Model));
     }
 

@@ -26,7 +26,7 @@ internal sealed class QuotaGate(Fleet fleet, ClusterState state, TenantLedger le
     public bool FitsSomeQuota(int leaf, JobClass jobClass)
     {
         foreach (var p in jobClass.Pools)
-            if (ledger.MostRunnable(leaf, fleet.PoolModel(p), lending: mode == QuotaMode.Lending) >= jobClass.Gpus) return true;
+            if (ledger.MostRunnable(leaf, fleet.PoolModel(p), lending: mode == QuotaMode.Lending) >= jobClass.UnitsByModel[fleet.PoolModel(p)]) return true;
         return false;
     }
 
@@ -40,13 +40,13 @@ internal sealed class QuotaGate(Fleet fleet, ClusterState state, TenantLedger le
         for (var bits = c.ModelMask; bits != 0; bits &= bits - 1)
         {
             var m = System.Numerics.BitOperations.TrailingZeroCount(bits);
-            if (!bestEffort && ledger.WithinGuarantee(job.Tenant, m, c.Gpus))
+            if (!bestEffort && ledger.WithinGuarantee(job.Tenant, m, c.UnitsByModel[m]))
             {
                 within |= 1UL << m;
                 continue;
             }
             if (mode == QuotaMode.Confined) continue;
-            switch (ledger.CheckBorrow(job.Tenant, m, c.Gpus, ledger.LendRestricted ? ModelUsable(m) : 0))
+            switch (ledger.CheckBorrow(job.Tenant, m, c.UnitsByModel[m], ledger.LendRestricted ? ModelUsable(m) : 0))
             {
                 case QuotaVerdict.Allowed: borrow |= 1UL << m; break;
                 case QuotaVerdict.BorrowLimit: refusal = PendingReason.BorrowLimitReached; break;
@@ -54,7 +54,7 @@ internal sealed class QuotaGate(Fleet fleet, ClusterState state, TenantLedger le
         }
         // Within the guarantee on some model: run there, safe from reclaim; otherwise borrow.
         var allowed = within != 0 ? within : borrow;
-        var part = allowed == 0 ? null : allowed == c.ModelMask ? c : classes.ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite);
+        var part = allowed == 0 ? null : allowed == c.ModelMask ? c : classes.ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite, c.Demand, c.Slice);
         var answer = new QuotaAnswer(Version, part?.ImpossibleReason is null ? part : null, within != 0, refusal);
         _memo[key] = answer;
         return answer;

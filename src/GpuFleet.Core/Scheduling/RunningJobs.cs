@@ -9,7 +9,7 @@ namespace GpuFleet.Core.Scheduling;
 /// per tenant its running jobs and how many run at best-effort or are preemptible (what a search for
 /// victims reads). Starting and stopping a job go through here so that all of these stay in step.
 /// </summary>
-internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, QuotaGate quotas)
+internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, QuotaGate quotas, SliceAllocator slices)
 {
     private readonly SortedSet<JobRecord> _byEnd = new(RunningOrder.Instance);
     private readonly List<HashSet<JobRecord>> _byTenant = [];
@@ -23,7 +23,8 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
     public int PreemptibleOf(int tenant) => _preemptible[tenant];
 
     /// <summary>Each running job's GPUs with the time its limit runs out, soonest first.</summary>
-    public IEnumerable<(long End, GpuAllocation[] Gpus)> ByEnd => _byEnd.Select(j => (j.ExpectedEnd, j.Gpus!));
+    /// <remarks>Slice jobs are left out: a shared GPU comes free only when its last slice ends, which this cannot say.</remarks>
+    public IEnumerable<(long End, GpuAllocation[] Gpus)> ByEnd => _byEnd.Where(j => j.Class.Slice is null).Select(j => (j.ExpectedEnd, j.Gpus!));
 
     public void GrowTo(int tenants)
     {
@@ -44,7 +45,7 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
         job.StartTime = now;
         job.ExpectedEnd = now + delay + job.Spec.TimeLimitSeconds;
         _byEnd.Add(job);
-        ledger.Start(job.Tenant, model, job.Spec.Gpus);
+        ledger.Start(job.Tenant, model, job.Class.UnitsByModel[model]);
         quotas.Invalidate();
         _byTenant[job.Tenant].Add(job);
         if (job.PriorityClass.Preemptible) _preemptible[job.Tenant]++;
@@ -60,9 +61,10 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
     /// <summary>Stops a running job: its GPUs come free and its tenant's use drops.</summary>
     public void Stop(JobRecord job)
     {
-        foreach (var alloc in job.Gpus!) state.Release(alloc);
+        if (job.Class.Slice is not null) slices.Release(job.Spec.Id, job.Class.Demand);
+        else foreach (var alloc in job.Gpus!) state.Release(alloc, job.Class.Demand);
         _byEnd.Remove(job);
-        ledger.Stop(job.Tenant, job.Model, job.Spec.Gpus);
+        ledger.Stop(job.Tenant, job.Model, job.Class.UnitsByModel[job.Model]);
         quotas.Invalidate();
         _byTenant[job.Tenant].Remove(job);
         if (job.BestEffortRun) _bestEffort[job.Tenant]--;
@@ -79,12 +81,13 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
     /// </summary>
     public void Resume(JobRecord job, StoppedJob stopped)
     {
-        foreach (var alloc in stopped.Gpus) state.Restore(alloc);
+        if (job.Class.Slice is not null) throw new InvalidOperationException($"job {job.Spec.Id}: slice jobs are never stopped tentatively");
+        foreach (var alloc in stopped.Gpus) state.Restore(alloc, job.Class.Demand);
         job.Running = true;
         job.Gpus = stopped.Gpus;
         job.BestEffortRun = stopped.BestEffort;
         _byEnd.Add(job);
-        ledger.Resume(job.Tenant, job.Model, job.Spec.Gpus, stopped.BilledRate);
+        ledger.Resume(job.Tenant, job.Model, job.Class.UnitsByModel[job.Model], stopped.BilledRate);
         _byTenant[job.Tenant].Add(job);
         if (job.BestEffortRun) _bestEffort[job.Tenant]++;
         if (job.PriorityClass.Preemptible) _preemptible[job.Tenant]++;

@@ -42,4 +42,7 @@ public sealed record SchedulerOptions
 
     /// <summary>Most pending jobs per cycle that may look for victims (each look is linear in the candidate victims).</summary>
     public int MaxPreemptionAttemptsPerCycle { get; init; } = 16;
+
+    /// <summary>How slices of GPUs are packed (see <see cref="Scheduling.SlicePacking"/>).</summary>
+    public SlicePacking SlicePacking { get; init; } = SlicePacking.FragmentationAware;
 }

@@ -22,14 +22,17 @@ internal sealed class TenantLedger
     private readonly List<int> _parent = [];
     private readonly List<int[]> _path = [];
     private readonly List<bool> _leaf = [];
-    private readonly List<int> _guarantee = [];   // node * models + model
-    private readonly List<int> _use = [];         // node * models + model
+    // Guarantees and use in compute units (GpuSharing.UnitsPerGpu per GPU), so that a slice counts its share
+    // of a GPU exactly; whole-GPU arithmetic is the same scaled by a constant, and decides the same.
+    private const long Unit = GpuSharing.UnitsPerGpu;
+    private readonly List<long> _guarantee = [];   // node * models + model
+    private readonly List<long> _use = [];         // node * models + model
     private readonly List<int?> _borrowLimit = [];
     private readonly List<int?> _lendLimit = [];
     private readonly List<bool> _lendsAcross = [];
     private readonly List<double> _weight = [];
     private readonly List<double> _usage = [];
-    private readonly List<int> _runningGpus = [];
+    private readonly List<long> _runningUnits = [];
     private readonly List<double> _billedRate = [];
     private readonly List<GrantAccount[]> _grants = [];
     private readonly List<double> _overrun = [];
@@ -58,7 +61,7 @@ internal sealed class TenantLedger
             {
                 var m = fleet.ModelIndex(model);
                 if (m < 0) throw new ArgumentException($"tenants.{t.Name}.guarantee.{model}: the fleet has no GPU model '{model}'");
-                foreach (var a in _path[node]) _guarantee[a * _models + m] += gpus;
+                foreach (var a in _path[node]) _guarantee[a * _models + m] += gpus * Unit;
             }
             _grants[node] = [.. (t.Grants ?? []).OrderBy(g => g.EndTime).Select(g => new GrantAccount(g))];
             if (t.LendLimitGpus is not null && tree.Tenants.Any(c => c.Parent == t.Name))
@@ -88,8 +91,14 @@ internal sealed class TenantLedger
     public int Owner(int node) => _path[node][0];
     public bool IsLeaf(int node) => _leaf[node];
     public IReadOnlyList<int> Leaves => _leaves;
-    public int Guarantee(int node, int model) => _guarantee[node * _models + model];
-    public int Use(int node, int model) => _use[node * _models + model];
+    /// <summary>Guaranteed GPUs of a model (whole GPUs: guarantees are given in GPUs).</summary>
+    public int Guarantee(int node, int model) => (int)(_guarantee[node * _models + model] / Unit);
+    /// <summary>GPUs of a model in use, slices counted by their share and the sum rounded up to whole GPUs.</summary>
+    public int Use(int node, int model) => (int)((_use[node * _models + model] + Unit - 1) / Unit);
+    /// <summary>GPU-equivalents of a model in use (a slice counts its share of compute).</summary>
+    public double UseEquivalents(int node, int model) => _use[node * _models + model] / (double)Unit;
+    private long GuaranteeUnits(int node, int model) => _guarantee[node * _models + model];
+    private long UseUnits(int node, int model) => _use[node * _models + model];
     public double Usage(int node) => _usage[node];
 
     /// <summary>A node's fair-share weight: its configured weight, or its total guarantee.</summary>
@@ -113,63 +122,66 @@ internal sealed class TenantLedger
         return Add(name, -1, 1.0, null, null, true);
     }
 
-    /// <summary>Whether <paramref name="gpus"/> more GPUs of a model keep the leaf within its guarantee.</summary>
-    public bool WithinGuarantee(int leaf, int model, int gpus) => Use(leaf, model) + gpus <= Guarantee(leaf, model);
+    /// <summary>Whether <paramref name="units"/> more compute units of a model keep the leaf within its guarantee.</summary>
+    public bool WithinGuarantee(int leaf, int model, long units) => UseUnits(leaf, model) + units <= GuaranteeUnits(leaf, model);
 
     /// <summary>The most GPUs of a model the leaf may ever hold together: its guarantee, or with lending the tightest guarantee plus borrowing limit on its path.</summary>
     public long MostRunnable(int leaf, int model, bool lending)
     {
-        if (!lending) return Guarantee(leaf, model);
+        if (!lending) return GuaranteeUnits(leaf, model);
         var most = long.MaxValue;
         foreach (var a in _path[leaf])
-            if (_borrowLimit[a] is { } limit) most = Math.Min(most, (long)Guarantee(a, model) + limit);
+            if (_borrowLimit[a] is { } limit) most = Math.Min(most, GuaranteeUnits(a, model) + limit * Unit);
         return most;
     }
 
     /// <summary>Whether the leaf runs more GPUs of the model than it is guaranteed (the surplus is borrowed and reclaimable).</summary>
-    public bool Borrowing(int leaf, int model) => Use(leaf, model) > Guarantee(leaf, model);
+    public bool Borrowing(int leaf, int model) => UseUnits(leaf, model) > GuaranteeUnits(leaf, model);
 
-    /// <summary>Why a leaf may not borrow <paramref name="gpus"/> GPUs of a model now, or null when it may.</summary>
-    public QuotaVerdict CheckBorrow(int leaf, int model, int gpus, int freeOfModel)
+    /// <summary>Why a leaf may not borrow <paramref name="units"/> compute units of a model now, or null when it may.</summary>
+    public QuotaVerdict CheckBorrow(int leaf, int model, long units, int freeOfModel)
     {
         foreach (var a in _path[leaf])
-            if (_borrowLimit[a] is { } limit && Use(a, model) + gpus - Guarantee(a, model) > limit) return QuotaVerdict.BorrowLimit;
-        if (_lendRestricted && freeOfModel - gpus < KeptForLenders(leaf, model)) return QuotaVerdict.KeptForLenders;
+            if (_borrowLimit[a] is { } limit && UseUnits(a, model) + units - GuaranteeUnits(a, model) > limit * Unit) return QuotaVerdict.BorrowLimit;
+        if (_lendRestricted && freeOfModel * Unit - units < KeptForLenders(leaf, model)) return QuotaVerdict.KeptForLenders;
         return QuotaVerdict.Allowed;
     }
 
     /// <summary>Idle guaranteed GPUs of a model that other leaves will not lend to <paramref name="leaf"/>.</summary>
-    private int KeptForLenders(int leaf, int model)
+    private long KeptForLenders(int leaf, int model)
     {
-        var kept = 0;
+        long kept = 0;
         var owner = Owner(leaf);
         foreach (var s in _leaves)
         {
             if (s == leaf) continue;
-            var unused = Math.Max(0, Guarantee(s, model) - Use(s, model));
+            var unused = Math.Max(0, GuaranteeUnits(s, model) - UseUnits(s, model));
             if (unused == 0) continue;
-            var lendable = Owner(s) == owner || _lendsAcross[Owner(s)] ? Math.Min(unused, _lendLimit[s] ?? int.MaxValue) : 0;
+            var lendable = Owner(s) == owner || _lendsAcross[Owner(s)] ? Math.Min(unused, _lendLimit[s] is { } l ? l * Unit : long.MaxValue) : 0;
             kept += unused - lendable;
         }
         return kept;
     }
 
-    public void Start(int leaf, int model, int gpus)
+    /// <summary>A job of <paramref name="units"/> compute units starts (a whole GPU is <see cref="GpuSharing.UnitsPerGpu"/>).</summary>
+    public void Start(int leaf, int model, long units)
     {
+        var gpus = units / (double)Unit;
         foreach (var a in _path[leaf])
         {
-            _use[a * _models + model] += gpus;
-            _runningGpus[a] += gpus;
+            _use[a * _models + model] += units;
+            _runningUnits[a] += units;
         }
         _billedRate[leaf] += gpus * _billing[model];
     }
 
-    public void Stop(int leaf, int model, int gpus)
+    public void Stop(int leaf, int model, long units)
     {
+        var gpus = units / (double)Unit;
         foreach (var a in _path[leaf])
         {
-            _use[a * _models + model] -= gpus;
-            _runningGpus[a] -= gpus;
+            _use[a * _models + model] -= units;
+            _runningUnits[a] -= units;
         }
         _billedRate[leaf] -= gpus * _billing[model];
     }
@@ -178,9 +190,9 @@ internal sealed class TenantLedger
     public double BilledRate(int leaf) => _billedRate[leaf];
 
     /// <summary>Undoes a <see cref="Stop"/> exactly: the use back, and the billed rate set to what it was before the stop.</summary>
-    public void Resume(int leaf, int model, int gpus, double billedRateBefore)
+    public void Resume(int leaf, int model, long units, double billedRateBefore)
     {
-        Start(leaf, model, gpus);
+        Start(leaf, model, units);
         _billedRate[leaf] = billedRateBefore;
     }
 
@@ -198,7 +210,7 @@ internal sealed class TenantLedger
         var h = (double)halfLife;
         var decay = Math.Pow(2, -(now - _lastAccrual) / h);
         var gain = h / Math.Log(2) * (1 - decay);
-        for (var n = 0; n < _usage.Count; n++) _usage[n] = _usage[n] * decay + _runningGpus[n] * gain;
+        for (var n = 0; n < _usage.Count; n++) _usage[n] = _usage[n] * decay + _runningUnits[n] / (double)Unit * gain;
         _lastAccrual = now;
     }
 
@@ -296,7 +308,7 @@ internal sealed class TenantLedger
         _lendsAcross.Add(lendsAcross);
         _weight.Add(weight ?? 1.0);
         _usage.Add(0);
-        _runningGpus.Add(0);
+        _runningUnits.Add(0);
         _billedRate.Add(0);
         _grants.Add([]);
         _overrun.Add(0);

@@ -59,4 +59,24 @@ public static class JobFieldRules
 
     // Beyond this a double no longer converts to a long exactly; no checkpoint interval is anywhere near it.
     private const double MaxCheckpointSeconds = 9e18;
+
+    /// <summary>Null when <paramref name="amount"/> is a CPU or memory amount per GPU (finite, 0 or more), else what is wrong.</summary>
+    public static string? PerGpuProblem(double amount) =>
+        !double.IsFinite(amount) ? "must be a finite number"
+        : amount < 0 ? $"must be at least 0, not {amount.ToString(CultureInfo.InvariantCulture)}"
+        : amount > MaxPerGpu ? $"must be at most {MaxPerGpu.ToString(CultureInfo.InvariantCulture)}, not {amount.ToString(CultureInfo.InvariantCulture)}"
+        : null;
+
+    // Far beyond any node (a few hundred cores, a few TB per GPU), and far from where rounding to milli-units overflows.
+    private const double MaxPerGpu = 1e6;
+
+    /// <summary>Null when a slice request is well formed (a MIG profile name, or a fraction in (0, 1) with memory above 0), else what is wrong.</summary>
+    public static string? SliceProblem(SliceRequest slice) =>
+        slice.MigProfile is { } profile
+            ? string.IsNullOrWhiteSpace(profile) ? "the MIG profile must not be empty" : null
+            : !double.IsFinite(slice.GpuFraction) || slice.GpuFraction <= 0 || slice.GpuFraction >= 1
+                ? $"gpuFraction must be above 0 and below 1, not {slice.GpuFraction.ToString(CultureInfo.InvariantCulture)}"
+            : !double.IsFinite(slice.GpuMemoryGb) || slice.GpuMemoryGb <= 0 || slice.GpuMemoryGb > MaxPerGpu
+                ? $"gpuMemoryGb must be above 0 (and at most {MaxPerGpu.ToString(CultureInfo.InvariantCulture)}), not {slice.GpuMemoryGb.ToString(CultureInfo.InvariantCulture)}"
+            : null;
 }

@@ -1,0 +1,98 @@
+using GpuFleet.Core.Fleets;
+
+namespace GpuFleet.Core.Scheduling;
+
+/// <summary>
+/// A GPU that runs slices: taken whole from <see cref="ClusterState"/> while it has any, given back when its
+/// last slice ends. A MIG GPU has a layout of instances, each free or held by one job; a time-shared GPU
+/// has a budget of compute units and memory that its jobs' shares add up to.
+/// </summary>
+internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing, long memoryMb)
+{
+    public int Node { get; } = node;
+    public int Gpu { get; } = gpu;
+    public int Pool { get; } = pool;
+    public GpuSharing Sharing { get; } = sharing;
+    public long MemoryMb { get; } = memoryMb;
+    /// <summary>The MIG layout; empty for a time-shared GPU.</summary>
+    public MigInstance[] Layout { get; private set; } = [];
+    /// <summary>Units of each instance's profile (same positions as <see cref="Layout"/>).</summary>
+    public int[] InstanceUnits { get; private set; } = [];
+    /// <summary>The job on each instance, or 0 (same positions as <see cref="Layout"/>).</summary>
+    public long[] Occupant { get; private set; } = [];
+    public bool IsMig => Layout.Length > 0;
+    public int UsedUnits { get; private set; }
+    public long UsedMemoryMb { get; private set; }
+    public int Jobs { get; private set; }
+    /// <summary>When a layout change ends: slices placed before then start then.</summary>
+    public long ReadyAt { get; set; }
+    /// <summary>Position in its pool's list (swap-remove).</summary>
+    public int Slot { get; set; } = -1;
+
+    public void SetLayout(IReadOnlyList<MigInstance> layout)
+    {
+        if (Jobs > 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: a MIG layout changes only while the GPU is idle");
+        Layout = [.. layout];
+        InstanceUnits = [.. layout.Select(i => Sharing.UnitsOf(Sharing.Profile(i.Profile)!))];
+        Occupant = new long[layout.Count];
+    }
+
+    /// <summary>Free compute units: the whole GPU less its jobs' shares (a MIG compute slice no instance covers counts as free).</summary>
+    public int FreeUnits => GpuSharing.UnitsPerGpu - UsedUnits;
+    public long FreeMemoryMb => MemoryMb - UsedMemoryMb;
+
+    /// <summary>The first free instance of a profile, or -1.</summary>
+    public int FreeInstance(string profile)
+    {
+        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && Layout[i].Profile == profile) return i;
+        return -1;
+    }
+
+    public int FreeInstances(string profile)
+    {
+        var n = 0;
+        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && Layout[i].Profile == profile) n++;
+        return n;
+    }
+
+    /// <summary>How many more slices of this fit now.</summary>
+    public int Room(in SliceFit fit)
+    {
+        if (fit.Profile is { } profile) return IsMig ? FreeInstances(profile.Name) : 0;
+        if (IsMig) return 0;
+        var byMemory = fit.MemoryMb <= 0 ? int.MaxValue : FreeMemoryMb / fit.MemoryMb;
+        return (int)Math.Min(FreeUnits / fit.Units, byMemory);
+    }
+
+    /// <summary>Takes one slice for a job; returns the instance index (MIG) or -1 (time-shared).</summary>
+    public int Take(long job, in SliceFit fit)
+    {
+        var instance = -1;
+        if (fit.Profile is { } profile)
+        {
+            instance = FreeInstance(profile.Name);
+            if (instance < 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: no free {profile.Name} instance");
+            Occupant[instance] = job;
+        }
+        else if (IsMig || fit.Units > FreeUnits || fit.MemoryMb > FreeMemoryMb)
+        {
+            throw new InvalidOperationException($"node {Node} GPU {Gpu}: no room for a share of {fit.Units} units and {fit.MemoryMb} MB");
+        }
+        UsedUnits += fit.Units;
+        UsedMemoryMb += fit.MemoryMb;
+        Jobs++;
+        return instance;
+    }
+
+    public void Give(long job, int instance, in SliceFit fit)
+    {
+        if (instance >= 0)
+        {
+            if (Occupant[instance] != job) throw new InvalidOperationException($"node {Node} GPU {Gpu}: instance {instance} is not job {job}'s");
+            Occupant[instance] = 0;
+        }
+        UsedUnits -= fit.Units;
+        UsedMemoryMb -= fit.MemoryMb;
+        Jobs--;
+    }
+}

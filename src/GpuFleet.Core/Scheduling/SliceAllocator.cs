@@ -1,0 +1,429 @@
+using System.Numerics;
+using GpuFleet.Core.Decisions;
+using GpuFleet.Core.Fleets;
+
+namespace GpuFleet.Core.Scheduling;
+
+/// <summary>
+/// Places jobs that ask for slices of GPUs (MIG instances or time-shared shares), all of a gang's slices on
+/// one node. A GPU that runs slices is taken whole from <see cref="ClusterState"/> (so whole-GPU placement,
+/// power and busy counts see it as busy) and given back when its last slice ends. A MIG GPU keeps its
+/// layout when given back: slices of a profile in it reuse it at once, while a whole-GPU job or another
+/// layout waits <see cref="GpuSharing.ReconfigureSeconds"/> for the change (only an idle GPU changes layout).
+/// <para>Worked example — one node of 2 B200s, packing fragmentation-aware, requests seen so far half
+/// <c>mig:1g.23gb</c> and half whole 1-GPU jobs. GPU 0 runs 1g.23gb instances 0–2 (4 of 7 free). A new
+/// 1g.23gb slice may go to GPU 0 (its free slices stay usable by the next 1g request: no change in
+/// fragmentation) or open GPU 1 (whose whole GPU then no 1-GPU job can use: +7/7 × ½). It goes to GPU 0;
+/// worst-fit would open GPU 1 and leave both GPUs split.</para>
+/// </summary>
+internal sealed class SliceAllocator
+{
+    private const int Unit = GpuSharing.UnitsPerGpu;
+    private readonly Fleet _fleet;
+    private readonly ClusterState _state;
+    private readonly JobClassCatalog _classes;
+    private readonly SlicePacking _packing;
+    private readonly Dictionary<long, SharedGpu> _active = [];
+    private readonly List<SharedGpu>[] _byPool;
+    private readonly Dictionary<int, List<SharedGpu>> _byNode = [];
+    private readonly Dictionary<long, MigInstance[]> _idleLayouts = [];
+    private readonly Dictionary<long, Holding[]> _holdings = [];
+    private readonly Dictionary<int, bool> _seenNodes = [];
+    private readonly List<SharedGpu> _scratch = [];
+    private (JobClass Class, double Weight)[][] _mix;
+    private long _mixVersion = -1;
+    private long _submittedVersion;
+
+    public SliceAllocator(Fleet fleet, ClusterState state, JobClassCatalog classes, SlicePacking packing)
+    {
+        _fleet = fleet;
+        _state = state;
+        _classes = classes;
+        _packing = packing;
+        _byPool = new List<SharedGpu>[fleet.PoolCount];
+        for (var p = 0; p < fleet.PoolCount; p++) _byPool[p] = [];
+        _mix = new (JobClass, double)[fleet.PoolCount][];
+    }
+
+    /// <summary>GPUs running slices now.</summary>
+    public int SharedGpuCount => _active.Count;
+
+    /// <summary>Whether some idle GPU still has a MIG layout (then a whole-GPU job on it waits for the change).</summary>
+    public bool HasIdleLayouts => _idleLayouts.Count > 0;
+
+    /// <summary>A job of the mix was submitted: fragmentation weights change.</summary>
+    public void NoteSubmitted() => _submittedVersion++;
+
+    /// <summary>Places a member of a slice class, or returns null with nothing changed.</summary>
+    public (int Pool, GpuAllocation[] Gpus, long Delay, SlicePlacement[] Slices)? TryPlace(JobClass c, long job, long now)
+    {
+        var slice = c.Slice!;
+        Candidate? best = null;
+        var bestPreference = int.MaxValue;
+        for (var i = 0; i < c.Pools.Length; i++)
+        {
+            var pool = c.Pools[i];
+            var preference = c.Preference[i];
+            if (preference > bestPreference) continue;
+            var fit = slice.On(_fleet.PoolModel(pool));
+            var candidate = BestNodeIn(pool, c, fit);
+            if (candidate is not { } found) continue;
+            if (best is null || preference < bestPreference || Better(found, best.Value))
+            {
+                best = found;
+                bestPreference = preference;
+            }
+        }
+        if (best is not { } chosen) return null;
+        return Commit(chosen, c, job, now);
+    }
+
+    /// <summary>Gives back a job's slices; a GPU whose last slice this was goes back whole.</summary>
+    public void Release(long job, in NodeDemand demand)
+    {
+        if (!_holdings.Remove(job, out var held)) throw new InvalidOperationException($"job {job} holds no slices");
+        foreach (var h in held)
+        {
+            h.Gpu.Give(job, h.Instance, h.Fit);
+            if (h.Gpu.Jobs == 0) Deactivate(h.Gpu);
+        }
+        _state.ReturnRoom(held[0].Gpu.Node, held.Length, demand);
+    }
+
+    /// <summary>
+    /// A whole-GPU placement took these GPUs: any that still had a MIG layout loses it, and the job waits for
+    /// the change. Returns that wait (0 when none had a layout).
+    /// </summary>
+    public long ClaimWhole(GpuAllocation[] gpus)
+    {
+        long delay = 0;
+        foreach (var a in gpus)
+            for (var bits = a.Mask; bits != 0; bits &= bits - 1)
+            {
+                var key = Key(a.Node, BitOperations.TrailingZeroCount(bits));
+                if (_idleLayouts.Remove(key))
+                    delay = Math.Max(delay, _fleet.Models[_fleet.PoolModel(_fleet.NodePool(a.Node))].Sharing!.ReconfigureSeconds);
+            }
+        return delay;
+    }
+
+    /// <summary>The slices a running job holds, as placed.</summary>
+    public IReadOnlyList<SlicePlacement> SlicesOf(long job) =>
+        _holdings.TryGetValue(job, out var held) ? [.. held.Select(h => Describe(h))] : [];
+
+    /// <summary>
+    /// The share of free GPU capacity (in compute units, over the whole fleet) that the mix of requests seen so
+    /// far could not use, each node's free capacity weighed by how likely each kind of request is; 0 with
+    /// nothing free. The measure of Weng et al. (USENIX ATC 2023), with MIG instances and CPU/memory added.
+    /// </summary>
+    public (double FreeGpuEquivalents, double FragmentedGpuEquivalents) Fragmentation()
+    {
+        double free = 0, fragmented = 0;
+        for (var node = 0; node < _fleet.NodeCount; node++)
+        {
+            var nodeFree = FreeUnitsOn(node, null, 0);
+            if (nodeFree == 0) continue;
+            free += nodeFree;
+            fragmented += NodeFragmentation(node, null, 0);
+        }
+        return (free / Unit, fragmented / Unit);
+    }
+
+    private readonly record struct Holding(SharedGpu Gpu, int Instance, SliceFit Fit);
+
+    private readonly record struct Candidate(int Pool, int Node, double Score, int Opened, long FreeUnits);
+
+    private bool Better(Candidate a, Candidate b) =>
+        a.Score != b.Score ? a.Score < b.Score : a.Opened != b.Opened ? a.Opened < b.Opened : a.Node < b.Node;
+
+    /// <summary>The best node of a pool for a gang of the class's slices, by the packing choice.</summary>
+    private Candidate? BestNodeIn(int pool, JobClass c, SliceFit fit)
+    {
+        var k = c.Gpus;
+        var powerRoom = _state.PoolPowerRoom(pool);
+        var perEmpty = fit.PerEmptyGpu(ModelMemoryMb(pool));
+        Candidate? best = null;
+        _seenNodes.Clear();
+        // Nodes that already run slices of this pool.
+        foreach (var g in _byPool[pool])
+            if (_seenNodes.TryAdd(g.Node, true)) Consider(g.Node);
+        // Nodes to open GPUs on: for each count of free GPUs, the node a whole-GPU placement would also pick
+        // first (the last of its bucket), or the first one from the end with room for the CPU and memory.
+        var needGpus = (k + perEmpty - 1) / perEmpty;
+        for (var key = 1; key <= _fleet.PoolMaxNodeGpus(pool); key++)
+        {
+            var bucket = _state.Nodes.Bucket(pool, key);
+            for (var i = bucket.Count - 1; i >= 0; i--)
+            {
+                var node = bucket[i];
+                if (_seenNodes.ContainsKey(node)) continue;
+                if (key < needGpus || !_state.HasRoomFor(node, k, c.Demand)) continue;
+                _seenNodes[node] = true;
+                Consider(node);
+                break;
+            }
+        }
+        return best;
+
+        void Consider(int node)
+        {
+            if (!_state.HasRoomFor(node, k, c.Demand)) return;
+            var existing = 0;
+            if (_byNode.TryGetValue(node, out var shared))
+                foreach (var g in shared)
+                    if (InService(g)) existing += g.Room(fit);
+            var opened = existing >= k ? 0 : (k - existing + perEmpty - 1) / perEmpty;
+            if (opened > Math.Min(_state.NodeFree(node), powerRoom)) return;
+            var freeUnits = FreeUnitsOn(node, null, 0);
+            double score = _packing switch
+            {
+                SlicePacking.BestFit => freeUnits,
+                SlicePacking.WorstFit => -freeUnits,
+                _ => FragmentationDelta(node, c, fit, k),
+            };
+            var candidate = new Candidate(pool, node, score, opened, freeUnits);
+            if (best is null || Better(candidate, best.Value)) best = candidate;
+        }
+    }
+
+    /// <summary>How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will).</summary>
+    private double FragmentationDelta(int node, JobClass c, SliceFit fit, int k)
+    {
+        var before = NodeFragmentation(node, null, 0);
+        var plan = Plan(node, fit, k);
+        var opened = _scratch.Count;
+        // Apply tentatively, measure, undo: the shared GPUs' own books make this exact.
+        var taken = new List<(SharedGpu Gpu, int Instance)>(k);
+        foreach (var g in plan) taken.Add((g, g.Take(-1, fit)));
+        var after = NodeFragmentation(node, _scratch, opened);
+        for (var i = taken.Count - 1; i >= 0; i--) taken[i].Gpu.Give(-1, taken[i].Instance, fit);
+        _scratch.Clear();
+        return after - before;
+    }
+
+    /// <summary>
+    /// Which GPUs of a node the gang's slices go to, one entry per slice: shared GPUs in the packing's order,
+    /// then GPUs opened for it (new <see cref="SharedGpu"/> objects left in <see cref="_scratch"/>, not yet registered).
+    /// </summary>
+    private List<SharedGpu> Plan(int node, SliceFit fit, int k)
+    {
+        var plan = new List<SharedGpu>(k);
+        var shared = _byNode.TryGetValue(node, out var list) ? list.Where(g => InService(g) && g.Room(fit) > 0).ToList() : [];
+        shared.Sort((a, b) => a.FreeUnits != b.FreeUnits
+            ? (_packing == SlicePacking.WorstFit ? b.FreeUnits.CompareTo(a.FreeUnits) : a.FreeUnits.CompareTo(b.FreeUnits))
+            : a.Gpu.CompareTo(b.Gpu));
+        _scratch.Clear();
+        var free = FreeBits(node);
+        // Worst-fit spreads: new GPUs first. The others fill what is already split.
+        if (_packing == SlicePacking.WorstFit)
+            OpenWhileNeeded();
+        foreach (var g in shared)
+            for (var room = g.Room(fit); room > 0 && plan.Count < k; room--) plan.Add(g);
+        OpenWhileNeeded();
+        return plan;
+
+        void OpenWhileNeeded()
+        {
+            while (plan.Count < k && free != 0 && _scratch.Count < _state.NodeFree(node))
+            {
+                var gpu = PickFreeGpu(node, free, fit);
+                free &= ~(1UL << gpu);
+                var g = NewShared(node, gpu, fit);
+                _scratch.Add(g);
+                for (var room = g.Room(fit); room > 0 && plan.Count < k; room--) plan.Add(g);
+            }
+        }
+    }
+
+    private (int, GpuAllocation[], long, SlicePlacement[]) Commit(Candidate chosen, JobClass c, long job, long now)
+    {
+        var fit = c.Slice!.On(_fleet.PoolModel(chosen.Pool));
+        var plan = Plan(chosen.Node, fit, c.Gpus);
+        var opened = _scratch.ToList();
+        _scratch.Clear();
+        foreach (var g in opened) Activate(g, now);
+        var held = new Holding[plan.Count];
+        long delay = 0;
+        ulong mask = 0;
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var g = plan[i];
+            held[i] = new Holding(g, g.Take(job, fit), fit);
+            delay = Math.Max(delay, g.ReadyAt - now);
+            mask |= 1UL << g.Gpu;
+        }
+        _state.TakeRoom(chosen.Node, plan.Count, c.Demand);
+        _holdings[job] = held;
+        return (chosen.Pool, [new GpuAllocation(chosen.Node, mask)], Math.Max(0, delay), [.. held.Select(Describe)]);
+    }
+
+    private SlicePlacement Describe(Holding h) => new(h.Gpu.Node, h.Gpu.Gpu,
+        h.Instance >= 0 ? h.Gpu.Layout[h.Instance].Profile : null, h.Instance >= 0 ? h.Gpu.Layout[h.Instance].Start : 0,
+        h.Fit.Units / (double)Unit, h.Fit.MemoryMb / 1000.0);
+
+    /// <summary>A GPU to open for a slice: for MIG, one whose kept layout already has the profile; else the lowest free one without a layout.</summary>
+    private int PickFreeGpu(int node, ulong free, SliceFit fit)
+    {
+        if (_idleLayouts.Count > 0)
+        {
+            if (fit.Profile is { } profile)
+                for (var bits = free; bits != 0; bits &= bits - 1)
+                {
+                    var gpu = BitOperations.TrailingZeroCount(bits);
+                    if (_idleLayouts.TryGetValue(Key(node, gpu), out var layout) && layout.Any(i => i.Profile == profile.Name)) return gpu;
+                }
+            for (var bits = free; bits != 0; bits &= bits - 1)
+            {
+                var gpu = BitOperations.TrailingZeroCount(bits);
+                if (!_idleLayouts.ContainsKey(Key(node, gpu))) return gpu;
+            }
+        }
+        return BitOperations.TrailingZeroCount(free);
+    }
+
+    /// <summary>A GPU about to run slices (not yet taken from the cluster state): its kept layout if that serves the slice, else a new one.</summary>
+    private SharedGpu NewShared(int node, int gpu, SliceFit fit)
+    {
+        var pool = _fleet.NodePool(node);
+        var g = new SharedGpu(node, gpu, pool, fit.Sharing!, ModelMemoryMb(pool));
+        if (fit.Profile is { } profile)
+        {
+            var kept = _idleLayouts.GetValueOrDefault(Key(node, gpu));
+            var reuse = kept is not null && kept.Any(i => i.Profile == profile.Name);
+            g.SetLayout(reuse ? kept! : fit.Sharing!.HomogeneousLayout(profile));
+            g.ReadyAt = reuse ? 0 : -1;   // -1: a layout change starts when it is taken (Activate)
+        }
+        else
+        {
+            // Leaving MIG for time-sharing is a layout change too.
+            g.ReadyAt = _idleLayouts.ContainsKey(Key(node, gpu)) ? -1 : 0;
+        }
+        return g;
+    }
+
+    private void Activate(SharedGpu g, long now)
+    {
+        _state.Restore(new GpuAllocation(g.Node, 1UL << g.Gpu));
+        var key = Key(g.Node, g.Gpu);
+        _idleLayouts.Remove(key);
+        g.ReadyAt = g.ReadyAt < 0 ? now + g.Sharing.ReconfigureSeconds : now;
+        _active.Add(key, g);
+        g.Slot = _byPool[g.Pool].Count;
+        _byPool[g.Pool].Add(g);
+        if (!_byNode.TryGetValue(g.Node, out var list)) _byNode[g.Node] = list = [];
+        list.Add(g);
+    }
+
+    private void Deactivate(SharedGpu g)
+    {
+        var key = Key(g.Node, g.Gpu);
+        _active.Remove(key);
+        var list = _byPool[g.Pool];
+        var last = list[^1];
+        list[g.Slot] = last;
+        last.Slot = g.Slot;
+        list.RemoveAt(list.Count - 1);
+        var onNode = _byNode[g.Node];
+        onNode.Remove(g);
+        if (onNode.Count == 0) _byNode.Remove(g.Node);
+        if (g.IsMig) _idleLayouts[key] = g.Layout;
+        _state.Release(new GpuAllocation(g.Node, 1UL << g.Gpu));
+    }
+
+    private bool InService(SharedGpu g) => (_state.NodeOutMask(g.Node) & (1UL << g.Gpu)) == 0;
+
+    private ulong FreeBits(int node) => _state.AllGpus(node) & ~(_state.NodeUsedMask(node) | _state.NodeOutMask(node));
+
+    private long ModelMemoryMb(int pool) => (long)(_fleet.Models[_fleet.PoolModel(pool)].MemoryGb * 1000);
+
+    private static long Key(int node, int gpu) => (long)node * Fleet.MaxGpusPerNode + gpu;
+
+    /// <summary>Free compute units of a node: its free whole GPUs less <paramref name="opened"/>, and the free part of its shared GPUs in service.</summary>
+    private long FreeUnitsOn(int node, List<SharedGpu>? extra, int opened)
+    {
+        long units = (long)(_state.NodeFree(node) - opened) * Unit;
+        if (_byNode.TryGetValue(node, out var shared))
+            foreach (var g in shared) if (InService(g)) units += g.FreeUnits;
+        if (extra is not null) foreach (var g in extra) units += g.FreeUnits;
+        return units;
+    }
+
+    /// <summary>
+    /// Expected free compute units of a node that a request drawn from the mix could not use: for each kind of
+    /// request, the free capacity on GPUs it cannot go to (a shared GPU without room for it, whole GPUs too few
+    /// for its gang, a node without its CPU or memory), weighed by how often that kind was asked for.
+    /// </summary>
+    private double NodeFragmentation(int node, List<SharedGpu>? extra, int opened)
+    {
+        var pool = _fleet.NodePool(node);
+        var mix = MixOf(pool);
+        if (mix.Length == 0) return 0;
+        var model = _fleet.PoolModel(pool);
+        var wholeFree = _state.NodeFree(node) - opened;
+        var nodeGpus = _fleet.NodeGpus(node);
+        var total = FreeUnitsOn(node, extra, opened);
+        double fragment = 0;
+        foreach (var (c, weight) in mix)
+        {
+            if (!_state.HasRoomFor(node, 1, c.Demand))
+            {
+                fragment += weight * total;
+                continue;
+            }
+            long unusable = 0;
+            if (c.Slice is { } slice)
+            {
+                var fit = slice.On(model);
+                unusable += UnusableShared(node, extra, fit);
+            }
+            else
+            {
+                unusable += SharedFree(node, extra);
+                var fits = c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node ? wholeFree >= c.Gpus : wholeFree == nodeGpus;
+                if (!fits) unusable += (long)wholeFree * Unit;
+            }
+            fragment += weight * unusable;
+        }
+        return fragment;
+    }
+
+    private long SharedFree(int node, List<SharedGpu>? extra)
+    {
+        long units = 0;
+        if (_byNode.TryGetValue(node, out var shared)) foreach (var g in shared) if (InService(g)) units += g.FreeUnits;
+        if (extra is not null) foreach (var g in extra) units += g.FreeUnits;
+        return units;
+    }
+
+    private long UnusableShared(int node, List<SharedGpu>? extra, SliceFit fit)
+    {
+        long units = 0;
+        if (_byNode.TryGetValue(node, out var shared)) foreach (var g in shared) if (InService(g)) units += Unusable(g, fit);
+        if (extra is not null) foreach (var g in extra) units += Unusable(g, fit);
+        return units;
+    }
+
+    // On a MIG GPU the free instances of the slice's profile are usable and the rest is not; on a time-shared
+    // GPU its free part is usable when one share fits.
+    private static long Unusable(SharedGpu g, SliceFit fit)
+    {
+        var room = g.Room(fit);
+        if (room == 0) return g.FreeUnits;
+        return fit.Profile is not null ? g.FreeUnits - (long)room * fit.Units : 0;
+    }
+
+    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 32, the most frequent).</summary>
+    private (JobClass Class, double Weight)[] MixOf(int pool)
+    {
+        if (_mixVersion != _submittedVersion)
+        {
+            Array.Clear(_mix);
+            _mixVersion = _submittedVersion;
+        }
+        if (_mix[pool] is { } cached) return cached;
+        var kinds = _classes.All.Where(c => c.Submitted > 0 && c.PoolPosition[pool] >= 0)
+            .OrderByDescending(c => c.Submitted).ThenBy(c => c.Id).Take(32).ToList();
+        double sum = kinds.Sum(c => (double)c.Submitted);
+        return _mix[pool] = [.. kinds.Select(c => (c, c.Submitted / sum))];
+    }
+}
