@@ -21,6 +21,12 @@ public sealed class Scenario
     public int LargeGangGpus { get; set; } = 256;
     public long LargeGangReserveAfterSeconds { get; set; } = 3_600;
     public List<StepData> Steps { get; set; } = [];
+    /// <summary>GPU models with their sharing rules (empty: one model per pool name, 80 GB, whole GPUs only).</summary>
+    public List<ModelData> Models { get; set; } = [];
+    /// <summary>How slices are packed: BestFit, WorstFit or FragmentationAware.</summary>
+    public string Packing { get; set; } = "FragmentationAware";
+    /// <summary>MIG layouts checked against a model's profiles: allowed or not, and why not.</summary>
+    public List<LayoutData> Layouts { get; set; } = [];
 
     public static Scenario Load(string path)
     {
@@ -38,6 +44,38 @@ public sealed class PoolData
     public int GpusPerNode { get; set; } = 8;
     public int NodesPerDomain { get; set; } = 1;
     public int Domains { get; set; } = 1;
+    public int CpusPerNode { get; set; }
+    public int MemoryGbPerNode { get; set; }
+}
+
+public sealed class ModelData
+{
+    public string Name { get; set; } = "G";
+    public double MemoryGb { get; set; } = 80;
+    public int ComputeSlices { get; set; } = 7;
+    public int MemorySlices { get; set; } = 8;
+    public bool TimeSharing { get; set; }
+    public long ReconfigureSeconds { get; set; } = 60;
+    public List<ProfileData> MigProfiles { get; set; } = [];
+}
+
+public sealed class ProfileData
+{
+    public string Name { get; set; } = "";
+    public int ComputeSlices { get; set; }
+    public int MemorySlices { get; set; }
+    public double MemoryGb { get; set; }
+    public List<int> Placements { get; set; } = [];
+}
+
+public sealed class LayoutData
+{
+    public string Model { get; set; } = "G";
+    /// <summary>Profiles placed in order, each at its first free placement.</summary>
+    public List<string> Profiles { get; set; } = [];
+    public bool Allowed { get; set; }
+    /// <summary>For a layout not allowed: a fragment of the reason.</summary>
+    public string? Problem { get; set; }
 }
 
 public sealed class SiteData
@@ -100,6 +138,13 @@ public sealed class JobData
     public string? DataSite { get; set; }
     public double DataGb { get; set; }
     public long Checkpoint { get; set; }
+    public double CpusPerGpu { get; set; }
+    public double MemoryGbPerGpu { get; set; }
+    /// <summary>A MIG profile per member (a slice job).</summary>
+    public string? Mig { get; set; }
+    /// <summary>A time-shared fraction per member, with <see cref="GpuMemoryGb"/> (a slice job).</summary>
+    public double Fraction { get; set; }
+    public double GpuMemoryGb { get; set; }
 }
 
 public sealed class StepData
@@ -133,6 +178,12 @@ public sealed class StepData
     public Dictionary<long, string> OnSites { get; set; } = [];
     /// <summary>Job id → estimated start it must be given.</summary>
     public Dictionary<long, long> Estimates { get; set; } = [];
+    /// <summary>Job id → its slices, each <c>node/gpu</c> with <c>:profile@start</c> for MIG (<c>0/1:1g.10gb@2</c>).</summary>
+    public Dictionary<long, List<string>> Slices { get; set; } = [];
+    /// <summary>Job id → seconds its start waits (a MIG layout change, eviction grace).</summary>
+    public Dictionary<long, long> Delays { get; set; } = [];
+    /// <summary>Expected GPUs running slices after this step's cycle.</summary>
+    public int? SharedGpus { get; set; }
     /// <summary>Expected reservation: job id and shadow time.</summary>
     public ReservationData? Reservation { get; set; }
 }

@@ -33,7 +33,24 @@ public sealed class ScenarioTests
             FairShareHalfLifeSeconds = scenario.HalfLifeSeconds,
             LargeGangGpus = scenario.LargeGangGpus,
             LargeGangReserveAfterSeconds = scenario.LargeGangReserveAfterSeconds,
+            SlicePacking = Enum.Parse<SlicePacking>(scenario.Packing, ignoreCase: true),
         });
+        foreach (var layout in scenario.Layouts)
+        {
+            var sharing = fleet.Models[fleet.ModelIndex(layout.Model)].Sharing ?? throw new InvalidOperationException($"model {layout.Model} has no sharing");
+            var arranged = sharing.Arrange(layout.Profiles, out var problem);
+            var text = string.Join(" + ", layout.Profiles);
+            if (layout.Allowed)
+            {
+                Assert.True(arranged is not null, $"{scenario.Name}: layout {text} should be allowed: {problem}");
+                Assert.Null(sharing.LayoutProblem(arranged));
+            }
+            else
+            {
+                Assert.True(arranged is null, $"{scenario.Name}: layout {text} should not be allowed");
+                Assert.Contains(layout.Problem ?? "", problem);
+            }
+        }
         // The GPUs each running job holds, as the placements returned them: ends and evictions give them back.
         var held = new Dictionary<long, GpuAllocation[]>();
         foreach (var step in scenario.Steps)
@@ -56,6 +73,8 @@ public sealed class ScenarioTests
                 var result = scheduler.Submit(new JobSpec(j.Id, j.Tenant, j.Gpus, j.Models, need, j.Limit, j.Priority, step.At)
                 {
                     PriorityClass = j.Class, Site = j.Site, DataSite = j.DataSite, DataGb = j.DataGb, CheckpointIntervalSeconds = j.Checkpoint,
+                    CpusPerGpu = j.CpusPerGpu, MemoryGbPerGpu = j.MemoryGbPerGpu,
+                    Slice = j.Mig is not null ? new SliceRequest(j.Mig, 0, 0) : j.Fraction > 0 ? new SliceRequest(null, j.Fraction, j.GpuMemoryGb) : null,
                 });
                 if (step.Rejected.TryGetValue(j.Id, out var fragment))
                 {
@@ -95,7 +114,19 @@ public sealed class ScenarioTests
             var evicted = cycle.Preemptions.Select(p => p.VictimJobId).Order().ToList();
             var expectedEvicted = step.Preempted ?? [];
             Assert.True(expectedEvicted.Order().SequenceEqual(evicted), $"{where}: preempted [{string.Join(",", evicted)}], expected [{string.Join(",", expectedEvicted)}]");
-            TrackHeldGpus(fleet, held, cycle, where);
+            TrackHeldGpus(fleet, held, cycle, where, id => scheduler.Slices(id).Count > 0);
+            CheckSlicesFit(fleet, scheduler, held, where);
+            foreach (var (id, slices) in step.Slices)
+            {
+                var actual = scheduler.Slices(id).Select(s => $"{s.Node}/{s.Gpu}" + (s.MigProfile is null ? "" : $":{s.MigProfile}@{s.MigStart}")).Order().ToList();
+                Assert.True(slices.Order().SequenceEqual(actual), $"{where}: job {id} has slices [{string.Join(", ", actual)}], expected [{string.Join(", ", slices)}]");
+            }
+            foreach (var (id, delay) in step.Delays)
+            {
+                var decision = cycle.Placements.SingleOrDefault(p => p.JobId == id) ?? throw new Xunit.Sdk.XunitException($"{where}: job {id} was not placed in this cycle");
+                Assert.True(delay == decision.StartDelaySeconds, $"{where}: job {id} starts after {decision.StartDelaySeconds} s, expected {delay}");
+            }
+            if (step.SharedGpus is { } sharedGpus) Assert.True(sharedGpus == scheduler.SharedGpuCount, $"{where}: {scheduler.SharedGpuCount} GPUs run slices, expected {sharedGpus}");
             foreach (var id in step.Running) Assert.True(scheduler.Allocation(id) is not null, $"{where}: job {id} should be running");
             foreach (var (id, site) in step.OnSites)
             {
@@ -120,7 +151,7 @@ public sealed class ScenarioTests
     /// Applies a cycle's evictions and placements to the GPUs held, then checks that no GPU is held by two
     /// running jobs and no allocation reaches past its node's GPUs.
     /// </summary>
-    private static void TrackHeldGpus(Fleet fleet, Dictionary<long, GpuAllocation[]> held, CycleResult cycle, string where)
+    private static void TrackHeldGpus(Fleet fleet, Dictionary<long, GpuAllocation[]> held, CycleResult cycle, string where, Func<long, bool> isSlice)
     {
         foreach (var p in cycle.Preemptions)
             Assert.True(held.Remove(p.VictimJobId), $"{where}: job {p.VictimJobId} was evicted but was not running");
@@ -129,6 +160,8 @@ public sealed class ScenarioTests
         var used = new ulong[fleet.NodeCount];
         foreach (var (id, gpus) in held.OrderBy(h => h.Key))
         {
+            // Slices share GPUs among themselves (CheckSlicesFit checks them, and that no whole-GPU job is there).
+            if (isSlice(id)) continue;
             foreach (var a in gpus)
             {
                 Assert.True(a.Mask != 0 && a.Mask >> fleet.NodeGpus(a.Node) == 0, $"{where}: job {id} holds GPUs beyond the {fleet.NodeGpus(a.Node)} of node {a.Node} (mask {a.Mask:x})");
@@ -138,17 +171,43 @@ public sealed class ScenarioTests
         }
     }
 
+    /// <summary>Slices on one GPU never add up to more than its compute or memory, and MIG instances never overlap.</summary>
+    private static void CheckSlicesFit(Fleet fleet, FleetScheduler scheduler, Dictionary<long, GpuAllocation[]> held, string where)
+    {
+        var byGpu = held.Keys.SelectMany(id => scheduler.Slices(id).Select(s => (Id: id, Slice: s))).GroupBy(x => (x.Slice.Node, x.Slice.Gpu));
+        foreach (var gpu in byGpu)
+        {
+            var model = fleet.Models[fleet.PoolModel(fleet.NodePool(gpu.Key.Node))];
+            Assert.True(gpu.Sum(x => x.Slice.Fraction) <= 1 + 1e-9, $"{where}: node {gpu.Key.Node} GPU {gpu.Key.Gpu} runs more than its compute");
+            Assert.True(gpu.Sum(x => x.Slice.MemoryGb) <= model.MemoryGb + 1e-9, $"{where}: node {gpu.Key.Node} GPU {gpu.Key.Gpu} gives out more than its memory");
+            var instances = gpu.Where(x => x.Slice.MigProfile is not null).Select(x => new MigInstance(x.Slice.MigProfile!, x.Slice.MigStart)).ToList();
+            if (instances.Count > 0) Assert.Null(model.Sharing!.LayoutProblem(instances));
+            foreach (var x in gpu)
+                foreach (var a in held.Where(h => h.Key != x.Id && scheduler.Slices(h.Key).Count == 0).SelectMany(h => h.Value))
+                    Assert.False(a.Node == gpu.Key.Node && (a.Mask & (1UL << gpu.Key.Gpu)) != 0, $"{where}: a whole-GPU job holds node {a.Node} GPU {gpu.Key.Gpu}, which runs slices");
+        }
+    }
+
     private static IReadOnlyList<GpuAllocation> Alloc(FleetScheduler s, long id) =>
         s.Allocation(id) ?? throw new Xunit.Sdk.XunitException($"job {id} is not running");
 
     /// <summary>GPUs draw 700 W busy and 100 W idle, nodes nothing else: a site cap of (idle + n × 600) × PUE lets exactly n GPUs run.</summary>
     private static Fleet BuildFleet(Scenario s)
     {
-        var models = s.Pools.Select(p => p.Model).Distinct().Select(m => new GpuModel(m, 80, 700, 100, 1)).ToList();
+        var models = s.Pools.Select(p => p.Model).Distinct().Select(m => s.Models.FirstOrDefault(x => x.Name == m) is { } d
+            ? new GpuModel(m, d.MemoryGb, 700, 100, 1)
+            {
+                Sharing = new GpuSharing(d.ComputeSlices, d.MemorySlices,
+                    [.. d.MigProfiles.Select(p => new MigProfile(p.Name, p.ComputeSlices, p.MemorySlices, p.MemoryGb, p.Placements))], d.TimeSharing, d.ReconfigureSeconds),
+            }
+            : new GpuModel(m, 80, 700, 100, 1)).ToList();
         var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => s.Sites.FirstOrDefault(x => x.Name == n) is { } d
             ? new Site(n, d.Owner, "r", d.PowerCapMw, d.Pue)
             : new Site(n, "owner", "r", 100, 1.2)).ToList();
-        var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)).ToList();
+        var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)
+        {
+            CpusPerNode = p.CpusPerNode, MemoryGbPerNode = p.MemoryGbPerNode,
+        }).ToList();
         return new Fleet(s.Name, models, sites, pools, [.. s.Links.Select(l => new SiteLink(l.From, l.To, l.Gbps))]);
     }
 

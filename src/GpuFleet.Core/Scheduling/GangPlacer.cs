@@ -159,11 +159,19 @@ internal sealed class GangPlacer(ClusterState state)
         {
             if (state.PoolFree(p) < jobClass.Gpus) continue;
             if (state.PoolPowerRoom(p) < jobClass.Gpus) reason = PendingReason.SitePowerCap;
-            else if (!jobClass.Demand.IsNone && PoolUsableWith(p, jobClass.Demand) < jobClass.Gpus) reason = PendingReason.NoCpuOrMemory;
+            else if (!jobClass.Demand.IsNone && FitsIgnoringDemand(jobClass, p)) return PendingReason.NoCpuOrMemory;
             else return PendingReason.Fragmented;
         }
         return reason;
     }
+
+    /// <summary>Whether a member would fit the pool by free GPUs alone (its CPU and memory aside).</summary>
+    private bool FitsIgnoringDemand(JobClass jobClass, int pool) => jobClass.Levels[jobClass.PoolPosition[pool]] switch
+    {
+        PlacementLevel.Node => state.Nodes.FirstAtLeast(pool, jobClass.Gpus) >= 0,
+        PlacementLevel.Domain => state.Domains.FirstAtLeast(pool, jobClass.Gpus) >= 0,
+        _ => true,
+    };
 
     /// <summary>
     /// For a job that may span sites: the pools of one model with enough free GPUs together, largest
