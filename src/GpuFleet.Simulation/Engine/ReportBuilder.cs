@@ -46,6 +46,9 @@ internal static class ReportBuilder
         var reclaimLatency = reclaims.GroupBy(p => (p.Decision.PreemptorJobId, p.Decision.RequestedAt))
             .Select(g => (double)(g.Max(p => p.Time) - g.Key.RequestedAt + g.Max(p => p.Decision.GraceSeconds)))
             .Order().ToArray();
+        // Jobs of GPU slices, and how long each held its slices (from its last placement to its end).
+        var slices = started.Where(i => jobs[i].Spec.Slice is not null).ToList();
+        double Held(int i) => Math.Max(0, run.End[i] - run.Placed[i]);
         var report = new SimulationReport
         {
             Policy = scheduling.Policy.Name,
@@ -94,6 +97,12 @@ internal static class ReportBuilder
             JobsInterruptedByFailures = outages is null ? null : run.FailureRequeues,
             FailureLostGpuHours = outages is null ? null : run.FailureLostGpuSeconds / 3600,
             OutOfServiceGpuHours = outages is null ? null : meter.OutOfServiceGpuSeconds / 3600,
+            SliceJobs = slices.Count > 0 ? slices.Count : null,
+            SliceGpuHours = slices.Count > 0 ? slices.Sum(i => Held(i) * run.Equivalents[i]) / 3600 : null,
+            SliceRoundedUpGpuHours = slices.Count > 0 ? slices.Sum(i => Held(i) * jobs[i].Spec.Gpus) / 3600 : null,
+            MeanStrandedGpus = run.StrandedSamples.Count > 0 ? run.StrandedSamples.Average() : null,
+            MaxStrandedGpus = run.StrandedSamples.Count > 0 ? run.StrandedSamples.Max() : null,
+            MeanFragmentation = run.FragmentationSamples.Count > 0 ? run.FragmentationSamples.Average() : null,
         };
         return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
     }
@@ -121,7 +130,7 @@ internal static class ReportBuilder
         {
             var mine = startedBy.GetValueOrDefault(name) ?? [];
             var w = mine.Select(i => run.Start[i] - jobs[i].Spec.SubmitTime).ToArray();
-            var gpuHours = mine.Sum(i => (double)(run.End[i] - run.Start[i]) * jobs[i].Spec.Gpus) / 3600;
+            var gpuHours = mine.Sum(i => (double)(run.End[i] - run.Start[i]) * run.Equivalents[i]) / 3600;
             var node = nodeOf.GetValueOrDefault(name, -1);
             var guarantee = node < 0 ? 0 : Enumerable.Range(0, fleet.Models.Count).Sum(m => scheduler.Tenants.Guarantee(node, m));
             var demand = meter is not null && node >= 0 && node < meter.DemandSeconds.Count ? meter.DemandSeconds[node] : 0;

@@ -16,7 +16,15 @@ internal sealed class RunState
         Starts = new int[jobs];
         EnergyJ = new double[jobs];
         Cost = new double[jobs];
+        Equivalents = new double[jobs];
     }
+
+    /// <summary>GPU-equivalents each job holds while placed: its GPUs, or its slices' shares of compute.</summary>
+    public double[] Equivalents { get; }
+    /// <summary>Stranded GPUs (free, on nodes no pending job fits for CPU or memory) at each sample.</summary>
+    public List<int> StrandedSamples { get; } = [];
+    /// <summary>Share of free GPU capacity the request mix could not use, at each sample with capacity free.</summary>
+    public List<double> FragmentationSamples { get; } = [];
 
     /// <summary>When work first began (the wait ends here).</summary>
     public long[] Start { get; }

@@ -65,6 +65,10 @@ public static class Simulator
         }
 
         long? drainUntil = null;
+        // Stranded GPUs and fragmentation cost a pass over the nodes: taken once per sample interval, and only
+        // for fleets that count CPU and memory or share GPUs.
+        var sampleResources = fleet.CountsCpuOrMemory || fleet.HasSharing;
+        var nextResourceSample = first;
         while (true)
         {
             options.Cancellation.ThrowIfCancellationRequested();
@@ -107,7 +111,7 @@ public static class Simulator
                     releases.Enqueue(end.JobId, (now + late, end.JobId));
                     releasing.Add(end.JobId);
                 }
-                Charge(fleet, run, idx, ordered[idx].Spec.Gpus, now);
+                Charge(fleet, run, idx, now);
             }
             while (releases.TryPeek(out var released, out var at) && at.Time <= now)
             {
@@ -125,7 +129,7 @@ public static class Simulator
                         var idx = indexOf[lost.JobId];
                         var job = ordered[idx];
                         if (!scheduler.Requeue(lost.JobId, now)) throw new InvalidOperationException($"job {lost.JobId} ran on node {fleet.NodeName(node)} but the scheduler does not hold it as running");
-                        Charge(fleet, run, idx, job.Spec.Gpus, now);
+                        Charge(fleet, run, idx, now);
                         // Its run ended here; a later placement plans the next one.
                         run.End[idx] = now;
                         run.TimedOut.Remove(idx);
@@ -144,7 +148,7 @@ public static class Simulator
                 run.Cancelled.Add(idx);
                 if (executor.Cancel(spec.Id, now))
                 {
-                    Charge(fleet, run, idx, spec.Gpus, now);
+                    Charge(fleet, run, idx, now);
                     run.End[idx] = now;
                 }
                 else
@@ -178,7 +182,7 @@ public static class Simulator
                 var job = ordered[idx];
                 executor.Evict(p.VictimJobId, now);
                 run.Preemptions.Add((p, now));
-                Charge(fleet, run, idx, job.Spec.Gpus, now);
+                Charge(fleet, run, idx, now);
                 tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
             }
             foreach (var placement in cycle.Placements)
@@ -190,6 +194,7 @@ public static class Simulator
                 var plan = executor.Plan(placement.JobId)!;
                 if (run.Start[idx] < 0) run.Start[idx] = plan.WorkStart;
                 run.Placed[idx] = now;
+                run.Equivalents[idx] = placement.GpuEquivalents;
                 run.Site[idx] = placement.Site;
                 run.Model[idx] = placement.Model;
                 if (plan.TimesOut) run.TimedOut.Add(idx);
@@ -199,6 +204,13 @@ public static class Simulator
             }
             options.OnCycle?.Invoke(scheduler, cycle);
             meter.Observe(scheduler, scheduler.PendingCount, outages?.OutOfServiceGpus ?? 0);
+            if (sampleResources && now >= nextResourceSample)
+            {
+                nextResourceSample = now + options.SampleIntervalSeconds;
+                run.StrandedSamples.Add(scheduler.StrandedGpus());
+                var (free, fragmented) = scheduler.Fragmentation();
+                if (free > 0) run.FragmentationSamples.Add(fragmented / free);
+            }
             tenants?.Observe(scheduler);
         }
         meter.Finish();
@@ -209,9 +221,10 @@ public static class Simulator
     }
 
     /// <summary>Charges a job the facility energy of its placement up to now — its GPUs' busy power × the site's PUE — and its price.</summary>
-    private static void Charge(Fleet fleet, RunState run, int idx, int gpus, long now)
+    /// <remarks>A job of slices is charged its share of compute: a 1g of 7 pays a seventh of the GPU's power.</remarks>
+    private static void Charge(Fleet fleet, RunState run, int idx, long now)
     {
-        var joules = fleet.BusyEnergyJoules(run.Model[idx], run.Site[idx], (double)gpus * Math.Max(0, now - run.Placed[idx]));
+        var joules = fleet.BusyEnergyJoules(run.Model[idx], run.Site[idx], run.Equivalents[idx] * Math.Max(0, now - run.Placed[idx]));
         run.EnergyJ[idx] += joules;
         run.Cost[idx] += fleet.EnergyCost(run.Site[idx], joules);
     }

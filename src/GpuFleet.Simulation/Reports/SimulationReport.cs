@@ -109,4 +109,23 @@ public sealed record SimulationReport
     /// <summary>GPU-hours of failed nodes' GPUs out of service, within the makespan.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? OutOfServiceGpuHours { get; init; }
+
+    /// <summary>Jobs of GPU slices that started (this and the figures after it are left out of the JSON for a run without any).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? SliceJobs { get; init; }
+    /// <summary>GPU-hours held by jobs of slices, in GPU-equivalents (a slice counts its share of compute), over their last placement.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? SliceGpuHours { get; init; }
+    /// <summary>What the same jobs would have held with each slice rounded up to a whole GPU.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? SliceRoundedUpGpuHours { get; init; }
+    /// <summary>Mean over samples of free GPUs that no pending job could take for lack of CPU or memory on their nodes.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? MeanStrandedGpus { get; init; }
+    /// <summary>The most stranded GPUs at any sample.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxStrandedGpus { get; init; }
+    /// <summary>Mean over samples of the share of free GPU capacity that the request mix could not use.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? MeanFragmentation { get; init; }
 }
