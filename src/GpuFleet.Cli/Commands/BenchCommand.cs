@@ -56,7 +56,7 @@ internal static class BenchCommand
         };
         api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(warmup), r.GetValue(seconds), r.GetValue(apiJson),
             r.GetValue(sbatch), r.GetValue(postgres))));
-        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create() };
+        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create(), SaturationBench.Create() };
     }
 
     private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath)

@@ -412,7 +412,7 @@ internal sealed class SliceAllocator
         return fit.Profile is not null ? g.FreeUnits - (long)room * fit.Units : 0;
     }
 
-    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 32, the most frequent).</summary>
+    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 64, the most frequent).</summary>
     private (JobClass Class, double Weight)[] MixOf(int pool)
     {
         if (_mixVersion != _submittedVersion)
@@ -422,7 +422,7 @@ internal sealed class SliceAllocator
         }
         if (_mix[pool] is { } cached) return cached;
         var kinds = _classes.All.Where(c => c.Submitted > 0 && c.PoolPosition[pool] >= 0)
-            .OrderByDescending(c => c.Submitted).ThenBy(c => c.Id).Take(32).ToList();
+            .OrderByDescending(c => c.Submitted).ThenBy(c => c.Id).Take(64).ToList();
         double sum = kinds.Sum(c => (double)c.Submitted);
         return _mix[pool] = [.. kinds.Select(c => (c, c.Submitted / sum))];
     }
