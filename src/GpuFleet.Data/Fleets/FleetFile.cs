@@ -133,9 +133,9 @@ public static class FleetFile
         {
             Source = s.Has("source") ? s.Text("source") : null,
         };
-        if (profiles.Count == 0 && !sharing.TimeSharing) throw s.Error("migProfiles", "a model that may be shared needs MIG profiles or timeSharing: true");
         s.Allow("notes");
         s.RejectUnknown();
+        if (profiles.Count == 0 && !sharing.TimeSharing) throw s.Error("migProfiles", "a model that may be shared needs MIG profiles or timeSharing: true");
         maps.Add(s);
         return sharing;
     }
