@@ -165,8 +165,8 @@ public sealed class FleetScheduler
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Gpus < 1) return SubmitResult.Rejected(spec.Id, "gpus must be at least 1");
         if (spec.TimeLimitSeconds < 1) return SubmitResult.Rejected(spec.Id, "timeLimitSeconds must be at least 1");
-        if (JobFieldRules.PerGpuProblem(spec.CpusPerGpu) is { } cpus) return SubmitResult.Rejected(spec.Id, $"cpusPerGpu: {cpus}");
-        if (JobFieldRules.PerGpuProblem(spec.MemoryGbPerGpu) is { } memory) return SubmitResult.Rejected(spec.Id, $"memoryGbPerGpu: {memory}");
+        if (JobFieldRules.PerGpuAmountProblem(spec.CpusPerGpu) is { } cpus) return SubmitResult.Rejected(spec.Id, $"cpusPerGpu: {cpus}");
+        if (JobFieldRules.PerGpuAmountProblem(spec.MemoryGbPerGpu) is { } memory) return SubmitResult.Rejected(spec.Id, $"memoryGbPerGpu: {memory}");
         if (spec.Slice is { } requested && JobFieldRules.SliceProblem(requested) is { } sliceProblem) return SubmitResult.Rejected(spec.Id, $"slice: {sliceProblem}");
         if (string.IsNullOrWhiteSpace(spec.Tenant)) return SubmitResult.Rejected(spec.Id, "tenant must not be empty");
         if (_jobs.ContainsKey(spec.Id)) return SubmitResult.Rejected(spec.Id, $"job {spec.Id} already exists");
