@@ -75,5 +75,7 @@ public sealed class SaturationExperimentTests(ITestOutputHelper output)
         Assert.True(cut >= 0.3, $"slices cut fractional jobs' GPU-equivalents by {cut:P1}");
         // Worst-fit spreads slices over whole GPUs: it leaves more unallocated than best-fit.
         Assert.True(rows[1].Item2 > rows[0].Item2, $"worst-fit {rows[1].Item2:P1} vs best-fit {rows[0].Item2:P1}");
+        // Fragmentation-aware packing splits GPUs into layouts the mix can fill: at most half of best-fit's leftover.
+        Assert.True(rows[2].Item2 <= 0.5 * rows[0].Item2, $"fragmentation-aware {rows[2].Item2:P1} vs best-fit {rows[0].Item2:P1}");
     }
 }

@@ -11,9 +11,10 @@ using Spectre.Console;
 namespace GpuFleet.Cli.Commands;
 
 /// <summary>
-/// <c>gpufleet bench saturation</c>: requests from a mix arrive and never end, until the first cannot be
-/// placed (<see cref="SaturationExperiment"/>); per packing choice, and with slices off, the share of GPU
-/// capacity then unallocated, and what fractional jobs held with slices against rounded up. Means over seeds.
+/// <c>gpufleet bench saturation</c>: requests from a mix arrive and never end (a request that cannot be placed
+/// is dropped) until they add up to the fleet's capacity (<see cref="SaturationExperiment"/>); per packing choice,
+/// and with slices off, the share of GPU capacity then unallocated (and when the first request was refused),
+/// and what fractional jobs held with slices against rounded up. Means over seeds.
 /// </summary>
 internal static class SaturationBench
 {
@@ -45,8 +46,9 @@ internal static class SaturationBench
         var rounded = results[^1].Results;
         var table = new Table().Title($"Saturation on {Markup.Escape(fleet.Name)} ({fleet.TotalGpus:N0} GPUs), mix {mix.Name}, {seeds} draws");
         table.AddColumn("packing");
-        table.AddColumn(new TableColumn("unallocated at first refusal").RightAligned());
+        table.AddColumn(new TableColumn("unallocated at capacity").RightAligned());
         table.AddColumn(new TableColumn("min – max").RightAligned());
+        table.AddColumn(new TableColumn("at first refusal").RightAligned());
         table.AddColumn(new TableColumn("fragmentation of free").RightAligned());
         table.AddColumn(new TableColumn("jobs placed").RightAligned());
         table.AddColumn(new TableColumn("fractional jobs: GPU-eq. held vs rounded up").RightAligned());
@@ -55,7 +57,8 @@ internal static class SaturationBench
         {
             var unallocated = list.Select(r => r.UnallocatedShare).ToList();
             var cut = list[0].Slices ? list.Zip(rounded, SaturationExperiment.FractionalCut).Average() : 0;
-            table.AddRow(name, Pct(unallocated.Average()), $"{Pct(unallocated.Min())} – {Pct(unallocated.Max())}", Pct(list.Average(r => r.FragmentedShare)),
+            table.AddRow(name, Pct(unallocated.Average()), $"{Pct(unallocated.Min())} – {Pct(unallocated.Max())}", Pct(list.Average(r => r.UnallocatedAtFirstRefusal)),
+                Pct(list.Average(r => r.FragmentedShare)),
                 list.Average(r => r.JobsPlaced).ToString("N0", CultureInfo.InvariantCulture), list[0].Slices ? $"−{Pct(cut)}" : "—");
             output.Add(new JsonObject
             {
@@ -64,6 +67,7 @@ internal static class SaturationBench
                 ["unallocatedShareMean"] = Math.Round(unallocated.Average(), 4),
                 ["unallocatedShareMin"] = Math.Round(unallocated.Min(), 4),
                 ["unallocatedShareMax"] = Math.Round(unallocated.Max(), 4),
+                ["unallocatedAtFirstRefusalMean"] = Math.Round(list.Average(r => r.UnallocatedAtFirstRefusal), 4),
                 ["fragmentedShareMean"] = Math.Round(list.Average(r => r.FragmentedShare), 4),
                 ["jobsPlacedMean"] = Math.Round(list.Average(r => r.JobsPlaced), 1),
                 ["fractionalHeldCutVsRoundedUp"] = list[0].Slices ? Math.Round(cut, 4) : null,

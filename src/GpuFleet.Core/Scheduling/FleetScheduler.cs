@@ -504,7 +504,7 @@ public sealed class FleetScheduler
         }
         _cycle.Attempts++;
         if (_slices.TryPlace(c, job.Spec.Id, _cycle.Now) is { } placed)
-            return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices);
+            return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices, placed.Units);
         var reason = PendingReason.NoFreeSlice;
         var anyPower = false;
         foreach (var p in c.Pools) anyPower |= _state.PoolPowerRoom(p) > 0;
@@ -516,7 +516,7 @@ public sealed class FleetScheduler
     }
 
     /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>
-    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed, SlicePlacement[]? slices = null)
+    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed, SlicePlacement[]? slices = null, long? units = null)
     {
         var model = _fleet.PoolModel(placed.Pool);
         // A whole GPU that still has a MIG layout needs it undone first.
@@ -527,7 +527,7 @@ public sealed class FleetScheduler
             Borrowed = _options.Policy.Quotas != QuotaMode.None && !guaranteed,
             Slices = slices,
         });
-        _running.Start(job, model, placed.Gpus, _cycle.Now, delay);
+        _running.Start(job, model, placed.Gpus, _cycle.Now, delay, units);
         return true;
     }
 
