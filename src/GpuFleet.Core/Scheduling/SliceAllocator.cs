@@ -24,6 +24,8 @@ internal sealed class SliceAllocator
     private readonly JobClassCatalog _classes;
     private readonly SlicePacking _packing;
     private readonly Dictionary<long, SharedGpu> _active = [];
+    // Per pool, the shared GPUs that still have a free instance or share: the only ones a slice may join.
+    // A full GPU leaves the list (and comes back when a slice on it ends), so a busy fleet is not scanned.
     private readonly List<SharedGpu>[] _byPool;
     private readonly Dictionary<int, List<SharedGpu>> _byNode = [];
     private readonly Dictionary<long, MigInstance[]> _idleLayouts = [];
@@ -87,6 +89,7 @@ internal sealed class SliceAllocator
         {
             h.Gpu.Give(job, h.Instance, h.Fit);
             if (h.Gpu.Jobs == 0) Deactivate(h.Gpu);
+            else Reindex(h.Gpu);
         }
         _state.ReturnRoom(held[0].Gpu.Node, held.Length, demand);
     }
@@ -267,6 +270,7 @@ internal sealed class SliceAllocator
             delay = Math.Max(delay, g.ReadyAt - now);
             mask |= 1UL << g.Gpu;
         }
+        foreach (var g in plan) Reindex(g);
         _state.TakeRoom(chosen.Node, plan.Count, c.Demand);
         _holdings[job] = held;
         return (chosen.Pool, [new GpuAllocation(chosen.Node, mask)], Math.Max(0, delay), [.. held.Select(Describe)], units);
@@ -351,8 +355,7 @@ internal sealed class SliceAllocator
         _idleLayouts.Remove(key);
         g.ReadyAt = g.ReadyAt < 0 ? now + g.Sharing.ReconfigureSeconds : now;
         _active.Add(key, g);
-        g.Slot = _byPool[g.Pool].Count;
-        _byPool[g.Pool].Add(g);
+        Reindex(g);
         if (!_byNode.TryGetValue(g.Node, out var list)) _byNode[g.Node] = list = [];
         list.Add(g);
     }
@@ -361,16 +364,37 @@ internal sealed class SliceAllocator
     {
         var key = Key(g.Node, g.Gpu);
         _active.Remove(key);
-        var list = _byPool[g.Pool];
-        var last = list[^1];
-        list[g.Slot] = last;
-        last.Slot = g.Slot;
-        list.RemoveAt(list.Count - 1);
+        if (g.Slot >= 0) Unlist(g);
         var onNode = _byNode[g.Node];
         onNode.Remove(g);
         if (onNode.Count == 0) _byNode.Remove(g.Node);
         if (g.IsMig) _idleLayouts[key] = g.Layout;
         _state.Release(new GpuAllocation(g.Node, 1UL << g.Gpu));
+    }
+
+    /// <summary>Keeps a GPU in its pool's list exactly while it has room for some slice.</summary>
+    private void Reindex(SharedGpu g)
+    {
+        var roomy = g.IsMig ? g.Occupant.Contains(0) : g.FreeUnits > 0 && g.FreeMemoryMb > 0;
+        if (roomy && g.Slot < 0)
+        {
+            g.Slot = _byPool[g.Pool].Count;
+            _byPool[g.Pool].Add(g);
+        }
+        else if (!roomy && g.Slot >= 0)
+        {
+            Unlist(g);
+        }
+    }
+
+    private void Unlist(SharedGpu g)
+    {
+        var list = _byPool[g.Pool];
+        var last = list[^1];
+        list[g.Slot] = last;
+        last.Slot = g.Slot;
+        list.RemoveAt(list.Count - 1);
+        g.Slot = -1;
     }
 
     private bool InService(SharedGpu g) => (_state.NodeOutMask(g.Node) & (1UL << g.Gpu)) == 0;
