@@ -181,6 +181,11 @@ internal sealed class SliceAllocator
             var freeUnits = FreeUnitsOn(node, null, 0);
             if (_packing != SlicePacking.FragmentationAware)
             {
+                // The plan is what commits: a kept layout may hold fewer instances than a new one, so count on it.
+                var holds = Plan(node, fit, k, 0).Count >= k;
+                opened = _scratch.Count;
+                _scratch.Clear();
+                if (!holds) return;
                 var candidate = new Candidate(pool, node, _packing == SlicePacking.BestFit ? freeUnits : -freeUnits, opened, freeUnits, 0);
                 if (best is null || Better(candidate, best.Value)) best = candidate;
                 return;
