@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.CommandLine;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
+using GpuFleet.Core.Workloads;
 using GpuFleet.Data.Workloads;
 
 namespace GpuFleet.Cli.Commands;
@@ -18,9 +19,10 @@ internal static class WorkloadCommand
         var output = new Option<string>("--out") { Description = "Output file (native trace CSV).", Required = true };
         var model = new Option<string?>("--model") { Description = "Fitted workload model JSON (default: the built-in Philly + Kalos fit)." };
         var tenants = SimulateCommand.TenantsOption();
-        var generate = new Command("generate", "Write a synthetic trace in the native format, scaled to a fleet and load.") { fleet, days, load, seed, output, model, tenants };
+        var mix = new Option<string?>("--mix") { Description = "Draw each job's request from a mix: pai-2020 (fractions of GPUs, CPU and memory, fitted to Alibaba PAI 2020)." };
+        var generate = new Command("generate", "Write a synthetic trace in the native format, scaled to a fleet and load.") { fleet, days, load, seed, output, model, tenants, mix };
         generate.SetAction(r => CliRunner.Guard(() =>
-            Generate(r.GetValue(fleet)!, r.GetValue(days), r.GetValue(load), r.GetValue(seed), r.GetValue(output)!, r.GetValue(model), r.GetValue(tenants))));
+            Generate(r.GetValue(fleet)!, r.GetValue(days), r.GetValue(load), r.GetValue(seed), r.GetValue(output)!, r.GetValue(model), r.GetValue(tenants), r.GetValue(mix))));
 
         var philly = new Option<string>("--philly") { Description = "Philly trace (philly.csv or .gz).", Required = true };
         var kalos = new Option<string>("--kalos") { Description = "Converted Kalos trace CSV.", Required = true };
@@ -31,13 +33,16 @@ internal static class WorkloadCommand
         return new Command("workload", "Synthetic workloads fitted to public traces.") { generate, fit };
     }
 
-    private static int Generate(string fleetPath, double days, double load, int seed, string output, string? modelPath, string? tenantsPath)
+    private static int Generate(string fleetPath, double days, double load, int seed, string output, string? modelPath, string? tenantsPath, string? mixName)
     {
+        var mix = mixName is null ? null : RequestMix.Find(mixName) ?? throw new CliUsageException($"--mix: unknown mix '{mixName}' (known: {RequestMix.Pai2020.Name})");
         if (!(days > 0) || days > 3_650) throw new CliUsageException("--days must be between 0 and 3650");
         if (!(load > 0) || load > 10) throw new CliUsageException("--load must be between 0 and 10");
         var fleet = FleetFile.Load(fleetPath);
         var model = modelPath is null ? WorkloadModel.Default : WorkloadModel.Load(modelPath);
-        var jobs = WorkloadGenerator.Generate(model, fleet, days, load, seed, SimulateCommand.LoadTenants(tenantsPath, fleet, []));
+        var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, []);
+        if (mix is not null && !fleet.HasSharing) throw new CliUsageException($"--mix: fleet {fleet.Name} has no GPU model that may be shared (a model's sharing: section), so its fractional jobs could never run");
+        var jobs = mix is null ? WorkloadGenerator.Generate(model, fleet, days, load, seed, tree) : WorkloadGenerator.Generate(model, fleet, days, load, seed, tree, mix);
         var dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
         // A name ending in .gz gets gzip, as every trace reader expects of such a name.
@@ -45,7 +50,7 @@ internal static class WorkloadCommand
         using (var stream = output.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Optimal) : (Stream)file)
         using (var writer = new StreamWriter(stream))
             NativeTrace.Write(writer, jobs);
-        var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.Gpus) / 3600;
+        var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * (j.Spec.Slice is { } s ? j.Spec.Gpus * s.GpuFraction : j.Spec.Gpus)) / 3600;
         Console.WriteLine($"{jobs.Count:N0} jobs, {gpuHours:N0} GPU-hours offered ({gpuHours / (fleet.TotalGpus * days * 24):P1} of {fleet.Name}'s capacity over {days} days) -> {output}");
         return 0;
     }

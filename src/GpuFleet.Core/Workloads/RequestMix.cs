@@ -51,6 +51,18 @@ public sealed class RequestMix
     public double MeanGpus =>
         FractionalShare * Mean(_fractions.Select(f => (f.Weight, f.Fraction))) + (1 - FractionalShare) * Mean(_whole.Select(w => (w.Weight, (double)w.Gpus)));
 
+    /// <summary>The expected value of <paramref name="f"/> over the mix's requests (CPU and memory at their means).</summary>
+    public double Expected(Func<RequestShape, double> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var cpus = Mean(_cpus.Select(c => (c.Weight, c.Cpus)));
+        var memory = Mean(_memory.Select(m => (m.Weight, m.MemoryGb)));
+        var fractions = _fractions.Sum(x => x.Weight);
+        var whole = _whole.Sum(x => x.Weight);
+        return FractionalShare * _fractions.Sum(x => x.Weight / fractions * f(new RequestShape(1, new SliceRequest(null, x.Fraction, SliceMemoryGbPerGpu * x.Fraction), cpus * x.Fraction, memory * x.Fraction)))
+            + (1 - FractionalShare) * _whole.Sum(x => x.Weight / whole * f(new RequestShape(x.Gpus, null, cpus, memory)));
+    }
+
     /// <summary>The mix of this name, or null.</summary>
     public static RequestMix? Find(string name) => name.Equals(Pai2020.Name, StringComparison.OrdinalIgnoreCase) || name.Equals("pai", StringComparison.OrdinalIgnoreCase) ? Pai2020 : null;
 

@@ -32,7 +32,23 @@ public static class WorkloadGenerator
     /// its own random stream, so sizes, times and run times are the same with or without a tree.
     /// </summary>
     public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants = null)
+        => GenerateSized(model, fleet, days, load, seed, tenants, null);
+
+    /// <summary>
+    /// As <see cref="Generate(WorkloadModel, Fleet, double, double, int, TenantTree?)"/>, but each job's request —
+    /// GPUs or a slice, CPU and memory — is drawn from <paramref name="mix"/> (a random stream of its own), and its
+    /// run time from the component's jobs of the nearest size (a slice counts as one GPU there). The offered load
+    /// counts a slice as its fraction of a GPU.
+    /// </summary>
+    public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix mix)
     {
+        ArgumentNullException.ThrowIfNull(mix);
+        return GenerateSized(model, fleet, days, load, seed, tenants, mix);
+    }
+
+    private static IReadOnlyList<TraceJob> GenerateSized(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix? mix)
+    {
+        var mixRng = new Random(unchecked(seed * 1_000_003 + 104_729));
         if (days <= 0 || !double.IsFinite(days)) throw new ArgumentOutOfRangeException(nameof(days), "days must be positive");
         if (load <= 0 || !double.IsFinite(load)) throw new ArgumentOutOfRangeException(nameof(load), "load must be positive");
         var largestPool = Enumerable.Range(0, fleet.PoolCount).Max(fleet.PoolGpus);
@@ -42,7 +58,7 @@ public static class WorkloadGenerator
         var period = days * 86_400;
         var target = load * fleet.TotalGpus * period;
         var shares = model.Components.Sum(c => c.GpuTimeShare);
-        var raw = new List<(long Submit, int Gpus, long Runtime, string Tenant)>();
+        var raw = new List<(long Submit, int Gpus, long Runtime, string Tenant, RequestShape? Shape)>();
         for (var ci = 0; ci < model.Components.Count; ci++)
         {
             var component = model.Components[ci];
@@ -51,7 +67,7 @@ public static class WorkloadGenerator
             var sizeCdf = Cumulative(sizes.Select(s => s.Weight));
             var tenantCdf = Cumulative(component.Tenants.Select(t => t.Weight));
             var hourCdf = component.HourlyArrivalWeights.Sum();
-            var jobsPerSecond = JobsPerSecond(component, sizes, target, shares, period);
+            var jobsPerSecond = mix is null ? JobsPerSecond(component, sizes, target, shares, period) : MixedJobsPerSecond(component, sizes, mix, target, shares, period);
             // HashCode.Combine is salted per process; a plain formula keeps the same seed giving the same jobs.
             var rng = new Random(unchecked(seed * 1_000_003 + ci));
             var tenantRng = new Random(unchecked(seed * 1_000_003 + 7_919 + ci));
@@ -64,11 +80,13 @@ public static class WorkloadGenerator
                 {
                     var submit = (long)(hourStart + rng.NextDouble() * hourLength);
                     var size = sizes[Pick(sizeCdf, rng.NextDouble())];
+                    var shape = mix?.Draw(mixRng);
+                    if (shape is not null) size = Nearest(sizes, shape.Gpus);
                     var runtime = Math.Max(1L, (long)Math.Round(SampleDuration(size.DurationQuantiles, rng.NextDouble())));
                     var tenant = component.Tenants[Pick(tenantCdf, rng.NextDouble())].Tenant;
                     if (owners.Owners.Length > 1) tenant = owners.Owners[Pick(owners.Cdf, rng.NextDouble())] + "/" + tenant;
                     if (leaves.Length > 0) tenant = leaves[Pick(leafCdf, tenantRng.NextDouble())].Name;
-                    raw.Add((submit, size.Gpus, runtime, tenant));
+                    raw.Add((submit, shape?.Gpus ?? size.Gpus, runtime, tenant, shape));
                 }
             }
         }
@@ -80,6 +98,9 @@ public static class WorkloadGenerator
             jobs[i] = new TraceJob(new JobSpec(i + 1, r.Tenant, r.Gpus, [], TopologyNeed.Site, TimeLimitLadder.RoundUp(r.Runtime), 0, r.Submit)
             {
                 CheckpointIntervalSeconds = r.Gpus >= CheckpointingGangGpus ? CheckpointIntervalSeconds : 0,
+                Slice = r.Shape?.Slice,
+                CpusPerGpu = r.Shape?.CpusPerGpu ?? 0,
+                MemoryGbPerGpu = r.Shape?.MemoryGbPerGpu ?? 0,
             }, r.Runtime);
         }
         return jobs;
@@ -114,6 +135,18 @@ public static class WorkloadGenerator
         var meanGpuSeconds = sizes.Sum(s => s.Weight * s.Gpus * MeanDuration(s.DurationQuantiles)) / sizes.Sum(s => s.Weight);
         return target * component.GpuTimeShare / shares / meanGpuSeconds / period;
     }
+
+    // With a request mix: the mean GPU-seconds of a job is the mix's mean over its requests (a slice counting its
+    // fraction) of GPUs × the mean run time of the component's nearest size.
+    private static double MixedJobsPerSecond(WorkloadComponent component, SizeClass[] sizes, RequestMix mix, double target, double shares, double period)
+    {
+        var meanGpuSeconds = mix.Expected(shape => shape.StatedGpus * MeanDuration(Nearest(sizes, shape.Gpus).DurationQuantiles));
+        return target * component.GpuTimeShare / shares / meanGpuSeconds / period;
+    }
+
+    // The size class whose GPU count is nearest (the smaller on a tie).
+    private static SizeClass Nearest(SizeClass[] sizes, int gpus) =>
+        sizes.OrderBy(s => Math.Abs(s.Gpus - gpus)).ThenBy(s => s.Gpus).First();
 
     /// <summary>Mean of the piecewise log-uniform distribution between consecutive quantiles.</summary>
     internal static double MeanDuration(double[] q)
