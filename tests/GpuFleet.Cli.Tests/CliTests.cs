@@ -430,6 +430,87 @@ public sealed class CliTests
         Assert.Contains($"--file: {jobFile}: unknown key 'timeLimitSecond' (a job file has: name, tenant, gpus,", err);
     }
 
+    [Fact]
+    public async Task Submit_sends_cpus_memory_and_slices_from_a_job_file_and_flags_and_show_and_jobs_print_the_slice()
+    {
+        var port = TestFiles.FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "gpufleet.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestFiles.Root };
+        foreach (var a in new[] { dll, "serve", "--fleet", "fleets/korea-2026.yaml", "--db", TestFiles.Temp("slices.db"), "--urls", $"http://127.0.0.1:{port}" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["GPUFLEET_ADMIN_TOKEN"] = "cli-test-admin";
+        using var server = Process.Start(psi)!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            for (var i = 0; i < 100 && !await Healthy(http); i++) await Task.Delay(100);
+            string[] At(params string[] args) => [args[0], "--server", $"http://127.0.0.1:{port}", "--token", "cli-test-admin", .. args[1..]];
+
+            // Per-job CPU and memory (spread over the GPUs) and a MIG slice as the API's object.
+            var jobFile = TestFiles.Temp("mig-job.yaml");
+            File.WriteAllLines(jobFile, ["tenant: lab", "gpus: 4", "timeLimitSeconds: 1h", "cpus: 16", "memoryGb: 200", "slice:", "  migProfile: 1g.23gb"]);
+            var (code, stdout, err) = Gpufleet(At("submit", "--file", jobFile, "--json"));
+            Assert.True(code == 0, err);
+            var mig = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal((4.0, 50.0, "1g.23gb"), (mig.GetProperty("cpusPerGpu").GetDouble(), mig.GetProperty("memoryGbPerGpu").GetDouble(),
+                mig.GetProperty("slice").GetProperty("migProfile").GetString()));
+            (code, stdout, err) = Gpufleet(At("show", mig.GetProperty("id").ToString()));
+            Assert.True(code == 0, err);
+            Assert.Contains("· 4 × mig:1g.23gb ·", stdout);
+            Assert.Contains("per slice: 4 CPUs, 50 GB memory", stdout);
+
+            // A fraction as a map of numbers, and the same as a trace cell; per-GPU amounts; a flag overrides the file's per-job form.
+            File.WriteAllLines(jobFile, ["tenant: lab", "gpus: 2", "timeLimitSeconds: 1h", "cpus: 64", "memoryGbPerGpu: 32", "slice: { gpuFraction: 0.25, gpuMemoryGb: 20 }"]);
+            (code, stdout, err) = Gpufleet(At("submit", "--file", jobFile, "--cpus-per-gpu", "3", "--json"));
+            Assert.True(code == 0, err);
+            var shared = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal((3.0, 32.0, 0.25, 20.0), (shared.GetProperty("cpusPerGpu").GetDouble(), shared.GetProperty("memoryGbPerGpu").GetDouble(),
+                shared.GetProperty("slice").GetProperty("gpuFraction").GetDouble(), shared.GetProperty("slice").GetProperty("gpuMemoryGb").GetDouble()));
+            File.WriteAllLines(jobFile, ["tenant: lab", "gpus: 2", "timeLimitSeconds: 1h", "slice: 0.5:40"]);
+            (code, stdout, err) = Gpufleet(At("submit", "--file", jobFile, "--json"));
+            Assert.True(code == 0, err);
+            var cell = JsonDocument.Parse(stdout).RootElement.GetProperty("slice");
+            Assert.Equal((0.5, 40.0, false), (cell.GetProperty("gpuFraction").GetDouble(), cell.GetProperty("gpuMemoryGb").GetDouble(), cell.TryGetProperty("migProfile", out _)));
+            (code, stdout, err) = Gpufleet(At("submit", "--gpus", "1", "--time", "1h", "--tenant", "lab", "--slice", "mig:3g.71gb", "--memory-gb-per-gpu", "100", "--json"));
+            Assert.True(code == 0, err);
+            var flagged = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(("3g.71gb", 100.0), (flagged.GetProperty("slice").GetProperty("migProfile").GetString(), flagged.GetProperty("memoryGbPerGpu").GetDouble()));
+
+            (code, stdout, err) = Gpufleet(At("jobs"));
+            Assert.True(code == 0, err);
+            Assert.Contains("4 × mig:1g.23gb", stdout);
+            Assert.Contains("2 × 0.25 GPU, 20 GB", stdout);
+            Assert.Contains("1 × mig:3g.71gb", stdout);
+
+            // The server's refusals name the field.
+            (code, _, err) = Gpufleet(At("submit", "--gpus", "1", "--time", "1h", "--tenant", "lab", "--slice", "mig:9g.1tb"));
+            Assert.Equal(2, code);
+            Assert.Contains("400 slice: unknown MIG profile '9g.1tb'", err);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    [Theory]
+    [InlineData("slice: 1.5:20", "slice: GPU fraction must be above 0 and below 1, not 1.5")]
+    [InlineData("slice: 1g.23gb", "slice: must be empty (whole GPUs), mig:<profile> (mig:1g.23gb) or <fraction>:<memory GB> (0.25:20), not '1g.23gb'")]
+    [InlineData("slice: { profile: 1g.23gb }", "slice: unknown key 'profile' (a slice has: migProfile, gpuFraction, gpuMemoryGb)")]
+    public void Submit_refuses_a_bad_slice_in_a_job_file_before_asking_the_server(string line, string problem)
+    {
+        var jobFile = TestFiles.Temp("bad-slice.yaml");
+        File.WriteAllLines(jobFile, ["tenant: lab", "gpus: 1", "timeLimitSeconds: 1h", line]);
+        // Refused before any server is asked: none listens there.
+        var (code, _, err) = Gpufleet("submit", "--server", "http://127.0.0.1:1", "--file", jobFile);
+        Assert.Equal(2, code);
+        Assert.Contains($"--file: {jobFile}: {problem}", err);
+        (code, _, err) = Gpufleet("submit", "--server", "http://127.0.0.1:1", "--gpus", "1", "--slice", "0:5");
+        Assert.Equal(2, code);
+        Assert.Contains("--slice: GPU fraction must be above 0 and below 1, not 0", err);
+    }
+
     private static async Task<bool> Healthy(HttpClient http)
     {
         try

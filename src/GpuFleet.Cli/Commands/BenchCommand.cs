@@ -7,6 +7,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Workloads;
 using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Traces;
 using GpuFleet.Data.Workloads;
@@ -29,8 +30,10 @@ internal static class BenchCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Random seed." };
         var json = new Option<string?>("--json") { Description = "Write results as JSON." };
         var tenants = SimulateCommand.TenantsOption();
-        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json, tenants };
-        cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json), r.GetValue(tenants))));
+        var mix = new Option<string?>("--mix") { Description = "Draw half the jobs from a request mix (pai-2020: fractions of GPUs, CPU and memory)." };
+        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json, tenants, mix };
+        cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json), r.GetValue(tenants),
+            r.GetValue(mix))));
 
         var simFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
         var trace = new Option<string?>("--trace") { Description = "Trace file; without it a workload is generated." };
@@ -56,11 +59,12 @@ internal static class BenchCommand
         };
         api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(warmup), r.GetValue(seconds), r.GetValue(apiJson),
             r.GetValue(sbatch), r.GetValue(postgres))));
-        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create() };
+        return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create(), SaturationBench.Create() };
     }
 
-    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath)
+    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath, string? mixName)
     {
+        var mix = mixName is null ? null : RequestMix.Find(mixName) ?? throw new CliUsageException($"--mix: unknown mix '{mixName}' (known: {RequestMix.Pai2020.Name})");
         if (pendingTarget < 1) throw new CliUsageException("--pending must be at least 1");
         if (busyTarget is <= 0 or >= 1) throw new CliUsageException("--busy must be between 0 and 1");
         if (cycles < 1) throw new CliUsageException("--cycles must be at least 1");
@@ -68,7 +72,7 @@ internal static class BenchCommand
         var fleet = FleetFile.Load(fleetPath);
         var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
         var setup = Stopwatch.StartNew();
-        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed, tree);
+        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed, tree, mix);
         var scheduler = workload.Scheduler;
         Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {workload.BusyGpus:N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
 
@@ -102,6 +106,8 @@ internal static class BenchCommand
             ["cycleMsMean"] = Math.Round(times.Average(), 3),
             ["cycleMsMax"] = Math.Round(times[^1], 3),
             ["placementsPerCycle"] = Math.Round((double)placed / times.Count, 2),
+            ["mix"] = mix?.Name,
+            ["sharedGpus"] = scheduler.SharedGpuCount,
             ["peakMemoryMb"] = Math.Round(peakMb, 1),
             ["decisionsSha256"] = workload.Decisions.Sha256Hex(),
         };

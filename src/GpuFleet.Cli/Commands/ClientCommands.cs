@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using GpuFleet.Core.Workloads;
 using GpuFleet.Server.Jobs;
 using Spectre.Console;
 using YamlDotNet.Serialization;
@@ -103,10 +104,13 @@ internal static class ClientCommands
         var dataSite = new Option<string?>("--data-site") { Description = "Site where the job's input data lives." };
         var dataGb = new Option<double?>("--data-gb") { Description = "Size of that data in GB." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "How often the job checkpoints: 30m, 1h (0: it does not)." };
+        var cpusPerGpu = new Option<double?>("--cpus-per-gpu") { Description = "CPU cores for each GPU (or slice), on its node." };
+        var memoryPerGpu = new Option<double?>("--memory-gb-per-gpu") { Description = "Memory in GB for each GPU (or slice), on its node." };
+        var slice = new Option<string?>("--slice") { Description = "Part of a GPU per member of the gang: mig:1g.23gb, or 0.25:20 (fraction : memory GB)." };
         var file = new Option<string?>("--file") { Description = "YAML job file with the API's fields (flags override it)." };
         var cmd = new Argument<string[]>("cmd") { Description = "Command to run (after --).", Arity = ArgumentArity.ZeroOrMore };
         return Client("submit", "Submit a job: gpufleet submit --gpus 8 --model B200 --time 4h -- python train.py",
-            [gpus, model, time, tenant, name, priority, cls, topology, site, dataSite, dataGb, checkpoint, file, cmd], (r, api) =>
+            [gpus, model, time, tenant, name, priority, cls, topology, site, dataSite, dataGb, checkpoint, cpusPerGpu, memoryPerGpu, slice, file, cmd], (r, api) =>
         {
             var body = r.GetValue(file) is { } path ? JobFile(path) : [];
             if (r.GetValue(gpus) is { } g) body["gpus"] = g;
@@ -121,6 +125,17 @@ internal static class ClientCommands
             if (r.GetValue(dataSite) is { } ds) body["dataSite"] = ds;
             if (r.GetValue(dataGb) is { } gb) body["dataGb"] = gb;
             if (r.GetValue(checkpoint) is { } cp) body["checkpointSeconds"] = DurationText.Seconds(cp, "--checkpoint", min: 0);
+            if (r.GetValue(cpusPerGpu) is { } cpg)
+            {
+                body.Remove("cpus");
+                body["cpusPerGpu"] = cpg;
+            }
+            if (r.GetValue(memoryPerGpu) is { } mpg)
+            {
+                body.Remove("memoryGb");
+                body["memoryGbPerGpu"] = mpg;
+            }
+            if (r.GetValue(slice) is { } sl) body["slice"] = SliceField(sl, "--slice");
             if (r.GetValue(cmd) is { Length: > 0 } words) body["command"] = string.Join(' ', words);
             return api.Post("/api/v1/jobs", body);
         }, (_, job) => Console.WriteLine($"job {job.GetProperty("id").GetInt64()} {job.GetProperty("state").GetString()}"));
@@ -157,11 +172,45 @@ internal static class ClientCommands
                 "checkpointSeconds" => long.TryParse(text, out var every) ? every
                     : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var fraction) ? fraction
                     : DurationText.Seconds(text, "checkpointSeconds", min: 0),
-                "dataGb" when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var gb) => gb,
+                "dataGb" or "cpusPerGpu" or "memoryGbPerGpu" or "cpus" or "memoryGb"
+                    when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount) => amount,
+                // A slice as a trace cell spells it (mig:1g.23gb, 0.25:20) is sent as the API's object.
+                "slice" => SliceField(text, $"--file: {path}: slice"),
                 _ => text,
             };
+            if (key == "slice" && value is Dictionary<object, object> map) body[key] = SliceMap(map, path);
         }
         return body;
+    }
+
+    // The keys of the API's slice object.
+    private static readonly string[] SliceKeys =
+        [.. JsonSerializerOptions.Web.GetTypeInfo(typeof(GpuFleet.Server.Api.JobSlice)).Properties.Select(p => p.Name)];
+
+    // A job file's slice: map, numbers as numbers (gpuFraction: 0.25), the profile as text.
+    private static Dictionary<string, object?> SliceMap(Dictionary<object, object> map, string path)
+    {
+        var slice = new Dictionary<string, object?>();
+        foreach (var (k, v) in map)
+        {
+            var key = k as string ?? "";
+            if (!SliceKeys.Contains(key, StringComparer.Ordinal))
+                throw new CliUsageException($"--file: {path}: slice: unknown key '{key}' (a slice has: {string.Join(", ", SliceKeys)})");
+            slice[key] = key != "migProfile" && v is string number
+                && double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : v;
+        }
+        return slice;
+    }
+
+    // A slice written as a trace cell, as the API's object; the cell's rules are the trace reader's.
+    private static Dictionary<string, object?> SliceField(string text, string where)
+    {
+        var slice = JobFieldRules.ParseSlice(text, out var problem);
+        if (problem is not null) throw new CliUsageException($"{where}: {problem}");
+        if (slice is null) throw new CliUsageException($"{where}: must not be empty (leave it out for whole GPUs)");
+        return slice.MigProfile is { } profile
+            ? new() { ["migProfile"] = profile }
+            : new() { ["gpuFraction"] = slice.GpuFraction, ["gpuMemoryGb"] = slice.GpuMemoryGb };
     }
 
     private static Command Jobs()
@@ -175,7 +224,7 @@ internal static class ClientCommands
         {
             var table = new Table().AddColumns("id", "name", "tenant", "GPUs", "state", "placement");
             foreach (var j in page.GetProperty("items").EnumerateArray())
-                table.AddRow(new[] { j.GetProperty("id").ToString(), Text(j, "name"), Text(j, "tenant"), j.GetProperty("gpus").ToString(), Text(j, "state"), Text(j, "placement") }
+                table.AddRow(new[] { j.GetProperty("id").ToString(), Text(j, "name"), Text(j, "tenant"), GpusText(j, wholeUnit: ""), Text(j, "state"), Text(j, "placement") }
                     .Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
         });
@@ -194,7 +243,8 @@ internal static class ClientCommands
                     : $"job {r.GetValue(id)} is {state}{(Text(job, "detail") is { Length: > 0 } d ? $": {d}" : "")}");
                 return;
             }
-            Console.WriteLine($"job {job.GetProperty("id")} {Text(job, "name")} · tenant {Text(job, "tenant")} · {job.GetProperty("gpus")} GPUs · {state}");
+            Console.WriteLine($"job {job.GetProperty("id")} {Text(job, "name")} · tenant {Text(job, "tenant")} · {GpusText(job, wholeUnit: " GPUs")} · {state}");
+            if (PerGpuText(job) is { Length: > 0 } perGpu) Console.WriteLine($"  per {(SliceOf(job) is null ? "GPU" : "slice")}: {perGpu}");
             if (Text(job, "placement") is { Length: > 0 } p) Console.WriteLine($"  placement: {p}");
             if (Text(job, "pendingMessage") is { Length: > 0 } why) Console.WriteLine($"  waiting: {why}");
             foreach (var h in job.GetProperty("history").EnumerateArray())
@@ -245,6 +295,36 @@ internal static class ClientCommands
                     q.GetProperty("borrowedGpus").ToString(), q.GetProperty("lentGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
             AnsiConsole.Write(table);
         });
+
+    /// <summary>
+    /// A job's GPUs as a listing shows them: <c>8</c> (with <paramref name="wholeUnit"/>, <c>8 GPUs</c>), or with a
+    /// slice, how many of which: <c>2 × mig:1g.23gb</c>, <c>3 × 0.25 GPU, 20 GB</c>.
+    /// </summary>
+    internal static string GpusText(JsonElement job, string wholeUnit)
+    {
+        var gpus = job.GetProperty("gpus").ToString();
+        return SliceOf(job) is { } slice ? $"{gpus} × {JobFieldRules.SliceText(slice)}" : gpus + wholeUnit;
+    }
+
+    // CPU cores and memory asked per GPU or slice, as "4 CPUs, 64 GB memory"; empty when neither was asked.
+    private static string PerGpuText(JsonElement job)
+    {
+        var parts = new List<string>();
+        if (Amount(job, "cpusPerGpu") is > 0 and var cpus) parts.Add(FormattableString.Invariant($"{cpus} CPUs"));
+        if (Amount(job, "memoryGbPerGpu") is > 0 and var gb) parts.Add(FormattableString.Invariant($"{gb} GB memory"));
+        return string.Join(", ", parts);
+    }
+
+    private static double Amount(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+
+    // The job view's slice object (an older server shows none: whole GPUs).
+    private static SliceRequest? SliceOf(JsonElement job)
+    {
+        if (!job.TryGetProperty("slice", out var s) || s.ValueKind != JsonValueKind.Object) return null;
+        if (s.TryGetProperty("migProfile", out var p) && p.ValueKind == JsonValueKind.String) return new SliceRequest(p.GetString(), 0, 0);
+        return new SliceRequest(null, Amount(s, "gpuFraction"), Amount(s, "gpuMemoryGb"));
+    }
 
     private static string Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) ? v.ToString() : "";

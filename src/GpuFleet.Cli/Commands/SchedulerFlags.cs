@@ -48,6 +48,11 @@ internal sealed class SchedulerFlags
         Description = "After a search for victims finds none for a kind of job, the next search for that kind waits this long: 30, 1m.",
         DefaultValueFactory = _ => $"{Defaults.PreemptionRetrySeconds}s",
     };
+    private readonly Option<string> _slicePacking = new("--slice-packing")
+    {
+        Description = "How slices of GPUs are packed: fragmentation-aware (default), best-fit or worst-fit.",
+        DefaultValueFactory = _ => PackingName(Defaults.SlicePacking),
+    };
     private readonly Option<string[]> _shares = new("--tenant-share")
     {
         Description = "TENANT=SHARE: fair-share weight of a tenant that is not in the tenant tree (repeat for several; default 1).",
@@ -55,7 +60,24 @@ internal sealed class SchedulerFlags
     };
 
     /// <summary>The flags, to add to a command.</summary>
-    public IEnumerable<Option> All => [_window, _halfLife, _largeGang, _largeGangWait, _maxEvictions, _maxPreemptionAttempts, _preemptionRetry, _shares];
+    public IEnumerable<Option> All => [_window, _halfLife, _largeGang, _largeGangWait, _maxEvictions, _maxPreemptionAttempts, _preemptionRetry, _slicePacking, _shares];
+
+    /// <summary>A packing as the flag spells it.</summary>
+    public static string PackingName(SlicePacking packing) => packing switch
+    {
+        SlicePacking.BestFit => "best-fit",
+        SlicePacking.WorstFit => "worst-fit",
+        _ => "fragmentation-aware",
+    };
+
+    /// <summary>The packing a flag's text names, or null.</summary>
+    public static SlicePacking? ParsePacking(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "best-fit" or "bestfit" => SlicePacking.BestFit,
+        "worst-fit" or "worstfit" => SlicePacking.WorstFit,
+        "fragmentation-aware" or "fragmentationaware" or "fgd" => SlicePacking.FragmentationAware,
+        _ => null,
+    };
 
     /// <summary>The core's settings from the flags given (policy and tenant tree aside: set them with <c>with</c>); a bad value names its flag.</summary>
     public SchedulerOptions Read(ParseResult r)
@@ -70,6 +92,8 @@ internal sealed class SchedulerFlags
         if (evictions < 0) throw new CliUsageException($"--max-evictions must be at least 0, not {evictions}");
         var attempts = r.GetValue(_maxPreemptionAttempts);
         if (attempts < 0) throw new CliUsageException($"--max-preemption-attempts must be at least 0, not {attempts}");
+        var packingText = r.GetValue(_slicePacking)!;
+        var packing = ParsePacking(packingText) ?? throw new CliUsageException($"--slice-packing must be fragmentation-aware, best-fit or worst-fit, not '{packingText}'");
         var shares = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var text in r.GetValue(_shares) ?? [])
         {
@@ -88,6 +112,7 @@ internal sealed class SchedulerFlags
             MaxPreemptionAttemptsPerCycle = attempts,
             PreemptionRetrySeconds = DurationText.Seconds(r.GetValue(_preemptionRetry)!, "--preemption-retry"),
             TenantShares = shares,
+            SlicePacking = packing,
         };
     }
 }

@@ -165,8 +165,8 @@ public sealed class FleetScheduler
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Gpus < 1) return SubmitResult.Rejected(spec.Id, "gpus must be at least 1");
         if (spec.TimeLimitSeconds < 1) return SubmitResult.Rejected(spec.Id, "timeLimitSeconds must be at least 1");
-        if (JobFieldRules.PerGpuProblem(spec.CpusPerGpu) is { } cpus) return SubmitResult.Rejected(spec.Id, $"cpusPerGpu: {cpus}");
-        if (JobFieldRules.PerGpuProblem(spec.MemoryGbPerGpu) is { } memory) return SubmitResult.Rejected(spec.Id, $"memoryGbPerGpu: {memory}");
+        if (JobFieldRules.PerGpuAmountProblem(spec.CpusPerGpu) is { } cpus) return SubmitResult.Rejected(spec.Id, $"cpusPerGpu: {cpus}");
+        if (JobFieldRules.PerGpuAmountProblem(spec.MemoryGbPerGpu) is { } memory) return SubmitResult.Rejected(spec.Id, $"memoryGbPerGpu: {memory}");
         if (spec.Slice is { } requested && JobFieldRules.SliceProblem(requested) is { } sliceProblem) return SubmitResult.Rejected(spec.Id, $"slice: {sliceProblem}");
         if (string.IsNullOrWhiteSpace(spec.Tenant)) return SubmitResult.Rejected(spec.Id, "tenant must not be empty");
         if (_jobs.ContainsKey(spec.Id)) return SubmitResult.Rejected(spec.Id, $"job {spec.Id} already exists");
@@ -517,7 +517,7 @@ public sealed class FleetScheduler
         }
         _cycle.Attempts++;
         if (_slices.TryPlace(c, job.Spec.Id, _cycle.Now) is { } placed)
-            return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices);
+            return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices, placed.Units);
         var reason = PendingReason.NoFreeSlice;
         var anyPower = false;
         foreach (var p in c.Pools) anyPower |= _state.PoolPowerRoom(p) > 0;
@@ -529,7 +529,7 @@ public sealed class FleetScheduler
     }
 
     /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>
-    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed, SlicePlacement[]? slices = null)
+    private bool Commit(JobRecord job, (int Pool, GpuAllocation[] Gpus, long Delay) placed, bool guaranteed, SlicePlacement[]? slices = null, long? units = null)
     {
         var model = _fleet.PoolModel(placed.Pool);
         // A whole GPU that still has a MIG layout needs it undone first.
@@ -540,7 +540,7 @@ public sealed class FleetScheduler
             Borrowed = _options.Policy.Quotas != QuotaMode.None && !guaranteed,
             Slices = slices,
         });
-        _running.Start(job, model, placed.Gpus, _cycle.Now, delay);
+        _running.Start(job, model, placed.Gpus, _cycle.Now, delay, units);
         return true;
     }
 

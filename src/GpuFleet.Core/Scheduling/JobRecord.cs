@@ -26,6 +26,8 @@ internal sealed class JobRecord(JobSpec spec, int tenant, JobClass jobClass, Pri
     /// <summary>When it first waited while within its tenant's guarantee: the start of a reclaim request.</summary>
     public long? FirstBlockedAt { get; set; }
     public GpuAllocation[]? Gpus { get; set; }
+    /// <summary>Compute units it holds while running (whole GPUs × 840, or its slices' instances and shares): what its tenant is charged.</summary>
+    public long Units { get; set; }
     public long ExpectedEnd { get; set; }
     public long ReasonEpoch { get; set; } = -1;
     public PendingReason Reason { get; set; }

@@ -37,15 +37,16 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
     }
 
     /// <summary>Starts a job on GPUs the placer has just taken; it runs from <paramref name="now"/> after <paramref name="delay"/>.</summary>
-    public void Start(JobRecord job, int model, GpuAllocation[] gpus, long now, long delay)
+    public void Start(JobRecord job, int model, GpuAllocation[] gpus, long now, long delay, long? units = null)
     {
+        job.Units = units ?? job.Class.UnitsByModel[model];
         job.Running = true;
         job.Gpus = gpus;
         job.Model = model;
         job.StartTime = now;
         job.ExpectedEnd = now + delay + job.Spec.TimeLimitSeconds;
         _byEnd.Add(job);
-        ledger.Start(job.Tenant, model, job.Class.UnitsByModel[model]);
+        ledger.Start(job.Tenant, model, job.Units);
         quotas.Invalidate();
         _byTenant[job.Tenant].Add(job);
         if (job.PriorityClass.Preemptible) _preemptible[job.Tenant]++;
@@ -64,7 +65,7 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
         if (job.Class.Slice is not null) slices.Release(job.Spec.Id, job.Class.Demand);
         else foreach (var alloc in job.Gpus!) state.Release(alloc, job.Class.Demand);
         _byEnd.Remove(job);
-        ledger.Stop(job.Tenant, job.Model, job.Class.UnitsByModel[job.Model]);
+        ledger.Stop(job.Tenant, job.Model, job.Units);
         quotas.Invalidate();
         _byTenant[job.Tenant].Remove(job);
         if (job.BestEffortRun) _bestEffort[job.Tenant]--;
@@ -87,7 +88,7 @@ internal sealed class RunningJobs(ClusterState state, TenantLedger ledger, Quota
         job.Gpus = stopped.Gpus;
         job.BestEffortRun = stopped.BestEffort;
         _byEnd.Add(job);
-        ledger.Resume(job.Tenant, job.Model, job.Class.UnitsByModel[job.Model], stopped.BilledRate);
+        ledger.Resume(job.Tenant, job.Model, job.Units, stopped.BilledRate);
         _byTenant[job.Tenant].Add(job);
         if (job.BestEffortRun) _bestEffort[job.Tenant]++;
         if (job.PriorityClass.Preemptible) _preemptible[job.Tenant]++;

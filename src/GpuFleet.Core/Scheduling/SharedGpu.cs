@@ -16,6 +16,8 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
     public long MemoryMb { get; } = memoryMb;
     /// <summary>The MIG layout; empty for a time-shared GPU.</summary>
     public MigInstance[] Layout { get; private set; } = [];
+    /// <summary>Each instance's profile (same positions as <see cref="Layout"/>).</summary>
+    public MigProfile[] InstanceProfiles { get; private set; } = [];
     /// <summary>Units of each instance's profile (same positions as <see cref="Layout"/>).</summary>
     public int[] InstanceUnits { get; private set; } = [];
     /// <summary>The job on each instance, or 0 (same positions as <see cref="Layout"/>).</summary>
@@ -33,7 +35,8 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
     {
         if (Jobs > 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: a MIG layout changes only while the GPU is idle");
         Layout = [.. layout];
-        InstanceUnits = [.. layout.Select(i => Sharing.UnitsOf(Sharing.Profile(i.Profile)!))];
+        InstanceProfiles = [.. layout.Select(i => Sharing.Profile(i.Profile)!)];
+        InstanceUnits = [.. InstanceProfiles.Select(Sharing.UnitsOf)];
         Occupant = new long[layout.Count];
     }
 
@@ -41,24 +44,35 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
     public int FreeUnits => GpuSharing.UnitsPerGpu - UsedUnits;
     public long FreeMemoryMb => MemoryMb - UsedMemoryMb;
 
-    /// <summary>The first free instance of a profile, or -1.</summary>
-    public int FreeInstance(string profile)
+    /// <summary>The free instance a slice takes: the smallest that serves it (fewest units, then first), or -1.</summary>
+    public int FreeInstance(in SliceFit fit)
     {
-        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && Layout[i].Profile == profile) return i;
-        return -1;
+        var best = -1;
+        for (var i = 0; i < Layout.Length; i++)
+            if (Occupant[i] == 0 && fit.Accepts(InstanceProfiles[i]) && (best < 0 || InstanceUnits[i] < InstanceUnits[best])) best = i;
+        return best;
     }
 
-    public int FreeInstances(string profile)
+    /// <summary>Free instances that serve the slice.</summary>
+    public int FreeInstances(in SliceFit fit)
     {
         var n = 0;
-        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && Layout[i].Profile == profile) n++;
+        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && fit.Accepts(InstanceProfiles[i])) n++;
         return n;
+    }
+
+    /// <summary>Free units in instances that serve the slice.</summary>
+    public int FreeUnitsServing(in SliceFit fit)
+    {
+        var units = 0;
+        for (var i = 0; i < Layout.Length; i++) if (Occupant[i] == 0 && fit.Accepts(InstanceProfiles[i])) units += InstanceUnits[i];
+        return units;
     }
 
     /// <summary>How many more slices of this fit now.</summary>
     public int Room(in SliceFit fit)
     {
-        if (fit.Profile is { } profile) return IsMig ? FreeInstances(profile.Name) : 0;
+        if (fit.Profile is not null) return IsMig ? FreeInstances(fit) : 0;
         if (IsMig) return 0;
         var byMemory = fit.MemoryMb <= 0 ? int.MaxValue : FreeMemoryMb / fit.MemoryMb;
         return (int)Math.Min(FreeUnits / fit.Units, byMemory);
@@ -70,16 +84,16 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
         var instance = -1;
         if (fit.Profile is { } profile)
         {
-            instance = FreeInstance(profile.Name);
-            if (instance < 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: no free {profile.Name} instance");
+            instance = FreeInstance(fit);
+            if (instance < 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: no free instance serves {profile.Name}");
             Occupant[instance] = job;
         }
         else if (IsMig || fit.Units > FreeUnits || fit.MemoryMb > FreeMemoryMb)
         {
             throw new InvalidOperationException($"node {Node} GPU {Gpu}: no room for a share of {fit.Units} units and {fit.MemoryMb} MB");
         }
-        UsedUnits += fit.Units;
-        UsedMemoryMb += fit.MemoryMb;
+        UsedUnits += UnitsOf(instance, fit);
+        UsedMemoryMb += MemoryMbOf(instance, fit);
         Jobs++;
         return instance;
     }
@@ -91,8 +105,14 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
             if (Occupant[instance] != job) throw new InvalidOperationException($"node {Node} GPU {Gpu}: instance {instance} is not job {job}'s");
             Occupant[instance] = 0;
         }
-        UsedUnits -= fit.Units;
-        UsedMemoryMb -= fit.MemoryMb;
+        UsedUnits -= UnitsOf(instance, fit);
+        UsedMemoryMb -= MemoryMbOf(instance, fit);
         Jobs--;
     }
+
+    /// <summary>Units a slice holds: its instance's (MIG), or its share (time-shared).</summary>
+    public int UnitsOf(int instance, in SliceFit fit) => instance >= 0 ? InstanceUnits[instance] : fit.Units;
+
+    /// <summary>Memory a slice holds in MB: its instance's (MIG), or what it asked for (time-shared).</summary>
+    public long MemoryMbOf(int instance, in SliceFit fit) => instance >= 0 ? (long)Math.Round(InstanceProfiles[instance].MemoryGb * 1000) : fit.MemoryMb;
 }

@@ -24,12 +24,15 @@ internal sealed class SliceAllocator
     private readonly JobClassCatalog _classes;
     private readonly SlicePacking _packing;
     private readonly Dictionary<long, SharedGpu> _active = [];
+    // Per pool, the shared GPUs that still have a free instance or share: the only ones a slice may join.
+    // A full GPU leaves the list (and comes back when a slice on it ends), so a busy fleet is not scanned.
     private readonly List<SharedGpu>[] _byPool;
     private readonly Dictionary<int, List<SharedGpu>> _byNode = [];
     private readonly Dictionary<long, MigInstance[]> _idleLayouts = [];
     private readonly Dictionary<long, Holding[]> _holdings = [];
     private readonly Dictionary<int, bool> _seenNodes = [];
     private readonly List<SharedGpu> _scratch = [];
+    private readonly Dictionary<(GpuSharing, string), IReadOnlyList<MigInstance>[]> _layouts = [];
     private (JobClass Class, double Weight)[][] _mix;
     private long _mixVersion = -1;
     private long _submittedVersion;
@@ -55,7 +58,7 @@ internal sealed class SliceAllocator
     public void NoteSubmitted() => _submittedVersion++;
 
     /// <summary>Places a member of a slice class, or returns null with nothing changed.</summary>
-    public (int Pool, GpuAllocation[] Gpus, long Delay, SlicePlacement[] Slices)? TryPlace(JobClass c, long job, long now)
+    public (int Pool, GpuAllocation[] Gpus, long Delay, SlicePlacement[] Slices, long Units)? TryPlace(JobClass c, long job, long now)
     {
         var slice = c.Slice!;
         Candidate? best = null;
@@ -86,6 +89,7 @@ internal sealed class SliceAllocator
         {
             h.Gpu.Give(job, h.Instance, h.Fit);
             if (h.Gpu.Jobs == 0) Deactivate(h.Gpu);
+            else Reindex(h.Gpu);
         }
         _state.ReturnRoom(held[0].Gpu.Node, held.Length, demand);
     }
@@ -129,9 +133,9 @@ internal sealed class SliceAllocator
         return (free / Unit, fragmented / Unit);
     }
 
-    private readonly record struct Holding(SharedGpu Gpu, int Instance, SliceFit Fit);
+    private readonly record struct Holding(SharedGpu Gpu, int Instance, SliceFit Fit, int Units, long MemoryMb);
 
-    private readonly record struct Candidate(int Pool, int Node, double Score, int Opened, long FreeUnits);
+    private readonly record struct Candidate(int Pool, int Node, double Score, int Opened, long FreeUnits, int Layout);
 
     private bool Better(Candidate a, Candidate b) =>
         a.Score != b.Score ? a.Score < b.Score : a.Opened != b.Opened ? a.Opened < b.Opened : a.Node < b.Node;
@@ -175,23 +179,38 @@ internal sealed class SliceAllocator
             var opened = existing >= k ? 0 : (k - existing + perEmpty - 1) / perEmpty;
             if (opened > Math.Min(_state.NodeFree(node), powerRoom)) return;
             var freeUnits = FreeUnitsOn(node, null, 0);
-            double score = _packing switch
+            if (_packing != SlicePacking.FragmentationAware)
             {
-                SlicePacking.BestFit => freeUnits,
-                SlicePacking.WorstFit => -freeUnits,
-                _ => FragmentationDelta(node, c, fit, k),
-            };
-            var candidate = new Candidate(pool, node, score, opened, freeUnits);
-            if (best is null || Better(candidate, best.Value)) best = candidate;
+                // The plan is what commits: a kept layout may hold fewer instances than a new one, so count on it.
+                var holds = Plan(node, fit, k, 0).Count >= k;
+                opened = _scratch.Count;
+                _scratch.Clear();
+                if (!holds) return;
+                var candidate = new Candidate(pool, node, _packing == SlicePacking.BestFit ? freeUnits : -freeUnits, opened, freeUnits, 0);
+                if (best is null || Better(candidate, best.Value)) best = candidate;
+                return;
+            }
+            // Fragmentation-aware: where a GPU must be split, each layout that serves the slice is a choice of its own.
+            var layouts = opened > 0 && fit.Profile is not null ? LayoutsFor(fit).Length : 1;
+            for (var layout = 0; layout < layouts; layout++)
+            {
+                var candidate = new Candidate(pool, node, FragmentationDelta(node, fit, k, layout), opened, freeUnits, layout);
+                if (!double.IsPositiveInfinity(candidate.Score) && (best is null || Better(candidate, best.Value))) best = candidate;
+            }
         }
     }
 
     /// <summary>How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will).</summary>
-    private double FragmentationDelta(int node, JobClass c, SliceFit fit, int k)
+    private double FragmentationDelta(int node, SliceFit fit, int k, int layout)
     {
         var before = NodeFragmentation(node, null, 0);
-        var plan = Plan(node, fit, k);
+        var plan = Plan(node, fit, k, layout);
         var opened = _scratch.Count;
+        if (plan.Count < k)
+        {
+            _scratch.Clear();
+            return double.PositiveInfinity;
+        }
         // Apply tentatively, measure, undo: the shared GPUs' own books make this exact.
         var taken = new List<(SharedGpu Gpu, int Instance)>(k);
         foreach (var g in plan) taken.Add((g, g.Take(-1, fit)));
@@ -205,7 +224,7 @@ internal sealed class SliceAllocator
     /// Which GPUs of a node the gang's slices go to, one entry per slice: shared GPUs in the packing's order,
     /// then GPUs opened for it (new <see cref="SharedGpu"/> objects left in <see cref="_scratch"/>, not yet registered).
     /// </summary>
-    private List<SharedGpu> Plan(int node, SliceFit fit, int k)
+    private List<SharedGpu> Plan(int node, SliceFit fit, int k, int layout)
     {
         var plan = new List<SharedGpu>(k);
         var shared = _byNode.TryGetValue(node, out var list) ? list.Where(g => InService(g) && g.Room(fit) > 0).ToList() : [];
@@ -224,53 +243,85 @@ internal sealed class SliceAllocator
 
         void OpenWhileNeeded()
         {
-            while (plan.Count < k && free != 0 && _scratch.Count < _state.NodeFree(node))
+            while (plan.Count < k && free != 0 && _scratch.Count < Math.Min(_state.NodeFree(node), _state.PoolPowerRoom(_fleet.NodePool(node))))
             {
                 var gpu = PickFreeGpu(node, free, fit);
                 free &= ~(1UL << gpu);
-                var g = NewShared(node, gpu, fit);
+                var g = NewShared(node, gpu, fit, layout);
                 _scratch.Add(g);
                 for (var room = g.Room(fit); room > 0 && plan.Count < k; room--) plan.Add(g);
             }
         }
     }
 
-    private (int, GpuAllocation[], long, SlicePlacement[]) Commit(Candidate chosen, JobClass c, long job, long now)
+    private (int, GpuAllocation[], long, SlicePlacement[], long) Commit(Candidate chosen, JobClass c, long job, long now)
     {
         var fit = c.Slice!.On(_fleet.PoolModel(chosen.Pool));
-        var plan = Plan(chosen.Node, fit, c.Gpus);
+        var plan = Plan(chosen.Node, fit, c.Gpus, chosen.Layout);
+        if (plan.Count < c.Gpus) throw new InvalidOperationException($"node {chosen.Node}: the plan holds {plan.Count} of {c.Gpus} slices");
         var opened = _scratch.ToList();
         _scratch.Clear();
         foreach (var g in opened) Activate(g, now);
         var held = new Holding[plan.Count];
         long delay = 0;
+        long units = 0;
         ulong mask = 0;
         for (var i = 0; i < plan.Count; i++)
         {
             var g = plan[i];
-            held[i] = new Holding(g, g.Take(job, fit), fit);
+            var instance = g.Take(job, fit);
+            held[i] = new Holding(g, instance, fit, g.UnitsOf(instance, fit), g.MemoryMbOf(instance, fit));
+            units += held[i].Units;
             delay = Math.Max(delay, g.ReadyAt - now);
             mask |= 1UL << g.Gpu;
         }
+        foreach (var g in plan) Reindex(g);
         _state.TakeRoom(chosen.Node, plan.Count, c.Demand);
         _holdings[job] = held;
-        return (chosen.Pool, [new GpuAllocation(chosen.Node, mask)], Math.Max(0, delay), [.. held.Select(Describe)]);
+        return (chosen.Pool, [new GpuAllocation(chosen.Node, mask)], Math.Max(0, delay), [.. held.Select(Describe)], units);
     }
 
     private SlicePlacement Describe(Holding h) => new(h.Gpu.Node, h.Gpu.Gpu,
         h.Instance >= 0 ? h.Gpu.Layout[h.Instance].Profile : null, h.Instance >= 0 ? h.Gpu.Layout[h.Instance].Start : 0,
-        h.Fit.Units / (double)Unit, h.Fit.MemoryMb / 1000.0);
+        h.Units / (double)Unit, h.MemoryMb / 1000.0);
+
+    /// <summary>
+    /// The layouts a GPU may be split into for a slice: its profile (the smallest that serves it) first, then as
+    /// many of one other profile as fit, then the smallest profile in what is left — one layout per other
+    /// profile, the first being the slice's own profile repeated. Best-fit and worst-fit take the first;
+    /// fragmentation-aware packing weighs them all.
+    /// <para>Example (H100, a ½ GPU → 4g.40gb): 4g+1g+1g+1g, 4g+3g, 4g+2g+1g, 4g+1g.20gb+1g.20gb.</para>
+    /// </summary>
+    private IReadOnlyList<MigInstance>[] LayoutsFor(SliceFit fit)
+    {
+        var sharing = fit.Sharing!;
+        var own = fit.Profile!;
+        if (_layouts.TryGetValue((sharing, own.Name), out var cached)) return cached;
+        var smallest = sharing.MigProfiles.OrderBy(p => p.ComputeSlices).ThenBy(p => p.MemorySlices).First();
+        var layouts = new List<IReadOnlyList<MigInstance>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var other in sharing.MigProfiles.Where(p => p != own).Prepend(own))
+        {
+            var names = new List<string> { own.Name };
+            // Repeat the other profile while it fits, then the smallest; Arrange refuses what does not fit.
+            while (sharing.Arrange([.. names, other.Name], out _) is not null) names.Add(other.Name);
+            while (sharing.Arrange([.. names, smallest.Name], out _) is not null) names.Add(smallest.Name);
+            var layout = sharing.Arrange(names, out _)!;
+            if (seen.Add(string.Join("+", layout.Select(i => $"{i.Profile}@{i.Start}")))) layouts.Add(layout);
+        }
+        return _layouts[(sharing, own.Name)] = [.. layouts];
+    }
 
     /// <summary>A GPU to open for a slice: for MIG, one whose kept layout already has the profile; else the lowest free one without a layout.</summary>
     private int PickFreeGpu(int node, ulong free, SliceFit fit)
     {
         if (_idleLayouts.Count > 0)
         {
-            if (fit.Profile is { } profile)
+            if (fit.Profile is not null)
                 for (var bits = free; bits != 0; bits &= bits - 1)
                 {
                     var gpu = BitOperations.TrailingZeroCount(bits);
-                    if (_idleLayouts.TryGetValue(Key(node, gpu), out var layout) && layout.Any(i => i.Profile == profile.Name)) return gpu;
+                    if (_idleLayouts.TryGetValue(Key(node, gpu), out var layout) && layout.Any(i => fit.Accepts(fit.Sharing!.Profile(i.Profile)!))) return gpu;
                 }
             for (var bits = free; bits != 0; bits &= bits - 1)
             {
@@ -282,15 +333,16 @@ internal sealed class SliceAllocator
     }
 
     /// <summary>A GPU about to run slices (not yet taken from the cluster state): its kept layout if that serves the slice, else a new one.</summary>
-    private SharedGpu NewShared(int node, int gpu, SliceFit fit)
+    private SharedGpu NewShared(int node, int gpu, SliceFit fit, int layout)
     {
         var pool = _fleet.NodePool(node);
         var g = new SharedGpu(node, gpu, pool, fit.Sharing!, ModelMemoryMb(pool));
-        if (fit.Profile is { } profile)
+        if (fit.Profile is not null)
         {
             var kept = _idleLayouts.GetValueOrDefault(Key(node, gpu));
-            var reuse = kept is not null && kept.Any(i => i.Profile == profile.Name);
-            g.SetLayout(reuse ? kept! : fit.Sharing!.HomogeneousLayout(profile));
+            var sharing = fit.Sharing!;
+            var reuse = kept is not null && kept.Any(i => fit.Accepts(sharing.Profile(i.Profile)!));
+            g.SetLayout(reuse ? kept! : LayoutsFor(fit)[layout]);
             g.ReadyAt = reuse ? 0 : -1;   // -1: a layout change starts when it is taken (Activate)
         }
         else
@@ -308,8 +360,7 @@ internal sealed class SliceAllocator
         _idleLayouts.Remove(key);
         g.ReadyAt = g.ReadyAt < 0 ? now + g.Sharing.ReconfigureSeconds : now;
         _active.Add(key, g);
-        g.Slot = _byPool[g.Pool].Count;
-        _byPool[g.Pool].Add(g);
+        Reindex(g);
         if (!_byNode.TryGetValue(g.Node, out var list)) _byNode[g.Node] = list = [];
         list.Add(g);
     }
@@ -318,16 +369,37 @@ internal sealed class SliceAllocator
     {
         var key = Key(g.Node, g.Gpu);
         _active.Remove(key);
-        var list = _byPool[g.Pool];
-        var last = list[^1];
-        list[g.Slot] = last;
-        last.Slot = g.Slot;
-        list.RemoveAt(list.Count - 1);
+        if (g.Slot >= 0) Unlist(g);
         var onNode = _byNode[g.Node];
         onNode.Remove(g);
         if (onNode.Count == 0) _byNode.Remove(g.Node);
         if (g.IsMig) _idleLayouts[key] = g.Layout;
         _state.Release(new GpuAllocation(g.Node, 1UL << g.Gpu));
+    }
+
+    /// <summary>Keeps a GPU in its pool's list exactly while it has room for some slice.</summary>
+    private void Reindex(SharedGpu g)
+    {
+        var roomy = g.IsMig ? g.Occupant.Contains(0) : g.FreeUnits > 0 && g.FreeMemoryMb > 0;
+        if (roomy && g.Slot < 0)
+        {
+            g.Slot = _byPool[g.Pool].Count;
+            _byPool[g.Pool].Add(g);
+        }
+        else if (!roomy && g.Slot >= 0)
+        {
+            Unlist(g);
+        }
+    }
+
+    private void Unlist(SharedGpu g)
+    {
+        var list = _byPool[g.Pool];
+        var last = list[^1];
+        list[g.Slot] = last;
+        last.Slot = g.Slot;
+        list.RemoveAt(list.Count - 1);
+        g.Slot = -1;
     }
 
     private bool InService(SharedGpu g) => (_state.NodeOutMask(g.Node) & (1UL << g.Gpu)) == 0;
@@ -407,12 +479,11 @@ internal sealed class SliceAllocator
     // GPU its free part is usable when one share fits.
     private static long Unusable(SharedGpu g, SliceFit fit)
     {
-        var room = g.Room(fit);
-        if (room == 0) return g.FreeUnits;
-        return fit.Profile is not null ? g.FreeUnits - (long)room * fit.Units : 0;
+        if (g.Room(fit) == 0) return g.FreeUnits;
+        return fit.Profile is not null ? g.FreeUnits - g.FreeUnitsServing(fit) : 0;
     }
 
-    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 32, the most frequent).</summary>
+    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 64, the most frequent).</summary>
     private (JobClass Class, double Weight)[] MixOf(int pool)
     {
         if (_mixVersion != _submittedVersion)
@@ -422,7 +493,7 @@ internal sealed class SliceAllocator
         }
         if (_mix[pool] is { } cached) return cached;
         var kinds = _classes.All.Where(c => c.Submitted > 0 && c.PoolPosition[pool] >= 0)
-            .OrderByDescending(c => c.Submitted).ThenBy(c => c.Id).Take(32).ToList();
+            .OrderByDescending(c => c.Submitted).ThenBy(c => c.Id).Take(64).ToList();
         double sum = kinds.Sum(c => (double)c.Submitted);
         return _mix[pool] = [.. kinds.Select(c => (c, c.Submitted / sum))];
     }

@@ -9,8 +9,16 @@ namespace GpuFleet.Core.Scheduling;
 /// <param name="Units">Compute units of the GPU's <see cref="GpuSharing.UnitsPerGpu"/> it holds.</param>
 /// <param name="MemoryMb">Device memory it holds, in MB.</param>
 /// <param name="PerGpu">MIG: instances of its profile that fit one GPU.</param>
-internal readonly record struct SliceFit(bool Serves, MigProfile? Profile, GpuSharing? Sharing, int Units, long MemoryMb, int PerGpu)
+/// <param name="Covering">A fraction served by MIG: any instance whose profile has at least <see cref="MinComputeSlices"/>
+/// and <see cref="MinMemoryGb"/> will do (it holds, and is charged, the instance it gets); <see cref="Profile"/> is the smallest.</param>
+internal readonly record struct SliceFit(bool Serves, MigProfile? Profile, GpuSharing? Sharing, int Units, long MemoryMb, int PerGpu,
+    bool Covering = false, int MinComputeSlices = 0, double MinMemoryGb = 0)
 {
+    /// <summary>Whether an instance of <paramref name="profile"/> serves the slice.</summary>
+    public bool Accepts(MigProfile profile) => Covering
+        ? profile.ComputeSlices >= MinComputeSlices && profile.MemoryGb >= MinMemoryGb
+        : ReferenceEquals(profile, Profile) || profile.Name == Profile?.Name;
+
     /// <summary>How many such slices fit on one empty GPU of a model with <paramref name="gpuMemoryMb"/> of memory.</summary>
     public int PerEmptyGpu(long gpuMemoryMb) => !Serves ? 0
         : Profile is not null ? PerGpu

@@ -8,7 +8,8 @@ namespace GpuFleet.Core.Scheduling;
 /// MIG profile or as what share of a time-shared GPU, and what it counts for.
 /// <para>Example: <c>0.25:20</c> (a quarter of a GPU, 20 GB) on a time-sharing B200 is 210 units of 840 and
 /// 20 GB of its 180; on an H100 with MIG only it becomes the smallest profile with ≥ 25% of the compute and
-/// ≥ 20 GB — 2g.20gb (2 of 7 slices, 240 units).</para>
+/// ≥ 20 GB — 2g.20gb (2 of 7 slices, 240 units), or any larger instance that is free (a 3g.40gb: then it holds,
+/// and is charged, 3 of 7).</para>
 /// </summary>
 internal sealed class SliceShape
 {
@@ -51,7 +52,12 @@ internal sealed class SliceShape
             if ((double)p.ComputeSlices / sharing.ComputeSlices < request.GpuFraction - 1e-9 || p.MemoryGb < request.GpuMemoryGb) continue;
             if (best is null || p.ComputeSlices < best.ComputeSlices || (p.ComputeSlices == best.ComputeSlices && p.MemoryGb < best.MemoryGb)) best = p;
         }
-        return best is null ? default : MigFit(sharing, best);
+        return best is null ? default : MigFit(sharing, best) with
+        {
+            Covering = true,
+            MinComputeSlices = (int)Math.Ceiling(request.GpuFraction * sharing.ComputeSlices - 1e-9),
+            MinMemoryGb = request.GpuMemoryGb,
+        };
     }
 
     private static SliceFit MigFit(GpuSharing sharing, MigProfile profile) =>

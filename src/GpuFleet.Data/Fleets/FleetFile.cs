@@ -33,6 +33,8 @@ public static class FleetFile
         var installation = root.Has("installation") ? root.Text("installation") : null;
         if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw root.Error("installation", wrong);
 
+        // The mappings of models' sharing sections and their MIG profiles, for the lines of the core's errors about them.
+        var sharingMaps = new List<YamlMap>();
         var models = Items(root, "models", m =>
         {
             var model = new GpuModel(
@@ -40,7 +42,10 @@ public static class FleetFile
                 m.Number("memoryGb", min: 0, exclusiveMin: true),
                 m.Number("busyWatts", min: 0, exclusiveMin: true),
                 m.Number("idleWatts", min: 0),
-                m.Number("relativeSpeed", min: 0, exclusiveMin: true));
+                m.Number("relativeSpeed", min: 0, exclusiveMin: true))
+            {
+                Sharing = SharingOf(m, sharingMaps),
+            };
             if (model.IdleWatts > model.BusyWatts) throw m.Error("idleWatts", "must not exceed busyWatts");
             return model;
         });
@@ -65,8 +70,13 @@ public static class FleetFile
             p.Number("nodeOverheadWatts", 0, min: 0))
         {
             NodeNames = p.Has("nodeNames") ? p.Text("nodeNames") : null,
+            CpusPerNode = p.Integer("cpusPerNode", 0, min: 0, max: MaxCpusPerNode),
+            MemoryGbPerNode = p.Integer("memoryGbPerNode", 0, min: 0, max: MaxMemoryGbPerNode),
         });
-        var links = Items(root, "links", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true)), required: false);
+        var links = Items(root, "links", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true))
+        {
+            LatencyMs = l.Number("latencyMs", 0, min: 0),
+        }, required: false);
         root.RejectUnknown();
 
         try
@@ -84,10 +94,50 @@ public static class FleetFile
         catch (FleetValidationException e)
         {
             // Point at the line of the field the core complained about, else of its list item.
-            var line = LineFor(e.Field, models.Select(m => m.Map), sites.Select(s => s.Map), pools.Select(p => p.Map), links.Select(l => l.Map));
+            // The sharing sections first: a field under models[0].sharing is theirs, not the model's.
+            var line = LineFor(e.Field, sharingMaps, models.Select(m => m.Map), sites.Select(s => s.Map), pools.Select(p => p.Map), links.Select(l => l.Map));
             var problem = e.Message[(e.Field.Length + 2)..];
             throw new DataFileException(file, line, e.Field, problem);
         }
+    }
+
+    // Far above any server's cores (a GB200 NVL72 tray has 144) and memory; a typo of a few digits more is caught.
+    private const int MaxCpusPerNode = 100_000;
+    private const int MaxMemoryGbPerNode = 100_000_000;
+
+    // A model's "sharing:" section: MIG geometry and profiles, time-sharing. The core checks how the
+    // profiles fit the geometry (Fleet.CheckSharing); its errors point at the lines kept in maps.
+    // Example: sharing: { timeSharing: true, migProfiles: [{ name: 1g.23gb, computeSlices: 1, memorySlices: 1, memoryGb: 23, placements: [0, 1, 2, 3, 4, 5, 6] }] }.
+    private static GpuSharing? SharingOf(YamlMap model, List<YamlMap> maps)
+    {
+        if (model.Mapping("sharing") is not { } s) return null;
+        var profiles = new List<MigProfile>();
+        foreach (var p in s.List("migProfiles", required: false))
+        {
+            profiles.Add(new MigProfile(
+                p.Text("name"),
+                p.Integer("computeSlices", min: 1, max: 8),
+                p.Integer("memorySlices", min: 1, max: 32),
+                p.Number("memoryGb", min: 0, exclusiveMin: true),
+                p.IntegerList("placements", min: 0, max: 31)));
+            p.Allow("notes");
+            p.RejectUnknown();
+            maps.Add(p);
+        }
+        var sharing = new GpuSharing(
+            s.Integer("computeSlices", 7, min: 1, max: 8),
+            s.Integer("memorySlices", 8, min: 1, max: 32),
+            profiles,
+            s.Bool("timeSharing", false),
+            s.Seconds("reconfigureSeconds", 60))
+        {
+            Source = s.Has("source") ? s.Text("source") : null,
+        };
+        s.Allow("notes");
+        s.RejectUnknown();
+        if (profiles.Count == 0 && !sharing.TimeSharing) throw s.Error("migProfiles", "a model that may be shared needs MIG profiles or timeSharing: true");
+        maps.Add(s);
+        return sharing;
     }
 
     // A site's "executor:" section: its kind, the kind's settings, and the settings every kind takes.

@@ -11,7 +11,8 @@ namespace GpuFleet.Data.Traces;
 /// <c>models</c> is a <c>|</c>-separated list (empty: any model); <c>topology</c> is
 /// <c>site</c> (default), <c>node</c>, <c>domain</c> or <c>anywhere</c>; <c>priority</c> defaults to 0.
 /// Optional columns, written always and read when present: <c>priorityClass</c>, <c>site</c>,
-/// <c>dataSite</c>, <c>dataGb</c>, <c>checkpointSeconds</c>, <c>cancelSeconds</c> (empty: none).
+/// <c>dataSite</c>, <c>dataGb</c>, <c>checkpointSeconds</c>, <c>cancelSeconds</c>, <c>cpusPerGpu</c>,
+/// <c>memoryGbPerGpu</c>, <c>slice</c> (empty: none; a slice is <c>mig:1g.23gb</c> or <c>0.25:20</c>).
 /// </summary>
 public static class NativeTrace
 {
@@ -19,7 +20,7 @@ public static class NativeTrace
     public const string Header = "id,submitSeconds,tenant,gpus,models,topology,timeLimitSeconds,runtimeSeconds,priority";
 
     /// <summary>The header <see cref="Write"/> writes: the required columns and the optional ones.</summary>
-    public const string FullHeader = Header + ",priorityClass,site,dataSite,dataGb,checkpointSeconds,cancelSeconds";
+    public const string FullHeader = Header + ",priorityClass,site,dataSite,dataGb,checkpointSeconds,cancelSeconds,cpusPerGpu,memoryGbPerGpu,slice";
 
     /// <summary>Reads a native trace (plain or gzip); rows are sorted by submit time.</summary>
     public static IReadOnlyList<TraceJob> Read(string path)
@@ -33,7 +34,9 @@ public static class NativeTrace
             priority = TraceCsv.Column(reader, path, "priority");
         int priorityClass = TraceCsv.OptionalColumn(reader, "priorityClass"), site = TraceCsv.OptionalColumn(reader, "site"),
             dataSite = TraceCsv.OptionalColumn(reader, "dataSite"), dataGb = TraceCsv.OptionalColumn(reader, "dataGb"),
-            checkpoint = TraceCsv.OptionalColumn(reader, "checkpointSeconds"), cancel = TraceCsv.OptionalColumn(reader, "cancelSeconds");
+            checkpoint = TraceCsv.OptionalColumn(reader, "checkpointSeconds"), cancel = TraceCsv.OptionalColumn(reader, "cancelSeconds"),
+            cpus = TraceCsv.OptionalColumn(reader, "cpusPerGpu"), memory = TraceCsv.OptionalColumn(reader, "memoryGbPerGpu"),
+            slice = TraceCsv.OptionalColumn(reader, "slice");
         var jobs = new List<TraceJob>();
         var ids = new HashSet<long>();
         foreach (var row in reader)
@@ -64,6 +67,10 @@ public static class NativeTrace
                 DataGb = Optional(row, dataGb) is null ? 0 : Checked(TraceCsv.Number(row, dataGb, path, "dataGb"), JobFieldRules.DataGbProblem, path, line, "dataGb"),
                 CheckpointIntervalSeconds = Optional(row, checkpoint) is null ? 0
                     : (long)Checked(TraceCsv.Number(row, checkpoint, path, "checkpointSeconds"), JobFieldRules.CheckpointSecondsProblem, path, line, "checkpointSeconds"),
+                CpusPerGpu = Optional(row, cpus) is null ? 0 : Checked(TraceCsv.Number(row, cpus, path, "cpusPerGpu"), JobFieldRules.PerGpuAmountProblem, path, line, "cpusPerGpu"),
+                MemoryGbPerGpu = Optional(row, memory) is null ? 0
+                    : Checked(TraceCsv.Number(row, memory, path, "memoryGbPerGpu"), JobFieldRules.PerGpuAmountProblem, path, line, "memoryGbPerGpu"),
+                Slice = SliceOf(Optional(row, slice), path, line),
             };
             long? cancelAt = Optional(row, cancel) is null ? null : (long)TraceCsv.Number(row, cancel, path, "cancelSeconds", min: spec.SubmitTime);
             jobs.Add(new TraceJob(spec, run) { CancelAtSeconds = cancelAt });
@@ -74,6 +81,10 @@ public static class NativeTrace
     // A number that passed its rule of JobFieldRules (the API applies the same rules).
     private static double Checked(double value, Func<double, string?> problem, string path, int line, string column) =>
         problem(value) is { } bad ? throw new DataFileException(path, line, column, bad) : value;
+
+    // A slice cell by the rule the API applies too: empty is whole GPUs.
+    private static SliceRequest? SliceOf(string? cell, string path, int line) =>
+        JobFieldRules.ParseSlice(cell, out var problem) is var slice && problem is null ? slice : throw new DataFileException(path, line, "slice", problem);
 
     private static string? Optional(SepReader.Row row, int col) =>
         col < 0 || row[col].Span.Trim().IsEmpty ? null : row[col].ToString().Trim();
@@ -88,7 +99,8 @@ public static class NativeTrace
             var s = job.Spec;
             line.Clear();
             line.Append(CultureInfo.InvariantCulture, $"{s.Id},{s.SubmitTime},{s.Tenant},{s.Gpus},{string.Join('|', s.Models)},{JobFieldRules.TopologyName(s.Topology)},{s.TimeLimitSeconds},{job.RuntimeSeconds},{s.Priority},");
-            line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")},{job.CancelAtSeconds}");
+            line.Append(CultureInfo.InvariantCulture, $"{s.PriorityClass},{s.Site},{s.DataSite},{(s.DataGb > 0 ? s.DataGb : "")},{(s.CheckpointIntervalSeconds > 0 ? s.CheckpointIntervalSeconds : "")},{job.CancelAtSeconds},");
+            line.Append(CultureInfo.InvariantCulture, $"{(s.CpusPerGpu > 0 ? s.CpusPerGpu : "")},{(s.MemoryGbPerGpu > 0 ? s.MemoryGbPerGpu : "")},{JobFieldRules.SliceCell(s.Slice)}");
             writer.WriteLine(line);
         }
     }

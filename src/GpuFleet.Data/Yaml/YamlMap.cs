@@ -175,6 +175,24 @@ internal sealed class YamlMap
         foreach (var item in seq) yield return new YamlMap(_file, item, $"{Field(key)}[{i++}]");
     }
 
+    /// <summary>A list of whole numbers (<c>[0, 2, 4]</c> or one per line); each entry's error names it (<c>placements[2]</c>).</summary>
+    public IReadOnlyList<int> IntegerList(string key, int min = int.MinValue, int max = int.MaxValue)
+    {
+        var node = Find(key) ?? throw Missing(key);
+        if (node is not YamlSequenceNode seq) throw Error(node, Field(key), "must be a list of whole numbers, e.g. [0, 2, 4]");
+        var list = new List<int>();
+        foreach (var item in seq)
+        {
+            var at = $"{Field(key)}[{list.Count}]";
+            if (item is not YamlScalarNode { Value: { } v } || !int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
+                throw Error(item, at, $"must be a whole number, not '{(item as YamlScalarNode)?.Value}'");
+            if (i < min) throw Error(item, at, $"must be at least {min}, not {i}");
+            if (i > max) throw Error(item, at, $"must be at most {max}, not {i}");
+            list.Add(i);
+        }
+        return list;
+    }
+
     public long LineOf(string key) => (Find(key) ?? _node).Start.Line;
 
     public void RejectUnknown()

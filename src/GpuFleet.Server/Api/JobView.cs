@@ -19,6 +19,9 @@ public sealed record JobView(
     string? DataSite,
     double DataGb,
     long CheckpointSeconds,
+    double CpusPerGpu,
+    double MemoryGbPerGpu,
+    JobSlice? Slice,
     string State,
     DateTimeOffset SubmittedAt,
     string? Placement,
@@ -40,5 +43,5 @@ public sealed record JobView(
     /// <summary>The view of a stored job.</summary>
     public static JobView Of(StoredJob j) => new(j.Id, j.Spec.Name, j.Tenant, j.Spec.Gpus, j.Spec.Models, j.Spec.TimeLimitSeconds, j.Spec.Priority,
         j.Spec.PriorityClass, j.Spec.Command, JobFieldRules.TopologyName(j.Spec.Topology), j.Spec.Site, j.Spec.DataSite, j.Spec.DataGb,
-        j.Spec.CheckpointSeconds, j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
+        j.Spec.CheckpointSeconds, j.Spec.CpusPerGpu, j.Spec.MemoryGbPerGpu, JobSlice.Of(j.Spec.Slice), j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
 }

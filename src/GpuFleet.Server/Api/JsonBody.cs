@@ -22,7 +22,10 @@ public static partial class JsonBody
         catch (JsonException e)
         {
             if (UnmappedMember().Match(e.Message) is { Success: true } unmapped)
-                return (default, Results.ValidationProblem(Unknown(FieldOf(e.Path, batch), unmapped.Groups[1].Value, FieldsOf(typeof(T), options))));
+            {
+                var at = FieldOf(e.Path, batch);
+                return (default, Results.ValidationProblem(Unknown(at, unmapped.Groups[1].Value, FieldsOf(typeof(T), options, Holder(at)))));
+            }
             return (default, Results.ValidationProblem(new Dictionary<string, string[]>
             {
                 [FieldOf(e.Path, batch)] = [Problem(e, typeof(T), options, batch)],
@@ -44,9 +47,25 @@ public static partial class JsonBody
         return new() { [holder] = [$"holds a field that is not one of this request's (its fields: {known})"] };
     }
 
-    // The JSON names of the request's fields (of one element, for a batch).
-    private static IEnumerable<string> FieldsOf(Type type, JsonSerializerOptions options) =>
-        ObjectOf(type, options) is { } info ? info.Properties.Select(p => p.Name) : [];
+    // The JSON names of the fields of the object at a path of field names (empty: the request's own; of one
+    // element, for a batch): "slice" gives the fields of a job's slice.
+    private static IEnumerable<string> FieldsOf(Type type, JsonSerializerOptions options, IReadOnlyList<string> path)
+    {
+        var info = ObjectOf(type, options);
+        foreach (var name in path)
+            info = info is null || PropertyOf(info, name) is not { } p ? null : ObjectOf(p.PropertyType, options);
+        return info is null ? [] : info.Properties.Select(p => p.Name);
+    }
+
+    // The names of the objects holding a field, outermost first: "slice.x" → [slice]; "[3].slice.x" → [slice]; "x" → [].
+    private static string[] Holder(string field)
+    {
+        var names = (field.StartsWith('[') ? field[(field.IndexOf(']') + 1)..].TrimStart('.') : field).Split('.');
+        return names[..^1];
+    }
+
+    private static JsonPropertyInfo? PropertyOf(JsonTypeInfo info, string name) =>
+        info.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
     // The request object's type information: T's, or its elements' for a batch.
     private static JsonTypeInfo? ObjectOf(Type type, JsonSerializerOptions options)
@@ -68,12 +87,19 @@ public static partial class JsonBody
             return message.Contains("System.", StringComparison.Ordinal) || message.Contains("GpuFleet.", StringComparison.Ordinal)
                 ? "is not valid JSON here" : $"is not valid JSON here: {message}";
         var field = FieldOf(e.Path, batch);
-        var name = field == "body" || field.EndsWith(']') ? null : field[(field.IndexOf('.') + 1)..];
+        var name = field == "body" || field.EndsWith(']') ? null : field.StartsWith('[') ? field[(field.IndexOf(']') + 2)..] : field;
         if (name is null)
             // The body, or a batch's element: the request's own shape.
             return field == "body" && options.GetTypeInfo(body).Kind == JsonTypeInfoKind.Enumerable ? "must be a JSON array" : "must be a JSON object";
-        var type = ObjectOf(body, options)?.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))?.PropertyType;
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        // A field of an object within the request ("slice.gpuFraction") has the type its object declares.
+        Type? type = null;
+        var holder = ObjectOf(body, options);
+        foreach (var part in name.Split('.'))
+        {
+            type = holder is null ? null : PropertyOf(holder, part)?.PropertyType;
+            type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+            holder = type is null ? null : ObjectOf(type, options);
+        }
         return type switch
         {
             null => "is not valid JSON here",
@@ -89,7 +115,8 @@ public static partial class JsonBody
 
     /// <summary>
     /// The field a JSON path points into, as the API names fields: <c>$.gpus</c> and <c>$.models[3]</c> →
-    /// <c>gpus</c>, <c>models</c>; in a batch <c>$[2].gpus</c> → <c>[2].gpus</c>; the whole body → <c>body</c>.
+    /// <c>gpus</c>, <c>models</c>; a field of an object in the request <c>$.slice.gpuFraction</c> → <c>slice.gpuFraction</c>;
+    /// in a batch <c>$[2].gpus</c> → <c>[2].gpus</c>; the whole body → <c>body</c>.
     /// </summary>
     public static string FieldOf(string? path, bool batch)
     {
@@ -102,7 +129,7 @@ public static partial class JsonBody
             rest = rest[(close + 1)..];
         }
         if (rest.Length < 2 || rest[0] != '.') return element.Length > 0 ? element : "body";
-        var name = rest[1..].Split('.', '[')[0];
+        var name = rest[1..].Split('[')[0];
         return element.Length > 0 ? $"{element}.{name}" : name;
     }
 }

@@ -77,10 +77,20 @@ public sealed class SubmissionValidator(ServerSettings settings)
         if (r.DataSite is not null && SiteProblem(r.DataSite) is { } badDataSite) Add("dataSite", badDataSite);
         if (r.DataGb is { } gb && JobFieldRules.DataGbProblem(gb) is { } badGb) Add("dataGb", badGb);
         if (r.CheckpointSeconds is { } checkpoint && JobFieldRules.CheckpointSecondsProblem(checkpoint) is { } badCheckpoint) Add("checkpointSeconds", badCheckpoint);
+        var cpusPerGpu = PerGpu(r.Cpus, r.CpusPerGpu, r.Gpus, "cpus", "cpusPerGpu", Add);
+        var memoryGbPerGpu = PerGpu(r.MemoryGb, r.MemoryGbPerGpu, r.Gpus, "memoryGb", "memoryGbPerGpu", Add);
+        SliceRequest? slice = null;
+        if (r.Slice is not null)
+        {
+            var (asked, shape) = r.Slice.ToRequest();
+            if ((shape ?? JobFieldRules.SliceProblem(asked!) ?? JobFieldRules.SliceFleetProblem(_fleet, asked!)) is { } badSlice) Add("slice", badSlice);
+            else slice = asked;
+        }
         if (errors.Count > 0) return (null, errors);
         var name = string.IsNullOrWhiteSpace(r.Name) ? "job" : r.Name.Trim();
         var job = new NewJob(name, r.Tenant!, r.Gpus!.Value, [.. (r.Models ?? []).Distinct()], r.TimeLimitSeconds!.Value, r.Priority ?? 0,
-            r.PriorityClass, r.Command, r.RuntimeSeconds, topology, r.Site, r.DataSite, r.DataGb ?? 0, (long)(r.CheckpointSeconds ?? 0));
+            r.PriorityClass, r.Command, r.RuntimeSeconds, topology, r.Site, r.DataSite, r.DataGb ?? 0, (long)(r.CheckpointSeconds ?? 0),
+            cpusPerGpu, memoryGbPerGpu, slice);
         // Each field is acceptable; whether they fit the fleet together is the core's question.
         if (_fit.Problem(job) is { } never)
         {
@@ -88,6 +98,30 @@ public sealed class SubmissionValidator(ServerSettings settings)
             return (null, errors);
         }
         return (job, errors);
+    }
+
+    // A CPU or memory request, given for the whole job or per GPU (not both), as the amount per GPU; 0 when
+    // neither is given or one is refused (the refusal is added under the field given).
+    private static double PerGpu(double? perJob, double? perGpu, int? gpus, string jobField, string gpuField, Action<string, string> add)
+    {
+        if (perJob is not null && perGpu is not null)
+        {
+            add(jobField, $"give {jobField} (for the whole job) or {gpuField}, not both");
+            return 0;
+        }
+        if (perGpu is { } each)
+        {
+            if (JobFieldRules.PerGpuAmountProblem(each) is { } bad) add(gpuField, bad);
+            return each;
+        }
+        if (perJob is not { } total) return 0;
+        if (JobFieldRules.PerGpuAmountProblem(total) is { } badTotal)
+        {
+            add(jobField, badTotal);
+            return 0;
+        }
+        // Without a valid gpus the request is refused under gpus already.
+        return gpus is >= 1 ? total / gpus.Value : 0;
     }
 
     private string? SiteProblem(string site) => RequestText.Problem(site) ?? JobFieldRules.SiteProblem(_fleet, site);

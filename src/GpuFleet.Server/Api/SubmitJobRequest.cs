@@ -42,4 +42,14 @@ public sealed record SubmitJobRequest
     /// loses all its work). Read as any number, so that a fraction is refused by the trace reader's rule, in its words.
     /// </summary>
     public double? CheckpointSeconds { get; init; }
+    /// <summary>CPU cores for each GPU (or each slice), on the node that GPU is on; finite, 0 or more (default 0: not asked). Not with <see cref="Cpus"/>.</summary>
+    public double? CpusPerGpu { get; init; }
+    /// <summary>Memory in GB for each GPU (or each slice), on its node; finite, 0 or more (default 0). Not with <see cref="MemoryGb"/>.</summary>
+    public double? MemoryGbPerGpu { get; init; }
+    /// <summary>CPU cores for the whole job, spread evenly over its GPUs (stored as <see cref="CpusPerGpu"/> = cpus / gpus).</summary>
+    public double? Cpus { get; init; }
+    /// <summary>Memory in GB for the whole job, spread evenly over its GPUs (stored as <see cref="MemoryGbPerGpu"/> = memoryGb / gpus).</summary>
+    public double? MemoryGb { get; init; }
+    /// <summary>Part of a GPU for each member of the gang (then <see cref="Gpus"/> counts slices, all on one node); absent: whole GPUs.</summary>
+    public JobSlice? Slice { get; init; }
 }

@@ -26,6 +26,9 @@ internal static class SubmitCommand
         if (job.DataSite is { } d) words.AddRange(["--data-site", d]);
         if (job.DataGb != 0) words.AddRange(["--data-gb", job.DataGb.ToString(CultureInfo.InvariantCulture)]);
         if (job.CheckpointSeconds != 0) words.AddRange(["--checkpoint", Number(job.CheckpointSeconds)]);
+        if (job.CpusPerGpu != 0) words.AddRange(["--cpus-per-gpu", job.CpusPerGpu.ToString(CultureInfo.InvariantCulture)]);
+        if (job.MemoryGbPerGpu != 0) words.AddRange(["--memory-gb-per-gpu", job.MemoryGbPerGpu.ToString(CultureInfo.InvariantCulture)]);
+        if (job.Slice is { } slice) words.AddRange(["--slice", JobFieldRules.SliceCell(slice)]);
         var line = string.Join(' ', words.Select(Quote));
         return job.Command is { Length: > 0 } command ? $"{line} -- {Quote(command)}" : line;
     }
@@ -44,6 +47,12 @@ internal static class SubmitCommand
         if (job.DataSite is { } d) fields["dataSite"] = d;
         if (job.DataGb != 0) fields["dataGb"] = job.DataGb;
         if (job.CheckpointSeconds != 0) fields["checkpointSeconds"] = job.CheckpointSeconds;
+        if (job.CpusPerGpu != 0) fields["cpusPerGpu"] = job.CpusPerGpu;
+        if (job.MemoryGbPerGpu != 0) fields["memoryGbPerGpu"] = job.MemoryGbPerGpu;
+        if (job.Slice is { } slice)
+            fields["slice"] = slice.MigProfile is { } profile
+                ? new Dictionary<string, object> { ["migProfile"] = profile }
+                : new Dictionary<string, object> { ["gpuFraction"] = slice.GpuFraction, ["gpuMemoryGb"] = slice.GpuMemoryGb };
         if (job.RuntimeSeconds is { } r) fields["runtimeSeconds"] = r;
         if (job.Command is { Length: > 0 } command) fields["command"] = command;
         return new YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(fields);

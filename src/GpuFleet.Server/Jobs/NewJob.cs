@@ -21,6 +21,9 @@ namespace GpuFleet.Server.Jobs;
 /// <param name="DataSite">Site where its input data lives; null: none.</param>
 /// <param name="DataGb">Size of that data.</param>
 /// <param name="CheckpointSeconds">How often it checkpoints; 0: it does not.</param>
+/// <param name="CpusPerGpu">CPU cores for each GPU (or slice), on that GPU's node; 0: not asked.</param>
+/// <param name="MemoryGbPerGpu">Memory in GB for each GPU (or slice), on that GPU's node; 0: not asked.</param>
+/// <param name="Slice">Part of a GPU per member of the gang; null: whole GPUs.</param>
 public sealed record NewJob(
     string Name,
     string Tenant,
@@ -38,7 +41,10 @@ public sealed record NewJob(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? Site = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? DataSite = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] double DataGb = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long CheckpointSeconds = 0)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long CheckpointSeconds = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] double CpusPerGpu = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] double MemoryGbPerGpu = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] SliceRequest? Slice = null)
 {
     /// <summary>The job as the scheduling core takes it, with its id and its submit time on the scheduler's clock.</summary>
     public JobSpec ToSpec(long id, long submitTime) =>
@@ -49,5 +55,8 @@ public sealed record NewJob(
             DataSite = DataSite,
             DataGb = DataGb,
             CheckpointIntervalSeconds = CheckpointSeconds,
+            CpusPerGpu = CpusPerGpu,
+            MemoryGbPerGpu = MemoryGbPerGpu,
+            Slice = Slice,
         };
 }

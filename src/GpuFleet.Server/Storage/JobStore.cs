@@ -23,9 +23,9 @@ public sealed class JobStore : IDisposable
 
     private const string InsertJobSql = """
         INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state, submitted_at,
-            topology, required_site, data_site, data_gb, checkpoint_seconds)
+            topology, required_site, data_site, data_gb, checkpoint_seconds, cpus_per_gpu, memory_gb_per_gpu, slice)
         VALUES (@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, 'Pending', @at,
-            @topology, @site, @dataSite, @dataGb, @checkpoint)
+            @topology, @site, @dataSite, @dataGb, @checkpoint, @cpus, @memory, @slice)
         """;
 
     // One job's change, re-run per change on SQLite; PostgreSQL moves a whole slice in one set-based statement.
@@ -196,11 +196,13 @@ public sealed class JobStore : IDisposable
             // values are drawn as the rows are inserted, so the k-th lowest new id is the k-th job's.
             var ids = await ArrayStatement.ScalarsAsync(c, t, $"""
                 WITH r AS (SELECT * FROM unnest(@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, @at,
-                                                @topology, @site, @dataSite, @dataGb, @checkpoint) WITH ORDINALITY
-                           AS r(name, tenant, gpus, models, lim, priority, cls, command, runtime, at, topology, site, data_site, data_gb, checkpoint, n)),
+                                                @topology, @site, @dataSite, @dataGb, @checkpoint, @cpus, @memory, @slice) WITH ORDINALITY
+                           AS r(name, tenant, gpus, models, lim, priority, cls, command, runtime, at, topology, site, data_site, data_gb, checkpoint,
+                                cpus, memory, slice, n)),
                      j AS (INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state,
-                               submitted_at, topology, required_site, data_site, data_gb, checkpoint_seconds)
-                           SELECT name, tenant, gpus, models, lim, priority, cls, command, runtime, 'Pending', at, topology, site, data_site, data_gb, checkpoint
+                               submitted_at, topology, required_site, data_site, data_gb, checkpoint_seconds, cpus_per_gpu, memory_gb_per_gpu, slice)
+                           SELECT name, tenant, gpus, models, lim, priority, cls, command, runtime, 'Pending', at, topology, site, data_site, data_gb, checkpoint,
+                               cpus, memory, slice
                            FROM r ORDER BY n
                            RETURNING id, submitted_at),
                      e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j ORDER BY id),
@@ -214,7 +216,9 @@ public sealed class JobStore : IDisposable
                 ("@runtime", jobs.Select(x => x.Job.RuntimeSeconds).ToArray()), ("@at", jobs.Select(x => x.At.ToUnixTimeMilliseconds()).ToArray()),
                 ("@topology", jobs.Select(x => JobFieldRules.TopologyName(x.Job.Topology)).ToArray()), ("@site", jobs.Select(x => x.Job.Site).ToArray()),
                 ("@dataSite", jobs.Select(x => x.Job.DataSite).ToArray()), ("@dataGb", jobs.Select(x => x.Job.DataGb).ToArray()),
-                ("@checkpoint", jobs.Select(x => x.Job.CheckpointSeconds).ToArray()));
+                ("@checkpoint", jobs.Select(x => x.Job.CheckpointSeconds).ToArray()),
+                ("@cpus", jobs.Select(x => x.Job.CpusPerGpu).ToArray()), ("@memory", jobs.Select(x => x.Job.MemoryGbPerGpu).ToArray()),
+                ("@slice", jobs.Select(x => SliceColumn(x.Job.Slice)).ToArray()));
             if (ids.Length != jobs.Count) throw new InvalidOperationException($"inserted {ids.Length} jobs of {jobs.Count}");
             return ids;
         }
@@ -225,6 +229,7 @@ public sealed class JobStore : IDisposable
             ("@runtime", x.Job.RuntimeSeconds), ("@at", x.At.ToUnixTimeMilliseconds()),
             ("@topology", JobFieldRules.TopologyName(x.Job.Topology)), ("@site", x.Job.Site), ("@dataSite", x.Job.DataSite),
             ("@dataGb", x.Job.DataGb), ("@checkpoint", x.Job.CheckpointSeconds),
+            ("@cpus", x.Job.CpusPerGpu), ("@memory", x.Job.MemoryGbPerGpu), ("@slice", SliceColumn(x.Job.Slice)),
         }).ToList();
         var inserted = await RepeatedStatement.RunAsync(c, t, batch: false, InsertJobSql + " RETURNING id;", rows, scalar: true);
         await RepeatedStatement.RunAsync(c, t, batch: false, """
@@ -684,10 +689,18 @@ public sealed class JobStore : IDisposable
                 models.Length == 0 ? [] : models.Split('|'), r.GetInt64(r.GetOrdinal("time_limit_seconds")), r.GetInt32(r.GetOrdinal("priority")),
                 Text("priority_class"), Text("command"), r.IsDBNull(r.GetOrdinal("runtime_seconds")) ? null : r.GetInt64(r.GetOrdinal("runtime_seconds")),
                 JobFieldRules.ParseTopology(Text("topology")) ?? throw new InvalidDataException($"job {r.GetInt64(r.GetOrdinal("id"))}: unknown topology '{Text("topology")}'"),
-                Text("required_site"), Text("data_site"), r.GetDouble(r.GetOrdinal("data_gb")), r.GetInt64(r.GetOrdinal("checkpoint_seconds"))),
+                Text("required_site"), Text("data_site"), r.GetDouble(r.GetOrdinal("data_gb")), r.GetInt64(r.GetOrdinal("checkpoint_seconds")),
+                r.GetDouble(r.GetOrdinal("cpus_per_gpu")), r.GetDouble(r.GetOrdinal("memory_gb_per_gpu")), SliceOf(r.GetInt64(r.GetOrdinal("id")), Text("slice"))),
             Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
             DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail"));
     }
+
+    // A slice in its column as a trace cell spells it (mig:1g.23gb, 0.25:20); null for whole GPUs.
+    private static string? SliceColumn(SliceRequest? slice) => slice is null ? null : JobFieldRules.SliceCell(slice);
+
+    private static SliceRequest? SliceOf(long id, string? column) =>
+        JobFieldRules.ParseSlice(column, out var problem) is var slice && problem is null ? slice
+        : throw new InvalidDataException($"job {id}: slice '{column}' {problem}");
 
     internal static DbCommand Command(DbConnection c, DbTransaction? t, string sql, params (string Name, object? Value)[] args)
     {

@@ -61,6 +61,12 @@ public sealed class PostgresDialect : StoreDialect
         ALTER TABLE jobs ADD COLUMN topology TEXT NOT NULL DEFAULT 'site', ADD COLUMN required_site TEXT, ADD COLUMN data_site TEXT,
             ADD COLUMN data_gb DOUBLE PRECISION NOT NULL DEFAULT 0, ADD COLUMN checkpoint_seconds BIGINT NOT NULL DEFAULT 0;
         """,
+        // A job's CPU cores and memory per GPU (0: not asked) and its slice of a GPU, as a trace cell spells
+        // it (mig:1g.23gb, 0.25:20; null: whole GPUs); existing jobs asked for whole GPUs and nothing else.
+        """
+        ALTER TABLE jobs ADD COLUMN cpus_per_gpu DOUBLE PRECISION NOT NULL DEFAULT 0, ADD COLUMN memory_gb_per_gpu DOUBLE PRECISION NOT NULL DEFAULT 0,
+            ADD COLUMN slice TEXT;
+        """,
     ];
 
     /// <inheritdoc />

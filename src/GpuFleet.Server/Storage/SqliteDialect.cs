@@ -66,6 +66,13 @@ public sealed class SqliteDialect : StoreDialect
         ALTER TABLE jobs ADD COLUMN data_gb REAL NOT NULL DEFAULT 0;
         ALTER TABLE jobs ADD COLUMN checkpoint_seconds INTEGER NOT NULL DEFAULT 0;
         """,
+        // A job's CPU cores and memory per GPU (0: not asked) and its slice of a GPU, as a trace cell spells
+        // it (mig:1g.23gb, 0.25:20; null: whole GPUs); existing jobs asked for whole GPUs and nothing else.
+        """
+        ALTER TABLE jobs ADD COLUMN cpus_per_gpu REAL NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN memory_gb_per_gpu REAL NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN slice TEXT;
+        """,
     ];
 
     /// <inheritdoc />

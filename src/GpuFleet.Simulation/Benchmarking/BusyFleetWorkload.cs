@@ -12,6 +12,9 @@ namespace GpuFleet.Simulation.Benchmarking;
 /// and, between measured cycles, a few jobs ending and as many arriving, as in a live system.
 /// Shared by <c>gpufleet bench cycle</c> and the BenchmarkDotNet cycle benchmarks so that both
 /// measure the same thing. Seeded: same seed, same state.
+/// <para>With a request mix (<see cref="RequestMix"/>), half the jobs are drawn from it instead — fractions of
+/// GPUs, small whole-GPU jobs, CPU and memory — from a random source of their own, so that the other half
+/// are the same jobs as without it.</para>
 /// </summary>
 public sealed class BusyFleetWorkload
 {
@@ -23,14 +26,18 @@ public sealed class BusyFleetWorkload
     private readonly double[] _sizeCdf;
     private readonly string[] _tenants;
     private readonly List<long> _running = [];
+    private readonly RequestMix? _mix;
+    private readonly Random _mixRng;
     private long _nextId = 1;
 
     /// <summary>
     /// Fills <paramref name="fleet"/> to <paramref name="busyShare"/> and queues <paramref name="pending"/> jobs;
     /// with a tenant tree, jobs come from its projects (leaves) and its guarantees, grants and classes apply.
     /// </summary>
-    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed, TenantTree? tenants = null)
+    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed, TenantTree? tenants = null, RequestMix? mix = null)
     {
+        _mix = mix;
+        _mixRng = new Random(unchecked(seed * 7_919 + 1));
         _tenants = tenants is { Tenants.Count: > 0 }
             ? [.. tenants.Leaves.Select(t => t.Name)]
             : [.. Enumerable.Range(0, 200).Select(i => $"tenant-{i:D3}")];
@@ -98,6 +105,17 @@ public sealed class BusyFleetWorkload
 
     private JobSpec NewJob()
     {
+        if (_mix is not null && _mixRng.NextDouble() < 0.5)
+        {
+            var shape = _mix.Draw(_mixRng);
+            var mixLimit = TimeLimitLadder.RoundUp((long)(Math.Exp(_mixRng.NextDouble() * 12) + 60));
+            return new JobSpec(_nextId++, _tenants[_mixRng.Next(_tenants.Length)], shape.Gpus, [], TopologyNeed.Site, mixLimit, 0, Now)
+            {
+                Slice = shape.Slice,
+                CpusPerGpu = shape.CpusPerGpu,
+                MemoryGbPerGpu = shape.MemoryGbPerGpu,
+            };
+        }
         var i = Array.BinarySearch(_sizeCdf, _rng.NextDouble());
         var size = Sizes[Math.Min(Sizes.Length - 1, i < 0 ? ~i : i)];
         var limit = TimeLimitLadder.RoundUp((long)(Math.Exp(_rng.NextDouble() * 12) + 60));
