@@ -5,6 +5,7 @@ using GpuFleet.Core.Services;
 using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 using GpuFleet.Data;
+using GpuFleet.Data.Fleets;
 using GpuFleet.Data.Services;
 using GpuFleet.Simulation.Engine;
 using GpuFleet.Simulation.Reports;
@@ -218,5 +219,21 @@ public sealed class ServiceTwinTests
         Assert.Equal(133, curve.Count);
         Assert.All(curve.Zip(curve.Skip(1)), p => Assert.Equal(600, p.Second.Seconds - p.First.Seconds));
         Assert.InRange(curve.Max(p => p.RequestsPerSecond) / curve.Average(p => p.RequestsPerSecond), 1.5, 4);
+    }
+
+    [Fact]
+    public void The_korean_edge_fleet_has_two_small_sites_per_region_that_replicas_take_first()
+    {
+        var fleet = FleetFile.Load(TestFiles.Fleet("korea-2030-edge.yaml"));
+        var edge = Enumerable.Range(0, fleet.Sites.Count).Where(i => fleet.Sites[i].Name.StartsWith("edge-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(12, edge.Count);
+        Assert.All(edge, i => Assert.Equal(4, fleet.SiteGpus(i)));
+        Assert.All(fleet.Sites.Select(s => s.Region).Distinct(), region => Assert.Equal(2, edge.Count(i => fleet.Sites[i].Region == region)));
+        Assert.All(edge, i => Assert.InRange(fleet.Links.Where(l => l.From == fleet.Sites[i].Name).Single().LatencyMs, 2, 8));
+        var services = new ServiceFleet(new FleetScheduler(fleet),
+            [new ServiceSpec("chat", "t", 1, 1, 8, 10, 1) { Models = ["RTXPRO6000"], Region = "Gangwon", LatencyBudgetMs = 8 }]);
+        var sites = services.Sites(0)!;
+        Assert.Equal(["naver-chuncheon", "edge-gangwon-1", "edge-gangwon-2"], sites.Take(3));
+        Assert.All(sites.Skip(3), s => Assert.NotEqual("Gangwon", fleet.Sites[fleet.SiteIndex(s)].Region));
     }
 }
