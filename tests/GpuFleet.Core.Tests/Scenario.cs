@@ -27,6 +27,8 @@ public sealed class Scenario
     public string Packing { get; set; } = "FragmentationAware";
     /// <summary>MIG layouts checked against a model's profiles: allowed or not, and why not.</summary>
     public List<LayoutData> Layouts { get; set; } = [];
+    /// <summary>Inference services whose replicas are jobs; a step's <see cref="StepData.Load"/> scales them.</summary>
+    public List<ServiceData> Services { get; set; } = [];
 
     public static Scenario Load(string path)
     {
@@ -84,6 +86,7 @@ public sealed class SiteData
     public string Owner { get; set; } = "owner";
     public double PowerCapMw { get; set; } = 100;
     public double Pue { get; set; } = 1.2;
+    public string Region { get; set; } = "r";
 }
 
 public sealed class LinkData
@@ -91,6 +94,7 @@ public sealed class LinkData
     public string From { get; set; } = "";
     public string To { get; set; } = "";
     public double Gbps { get; set; }
+    public double LatencyMs { get; set; }
 }
 
 public sealed class TenantData
@@ -186,6 +190,36 @@ public sealed class StepData
     public int? SharedGpus { get; set; }
     /// <summary>Expected reservation: job id and shadow time.</summary>
     public ReservationData? Reservation { get; set; }
+    /// <summary>Service name → requests per second from this step on (before the cycle: replicas are submitted or ended).</summary>
+    public Dictionary<string, double> Load { get; set; } = [];
+    /// <summary>Service name → its replicas after this step's cycle.</summary>
+    public Dictionary<string, ReplicaData> Replicas { get; set; } = [];
+}
+
+public sealed class ServiceData
+{
+    public string Name { get; set; } = "svc";
+    public string Tenant { get; set; } = "t";
+    public int GpusPerReplica { get; set; } = 1;
+    public int MinReplicas { get; set; }
+    public int MaxReplicas { get; set; } = 10;
+    public double RequestsPerSecondPerReplica { get; set; } = 100;
+    public double TargetUtilization { get; set; } = 1;
+    public string? Class { get; set; }
+    public List<string> Models { get; set; } = [];
+    public string? Region { get; set; }
+    public double? LatencyBudgetMs { get; set; }
+}
+
+public sealed class ReplicaData
+{
+    public int? Desired { get; set; }
+    /// <summary>Replicas holding GPUs.</summary>
+    public int? Placed { get; set; }
+    /// <summary>Replicas waiting (new, or evicted and queued again).</summary>
+    public int? Pending { get; set; }
+    /// <summary>Site → placed replicas there (exactly these sites).</summary>
+    public Dictionary<string, int>? Sites { get; set; }
 }
 
 public sealed class ReservationData

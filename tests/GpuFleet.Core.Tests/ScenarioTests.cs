@@ -1,6 +1,7 @@
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Services;
 using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
@@ -51,6 +52,11 @@ public sealed class ScenarioTests
                 Assert.Contains(layout.Problem ?? "", problem);
             }
         }
+        var services = scenario.Services.Count == 0 ? null : new ServiceFleet(scheduler, [.. scenario.Services.Select(d =>
+            new ServiceSpec(d.Name, d.Tenant, d.GpusPerReplica, d.MinReplicas, d.MaxReplicas, d.RequestsPerSecondPerReplica, d.TargetUtilization)
+            {
+                PriorityClass = d.Class, Models = d.Models, Region = d.Region, LatencyBudgetMs = d.LatencyBudgetMs,
+            })]);
         // The GPUs each running job holds, as the placements returned them: ends and evictions give them back.
         var held = new Dictionary<long, GpuAllocation[]>();
         foreach (var step in scenario.Steps)
@@ -86,8 +92,21 @@ public sealed class ScenarioTests
                     Assert.True(result.Accepted, $"{where}: job {j.Id} rejected: {result.Error}");
                 }
             }
+            foreach (var (name, rate) in step.Load)
+            {
+                if (services is null) throw new InvalidOperationException($"{where}: load for '{name}', but the scenario has no services");
+                var index = services.IndexOf(name);
+                Assert.True(index >= 0, $"{where}: no service '{name}'");
+                foreach (var change in services.Scale(index, rate, step.At))
+                {
+                    Assert.True(change.Kind != ReplicaChangeKind.Rejected, $"{where}: a replica of '{name}' was refused: {change.Error}");
+                    if (change.Kind == ReplicaChangeKind.Ended) held.Remove(change.JobId);
+                }
+            }
             var cycle = scheduler.RunCycle(step.At);
-            var placed = cycle.Placements.Select(p => p.JobId).Order().ToList();
+            services?.Observe(cycle);
+            // Replicas are checked by service (Replicas below): their ids are not the scenario's to write.
+            var placed = cycle.Placements.Select(p => p.JobId).Where(id => !ServiceFleet.IsReplicaId(id)).Order().ToList();
             if (step.Placed is not null) Assert.True(step.Placed.Order().SequenceEqual(placed), $"{where}: placed [{string.Join(",", placed)}], expected [{string.Join(",", step.Placed)}]");
             foreach (var (id, reason) in step.Pending)
             {
@@ -108,7 +127,7 @@ public sealed class ScenarioTests
                 var actual = Alloc(scheduler, id).Select(a => a.Node).Order().ToList();
                 Assert.True(nodes.Order().SequenceEqual(actual), $"{where}: job {id} on nodes [{string.Join(",", actual)}], expected [{string.Join(",", nodes)}]");
             }
-            var borrowed = cycle.Placements.Where(p => p.Borrowed).Select(p => p.JobId).Order().ToList();
+            var borrowed = cycle.Placements.Where(p => p.Borrowed && !ServiceFleet.IsReplicaId(p.JobId)).Select(p => p.JobId).Order().ToList();
             if (step.Borrowed is not null) Assert.True(step.Borrowed.Order().SequenceEqual(borrowed), $"{where}: borrowed [{string.Join(",", borrowed)}], expected [{string.Join(",", step.Borrowed)}]");
             // A step that names no preemptions expects none.
             var evicted = cycle.Preemptions.Select(p => p.VictimJobId).Order().ToList();
@@ -137,6 +156,22 @@ public sealed class ScenarioTests
             {
                 var why = scheduler.Explain(id) ?? throw new Xunit.Sdk.XunitException($"{where}: job {id} is not pending");
                 Assert.True(why.EstimatedStart == at, $"{where}: job {id} estimated at {why.EstimatedStart}, expected {at} ({why.Message})");
+            }
+            foreach (var (name, expected) in step.Replicas)
+            {
+                var index = services?.IndexOf(name) ?? -1;
+                Assert.True(index >= 0, $"{where}: no service '{name}'");
+                if (expected.Desired is { } desired) Assert.True(desired == services!.Desired(index), $"{where}: '{name}' wants {services.Desired(index)} replicas, expected {desired}");
+                if (expected.Placed is { } placedReplicas) Assert.True(placedReplicas == services!.Placed(index), $"{where}: '{name}' has {services.Placed(index)} replicas placed, expected {placedReplicas}");
+                if (expected.Pending is { } pendingReplicas) Assert.True(pendingReplicas == services!.Pending(index), $"{where}: '{name}' has {services.Pending(index)} replicas waiting, expected {pendingReplicas}");
+                if (expected.Sites is { } bySite)
+                {
+                    var actual = services!.PlacedReplicas().Where(id => services.ServiceOf(id) == index)
+                        .GroupBy(id => fleet.Sites[services.SiteOf(id)].Name).ToDictionary(g => g.Key, g => g.Count());
+                    var text = string.Join(", ", actual.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value}"));
+                    Assert.True(bySite.Count == actual.Count && bySite.All(kv => actual.GetValueOrDefault(kv.Key) == kv.Value),
+                        $"{where}: '{name}' has replicas at [{text}], expected [{string.Join(", ", bySite.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: {kv.Value}"))}]");
+                }
             }
             if (step.Reservation is { } r)
             {
@@ -202,13 +237,13 @@ public sealed class ScenarioTests
             }
             : new GpuModel(m, 80, 700, 100, 1)).ToList();
         var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => s.Sites.FirstOrDefault(x => x.Name == n) is { } d
-            ? new Site(n, d.Owner, "r", d.PowerCapMw, d.Pue)
+            ? new Site(n, d.Owner, d.Region, d.PowerCapMw, d.Pue)
             : new Site(n, "owner", "r", 100, 1.2)).ToList();
         var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)
         {
             CpusPerNode = p.CpusPerNode, MemoryGbPerNode = p.MemoryGbPerNode,
         }).ToList();
-        return new Fleet(s.Name, models, sites, pools, [.. s.Links.Select(l => new SiteLink(l.From, l.To, l.Gbps))]);
+        return new Fleet(s.Name, models, sites, pools, [.. s.Links.Select(l => new SiteLink(l.From, l.To, l.Gbps) { LatencyMs = l.LatencyMs })]);
     }
 
     private static TenantTree BuildTree(Scenario s) => s.Tenants.Count == 0 && s.Classes.Count == 0

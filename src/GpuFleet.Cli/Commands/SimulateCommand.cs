@@ -4,9 +4,11 @@ using System.Globalization;
 using System.Text.Json;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Services;
 using GpuFleet.Core.Tenancy;
 using GpuFleet.Data.Failures;
 using GpuFleet.Data.Fleets;
+using GpuFleet.Data.Services;
 using GpuFleet.Data.Tenancy;
 using GpuFleet.Data.Traces;
 using GpuFleet.Simulation.Charts;
@@ -42,17 +44,21 @@ internal static class SimulateCommand
         {
             Description = "Seconds from a job's end to its GPUs taking new work (mean: the executor's polling and the scheduling loop).",
         };
+        var services = new Option<string?>("--services")
+        {
+            Description = "Inference services run beside the trace: a YAML file of services with their request-rate curves (docs/services.md).",
+        };
         var scheduling = new SchedulerFlags();
         var command = new Command("simulate", "Replay a trace on a fleet (the digital twin) and compare policies side by side.")
         {
-            fleet, trace, policy, json, charts, interval, tenants, failures, mtbf, repair, failureSeed, launchLatency, releaseLatency,
+            fleet, trace, policy, json, charts, interval, tenants, failures, mtbf, repair, failureSeed, launchLatency, releaseLatency, services,
         };
         foreach (var flag in scheduling.All) command.Options.Add(flag);
         command.SetAction(r => CliRunner.Guard(() => Run(
             r.GetValue(fleet)!, r.GetValue(trace)!, r.GetValue(policy)!, r.GetValue(json), r.GetValue(charts),
             r.GetValue(interval), r.GetValue(tenants), scheduling.Read(r),
             r.GetValue(failures), FailureRate(r.GetValue(mtbf), r.GetValue(repair), r.GetValue(failureSeed)),
-            Latency("--launch-latency", r.GetValue(launchLatency)), Latency("--release-latency", r.GetValue(releaseLatency)))));
+            Latency("--launch-latency", r.GetValue(launchLatency)), Latency("--release-latency", r.GetValue(releaseLatency)), r.GetValue(services))));
         return command;
     }
 
@@ -100,16 +106,19 @@ internal static class SimulateCommand
     }
 
     private static int Run(string fleetPath, string tracePath, string policyList, string? jsonPath, string? chartsDir, long interval,
-        string? tenantsPath, SchedulerOptions scheduling, string? failuresPath, NodeFailureRate? failureRate, double launchLatency, double releaseLatency)
+        string? tenantsPath, SchedulerOptions scheduling, string? failuresPath, NodeFailureRate? failureRate, double launchLatency, double releaseLatency,
+        string? servicesPath)
     {
         var policies = ParsePolicies(policyList);
         if (interval < 1) throw new CliUsageException("--sample-seconds must be at least 1");
         var fleet = FleetFile.Load(fleetPath);
         var tree = LoadTenants(tenantsPath, fleet, policies);
         var failures = failuresPath is null ? [] : LoadFailures(failuresPath, fleet);
+        var services = servicesPath is null ? [] : ServiceFile.Load(servicesPath, fleet);
         var jobs = TraceFile.Load(tracePath);
         Console.Error.WriteLine($"{jobs.Count:N0} jobs from {tracePath} on {fleet.Name} ({fleet.TotalGpus:N0} GPUs)");
         if (failuresPath is not null) Console.Error.WriteLine($"{failures.Count:N0} node outages from {failuresPath}");
+        if (servicesPath is not null) Console.Error.WriteLine($"{services.Count:N0} inference services from {servicesPath}");
         if (failureRate is not null)
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"random node failures: {failureRate.MtbfHours:G} h mean between failures per node, {failureRate.RepairHours:G} h to repair, seed {failureRate.Seed}"));
@@ -119,17 +128,31 @@ internal static class SimulateCommand
         {
             var options = scheduling with { Policy = p, Tenants = tree };
             var watch = Stopwatch.StartNew();
-            var result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
-                Simulator.Run(fleet, jobs, options, new SimulationOptions
-                {
-                    TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress, Failures = failures, FailureRate = failureRate,
-                    LaunchLatencySeconds = launchLatency, ReleaseLatencySeconds = releaseLatency,
-                }));
+            SimulationResult result;
+            try
+            {
+                result = CliRunner.WithProgress($"simulate {p.Name}", progress =>
+                    Simulator.Run(fleet, jobs, options, new SimulationOptions
+                    {
+                        TraceName = Path.GetFileName(tracePath), SampleIntervalSeconds = interval, Progress = progress, Failures = failures, FailureRate = failureRate,
+                        LaunchLatencySeconds = launchLatency, ReleaseLatencySeconds = releaseLatency, Services = services,
+                    }));
+            }
+            catch (ServiceValidationException e)
+            {
+                throw new CliUsageException($"--services {servicesPath}: {e.Message}");
+            }
+            catch (ArgumentException e) when (servicesPath is not null && e.ParamName == "jobs")
+            {
+                // A trace job whose id is in the replicas' range.
+                throw new CliUsageException($"--trace {tracePath}: {e.Message.Replace(" (Parameter 'jobs')", "", StringComparison.Ordinal)}");
+            }
             results.Add((result, watch.Elapsed.TotalSeconds));
         }
 
         ReportTable.Write(results);
         if (tree.Tenants.Count > 0) ReportTable.WriteTenants(results);
+        if (services.Count > 0) WriteServices(results);
         if (jsonPath is not null)
         {
             WriteFile(jsonPath, PolicyReportJson.Write(results));
@@ -147,6 +170,19 @@ internal static class SimulateCommand
             Console.Error.WriteLine($"charts: {string.Join(", ", written)}");
         }
         return 0;
+    }
+
+    /// <summary>Each service's figures under each policy: wanted replicas met, requests served, scale-up latency, edge and spill.</summary>
+    private static void WriteServices(IReadOnlyList<(SimulationResult Result, double Wall)> results)
+    {
+        var table = new Table().AddColumns("policy", "service", "met", "served", "unserved req", "replicas min/mean/max", "scale-up p50/p99 s", "at edge", "spilled");
+        foreach (var (result, _) in results)
+            foreach (var s in result.Report.Services ?? [])
+                table.AddRow(result.Report.Policy, Markup.Escape(s.Service), $"{s.ShareMet:P1}", $"{s.ServedShare:P1}", $"{s.UnservedRequests:N0}",
+                    string.Create(CultureInfo.InvariantCulture, $"{s.MinReplicas}/{s.MeanReplicas:F1}/{s.MaxReplicas}"),
+                    string.Create(CultureInfo.InvariantCulture, $"{s.ScaleUpP50Seconds:F0}/{s.ScaleUpP99Seconds:F0}"),
+                    s.ServedAtEdge is { } edge ? $"{edge:N0}" : "-", s.ServedSpilled is { } spilled ? $"{spilled:N0}" : "-");
+        AnsiConsole.Write(table);
     }
 
     internal static List<SchedulingPolicy> ParsePolicies(string list)

@@ -26,6 +26,7 @@ public sealed class Fleet
     private readonly Dictionary<string, int> _modelIndex;
     private readonly Dictionary<string, int> _siteIndex;
     private readonly double[,] _bandwidth;
+    private readonly double[,] _latency;
     // Node names: one pattern per pool specification and the first node it names (specifications
     // add their nodes in order), rather than a string per node.
     private readonly int[] _specFirstNode;
@@ -51,6 +52,7 @@ public sealed class Fleet
         {
             if (!_siteIndex.ContainsKey(Links[i].From)) throw new FleetValidationException($"links[{i}].from", $"unknown site '{Links[i].From}'");
             if (!_siteIndex.ContainsKey(Links[i].To)) throw new FleetValidationException($"links[{i}].to", $"unknown site '{Links[i].To}'");
+            if (!double.IsFinite(Links[i].LatencyMs) || Links[i].LatencyMs < 0) throw new FleetValidationException($"links[{i}].latencyMs", "must be 0 (not stated) or more");
         }
 
         // Pools are (site, model) pairs in order of first appearance; several specs may feed one pool.
@@ -156,6 +158,48 @@ public sealed class Fleet
         }
         TotalGpus = (int)total;
         _bandwidth = WidestPaths(sites.Count, _siteIndex, Links);
+        _latency = ShortestPaths(sites.Count, _siteIndex, Links);
+    }
+
+    /// <summary>
+    /// One-way latency between every pair of sites over the quickest route (shortest path), links being both
+    /// ways; 0 within a site. A link whose latency is not stated (0) is no route for latency: without a route
+    /// the latency is infinite. Floyd–Warshall over a handful of sites.
+    /// </summary>
+    private static double[,] ShortestPaths(int sites, Dictionary<string, int> index, IReadOnlyList<SiteLink> links)
+    {
+        var d = new double[sites, sites];
+        for (var i = 0; i < sites; i++)
+            for (var j = 0; j < sites; j++)
+                d[i, j] = i == j ? 0 : double.PositiveInfinity;
+        foreach (var l in links)
+        {
+            if (l.LatencyMs <= 0) continue;
+            int x = index[l.From], y = index[l.To];
+            if (x != y) d[x, y] = d[y, x] = Math.Min(d[x, y], l.LatencyMs);
+        }
+        for (var k = 0; k < sites; k++)
+            for (var i = 0; i < sites; i++)
+                for (var j = 0; j < sites; j++)
+                    d[i, j] = Math.Min(d[i, j], d[i, k] + d[k, j]);
+        return d;
+    }
+
+    /// <summary>One-way latency in ms between two sites over the quickest route: 0 within a site, infinite without a route of stated latencies.</summary>
+    public double SiteLatencyMs(int from, int to) => _latency[from, to];
+
+    /// <summary>
+    /// One-way latency in ms from users in <paramref name="region"/> to a site: 0 to a site of that region,
+    /// else the quickest route from any site of the region; infinite when the region has no site or no route.
+    /// </summary>
+    public double RegionLatencyMs(string region, int site)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        if (Sites[site].Region == region) return 0;
+        var best = double.PositiveInfinity;
+        for (var s = 0; s < Sites.Count; s++)
+            if (Sites[s].Region == region) best = Math.Min(best, _latency[s, site]);
+        return best;
     }
 
     /// <summary>

@@ -102,7 +102,7 @@ public sealed class FleetScheduler
     public int FreeGpus(int pool) => _state.PoolFree(pool);
     /// <summary>Which GPUs of a node are in use (bit i = GPU i).</summary>
     public ulong NodeUsedMask(int node) => _state.NodeUsedMask(node);
-    /// <summary>Classes of jobs the scheduler keeps, one per distinct shape (GPUs, models, topology, site, data site) it has met, checks included.</summary>
+    /// <summary>Classes of jobs the scheduler keeps, one per distinct shape (GPUs, models, topology, site, data site, sites) it has met, checks included.</summary>
     public int JobClassCount => _classes.Count;
     /// <summary>The tenant tree: nodes, guarantees, use, grants and fair-share use.</summary>
     public TenantView Tenants { get; }
@@ -191,6 +191,19 @@ public sealed class FleetScheduler
         if (spec.Site is not null && site < 0) return SubmitResult.Rejected(spec.Id, $"site: unknown site '{spec.Site}'");
         var dataSite = spec.DataSite is null ? -1 : _fleet.SiteIndex(spec.DataSite);
         if (spec.DataSite is not null && dataSite < 0) return SubmitResult.Rejected(spec.Id, $"dataSite: unknown site '{spec.DataSite}'");
+        int[]? sites = null;
+        if (spec.Sites is { } listed)
+        {
+            if (spec.Site is not null) return SubmitResult.Rejected(spec.Id, "sites: give site or sites, not both");
+            if (listed.Count == 0) return SubmitResult.Rejected(spec.Id, "sites: must name at least one site (or be left out: any site)");
+            sites = new int[listed.Count];
+            for (var i = 0; i < listed.Count; i++)
+            {
+                sites[i] = _fleet.SiteIndex(listed[i]);
+                if (sites[i] < 0) return SubmitResult.Rejected(spec.Id, $"sites: unknown site '{listed[i]}'");
+                if (Array.IndexOf(sites, sites[i], 0, i) >= 0) return SubmitResult.Rejected(spec.Id, $"sites: site '{listed[i]}' is listed twice");
+            }
+        }
         var mask = 0UL;
         foreach (var name in spec.Models)
         {
@@ -200,7 +213,7 @@ public sealed class FleetScheduler
         }
         if (mask == 0) mask = _classes.AllModels;
         var demand = new NodeDemand(spec.CpusPerGpu, spec.MemoryGbPerGpu);
-        var jobClass = _classes.ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite, demand, spec.Slice is null ? null : _classes.ShapeOf(spec.Slice));
+        var jobClass = _classes.ClassFor(spec.Gpus, mask, spec.Topology, site, dataSite, demand, spec.Slice is null ? null : _classes.ShapeOf(spec.Slice), sites);
         if (jobClass.ImpossibleReason is { } why) return SubmitResult.Rejected(spec.Id, why);
         // Only policies with quotas check them, and those never add tenants: the leaf is known here.
         if (!open && !_quotas.FitsSomeQuota(leaf, jobClass))

@@ -20,12 +20,14 @@ internal sealed class JobClass
     public required int[] Pools { get; init; }
     /// <summary>Level in each candidate pool (same positions as <see cref="Pools"/>).</summary>
     public required PlacementLevel[] Levels { get; init; }
-    /// <summary>Site preference in each candidate pool (0 best: the data's site; then by link bandwidth from it).</summary>
+    /// <summary>Site preference in each candidate pool (0 best: the data's site, then by link bandwidth from it; or the position of the pool's site in <see cref="Sites"/>).</summary>
     public required int[] Preference { get; init; }
     /// <summary>Site the class is pinned to, or -1.</summary>
     public required int Site { get; init; }
     /// <summary>Site of the class's data, or -1.</summary>
     public required int DataSite { get; init; }
+    /// <summary>Sites the class may run at, most preferred first (its <see cref="Preference"/> is the position here); null: any.</summary>
+    public int[]? Sites { get; init; }
     /// <summary>Position of each fleet pool in <see cref="Pools"/>, or -1.</summary>
     public required int[] PoolPosition { get; init; }
     /// <summary>CPU and memory per GPU (or per slice) on the node it is on.</summary>

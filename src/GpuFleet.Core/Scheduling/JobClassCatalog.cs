@@ -5,7 +5,7 @@ namespace GpuFleet.Core.Scheduling;
 
 /// <summary>
 /// The job classes met so far (see <see cref="JobClass"/>), one per size, acceptable models, topology
-/// need, pinned site and data site: where a member may be placed, at what level, in what order of
+/// need, pinned site, data site and list of sites: where a member may be placed, at what level, in what order of
 /// sites, or why it never can be. A new kind of resource a job asks for becomes part of the class key
 /// and of the candidate pools here; the cycle only ever asks a class.
 /// </summary>
@@ -13,7 +13,7 @@ internal sealed class JobClassCatalog
 {
     private readonly Fleet _fleet;
     private readonly ClusterState _state;
-    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite, NodeDemand Demand, string? Slice), JobClass> _classes = [];
+    private readonly Dictionary<(int Gpus, ulong Models, TopologyNeed Need, int Site, int DataSite, NodeDemand Demand, string? Slice, string? Sites), JobClass> _classes = [];
     private readonly Dictionary<string, SliceShape> _slices = new(StringComparer.Ordinal);
     private readonly List<JobClass> _list = [];
 
@@ -41,12 +41,15 @@ internal sealed class JobClassCatalog
         return shape;
     }
 
-    /// <summary>The class of jobs of this shape, made on first use.</summary>
-    public JobClass ClassFor(int gpus, ulong mask, TopologyNeed need, int site, int dataSite, NodeDemand demand = default, SliceShape? slice = null)
+    /// <summary>
+    /// The class of jobs of this shape, made on first use. With <paramref name="sites"/> (site indexes, most
+    /// preferred first) only pools at those sites are candidates, ranked by the site's position in the list.
+    /// </summary>
+    public JobClass ClassFor(int gpus, ulong mask, TopologyNeed need, int site, int dataSite, NodeDemand demand = default, SliceShape? slice = null, int[]? sites = null)
     {
-        var classKey = (gpus, mask, need, site, dataSite, demand, slice?.Key);
+        var classKey = (gpus, mask, need, site, dataSite, demand, slice?.Key, sites is null ? null : string.Join(',', sites));
         if (_classes.TryGetValue(classKey, out var existing)) return existing;
-        if (slice is not null) return Add(classKey, SliceClass(gpus, mask, site, dataSite, demand, slice));
+        if (slice is not null) return Add(classKey, SliceClass(gpus, mask, site, dataSite, demand, slice, sites));
         var pools = new List<int>();
         var levels = new List<PlacementLevel>();
         var preference = new List<int>();
@@ -60,6 +63,7 @@ internal sealed class JobClassCatalog
             var model = _fleet.PoolModel(p);
             if ((mask & (1UL << model)) == 0) continue;
             if (site >= 0 && _fleet.PoolSite(p) != site) continue;
+            if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
             var level = LevelIn(p, gpus, need, mask);
             largest = Math.Max(largest, need switch
             {
@@ -82,7 +86,7 @@ internal sealed class JobClassCatalog
             position[p] = pools.Count;
             pools.Add(p);
             levels.Add(level);
-            preference.Add(SitePreference(dataSite, _fleet.PoolSite(p)));
+            preference.Add(SitePreference(dataSite, sites, _fleet.PoolSite(p)));
         }
         var jobClass = new JobClass
         {
@@ -96,16 +100,18 @@ internal sealed class JobClassCatalog
             Preference = [.. preference],
             Site = site,
             DataSite = dataSite,
+            Sites = sites,
             Demand = demand,
             UnitsByModel = Enumerable.Repeat((long)gpus * GpuSharing.UnitsPerGpu, _fleet.Models.Count).ToArray(),
             ImpossibleReason = pools.Count > 0 ? null
                 : cpuBound && powerBound < 0 ? $"cpusPerGpu/memoryGbPerGpu: no node of an acceptable model has {DemandText(demand, need == TopologyNeed.Node || gpus <= largest ? gpus : 1)}"
+                : largest == 0 && powerBound < 0 && sites is not null ? $"sites: no GPU of an acceptable model at {string.Join(", ", sites.Select(x => _fleet.Sites[x].Name))}"
                 : ImpossibleReason(gpus, need, largest, powerBound),
         };
         return Add(classKey, jobClass);
     }
 
-    private JobClass Add((int, ulong, TopologyNeed, int, int, NodeDemand, string?) key, JobClass jobClass)
+    private JobClass Add((int, ulong, TopologyNeed, int, int, NodeDemand, string?, string?) key, JobClass jobClass)
     {
         _classes.Add(key, jobClass);
         _list.Add(jobClass);
@@ -116,7 +122,7 @@ internal sealed class JobClassCatalog
     /// A class of slice jobs: every member of the gang on one node, on pools whose model serves the slice
     /// and whose nodes can hold the whole gang (slices, CPU and memory).
     /// </summary>
-    private JobClass SliceClass(int gpus, ulong mask, int site, int dataSite, NodeDemand demand, SliceShape slice)
+    private JobClass SliceClass(int gpus, ulong mask, int site, int dataSite, NodeDemand demand, SliceShape slice, int[]? sites)
     {
         var pools = new List<int>();
         var preference = new List<int>();
@@ -130,6 +136,7 @@ internal sealed class JobClassCatalog
             var model = _fleet.PoolModel(p);
             if ((mask & (1UL << model)) == 0) continue;
             if (site >= 0 && _fleet.PoolSite(p) != site) continue;
+            if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
             var fit = slice.On(model);
             if (!fit.Serves) continue;
             served = true;
@@ -152,9 +159,11 @@ internal sealed class JobClassCatalog
             }
             position[p] = pools.Count;
             pools.Add(p);
-            preference.Add(SitePreference(dataSite, _fleet.PoolSite(p)));
+            preference.Add(SitePreference(dataSite, sites, _fleet.PoolSite(p)));
         }
-        if (!served)
+        if (!served && sites is not null)
+            why = $"sites: no GPU of an acceptable model at {string.Join(", ", sites.Select(x => _fleet.Sites[x].Name))} serves slice {slice.Key}";
+        else if (!served)
             why = slice.Request.MigProfile is { } name
                 ? $"slice: no acceptable GPU model has MIG profile '{name}' (profiles: {ProfileNames(mask)})"
                 : $"slice: no acceptable GPU model can share a GPU for {slice.Key} (fraction:memoryGb); none time-shares, and no MIG profile covers it";
@@ -170,6 +179,7 @@ internal sealed class JobClassCatalog
             Preference = [.. preference],
             Site = site,
             DataSite = dataSite,
+            Sites = sites,
             Demand = demand,
             Slice = slice,
             UnitsByModel = units,
@@ -219,12 +229,13 @@ internal sealed class JobClassCatalog
     }
 
     /// <summary>
-    /// Rank of a site for a job whose data lives at <paramref name="dataSite"/>: 0 there, then sites by
-    /// the bandwidth of their best route from it, fastest first; sites without a route last. All 0 when
-    /// the job has no data site.
+    /// Rank of a site: its position in <paramref name="sites"/> when the job lists its sites; else, for a job
+    /// whose data lives at <paramref name="dataSite"/>, 0 there, then sites by the bandwidth of their best
+    /// route from it, fastest first, sites without a route last. All 0 when the job has neither.
     /// </summary>
-    private int SitePreference(int dataSite, int site)
+    private int SitePreference(int dataSite, int[]? sites, int site)
     {
+        if (sites is not null) return Array.IndexOf(sites, site);
         if (dataSite < 0 || site == dataSite) return 0;
         var bandwidth = _fleet.SiteBandwidthGbps(dataSite, site);
         var rank = 1;

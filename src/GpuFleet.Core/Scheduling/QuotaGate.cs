@@ -54,7 +54,7 @@ internal sealed class QuotaGate(Fleet fleet, ClusterState state, TenantLedger le
         }
         // Within the guarantee on some model: run there, safe from reclaim; otherwise borrow.
         var allowed = within != 0 ? within : borrow;
-        var part = allowed == 0 ? null : allowed == c.ModelMask ? c : classes.ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite, c.Demand, c.Slice);
+        var part = allowed == 0 ? null : allowed == c.ModelMask ? c : classes.ClassFor(c.Gpus, allowed, c.Need, c.Site, c.DataSite, c.Demand, c.Slice, c.Sites);
         var answer = new QuotaAnswer(Version, part?.ImpossibleReason is null ? part : null, within != 0, refusal);
         _memo[key] = answer;
         return answer;

@@ -28,6 +28,14 @@ public sealed record JobSpec(
     /// <summary>Site the job must run at; null: any site that has an acceptable model.</summary>
     public string? Site { get; init; }
 
+    /// <summary>
+    /// Sites the job may run at, most preferred first (an inference replica: the sites of its users' region,
+    /// then the others within its latency budget, nearest first); null: any site. It is placed at the first
+    /// site of the list that has room, as a job with a data site is placed at that site first. Not with
+    /// <see cref="Site"/>.
+    /// </summary>
+    public IReadOnlyList<string>? Sites { get; init; }
+
     /// <summary>Site where the job's input data lives; other sites are chosen only after it, nearest link first.</summary>
     public string? DataSite { get; init; }
 

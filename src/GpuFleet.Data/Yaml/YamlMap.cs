@@ -70,6 +70,22 @@ internal sealed class YamlMap
         return i;
     }
 
+    /// <summary>A list of texts (<c>[H100, H200]</c>), or one text as a list of one; empty when absent.</summary>
+    public IReadOnlyList<string> TextList(string key)
+    {
+        var node = Find(key);
+        if (node is null) return [];
+        if (node is YamlScalarNode) return [Text(key)];
+        if (node is not YamlSequenceNode seq) throw Error(node, Field(key), "must be a list of texts");
+        var texts = new List<string>();
+        foreach (var item in seq)
+        {
+            if (item is not YamlScalarNode { Value: { } v } || string.IsNullOrWhiteSpace(v)) throw Error(item, $"{Field(key)}[{texts.Count}]", "must be a non-empty text");
+            texts.Add(v);
+        }
+        return texts;
+    }
+
     /// <summary>Whether the key is present (it counts as known).</summary>
     public bool Has(string key) => Find(key) is not null;
 

@@ -10,7 +10,7 @@ namespace GpuFleet.Simulation.Engine;
 internal static class ReportBuilder
 {
     public static SimulationResult Build(Fleet fleet, TraceJob[] jobs, SchedulerOptions scheduling, FleetScheduler scheduler, string trace, RunState run,
-        FleetMeter meter, TenantMeter? tenantMeter, long first, long last, double utilizationWhileArriving, NodeOutages? outages)
+        FleetMeter meter, TenantMeter? tenantMeter, long first, long last, double utilizationWhileArriving, NodeOutages? outages, ServiceMeter? services = null)
     {
         var started = run.Started;
         var start = run.Start;
@@ -103,8 +103,54 @@ internal static class ReportBuilder
             MeanStrandedGpus = run.StrandedSamples.Count > 0 ? run.StrandedSamples.Average() : null,
             MaxStrandedGpus = run.StrandedSamples.Count > 0 ? run.StrandedSamples.Max() : null,
             MeanFragmentation = run.FragmentationSamples.Count > 0 ? run.FragmentationSamples.Average() : null,
+            Services = services is null ? null : Services(services),
         };
-        return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)]) { Waits = waits };
+        return new SimulationResult(report, meter.Series, [.. fleet.Sites.Select(s => s.Name)])
+        {
+            Waits = waits,
+            ServiceNames = services is null ? [] : [.. report.Services!.Select(s => s.Service)],
+            ReplicaSeries = services?.Series ?? [],
+        };
+    }
+
+    private static List<ServiceReport> Services(ServiceMeter meter)
+    {
+        var list = new List<ServiceReport>();
+        for (var i = 0; list.Count < meter.Count; i++)
+        {
+            var s = meter[i];
+            double[] scaleUps = [.. s.ScaleUpSeconds.Order()];
+            var served = s.Requests - s.Unserved;
+            list.Add(new ServiceReport
+            {
+                Service = s.Spec.Name,
+                Tenant = s.Spec.Tenant,
+                ActiveSeconds = s.ActiveSeconds,
+                UnderReplicatedSeconds = s.UnderSeconds,
+                ShareMet = s.ActiveSeconds > 0 ? 1 - s.UnderSeconds / s.ActiveSeconds : 1,
+                Requests = s.Requests,
+                UnservedRequests = s.Unserved,
+                ServedShare = s.Requests > 0 ? served / s.Requests : 1,
+                MeanReplicas = s.ActiveSeconds > 0 ? s.ReplicaSeconds / s.ActiveSeconds : 0,
+                MinReplicas = s.MinRunning ?? 0,
+                MaxReplicas = s.MaxRunning,
+                MeanDesiredReplicas = s.ActiveSeconds > 0 ? s.DesiredSeconds / s.ActiveSeconds : 0,
+                ReplicasStarted = scaleUps.Length,
+                ScaleUpP50Seconds = Percentile.OfSorted(scaleUps, 0.50),
+                ScaleUpP99Seconds = Percentile.OfSorted(scaleUps, 0.99),
+                ScaleUpMaxSeconds = scaleUps.Length > 0 ? scaleUps[^1] : 0,
+                ReplicasEvicted = s.Evictions,
+                ReplicasRejected = s.Rejected,
+                RejectedExample = s.RejectedExample,
+                Region = s.Spec.Region,
+                ServedAtEdge = s.Spec.Region is null ? null : s.ServedEdge,
+                ServedSpilled = s.Spec.Region is null ? null : served - s.ServedEdge,
+                LatencyBudgetMs = s.Spec.LatencyBudgetMs,
+                RequestsWithinBudget = s.Spec.LatencyBudgetMs is null ? null : s.ServedWithin,
+                RequestsOutsideBudget = s.Spec.LatencyBudgetMs is null ? null : s.Requests - s.ServedWithin,
+            });
+        }
+        return list;
     }
 
     private static List<TenantReport> Tenants(Fleet fleet, TraceJob[] jobs, FleetScheduler scheduler, RunState run, TenantMeter? meter, long makespan)

@@ -42,6 +42,12 @@ public sealed record SimulationOptions
     /// </summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>
+    /// Inference services run beside the trace, each with its rate curve (see <see cref="Simulator"/>); none by
+    /// default. Their replicas take job ids from <see cref="GpuFleet.Core.Services.ServiceFleet.FirstReplicaId"/> up.
+    /// </summary>
+    public IReadOnlyList<GpuFleet.Core.Services.ServiceLoad> Services { get; init; } = [];
+
     /// <summary>Name of the trace, for the report.</summary>
     public string TraceName { get; init; } = "trace";
 }

@@ -1,6 +1,7 @@
 using GpuFleet.Core.Execution;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Services;
 using GpuFleet.Core.Workloads;
 using GpuFleet.Simulation.Reports;
 
@@ -24,6 +25,11 @@ namespace GpuFleet.Simulation.Engine;
 /// <see cref="SimulationOptions.ReleaseLatencySeconds"/>): a placement's work then starts that much later, and
 /// an end frees its GPUs for the scheduler that much later. Example with 2 s and 1 s: a 10 s job placed at
 /// t=0 starts at t=2 (its wait ends there), ends at t=12, and its GPUs take new work from t=13.</para>
+/// <para>Inference services (<see cref="SimulationOptions.Services"/>) run beside the trace: each point of a
+/// service's rate curve is an instant of the clock at which <see cref="ServiceFleet"/> submits or ends replicas,
+/// before the cycle; replicas are jobs to the scheduler, placed, evicted and lost with their nodes like any,
+/// but no trace's: they run until the run ends, and their figures are the report's <c>services</c>.
+/// The trace's jobs keep their own figures (waits, completions), so a run with and without services compares.</para>
 /// </summary>
 public static class Simulator
 {
@@ -37,13 +43,21 @@ public static class Simulator
         for (var i = 0; i < ordered.Length; i++)
             if (!indexOf.TryAdd(ordered[i].Spec.Id, i)) throw new ArgumentException($"duplicate job id {ordered[i].Spec.Id}", nameof(jobs));
 
+        var services = options.Services.Count > 0 ? Services(scheduler, options.Services, ordered) : null;
+        // Every point of every rate curve, in order of time, then of service.
+        var rateEvents = options.Services.SelectMany((load, s) => load.Rate.Select(p => (p.Seconds, Service: s, p.RequestsPerSecond)))
+            .OrderBy(e => e.Seconds).ThenBy(e => e.Service).ToArray();
+        var nextRate = 0;
+
         var run = new RunState(ordered.Length);
         var executor = new SimulatedExecutor(fleet, spec => ordered[indexOf[spec.Id]].RuntimeSeconds);
         var cancels = new Queue<int>(Enumerable.Range(0, ordered.Length).Where(i => ordered[i].CancelAtSeconds is not null)
             .OrderBy(i => ordered[i].CancelAtSeconds!.Value).ThenBy(i => i));
         var tenantOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var first = ordered.Length > 0 ? ordered[0].Spec.SubmitTime : 0;
+        if (rateEvents.Length > 0) first = ordered.Length > 0 ? Math.Min(first, rateEvents[0].Seconds) : rateEvents[0].Seconds;
         var meter = new FleetMeter(fleet, first, options.SampleIntervalSeconds);
+        var serviceMeter = services is null ? null : new ServiceMeter(services.Services, first, options.SampleIntervalSeconds);
         var tenants = scheduling.Tenants.Tenants.Count > 0 ? new TenantMeter(fleet) : null;
         var next = 0;
         var progressStep = Math.Max(1, ordered.Length / 200);
@@ -72,7 +86,7 @@ public static class Simulator
         while (true)
         {
             options.Cancellation.ThrowIfCancellationRequested();
-            if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0 || releases.Count > 0)
+            if (next < ordered.Length || executor.NextWake is not null || cancels.Count > 0 || releases.Count > 0 || nextRate < rateEvents.Length)
             {
                 drainUntil = null;
             }
@@ -92,10 +106,12 @@ public static class Simulator
             if (cancels.TryPeek(out var c) && ordered[c].CancelAtSeconds!.Value < now) now = ordered[c].CancelAtSeconds!.Value;
             if (outages?.NextFailure is { } failure && failure < now) now = failure;
             if (outages?.NextRepair is { } repair && repair < now) now = repair;
+            if (nextRate < rateEvents.Length && rateEvents[nextRate].Seconds < now) now = rateEvents[nextRate].Seconds;
             // An instant that only frees GPUs is no event of the workload: the makespan ends at the last end.
             var releaseOnly = false;
             if (releases.TryPeek(out _, out var freed) && freed.Time < now) (now, releaseOnly) = (freed.Time, true);
             meter.Advance(now);
+            serviceMeter?.Advance(now);
             tenants?.Advance(now);
             if (!releaseOnly) lastTime = now;
 
@@ -137,6 +153,15 @@ public static class Simulator
                         run.FailureLostGpuSeconds += (double)lost.LostWorkSeconds * job.Spec.Gpus;
                         tenants?.AddPending(TenantNode(job.Spec.Tenant), job.Spec.Gpus);
                     }
+                    if (services is not null)
+                        foreach (var id in services.PlacedReplicas())
+                        {
+                            if (scheduler.Allocation(id) is not { } gpus || !gpus.Any(g => g.Node == node) || !services.Requeue(id, now)) continue;
+                            serviceMeter!.Stopped(id);
+                            run.FailureRequeues++;
+                            var spec = services.Services[services.ServiceOf(id)];
+                            tenants?.AddPending(TenantNode(spec.Tenant), spec.GpusPerReplica);
+                        }
                 }
                 foreach (var node in outages.RepairsAt(now)) scheduler.SetOutOfService(node, 0);
             }
@@ -174,10 +199,24 @@ public static class Simulator
                 if (next == ordered.Length) busyWhileArriving = meter.BusyGpuSeconds;
             }
 
+            while (nextRate < rateEvents.Length && rateEvents[nextRate].Seconds == now)
+            {
+                var (_, s, rate) = rateEvents[nextRate++];
+                ScaleService(services!, serviceMeter!, tenants, TenantNode, s, rate, now);
+            }
+
             var cycle = scheduler.RunCycle(now);
             run.Cycles++;
+            services?.Observe(cycle);
             foreach (var p in cycle.Preemptions)
             {
+                if (ServiceFleet.IsReplicaId(p.VictimJobId))
+                {
+                    serviceMeter!.Evicted(p.VictimJobId);
+                    run.Preemptions.Add((p, now));
+                    tenants?.AddPending(TenantNode(p.VictimTenant), p.Gpus);
+                    continue;
+                }
                 var idx = indexOf[p.VictimJobId];
                 var job = ordered[idx];
                 executor.Evict(p.VictimJobId, now);
@@ -187,6 +226,16 @@ public static class Simulator
             }
             foreach (var placement in cycle.Placements)
             {
+                if (ServiceFleet.IsReplicaId(placement.JobId))
+                {
+                    var s = services!.ServiceOf(placement.JobId);
+                    var service = services.Services[s];
+                    // A replica runs from its placement plus its start delay: the grace of those it evicted, and the launch.
+                    serviceMeter!.Placed(placement.JobId, now + placement.StartDelaySeconds + launchLatency.Next(), services.IsEdge(s, placement.Site),
+                        service.LatencyBudgetMs is not { } budget || fleet.RegionLatencyMs(service.Region!, placement.Site) <= budget);
+                    tenants?.RemovePending(TenantNode(service.Tenant), service.GpusPerReplica);
+                    continue;
+                }
                 var idx = indexOf[placement.JobId];
                 var job = ordered[idx];
                 var delay = launchLatency.Next();
@@ -214,10 +263,46 @@ public static class Simulator
             tenants?.Observe(scheduler);
         }
         meter.Finish();
+        serviceMeter?.Finish();
         options.Progress?.Invoke(1);
         var arrivalSpan = ordered.Length > 0 ? ordered[^1].Spec.SubmitTime - first : 0;
         var utilizationWhileArriving = arrivalSpan > 0 ? busyWhileArriving / ((double)fleet.TotalGpus * arrivalSpan) : 0;
-        return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving, outages);
+        return ReportBuilder.Build(fleet, ordered, scheduling, scheduler, options.TraceName, run, meter, tenants, first, lastTime, utilizationWhileArriving, outages, serviceMeter);
+    }
+
+    /// <summary>The services of a run, checked against the fleet and the trace: their curves usable, and no trace job in the replicas' range of ids.</summary>
+    private static ServiceFleet Services(FleetScheduler scheduler, IReadOnlyList<ServiceLoad> loads, TraceJob[] jobs)
+    {
+        for (var i = 0; i < loads.Count; i++)
+            if (loads[i].RateProblem() is { } problem) throw new ServiceValidationException(i, "rate", problem);
+        if (jobs.FirstOrDefault(j => ServiceFleet.IsReplicaId(j.Spec.Id)) is { } clash)
+            throw new ArgumentException($"job {clash.Spec.Id}: ids from {ServiceFleet.FirstReplicaId} up are kept for service replicas", nameof(jobs));
+        return new ServiceFleet(scheduler, [.. loads.Select(l => l.Service)]);
+    }
+
+    /// <summary>A service's rate changes: its replicas are submitted or ended now, before the cycle, and the meter follows.</summary>
+    private static void ScaleService(ServiceFleet services, ServiceMeter meter, TenantMeter? tenants, Func<string, int> tenantNode, int s, double rate, long now)
+    {
+        var spec = services.Services[s];
+        foreach (var change in services.Scale(s, rate, now))
+        {
+            switch (change.Kind)
+            {
+                case ReplicaChangeKind.Submitted:
+                    meter.Submitted(change.JobId, s, now);
+                    tenants?.AddPending(tenantNode(spec.Tenant), spec.GpusPerReplica);
+                    break;
+                case ReplicaChangeKind.Ended:
+                    meter.Ended(change.JobId);
+                    if (!change.WasPlaced) tenants?.RemovePending(tenantNode(spec.Tenant), spec.GpusPerReplica);
+                    break;
+                case ReplicaChangeKind.Rejected:
+                    meter[s].Rejected++;
+                    meter[s].RejectedExample ??= change.Error;
+                    break;
+            }
+        }
+        meter.SetDemand(s, services.Rate(s), services.Desired(s));
     }
 
     /// <summary>Charges a job the facility energy of its placement up to now — its GPUs' busy power × the site's PUE — and its price.</summary>

@@ -128,4 +128,8 @@ public sealed record SimulationReport
     /// <summary>Mean over samples of the share of free GPU capacity that the request mix could not use.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? MeanFragmentation { get; init; }
+
+    /// <summary>Per inference service, in the order given; left out of the JSON for a run without services.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ServiceReport>? Services { get; init; }
 }
