@@ -100,14 +100,8 @@ public static class ServiceFile
     /// <summary>A slice as traces spell it: <c>mig:1g.10gb</c>, or <c>0.25:20</c> (fraction of the GPU : memory GB).</summary>
     private static SliceRequest Slice(YamlMap m)
     {
-        var text = m.Text("slice").Trim();
-        SliceRequest? slice = null;
-        if (text.StartsWith("mig:", StringComparison.OrdinalIgnoreCase)) slice = new SliceRequest(text[4..].Trim(), 0, 0);
-        else if (text.Split(':') is [var f, var g] && double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out var fraction)
-                 && double.TryParse(g, NumberStyles.Float, CultureInfo.InvariantCulture, out var memory))
-            slice = new SliceRequest(null, fraction, memory);
-        if (slice is null) throw m.Error("slice", $"must be mig:<profile> or <fraction>:<memoryGb> (0.25:20), not '{text}'");
-        return JobFieldRules.SliceProblem(slice) is { } problem ? throw m.Error("slice", problem) : slice;
+        var text = m.Text("slice");
+        return JobFieldRules.ParseSlice(text, out var problem) ?? throw m.Error("slice", problem ?? "must not be empty");
     }
 
     private static List<ServiceRatePoint> Rate(YamlMap rate, string file)
@@ -134,8 +128,32 @@ public static class ServiceFile
             var requestType = rate.Text("requestType", "Generative Requests");
             points = ReadCsv(path, window, requestType);
         }
+        if (rate.Has("repeatEvery"))
+        {
+            // A day's curve played again every day, for a run longer than the curve: repeatEvery 1d, until 7d.
+            var period = rate.Seconds("repeatEvery", min: 1);
+            var until = rate.Seconds("until", min: 1);
+            points = Repeat(points, period, until);
+        }
         rate.RejectUnknown();
         return [.. points.Select(p => new ServiceRatePoint(p.Seconds + shift, p.RequestsPerSecond * scale))];
+    }
+
+    /// <summary>
+    /// The curve's first <paramref name="period"/> seconds (from its first point) played again every period up to
+    /// <paramref name="until"/> seconds after its first point. Example: a 22-hour day with period 1d and until 7d
+    /// gives seven copies of the day, each starting 24 h after the one before, its last point holding 2 h.
+    /// </summary>
+    private static List<ServiceRatePoint> Repeat(List<ServiceRatePoint> points, long period, long until)
+    {
+        if (points.Count == 0) return points;
+        var start = points[0].Seconds;
+        var day = points.Where(p => p.Seconds - start < period).ToList();
+        var result = new List<ServiceRatePoint>();
+        for (long offset = 0; offset < until; offset += period)
+            foreach (var p in day)
+                if (p.Seconds - start + offset < until) result.Add(p with { Seconds = p.Seconds + offset });
+        return result;
     }
 
     /// <summary>
