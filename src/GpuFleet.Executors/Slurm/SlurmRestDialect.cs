@@ -131,7 +131,12 @@ internal abstract class SlurmRestDialect(int minor) : ISlurmRestDialect
             ["current_working_directory"] = context.WorkingDirectory,
             ["environment"] = new JsonArray([.. context.Environment.Select(e => (JsonNode)$"{e.Key}={e.Value}")]),
         };
-        if (c.GpusPerNode > 0) job["tres_per_node"] = gresPrefix + c.GpusPerNode.ToString(CultureInfo.InvariantCulture);
+        if (c.GresText(gresPrefix) is { } gres) job["tres_per_node"] = gres;
+        // Per GPU, as TRES of the GPU GRES (cpus_per_tres "gres/gpu:4", mem_per_tres "gres/gpu:4096" in MB); for shards, per node.
+        if (c.CpusPerGpu is { } cpusPerGpu) job["cpus_per_tres"] = gresPrefix + "gpu:" + cpusPerGpu.ToString(CultureInfo.InvariantCulture);
+        if (c.MemoryMbPerGpu is { } memPerGpu) job["mem_per_tres"] = gresPrefix + "gpu:" + memPerGpu.ToString(CultureInfo.InvariantCulture);
+        if (c.CpusPerNode is { } cpusPerNode) job["cpus_per_task"] = cpusPerNode;
+        if (c.MemoryMbPerNode is { } memPerNode) job["memory_per_node"] = NoVal(memPerNode);
         if (s.Output != "/dev/null") job["open_mode"] = new JsonArray("APPEND");
         if (context.Partition is { Length: > 0 } p) job["partition"] = p;
         if (s.Account is { } a) job["account"] = a;
