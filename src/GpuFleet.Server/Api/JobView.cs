@@ -48,6 +48,7 @@ public sealed record JobView(
         j.Spec.PriorityClass, j.Spec.Command, JobFieldRules.TopologyName(j.Spec.Topology), j.Spec.Site, j.Spec.DataSite, j.Spec.DataGb,
         j.Spec.CheckpointSeconds, j.Spec.CpusPerGpu, j.Spec.MemoryGbPerGpu, JobSlice.Of(j.Spec.Slice), j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail)
         {
-            Slices = j.Slices,
+            // Shares to 4 places (1/7 → 0.1429); usage charges them unrounded.
+            Slices = j.Slices?.Select(s => s with { Fraction = Math.Round(s.Fraction, 4) }).ToList(),
         };
 }

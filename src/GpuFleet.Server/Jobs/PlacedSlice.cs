@@ -20,7 +20,7 @@ public sealed record PlacedSlice(string Node, int Gpu, string? MigProfile, int? 
     /// <summary>The slices of a placement, named as in <paramref name="fleet"/>; null for whole GPUs.</summary>
     public static IReadOnlyList<PlacedSlice>? Of(PlacementDecision placement, Fleet fleet) =>
         placement.Slices?.Select(s => new PlacedSlice(fleet.NodeName(s.Node), s.Gpu, s.MigProfile, s.MigProfile is null ? null : s.MigStart,
-            Math.Round(s.Fraction, 4), s.MemoryGb)).ToList();
+            s.Fraction, s.MemoryGb)).ToList();
 
     /// <summary>How the store's <c>slices</c> column holds them: a JSON array; null for whole GPUs.</summary>
     public static string? Column(IReadOnlyList<PlacedSlice>? slices) => slices is null ? null : JsonSerializer.Serialize(slices, JsonSerializerOptions.Web);
