@@ -15,6 +15,10 @@ namespace GpuFleet.Executors.Kubernetes;
 /// only clusters with the ExtendedResourceToleration admission plugin add the toleration by themselves).
 /// Every pod of one Job has the same shape, so a placement with unequal GPUs per node cannot be one Job:
 /// such a launch is refused.
+/// <para>Slices and CPU/memory: a MIG instance is asked for as <c>nvidia.com/mig-&lt;profile&gt;</c> (the NVIDIA device plugin's
+/// "mixed" MIG strategy), a time-shared share as one <c>nvidia.com/gpu.shared</c> (its time-slicing with
+/// <c>renameByDefault: true</c>); CPU cores and memory are requests and limits of the job's amount per GPU or slice times
+/// those on the node (8 GPUs × 4 cores → <c>cpu: 32000m</c>).</para>
 /// </remarks>
 internal static class KubernetesJobSpec
 {
@@ -23,9 +27,10 @@ internal static class KubernetesJobSpec
 
     public static V1Job For(ExecutorLaunch launch, KubernetesExecutorOptions options, RunNames names)
     {
-        var perNode = launch.Nodes.Select(n => n.Gpus.Count).Distinct().ToList();
+        var shapes = launch.Nodes.Select(n => Resources(launch, n.Node)).ToList();
+        var perNode = shapes.Select(Describe).Distinct().ToList();
         if (perNode.Count != 1)
-            throw new ExecutorRejectedException($"a Kubernetes Job gives every pod the same GPUs; this placement has {string.Join(" and ", perNode)} GPUs on different nodes");
+            throw new ExecutorRejectedException($"a Kubernetes Job gives every pod the same GPUs; this placement has {string.Join(" and ", perNode)} on different nodes");
         var id = launch.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var labels = new Dictionary<string, string> { [KubernetesLabels.JobId] = id, [KubernetesLabels.Tenant] = LabelValue(launch.Tenant) };
         if (options.Installation is { } installation) labels[KubernetesLabels.Installation] = installation;
@@ -80,13 +85,55 @@ internal static class KubernetesJobSpec
                                 Image = options.Image,
                                 Command = ["/bin/sh", "-c", command],
                                 Env = [new V1EnvVar { Name = "GPUFLEET_JOB_ID", Value = id }],
-                                Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [KubernetesLabels.Gpu] = new(perNode[0].ToString(System.Globalization.CultureInfo.InvariantCulture)) } },
+                                Resources = Requirements(shapes[0]),
                             },
                         ],
                     },
                 },
             },
         };
+    }
+
+    /// <summary>The NVIDIA device plugin's resource for MIG instances of <paramref name="profile"/> ("mixed" MIG strategy): <c>nvidia.com/mig-1g.23gb</c>.</summary>
+    public static string MigResource(string profile) => "nvidia.com/mig-" + profile;
+
+    /// <summary>The NVIDIA device plugin's resource for time-sliced GPUs that it renames (<c>renameByDefault: true</c>).</summary>
+    public const string SharedGpu = "nvidia.com/gpu.shared";
+
+    // What one pod asks for on a node, by resource name: its GPUs (whole, MIG instances by profile, or time-sliced
+    // shares, one replica each) and its CPU cores and memory for them (per GPU or slice × those on the node).
+    private static SortedDictionary<string, string> Resources(ExecutorLaunch launch, string node)
+    {
+        var resources = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (launch.Slices is null)
+        {
+            var gpus = launch.Nodes.Where(n => n.Node == node).Sum(n => n.Gpus.Count);
+            resources[KubernetesLabels.Gpu] = gpus.ToString(inv);
+        }
+        else
+        {
+            var slices = launch.SlicesOn(node);
+            foreach (var g in slices.GroupBy(s => s.MigProfile is null ? SharedGpu : MigResource(s.MigProfile), StringComparer.Ordinal))
+                resources[g.Key] = g.Count().ToString(inv);
+        }
+        var units = launch.UnitsOn(node);
+        // Whole millicores and MiB, rounded up (GB here are GiB, as Slurm counts them).
+        if (launch.CpusPerGpu > 0) resources["cpu"] = ((long)Math.Ceiling(launch.CpusPerGpu * units * 1000)).ToString(inv) + "m";
+        if (launch.MemoryGbPerGpu > 0) resources["memory"] = ((long)Math.Ceiling(launch.MemoryGbPerGpu * units * 1024)).ToString(inv) + "Mi";
+        return resources;
+    }
+
+    // "8 nvidia.com/gpu", "2 nvidia.com/mig-1g.23gb, 4000m cpu": a pod's shape in a refusal.
+    private static string Describe(SortedDictionary<string, string> resources) => string.Join(", ", resources.Select(r => $"{r.Value} {r.Key}"));
+
+    // Extended resources (GPUs) are limits (Kubernetes sets the request equal); CPU and memory are requested and limited alike,
+    // so that the pod gets exactly what was placed (the Guaranteed class when every resource is given).
+    private static V1ResourceRequirements Requirements(SortedDictionary<string, string> resources)
+    {
+        var limits = resources.ToDictionary(r => r.Key, r => new ResourceQuantity(r.Value));
+        var requests = resources.Where(r => r.Key is "cpu" or "memory").ToDictionary(r => r.Key, r => new ResourceQuantity(r.Value));
+        return requests.Count == 0 ? new V1ResourceRequirements { Limits = limits } : new V1ResourceRequirements { Limits = limits, Requests = requests };
     }
 
     // The pods of this job of this installation: another installation's job of the same id is another job.

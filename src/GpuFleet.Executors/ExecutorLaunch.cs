@@ -13,6 +13,23 @@ public sealed record ExecutorLaunch(long JobId, string Name, string Tenant, stri
     /// <summary>GPUs over all nodes.</summary>
     public int Gpus => Nodes.Sum(n => n.Gpus.Count);
 
+    /// <summary>CPU cores for each GPU (or each slice), on that GPU's node; 0: not asked.</summary>
+    public double CpusPerGpu { get; init; }
+
+    /// <summary>Memory in GB for each GPU (or each slice), on that GPU's node; 0: not asked.</summary>
+    public double MemoryGbPerGpu { get; init; }
+
+    /// <summary>For a job of GPU slices, each slice; <see cref="Nodes"/> then names the GPUs they are on. Null: whole GPUs.</summary>
+    public IReadOnlyList<GpuSlice>? Slices { get; init; }
+
+    /// <summary>What the job holds on <paramref name="node"/> that its CPU cores and memory are counted per: its slices there, or its GPUs.</summary>
+    public int UnitsOn(string node) => Slices is { } slices
+        ? slices.Count(s => s.Node == node)
+        : Nodes.Where(n => n.Node == node).Sum(n => n.Gpus.Count);
+
+    /// <summary>The slices on <paramref name="node"/>, by GPU; empty for a job of whole GPUs.</summary>
+    public IReadOnlyList<GpuSlice> SlicesOn(string node) => Slices is { } slices ? [.. slices.Where(s => s.Node == node).OrderBy(s => s.Gpu).ThenBy(s => s.MigStart)] : [];
+
     /// <summary>The name a run of GpuFleet job <paramref name="jobId"/> carries on a cluster for the unnamed installation (<see cref="RunNames.Default"/>).</summary>
     public static string RunName(long jobId) => RunNames.Default.Of(jobId);
 

@@ -85,6 +85,8 @@ public sealed class DataFileTests
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: cluster, nodeOverheadWatts: -1 } }", 5, "sites[0].executor.nodeOverheadWatts", "at least 0")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { inventory: cluster } }", 5, "sites[0].executor.kind", "is required")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, spareNodes: 2 } }", 5, "sites[0].executor.spareNodes", "applies only with inventory: cluster")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, shardsPerGpu: 0 } }", 5, "sites[0].executor.shardsPerGpu", "at least 1")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: kubernetes, shardsPerGpu: 8 } }", 5, "sites[0].executor.shardsPerGpu", "unknown field")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: file, spareNodes: 2 } }", 5, "sites[0].executor.spareNodes", "applies only with inventory: cluster")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, inventory: cluster, spareNodes: -1 } }", 5, "sites[0].executor.spareNodes", "at least 0")]
     [InlineData("name: t", "name: t\ninstallation: Prod", 2, "installation", "must start with a lowercase letter (a-z), not 'P'")]

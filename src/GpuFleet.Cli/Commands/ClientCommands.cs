@@ -246,6 +246,7 @@ internal static class ClientCommands
             Console.WriteLine($"job {job.GetProperty("id")} {Text(job, "name")} · tenant {Text(job, "tenant")} · {GpusText(job, wholeUnit: " GPUs")} · {state}");
             if (PerGpuText(job) is { Length: > 0 } perGpu) Console.WriteLine($"  per {(SliceOf(job) is null ? "GPU" : "slice")}: {perGpu}");
             if (Text(job, "placement") is { Length: > 0 } p) Console.WriteLine($"  placement: {p}");
+            foreach (var slice in SlicesOf(job)) Console.WriteLine($"  slice: {slice}");
             if (Text(job, "pendingMessage") is { Length: > 0 } why) Console.WriteLine($"  waiting: {why}");
             foreach (var h in job.GetProperty("history").EnumerateArray())
                 Console.WriteLine($"  {Text(h, "at")}  {Text(h, "state"),-10} {Text(h, "detail")}");
@@ -313,6 +314,19 @@ internal static class ClientCommands
         if (Amount(job, "cpusPerGpu") is > 0 and var cpus) parts.Add(FormattableString.Invariant($"{cpus} CPUs"));
         if (Amount(job, "memoryGbPerGpu") is > 0 and var gb) parts.Add(FormattableString.Invariant($"{gb} GB memory"));
         return string.Join(", ", parts);
+    }
+
+    // The job view's placed slices, each as "sejong-b200-0007 GPU 3: 1g.23gb@2" (or "… GPU 3: 0.25 of its time, 20 GB"); none for whole GPUs.
+    private static IEnumerable<string> SlicesOf(JsonElement job)
+    {
+        if (!job.TryGetProperty("slices", out var slices) || slices.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var s in slices.EnumerateArray())
+        {
+            var where = $"{Text(s, "node")} GPU {Text(s, "gpu")}";
+            yield return Text(s, "migProfile") is { Length: > 0 } profile
+                ? $"{where}: {profile}@{Text(s, "migStart")}"
+                : FormattableString.Invariant($"{where}: {Amount(s, "fraction")} of its time, {Amount(s, "memoryGb")} GB");
+        }
     }
 
     private static double Amount(JsonElement e, string name) =>

@@ -17,7 +17,7 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     {
         ["simulated"] = [],
         // restUrl (with user and token or tokenFile) reaches Slurm through slurmrestd instead of its tools.
-        ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory", "restUrl", "user", "token", "tokenFile"],
+        ["slurm"] = ["partition", "slurmConf", "toolDirectory", "outputDirectory", "restUrl", "user", "token", "tokenFile", "shardsPerGpu"],
         ["kubernetes"] = ["kubeconfig", "namespace", "image"],
         ["local"] = ["logDirectory", "virtualGpus", "nodeName", "nvidiaSmi"],
     };

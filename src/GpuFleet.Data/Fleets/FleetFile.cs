@@ -151,7 +151,13 @@ public static class FleetFile
         static string Whole(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var key in own.Where(e.Has))
-            settings[key] = key == "virtualGpus" ? Whole(e.Integer(key, min: 0, max: Fleet.MaxGpusPerNode)) : e.Text(key);
+            settings[key] = key switch
+            {
+                "virtualGpus" => Whole(e.Integer(key, min: 0, max: Fleet.MaxGpusPerNode)),
+                // Shards of each GPU in the Slurm cluster's gres.conf, for time-shared GPU slices.
+                "shardsPerGpu" => Whole(e.Integer(key, min: 1, max: 10_000)),
+                _ => e.Text(key),
+            };
         if (kind != "simulated")
             foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: 3600));
         if (kind != "simulated") ReadInventory(e, settings);

@@ -12,7 +12,9 @@ namespace GpuFleet.Executors.Local;
 /// </summary>
 /// <remarks>
 /// A job sees the GPUs of its placement as <c>CUDA_VISIBLE_DEVICES</c> (numbered as <c>nvidia-smi</c> numbers
-/// them: <c>CUDA_DEVICE_ORDER=PCI_BUS_ID</c>) and its id as <c>GPUFLEET_JOB_ID</c>; its output goes to
+/// them: <c>CUDA_DEVICE_ORDER=PCI_BUS_ID</c>) and its id as <c>GPUFLEET_JOB_ID</c>; a MIG slice as the UUID of a MIG
+/// instance of its profile on its GPU (<c>MIG-…</c>, from <c>nvidia-smi -L</c>), a time-shared share as its GPU's index
+/// with <c>CUDA_MPS_ACTIVE_THREAD_PERCENTAGE</c> = its fraction × 100, rounded up; its output goes to
 /// <c>&lt;log directory&gt;/&lt;id&gt;.log</c>. An exit status above 128 is read as the shell reports a death by
 /// signal (128 + the signal's number): the job failed, "killed by signal N". Which signal killed it is all
 /// that is known: a SIGKILL from the kernel's out-of-memory killer is not told from another one.
@@ -95,12 +97,16 @@ public sealed class LocalExecutor : ISiteExecutor
         {
             throw new ExecutorRejectedException($"cannot create the job log directory {_logDirectory}: {e.Message}", e);
         }
+        // MIG instances are read only for a job of MIG slices on real GPUs.
+        var migDevices = launch.Slices?.Any(s => s.IsMig) == true && !machine.Virtual ? await ReadMigDevicesAsync(cancel) : [];
         lock (_lock)
         {
             // A launch of the same job may have got here first while this one asked nvidia-smi.
             if (_ranHere.Contains(launch.JobId)) return;
             ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-            var run = Start(launch, command, gpus);
+            var (visible, migUuids, mpsPercentage) = SliceDevices(launch, gpus, migDevices, machine.Virtual);
+            var run = Start(launch, command, visible, mpsPercentage);
+            run.MigDevices = migUuids;
             _runs[launch.JobId] = run;
             _ranHere.Add(launch.JobId);
             _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [_options.NodeName]));
@@ -130,7 +136,60 @@ public sealed class LocalExecutor : ISiteExecutor
         return [.. node.Gpus];
     }
 
-    private LocalRun Start(ExecutorLaunch launch, string command, List<int> gpus)
+    // What a job sees: CUDA_VISIBLE_DEVICES and, for time-shared shares, MPS's share of the GPU's threads.
+    // Whole GPUs and time-shared shares are GPU indices; a MIG instance is its UUID when nvidia-smi -L lists MIG
+    // instances (a free one of its profile on its GPU: GpuFleet does not create instances, the GPU is partitioned
+    // beforehand), else its GPU's index. Virtual GPUs get synthetic MIG ids, so that the path is the same.
+    // Under the lock: MIG instances held by running jobs are not given twice.
+    private (IReadOnlyList<string> Visible, IReadOnlyList<string> MigUuids, int? MpsPercentage) SliceDevices(
+        ExecutorLaunch launch, List<int> gpus, IReadOnlyList<MigDevice> migDevices, bool virtualGpus)
+    {
+        if (launch.Slices is not { } slices) return ([.. gpus.Select(g => g.ToString(CultureInfo.InvariantCulture))], [], null);
+        var held = _runs.Values.SelectMany(r => r.MigDevices).ToHashSet(StringComparer.Ordinal);
+        var visible = new List<string>();
+        var uuids = new List<string>();
+        foreach (var slice in launch.SlicesOn(_options.NodeName))
+        {
+            if (!slice.IsMig)
+            {
+                var index = slice.Gpu.ToString(CultureInfo.InvariantCulture);
+                if (!visible.Contains(index)) visible.Add(index);
+                continue;
+            }
+            if (virtualGpus)
+            {
+                visible.Add(VirtualMigId(slice));
+                continue;
+            }
+            var onGpu = migDevices.Where(d => d.Gpu == slice.Gpu).ToList();
+            if (onGpu.Count == 0)
+            {
+                visible.Add(slice.Gpu.ToString(CultureInfo.InvariantCulture));
+                continue;
+            }
+            var free = onGpu.FirstOrDefault(d => d.Profile == slice.MigProfile && !held.Contains(d.Uuid) && !uuids.Contains(d.Uuid))
+                ?? throw new ExecutorRejectedException($"job {launch.JobId} is placed on a {slice.MigProfile} MIG instance of GPU {slice.Gpu} of {_options.NodeName}, "
+                    + $"which has no free one (nvidia-smi -L lists {string.Join(", ", onGpu.Select(d => $"{d.Profile} device {d.Device}"))})");
+            visible.Add(free.Uuid);
+            uuids.Add(free.Uuid);
+        }
+        var shares = slices.Where(s => !s.IsMig).Select(s => s.Fraction).ToList();
+        // MPS takes one percentage per process, for every GPU it sees: the job's share of each (its shares are alike).
+        int? percentage = shares.Count == 0 ? null : Math.Clamp((int)Math.Ceiling(shares.Max() * 100 - 1e-9), 1, 100);
+        return (visible, uuids, percentage);
+    }
+
+    /// <summary>The id a MIG slice gets on virtual GPUs, in the form of a MIG UUID: <c>MIG-virtual-3-1g.10gb-2</c> (GPU, profile, start).</summary>
+    public static string VirtualMigId(GpuSlice slice) => FormattableString.Invariant($"MIG-virtual-{slice.Gpu}-{slice.MigProfile}-{slice.MigStart}");
+
+    // The MIG instances nvidia-smi -L lists; none when it cannot say (MIG slices then get their GPU's index).
+    private async Task<IReadOnlyList<MigDevice>> ReadMigDevicesAsync(CancellationToken cancel)
+    {
+        var (output, _) = await RunNvidiaSmiAsync(NvidiaSmiDevices.Arguments, cancel);
+        return output is null ? [] : NvidiaSmiDevices.Parse(output);
+    }
+
+    private LocalRun Start(ExecutorLaunch launch, string command, IReadOnlyList<string> visible, int? mpsPercentage)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(Math.Min(launch.TimeLimitSeconds, (long)(DateTimeOffset.MaxValue - DateTimeOffset.UtcNow).TotalSeconds - 1));
         var status = StatusPath(launch.JobId);
@@ -140,7 +199,10 @@ public sealed class LocalExecutor : ISiteExecutor
         // The server's own settings (its admin token above all) are not the job's business.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("GPUFLEET_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(name);
         start.Environment["GPUFLEET_JOB_ID"] = launch.JobId.ToString(CultureInfo.InvariantCulture);
-        start.Environment["CUDA_VISIBLE_DEVICES"] = string.Join(",", gpus);
+        start.Environment["CUDA_VISIBLE_DEVICES"] = string.Join(",", visible);
+        // A time-shared share runs under MPS with its share of the GPU's threads (the MPS daemon is the machine's own).
+        if (mpsPercentage is { } percentage) start.Environment["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"] = percentage.ToString(CultureInfo.InvariantCulture);
+        else start.Environment.Remove("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE");
         // CUDA numbers GPUs fastest first unless told otherwise; the placement numbers them as nvidia-smi does.
         start.Environment["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
         Process process;
@@ -208,7 +270,7 @@ public sealed class LocalExecutor : ISiteExecutor
     // nvidia-smi's answer; where it has none (not installed, no driver, no GPU), the configured virtual GPUs.
     private async Task<GpuReading> ReadGpusAsync(CancellationToken cancel)
     {
-        var (output, failure) = await RunNvidiaSmiAsync(cancel);
+        var (output, failure) = await RunNvidiaSmiAsync(NvidiaSmiQuery.Arguments, cancel);
         var reading = output is null ? null : NvidiaSmiQuery.Parse(output);
         if (reading is { Gpus.Count: > 0 })
         {
@@ -224,10 +286,10 @@ public sealed class LocalExecutor : ISiteExecutor
     }
 
     // nvidia-smi's output, or why there is none.
-    private async Task<(string? Output, string? Failure)> RunNvidiaSmiAsync(CancellationToken cancel)
+    private async Task<(string? Output, string? Failure)> RunNvidiaSmiAsync(IReadOnlyList<string> arguments, CancellationToken cancel)
     {
         var start = new ProcessStartInfo(_options.NvidiaSmiPath) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in NvidiaSmiQuery.Arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         Process? process;
         try
         {

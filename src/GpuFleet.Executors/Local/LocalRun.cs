@@ -22,6 +22,9 @@ internal sealed class LocalRun(long jobId, int group, Process? process, ulong st
     /// <summary>Completed by a cancel: the watcher then ends the group.</summary>
     public TaskCompletionSource CancelRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>UUIDs of the MIG instances it was given (not given to another job while it runs); empty for a run found after a restart.</summary>
+    public IReadOnlyList<string> MigDevices { get; set; } = [];
+
     /// <summary>Its end was reported (it no longer counts among the runs).</summary>
     public bool Ended { get; set; }
 }

@@ -76,7 +76,12 @@ internal sealed class SlurmCommandLineClient(SlurmExecutorOptions options, ISlur
             args.Add("--time=" + s.TimeLimitMinutes.ToString(CultureInfo.InvariantCulture));
             args.Add("--nodelist=" + Core.Fleets.HostList.Compress(c.Nodes));
             args.Add("--nodes=" + c.Nodes.Count.ToString(CultureInfo.InvariantCulture));
-            if (c.GpusPerNode > 0) args.Add("--gres=gpu:" + c.GpusPerNode.ToString(CultureInfo.InvariantCulture));
+            if (c.GresText("") is { } gres) args.Add("--gres=" + gres);
+            if (c.CpusPerGpu is { } cpusPerGpu) args.Add("--cpus-per-gpu=" + cpusPerGpu.ToString(CultureInfo.InvariantCulture));
+            if (c.MemoryMbPerGpu is { } memPerGpu) args.Add("--mem-per-gpu=" + SlurmComponent.Megabytes(memPerGpu));
+            // A batch job runs one task per node: its CPU cores are that task's.
+            if (c.CpusPerNode is { } cpusPerNode) args.Add("--cpus-per-task=" + cpusPerNode.ToString(CultureInfo.InvariantCulture));
+            if (c.MemoryMbPerNode is { } memPerNode) args.Add("--mem=" + SlurmComponent.Megabytes(memPerNode));
             if (s.IsHeterogeneous) args.Add("--nice=" + SlurmSubmission.HeterogeneousNice.ToString(CultureInfo.InvariantCulture));
         }
         args.Add("--wrap");

@@ -18,6 +18,11 @@ namespace GpuFleet.Executors.Slurm;
 /// runs on the first component's first node (as for any batch job) and sees the others in
 /// <c>SLURM_JOB_NODELIST_HET_GROUP_*</c>. Slurm starts heterogeneous jobs from its backfill pass only,
 /// so they start up to <c>bf_interval</c> (30 s by default) later.</para>
+/// <para>GPU slices: a MIG instance is asked for as the GPU type Slurm's MIG support names after its profile
+/// (<c>--gres=gpu:1g.23gb:1</c>), a time-shared share as shards (<c>--gres=shard:N</c>, N = the share's fraction of
+/// <see cref="SlurmExecutorOptions.ShardsPerGpu"/>, rounded up). Slurm chooses the instance or the GPU on the node.</para>
+/// <para>CPU cores and memory: per GPU or MIG instance (<c>--cpus-per-gpu</c>, <c>--mem-per-gpu</c>, rounded up to
+/// whole cores and MB); for shards, which are not GPUs, the node's total (<c>--cpus-per-task</c> of its one task, <c>--mem</c>).</para>
 /// <para>Time limits are whole minutes in Slurm: the limit is rounded up.</para>
 /// <para>Signals: the batch script ignores SIGUSR1 for itself (<c>trap : USR1</c>) so that a checkpoint
 /// request reaches the command's processes without ending the script around them.</para>
@@ -146,10 +151,11 @@ public sealed class SlurmExecutor : ISiteExecutor
     /// <summary>What <paramref name="launch"/> asks of Slurm.</summary>
     internal SlurmSubmission Submission(ExecutorLaunch launch)
     {
-        // Nodes that get the same number of GPUs form one component, in the order first placed.
+        // Nodes that get the same resources form one component, in the order first placed.
         var components = launch.Nodes
-            .GroupBy(n => n.Gpus.Count)
-            .Select(g => new SlurmComponent([.. g.Select(n => n.Node)], g.Key))
+            .Select(n => (n.Node, Gres: GresOn(launch, n), Units: launch.UnitsOn(n.Node)))
+            .GroupBy(n => (Text: string.Join(',', n.Gres.Select(g => g.Text(""))), n.Units))
+            .Select(g => new SlurmComponent([.. g.Select(n => n.Node)], g.First().Gres, g.Key.Units, launch.CpusPerGpu, launch.MemoryGbPerGpu))
             .ToList();
         var minutes = Math.Max(1, (launch.TimeLimitSeconds + 59) / 60);
         var command = launch.Command ?? "sleep " + (launch.RuntimeSeconds ?? launch.TimeLimitSeconds).ToString(CultureInfo.InvariantCulture);
@@ -166,6 +172,19 @@ public sealed class SlurmExecutor : ISiteExecutor
             // Without the trap, SIGUSR1 would end the batch shell (its default action) and with it the
             // job, even when the command itself handles the signal and saves a checkpoint.
             "trap : USR1\n" + command);
+    }
+
+    // What one node gives the job: its whole GPUs; or its MIG instances, counted per profile as GPU types;
+    // or, for time-shared shares, shards: each share its fraction of the node's shards per GPU, rounded up.
+    private List<SlurmGres> GresOn(ExecutorLaunch launch, NodeGpus node)
+    {
+        if (launch.Slices is null) return node.Gpus.Count > 0 ? [new SlurmGres("gpu", null, node.Gpus.Count)] : [];
+        var slices = launch.SlicesOn(node.Node);
+        var gres = slices.Where(s => s.IsMig).GroupBy(s => s.MigProfile!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new SlurmGres("gpu", g.Key, g.Count())).ToList();
+        var shards = slices.Where(s => !s.IsMig).Sum(s => Math.Max(1, (int)Math.Ceiling(s.Fraction * _options.ShardsPerGpu - 1e-9)));
+        if (shards > 0) gres.Add(new SlurmGres("shard", null, shards));
+        return gres;
     }
 
     private async Task<ExecutorObservation> ObserveOnceAsync(CancellationToken cancel)

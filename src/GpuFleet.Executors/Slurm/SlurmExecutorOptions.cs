@@ -23,4 +23,14 @@ public sealed record SlurmExecutorOptions(
     bool UseTenantAsAccount = false,
     string? OutputDirectory = null,
     int ToolTimeoutSeconds = 60,
-    string? Installation = null);
+    string? Installation = null)
+{
+    /// <summary>
+    /// Shards of each GPU in the cluster's <c>gres.conf</c> (<c>Name=shard Count=</c> this × the node's GPUs): a time-shared
+    /// share of a GPU asks for its fraction of them, rounded up (0.25 → <c>--gres=shard:25</c> with the default 100).
+    /// </summary>
+    public int ShardsPerGpu { get; init; } = DefaultShardsPerGpu;
+
+    /// <summary>Shards per GPU unless the site says otherwise: a share then reads in percent of the GPU.</summary>
+    public const int DefaultShardsPerGpu = 100;
+}

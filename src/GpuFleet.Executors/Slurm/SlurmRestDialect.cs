@@ -131,7 +131,12 @@ internal abstract class SlurmRestDialect(int minor) : ISlurmRestDialect
             ["current_working_directory"] = context.WorkingDirectory,
             ["environment"] = new JsonArray([.. context.Environment.Select(e => (JsonNode)$"{e.Key}={e.Value}")]),
         };
-        if (c.GpusPerNode > 0) job["tres_per_node"] = gresPrefix + c.GpusPerNode.ToString(CultureInfo.InvariantCulture);
+        if (c.GresText(gresPrefix) is { } gres) job["tres_per_node"] = gres;
+        // CPU cores per GPU as cpus_per_tres ("gres/gpu:4"); for shards, which are not GPUs, the node's one task's.
+        if (c.CpusPerGpu is { } cpusPerGpu) job["cpus_per_tres"] = gresPrefix + "gpu:" + cpusPerGpu.ToString(CultureInfo.InvariantCulture);
+        if (c.CpusPerNode is { } cpusPerNode) job["cpus_per_task"] = cpusPerNode;
+        // Memory as the node's total (MB): the job descriptor has no memory per GPU, and each node gets exactly the GPUs placed.
+        if ((c.MemoryMbPerGpu * c.GpusPerNode ?? c.MemoryMbPerNode) is { } memPerNode) job["memory_per_node"] = NoVal(memPerNode);
         if (s.Output != "/dev/null") job["open_mode"] = new JsonArray("APPEND");
         if (context.Partition is { Length: > 0 } p) job["partition"] = p;
         if (s.Account is { } a) job["account"] = a;

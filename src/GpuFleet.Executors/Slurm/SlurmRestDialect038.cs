@@ -12,7 +12,8 @@ namespace GpuFleet.Executors.Slurm;
 /// <para>A job is written as sbatch's options by their long names (its parser maps each key to the option):
 /// <c>nodelist</c> and <c>no_requeue</c> are accepted though the published schema does not list them;
 /// <c>requeue: false</c> would turn requeueing ON (any value sets the option); <c>nodes</c> is the
-/// schema's <c>[min, max]</c>; the environment is an object and is required.</para>
+/// schema's <c>[min, max]</c>; the environment is an object and is required. CPU cores and memory per GPU are
+/// <c>cpus_per_gpu</c> (a string, as the schema has it) and <c>memory_per_gpu</c> (MB); per node <c>cpus_per_task</c> and <c>memory_per_node</c> (MB).</para>
 /// <para>Answers: plain numbers, <c>job_state</c> a string, <c>exit_code</c> the raw wait status (as squeue's),
 /// a node's base <c>state</c> and its <c>state_flags</c> apart. <c>GET /jobs?update_time=</c> answers 304 when
 /// nothing changed, but no answer says the controller's time to ask from, so it is not used.</para>
@@ -37,7 +38,11 @@ internal sealed class SlurmRestDialect038() : SlurmRestDialect(38)
                 ["current_working_directory"] = context.WorkingDirectory,
                 ["environment"] = new JsonObject([.. context.Environment.Select(e => new KeyValuePair<string, JsonNode?>(e.Key, e.Value))]),
             };
-            if (c.GpusPerNode > 0) job["gres"] = "gpu:" + c.GpusPerNode.ToString(CultureInfo.InvariantCulture);
+            if (c.GresText("") is { } gres) job["gres"] = gres;
+            if (c.CpusPerGpu is { } cpusPerGpu) job["cpus_per_gpu"] = cpusPerGpu.ToString(CultureInfo.InvariantCulture);
+            if (c.MemoryMbPerGpu is { } memPerGpu) job["memory_per_gpu"] = memPerGpu;
+            if (c.CpusPerNode is { } cpusPerNode) job["cpus_per_task"] = cpusPerNode;
+            if (c.MemoryMbPerNode is { } memPerNode) job["memory_per_node"] = memPerNode;
             if (s.Output != "/dev/null") job["open_mode"] = "append";
             if (context.Partition is { Length: > 0 } p) job["partition"] = p;
             if (s.Account is { } a) job["account"] = a;

@@ -19,7 +19,7 @@ namespace GpuFleet.Executors.Slurm;
 internal sealed class SlurmRestDialect039() : SlurmRestDialect(39)
 {
     public override JsonObject SubmitBody(SlurmSubmission s, SlurmRestJobContext context) =>
-        Body(s, [.. s.Components.Select(c => Descriptor(s, c, context, "gres:gpu:"))]);
+        Body(s, [.. s.Components.Select(c => Descriptor(s, c, context, "gres:"))]);
 
     public override string DeleteQuery(string? signal) => signal is null ? "" : "?signal=" + SignalName(signal);
 

@@ -25,7 +25,7 @@ internal class SlurmRestDialect040(int minor) : SlurmRestDialect(minor)
     public override bool ReportsLastUpdate => true;
 
     public override JsonObject SubmitBody(SlurmSubmission s, SlurmRestJobContext context) =>
-        Body(s, [.. s.Components.Select(c => Descriptor(s, c, context, "gres/gpu:"))]);
+        Body(s, [.. s.Components.Select(c => Descriptor(s, c, context, "gres/"))]);
 
     public override string? SubmittedId(JsonElement body) =>
         base.SubmittedId(body) ?? (Get(body, "result") is { } r ? Number(r, "job_id")?.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);

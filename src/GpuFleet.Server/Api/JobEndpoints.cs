@@ -124,7 +124,8 @@ public static class JobEndpoints
         {
             History = history,
             Nodes = PlacementText.Parse(job.Placement, settings.Fleet),
-            GpuSeconds = job.Spec.Gpus * ChargedTime.Seconds(history, clock.GetUtcNow()),
+            // GPU-equivalents × time: a slice job is charged its slices' shares, not the GPUs they are on.
+            GpuSeconds = job.GpuEquivalents * ChargedTime.Seconds(history, clock.GetUtcNow()),
         };
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)

@@ -40,8 +40,15 @@ public sealed record JobView(
     /// <summary>Every node of <see cref="Placement"/> with the GPUs held on it (single-job answers only).</summary>
     public IReadOnlyList<NodeView>? Nodes { get; init; }
 
+    /// <summary>For a job of GPU slices once placed, the slices of its latest placement: node, GPU, MIG profile and start (null for a time-shared share), fraction, memory.</summary>
+    public IReadOnlyList<PlacedSlice>? Slices { get; init; }
+
     /// <summary>The view of a stored job.</summary>
     public static JobView Of(StoredJob j) => new(j.Id, j.Spec.Name, j.Tenant, j.Spec.Gpus, j.Spec.Models, j.Spec.TimeLimitSeconds, j.Spec.Priority,
         j.Spec.PriorityClass, j.Spec.Command, JobFieldRules.TopologyName(j.Spec.Topology), j.Spec.Site, j.Spec.DataSite, j.Spec.DataGb,
-        j.Spec.CheckpointSeconds, j.Spec.CpusPerGpu, j.Spec.MemoryGbPerGpu, JobSlice.Of(j.Spec.Slice), j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail);
+        j.Spec.CheckpointSeconds, j.Spec.CpusPerGpu, j.Spec.MemoryGbPerGpu, JobSlice.Of(j.Spec.Slice), j.State.ToString().ToLowerInvariant(), j.SubmittedAt, j.Placement, j.Detail)
+        {
+            // Shares to 4 places (1/7 → 0.1429); usage charges them unrounded.
+            Slices = j.Slices?.Select(s => s with { Fraction = Math.Round(s.Fraction, 4) }).ToList(),
+        };
 }

@@ -267,7 +267,7 @@ public static class DashboardEndpoints
             if (job is null || !request.Caller.Sees(job.Tenant))
                 return DashboardLayout.Problem(http, StatusCodes.Status404NotFound, "Job not found", $"No job {jobId}.");
             var history = await store.HistoryAsync(jobId, http.RequestAborted);
-            var gpuSeconds = job.Spec.Gpus * ChargedTime.Seconds(history, clock.GetUtcNow());
+            var gpuSeconds = job.GpuEquivalents * ChargedTime.Seconds(history, clock.GetUtcNow());
             string? reason = null;
             DateTimeOffset? estimate = null;
             if (job.State == JobState.Pending && scheduler.IsLeader)
@@ -289,7 +289,7 @@ public static class DashboardEndpoints
             }
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
             var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
-                JobEnergy.Kwh(history, job.Spec.Gpus, settings.Fleet, clock.GetUtcNow()), reason, estimate, log, cut,
+                JobEnergy.Kwh(history, job.GpuEquivalents, settings.Fleet, clock.GetUtcNow()), reason, estimate, log, cut,
                 Notice(http.Request.Query), settings.Tenants.DefaultClass);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });

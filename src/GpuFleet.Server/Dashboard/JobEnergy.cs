@@ -13,7 +13,7 @@ namespace GpuFleet.Server.Dashboard;
 internal static class JobEnergy
 {
     /// <summary>kWh charged over the history up to <paramref name="now"/>; stretches whose placement does not read as a site and model of the fleet count nothing.</summary>
-    public static double Kwh(IReadOnlyList<JobEvent> history, int gpus, Fleet fleet, DateTimeOffset now)
+    public static double Kwh(IReadOnlyList<JobEvent> history, double gpus, Fleet fleet, DateTimeOffset now)
     {
         // Where the job ran as of each event: the latest placement at or before it.
         var where = new (int Site, int Model)[history.Count];

@@ -66,7 +66,12 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         var details = _details(job.Id);
         var nodes = placement.Gpus.Select(g => new NodeGpus(_fleet.NodeName(g.Node), g.Positions())).ToList();
         _siteOf[job.Id] = placement.Site;
-        agent.Launch(new ExecutorLaunch(job.Id, details.Name, job.Tenant, details.Command, job.TimeLimitSeconds, nodes, details.RuntimeSeconds));
+        agent.Launch(new ExecutorLaunch(job.Id, details.Name, job.Tenant, details.Command, job.TimeLimitSeconds, nodes, details.RuntimeSeconds)
+        {
+            CpusPerGpu = job.CpusPerGpu,
+            MemoryGbPerGpu = job.MemoryGbPerGpu,
+            Slices = placement.Slices?.Select(s => new GpuSlice(_fleet.NodeName(s.Node), s.Gpu, s.MigProfile, s.MigStart, s.Fraction, s.MemoryGb)).ToList(),
+        });
     }
 
     /// <summary>Counts a run that a cluster already has as running (a new leader taking over); false where the site has no cluster.</summary>
@@ -76,6 +81,16 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         _siteOf[jobId] = site;
         agent.Adopt(jobId, nodes);
         return true;
+    }
+
+    /// <summary>
+    /// Cancels a run that a cluster has of a job GpuFleet does not take up where it runs (a new leader that cannot
+    /// adopt it): the job queues again, and a launch of it later, here or elsewhere, comes after this cancel.
+    /// </summary>
+    public void StopUnadopted(long jobId, int site)
+    {
+        _siteOf.Remove(jobId);
+        _agents[site]?.StopUnadopted(jobId);
     }
 
     /// <inheritdoc />

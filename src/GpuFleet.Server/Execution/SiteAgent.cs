@@ -140,6 +140,17 @@ internal sealed class SiteAgent : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Cancels the cluster's run of a job that GpuFleet does not count as running here; its "cancelled" end is not news.</summary>
+    public void StopUnadopted(long jobId)
+    {
+        lock (_lock)
+        {
+            _tracked.Remove(jobId);
+            _stopping.Add(jobId);
+        }
+        Enqueue(new Request(jobId, "cancel of an unadopted run", c => Executor.CancelAsync(jobId, c), []));
+    }
+
     public bool Cancel(long jobId)
     {
         if (!Forget(jobId)) return false;

@@ -33,17 +33,21 @@ public static class SiteExecutors
         }
     }
 
+    // The fleet file checked it is a whole number from 1.
+    private static int ShardsPerGpu(SiteExecutorSpec spec) =>
+        int.Parse(spec.Setting("shardsPerGpu", SlurmExecutorOptions.DefaultShardsPerGpu.ToString(System.Globalization.CultureInfo.InvariantCulture))!, System.Globalization.CultureInfo.InvariantCulture);
+
     private static ISiteExecutor Create(Site siteOf, string? singleNodeName, string? installation)
     {
         var spec = siteOf.Executor;
         return spec.Kind switch
         {
             "slurm" when spec.Setting("restUrl") is { } url => new SlurmExecutor(
-                new SlurmExecutorOptions(Partition: spec.Setting("partition"), OutputDirectory: spec.Setting("outputDirectory"), Installation: installation),
+                new SlurmExecutorOptions(Partition: spec.Setting("partition"), OutputDirectory: spec.Setting("outputDirectory"), Installation: installation) { ShardsPerGpu = ShardsPerGpu(spec) },
                 new SlurmRestOptions(new Uri(url), spec.Setting("user"), spec.Setting("token"), spec.Setting("tokenFile"))),
             "slurm" => new SlurmExecutor(new SlurmExecutorOptions(
                 Partition: spec.Setting("partition"), SlurmConf: spec.Setting("slurmConf"), ToolDirectory: spec.Setting("toolDirectory"), OutputDirectory: spec.Setting("outputDirectory"),
-                Installation: installation)),
+                Installation: installation) { ShardsPerGpu = ShardsPerGpu(spec) }),
             "local" => new LocalExecutor(new LocalExecutorOptions(spec.Setting("logDirectory", SiteExecutorSpec.DefaultLocalLogDirectory)!)
             {
                 VirtualGpus = int.Parse(spec.Setting("virtualGpus", "0")!, System.Globalization.CultureInfo.InvariantCulture),

@@ -252,7 +252,9 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             // The history keeps where each run was, the job row where the latest is: each node by name with
             // its GPUs ("nodes a-[0001-0002],a-0007 (GPUs 0-3)"), so that what every GPU held can be replayed from the record.
             var where = PlacementText.Where(p, settings.Fleet);
-            return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"{JobStore.PlacedPrefix}{where}", where, site, model);
+            // A slice job's slices go with it (each GPU's MIG instance or share): what it holds and is charged.
+            return new StateChange(p.JobId, JobState.Pending, JobState.Running, $"{JobStore.PlacedPrefix}{where}", where, site, model,
+                Slices: PlacedSlice.Column(PlacedSlice.Of(p, settings.Fleet)));
         }).ToList();
         var applied = store.TransitionMany(changes, at, _epoch);
         for (var i = 0; i < cycle.Placements.Count; i++)
@@ -380,8 +382,12 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var result = _core.Adopt(spec, gpus, now);
         if (!result.Accepted)
         {
-            log.LogWarning("job {Job} cannot be adopted where it runs ({Error}); it is requeued", job.Id, result.Error);
+            // Its run on the cluster is stopped before it queues again (a job of GPU slices is never adopted:
+            // the core does not take slices back): left running, it would hold GPUs the core gives to others,
+            // and a launch of the job elsewhere would find that run and start nothing.
+            log.LogWarning("job {Job} cannot be adopted where it runs ({Error}); its run there is cancelled and it is requeued", job.Id, result.Error);
             _known.Remove(job.Id);
+            _clusters.StopUnadopted(job.Id, site);
             return false;
         }
         _clusters.Adopt(job.Id, site, [.. nodes.Select(n => n.Name)]);

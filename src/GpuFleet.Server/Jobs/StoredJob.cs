@@ -7,8 +7,15 @@ namespace GpuFleet.Server.Jobs;
 /// <param name="SubmittedAt">When it was accepted.</param>
 /// <param name="Placement">Where it runs or ran, in words.</param>
 /// <param name="Detail">The last state change's reason.</param>
-public sealed record StoredJob(long Id, NewJob Spec, JobState State, DateTimeOffset SubmittedAt, string? Placement, string? Detail)
+/// <param name="Slices">For a job of GPU slices that was placed, the slices of its latest placement; null otherwise.</param>
+public sealed record StoredJob(long Id, NewJob Spec, JobState State, DateTimeOffset SubmittedAt, string? Placement, string? Detail, IReadOnlyList<PlacedSlice>? Slices = null)
 {
     /// <summary>The tenant it belongs to.</summary>
     public string Tenant => Spec.Tenant;
+
+    /// <summary>GPU-equivalents it holds while it runs, as usage charges them: its slices' shares of compute, or its whole GPUs.</summary>
+    public double GpuEquivalents => GpuEquivalentsOf(Spec.Gpus, Slices);
+
+    /// <summary>GPU-equivalents of a job of <paramref name="gpus"/> with these slices (null: whole GPUs).</summary>
+    public static double GpuEquivalentsOf(int gpus, IReadOnlyList<PlacedSlice>? slices) => slices is null ? gpus : slices.Sum(s => s.Fraction);
 }

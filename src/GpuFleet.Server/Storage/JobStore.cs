@@ -33,7 +33,8 @@ public sealed class JobStore : IDisposable
         UPDATE jobs SET state = @to, detail = CAST(@detail AS TEXT),
             placement = CASE WHEN @to = 'Running' THEN CAST(@placement AS TEXT) ELSE placement END,
             site = CASE WHEN @to = 'Running' THEN CAST(@site AS TEXT) ELSE site END,
-            model = CASE WHEN @to = 'Running' THEN CAST(@model AS TEXT) ELSE model END
+            model = CASE WHEN @to = 'Running' THEN CAST(@model AS TEXT) ELSE model END,
+            slices = CASE WHEN @to = 'Running' THEN CAST(@slices AS TEXT) ELSE slices END
         WHERE id = @id AND state = @from
         """;
 
@@ -381,15 +382,17 @@ public sealed class JobStore : IDisposable
                 ("@tos", changes.Select(ch => ch.To.ToString()).ToArray()), ("@details", changes.Select(ch => ch.Detail).ToArray()),
                 ("@placements", changes.Select(ch => ch.Placement).ToArray()), ("@sites", changes.Select(ch => ch.Site).ToArray()),
                 ("@models", changes.Select(ch => ch.Model).ToArray()), ("@ats", changes.Select(ch => (ch.At ?? at).ToUnixTimeMilliseconds()).ToArray()),
+                ("@slicesList", changes.Select(ch => ch.Slices).ToArray()),
             };
             var applied = new bool[changes.Count];
             var moves = await ArrayStatement.ScalarsAsync(c, t, """
-                WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models, @ats) WITH ORDINALITY
-                            AS ch(id, from_state, to_state, detail, placement, site, model, at, n)),
+                WITH ch AS (SELECT * FROM unnest(@ids, @froms, @tos, @details, @placements, @sites, @models, @ats, @slicesList) WITH ORDINALITY
+                            AS ch(id, from_state, to_state, detail, placement, site, model, at, slices, n)),
                      u AS (UPDATE jobs j SET state = ch.to_state, detail = ch.detail,
                                placement = CASE WHEN ch.to_state = 'Running' THEN ch.placement ELSE j.placement END,
                                site = CASE WHEN ch.to_state = 'Running' THEN ch.site ELSE j.site END,
-                               model = CASE WHEN ch.to_state = 'Running' THEN ch.model ELSE j.model END
+                               model = CASE WHEN ch.to_state = 'Running' THEN ch.model ELSE j.model END,
+                               slices = CASE WHEN ch.to_state = 'Running' THEN ch.slices ELSE j.slices END
                            FROM ch WHERE j.id = ch.id AND j.state = ch.from_state
                            RETURNING j.id, ch.to_state, ch.detail, ch.at, ch.n),
                      e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, at, to_state, detail FROM u),
@@ -402,7 +405,7 @@ public sealed class JobStore : IDisposable
         var rows = changes.Select(ch => new (string, object?)[]
         {
             ("@to", ch.To.ToString()), ("@detail", ch.Detail), ("@placement", ch.Placement), ("@site", ch.Site), ("@model", ch.Model),
-            ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", (ch.At ?? at).ToUnixTimeMilliseconds()),
+            ("@slices", ch.Slices), ("@id", ch.Id), ("@from", ch.From.ToString()), ("@at", (ch.At ?? at).ToUnixTimeMilliseconds()),
         }).ToList();
         var changed = await RepeatedStatement.RunAsync(c, t, batch: false, UpdateJobSql + ";", rows, scalar: false);
         var done = changed.Select(n => n > 0).ToArray();
@@ -535,7 +538,7 @@ public sealed class JobStore : IDisposable
         var order = Dialect.EventOrder;
         // Every event of each job that ran before the period's end, a job's events together and in order.
         await using var cmd = Command(c, null, $"""
-            SELECT j.id, j.tenant, j.gpus, j.site, j.model, e.at, e.state
+            SELECT j.id, j.tenant, j.gpus, j.site, j.model, e.at, e.state, j.slices
             FROM job_events e JOIN jobs j ON j.id = e.job_id
             WHERE e.job_id IN (SELECT r.job_id FROM job_events r WHERE r.state = 'Running' AND r.at < @to)
               AND (CAST(@tenant AS TEXT) IS NULL OR j.tenant = @tenant)
@@ -559,7 +562,9 @@ public sealed class JobStore : IDisposable
             {
                 Close();
                 job = id;
-                shape = new RunInterval(r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? "" : r.GetString(3), r.IsDBNull(4) ? "" : r.GetString(4), 0);
+                // A job of GPU slices is charged its slices' shares of compute, not the GPUs they are on.
+                var slices = PlacedSlice.Parse(id, r.IsDBNull(7) ? null : r.GetString(7));
+                shape = new RunInterval(r.GetString(1), StoredJob.GpuEquivalentsOf(r.GetInt32(2), slices), r.IsDBNull(3) ? "" : r.GetString(3), r.IsDBNull(4) ? "" : r.GetString(4), 0);
             }
             events.Add((DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), Enum.Parse<JobState>(r.GetString(6))));
         }
@@ -692,7 +697,8 @@ public sealed class JobStore : IDisposable
                 Text("required_site"), Text("data_site"), r.GetDouble(r.GetOrdinal("data_gb")), r.GetInt64(r.GetOrdinal("checkpoint_seconds")),
                 r.GetDouble(r.GetOrdinal("cpus_per_gpu")), r.GetDouble(r.GetOrdinal("memory_gb_per_gpu")), SliceOf(r.GetInt64(r.GetOrdinal("id")), Text("slice"))),
             Enum.Parse<JobState>(r.GetString(r.GetOrdinal("state"))),
-            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail"));
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(r.GetOrdinal("submitted_at"))), Text("placement"), Text("detail"),
+            PlacedSlice.Parse(r.GetInt64(r.GetOrdinal("id")), Text("slices")));
     }
 
     // A slice in its column as a trace cell spells it (mig:1g.23gb, 0.25:20); null for whole GPUs.

@@ -67,6 +67,9 @@ public sealed class PostgresDialect : StoreDialect
         ALTER TABLE jobs ADD COLUMN cpus_per_gpu DOUBLE PRECISION NOT NULL DEFAULT 0, ADD COLUMN memory_gb_per_gpu DOUBLE PRECISION NOT NULL DEFAULT 0,
             ADD COLUMN slice TEXT;
         """,
+        // A slice job's latest placement on GPU slices (node, GPU, MIG profile and start, fraction, memory) as
+        // a JSON array, beside its placement's text; null for whole GPUs and for every job placed before.
+        "ALTER TABLE jobs ADD COLUMN slices TEXT;",
     ];
 
     /// <inheritdoc />
