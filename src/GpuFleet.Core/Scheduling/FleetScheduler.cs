@@ -518,6 +518,7 @@ public sealed class FleetScheduler
         _cycle.Attempts++;
         if (_slices.TryPlace(c, job.Spec.Id, _cycle.Now) is { } placed)
             return Commit(job, (placed.Pool, placed.Gpus, placed.Delay), guaranteed, placed.Slices, placed.Units);
+        if (EvictForSlices(job, c, guaranteed) is { } evicted) return evicted;
         var reason = PendingReason.NoFreeSlice;
         var anyPower = false;
         foreach (var p in c.Pools) anyPower |= _state.PoolPowerRoom(p) > 0;
@@ -526,6 +527,29 @@ public sealed class FleetScheduler
         job.SetReason(_epoch, reason, null, null);
         if (_cycle.Reservation is null && !_options.Policy.Backfill) _cycle.Stop(PendingReason.BehindHead, job.Spec.Id);
         return false;
+    }
+
+    /// <summary>
+    /// A job of slices that does not fit evicts as a whole-GPU job would — by reclaim within its tenant's
+    /// guarantee, or from its tenant's lower preemptible classes — for the whole GPUs of one node that its gang
+    /// would split (the same transaction: victims stop, the slices are placed, or all is put back). It starts
+    /// after the victims' grace and then the layout change.
+    /// </summary>
+    private bool? EvictForSlices(JobRecord job, JobClass c, bool guaranteed)
+    {
+        if (!_preemptor.CanEvictMore(_cycle)) return null;
+        var gpus = _slices.GpusToOpen(c);
+        if (gpus < 1) return null;
+        var whole = _classes.ClassFor(gpus, c.ModelMask, TopologyNeed.Node, c.Site, c.DataSite, c.Demand, null, c.Sites);
+        if (whole.ImpossibleReason is not null) return null;
+        (int Pool, GpuAllocation[] Gpus, long Delay, SlicePlacement[] Slices, long Units)? sliced = null;
+        var evicted = _preemptor.TryPreempt(job, whole, guaranteed, _cycle, () =>
+        {
+            sliced = _slices.TryPlace(c, job.Spec.Id, _cycle.Now);
+            return sliced is { } s ? (s.Pool, s.Gpus) : null;
+        });
+        if (evicted is not { } e || sliced is not { } placed) return null;
+        return Commit(job, (placed.Pool, placed.Gpus, e.Delay + placed.Delay), guaranteed, placed.Slices, placed.Units);
     }
 
     /// <summary>Records a placement: the job runs from now, so a reservation made later in this cycle counts its end.</summary>

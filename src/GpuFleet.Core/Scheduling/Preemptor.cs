@@ -65,30 +65,39 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     /// aside) runs beyond its guarantee wins over one that does; then the least lost work, then the fewest
     /// GPUs evicted.
     /// </summary>
-    public (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed, SchedulingCycle cycle)
+    /// <param name="place">
+    /// What places the job once victims are stopped; null: <see cref="PlaceAfterEviction"/> for <paramref name="c"/>.
+    /// A job of slices evicts for the whole GPUs of one node (<paramref name="c"/> is that class) and places its
+    /// slices with this.
+    /// </param>
+    public (int Pool, GpuAllocation[] Gpus, long Delay)? TryPreempt(JobRecord job, JobClass c, bool guaranteed, SchedulingCycle cycle,
+        Func<(int Pool, GpuAllocation[] Gpus)?>? place = null)
     {
         // A borrowing job may only preempt its own tenant's lower classes: with none running, do not spend an attempt.
         var now = cycle.Now;
-        // Slices neither evict nor are evicted: a shared GPU frees only when all its slices end, which the search by units cannot see.
+        // Slices are never evicted (a shared GPU frees only when all its slices end, which the search by units cannot see).
         if (c.Slice is not null || !CanEvictMore(cycle) || (!guaranteed && running.PreemptibleOf(job.Tenant) == 0) || c.NoVictimsUntil > now) return null;
+        var slices = place;
+        place ??= () => PlaceAfterEviction(c);
         // A class that failed earlier in this cycle comes here without trying to place: evictions since then
         // may have left enough free (a gang evicted for a smaller job), and those are taken before evicting
         // more. Within a cycle only evictions free GPUs, so without any the attempt would fail again.
-        if (cycle.Preemptions.Count > 0 && placer.TryPlace(c) is { } unused) return (unused.Pool, unused.Gpus, 0);
+        if (cycle.Preemptions.Count > 0 && (slices is null ? placer.TryPlace(c) : slices()) is { } unused) return (unused.Pool, unused.Gpus, 0);
         cycle.PreemptionAttempts++;
         var best = ChooseUnitVictims(job, c, guaranteed, now);
         if (best is null) return NoVictims(c, now);
         // More victims than a cycle may ever evict: reclaim cannot help this class now; it waits for its reservation.
         if (best.Count > options.MaxEvictionsPerCycle) return NoVictims(c, now);
         if (cycle.Preemptions.Count + best.Count > options.MaxEvictionsPerCycle) return null;
-        return EvictAndPlace(job, c, best, cycle);
+        return EvictAndPlace(job, c, best, cycle, place);
     }
 
     /// <summary>
     /// The transaction: stop the victims tentatively, place the job, then commit the evictions; or, if the
     /// job does not place, resume every victim as it was (in reverse order) and evict nobody.
     /// </summary>
-    private (int Pool, GpuAllocation[] Gpus, long Delay)? EvictAndPlace(JobRecord job, JobClass c, List<(Victim Victim, int Gpus)> victims, SchedulingCycle cycle)
+    private (int Pool, GpuAllocation[] Gpus, long Delay)? EvictAndPlace(JobRecord job, JobClass c, List<(Victim Victim, int Gpus)> victims, SchedulingCycle cycle,
+        Func<(int Pool, GpuAllocation[] Gpus)?> place)
     {
         var quotaVersion = quotas.Version;
         _stopped.Clear();
@@ -97,7 +106,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             _stopped.Add(running.Remember(victim.Job));
             running.Stop(victim.Job);
         }
-        var placed = PlaceAfterEviction(c);
+        var placed = place();
         if (placed is not { } p)
         {
             for (var i = victims.Count - 1; i >= 0; i--) running.Resume(victims[i].Victim.Job, _stopped[i]);

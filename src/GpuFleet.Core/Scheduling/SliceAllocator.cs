@@ -81,6 +81,18 @@ internal sealed class SliceAllocator
         return Commit(chosen, c, job, now);
     }
 
+    /// <summary>Whole GPUs a gang of the class's slices needs on one node where no GPU is split yet (the fewest over its pools).</summary>
+    public int GpusToOpen(JobClass c)
+    {
+        var fewest = int.MaxValue;
+        foreach (var p in c.Pools)
+        {
+            var perEmpty = c.Slice!.On(_fleet.PoolModel(p)).PerEmptyGpu(ModelMemoryMb(p));
+            if (perEmpty > 0) fewest = Math.Min(fewest, (c.Gpus + perEmpty - 1) / perEmpty);
+        }
+        return fewest == int.MaxValue ? 0 : fewest;
+    }
+
     /// <summary>Gives back a job's slices; a GPU whose last slice this was goes back whole.</summary>
     public void Release(long job, in NodeDemand demand)
     {
