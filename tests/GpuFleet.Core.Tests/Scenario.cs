@@ -27,6 +27,8 @@ public sealed class Scenario
     public string Packing { get; set; } = "FragmentationAware";
     /// <summary>MIG layouts checked against a model's profiles: allowed or not, and why not.</summary>
     public List<LayoutData> Layouts { get; set; } = [];
+    /// <summary>Sites that take only jobs that name them.</summary>
+    public List<string> DedicatedSites { get; set; } = [];
     /// <summary>Inference services whose replicas are jobs; a step's <see cref="StepData.Load"/> scales them.</summary>
     public List<ServiceData> Services { get; set; } = [];
 

@@ -238,7 +238,7 @@ public sealed class ScenarioTests
             : new GpuModel(m, 80, 700, 100, 1)).ToList();
         var sites = s.Pools.Select(p => p.Site).Distinct().Select(n => s.Sites.FirstOrDefault(x => x.Name == n) is { } d
             ? new Site(n, d.Owner, d.Region, d.PowerCapMw, d.Pue)
-            : new Site(n, "owner", "r", 100, 1.2)).ToList();
+            : new Site(n, "owner", "r", 100, 1.2)).Select(site => site with { Dedicated = s.DedicatedSites.Contains(site.Name) }).ToList();
         var pools = s.Pools.Select(p => new GpuPoolSpec(p.Site, p.Model, p.GpusPerNode, p.NodesPerDomain, p.Domains, 0)
         {
             CpusPerNode = p.CpusPerNode, MemoryGbPerNode = p.MemoryGbPerNode,

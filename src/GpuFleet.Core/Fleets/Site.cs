@@ -13,4 +13,11 @@ public sealed record Site(string Name, string Owner, string Region, double Power
 
     /// <summary>What carries out placements at this site in the live service (the twin simulates every site).</summary>
     public SiteExecutorSpec Executor { get; init; } = SiteExecutorSpec.Simulated;
+
+    /// <summary>
+    /// Whether the site takes only jobs that name it (their <c>site</c>, or one of their <c>sites</c>), as a
+    /// tainted Kubernetes node takes only pods that tolerate it: an edge site kept for the services of its
+    /// region, whose replicas list it. Other jobs never go there, even when it is idle.
+    /// </summary>
+    public bool Dedicated { get; init; }
 }

@@ -64,6 +64,7 @@ internal sealed class JobClassCatalog
             if ((mask & (1UL << model)) == 0) continue;
             if (site >= 0 && _fleet.PoolSite(p) != site) continue;
             if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
+            if (_fleet.Sites[_fleet.PoolSite(p)].Dedicated && site < 0 && sites is null) continue;
             var level = LevelIn(p, gpus, need, mask);
             largest = Math.Max(largest, need switch
             {
@@ -137,6 +138,7 @@ internal sealed class JobClassCatalog
             if ((mask & (1UL << model)) == 0) continue;
             if (site >= 0 && _fleet.PoolSite(p) != site) continue;
             if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
+            if (_fleet.Sites[_fleet.PoolSite(p)].Dedicated && site < 0 && sites is null) continue;
             var fit = slice.On(model);
             if (!fit.Serves) continue;
             served = true;

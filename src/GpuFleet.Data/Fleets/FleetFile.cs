@@ -58,6 +58,7 @@ public static class FleetFile
         {
             PricePerMwh = s.Number("pricePerMwh", 0, min: 0),
             Executor = ExecutorOf(s),
+            Dedicated = s.Bool("dedicated", false),
         });
         // A fleet whose sites all take their nodes from their clusters may list no pools.
         var poolsFromClusters = sites.Any(s => s.Item.Executor.TakesNodesFromCluster);
