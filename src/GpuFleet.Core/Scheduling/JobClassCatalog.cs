@@ -61,10 +61,7 @@ internal sealed class JobClassCatalog
         for (var p = 0; p < _fleet.PoolCount; p++)
         {
             var model = _fleet.PoolModel(p);
-            if ((mask & (1UL << model)) == 0) continue;
-            if (site >= 0 && _fleet.PoolSite(p) != site) continue;
-            if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
-            if (_fleet.Sites[_fleet.PoolSite(p)].Dedicated && site < 0 && sites is null) continue;
+            if (!Admits(p, mask, site, sites)) continue;
             var level = LevelIn(p, gpus, need, mask);
             largest = Math.Max(largest, need switch
             {
@@ -135,10 +132,7 @@ internal sealed class JobClassCatalog
         for (var p = 0; p < _fleet.PoolCount; p++)
         {
             var model = _fleet.PoolModel(p);
-            if ((mask & (1UL << model)) == 0) continue;
-            if (site >= 0 && _fleet.PoolSite(p) != site) continue;
-            if (sites is not null && Array.IndexOf(sites, _fleet.PoolSite(p)) < 0) continue;
-            if (_fleet.Sites[_fleet.PoolSite(p)].Dedicated && site < 0 && sites is null) continue;
+            if (!Admits(p, mask, site, sites)) continue;
             var fit = slice.On(model);
             if (!fit.Serves) continue;
             served = true;
@@ -187,6 +181,19 @@ internal sealed class JobClassCatalog
             UnitsByModel = units,
             ImpossibleReason = pools.Count == 0 ? why : null,
         };
+    }
+
+    /// <summary>
+    /// Whether a pool may take a job of these models, pinned site and list of sites: its model is acceptable, it
+    /// is at the pinned site or one of the listed ones, and a dedicated site is named by the job.
+    /// </summary>
+    private bool Admits(int pool, ulong mask, int site, int[]? sites)
+    {
+        var at = _fleet.PoolSite(pool);
+        return (mask & (1UL << _fleet.PoolModel(pool))) != 0
+            && (site < 0 || at == site)
+            && (sites is null || Array.IndexOf(sites, at) >= 0)
+            && (!_fleet.Sites[at].Dedicated || site >= 0 || sites is not null);
     }
 
     private string ProfileNames(ulong mask)
