@@ -31,9 +31,10 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Write results as JSON." };
         var tenants = SimulateCommand.TenantsOption();
         var mix = new Option<string?>("--mix") { Description = "Draw half the jobs from a request mix (pai-2020: fractions of GPUs, CPU and memory)." };
-        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json, tenants, mix };
+        var services = new Option<int>("--services") { Description = "Inference services scaled between cycles (rates swinging over a day; half on MIG slices).", DefaultValueFactory = _ => 0 };
+        var cycle = new Command("cycle", "Time scheduling cycles on a busy fleet with a long pending queue.") { fleet, pending, busy, cycles, policy, seed, json, tenants, mix, services };
         cycle.SetAction(r => CliRunner.Guard(() => Cycle(r.GetValue(fleet)!, r.GetValue(pending), r.GetValue(busy), r.GetValue(cycles), r.GetValue(policy)!, r.GetValue(seed), r.GetValue(json), r.GetValue(tenants),
-            r.GetValue(mix))));
+            r.GetValue(mix), r.GetValue(services))));
 
         var simFleet = new Option<string>("--fleet") { Description = "Fleet YAML file.", Required = true };
         var trace = new Option<string?>("--trace") { Description = "Trace file; without it a workload is generated." };
@@ -62,8 +63,10 @@ internal static class BenchCommand
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create(), SaturationBench.Create() };
     }
 
-    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath, string? mixName)
+    private static int Cycle(string fleetPath, int pendingTarget, double busyTarget, int cycles, string policyName, int seed, string? json, string? tenantsPath, string? mixName,
+        int services)
     {
+        if (services < 0) throw new CliUsageException("--services must be at least 0");
         var mix = mixName is null ? null : RequestMix.Find(mixName) ?? throw new CliUsageException($"--mix: unknown mix '{mixName}' (known: {RequestMix.Pai2020.Name})");
         if (pendingTarget < 1) throw new CliUsageException("--pending must be at least 1");
         if (busyTarget is <= 0 or >= 1) throw new CliUsageException("--busy must be between 0 and 1");
@@ -72,7 +75,7 @@ internal static class BenchCommand
         var fleet = FleetFile.Load(fleetPath);
         var tree = SimulateCommand.LoadTenants(tenantsPath, fleet, [policy]);
         var setup = Stopwatch.StartNew();
-        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed, tree, mix);
+        var workload = new BusyFleetWorkload(fleet, policy, busyTarget, pendingTarget, seed, tree, mix, services);
         var scheduler = workload.Scheduler;
         Console.Error.WriteLine($"setup {setup.Elapsed.TotalSeconds:F1} s: {workload.BusyGpus:N0}/{fleet.TotalGpus:N0} GPUs busy, {scheduler.RunningCount:N0} running, {scheduler.PendingCount:N0} pending");
 
@@ -108,6 +111,8 @@ internal static class BenchCommand
             ["placementsPerCycle"] = Math.Round((double)placed / times.Count, 2),
             ["mix"] = mix?.Name,
             ["sharedGpus"] = scheduler.SharedGpuCount,
+            ["services"] = services,
+            ["replicas"] = workload.Replicas,
             ["peakMemoryMb"] = Math.Round(peakMb, 1),
             ["decisionsSha256"] = workload.Decisions.Sha256Hex(),
         };

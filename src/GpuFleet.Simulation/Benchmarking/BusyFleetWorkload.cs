@@ -1,6 +1,7 @@
 using GpuFleet.Core.Decisions;
 using GpuFleet.Core.Fleets;
 using GpuFleet.Core.Scheduling;
+using GpuFleet.Core.Services;
 using GpuFleet.Core.Tenancy;
 using GpuFleet.Core.Workloads;
 
@@ -15,6 +16,9 @@ namespace GpuFleet.Simulation.Benchmarking;
 /// <para>With a request mix (<see cref="RequestMix"/>), half the jobs are drawn from it instead — fractions of
 /// GPUs, small whole-GPU jobs, CPU and memory — from a random source of their own, so that the other half
 /// are the same jobs as without it.</para>
+/// <para>With services, as many inference services (half of them on MIG or time-shared slices where the fleet
+/// has them) get a request rate that swings around its mean over a day; at every churn each is scaled again,
+/// so replicas are submitted and ended between cycles as in a live system.</para>
 /// </summary>
 public sealed class BusyFleetWorkload
 {
@@ -29,12 +33,15 @@ public sealed class BusyFleetWorkload
     private readonly RequestMix? _mix;
     private readonly Random _mixRng;
     private long _nextId = 1;
+    private readonly ServiceFleet? _services;
+    private readonly double[] _servicePhase = [];
 
     /// <summary>
     /// Fills <paramref name="fleet"/> to <paramref name="busyShare"/> and queues <paramref name="pending"/> jobs;
     /// with a tenant tree, jobs come from its projects (leaves) and its guarantees, grants and classes apply.
     /// </summary>
-    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed, TenantTree? tenants = null, RequestMix? mix = null)
+    public BusyFleetWorkload(Fleet fleet, SchedulingPolicy policy, double busyShare, int pending, int seed, TenantTree? tenants = null, RequestMix? mix = null,
+        int services = 0)
     {
         _mix = mix;
         _mixRng = new Random(unchecked(seed * 7_919 + 1));
@@ -54,6 +61,31 @@ public sealed class BusyFleetWorkload
             if (Record(result) == 0) break;
         }
         while (Scheduler.PendingCount < pending) Scheduler.Submit(NewJob());
+        if (services > 0)
+        {
+            var sliced = fleet.Models.Select((m, i) => (m, i)).FirstOrDefault(x => x.m.Sharing?.MigProfiles.Count > 0);
+            var profile = sliced.m?.Sharing?.MigProfiles.OrderBy(p => p.ComputeSlices).First();
+            _services = new ServiceFleet(Scheduler, [.. Enumerable.Range(0, services).Select(i => new ServiceSpec(
+                $"service-{i:D2}", _tenants[i % _tenants.Length], 1, 10, 2_000, 10, 0.7)
+            {
+                Slice = i % 2 == 1 && profile is not null ? new SliceRequest(profile.Name, 0, 0) : null,
+                Models = i % 2 == 1 && profile is not null ? [sliced.m!.Name] : [],
+                PriorityClass = (tenants ?? TenantTree.Empty).Classes.Any(c => c.Name == "production") ? "production" : null,
+            })]);
+            _servicePhase = [.. Enumerable.Range(0, services).Select(_ => _mixRng.NextDouble() * 2 * Math.PI)];
+            ScaleServices();
+        }
+    }
+
+    /// <summary>Replicas the services run or wait for.</summary>
+    public int Replicas => _services is null ? 0 : Enumerable.Range(0, _services.Services.Count).Sum(s => _services.Placed(s) + _services.Pending(s));
+
+    // Each service's rate: 5,000 requests/s ± 50% over a day (≈ 360–1,070 replicas), phases apart.
+    private void ScaleServices()
+    {
+        if (_services is null) return;
+        for (var s = 0; s < _services.Services.Count; s++)
+            _services.Scale(s, 5_000 * (1 + 0.5 * Math.Sin(2 * Math.PI * Now / 86_400.0 * 48 + _servicePhase[s])), Now);
     }
 
     /// <summary>The scheduler under test.</summary>
@@ -91,6 +123,7 @@ public sealed class BusyFleetWorkload
             _running.RemoveAt(_running.Count - 1);
             Scheduler.Submit(NewJob());
         }
+        ScaleServices();
     }
 
     /// <summary>Runs one cycle at the current time and remembers what it started; returns the number started.</summary>
@@ -98,7 +131,9 @@ public sealed class BusyFleetWorkload
 
     private int Record(CycleResult result)
     {
-        foreach (var p in result.Placements) _running.Add(p.JobId);
+        _services?.Observe(result);
+        // Replicas end when their service scales down, never at random.
+        foreach (var p in result.Placements) if (!ServiceFleet.IsReplicaId(p.JobId)) _running.Add(p.JobId);
         LastCycle = result;
         return result.Placements.Count;
     }
