@@ -52,7 +52,7 @@ public sealed class ServiceApiTests
         var one = await ShowAsync(server);
         Assert.Equal(1, Running(one));
         var replica = one.GetProperty("running")[0];
-        Assert.Matches(@"^s-\d+ \(GPUs 0-1\)$", replica.GetProperty("hosts").GetString()!);
+        Assert.Matches(@"^s-g-\d+ \(GPUs 0-1\)$", replica.GetProperty("hosts").GetString()!);
         Assert.Equal("s", replica.GetProperty("site").GetString());
 
         // 240 requests/s at 50 per replica: 5 replicas, placed at the next cycle.
@@ -159,7 +159,7 @@ public sealed class ServiceApiTests
         await RefusedAsync("/api/v1/services", $"{{{Base},\"prometheusQueryUrl\":\"ftp://x/y\"}}", "prometheusQueryUrl", "http or https");
         // A replica that could never run, with the scheduler's reason: 9 GPUs on nodes of 8.
         await RefusedAsync("/api/v1/services", $"{{{Base},\"gpusPerReplica\":9}}", "gpusPerReplica", "a replica can never run");
-        await RefusedAsync("/api/v1/services", "{\"name\":", "body");
+        await RefusedAsync("/api/v1/services", "{\"name\":", "name", "is not valid JSON here");
         await RefusedAsync("/api/v1/services", "[1,2]", "body", "must be a JSON object");
         Assert.Empty((await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/services")).GetProperty("items").EnumerateArray());
 
