@@ -12,7 +12,7 @@ namespace GpuFleet.Cli.Commands;
 /// against a server given by <c>--server</c>/<c>GPUFLEET_SERVER</c> with <c>--token</c>/<c>GPUFLEET_TOKEN</c>.
 /// Tables on a terminal, <c>--json</c> for scripts.
 /// </summary>
-internal static class ClientCommands
+internal static partial class ClientCommands
 {
     public static IEnumerable<Command> Create()
     {
@@ -24,6 +24,7 @@ internal static class ClientCommands
         yield return Logs();
         yield return Queues();
         yield return Usage();
+        yield return Service();
     }
 
     private static Command Usage()

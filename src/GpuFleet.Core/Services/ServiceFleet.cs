@@ -34,12 +34,14 @@ public sealed class ServiceFleet
     public const long ReplicaTimeLimitSeconds = 1L << 40;
 
     private readonly FleetScheduler _scheduler;
-    private readonly ServiceSpec[] _specs;
-    private readonly string[]?[] _sites;
-    private readonly bool[][] _edge;
-    private readonly List<Replica>[] _replicas;
-    private readonly double[] _rates;
-    private readonly int[] _desired;
+    // Lists, not arrays: a live fleet adds services as they are created (Add); a removed service keeps its position.
+    private readonly List<ServiceSpec> _specs;
+    private readonly List<string[]?> _sites = [];
+    private readonly List<bool[]> _edge = [];
+    private readonly List<List<Replica>> _replicas = [];
+    private readonly List<double> _rates = [];
+    private readonly List<int> _desired = [];
+    private readonly List<bool> _removed = [];
     private readonly Dictionary<long, Replica> _byId = [];
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private long _nextId = FirstReplicaId;
@@ -57,25 +59,113 @@ public sealed class ServiceFleet
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(services);
         _scheduler = scheduler;
-        _specs = [.. services];
-        _sites = new string[]?[_specs.Length];
-        _edge = new bool[_specs.Length][];
-        _replicas = new List<Replica>[_specs.Length];
-        _rates = new double[_specs.Length];
-        _desired = new int[_specs.Length];
-        var fleet = scheduler.Fleet;
-        for (var i = 0; i < _specs.Length; i++)
-        {
-            var spec = _specs[i] ?? throw new ArgumentException($"services[{i}] is null", nameof(services));
-            if (ServiceScaler.Problem(spec) is { } problem) throw new ServiceValidationException(i, problem.Field, problem.Problem);
-            if (!_index.TryAdd(spec.Name, i)) throw new ServiceValidationException(i, "name", $"duplicate service '{spec.Name}'");
-            _edge[i] = [.. fleet.Sites.Select(s => spec.Region is not null && s.Region == spec.Region)];
-            _sites[i] = SitesFor(fleet, spec, i);
-            _replicas[i] = [];
-            var check = scheduler.Check(ReplicaSpec(i, _nextId, 0));
-            if (!check.Accepted) throw new ServiceValidationException(i, "replica", check.Error ?? "refused by the scheduler");
-        }
+        _specs = new List<ServiceSpec>(services.Count);
+        for (var i = 0; i < services.Count; i++)
+            AddChecked(services[i] ?? throw new ArgumentException($"services[{i}] is null", nameof(services)), i);
     }
+
+    /// <summary>
+    /// Adds a service (a live fleet's services come and go), not yet scaled, checked as the constructor
+    /// checks each; answers its position. Its name must not be that of a service held (a removed one's may be reused).
+    /// </summary>
+    /// <exception cref="ServiceValidationException">As for the constructor; its index is the position the service would have had.</exception>
+    public int Add(ServiceSpec service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return AddChecked(service, _specs.Count);
+    }
+
+    private int AddChecked(ServiceSpec spec, int i)
+    {
+        if (ServiceScaler.Problem(spec) is { } problem) throw new ServiceValidationException(i, problem.Field, problem.Problem);
+        if (_index.ContainsKey(spec.Name)) throw new ServiceValidationException(i, "name", $"duplicate service '{spec.Name}'");
+        var fleet = _scheduler.Fleet;
+        var sites = SitesFor(fleet, spec, i);
+        var check = _scheduler.Check(ReplicaSpec(spec, sites, _nextId, 0));
+        if (!check.Accepted) throw new ServiceValidationException(i, "replica", check.Error ?? "refused by the scheduler");
+        _index.Add(spec.Name, i);
+        _specs.Add(spec);
+        _edge.Add([.. fleet.Sites.Select(s => spec.Region is not null && s.Region == spec.Region)]);
+        _sites.Add(sites);
+        _replicas.Add([]);
+        _rates.Add(0);
+        _desired.Add(0);
+        _removed.Add(false);
+        return i;
+    }
+
+    /// <summary>
+    /// Removes a service: every replica of it is ended (as <see cref="StopAll"/> ends them), and its name is free again.
+    /// It keeps its position (and its entry in <see cref="Services"/>), so that the positions of the others do not move.
+    /// </summary>
+    public IReadOnlyList<ReplicaChange> Remove(int service, long now)
+    {
+        if (_removed[service]) return [];
+        _desired[service] = 0;
+        var changes = Reconcile(service, 0, now);
+        _removed[service] = true;
+        _index.Remove(_specs[service].Name);
+        return changes;
+    }
+
+    /// <summary>Whether the service was removed (<see cref="Remove"/>).</summary>
+    public bool IsRemoved(int service) => _removed[service];
+
+    /// <summary>
+    /// Service <paramref name="service"/> runs <paramref name="replicas"/> replicas whatever its rate (a manual
+    /// override; 0 up to its maximum): as many are submitted or ended at once. Its rate is kept as it was.
+    /// </summary>
+    public IReadOnlyList<ReplicaChange> ScaleTo(int service, int replicas, long now)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, _specs[service].MaxReplicas);
+        _desired[service] = replicas;
+        return Reconcile(service, replicas, now);
+    }
+
+    /// <summary>
+    /// Takes up a replica that already exists (a new leader rebuilds its services from its store): it is
+    /// submitted to the scheduler with its own id and submit time, and waits. Later replicas get ids above
+    /// it. Answers the scheduler's answer; a refused replica is not held.
+    /// </summary>
+    public SubmitResult Restore(int service, long jobId, long submittedAt)
+    {
+        var result = _scheduler.Submit(ReplicaSpec(service, jobId, submittedAt));
+        if (!result.Accepted) return result;
+        var replica = new Replica(jobId, service, submittedAt);
+        _replicas[service].Add(replica);
+        _byId.Add(jobId, replica);
+        if (IsReplicaId(jobId)) SkipIdsTo(jobId);
+        return result;
+    }
+
+    /// <summary>
+    /// Where new replicas' job ids come from; null (the default): <see cref="FirstReplicaId"/> and up, in
+    /// submission order. A store that keeps replicas among its other jobs draws them from its own sequence
+    /// instead, so that one id names one job there. Asked once per replica submitted (a refused one's id is not used again).
+    /// </summary>
+    public Func<long>? ReplicaIds { get; set; }
+
+    /// <summary>The next replica's id is above <paramref name="jobId"/> (a replica id used before, perhaps by a replica long ended).</summary>
+    public void SkipIdsTo(long jobId)
+    {
+        if (jobId >= _nextId) _nextId = jobId + 1;
+    }
+
+    /// <summary>
+    /// A replica ended outside this fleet (its run ended, or it was cancelled by hand; the scheduler no longer
+    /// holds it): it is dropped, and the next <see cref="Scale"/> or <see cref="ScaleTo"/> of its service replaces it.
+    /// False for a job that is no replica held here.
+    /// </summary>
+    public bool Forget(long jobId)
+    {
+        if (!_byId.Remove(jobId, out var replica)) return false;
+        _replicas[replica.Service].Remove(replica);
+        return true;
+    }
+
+    /// <summary>Replicas of the service held now, placed or waiting.</summary>
+    public int Held(int service) => _replicas[service].Count;
 
     /// <summary>The services, in the order given; a service's position is its index here.</summary>
     public IReadOnlyList<ServiceSpec> Services => _specs;
@@ -127,7 +217,7 @@ public sealed class ServiceFleet
     public IReadOnlyList<ReplicaChange> StopAll(long now)
     {
         var changes = new List<ReplicaChange>();
-        for (var s = 0; s < _specs.Length; s++)
+        for (var s = 0; s < _specs.Count; s++)
         {
             _desired[s] = 0;
             changes.AddRange(Reconcile(s, 0, now));
@@ -167,14 +257,14 @@ public sealed class ServiceFleet
         var replicas = _replicas[service];
         while (replicas.Count < desired)
         {
-            var id = _nextId;
+            var id = ReplicaIds?.Invoke() ?? _nextId;
             var result = _scheduler.Submit(ReplicaSpec(service, id, now));
             if (!result.Accepted)
             {
                 changes.Add(new ReplicaChange(service, id, ReplicaChangeKind.Rejected, now) { Error = result.Error });
                 break;
             }
-            _nextId++;
+            if (ReplicaIds is null) _nextId++;
             var replica = new Replica(id, service, now);
             replicas.Add(replica);
             _byId.Add(id, replica);
@@ -204,16 +294,17 @@ public sealed class ServiceFleet
         return best;
     }
 
-    private JobSpec ReplicaSpec(int service, long id, long now)
+    private JobSpec ReplicaSpec(int service, long id, long now) => ReplicaSpec(_specs[service], _sites[service], id, now);
+
+    private static JobSpec ReplicaSpec(ServiceSpec s, string[]? sites, long id, long now)
     {
-        var s = _specs[service];
         return new JobSpec(id, s.Tenant, s.GpusPerReplica, s.Models, TopologyNeed.Node, ReplicaTimeLimitSeconds, 0, now)
         {
             PriorityClass = s.PriorityClass,
             Slice = s.Slice,
             CpusPerGpu = s.CpusPerGpu,
             MemoryGbPerGpu = s.MemoryGbPerGpu,
-            Sites = _sites[service],
+            Sites = sites,
         };
     }
 

@@ -35,6 +35,10 @@ public sealed class FleetMetrics
             new GaugeConfiguration { LabelNames = ["site"] });
         SiteLastContact = f.CreateGauge("gpufleet_site_last_contact_seconds", "When the site's cluster last answered (Unix seconds).",
             new GaugeConfiguration { LabelNames = ["site"] });
+        string[] service = ["service", "tenant"];
+        ServiceRate = f.CreateGauge("gpufleet_service_requests_per_second", "A service's request rate as last reported or scraped (leader only).", new GaugeConfiguration { LabelNames = service });
+        ServiceDesiredReplicas = f.CreateGauge("gpufleet_service_desired_replicas", "Replicas a service wants: for its rate, or pinned by hand (leader only).", new GaugeConfiguration { LabelNames = service });
+        ServiceRunningReplicas = f.CreateGauge("gpufleet_service_running_replicas", "Replicas of a service placed on GPUs (leader only).", new GaugeConfiguration { LabelNames = service });
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
@@ -52,6 +56,12 @@ public sealed class FleetMetrics
     public Counter RefusedRequests { get; }
     public Histogram CycleSeconds { get; }
     public Gauge Leader { get; }
+    /// <summary>Per service (labels service, tenant): its request rate.</summary>
+    public Gauge ServiceRate { get; }
+    /// <summary>Per service: the replicas it wants.</summary>
+    public Gauge ServiceDesiredReplicas { get; }
+    /// <summary>Per service: its replicas placed.</summary>
+    public Gauge ServiceRunningReplicas { get; }
     public Gauge SiteReachable { get; }
     public Gauge SiteLastContact { get; }
     public Gauge SiteUnscheduledGpus { get; }

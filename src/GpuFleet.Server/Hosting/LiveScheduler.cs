@@ -29,7 +29,7 @@ namespace GpuFleet.Server.Hosting;
 /// lease) writes nothing and steps down. On taking the lease, a replica takes up every pending job and
 /// requeues running ones, whose executor was lost with the previous leader.
 /// </summary>
-public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<Func<JobSpec, long>, IJobExecutor> newExecutor, SiteExecutorFactory siteExecutors,
+public sealed partial class LiveScheduler(ServerSettings settings, JobStore store, ServiceStore serviceStore, Func<Func<JobSpec, long>, IJobExecutor> newExecutor, SiteExecutorFactory siteExecutors,
     TimeProvider clock, FleetMetrics metrics, Microsoft.AspNetCore.Hosting.Server.IServer server, ILoggerFactory logs) : BackgroundService
 {
     private static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(2);
@@ -224,13 +224,15 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         foreach (var e in ended)
         {
             // A lost run (its node failed, the cluster no longer has it) queues again; any other end ends the job.
-            if (e.Outcome == RunOutcome.Lost && _core.Requeue(e.JobId, now))
+            if (e.Outcome == RunOutcome.Lost && RequeueRun(e.JobId, now))
             {
                 requeued.Add(new StateChange(e.JobId, JobState.Running, JobState.Pending, $"requeued: {e.Detail}", At: _clusters?.ReportedEnd(e.JobId)));
                 continue;
             }
             _core.End(e.JobId, now);
             _known.Remove(e.JobId);
+            // A replica whose run ended by itself is replaced by its service's next scaling.
+            _services.Forget(e.JobId);
         }
         // An end is recorded at the time its cluster reports, so that GPU time is charged as the cluster accounts it.
         store.TransitionMany([.. ended.Where(e => e.Outcome != RunOutcome.Lost).Select(e => EndChange(e) with { At = _clusters?.ReportedEnd(e.JobId) }), .. requeued], at, _epoch);
@@ -239,7 +241,10 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var tFinish = watch.ElapsedMilliseconds;
         TakeInbox(now, at);
         var tInbox = watch.ElapsedMilliseconds;
+        // Services scale before the cycle, as in the twin: the replicas they submit are placed in it.
+        ApplyServices(now, at);
         var cycle = _core.RunCycle(now);
+        _services.Observe(cycle);
         var tCore = watch.ElapsedMilliseconds;
         foreach (var p in cycle.Preemptions) _executor.Evict(p.VictimJobId, now);
         // Each phase is a few transactions (slices of JobStore.TransitionsPerTransaction changes): a cycle that starts 500 jobs syncs the database 8 times, not 500.
@@ -264,6 +269,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             {
                 _core.End(p.JobId, now); // cancelled between submission to the core and placement
                 _known.Remove(p.JobId);
+                _services.Forget(p.JobId);
                 continue;
             }
             _executor.Launch(job.Spec, p, now);
@@ -290,6 +296,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         var busy = 0;
         foreach (var b in _core.BusyByPool) busy += b;
         metrics.BusyGpus.Set(busy);
+        ObserveServiceMetrics();
         metrics.Utilization.Set((double)busy / settings.Fleet.TotalGpus);
         foreach (var h in SiteHealth)
         {
@@ -320,6 +327,8 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
             {
                 _core.End(job.Id, now);
                 _executor.Cancel(job.Id, now);
+                // A replica cancelled by hand is replaced by its service's next scaling.
+                _services.Forget(job.Id);
             }
         }
         store.ClearInbox([.. entries.Select(e => e.Seq)], _epoch);
@@ -354,16 +363,20 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         // what became of each); running ones at a simulated site are requeued (their run went with the
         // previous leader's executor).
         var active = store.Active();
+        // Replicas are taken up by their services (TakeUpServices), not admitted as jobs of their own.
+        var replicas = serviceStore.ActiveReplicas().ToDictionary(r => r.Id);
         var requeue = new List<StoredJob>();
         var adopted = 0;
         foreach (var job in active.Where(j => j.State == JobState.Running))
         {
-            if (TryAdopt(job, now)) adopted++;
+            if (replicas.TryGetValue(job.Id, out var replica)) StopReplicaRun(replica);
+            if (!replicas.ContainsKey(job.Id) && TryAdopt(job, now)) adopted++;
             else requeue.Add(job);
         }
         store.TransitionMany([.. requeue.Select(j => new StateChange(j.Id, JobState.Running, JobState.Pending,
             "requeued: the scheduler changed hands and the previous leader's run was lost"))], at, _epoch);
-        foreach (var job in active.Where(j => j.State == JobState.Pending).Concat(requeue)) Admit(job with { State = JobState.Pending }, at);
+        foreach (var job in active.Where(j => j.State == JobState.Pending).Concat(requeue).Where(j => !replicas.ContainsKey(j.Id))) Admit(job with { State = JobState.Pending }, at);
+        TakeUpServices(active.Where(j => j.State == JobState.Pending).Concat(requeue).Where(j => replicas.ContainsKey(j.Id)), replicas, now, at);
         metrics.Leader.Set(1);
         log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Active} active jobs, adopted {Adopted} running on clusters, requeued {Requeued}",
             _holder, _epoch, active.Count, adopted, requeue.Count);
@@ -422,6 +435,7 @@ public sealed class LiveScheduler(ServerSettings settings, JobStore store, Func<
         }
         _known.Clear();
         _published = null;
+        ResetServices();
     }
 
     /// <inheritdoc />

@@ -55,6 +55,8 @@ public static class ServerApp
                 CallerAccess.Of(rejected.HttpContext) is null ? "too many requests from this address" : "too many requests with this token"));
         });
         builder.Services.AddSingleton(new SubmissionValidator(settings));
+        builder.Services.AddSingleton(_ => new ServiceStore(store));
+        builder.Services.AddSingleton(new ServiceValidator(settings));
         // Each leadership starts with a fresh executor: the previous one's runs were requeued.
         builder.Services.AddSingleton<Func<Func<JobSpec, long>, IJobExecutor>>(_ => runtimeOf => new SimulatedExecutor(settings.Fleet, runtimeOf, settings.TimeScale));
         builder.Services.TryAddSingleton<SiteExecutorFactory>((fleet, site) => SiteExecutors.Create(fleet, site, settings.Installation));
@@ -136,6 +138,7 @@ public static class ServerApp
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapMetrics("/metrics", registry);
         JobEndpoints.Map(app);
+        ServiceEndpoints.Map(app);
         FleetEndpoints.Map(app);
         UsageEndpoints.Map(app);
         TokenEndpoints.Map(app);

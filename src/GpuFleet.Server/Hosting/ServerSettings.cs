@@ -37,6 +37,12 @@ public sealed record ServerSettings
 
     /// <summary>Time between scheduling cycles.</summary>
     public TimeSpan CycleInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the leader scrapes a service's Prometheus query for its request rate.</summary>
+    public TimeSpan ServiceScrapeInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a scrape of a service's Prometheus query may take before it counts as failed (the rate is kept).</summary>
+    public TimeSpan ServiceScrapeTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>The simulated executor runs jobs this many times faster than their run time.</summary>
     public double TimeScale { get; init; } = 1;
     /// <summary>The bootstrap admin token (from <c>GPUFLEET_ADMIN_TOKEN</c>); stored hashed on start.</summary>

@@ -651,6 +651,17 @@ public sealed class JobStore : IDisposable
     /// <summary>Runs a write in the store's group commit (for stores that share the database).</summary>
     internal Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write) => _writes.RunAsync(write);
 
+    /// <summary>
+    /// Runs a write of the scheduler of epoch <paramref name="epoch"/> (for stores that share the database), fenced
+    /// by its lease as the scheduler's job writes are: <see cref="LeaseLostException"/> and nothing written when another replica has led since.
+    /// </summary>
+    internal T FencedWrite<T>(long epoch, Func<DbConnection, DbTransaction, Task<T>> write) =>
+        SchedulerWrite(async (c, t) =>
+        {
+            await CheckLeaseAsync(c, t, epoch);
+            return await write(c, t);
+        });
+
     /// <summary>Runs a write in the store's group commit together with others queued for the same <paramref name="writeAll"/>.</summary>
     internal Task<TResult> WriteGroupedAsync<TItem, TResult>(TItem item, Func<DbConnection, DbTransaction, IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> writeAll) =>
         _writes.RunGroupedAsync(item, writeAll);

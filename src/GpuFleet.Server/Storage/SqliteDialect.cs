@@ -76,6 +76,16 @@ public sealed class SqliteDialect : StoreDialect
         // A slice job's latest placement on GPU slices (node, GPU, MIG profile and start, fraction, memory) as
         // a JSON array, beside its placement's text; null for whole GPUs and for every job placed before.
         "ALTER TABLE jobs ADD COLUMN slices TEXT;",
+        // Inference services (docs/services.md): the spec as the API's JSON, the request rate last reported or
+        // scraped, a manual replica count that overrides it, and the leader's latest scale decisions. Replicas
+        // are jobs (ids from 2^62) whose "service" names their service; other jobs have none.
+        """
+        CREATE TABLE services (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, spec TEXT NOT NULL,
+            prometheus_url TEXT, created_at INTEGER NOT NULL, requests_per_second REAL NOT NULL DEFAULT 0, rate_at INTEGER,
+            pinned_replicas INTEGER, scraped_at INTEGER, scrape_error TEXT, decisions TEXT);
+        ALTER TABLE jobs ADD COLUMN service TEXT;
+        CREATE INDEX jobs_service ON jobs(service, state);
+        """,
     ];
 
     /// <inheritdoc />
