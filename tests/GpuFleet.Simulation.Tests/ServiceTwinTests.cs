@@ -215,7 +215,7 @@ public sealed class ServiceTwinTests
     [Fact]
     public void The_shipped_sample_curve_is_a_day_of_ten_minute_points()
     {
-        var curve = ServiceFile.ReadCsv(Path.Combine(TestFiles.Root, "traces", "alibaba-genai-rate.csv"));
+        var curve = ServiceFile.ReadCsv(Path.Combine(TestFiles.Root, "traces", "rates", "alibaba-genai-rate.csv"));
         Assert.Equal(133, curve.Count);
         Assert.All(curve.Zip(curve.Skip(1)), p => Assert.Equal(600, p.Second.Seconds - p.First.Seconds));
         Assert.InRange(curve.Max(p => p.RequestsPerSecond) / curve.Average(p => p.RequestsPerSecond), 1.5, 4);

@@ -26,7 +26,7 @@ namespace GpuFleet.Data.Services;
 ///     priorityClass: production
 ///     region: Seoul
 ///     latencyBudgetMs: 5
-///     rate: { csv: ../traces/alibaba-genai-rate.csv, scale: 2, shiftSeconds: 3600 }
+///     rate: { csv: ../traces/rates/alibaba-genai-rate.csv, scale: 2, shiftSeconds: 3600 }
 /// </code>
 /// </summary>
 public static class ServiceFile

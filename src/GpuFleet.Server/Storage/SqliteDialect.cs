@@ -78,7 +78,7 @@ public sealed class SqliteDialect : StoreDialect
         "ALTER TABLE jobs ADD COLUMN slices TEXT;",
         // Inference services (docs/services.md): the spec as the API's JSON, the request rate last reported or
         // scraped, a manual replica count that overrides it, and the leader's latest scale decisions. Replicas
-        // are jobs (ids from 2^62) whose "service" names their service; other jobs have none.
+        // are jobs whose "service" names their service; other jobs have none.
         """
         CREATE TABLE services (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, spec TEXT NOT NULL,
             prometheus_url TEXT, created_at INTEGER NOT NULL, requests_per_second REAL NOT NULL DEFAULT 0, rate_at INTEGER,
