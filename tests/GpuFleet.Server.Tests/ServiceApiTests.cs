@@ -14,7 +14,7 @@ namespace GpuFleet.Server.Tests;
 /// by a new leader, and ended when it is deleted.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class ServiceApiTests
+public abstract class ServiceApiTests(Backend backend)
 {
     // 2 GPUs a replica; 100 requests/s each at target 0.5: 50 per replica.
     private static object Chat(string tenant = "a", string name = "chat", string? url = null) => url is null
@@ -44,7 +44,7 @@ public sealed class ServiceApiTests
     [Fact]
     public async Task A_service_scales_with_its_load_its_replicas_are_jobs_of_its_tenant_and_deleting_it_ends_them()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         var created = await CreateAsync(server.Client, Chat());
         Assert.Equal(("chat", "a", 1, 0), (created.GetProperty("name").GetString(), created.GetProperty("tenant").GetString(),
             created.GetProperty("desiredReplicas").GetInt32(), Running(created)));
@@ -105,7 +105,7 @@ public sealed class ServiceApiTests
     [Fact]
     public async Task A_pinned_replica_count_holds_until_the_next_load_report_or_until_it_is_cleared()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         await CreateAsync(server.Client, Chat());
         await PostAsync(server.Client, "/api/v1/services/chat/load", """{"requestsPerSecond": 100}""");
         server.Scheduler.Tick();
@@ -132,7 +132,7 @@ public sealed class ServiceApiTests
     [Fact]
     public async Task Bad_services_and_bad_bodies_are_refused_naming_the_field()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         async Task RefusedAsync(string path, string json, string field, string? says = null, HttpStatusCode status = HttpStatusCode.BadRequest)
         {
             var problem = await PostAsync(server.Client, path, json, status);
@@ -191,7 +191,7 @@ public sealed class ServiceApiTests
     [Fact]
     public async Task Tenants_see_only_their_services_viewers_only_read_and_calls_without_a_token_are_refused()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         using var memberA = server.ClientWith(await server.MintAsync("member", "a"));
         using var memberB = server.ClientWith(await server.MintAsync("member", "b"));
         using var viewerA = server.ClientWith(await server.MintAsync("viewer", "a"));
@@ -230,9 +230,9 @@ public sealed class ServiceApiTests
     [Fact]
     public async Task A_new_leader_takes_up_the_services_and_keeps_their_replica_counts()
     {
-        var database = RunningServer.NewDatabase(Backend.Sqlite);
+        var database = RunningServer.NewDatabase(backend);
         long[] ids;
-        await using (var first = await RunningServer.StartAsync(database: database))
+        await using (var first = await RunningServer.StartAsync(backend, database: database))
         {
             await CreateAsync(first.Client, Chat());
             await CreateAsync(first.Client, Chat("b", "embed"));
@@ -244,7 +244,7 @@ public sealed class ServiceApiTests
             Assert.Equal(2, Running(await ShowAsync(first, "embed")));
             ids = [.. chat.GetProperty("running").EnumerateArray().Select(r => r.GetProperty("id").GetInt64())];
         }
-        await using var second = await RunningServer.StartAsync(database: database);
+        await using var second = await RunningServer.StartAsync(backend, database: database);
         second.Scheduler.Tick();
         var again = await ShowAsync(second);
         // The same replicas (the same jobs), running again; none submitted anew.
@@ -268,7 +268,7 @@ public sealed class ServiceApiTests
         var answer = """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"chat"},"value":[1764028800.5,"190.5"]}]}}""";
         await using var prometheus = await StartPrometheusAsync(() => answer);
         var url = prometheus.Urls.First();
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(backend);
         await CreateAsync(server.Client, Chat(url: $"{url}/api/v1/query?query=rate"));
         await CreateAsync(server.Client, Chat(name: "broken", url: $"{url}/fail"));
         async Task ScrapeAsync()
@@ -329,3 +329,10 @@ public sealed class ServiceApiTests
         return app;
     }
 }
+
+/// <summary>The service tests on SQLite.</summary>
+public sealed class ServiceApiTestsOnSqlite() : ServiceApiTests(Backend.Sqlite);
+
+/// <summary>The service tests on a real PostgreSQL server: its own SQL for services and replica ids.</summary>
+[Trait("Category", "Postgres")]
+public sealed class ServiceApiTestsOnPostgres() : ServiceApiTests(Backend.Postgres);
