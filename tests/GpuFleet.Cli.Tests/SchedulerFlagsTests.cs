@@ -12,6 +12,7 @@ public sealed class SchedulerFlagsTests
     [
         "--backfill-window", "7", "--half-life-hours", "5", "--large-gang-gpus", "32", "--large-gang-wait", "20m",
         "--max-evictions", "3", "--max-preemption-attempts", "2", "--preemption-retry", "2m", "--tenant-share", "lab=2.5",
+        "--slice-packing", "worst-fit",
     ];
 
     [Fact]
@@ -33,7 +34,7 @@ public sealed class SchedulerFlagsTests
         Assert.Equal(new SchedulerOptions
         {
             BackfillWindow = 7, FairShareHalfLifeSeconds = 18_000, LargeGangGpus = 32, LargeGangReserveAfterSeconds = 1_200, MaxEvictionsPerCycle = 3,
-            MaxPreemptionAttemptsPerCycle = 2, PreemptionRetrySeconds = 120, TenantShares = options.TenantShares,
+            MaxPreemptionAttemptsPerCycle = 2, PreemptionRetrySeconds = 120, TenantShares = options.TenantShares, SlicePacking = SlicePacking.WorstFit,
         }, options);
         Assert.Equal(2.5, options.TenantShares["lab"]);
     }
@@ -47,6 +48,7 @@ public sealed class SchedulerFlagsTests
     [InlineData("--max-preemption-attempts", "-2")]
     [InlineData("--preemption-retry", "0")]
     [InlineData("--tenant-share", "lab")]
+    [InlineData("--slice-packing", "tightest")]
     public void A_bad_value_is_refused_naming_its_flag(string flag, string value)
     {
         var flags = new SchedulerFlags();
