@@ -20,7 +20,8 @@ namespace GpuFleet.Core.Scheduling;
 /// <see cref="FairShareWalk"/>: owners, then their tenants, by decayed use over weight), skipping classes
 /// already known not to fit. Each job (<c>Consider</c>) passes its grant and quota (within its guarantee,
 /// or borrowing within borrow and lend limits, <see cref="QuotaGate"/>); is placed if it fits (packing,
-/// <see cref="GangPlacer"/>); else, within its guarantee, reclaims lent GPUs, or preempts lower preemptible
+/// <see cref="GangPlacer"/>, counting only GPUs that come with the CPU and memory it asks for; a job of GPU
+/// slices goes to <see cref="SliceAllocator"/> instead); else, within its guarantee, reclaims lent GPUs, or preempts lower preemptible
 /// classes of its tenant (<see cref="Preemptor"/>: whole gangs, the fewest that free enough, least work lost
 /// first, as one transaction); else at the first job that does not fit the walk either stops (<c>fifo</c>) or
 /// reserves for it (EASY) and holds the free GPUs it will need, and after the reservation only jobs that fit
