@@ -217,8 +217,13 @@ internal sealed class JobClassCatalog
         return false;
     }
 
-    private static string DemandText(NodeDemand demand, int count) =>
-        FormattableString.Invariant($"{demand.CpuMilli(count) / 1000.0} CPU cores and {demand.MemoryMb(count) / 1000.0} GB of memory for {count} GPU{(count == 1 ? "" : "s")}");
+    private static string DemandText(NodeDemand demand, int count)
+    {
+        var parts = new List<string>();
+        if (demand.CpusPerGpu > 0) parts.Add(FormattableString.Invariant($"{demand.CpuMilli(count) / 1000.0} CPU cores"));
+        if (demand.MemoryGbPerGpu > 0) parts.Add(FormattableString.Invariant($"{demand.MemoryMb(count) / 1000.0} GB of memory"));
+        return $"{string.Join(" and ", parts)} for {count} GPU{(count == 1 ? "" : "s")}";
+    }
 
     /// <summary>Why a class with no candidate pool can never run: power caps, no GPU of its models, or no unit large enough.</summary>
     private static string ImpossibleReason(int gpus, TopologyNeed need, int largest, int powerBound)
