@@ -61,6 +61,7 @@ public sealed class ServiceTwinTests
         Assert.Equal(3000, s.ActiveSeconds);
         Assert.Equal(0, s.UnderReplicatedSeconds);
         Assert.Equal(1, s.ShareMet);
+        Assert.Equal(1, s.RateMetShare);
         Assert.Equal(0, s.UnservedRequests);
         Assert.Equal(200 * 1000 + 600 * 1000 + 100 * 1000, s.Requests);
         Assert.Equal((1, 6), (s.MinReplicas, s.MaxReplicas));
@@ -77,6 +78,8 @@ public sealed class ServiceTwinTests
         var s = Assert.Single(Run(fleet, ServicesFile(Chat.Replace("RATE", "1500"), fleet)).Report.Services!);
         Assert.Equal(1000, s.UnderReplicatedSeconds);
         Assert.Equal(2.0 / 3, s.ShareMet, 9);
+        // 12 replicas serve 1,200 of the 1,500 requests/s: the rate is short for those 1,000 s too.
+        Assert.Equal(2.0 / 3, s.RateMetShare, 9);
         Assert.Equal(300 * 1000, s.UnservedRequests, 6);
         Assert.Equal(12, s.MaxReplicas);
         Assert.True(s.ServedShare < 1);

@@ -128,6 +128,7 @@ internal static class ReportBuilder
                 ActiveSeconds = s.ActiveSeconds,
                 UnderReplicatedSeconds = s.UnderSeconds,
                 ShareMet = s.ActiveSeconds > 0 ? 1 - s.UnderSeconds / s.ActiveSeconds : 1,
+                RateMetShare = s.ActiveSeconds > 0 ? 1 - s.ShortSeconds / s.ActiveSeconds : 1,
                 Requests = s.Requests,
                 UnservedRequests = s.Unserved,
                 ServedShare = s.Requests > 0 ? served / s.Requests : 1,

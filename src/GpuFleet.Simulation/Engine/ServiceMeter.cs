@@ -149,6 +149,7 @@ internal sealed class ServiceMeter
                 var served = Math.Min(s.Rate, capacity);
                 s.Requests += s.Rate * dt;
                 s.Unserved += (s.Rate - served) * dt;
+                if (capacity < s.Rate) s.ShortSeconds += dt;
                 if (s.Running > 0)
                 {
                     s.ServedEdge += served * s.EdgeRunning / s.Running * dt;
@@ -190,6 +191,8 @@ internal sealed class ServiceMeter
         public int MaxRunning;
         public double ActiveSeconds;
         public double UnderSeconds;
+        /// <summary>Seconds its running replicas could not serve its whole rate (capacity at full load below the rate).</summary>
+        public double ShortSeconds;
         public double ReplicaSeconds;
         public double DesiredSeconds;
         public double Requests;

@@ -17,6 +17,11 @@ public sealed record ServiceReport
     public required double UnderReplicatedSeconds { get; init; }
     /// <summary>Share of its active time with every wanted replica running (1 − under-replicated / active).</summary>
     public required double ShareMet { get; init; }
+    /// <summary>
+    /// Share of its active time when its running replicas could serve its whole rate at full load (the target
+    /// utilization's headroom counted): the time it met its rate, which may be more than <see cref="ShareMet"/>.
+    /// </summary>
+    public required double RateMetShare { get; init; }
     /// <summary>Requests it received (∫ rate dt).</summary>
     public required double Requests { get; init; }
     /// <summary>Requests beyond what its running replicas could serve: ∫ max(0, rate − running × per replica) dt.</summary>
