@@ -50,7 +50,7 @@ internal static class WorkloadCommand
         using (var stream = output.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Optimal) : (Stream)file)
         using (var writer = new StreamWriter(stream))
             NativeTrace.Write(writer, jobs);
-        var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * (j.Spec.Slice is { } s ? j.Spec.Gpus * s.GpuFraction : j.Spec.Gpus)) / 3600;
+        var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.StatedGpus) / 3600;
         Console.WriteLine($"{jobs.Count:N0} jobs, {gpuHours:N0} GPU-hours offered ({gpuHours / (fleet.TotalGpus * days * 24):P1} of {fleet.Name}'s capacity over {days} days) -> {output}");
         return 0;
     }

@@ -30,7 +30,7 @@ internal sealed class SliceAllocator
     private readonly Dictionary<int, List<SharedGpu>> _byNode = [];
     private readonly Dictionary<long, MigInstance[]> _idleLayouts = [];
     private readonly Dictionary<long, Holding[]> _holdings = [];
-    private readonly Dictionary<int, bool> _seenNodes = [];
+    private readonly HashSet<int> _seenNodes = [];
     private readonly List<SharedGpu> _scratch = [];
     private readonly Dictionary<(GpuSharing, string), IReadOnlyList<MigInstance>[]> _layouts = [];
     private (JobClass Class, double Weight)[][] _mix;
@@ -162,7 +162,7 @@ internal sealed class SliceAllocator
         _seenNodes.Clear();
         // Nodes that already run slices of this pool.
         foreach (var g in _byPool[pool])
-            if (_seenNodes.TryAdd(g.Node, true)) Consider(g.Node);
+            if (_seenNodes.Add(g.Node)) Consider(g.Node);
         // Nodes to open GPUs on: for each count of free GPUs, the node a whole-GPU placement would also pick
         // first (the last of its bucket), or the first one from the end with room for the CPU and memory.
         var needGpus = (k + perEmpty - 1) / perEmpty;
@@ -172,9 +172,9 @@ internal sealed class SliceAllocator
             for (var i = bucket.Count - 1; i >= 0; i--)
             {
                 var node = bucket[i];
-                if (_seenNodes.ContainsKey(node)) continue;
+                if (_seenNodes.Contains(node)) continue;
                 if (key < needGpus || !_state.HasRoomFor(node, k, c.Demand)) continue;
-                _seenNodes[node] = true;
+                _seenNodes.Add(node);
                 Consider(node);
                 break;
             }

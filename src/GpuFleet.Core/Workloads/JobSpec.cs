@@ -53,4 +53,7 @@ public sealed record JobSpec(
 
     /// <summary>Part of a GPU per member of the gang; null: whole GPUs.</summary>
     public SliceRequest? Slice { get; init; }
+
+    /// <summary>GPU-equivalents the job asks for as stated: its GPUs, or its slices' fractions (see <see cref="SliceRequest.StatedGpus"/>).</summary>
+    public double StatedGpus => Slice?.StatedGpus(Gpus) ?? Gpus;
 }

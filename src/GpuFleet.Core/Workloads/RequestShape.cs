@@ -8,7 +8,7 @@ namespace GpuFleet.Core.Workloads;
 public sealed record RequestShape(int Gpus, SliceRequest? Slice, double CpusPerGpu, double MemoryGbPerGpu)
 {
     /// <summary>GPU-equivalents it asks for as stated (a time-shared fraction; before any rounding up to a MIG profile).</summary>
-    public double StatedGpus => Slice is null ? Gpus : Gpus * Slice.GpuFraction;
+    public double StatedGpus => Slice?.StatedGpus(Gpus) ?? Gpus;
 
     /// <summary>The same request with its slices rounded up to whole GPUs (sharing switched off).</summary>
     public RequestShape RoundedUp() => Slice is null ? this : this with { Slice = null };

@@ -12,6 +12,9 @@ namespace GpuFleet.Core.Workloads;
 /// <param name="GpuMemoryGb">Device memory the job needs (a time-shared GPU never gives out more than it has).</param>
 public sealed record SliceRequest(string? MigProfile, double GpuFraction, double GpuMemoryGb)
 {
+    /// <summary>GPU-equivalents <paramref name="members"/> such slices ask for as stated: the fraction (a MIG profile's share depends on the model, so it counts as a whole GPU here).</summary>
+    public double StatedGpus(int members) => MigProfile is null ? members * GpuFraction : members;
+
     /// <summary>How a trace cell or API field spells it: <c>mig:1g.23gb</c>, or <c>0.25:20</c> (fraction : memory GB).</summary>
     public override string ToString() => MigProfile is not null
         ? $"mig:{MigProfile}"
