@@ -8,7 +8,11 @@
 # NODES (default 16) sets the cluster's size. SLURM_PORT (slurmctld, default 16817) and
 # SLURMD_PORT_BASE (node nN listens on base+N, default 17000) let two clusters run side by side,
 # e.g. one for CI next to one for benchmarks.
-# SLURM_SCHEDULER_PARAMETERS, when set, becomes slurm.conf's SchedulerParameters (a tuned backfill).
+# SLURM_SCHEDULER_PARAMETERS becomes slurm.conf's SchedulerParameters (e.g. a tuned backfill). Unset, it is
+# what GpuFleet asks of a site that takes uneven placements (docs/executors.md): a backfill pass every
+# 5 s (only backfill starts heterogeneous jobs, and one pass starts one of several on shared nodes),
+# their components kept together in its order and started as soon as all fit. Set it empty for Slurm's
+# own defaults.
 # Every finished job is recorded in $LAB/log/jobcomp.txt (jobcomp/filetxt).
 # SLURMRESTD_PORT, when set, also starts slurmrestd (Slurm's REST API) on 127.0.0.1:$SLURMRESTD_PORT
 # with JWT authentication (installing slurmrestd and slurm-wlm-jwt-plugin when missing): its URL is
@@ -121,7 +125,8 @@ start)
     echo "SelectType=select/cons_tres"
     echo "SelectTypeParameters=CR_Core"
     echo "SchedulerType=sched/backfill"
-    [ -n "${SLURM_SCHEDULER_PARAMETERS:-}" ] && echo "SchedulerParameters=$SLURM_SCHEDULER_PARAMETERS"
+    parameters=${SLURM_SCHEDULER_PARAMETERS-bf_interval=5,bf_hetjob_prio=min,bf_hetjob_immediate}
+    [ -n "$parameters" ] && echo "SchedulerParameters=$parameters"
     echo "ReturnToService=2"
     echo "MaxJobCount=50000"
     echo "MpiDefault=none"

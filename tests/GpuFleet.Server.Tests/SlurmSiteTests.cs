@@ -120,7 +120,7 @@ public sealed class SlurmSiteTests
             }
             await server.UntilAsync(async () => (await JobsAsync(server, ids)).All(Final), "every job ended", seconds: 400, explain: async () =>
                 string.Join("; ", (await JobsAsync(server, ids)).Where(j => !Final(j)).Select(j => $"{j.GetProperty("id")} {j.GetProperty("gpus")} GPUs {j.GetProperty("state")} {j.GetProperty("placement")} {j.GetProperty("pendingMessage")} slurm: {string.Join(",", SlurmRuns(j.GetProperty("id").GetInt64()))}"))
-                + $"; errors: {string.Join(" | ", server.Errors.Entries)}");
+                + $"; errors: {string.Join(" | ", server.Errors.Entries)}; Slurm's queue:\n{TestSlurm.Queue()}");
 
             var jobs = await JobsAsync(server, ids);
             for (var i = 0; i < ids.Count; i++)

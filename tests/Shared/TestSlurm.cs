@@ -56,6 +56,9 @@ internal static class TestSlurm
         [.. Tool("squeue", "-h", "-a", "--states=all", "-n", name, "-o", "%T|%N")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Select(p => (p[0], p[1]))];
 
+    /// <summary>Every job Slurm lists, one line each (id, name, state, reason, priority, nodes, GRES): what a failed wait shows.</summary>
+    public static string Queue() => Tool("squeue", "-h", "-a", "-o", "%i %j %T %r %Q %N %b");
+
     /// <summary>
     /// Slurm's own completion record (jobcomp/filetxt, which <c>scripts/slurm-local.sh</c> configures) of
     /// each finished job named <paramref name="name"/>: its state and the start and end Slurm accounts.
