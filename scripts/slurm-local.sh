@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real Slurm on localhost for comparisons and the tests: 16 nodes x 8 fake GPUs declared through
-# GRES, its own munge, everything under $LAB, listening on 127.0.0.1 only. Installs Debian's
+# GRES (each node 32 CPUs and 2,000 GB, as declared, whatever the machine has), its own munge, everything under $LAB, listening on 127.0.0.1 only. Installs Debian's
 # slurmctld, slurmd, slurm-client, slurm-wlm-basic-plugins and munge when missing (as root).
 #   scripts/slurm-local.sh start   # then: export SLURM_CONF=$LAB/etc/slurm.conf
 #   scripts/slurm-local.sh stop
@@ -138,7 +138,7 @@ start)
     echo "JobCompType=jobcomp/filetxt"
     echo "JobCompLoc=$LAB/log/jobcomp.txt"
     for n in $(seq -f %02g 1 "$NODES"); do
-      echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:8 State=UNKNOWN"
+      echo "NodeName=n$n NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + 10#$n)) CPUs=32 Boards=1 SocketsPerBoard=1 CoresPerSocket=32 ThreadsPerCore=1 RealMemory=2048000 Gres=gpu:8 State=UNKNOWN"
     done
     echo "PartitionName=gpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
   } > "$LAB/etc/slurm.conf"

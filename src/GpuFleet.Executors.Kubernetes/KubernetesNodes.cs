@@ -3,7 +3,8 @@ using k8s.Models;
 namespace GpuFleet.Executors.Kubernetes;
 
 /// <summary>
-/// A Kubernetes node in the inventory's words: its GPUs (<c>allocatable["nvidia.com/gpu"]</c>), its model (GPU
+/// A Kubernetes node in the inventory's words: its GPUs (<c>allocatable["nvidia.com/gpu"]</c>), CPU cores and memory
+/// (allocatable <c>cpu</c> and <c>memory</c>: what is left for pods after the kubelet's reservations), its model (GPU
 /// feature discovery's <c>nvidia.com/gpu.product</c> label), its NVLink domain (the <c>nvidia.com/gpu.clique</c>
 /// label) and whether GpuFleet's pods may go there.
 /// </summary>
@@ -19,7 +20,12 @@ namespace GpuFleet.Executors.Kubernetes;
 internal static class KubernetesNodes
 {
     public static InventoryNode Read(V1Node node, int gpusHeldByOthers) =>
-        new(node.Metadata.Name, GpusOf(node), ModelOf(node.Metadata.Labels), StateOf(node), gpusHeldByOthers, CliqueOf(node.Metadata.Labels));
+        new(node.Metadata.Name, GpusOf(node), ModelOf(node.Metadata.Labels), StateOf(node), gpusHeldByOthers, CliqueOf(node.Metadata.Labels),
+            (int)Math.Min(int.MaxValue, Allocatable(node, "cpu")), (int)Math.Min(int.MaxValue, Allocatable(node, "memory") / (1L << 30)));
+
+    // An allocatable quantity rounded down to a whole number ("31850m" cores: 31; "263882752Ki" bytes); 0 when absent.
+    private static long Allocatable(V1Node node, string resource) =>
+        node.Status?.Allocatable is { } a && a.TryGetValue(resource, out var q) ? (long)Math.Max(0, Math.Floor(q.ToDecimal())) : 0;
 
     /// <summary>The GPUs the device plugin advertises as allocatable; 0 on a node without it.</summary>
     public static int GpusOf(V1Node node) =>

@@ -22,6 +22,23 @@ public sealed class ClusterPoolsTests
     }
 
     [Fact]
+    public void Cpu_cores_and_memory_the_cluster_lists_are_the_pools_and_other_numbers_start_a_new_specification()
+    {
+        // n01-n03 of 64 cores and 1,000 GB; n04 of 32 cores (a smaller board in the same rack of names); n05-n06 say nothing.
+        ClusterNode[] nodes =
+        [
+            .. Enumerable.Range(1, 3).Select(i => new ClusterNode($"n{i:D2}", 8, "h100", Cpus: 64, MemoryGb: 1000)),
+            new("n04", 8, "h100", Cpus: 32, MemoryGb: 1000), new("n05", 8, "h100"), new("n06", 8, "h100"),
+        ];
+        var pools = ClusterPools.Of(SiteWith(), Models, nodes, "f");
+        Assert.Equal([("n{01}", 3, 64, 1000), ("n{04}", 1, 32, 1000), ("n{05}", 2, 0, 0)],
+            pools.Select(p => (p.NodeNames!, p.Domains, p.CpusPerNode, p.MemoryGbPerNode)).OrderBy(p => p.Item1, StringComparer.Ordinal).ToList());
+        var fleet = new Fleet("t", Models, [SiteWith()], pools);
+        Assert.Equal(64, fleet.PoolSpecs[fleet.NodeSpec(fleet.NodeIndex("n02"))].CpusPerNode);
+        Assert.Equal(0, fleet.PoolSpecs[fleet.NodeSpec(fleet.NodeIndex("n06"))].CpusPerNode);
+    }
+
+    [Fact]
     public void A_product_label_names_the_fleet_model_it_contains_and_unnamed_nodes_take_the_executors_model()
     {
         var pools = ClusterPools.Of(SiteWith(("model", "B200"), ("nodeOverheadWatts", "1500")), Models,

@@ -185,7 +185,9 @@ public sealed class LocalExecutorTests
     {
         await using var local = new LocalHarness();
         var node = Assert.Single((await local.Executor.InventoryAsync(CancellationToken.None)).Nodes);
-        Assert.Equal(new InventoryNode(LocalHarness.Node, 4, "virtual", InventoryNodeState.Up), node);
+        // The machine's cores and memory, as this process may use them.
+        Assert.Equal(new InventoryNode(LocalHarness.Node, 4, "virtual", InventoryNodeState.Up, Cpus: Environment.ProcessorCount, MemoryGb: node.MemoryGb), node);
+        Assert.InRange(node.MemoryGb, 1, 1 << 20);
         var telemetry = await local.Executor.TelemetryAsync(CancellationToken.None);
         Assert.True(telemetry.Virtual);
         Assert.Equal([0, 1, 2, 3], telemetry.Gpus.Select(g => g.Index));
@@ -198,7 +200,7 @@ public sealed class LocalExecutorTests
         var smi = FakeNvidiaSmi("h100-80gb-hbm3.csv");
         await using var local = new LocalHarness(o => o with { NvidiaSmiPath = smi });
         var node = Assert.Single((await local.Executor.InventoryAsync(CancellationToken.None)).Nodes);
-        Assert.Equal(new InventoryNode(LocalHarness.Node, 8, "NVIDIA H100 80GB HBM3", InventoryNodeState.Up), node);
+        Assert.Equal(new InventoryNode(LocalHarness.Node, 8, "NVIDIA H100 80GB HBM3", InventoryNodeState.Up, Cpus: Environment.ProcessorCount, MemoryGb: node.MemoryGb), node);
         var telemetry = await local.Executor.TelemetryAsync(CancellationToken.None);
         Assert.False(telemetry.Virtual);
         Assert.Equal(new GpuTelemetry(2, "NVIDIA H100 80GB HBM3", 81559, 52, 642.77, 97), telemetry.Gpus[2]);

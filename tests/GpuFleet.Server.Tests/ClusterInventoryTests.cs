@@ -19,7 +19,7 @@ public sealed class ClusterInventoryTests
     // with spareNodes: 1 the fleet also holds n03, out of service until the cluster lists it. The fleet knows H200 too.
     private static readonly GpuModel[] Models = [.. RunningServer.SmallFleet.Models, new GpuModel("H200", 141, 700, 100, 1.5)];
 
-    private static Fleet FleetFromCluster()
+    private static Fleet FleetFromCluster(int cpus = 0, int memoryGb = 0)
     {
         var site = RunningServer.SmallFleet.Sites[0] with
         {
@@ -28,7 +28,7 @@ public sealed class ClusterInventoryTests
                 ["pollSeconds"] = "1", ["inventorySeconds"] = "1", ["inventory"] = "cluster", ["model"] = "G", ["spareNodes"] = "1",
             }),
         };
-        var pools = ClusterPools.Of(site, Models, [new ClusterNode("n01", 8, null), new ClusterNode("n02", 8, null)], "sites[0].executor.inventory");
+        var pools = ClusterPools.Of(site, Models, [new ClusterNode("n01", 8, null, Cpus: cpus, MemoryGb: memoryGb), new ClusterNode("n02", 8, null, Cpus: cpus, MemoryGb: memoryGb)], "sites[0].executor.inventory");
         return new Fleet("cluster", Models, [site], pools);
     }
 
@@ -102,5 +102,26 @@ public sealed class ClusterInventoryTests
         // n02: 2 GPUs the cluster no longer lists and 1 its own users hold.
         await server.UntilAsync(async () => (await SiteAsync(server)).GetProperty("outOfServiceGpus").GetInt32() == 3, "3 GPUs of n02 out of service");
         Assert.Empty(Unscheduled(await SiteAsync(server)));
+    }
+
+    [Fact]
+    public async Task A_node_listed_with_fewer_cpu_cores_than_the_fleet_holds_takes_no_work_and_says_why()
+    {
+        // Listed with 32 cores and 1,000 GB when the server started; now n02 says 16 cores (half its sockets disabled, say).
+        var fleet = FleetFromCluster(cpus: 32, memoryGb: 1000);
+        Assert.Equal((32, 1000), (fleet.PoolSpecs[0].CpusPerNode, fleet.PoolSpecs[0].MemoryGbPerNode));
+        var cluster = new InMemoryCluster(fleet, 0);
+        cluster.List(new InventoryNode("n02", 8, null, InventoryNodeState.Up, Cpus: 16, MemoryGb: 1000));
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        await server.UntilAsync(async () => Unscheduled(await SiteAsync(server)).Count == 1, "n02 reported");
+        var site = await SiteAsync(server);
+        var (node, unscheduled, reason) = Unscheduled(site).Single();
+        Assert.Equal(("n02", 8), (node, unscheduled));
+        Assert.Contains("lists 16 CPU cores and 1000 GB of memory, less than the 32 and 1000 GB the fleet holds", reason);
+        Assert.Equal(8, site.GetProperty("outOfServiceGpus").GetInt32());
+
+        // Listed whole again, it takes work again.
+        cluster.List(new InventoryNode("n02", 8, null, InventoryNodeState.Up, Cpus: 32, MemoryGb: 1000));
+        await server.UntilAsync(async () => Unscheduled(await SiteAsync(server)).Count == 0 && (await SiteAsync(server)).GetProperty("outOfServiceGpus").GetInt32() == 0, "n02 back");
     }
 }

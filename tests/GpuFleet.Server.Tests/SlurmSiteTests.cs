@@ -100,6 +100,8 @@ public sealed class SlurmSiteTests
         Assert.Equal(Enumerable.Range(1, 16).Select(i => ($"n{i:D2}", 8, "G")),
             Enumerable.Range(0, fleet.NodeCount).Select(n => (fleet.NodeName(n), fleet.NodeGpus(n), fleet.Models[fleet.PoolModel(fleet.NodePool(n))].Name)));
         Assert.Equal("n[01-16]", HostList.Compress([.. Enumerable.Range(0, fleet.NodeCount).Select(fleet.NodeName)]));
+        // With their CPUs and memory (CPUs=32, RealMemory=2048000 MB): what jobs' cpusPerGpu and memoryGbPerGpu are held against.
+        Assert.All(fleet.PoolSpecs, p => Assert.Equal((32, 2000), (p.CpusPerNode, p.MemoryGbPerNode)));
     }
 
     [Fact]

@@ -8,4 +8,6 @@ namespace GpuFleet.Core.Fleets;
 /// The NVLink domain it belongs to as the cluster names it (GPU feature discovery's <c>nvidia.com/gpu.clique</c>,
 /// <c>&lt;cluster UUID&gt;.&lt;clique id&gt;</c>, on GB200 NVL72 nodes); null when it does not say: a domain of its own.
 /// </param>
-public sealed record ClusterNode(string Name, int Gpus, string? Model, string? NvlinkDomain = null);
+/// <param name="Cpus">CPU cores jobs may use there; 0 when the cluster does not say (not counted).</param>
+/// <param name="MemoryGb">Memory jobs may use there, in GB; 0 when the cluster does not say (not counted).</param>
+public sealed record ClusterNode(string Name, int Gpus, string? Model, string? NvlinkDomain = null, int Cpus = 0, int MemoryGb = 0);

@@ -4,14 +4,16 @@ namespace GpuFleet.Core.Fleets;
 
 /// <summary>
 /// The pools of a site that takes its nodes from its cluster: the nodes the cluster lists, grouped into
-/// pool specifications of one model and GPU count with consecutively numbered names, so that the fleet
-/// keeps one name pattern per group rather than a string per node.
+/// pool specifications of one model, GPU count, CPU count and memory with consecutively numbered names, so
+/// that the fleet keeps one name pattern per group rather than a string per node.
 /// </summary>
 /// <remarks>
 /// Example: Slurm lists n01–n04 with <c>gpu:h100:8</c>, n05 with <c>gpu:h100:4</c> and n07–n08 with
 /// <c>gpu:h100:8</c>; the fleet's models are B200 and H100. The pools are H100 × 8 named <c>n{01}</c>
 /// (4 nodes), H100 × 8 named <c>n{07}</c> (2 nodes) and H100 × 4 named <c>n{05}</c> (1 node): the gap at
-/// n06 starts a new group. A node the cluster puts in no NVLink domain is a domain of its own.
+/// n06 starts a new group. A node the cluster puts in no NVLink domain is a domain of its own. CPU cores and
+/// memory are the pool's per node, as the cluster lists them (0 where it does not say: not counted); a node
+/// with other numbers than its neighbour's starts a new specification, as a different GPU count does.
 /// Nodes the cluster puts in one NVLink domain (Kubernetes: one <c>nvidia.com/gpu.clique</c> label value, a
 /// GB200 NVL72 rack) are one domain: gb-01–gb-18 of clique <c>&lt;uuid&gt;.1</c> and gb-19–gb-36 of clique <c>&lt;uuid&gt;.2</c>
 /// are two domains of 18 nodes × 4 GPUs; if gb-07 is missing from the first, its gb-01–gb-06 and gb-08–gb-18
@@ -46,19 +48,23 @@ public static class ClusterPools
             if (digits == 0 || digits > NodeNamePattern.MaxWidth || !int.TryParse(node.Name.AsSpan(node.Name.Length - digits), CultureInfo.InvariantCulture, out var number))
                 throw new FleetValidationException(field, $"the cluster's node '{node.Name}' does not end in a number: list the site's pools in the fleet file instead");
             var width = digits > 1 && node.Name[^digits] == '0' ? digits : 1;
-            slots.Add(new Slot(model, node.Gpus, node.Name[..^digits], width, number, node.NvlinkDomain is { Length: > 0 } domain ? domain : null));
+            slots.Add(new Slot(model, node.Gpus, node.Name[..^digits], width, number, node.NvlinkDomain is { Length: > 0 } domain ? domain : null,
+                Math.Max(0, node.Cpus), Math.Max(0, node.MemoryGb)));
         }
         slots = Padded(slots);
         slots.AddRange(Spares(slots, int.Parse(site.Executor.Setting("spareNodes", "0")!, CultureInfo.InvariantCulture)));
         var pools = new List<GpuPoolSpec>();
         // Nodes in no NVLink domain: by model, GPU count and name, each run of consecutive numbers one specification.
-        foreach (var group in slots.Where(s => s.Domain is null).GroupBy(s => (s.Model, s.Gpus, s.Prefix, s.Width)))
+        foreach (var group in slots.Where(s => s.Domain is null).GroupBy(s => (s.Model, s.Gpus, s.Prefix, s.Width, s.Cpus, s.MemoryGb)))
             foreach (var run in Runs(group, (a, b) => true))
-                pools.Add(new GpuPoolSpec(site.Name, group.Key.Model, group.Key.Gpus, 1, run.Count, overhead) { NodeNames = NamesOf(run) });
+                pools.Add(new GpuPoolSpec(site.Name, group.Key.Model, group.Key.Gpus, 1, run.Count, overhead) { NodeNames = NamesOf(run), CpusPerNode = group.Key.Cpus, MemoryGbPerNode = group.Key.MemoryGb });
         // Nodes of one NVLink domain: one domain, of one specification per run of consecutive names.
         foreach (var domain in slots.Where(s => s.Domain is not null).GroupBy(s => (s.Model, s.Domain)))
-            foreach (var run in Runs(domain, (a, b) => a.Prefix == b.Prefix && a.Width == b.Width && a.Gpus == b.Gpus))
-                pools.Add(new GpuPoolSpec(site.Name, domain.Key.Model, run[0].Gpus, run.Count, 1, overhead) { NodeNames = NamesOf(run), NvlinkDomain = domain.Key.Domain });
+            foreach (var run in Runs(domain, (a, b) => a.Prefix == b.Prefix && a.Width == b.Width && a.Gpus == b.Gpus && a.Cpus == b.Cpus && a.MemoryGb == b.MemoryGb))
+                pools.Add(new GpuPoolSpec(site.Name, domain.Key.Model, run[0].Gpus, run.Count, 1, overhead)
+                {
+                    NodeNames = NamesOf(run), NvlinkDomain = domain.Key.Domain, CpusPerNode = run[0].Cpus, MemoryGbPerNode = run[0].MemoryGb,
+                });
         if (pools.Count == 0) throw new FleetValidationException(field, $"the cluster of site '{site.Name}' lists no node with GPUs");
         return pools;
     }
@@ -143,7 +149,7 @@ public static class ClusterPools
     private static string NamesOf(List<Slot> run) => $"{run[0].Prefix}{{{NodeNamePattern.Number(run[0].Number, run[0].Width)}}}";
 
     // A node the fleet will hold (listed by the cluster, or a spare), by the parts of its name.
-    private sealed record Slot(string Model, int Gpus, string Prefix, int Width, int Number, string? Domain)
+    private sealed record Slot(string Model, int Gpus, string Prefix, int Width, int Number, string? Domain, int Cpus, int MemoryGb)
     {
         public string Name => Prefix + NodeNamePattern.Number(Number, Width);
     }

@@ -260,7 +260,9 @@ public sealed class LocalExecutor : ISiteExecutor
     {
         var reading = await ReadGpusAsync(cancel);
         var model = reading.Virtual ? "virtual" : reading.Gpus.FirstOrDefault()?.Name;
-        return new SiteInventory([new InventoryNode(_options.NodeName, reading.Gpus.Count, model, InventoryNodeState.Up)]);
+        // The machine's cores and memory as this process may use them (a container's limits included).
+        var memoryGb = (int)Math.Min(int.MaxValue, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30));
+        return new SiteInventory([new InventoryNode(_options.NodeName, reading.Gpus.Count, model, InventoryNodeState.Up, Cpus: Environment.ProcessorCount, MemoryGb: memoryGb)]);
     }
 
     /// <summary>This machine's GPUs with their memory, temperature, power and utilization now (for <c>/metrics</c>).</summary>

@@ -137,7 +137,7 @@ public sealed class SlurmExecutor : ISiteExecutor
             foreach (var node in job.Nodes)
                 own[node] = own.GetValueOrDefault(node) + job.GpusPerNode;
         return new SiteInventory([.. nodes.Select(n => new InventoryNode(
-            n.Name, n.Gpus, n.Model, StateOf(n.State), Math.Max(0, n.GpusUsed - own.GetValueOrDefault(n.Name))))]);
+            n.Name, n.Gpus, n.Model, StateOf(n.State), Math.Max(0, n.GpusUsed - own.GetValueOrDefault(n.Name)), Cpus: n.Cpus, MemoryGb: n.MemoryGb))]);
     }
 
     /// <inheritdoc/>

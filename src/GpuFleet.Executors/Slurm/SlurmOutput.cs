@@ -19,8 +19,8 @@ internal static class SlurmOutput
     /// </summary>
     public const string QueueFormat = "JobID:|,HetJobID:|,HetJobOffset:|,State:|,Reason:|,exit_code:|,StartTime:|,EndTime:|,tres-per-node:|,NodeList:|,Name:|";
 
-    /// <summary><c>sinfo --Node --Format</c>: one line per node and partition.</summary>
-    public const string NodeFormat = "NodeList:|,Gres:|,GresUsed:|,StateComplete:|";
+    /// <summary><c>sinfo --Node --Format</c>: one line per node and partition; CPUs and memory (MB) last.</summary>
+    public const string NodeFormat = "NodeList:|,Gres:|,GresUsed:|,StateComplete:|,CPUs:|,Memory:|";
 
     /// <summary><c>sacct --format</c> of the allocations (no steps); the name last, as in <see cref="QueueFormat"/>.</summary>
     public const string AccountingFormat = "JobID,State,ExitCode,Start,End,NodeList,JobName";
@@ -51,10 +51,12 @@ internal static class SlurmOutput
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in Lines(text))
         {
-            var f = Fields(line, 4);
+            // Four fields where CPUs and memory were not asked for (an older format's output).
+            var f = Fields(line, line.TrimEnd('|').Count(c => c == '|') >= 5 ? 6 : 4);
             if (!seen.Add(f[0])) continue;
             var gpus = Gpus(f[1], out var model);
-            nodes.Add(new SlurmNode(f[0], gpus, model, Gpus(f[2], out _), f[3].ToLowerInvariant()));
+            var (cpus, memory) = f.Length == 6 ? (Count(f[4], "CPUs", line), Count(f[5], "Memory", line)) : (0, 0);
+            nodes.Add(new SlurmNode(f[0], gpus, model, Gpus(f[2], out _), f[3].ToLowerInvariant(), (int)Math.Min(int.MaxValue, cpus), memory));
         }
         return nodes;
     }
@@ -217,6 +219,11 @@ internal static class SlurmOutput
 
     // The first count-1 fields split at '|', the rest (the free-text last field) whole; each field ends
     // in '|', so the line's last '|' is dropped first.
+    // A whole number sinfo printed for a node ("32", "1000"); one that is not is a format error naming it.
+    private static long Count(string text, string field, string line) =>
+        long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+            : throw new FormatException($"sinfo: {field} '{text.Trim()}' is not a whole number in '{line}'");
+
     private static string[] Fields(string line, int count)
     {
         var body = line.EndsWith('|') ? line[..^1] : line;

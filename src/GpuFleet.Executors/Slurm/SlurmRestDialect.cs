@@ -40,7 +40,9 @@ internal abstract class SlurmRestDialect(int minor) : ISlurmRestDialect
             {
                 var name = Text(n, "name") ?? throw new FormatException($"a node without a name: {Excerpt(n)}");
                 var gpus = SlurmOutput.Gpus(Text(n, "gres") ?? "", out var model);
-                return new SlurmNode(name, gpus, model, SlurmOutput.Gpus(Text(n, "gres_used") ?? "", out _), NodeState(n));
+                // cpus and real_memory (MB) are plain numbers from v0.0.38 to v0.0.44.
+                return new SlurmNode(name, gpus, model, SlurmOutput.Gpus(Text(n, "gres_used") ?? "", out _), NodeState(n),
+                    (int)Math.Clamp(Number(n, "cpus") ?? 0, 0, int.MaxValue), Math.Max(0, Number(n, "real_memory") ?? 0));
             })];
 
     public IReadOnlyList<SlurmJob> Accounting(JsonElement body) => [.. Items(body, "jobs").Select(AccountingJob)];

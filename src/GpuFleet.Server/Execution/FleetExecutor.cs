@@ -129,8 +129,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     /// inventory, all of a node that is drained, down or missing from it, and those its own users hold.
     /// At a site that takes its nodes from its cluster (<c>inventory: cluster</c>) the inventory is also held
     /// against the fleet's shape of each node, and what does not fit is told to the site's link
-    /// (<see cref="SiteHealth.Unscheduled"/>): a node listed with another model, or in another NVLink clique than
-    /// the multi-node domain the fleet holds it in, takes no work; one listed with fewer GPUs has the rest out of
+    /// (<see cref="SiteHealth.Unscheduled"/>): a node listed with another model, fewer CPU cores or less memory, or in
+    /// another NVLink clique than the multi-node domain the fleet holds it in, takes no work; one listed with fewer GPUs has the rest out of
     /// service; GPUs beyond the fleet's, and nodes the fleet does not hold, are reported.
     /// </summary>
     /// <remarks>
@@ -189,7 +189,11 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         var listedModel = ClusterPools.FleetModelOf(new ClusterNode(listed.Name, listed.Gpus, listed.Model), _fleet.Models, spec.Setting("model"));
         if (listedModel != model)
             return (listed.Gpus, true, $"listed with GPU model {listed.Model ?? "(none)"}, which is {(listedModel is null ? "none of the fleet's models" : listedModel)}; the fleet holds it as {model} since gpufleet serve started: it takes no work until a restart");
-        var domain = _fleet.PoolSpecs[_fleet.NodeSpec(node)].NvlinkDomain;
+        // A spare taken in with its neighbour's shape, or a node shrunk since the start: the fleet would give out cores or memory it lacks.
+        var held = _fleet.PoolSpecs[_fleet.NodeSpec(node)];
+        if ((listed.Cpus > 0 && listed.Cpus < held.CpusPerNode) || (listed.MemoryGb > 0 && listed.MemoryGb < held.MemoryGbPerNode))
+            return (listed.Gpus, true, $"lists {listed.Cpus} CPU cores and {listed.MemoryGb} GB of memory, less than the {held.CpusPerNode} and {held.MemoryGbPerNode} GB the fleet holds since gpufleet serve started: it takes no work until a restart");
+        var domain = held.NvlinkDomain;
         var multiNode = _fleet.DomainNodeCount(_fleet.NodeDomain(node)) > 1;
         if (listed.NvlinkDomain != domain && multiNode)
             return (listed.Gpus, true, $"listed in NVLink clique {listed.NvlinkDomain ?? "(none)"}, not in {domain} where the fleet holds it: it takes no work until a restart");

@@ -29,7 +29,7 @@ public static class SiteExecutors
             await using var executor = Create(site, singleNodeName: null, installation: null);
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             var inventory = await executor.InventoryAsync(timeout.Token);
-            return [.. inventory.Nodes.Select(n => new ClusterNode(n.Name, n.Gpus, n.Model, n.NvlinkDomain))];
+            return [.. inventory.Nodes.Select(n => new ClusterNode(n.Name, n.Gpus, n.Model, n.NvlinkDomain, n.Cpus, n.MemoryGb))];
         }
     }
 

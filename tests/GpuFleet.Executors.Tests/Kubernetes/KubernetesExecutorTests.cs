@@ -183,7 +183,8 @@ public sealed class KubernetesExecutorTests
         await using var executor = new KubernetesExecutor(new KubernetesExecutorOptions(Namespace: "gpufleet", Host: api.Url));
         await executor.LaunchAsync(Gang(20, 1), default);   // on k1: GpuFleet's own, not held by others
         var nodes = (await executor.InventoryAsync(default)).Nodes.ToDictionary(n => n.Name);
-        Assert.Equal(new InventoryNode("k1", 8, "NVIDIA-B200", InventoryNodeState.Up, 2), nodes["k1"]);
+        // Allocatable cpu 64 and memory 1056515816Ki (1,007.6 GiB): 64 cores and 1,007 GB.
+        Assert.Equal(new InventoryNode("k1", 8, "NVIDIA-B200", InventoryNodeState.Up, 2, Cpus: 64, MemoryGb: 1007), nodes["k1"]);
         Assert.Equal(InventoryNodeState.Drained, nodes["k2"].State);
         Assert.Equal((4, "NVIDIA-H100-80GB-HBM3", InventoryNodeState.Down), (nodes["k3"].Gpus, nodes["k3"].Model, nodes["k3"].State));
         Assert.Equal(InventoryNodeState.Up, nodes["k4"].State);        // the GPU pool's taint: tolerated

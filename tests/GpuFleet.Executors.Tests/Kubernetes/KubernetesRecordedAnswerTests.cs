@@ -29,6 +29,8 @@ public sealed class KubernetesRecordedAnswerTests
         Assert.All(nodes.Values.Where(n => n.Name is not ("node1" or "node2" or "node3")), n => Assert.Equal(InventoryNodeState.Up, n.State));
         // No device plugin, no GPU label, no pod asking for nvidia.com/gpu.
         Assert.All(nodes.Values, n => Assert.Equal((0, null, 0), (n.Gpus, n.Model, n.GpusHeldByOthers)));
+        // CPU and memory as allocatable says, in whole cores and GB: node1's "3800m" and "15801632Ki" (15.07 GiB).
+        Assert.Equal((3, 15), (nodes["node1"].Cpus, nodes["node1"].MemoryGb));
     }
 
     [Theory]

@@ -105,7 +105,8 @@ public sealed class SlurmClusterTests
                 n08 = (await executor.InventoryAsync(default)).Nodes.Single(n => n.Name == "n08");
             }
             while (n08.GpusHeldByOthers == 0 && TestSlurm.Tool("squeue", "-h", "-n", theirs, "-o", "%T").Trim() == "PENDING");
-            Assert.Equal(new InventoryNode("n08", 8, null, InventoryNodeState.Up, 3), n08);
+            // The test cluster's nodes: CPUs=32, RealMemory=2048000 (MB).
+            Assert.Equal(new InventoryNode("n08", 8, null, InventoryNodeState.Up, 3, Cpus: 32, MemoryGb: 2000), n08);
         }
         finally
         {

@@ -74,6 +74,16 @@ public sealed class SlurmOutputTests
     }
 
     [Fact]
+    public void Sinfo_gives_cpus_and_memory_when_asked_and_none_from_an_older_format()
+    {
+        // As the test cluster's sinfo prints NodeFormat (32 CPUs, RealMemory 2,048,000 MB), and as the four fields of before.
+        var node = Assert.Single(SlurmOutput.ParseNodes("n01|gpu:8|gpu:2(IDX:0-1)|mixed|32|2048000|\n"));
+        Assert.Equal(("n01", 8, 2, "mixed", 32, 2_048_000L, 2000), (node.Name, node.Gpus, node.GpusUsed, node.State, node.Cpus, node.MemoryMb, node.MemoryGb));
+        Assert.Equal((0, 0L), Assert.Single(SlurmOutput.ParseNodes("n01|gpu:8|gpu:0|idle|\n")) is var old ? (old.Cpus, old.MemoryMb) : default);
+        Assert.Contains("CPUs 'many' is not a whole number", Assert.Throws<FormatException>(() => SlurmOutput.ParseNodes("n01|gpu:8|gpu:0|idle|many|1000|\n")).Message);
+    }
+
+    [Fact]
     public void Sinfo_lists_a_node_in_two_partitions_once() =>
         Assert.Single(SlurmOutput.ParseNodes("n01|gpu:8|gpu:0|idle|\nn01|gpu:8|gpu:0|idle|\n"));
 

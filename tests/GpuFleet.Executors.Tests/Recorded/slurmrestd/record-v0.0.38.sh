@@ -16,7 +16,7 @@ V=v0.0.38
 mkdir -p "$OUT"
 export SLURM_TIME_FORMAT=%s
 QUEUE='JobID:|,HetJobID:|,HetJobOffset:|,State:|,Reason:|,exit_code:|,StartTime:|,EndTime:|,tres-per-node:|,NodeList:|,Name:|'
-NODES='NodeList:|,Gres:|,GresUsed:|,StateComplete:|'
+NODES='NodeList:|,Gres:|,GresUsed:|,StateComplete:|,CPUs:|,Memory:|'
 
 # One request; the raw response (headers with \r removed) to stdout.
 rest() {
