@@ -25,7 +25,7 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
             await page.GotoAsync(Server.Url + "/signin");
             await CheckAsync(page, problems, $"signin-{width}x{height}");
             await SignInOnAsync(page, DashboardServer.AdminToken);
-            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants"), ("/tenants/grant?tenant=a&grant=starter", "grant"), ("/fleet/pool?site=s&model=G", "pool") })
+            foreach (var (path, name) in new[] { ("/fleet", "fleet"), ("/queue", "queue"), ($"/jobs/{fixture.FleetFiller}", "job-running"), ($"/jobs/{waiting}", "job-pending"), ("/tenants", "tenants"), ("/tenants/grant?tenant=a&grant=starter", "grant"), ("/fleet/pool?site=s&model=G", "pool"), ("/services", "services-none") })
             {
                 var response = await page.GotoAsync(Server.Url + path);
                 Assert.Equal(200, response!.Status);
@@ -222,6 +222,53 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var status = await PostFormAsync(page, "/queue/cancel", new() { ["id"] = aJob.ToString() });
         Assert.Equal(404, status);
         Assert.Equal("pending", await Server.StateAsync(aJob));
+    }
+
+    [Fact]
+    public async Task TheServicesPageShowsReplicasAgainstTheRateTheyServeAndEachServiceOnlyToItsTenant()
+    {
+        using (var created = await Server.Admin.PostAsJsonAsync("/api/v1/services", new
+        {
+            name = "chat-a", tenant = "a", minReplicas = 1, maxReplicas = 4, requestsPerSecondPerReplica = 100, targetUtilization = 0.5,
+        }))
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        try
+        {
+            using (var load = await Server.Admin.PostAsJsonAsync("/api/v1/services/chat-a/load", new { requestsPerSecond = 150 })) load.EnsureSuccessStatusCode();
+            Server.Tick();
+            await using var admin = await SignedInAsync(DashboardServer.AdminToken);
+            var page = await admin.NewPageAsync();
+            var problems = Watch(page);
+            Assert.Equal(200, (await page.GotoAsync(Server.Url + "/services"))!.Status);
+            // 150 / (100 × 0.5) = 3 wanted; a's filler holds every GPU, and a replica does not preempt its own tenant's
+            // normal work: none runs, three wait, and the row says the service is short.
+            var row = page.Locator("#service-chat-a");
+            var text = await row.InnerTextAsync();
+            Assert.Contains("0 of 3 wanted", text);
+            Assert.Contains("(min 1, max 4)", text);
+            Assert.Contains("3 waiting since", text);
+            Assert.Contains("150.0 requests/s", text);
+            Assert.Contains("wanted 3: 3 submitted, 0 ended", text);
+            Assert.Equal("true", await row.GetAttributeAsync("data-short"));
+            await CheckAsync(page, problems, "services");
+            // The table refreshes itself from its fragment.
+            await Assertions.Expect(page.Locator("[data-stamp-for=services-live]")).ToContainTextAsync("Updated", new() { Timeout = 20_000 });
+            Assert.Equal(1, await page.Locator("#services-live #service-chat-a").CountAsync());
+
+            // Tenant b sees no service of a's: not on the page, not in its fragment.
+            await using var other = await SignedInAsync(await Server.MintAsync("member", "b"));
+            var theirs = await other.NewPageAsync();
+            await theirs.GotoAsync(Server.Url + "/services");
+            Assert.Equal(0, await theirs.Locator("#service-chat-a").CountAsync());
+            Assert.Contains("No services", await theirs.Locator("main").InnerTextAsync());
+            Assert.DoesNotContain("chat-a", await (await theirs.GotoAsync(Server.Url + "/services/live"))!.TextAsync());
+        }
+        finally
+        {
+            // Its waiting replicas go with it, so that the other tests' queue is as they expect.
+            using var deleted = await Server.Admin.DeleteAsync("/api/v1/services/chat-a");
+            Server.Tick();
+        }
     }
 
     [Fact]

@@ -52,10 +52,7 @@ public static class ServiceEndpoints
     private static async Task<IResult> List(HttpContext context, ServiceStore store)
     {
         var caller = CallerAccess.Of(context)!;
-        var services = await store.ListAsync(caller.Role == Role.Admin ? null : caller.Tenant, context.RequestAborted);
-        var views = new List<ServiceView>(services.Count);
-        foreach (var s in services) views.Add(ServiceView.Of(s, await store.ReplicasAsync(s.Name, context.RequestAborted)));
-        return Results.Ok(new { items = views });
+        return Results.Ok(new { items = await ServiceView.ListAsync(store, caller.Role == Role.Admin ? null : caller.Tenant, context.RequestAborted) });
     }
 
     private static async Task<IResult> Get(string name, HttpContext context, ServiceStore store)

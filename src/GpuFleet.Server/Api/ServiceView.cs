@@ -28,6 +28,15 @@ public sealed record ServiceView(
             running, pending, service.PrometheusQueryUrl is null ? null : new ServiceScrapeView(service.ScrapedAt, service.ScrapeError), service.Decisions);
     }
 
+    /// <summary>The views of the services of <paramref name="tenant"/> (null: every tenant's), in the store's order.</summary>
+    public static async Task<IReadOnlyList<ServiceView>> ListAsync(ServiceStore store, string? tenant, CancellationToken cancel)
+    {
+        var services = await store.ListAsync(tenant, cancel);
+        var views = new List<ServiceView>(services.Count);
+        foreach (var s in services) views.Add(Of(s, await store.ReplicasAsync(s.Name, cancel)));
+        return views;
+    }
+
     // "site/model: nodes s-[0001-0002]" → "s-[0001-0002]".
     private static string? HostsOf(string? placement)
     {

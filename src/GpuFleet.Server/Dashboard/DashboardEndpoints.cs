@@ -63,6 +63,8 @@ public static class DashboardEndpoints
         pages.MapGet("/tenants/grant", Grant);
         pages.MapGet("/tenants/usage.csv", (HttpContext http, IAntiforgery antiforgery, TokenStore tokens, JobStore store, ServerSettings settings, TimeProvider clock) =>
             Signed(http, antiforgery, tokens, request => UsageDownload.AnswerAsync(request, store, settings, clock)));
+        pages.MapGet("/services", Services);
+        pages.MapGet("/services/live", ServicesLive);
         pages.MapGet("/queue", Queue);
         pages.MapGet("/queue/rows", QueueRows);
         pages.MapPost("/queue/cancel", Cancel);
@@ -160,6 +162,17 @@ public static class DashboardEndpoints
             var (queues, grants) = SeenBy(request.Caller, view);
             return TenantsPage.Live(view, queues, grants);
         });
+
+    private static Task<IResult> Services(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, ServiceStore store, TimeProvider clock) =>
+        Signed(http, antiforgery, tokens, async request =>
+            DashboardLayout.Page(request, "Services", "/services", ServicesPage.Main(await ServicesSeenByAsync(request, store), clock.GetUtcNow())));
+
+    private static Task<IResult> ServicesLive(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, ServiceStore store, TimeProvider clock) =>
+        SignedFragment(http, antiforgery, tokens, async request => ServicesPage.Live(await ServicesSeenByAsync(request, store), clock.GetUtcNow()));
+
+    // The same selection as GET /api/v1/services: an admin sees every service, anyone else its tenant's.
+    private static Task<IReadOnlyList<ServiceView>> ServicesSeenByAsync(DashboardRequest request, ServiceStore store) =>
+        ServiceView.ListAsync(store, request.Caller.Role == Role.Admin ? null : request.Caller.Tenant, request.Http.RequestAborted);
 
     // The same selection as GET /api/v1/queues and /grants: an admin sees every node, anyone else its tenant and that tenant's owner.
     private static (IReadOnlyList<FleetSnapshot.QueueView>, IReadOnlyList<FleetSnapshot.GrantView>) SeenBy(Caller caller, FleetSnapshot view)

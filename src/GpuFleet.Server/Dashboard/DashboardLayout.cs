@@ -13,7 +13,7 @@ internal static class DashboardLayout
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>The pages of the navigation, in order: path and label.</summary>
-    private static readonly (string Path, string Label)[] Pages = [("/fleet", "Fleet"), ("/queue", "Queue"), ("/tenants", "Tenants"), ("/twin", "Twin")];
+    private static readonly (string Path, string Label)[] Pages = [("/fleet", "Fleet"), ("/queue", "Queue"), ("/tenants", "Tenants"), ("/services", "Services"), ("/twin", "Twin")];
 
     /// <summary>A whole page for a signed-in caller.</summary>
     public static IResult Page(DashboardRequest request, string title, string current, Html main, int status = StatusCodes.Status200OK)
