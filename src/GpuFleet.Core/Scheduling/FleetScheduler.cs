@@ -278,7 +278,7 @@ public sealed class FleetScheduler
     public SubmitResult Adopt(JobSpec spec, IReadOnlyList<GpuAllocation> gpus, long startedAt)
     {
         ArgumentNullException.ThrowIfNull(gpus);
-        if (spec.Slice is not null) return SubmitResult.Rejected(spec.Id, "slice: a running job of GPU slices is not adopted; it queues again");
+        if (spec.Slice is not null) return SubmitResult.Rejected(spec.Id, "slice: a running job of GPU slices is adopted with its slices");
         if (gpus.Count == 0 || gpus.Sum(g => g.Count) != spec.Gpus)
             return SubmitResult.Rejected(spec.Id, $"gpus: the run holds {gpus.Sum(g => g.Count)} GPUs, the job asks for {spec.Gpus}");
         var pool = _fleet.NodePool(gpus[0].Node);
@@ -300,6 +300,38 @@ public sealed class FleetScheduler
         }
         _pending.Remove(job);
         _running.Start(job, _fleet.PoolModel(pool), [.. gpus], startedAt, 0);
+        return result;
+    }
+
+    /// <summary>
+    /// Takes up a job of GPU slices that already runs on a cluster, on exactly the instances and shares it holds
+    /// (<paramref name="slices"/>, as its placement named them): checked as <see cref="Submit"/> checks it, then
+    /// running since <paramref name="startedAt"/>, charged its slices' compute. Rejected, and nothing changed, when
+    /// the job would be rejected or its slices cannot be held here (see <c>SliceAllocator.Adopt</c>).
+    /// </summary>
+    /// <remarks>
+    /// Example: job 9 runs two <c>1g.23gb</c> instances, at memory slices 0 and 1 of GPU 3 of node b-0001, when
+    /// the leader dies. The new leader adopts it there: GPU 3 is busy with a layout of those two instances, and
+    /// takes no other slice until the job ends and the GPU is laid out again.
+    /// </remarks>
+    public SubmitResult Adopt(JobSpec spec, IReadOnlyList<SlicePlacement> slices, long startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(slices);
+        if (spec.Slice is null) return SubmitResult.Rejected(spec.Id, "slice: the job asks for whole GPUs");
+        if (slices.Count == 0) return SubmitResult.Rejected(spec.Id, "the run holds no slices");
+        var result = Submit(spec);
+        if (!result.Accepted) return result;
+        var job = _jobs[spec.Id];
+        var pool = (uint)slices[0].Node < (uint)_fleet.NodeCount ? _fleet.NodePool(slices[0].Node) : -1;
+        string? problem = "its node is not in a pool the job may use";
+        if (!job.Class.Pools.Contains(pool) || _slices.Adopt(job.Class, spec.Id, slices, startedAt, out problem) is not { } held)
+        {
+            _pending.Remove(job);
+            _jobs.Remove(spec.Id);
+            return SubmitResult.Rejected(spec.Id, $"the run's slices cannot be held here ({problem})");
+        }
+        _pending.Remove(job);
+        _running.Start(job, _fleet.PoolModel(pool), held.Gpus, startedAt, 0, held.Units);
         return result;
     }
 

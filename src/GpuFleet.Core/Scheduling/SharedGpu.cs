@@ -98,6 +98,32 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
         return instance;
     }
 
+    /// <summary>
+    /// Whether the instance a running job holds (reported after a change of leader) may join this GPU's layout:
+    /// null when it may, else why not (it overlaps an instance the layout has, or the layout would not be one the
+    /// GPU allows). A GPU taken up this way knows only the instances its adopted jobs hold.
+    /// </summary>
+    public string? AdoptionProblem(IEnumerable<MigInstance> instances) => Sharing.LayoutProblem([.. Layout, .. instances]);
+
+    /// <summary>
+    /// Adds the instance a running job holds to the layout, occupied by that job (a new leader taking up a run
+    /// that survived it: the GPU is not idle, but the instance exists). Returns its index.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layout with it is not one the GPU allows.</exception>
+    public int AdoptInstance(long job, MigInstance instance)
+    {
+        if (AdoptionProblem([instance]) is { } problem) throw new InvalidOperationException($"node {Node} GPU {Gpu}: {problem}");
+        var profile = Sharing.Profile(instance.Profile)!;
+        Layout = [.. Layout, instance];
+        InstanceProfiles = [.. InstanceProfiles, profile];
+        InstanceUnits = [.. InstanceUnits, Sharing.UnitsOf(profile)];
+        Occupant = [.. Occupant, job];
+        UsedUnits += InstanceUnits[^1];
+        UsedMemoryMb += MemoryMbOf(Layout.Length - 1, default);
+        Jobs++;
+        return Layout.Length - 1;
+    }
+
     public void Give(long job, int instance, in SliceFit fit)
     {
         if (instance >= 0)

@@ -123,6 +123,71 @@ internal sealed class SliceAllocator
         return delay;
     }
 
+    /// <summary>
+    /// Takes up the slices a job holds on a cluster (a new leader adopting a run that survived the old one): the
+    /// same instances and shares, on the same GPUs. A GPU taken up knows only the instances its adopted jobs hold,
+    /// so it takes no new MIG slice until it is idle again and laid out anew: the rest of its real layout is not
+    /// known. Returns the GPUs and compute units held, or why the slices cannot be taken up (nothing changed then):
+    /// they span nodes, a GPU runs a whole-GPU job or the other kind of sharing, an instance overlaps another, a
+    /// share does not fit, or the node lacks the job's CPU or memory.
+    /// </summary>
+    public (GpuAllocation[] Gpus, long Units)? Adopt(JobClass c, long job, IReadOnlyList<SlicePlacement> slices, long now, out string? problem)
+    {
+        problem = null;
+        if (slices.Count != c.Gpus) { problem = $"the run holds {slices.Count} slices, the job asks for {c.Gpus}"; return null; }
+        var node = slices[0].Node;
+        if (slices.Any(s => s.Node != node)) { problem = "the run's slices are on more than one node"; return null; }
+        var fit = c.Slice!.On(_fleet.PoolModel(_fleet.NodePool(node)));
+        if (fit.Sharing is null) { problem = "the node's GPUs are not shared"; return null; }
+        if (!_state.HasRoomFor(node, slices.Count, c.Demand)) { problem = "the node has not the job's CPU cores or memory free"; return null; }
+        // Checked whole first, so that a refusal changes nothing.
+        var opened = new List<SharedGpu>();
+        foreach (var onGpu in slices.GroupBy(s => s.Gpu))
+        {
+            var gpu = onGpu.Key;
+            var mig = onGpu.Select(s => s.MigProfile is null ? (MigInstance?)null : new MigInstance(s.MigProfile, s.MigStart)).ToList();
+            if (mig.Any(m => m is null) && mig.Any(m => m is not null)) { problem = $"GPU {gpu}: MIG instances and time-shared shares on one GPU"; return null; }
+            var g = _active.GetValueOrDefault(Key(node, gpu));
+            if (g is null)
+            {
+                if (gpu < 0 || gpu >= _fleet.NodeGpus(node) || (FreeBits(node) & (1UL << gpu)) == 0) { problem = $"GPU {gpu} of the node is not free here"; return null; }
+                g = new SharedGpu(node, gpu, _fleet.NodePool(node), fit.Sharing, ModelMemoryMb(_fleet.NodePool(node)));
+                opened.Add(g);
+            }
+            if (mig[0] is not null)
+            {
+                if (!g.IsMig && g.Jobs > 0) { problem = $"GPU {gpu} runs time-shared shares"; return null; }
+                if (g.AdoptionProblem(mig.Select(m => m!.Value)) is { } bad) { problem = $"GPU {gpu}: {bad}"; return null; }
+            }
+            else if (g.IsMig || fit.Units * onGpu.Count() > g.FreeUnits || fit.MemoryMb * onGpu.Count() > g.FreeMemoryMb)
+            {
+                problem = $"GPU {gpu} has no room for {onGpu.Count()} shares of {fit.Units} units and {fit.MemoryMb} MB";
+                return null;
+            }
+        }
+        foreach (var g in opened)
+        {
+            Activate(g, now);
+            g.ReadyAt = now;
+        }
+        var held = new Holding[slices.Count];
+        long units = 0;
+        ulong mask = 0;
+        for (var i = 0; i < slices.Count; i++)
+        {
+            var s = slices[i];
+            var g = _active[Key(node, s.Gpu)];
+            var instance = s.MigProfile is null ? g.Take(job, fit) : g.AdoptInstance(job, new MigInstance(s.MigProfile, s.MigStart));
+            held[i] = new Holding(g, instance, fit, g.UnitsOf(instance, fit), g.MemoryMbOf(instance, fit));
+            units += held[i].Units;
+            mask |= 1UL << g.Gpu;
+            Reindex(g);
+        }
+        _state.TakeRoom(node, slices.Count, c.Demand);
+        _holdings[job] = held;
+        return ([new GpuAllocation(node, mask)], units);
+    }
+
     /// <summary>The slices a running job holds, as placed.</summary>
     public IReadOnlyList<SlicePlacement> SlicesOf(long job) =>
         _holdings.TryGetValue(job, out var held) ? [.. held.Select(h => Describe(h))] : [];

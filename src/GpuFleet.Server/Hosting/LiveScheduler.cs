@@ -392,12 +392,14 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         if (fleet.Sites[site].Executor.IsSimulated) return false;
         var spec = Spec(job);
         if (!_known.TryAdd(job.Id, new KnownJob(spec, job.Spec.RuntimeSeconds, job.Spec.Name, job.Spec.Command))) return false;
-        var result = _core.Adopt(spec, gpus, now);
+        // A job of slices is taken up on the instances and shares its placement recorded.
+        var result = spec.Slice is null ? _core.Adopt(spec, gpus, now)
+            : job.Slices is { Count: > 0 } slices ? _core.Adopt(spec, [.. slices.Select(s => SliceOf(s, fleet))], now)
+            : SubmitResult.Rejected(job.Id, "its slices were not recorded");
         if (!result.Accepted)
         {
-            // Its run on the cluster is stopped before it queues again (a job of GPU slices is never adopted:
-            // the core does not take slices back): left running, it would hold GPUs the core gives to others,
-            // and a launch of the job elsewhere would find that run and start nothing.
+            // Its run on the cluster is stopped before it queues again: left running, it would hold GPUs the
+            // core gives to others, and a launch of the job elsewhere would find that run and start nothing.
             log.LogWarning("job {Job} cannot be adopted where it runs ({Error}); its run there is cancelled and it is requeued", job.Id, result.Error);
             _known.Remove(job.Id);
             _clusters.StopUnadopted(job.Id, site);
@@ -406,6 +408,10 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         _clusters.Adopt(job.Id, site, [.. nodes.Select(n => n.Name)]);
         return true;
     }
+
+    // A recorded slice in the core's terms; a node the fleet does not have is -1 (the core refuses it).
+    private static SlicePlacement SliceOf(PlacedSlice s, Fleet fleet) =>
+        new(fleet.NodeIndex(s.Node), s.Gpu, s.MigProfile, s.MigStart ?? 0, s.Fraction, s.MemoryGb);
 
     private void StepDown(string reason)
     {
