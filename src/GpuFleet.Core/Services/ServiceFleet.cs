@@ -140,6 +140,26 @@ public sealed class ServiceFleet
     }
 
     /// <summary>
+    /// Takes up a replica that runs on a cluster (a new leader rebuilding its services while the replica's run
+    /// survived the old one): adopted by the scheduler on exactly its GPUs (<paramref name="gpus"/>) or, for a
+    /// service of slices, its slices (<paramref name="slices"/>), running since <paramref name="startedAt"/>, and
+    /// held here as placed. Answers the scheduler's answer; a refused replica is not held (it may be restored as waiting).
+    /// </summary>
+    public SubmitResult Adopt(int service, long jobId, long submittedAt, IReadOnlyList<GpuAllocation> gpus, IReadOnlyList<SlicePlacement>? slices, long startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(gpus);
+        var spec = ReplicaSpec(service, jobId, submittedAt);
+        var result = slices is null ? _scheduler.Adopt(spec, gpus, startedAt) : _scheduler.Adopt(spec, slices, startedAt);
+        if (!result.Accepted) return result;
+        var node = slices is null ? gpus[0].Node : slices[0].Node;
+        var replica = new Replica(jobId, service, submittedAt) { Placed = true, PlacedAt = startedAt, Site = _scheduler.Fleet.PoolSite(_scheduler.Fleet.NodePool(node)) };
+        _replicas[service].Add(replica);
+        _byId.Add(jobId, replica);
+        if (IsReplicaId(jobId)) SkipIdsTo(jobId);
+        return result;
+    }
+
+    /// <summary>
     /// Where new replicas' job ids come from; null (the default): <see cref="FirstReplicaId"/> and up, in
     /// submission order. A store that keeps replicas among its other jobs draws them from its own sequence
     /// instead, so that one id names one job there. Asked once per replica submitted (a refused one's id is not used again).

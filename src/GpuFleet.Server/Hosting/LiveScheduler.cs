@@ -367,10 +367,14 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         var replicas = serviceStore.ActiveReplicas().ToDictionary(r => r.Id);
         var requeue = new List<StoredJob>();
         var adopted = 0;
+        // The services first, so that their running replicas are adopted like other jobs.
+        TrackStoredServices(at);
         foreach (var job in active.Where(j => j.State == JobState.Running))
         {
-            if (replicas.TryGetValue(job.Id, out var replica)) StopReplicaRun(replica);
-            if (!replicas.ContainsKey(job.Id) && TryAdopt(job, now)) adopted++;
+            var service = replicas.TryGetValue(job.Id, out var replica) ? ServiceIndexOf(replica) : -1;
+            // A replica of a service deleted meanwhile is not taken up: its run stops, and it ends as waiting.
+            if (replica is not null && service < 0) StopReplicaRun(replica);
+            if ((replica is null || service >= 0) && TryAdopt(job, now, service)) adopted++;
             else requeue.Add(job);
         }
         store.TransitionMany([.. requeue.Select(j => new StateChange(j.Id, JobState.Running, JobState.Pending,
@@ -382,8 +386,9 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
             _holder, _epoch, active.Count, adopted, requeue.Count);
     }
 
-    // A running job whose recorded placement is at a site with a real cluster runs on there, on the same GPUs.
-    private bool TryAdopt(StoredJob job, long now)
+    // A running job whose recorded placement is at a site with a real cluster runs on there, on the same GPUs
+    // or slices; a replica (service >= 0) is taken up by its service, as placed.
+    private bool TryAdopt(StoredJob job, long now, int service = -1)
     {
         if (_clusters is null || PlacementText.Parse(job.Placement, settings.Fleet) is not { } nodes) return false;
         var fleet = settings.Fleet;
@@ -391,10 +396,12 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         var site = fleet.PoolSite(fleet.NodePool(gpus[0].Node));
         if (fleet.Sites[site].Executor.IsSimulated) return false;
         var spec = Spec(job);
-        if (!_known.TryAdd(job.Id, new KnownJob(spec, job.Spec.RuntimeSeconds, job.Spec.Name, job.Spec.Command))) return false;
+        if (!_known.TryAdd(job.Id, service >= 0 ? new KnownJob(spec, null, job.Spec.Name, null) : new KnownJob(spec, job.Spec.RuntimeSeconds, job.Spec.Name, job.Spec.Command))) return false;
         // A job of slices is taken up on the instances and shares its placement recorded.
-        var result = spec.Slice is null ? _core.Adopt(spec, gpus, now)
-            : job.Slices is { Count: > 0 } slices ? _core.Adopt(spec, [.. slices.Select(s => SliceOf(s, fleet))], now)
+        SlicePlacement[]? slices = job.Slices is { Count: > 0 } recorded ? [.. recorded.Select(s => SliceOf(s, fleet))] : null;
+        var result = service >= 0 ? _services.Adopt(service, job.Id, spec.SubmitTime, gpus, slices, now)
+            : spec.Slice is null ? _core.Adopt(spec, gpus, now)
+            : slices is not null ? _core.Adopt(spec, slices, now)
             : SubmitResult.Rejected(job.Id, "its slices were not recorded");
         if (!result.Accepted)
         {

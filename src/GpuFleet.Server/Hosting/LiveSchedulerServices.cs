@@ -67,8 +67,8 @@ public sealed partial class LiveScheduler
         return _replicaIds.Dequeue();
     }
 
-    // A replica running at a site with a real cluster when the scheduler changed hands: its run there is stopped
-    // (a new leader restarts replicas rather than adopting them), so that it does not run on beside its next run.
+    // A replica of a service deleted while the scheduler changed hands, running at a site with a real cluster: its run
+    // there is stopped, so that it does not run on for a service that is gone.
     private void StopReplicaRun(StoredReplica replica)
     {
         if (_clusters is null || PlacementText.Parse(replica.Placement, settings.Fleet) is not { Count: > 0 } nodes) return;
@@ -77,22 +77,30 @@ public sealed partial class LiveScheduler
         if (!fleet.Sites[site].Executor.IsSimulated) _clusters.StopUnadopted(replica.Id, site);
     }
 
-    // A new leader's services: every stored service, and its pending replicas (the running ones were requeued) taken up with their ids.
-    private void TakeUpServices(IEnumerable<StoredJob> replicaJobs, IReadOnlyDictionary<long, StoredReplica> replicas, long now, DateTimeOffset at)
+    // A new leader's services: every stored service, before its replicas are taken up.
+    private void TrackStoredServices(DateTimeOffset at)
     {
         foreach (var row in serviceStore.All()) Track(row, at);
+    }
+
+    // The position in the leader's ServiceFleet of a replica's service; -1 when it is no longer held (deleted, or refused by this fleet).
+    private int ServiceIndexOf(StoredReplica replica) => _tracked.Values.FirstOrDefault(t => t.Row.Name == replica.Service)?.Index ?? -1;
+
+    // A new leader's waiting replicas (those that were waiting, and running ones not adopted where they run) taken up with their ids.
+    private void TakeUpServices(IEnumerable<StoredJob> replicaJobs, IReadOnlyDictionary<long, StoredReplica> replicas, long now, DateTimeOffset at)
+    {
         var ended = new List<StateChange>();
         var restored = 0;
         foreach (var job in replicaJobs)
         {
-            var tracked = _tracked.Values.FirstOrDefault(t => t.Row.Name == replicas[job.Id].Service);
-            if (tracked is null)
+            var index = ServiceIndexOf(replicas[job.Id]);
+            if (index < 0)
             {
                 ended.Add(new StateChange(job.Id, JobState.Pending, JobState.Cancelled, $"ended: service '{replicas[job.Id].Service}' was deleted"));
                 continue;
             }
             var spec = Spec(job);
-            var result = _services.Restore(tracked.Index, job.Id, spec.SubmitTime);
+            var result = _services.Restore(index, job.Id, spec.SubmitTime);
             if (!result.Accepted)
             {
                 ended.Add(new StateChange(job.Id, JobState.Pending, JobState.Failed, result.Error));
