@@ -13,6 +13,9 @@ internal static class BrowserChecks
     /// <summary>The desktop and phone sizes every page is checked at.</summary>
     public static readonly (int Width, int Height)[] Viewports = [(1280, 800), (390, 844)];
 
+    /// <summary>How long a browser action or navigation may wait before the test fails.</summary>
+    public const float WaitMs = 90_000;
+
     /// <summary>What went wrong on a page so far.</summary>
     public sealed record PageProblems(List<string> Items);
 
@@ -20,6 +23,10 @@ internal static class BrowserChecks
     public static async Task<IBrowserContext> SignedInAsync(IBrowser browser, string url, string token, BrowserNewContextOptions? options = null)
     {
         var context = await browser.NewContextAsync(options);
+        // A bound on waiting, not a speed check: on a shared 2-core machine running other test assemblies beside
+        // this one, a page may take longer than Playwright's default 30 s to come.
+        context.SetDefaultTimeout(WaitMs);
+        context.SetDefaultNavigationTimeout(WaitMs);
         var page = await context.NewPageAsync();
         await page.GotoAsync(url + "/signin");
         await SignInOnAsync(page, token);
@@ -33,12 +40,22 @@ internal static class BrowserChecks
         if (!page.Url.EndsWith("/signin", StringComparison.Ordinal)) await page.GotoAsync(new Uri(new Uri(page.Url), "/signin").ToString());
         await page.GetByLabel("API token").FillAsync(token);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        try
+        {
+            await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        }
+        catch (TimeoutException)
+        {
+            // Say where it went instead, and what that page says.
+            throw new TimeoutException($"signing in did not reach the queue: the page is {page.Url}, saying: {await page.Locator("body").InnerTextAsync()}");
+        }
     }
 
     /// <summary>Starts watching <paramref name="page"/> for console errors, page errors, failed requests and answers of 400 or more.</summary>
     public static PageProblems Watch(IPage page)
     {
+        page.SetDefaultTimeout(WaitMs);
+        page.SetDefaultNavigationTimeout(WaitMs);
         var problems = new PageProblems([]);
         page.Console += (_, m) =>
         {

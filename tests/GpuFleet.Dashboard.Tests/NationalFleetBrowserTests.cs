@@ -23,6 +23,7 @@ namespace GpuFleet.Dashboard.Tests;
 /// <c>TestResults/dashboard/national.json</c> and the test output as figures, never asserted (machines differ).
 /// </summary>
 [Trait("Category", "Browser")]
+[Collection(RunsAlone.Name)]
 public sealed class NationalFleetBrowserTests(BrowserFixture fixture, NationalFleetBrowserTests.NationalServer national, ITestOutputHelper output)
     : IClassFixture<BrowserFixture>, IClassFixture<NationalFleetBrowserTests.NationalServer>
 {

@@ -53,6 +53,8 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
     private bool _leading;
     private long _epoch;
     private FleetSnapshot? _published;
+    // The address last published with the view (null: none yet, the server was not listening).
+    private string? _publishedUrl;
     private readonly FleetHistory _history = new();
     private (FleetSnapshot View, long Cycle)? _leaderView;
     private FollowerView? _followerView;
@@ -276,11 +278,15 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         }
         log.LogDebug("cycle: inbox {InboxMs} ms, endings {EndMs} ms, core {CoreMs} ms, writes {WriteMs} ms; placed {Placed}, ended {Ended}, pending {Pending}",
             tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
-        var published = _published is null || at - _published.At >= SnapshotEvery;
+        // Also as soon as the address other replicas reach this one at is known: the first cycles run before the
+        // server listens, and until it is published standbys cannot ask this leader why a job waits.
+        var url = AdvertisedUrl();
+        var published = _published is null || at - _published.At >= SnapshotEvery || (url is not null && _publishedUrl is null);
         if (published)
         {
             _published = _history.Record(FleetSnapshot.Of(_core, settings, at, _epoch, SiteHealth));
-            store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, AdvertisedUrl());
+            store.PublishSnapshot(JsonSerializer.Serialize(_published, JsonSerializerOptions.Web), at, _epoch, url);
+            _publishedUrl = url;
         }
         Cycles++;
         // The view this cycle published is the one browsers ask for until the next cycle: not built twice.
@@ -448,6 +454,7 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         }
         _known.Clear();
         _published = null;
+        _publishedUrl = null;
         ResetServices();
     }
 
