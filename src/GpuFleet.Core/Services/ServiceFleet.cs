@@ -132,11 +132,16 @@ public sealed class ServiceFleet
     {
         var result = _scheduler.Submit(ReplicaSpec(service, jobId, submittedAt));
         if (!result.Accepted) return result;
-        var replica = new Replica(jobId, service, submittedAt);
-        _replicas[service].Add(replica);
-        _byId.Add(jobId, replica);
-        if (IsReplicaId(jobId)) SkipIdsTo(jobId);
+        Hold(new Replica(jobId, service, submittedAt));
         return result;
+    }
+
+    // A replica taken up by a new leader (Restore, Adopt): held under its own id, and later ids go above it.
+    private void Hold(Replica replica)
+    {
+        _replicas[replica.Service].Add(replica);
+        _byId.Add(replica.Id, replica);
+        if (IsReplicaId(replica.Id)) SkipIdsTo(replica.Id);
     }
 
     /// <summary>
@@ -152,10 +157,7 @@ public sealed class ServiceFleet
         var result = slices is null ? _scheduler.Adopt(spec, gpus, startedAt) : _scheduler.Adopt(spec, slices, startedAt);
         if (!result.Accepted) return result;
         var node = slices is null ? gpus[0].Node : slices[0].Node;
-        var replica = new Replica(jobId, service, submittedAt) { Placed = true, PlacedAt = startedAt, Site = _scheduler.Fleet.PoolSite(_scheduler.Fleet.NodePool(node)) };
-        _replicas[service].Add(replica);
-        _byId.Add(jobId, replica);
-        if (IsReplicaId(jobId)) SkipIdsTo(jobId);
+        Hold(new Replica(jobId, service, submittedAt) { Placed = true, PlacedAt = startedAt, Site = _scheduler.Fleet.PoolSite(_scheduler.Fleet.NodePool(node)) });
         return result;
     }
 

@@ -280,7 +280,8 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
             tInbox - tFinish, tFinish, tCore - tInbox, watch.ElapsedMilliseconds - tCore, cycle.Placements.Count, ended.Count, _core.PendingCount);
         // Also as soon as the address other replicas reach this one at is known: the first cycles run before the
         // server listens, and until it is published standbys cannot ask this leader why a job waits.
-        var url = AdvertisedUrl();
+        // Once published, the address does not change (a fixed setting, or the port bound at start): not looked up again each cycle.
+        var url = _publishedUrl ?? AdvertisedUrl();
         var published = _published is null || at - _published.At >= SnapshotEvery || (url is not null && _publishedUrl is null);
         if (published)
         {
