@@ -1,4 +1,5 @@
 using Deque.AxeCore.Playwright;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace GpuFleet.Dashboard.Tests;
@@ -40,14 +41,30 @@ internal static class BrowserChecks
         if (!page.Url.EndsWith("/signin", StringComparison.Ordinal)) await page.GotoAsync(new Uri(new Uri(page.Url), "/signin").ToString());
         await page.GetByLabel("API token").FillAsync(token);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ReachesAsync(page, new Regex("/queue$"));
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="page"/>'s address matches <paramref name="url"/>, then for the page to load; if it
+    /// does not, fails saying where the page is and what it says.
+    /// </summary>
+    /// <remarks>
+    /// Not <c>IPage.WaitForURLAsync</c>: in Playwright for .NET it checks the address and then subscribes to
+    /// navigation events, and a navigation delivered between the two is lost, so the wait runs out on a page that
+    /// is already there (microsoft/playwright-dotnet#3364; seen here as "signing in did not reach the queue" on
+    /// the queue page). <c>ToHaveURLAsync</c> polls the address in the driver instead, and a load state, once
+    /// reached, is recorded, so the wait for it that follows cannot miss it.
+    /// </remarks>
+    public static async Task ReachesAsync(IPage page, Regex url, float timeoutMs = WaitMs)
+    {
         try
         {
-            await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+            await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = timeoutMs });
+            await page.WaitForLoadStateAsync(LoadState.Load, new() { Timeout = timeoutMs });
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
         {
-            // Say where it went instead, and what that page says.
-            throw new TimeoutException($"signing in did not reach the queue: the page is {page.Url}, saying: {await page.Locator("body").InnerTextAsync()}");
+            throw new TimeoutException($"the page did not reach {url}: it is {page.Url}, saying: {await page.Locator("body").InnerTextAsync()}", e);
         }
     }
 

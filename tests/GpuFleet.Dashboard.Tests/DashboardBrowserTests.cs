@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace GpuFleet.Dashboard.Tests;
@@ -66,7 +67,7 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Server.Tick();
         await Assertions.Expect(page.Locator($"#job-{later}")).ToBeVisibleAsync(new() { Timeout = 15_000 });
         await row.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex($"cancelled={id}\\b"));
         Assert.Equal("cancelled", await Server.StateAsync(id));
         Assert.Contains($"Job {id} cancelled.", await page.Locator("main").InnerTextAsync());
         // Audited with its change, as a cancel through the API is: who, what, which job.
@@ -151,7 +152,7 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await page.GotoAsync(Server.Url + "/queue?tenant=a&state=pending");
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel all matching jobs" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.Contains("cancelledAll=", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex("cancelledAll="));
         foreach (var id in ids) Assert.Equal("cancelled", await Server.StateAsync(id));
         // Only what matched: the running job stays.
         Assert.Equal("running", await Server.StateAsync(fixture.FleetFiller));
@@ -173,10 +174,10 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Equal("token", await page.EvaluateAsync<string>("document.activeElement.id"));
         await page.Keyboard.TypeAsync(member);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex("/queue$"));
         await page.GetByRole(AriaRole.Button, new() { Name = $"Cancel job {id}" }).FocusAsync();
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(u => u.Contains($"cancelled={id}", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex($"cancelled={id}\\b"));
         Assert.Equal("cancelled", await Server.StateAsync(id));
     }
 
@@ -395,10 +396,10 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         var other = await context.NewPageAsync();
         await other.GotoAsync(Server.Url + "/queue");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex("/signin$"));
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "gpufleet_session");
         // A queue left open in another tab finds the session gone at its next refresh and goes to the sign-in form.
-        await other.WaitForURLAsync(u => u.EndsWith("/signin", StringComparison.Ordinal), new() { Timeout = 15_000 });
+        await BrowserChecks.ReachesAsync(other, new Regex("/signin$"), 15_000);
     }
 
     private Task<IBrowserContext> SignedInAsync(string token) => BrowserChecks.SignedInAsync(fixture.Browser, Server.Url, token);

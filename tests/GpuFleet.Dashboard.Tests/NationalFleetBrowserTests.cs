@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using GpuFleet.Core.Scheduling;
 using GpuFleet.Data.Fleets;
@@ -106,7 +107,7 @@ public sealed class NationalFleetBrowserTests(BrowserFixture fixture, NationalFl
         await page.GotoAsync(national.Url + "/signin");
         await page.GetByLabel("API token").FillAsync(NationalServer.AdminToken);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(u => u.EndsWith("/queue", StringComparison.Ordinal));
+        await BrowserChecks.ReachesAsync(page, new Regex("/queue$"));
     }
 
     /// <summary>The korea-2030 fleet and tenants on SQLite, the loop on the real clock, with 100,000 jobs submitted in batches.</summary>

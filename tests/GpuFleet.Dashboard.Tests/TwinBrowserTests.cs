@@ -43,7 +43,7 @@ public sealed partial class TwinBrowserTests(BrowserFixture fixture) : IClassFix
                 // Started by keyboard: the button takes Enter as a click.
                 await page.GetByRole(AriaRole.Button, new() { Name = "Start the run" }).FocusAsync();
                 await page.Keyboard.PressAsync("Enter");
-                await page.WaitForURLAsync(RunUrl());
+                await BrowserChecks.ReachesAsync(page, RunUrl());
                 id = RunUrl().Match(page.Url).Groups[1].Value;
                 Assert.Contains("fifo, backfill", await page.Locator("dl.facts").InnerTextAsync());
             }
