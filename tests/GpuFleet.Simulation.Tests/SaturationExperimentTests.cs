@@ -59,12 +59,15 @@ public sealed class SaturationExperimentTests(ITestOutputHelper output)
     {
         var fleet = MixedNodes();
         var rows = new List<(string, double)>();
+        var firstRefusal = new List<double>();
         foreach (var (packing, slices) in new[] { (SlicePacking.BestFit, true), (SlicePacking.WorstFit, true), (SlicePacking.FragmentationAware, true), (SlicePacking.BestFit, false) })
         {
-            var runs = Enumerable.Range(1, 5).Select(s => SaturationExperiment.Run(fleet, RequestMix.Pai2020, packing, slices, s)).ToList();
+            var runs = Enumerable.Range(1, 5).Select(s => SaturationExperiment.Run(fleet, RequestMix.Pai2020, packing, slices, s, History)).ToList();
             var mean = runs.Average(r => r.UnallocatedShare);
-            output.WriteLine($"   at first refusal {runs.Average(r => r.UnallocatedAtFirstRefusal):P1}, fragmentation {runs.Average(r => r.FragmentedShare):P1}");
+            var first = runs.Average(r => r.UnallocatedAtFirstRefusal);
+            output.WriteLine($"   at first refusal {first:P1}, fragmentation {runs.Average(r => r.FragmentedShare):P1}");
             rows.Add(($"{packing}{(slices ? "" : " rounded up")}", mean));
+            firstRefusal.Add(first);
             output.WriteLine($"{packing,-20} slices={slices}: unallocated {mean:P1}");
         }
         var cut = Enumerable.Range(1, 5).Select(s => SaturationExperiment.FractionalCut(
@@ -77,5 +80,37 @@ public sealed class SaturationExperimentTests(ITestOutputHelper output)
         Assert.True(rows[1].Item2 > rows[0].Item2, $"worst-fit {rows[1].Item2:P1} vs best-fit {rows[0].Item2:P1}");
         // Fragmentation-aware packing splits GPUs into layouts the mix can fill: at most half of best-fit's leftover.
         Assert.True(rows[2].Item2 <= 0.5 * rows[0].Item2, $"fragmentation-aware {rows[2].Item2:P1} vs best-fit {rows[0].Item2:P1}");
+        // And when the first request is refused: it keeps room for the kinds of request it has seen.
+        Assert.True(firstRefusal[2] <= 0.5 * firstRefusal[0], $"at first refusal: fragmentation-aware {firstRefusal[2]:P1} vs best-fit {firstRefusal[0]:P1}");
+    }
+
+    // Requests of the mix the scheduler has seen before (a scheduler in service knows its workload).
+    private const int History = 1000;
+
+    [Theory]
+    [InlineData(SlicePacking.BestFit)]
+    [InlineData(SlicePacking.WorstFit)]
+    public void Only_fragmentation_aware_packing_reads_the_history(SlicePacking packing)
+    {
+        var fleet = MixedNodes();
+        var cold = SaturationExperiment.Run(fleet, RequestMix.Pai2020, packing, true, 4);
+        var warm = SaturationExperiment.Run(fleet, RequestMix.Pai2020, packing, true, 4, History);
+        Assert.Equal(cold.Held, warm.Held);
+        Assert.Equal(cold.UnallocatedAtFirstRefusal, warm.UnallocatedAtFirstRefusal);
+    }
+
+    [Fact]
+    public void The_history_places_nothing_and_changes_what_fragmentation_aware_packing_chooses()
+    {
+        var fleet = MixedNodes();
+        var cold = Enumerable.Range(1, 5).Select(s => SaturationExperiment.Run(fleet, RequestMix.Pai2020, SlicePacking.FragmentationAware, true, s)).ToList();
+        var warm = Enumerable.Range(1, 5).Select(s => SaturationExperiment.Run(fleet, RequestMix.Pai2020, SlicePacking.FragmentationAware, true, s, History)).ToList();
+        // Everything held at the end is the experiment's own (ids 1 up), and the fleet's books add up as without a history.
+        foreach (var run in warm)
+        {
+            Assert.All(run.Held.Keys, id => Assert.InRange(id, 1, 1_000_000));
+            Assert.Equal(fleet.TotalGpus, run.Held.Values.Sum(h => h.Held) + run.UnallocatedShare * fleet.TotalGpus, 6);
+        }
+        Assert.Contains(Enumerable.Range(0, 5), i => !cold[i].Held.Keys.SequenceEqual(warm[i].Held.Keys) || cold[i].UnallocatedShare != warm[i].UnallocatedShare);
     }
 }

@@ -18,20 +18,30 @@ namespace GpuFleet.Cli.Commands;
 /// </summary>
 internal static class SaturationBench
 {
+    // About four fleets' worth of requests on the shipped mixed-nodes fleet: enough that every kind of request in
+    // the mix has been seen in about its share.
+    private const int DefaultHistory = 1000;
+
     public static Command Create()
     {
         var fleet = new Option<string>("--fleet") { Description = "Fleet YAML file (nodes of mixed sizes; models that may be shared).", DefaultValueFactory = _ => "fleets/mixed-nodes.yaml" };
         var mix = new Option<string>("--mix") { Description = "Request mix: pai-2020 (fitted to Alibaba PAI 2020's published figures).", DefaultValueFactory = _ => "pai-2020" };
         var seeds = new Option<int>("--seeds") { Description = "Draws of requests; each packing runs every draw.", DefaultValueFactory = _ => 10 };
+        var history = new Option<int>("--history")
+        {
+            Description = "Requests of the same mix the scheduler has seen before each draw (a scheduler in service knows its workload; 0: none).",
+            DefaultValueFactory = _ => DefaultHistory,
+        };
         var json = new Option<string?>("--json") { Description = "Write results as JSON." };
-        var command = new Command("saturation", "Capacity left unallocated when a fleet first refuses a job, per slice packing and with slices off.") { fleet, mix, seeds, json };
-        command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(mix)!, r.GetValue(seeds), r.GetValue(json))));
+        var command = new Command("saturation", "Capacity left unallocated when a fleet first refuses a job, per slice packing and with slices off.") { fleet, mix, seeds, history, json };
+        command.SetAction(r => CliRunner.Guard(() => Run(r.GetValue(fleet)!, r.GetValue(mix)!, r.GetValue(seeds), r.GetValue(history), r.GetValue(json))));
         return command;
     }
 
-    private static int Run(string fleetPath, string mixName, int seeds, string? json)
+    private static int Run(string fleetPath, string mixName, int seeds, int history, string? json)
     {
         if (seeds < 1) throw new CliUsageException("--seeds must be at least 1");
+        if (history < 0) throw new CliUsageException("--history must be 0 or more");
         var mix = RequestMix.Find(mixName) ?? throw new CliUsageException($"--mix: unknown mix '{mixName}' (known: {RequestMix.Pai2020.Name})");
         var fleet = FleetFile.Load(fleetPath);
         if (!fleet.HasSharing) throw new CliUsageException($"--fleet: {fleetPath} has no GPU model that may be shared (a model's sharing: section)");
@@ -42,9 +52,9 @@ internal static class SaturationBench
             ("fragmentation-aware", SlicePacking.FragmentationAware, true),
             ("slices off (rounded up)", SlicePacking.BestFit, false),
         };
-        var results = runs.Select(r => (r.Name, Results: Enumerable.Range(1, seeds).Select(s => SaturationExperiment.Run(fleet, mix, r.Packing, r.Slices, s)).ToList())).ToList();
+        var results = runs.Select(r => (r.Name, Results: Enumerable.Range(1, seeds).Select(s => SaturationExperiment.Run(fleet, mix, r.Packing, r.Slices, s, history)).ToList())).ToList();
         var rounded = results[^1].Results;
-        var table = new Table().Title($"Saturation on {Markup.Escape(fleet.Name)} ({fleet.TotalGpus:N0} GPUs), mix {mix.Name}, {seeds} draws");
+        var table = new Table().Title($"Saturation on {Markup.Escape(fleet.Name)} ({fleet.TotalGpus:N0} GPUs), mix {mix.Name}, {seeds} draws, {history:N0} requests seen before");
         table.AddColumn("packing");
         table.AddColumn(new TableColumn("unallocated at capacity").RightAligned());
         table.AddColumn(new TableColumn("min – max").RightAligned());
@@ -77,12 +87,16 @@ internal static class SaturationBench
         AnsiConsole.Write(table);
         var bestFit = results[0].Results.Average(r => r.UnallocatedShare);
         var aware = results[2].Results.Average(r => r.UnallocatedShare);
-        Console.WriteLine(FormattableString.Invariant($"fragmentation-aware / best-fit unallocated: {(bestFit > 0 ? aware / bestFit : 0):F2}"));
+        var bestFitFirst = results[0].Results.Average(r => r.UnallocatedAtFirstRefusal);
+        var awareFirst = results[2].Results.Average(r => r.UnallocatedAtFirstRefusal);
+        Console.WriteLine(FormattableString.Invariant($"fragmentation-aware / best-fit unallocated: {Ratio(aware, bestFit):F2} at capacity, {Ratio(awareFirst, bestFitFirst):F2} at first refusal"));
         if (json is not null)
-            File.WriteAllText(json, new JsonObject { ["fleet"] = fleet.Name, ["gpus"] = fleet.TotalGpus, ["mix"] = mix.Name, ["seeds"] = seeds, ["runs"] = output }
+            File.WriteAllText(json, new JsonObject { ["fleet"] = fleet.Name, ["gpus"] = fleet.TotalGpus, ["mix"] = mix.Name, ["seeds"] = seeds, ["history"] = history, ["runs"] = output }
                 .ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;
     }
+
+    private static double Ratio(double a, double b) => b > 0 ? a / b : 0;
 
     private static string Pct(double share) => (share * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
 }

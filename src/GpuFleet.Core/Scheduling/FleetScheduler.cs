@@ -66,7 +66,6 @@ public sealed class FleetScheduler
         if (_options.BackfillWindow < 1) throw new ArgumentOutOfRangeException(nameof(options), "BackfillWindow must be at least 1");
         if (_options.FairShareHalfLifeSeconds < 1) throw new ArgumentOutOfRangeException(nameof(options), "FairShareHalfLifeSeconds must be at least 1");
         _state = new ClusterState(fleet);
-        _placer = new GangPlacer(_state);
         _shadow = new ShadowPlanner(_state);
         _ledger = new TenantLedger(fleet, _options.Tenants, _options.TenantShares);
         if (_options.Policy.Quotas != QuotaMode.None && !_ledger.HasTree)
@@ -75,6 +74,7 @@ public sealed class FleetScheduler
         _quotas = new QuotaGate(fleet, _state, _ledger, _classes, _options.Policy.Quotas);
         _pending = new PendingQueues(_options.LargeGangGpus);
         _slices = new SliceAllocator(fleet, _state, _classes, _options.SlicePacking);
+        _placer = new GangPlacer(_state, _slices);
         _running = new RunningJobs(_state, _ledger, _quotas, _slices);
         _settled = new SettledJobKinds(_pending);
         _preemptor = new Preemptor(fleet, _state, _placer, _ledger, _running, _quotas, _settled, _options);

@@ -18,11 +18,26 @@ namespace GpuFleet.Core.Scheduling;
 /// <para>A job that asks for CPU or memory per GPU counts on a node only the free GPUs it could take with
 /// them (<see cref="ClusterState.UsableFree"/>): the same choices, made over those counts. Jobs that ask for
 /// neither take the bucket index's answers as they are.</para>
+/// <para>On GPUs that may be shared, with fragmentation-aware packing, a job that fits one node takes instead
+/// the node where the requests seen so far lose the least room (<see cref="SliceAllocator"/>'s measure, GPUs,
+/// CPU and memory together). Say the mix is half 1-GPU jobs with 240 GB and half 2-GPU jobs with 8 GB per GPU,
+/// and a 240-GB job may go to a node with 2 GPUs and 256 GB free or to one with 4 GPUs and 512 GB. Best fit
+/// takes the first (fewest free GPUs), which keeps 1 GPU and 16 GB that neither kind can use; the second keeps 3
+/// GPUs and 272 GB that both can: it goes there (scenario fragmentation-aware-places-whole-gpus-for-the-mix).</para>
 /// </summary>
-internal sealed class GangPlacer(ClusterState state)
+internal sealed class GangPlacer(ClusterState state, SliceAllocator? slices = null)
 {
+    // Nodes per free-GPU count that the fragmentation measure compares: nodes with the same free GPUs differ
+    // only in CPU, memory and slices, and a few from each count keep the cost of a placement bounded.
+    private const int ScoredNodesPerCount = 8;
+    // Nodes per free-GPU count looked at, scored or passed over as the same as one scored.
+    private const int ExaminedNodesPerCount = 32;
+
     private readonly List<GpuAllocation> _taken = [];
     private readonly List<int> _scratch = [];
+    // Free CPU and memory of the nodes without slices scored in one free-GPU count: another such node with the
+    // same free CPU and memory scores the same, so it is passed over (on most fleets, most of a count's nodes).
+    private readonly List<(long Cpu, long Memory)> _scoredPlain = [];
 
     /// <summary>Places a member of <paramref name="jobClass"/> or returns null with nothing changed.</summary>
     public (int Pool, GpuAllocation[] Gpus)? TryPlace(JobClass jobClass)
@@ -66,6 +81,7 @@ internal sealed class GangPlacer(ClusterState state)
         var bestLevel = PlacementLevel.Impossible;
         var bestKey = int.MaxValue;
         var bestPreference = int.MaxValue;
+        double? bestScore = null;
         for (var i = 0; i < jobClass.Pools.Length; i++)
         {
             var p = jobClass.Pools[i];
@@ -73,24 +89,78 @@ internal sealed class GangPlacer(ClusterState state)
             var preference = jobClass.Preference[i];
             if (preference > bestPreference || (preference == bestPreference && level > bestLevel) || state.PoolUsable(p) < g) continue;
             var unit = -1;
-            var key = !demand.IsNone ? KeyWithRoom(p, level, g, demand, out unit) : level switch
+            double? score = null;
+            int key;
+            if (level == PlacementLevel.Node && slices is not null && slices.ScoresWholeGpus(p))
             {
-                PlacementLevel.Node => state.Nodes.FirstAtLeast(p, g),
-                PlacementLevel.Domain => state.Domains.FirstAtLeast(p, g),
-                PlacementLevel.Pool => state.PoolFree(p),
-                _ => -1,
-            };
+                key = LeastFragmenting(p, g, demand, out unit, out var delta);
+                score = delta;
+            }
+            else
+            {
+                key = !demand.IsNone ? KeyWithRoom(p, level, g, demand, out unit) : level switch
+                {
+                    PlacementLevel.Node => state.Nodes.FirstAtLeast(p, g),
+                    PlacementLevel.Domain => state.Domains.FirstAtLeast(p, g),
+                    PlacementLevel.Pool => state.PoolFree(p),
+                    _ => -1,
+                };
+            }
             if (key < 0) continue;
-            if (preference < bestPreference || level < bestLevel || key < bestKey)
+            // Fragmentation compares only with fragmentation; a pool placed by best fit compares by free GPUs.
+            var tighter = score is { } s && bestScore is { } b ? s < b - ScoreTolerance || (s <= b + ScoreTolerance && key < bestKey) : key < bestKey;
+            if (preference < bestPreference || level < bestLevel || tighter)
             {
                 bestPreference = preference;
                 bestPos = i;
                 bestLevel = level;
                 bestKey = key;
                 bestUnit = unit;
+                bestScore = score;
             }
         }
         return (bestPos, bestLevel, bestKey, bestUnit);
+    }
+
+    // Fragmentation is a sum of weighted compute units: differences below this are rounding, not a better node.
+    private const double ScoreTolerance = 1e-6;
+
+    /// <summary>
+    /// The node of a pool where a job of <paramref name="g"/> GPUs adds the least fragmentation (ties: the fewest
+    /// free GPUs, then the node best fit would take), and its free-GPU count; -1 when no node holds the job.
+    /// </summary>
+    private int LeastFragmenting(int pool, int g, in NodeDemand demand, out int unit, out double score)
+    {
+        unit = -1;
+        score = double.PositiveInfinity;
+        var bestKey = -1;
+        for (var k = g; k <= state.Fleet.PoolMaxNodeGpus(pool); k++)
+        {
+            var bucket = state.Nodes.Bucket(pool, k);
+            var scored = 0;
+            _scoredPlain.Clear();
+            var last = Math.Max(0, bucket.Count - ExaminedNodesPerCount);
+            for (var i = bucket.Count - 1; i >= last && scored < ScoredNodesPerCount; i--)
+            {
+                var node = bucket[i];
+                if (!state.HasRoomFor(node, g, demand)) continue;
+                if (!slices!.RunsSlices(node) && state.NodeOutMask(node) == 0)
+                {
+                    var room = (state.CpuFreeMilli(node), state.MemoryFreeMb(node));
+                    if (_scoredPlain.Contains(room)) continue;
+                    _scoredPlain.Add(room);
+                }
+                scored++;
+                var delta = slices!.WholeGpuDelta(node, g, demand);
+                if (delta < score - ScoreTolerance)
+                {
+                    score = delta;
+                    unit = node;
+                    bestKey = k;
+                }
+            }
+        }
+        return bestKey;
     }
 
     /// <summary>

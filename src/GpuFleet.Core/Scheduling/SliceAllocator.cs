@@ -277,6 +277,26 @@ internal sealed class SliceAllocator
         }
     }
 
+    /// <summary>
+    /// Whether whole-GPU jobs on a pool are placed by the fragmentation measure too: with fragmentation-aware
+    /// packing, on GPUs that may be shared, so that slices and whole GPUs are packed against one picture of the
+    /// mix. Elsewhere whole-GPU jobs take the best fit (<see cref="GangPlacer"/>).
+    /// </summary>
+    public bool ScoresWholeGpus(int pool) => _packing == SlicePacking.FragmentationAware && _fleet.Models[_fleet.PoolModel(pool)].Sharing is not null;
+
+    /// <summary>Whether a node runs slices now (its fragmentation then depends on more than its free GPUs, CPU and memory).</summary>
+    public bool RunsSlices(int node) => _byNode.ContainsKey(node);
+
+    /// <summary>How fragmentation of a node changes if a whole-GPU job takes <paramref name="count"/> of its free GPUs, with its CPU and memory.</summary>
+    public double WholeGpuDelta(int node, int count, in NodeDemand demand)
+    {
+        var before = NodeFragmentation(node, null, 0);
+        _state.TakeRoom(node, count, demand);
+        var after = NodeFragmentation(node, null, count);
+        _state.ReturnRoom(node, count, demand);
+        return after - before;
+    }
+
     /// <summary>How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will).</summary>
     private double FragmentationDelta(int node, SliceFit fit, int k, int layout)
     {
@@ -528,7 +548,10 @@ internal sealed class SliceAllocator
             else
             {
                 unusable += SharedFree(node, extra);
-                var fits = c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node ? wholeFree >= c.Gpus : wholeFree == nodeGpus;
+                // A gang that fits one node needs its GPUs there with their CPU and memory; a larger one, whole nodes.
+                var fits = c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node
+                    ? wholeFree >= c.Gpus && _state.HasRoomFor(node, c.Gpus, c.Demand)
+                    : wholeFree == nodeGpus;
                 if (!fits) unusable += (long)wholeFree * Unit;
             }
             fragment += weight * unusable;

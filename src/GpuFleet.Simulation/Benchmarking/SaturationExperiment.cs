@@ -11,6 +11,12 @@ namespace GpuFleet.Simulation.Benchmarking;
 /// workload reaches 100% of capacity); the share unallocated when the first request was refused is kept
 /// too. The same seed gives the same requests in every run, so packings, and slices on or off, are compared
 /// on the same sequence.
+/// <para>Fragmentation-aware packing weighs each kind of request by how often the scheduler has seen it. A
+/// scheduler in service has seen its workload for weeks; one started for the experiment has seen nothing, and a
+/// kind it has not yet seen (the rare 4-GPU job with 512 GB, say) has no weight until it comes, by which time
+/// the nodes that could take it may be taken. <c>history</c> gives the scheduler that past: requests of the same
+/// mix, drawn from another stream, submitted and withdrawn before the experiment (placing nothing), as the
+/// workload distribution that Weng et al. take from historical traces. Best-fit and worst-fit do not read it.</para>
 /// <para>Example: on 10 GPUs, eight ½-GPU jobs then a 4-GPU job. Best-fit pairs the halves on 4 GPUs, and the
 /// 4-GPU job fits the 6 whole GPUs left; worst-fit spreads the halves over 8 GPUs, and the 4-GPU job finds 2:
 /// it stops with 6 GPUs' worth of capacity (60%) unallocated, in halves no whole job can use.</para>
@@ -19,15 +25,29 @@ public static class SaturationExperiment
 {
     // Jobs never end within the experiment; a limit this long never binds.
     private const long NeverEnds = 1_000_000_000;
+    // The history's job ids, apart from the experiment's (1 up to maxJobs).
+    private const long FirstHistoryId = 1L << 40;
 
-    /// <summary>Runs until the requests (as stated, in GPU-equivalents) add up to the fleet's GPUs; requests that could never run anywhere are drawn again.</summary>
-    public static SaturationResult Run(Fleet fleet, RequestMix mix, SlicePacking packing, bool slices, int seed, int maxJobs = 1_000_000)
+    /// <summary>
+    /// Runs until the requests (as stated, in GPU-equivalents) add up to the fleet's GPUs; requests that could
+    /// never run anywhere are drawn again. The scheduler has first seen <paramref name="history"/> requests of the
+    /// same mix (see the class remarks).
+    /// </summary>
+    public static SaturationResult Run(Fleet fleet, RequestMix mix, SlicePacking packing, bool slices, int seed, int history = 0, int maxJobs = 1_000_000)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(history);
         var scheduler = new FleetScheduler(fleet, new SchedulerOptions
         {
             Policy = SchedulingPolicy.Find("fifo")!,
             SlicePacking = packing,
         });
+        // Another stream than the experiment's, so that every history length meets the same requests.
+        var past = new Random(unchecked(seed * 1_000_003 + 17));
+        for (var i = 0; i < history; i++)
+        {
+            var id = FirstHistoryId + i;
+            if (scheduler.Submit(Spec(id, slices ? mix.Draw(past) : mix.Draw(past).RoundedUp(), submitTime: 0)).Accepted) scheduler.End(id, 0);
+        }
         var random = new Random(seed);
         var held = new Dictionary<long, (bool, double)>();
         double allocated = 0, fractionalHeld = 0;
@@ -38,13 +58,7 @@ public static class SaturationExperiment
         {
             var drawn = mix.Draw(random);
             var shape = slices ? drawn : drawn.RoundedUp();
-            var spec = new JobSpec(id, "mix", shape.Gpus, [], TopologyNeed.Site, NeverEnds, 0, id)
-            {
-                Slice = shape.Slice,
-                CpusPerGpu = shape.CpusPerGpu,
-                MemoryGbPerGpu = shape.MemoryGbPerGpu,
-            };
-            if (!scheduler.Submit(spec).Accepted) continue;
+            if (!scheduler.Submit(Spec(id, shape, submitTime: id)).Accepted) continue;
             requested += drawn.StatedGpus;
             var cycle = scheduler.RunCycle(id);
             if (cycle.Placements.Count == 0)
@@ -71,6 +85,13 @@ public static class SaturationExperiment
             UnallocatedAtFirstRefusal = atFirstRefusal ?? 1 - allocated / fleet.TotalGpus,
         };
     }
+
+    private static JobSpec Spec(long id, RequestShape shape, long submitTime) => new(id, "mix", shape.Gpus, [], TopologyNeed.Site, NeverEnds, 0, submitTime)
+    {
+        Slice = shape.Slice,
+        CpusPerGpu = shape.CpusPerGpu,
+        MemoryGbPerGpu = shape.MemoryGbPerGpu,
+    };
 
     /// <summary>
     /// The cut in GPU-equivalents held by fractional jobs that slices give against rounding them up, over the
