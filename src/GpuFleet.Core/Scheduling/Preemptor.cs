@@ -32,9 +32,15 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
 
     private readonly List<Victim> _victims = [];
     private readonly List<StoppedJob> _stopped = [];
-    private readonly Dictionary<(PlacementLevel, int), List<(Victim Victim, int Gpus)>> _units = [];
+    private readonly Dictionary<(PlacementLevel, int), UnitVictims> _units = [];
+    private readonly List<(PlacementLevel, int)> _searchUnits = [];
+    private long _searchStamp;
     private readonly Dictionary<(PlacementLevel, int), (long Stamp, int Gpus)> _victimUnits = [];
     private readonly List<(PlacementLevel, int)> _touchedUnits = [];
+    // Units in the order of their cheapest victim, then as the search used to take them (level, then id).
+    private readonly PriorityQueue<UnitCandidate, (double CheapestLost, (int Order, int Id) Unit)> _candidates = new();
+    // Power-only choices rank after every unit on a full tie.
+    private const int PowerOnlyOrder = int.MaxValue;
     // Per search for victims: what each (tenant, model) runs beyond its guarantee, and what a choice takes of it.
     private readonly Dictionary<(int Tenant, int Model), int> _surplus = [];
     private readonly Dictionary<(int Tenant, int Model), int> _taken = [];
@@ -159,7 +165,9 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
 
         // Group the victims' GPUs by the unit the job would be placed in: per victim, sum its GPUs per
         // unit first (a 1,024-GPU gang spans 256 nodes), then add one entry per unit it touches.
-        _units.Clear();
+        // Units are stamped per search rather than cleared, and keep their lists: a national fleet has thousands.
+        var search = ++_searchStamp;
+        _searchUnits.Clear();
         foreach (var v in _victims)
         {
             // Stamped entries instead of Clear(): clearing a dictionary costs its capacity, which one large gang inflates.
@@ -187,16 +195,26 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             }
             foreach (var unit in _touchedUnits)
             {
-                if (!_units.TryGetValue(unit, out var list)) _units[unit] = list = [];
-                list.Add((v, _victimUnits[unit].Gpus));
+                if (!_units.TryGetValue(unit, out var entry)) _units[unit] = entry = new UnitVictims();
+                if (entry.Search != search)
+                {
+                    entry.Search = search;
+                    entry.Victims.Clear();
+                    _searchUnits.Add(unit);
+                }
+                entry.Victims.Add((v, _victimUnits[unit].Gpus));
             }
         }
 
         List<(Victim Victim, int Gpus)>? best = null;
         (bool Pushes, double Lost, int Gpus) bestCost = (true, double.MaxValue, int.MaxValue);
+        var bestUnit = (Order: int.MaxValue, Id: int.MaxValue);
         _surplus.Clear();
-        foreach (var ((level, id), list) in _units.OrderBy(u => u.Key.Item1).ThenBy(u => u.Key.Item2))
+        _candidates.Clear();
+        foreach (var unitKey in _searchUnits)
         {
+            var (level, id) = unitKey;
+            var list = _units[unitKey].Victims;
             var (free, pool) = level switch
             {
                 PlacementLevel.Node => (state.NodeFree(id), fleet.NodePool(id)),
@@ -206,9 +224,23 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             var need = c.Gpus - free;
             // GPUs of the pool that must stop for the job to start within its site's power cap.
             var powerNeed = c.Gpus - state.PoolPowerRoom(pool);
-            if ((need <= 0 && powerNeed <= 0) || list.Sum(x => x.Gpus) < need) continue;
+            if (need <= 0 && powerNeed <= 0) continue;
+            var held = 0;
+            foreach (var x in list) held += x.Gpus;
+            if (held < need) continue;
             list.Sort(LeastLostFirst);
-            Consider(list, need, powerNeed, pool);
+            var candidate = new UnitCandidate(((int)level, id), list, need, powerNeed, pool);
+            _candidates.Enqueue(candidate, (list[0].Victim.Lost, candidate.Unit));
+        }
+        // The best unit is the least (guarantees spared, lost work, GPUs evicted, unit) whatever the order they are
+        // tried in. Tried in order of their cheapest victim: a unit loses at least that victim's work (a choice
+        // holds one victim or more, and no work lost is negative), so once it exceeds what the best choice that
+        // spares guarantees loses, no later unit can win, and a national fleet's thousands of nodes with a
+        // victim are not each searched.
+        while (_candidates.TryDequeue(out var u, out _))
+        {
+            if (best is not null && !bestCost.Pushes && u.Victims[0].Victim.Lost > bestCost.Lost) break;
+            Consider(u.Victims, u.Need, u.PowerNeed, u.Pool, u.Unit);
         }
 
         // A node or domain with enough free GPUs may lack only power: its site's cap binds. It holds no
@@ -228,11 +260,12 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             var list = new List<(Victim Victim, int Gpus)>();
             foreach (var v in _victims) if (InPool(v.Job, pool) is var inPool and > 0) list.Add((v, inPool));
             list.Sort(LeastLostFirst);
-            Consider(list, 0, powerNeed, pool);
+            // After every unit on a full tie, as these were tried after them.
+            Consider(list, 0, powerNeed, pool, (PowerOnlyOrder, pos));
         }
         return best;
 
-        void Consider(List<(Victim Victim, int Gpus)> list, int need, int powerNeed, int pool)
+        void Consider(List<(Victim Victim, int Gpus)> list, int need, int powerNeed, int pool, (int Order, int Id) unit)
         {
             // A tenant keeps its guarantee: a choice that takes from other tenants only the work they run
             // beyond theirs is preferred to one that takes more, whatever work it loses.
@@ -242,13 +275,25 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             if (chosen is null) return;
             var cost = (pushes, chosen.Sum(x => x.Victim.Lost), chosen.Sum(x => x.Victim.Job.Spec.Gpus));
             if ((!cost.pushes && bestCost.Pushes) || (cost.pushes == bestCost.Pushes
-                && (cost.Item2 < bestCost.Lost || (cost.Item2 == bestCost.Lost && cost.Item3 < bestCost.Gpus))))
+                && (cost.Item2 < bestCost.Lost || (cost.Item2 == bestCost.Lost
+                    && (cost.Item3 < bestCost.Gpus || (cost.Item3 == bestCost.Gpus && unit.CompareTo(bestUnit) < 0))))))
             {
                 best = chosen;
                 bestCost = cost;
+                bestUnit = unit;
             }
         }
     }
+
+    /// <summary>The victims of one unit in the search that last touched it.</summary>
+    private sealed class UnitVictims
+    {
+        public long Search;
+        public List<(Victim Victim, int Gpus)> Victims { get; } = [];
+    }
+
+    /// <summary>A unit (a placement level and the node, domain or pool) whose victims could free what the job needs there.</summary>
+    private readonly record struct UnitCandidate((int Order, int Id) Unit, List<(Victim Victim, int Gpus)> Victims, int Need, int PowerNeed, int Pool);
 
     /// <summary>Least lost work first, then the most GPUs in the unit, then the lowest id: the same choice on every run.</summary>
     private static int LeastLostFirst((Victim Victim, int Gpus) a, (Victim Victim, int Gpus) b) =>

@@ -31,13 +31,16 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
     /// <summary>Position in its pool's list (swap-remove).</summary>
     public int Slot { get; set; } = -1;
 
-    public void SetLayout(IReadOnlyList<MigInstance> layout)
+    public void SetLayout(IReadOnlyList<MigInstance> layout) => SetLayout(MigLayoutShape.Of(layout, Sharing));
+
+    /// <summary>Lays the GPU out as <paramref name="shape"/>, whose arrays it shares (they are never changed in place).</summary>
+    public void SetLayout(MigLayoutShape shape)
     {
         if (Jobs > 0) throw new InvalidOperationException($"node {Node} GPU {Gpu}: a MIG layout changes only while the GPU is idle");
-        Layout = [.. layout];
-        InstanceProfiles = [.. layout.Select(i => Sharing.Profile(i.Profile)!)];
-        InstanceUnits = [.. InstanceProfiles.Select(Sharing.UnitsOf)];
-        Occupant = new long[layout.Count];
+        Layout = shape.Instances;
+        InstanceProfiles = shape.Profiles;
+        InstanceUnits = shape.Units;
+        Occupant = new long[shape.Instances.Length];
     }
 
     /// <summary>Free compute units: the whole GPU less its jobs' shares (a MIG compute slice no instance covers counts as free).</summary>

@@ -33,6 +33,17 @@ internal sealed class SliceAllocator
     private readonly HashSet<int> _seenNodes = [];
     private readonly List<SharedGpu> _scratch = [];
     private readonly Dictionary<(GpuSharing, string), IReadOnlyList<MigInstance>[]> _layouts = [];
+    // The shapes of the layouts above and of layouts GPUs kept, by reference: the same few layouts are tried on
+    // every candidate node.
+    private readonly Dictionary<IReadOnlyList<MigInstance>, MigLayoutShape> _shapes = new(ReferenceEqualityComparer.Instance);
+    // Reused by Plan and FragmentationDelta, which run once per candidate node and layout and never nest.
+    private readonly List<SharedGpu> _plan = [];
+    private readonly List<SharedGpu> _sharedOnNode = [];
+    private readonly List<(SharedGpu Gpu, int Instance)> _trial = [];
+    private readonly List<SharedGpu> _joined = [];
+    private long[] _change = new long[64];
+    private readonly Comparison<SharedGpu> _fullestFirst;
+    private readonly Comparison<SharedGpu> _emptiestFirst;
     private (JobClass Class, double Weight)[][] _mix;
     private long _mixVersion = -1;
     private long _submittedVersion;
@@ -46,6 +57,8 @@ internal sealed class SliceAllocator
         _byPool = new List<SharedGpu>[fleet.PoolCount];
         for (var p = 0; p < fleet.PoolCount; p++) _byPool[p] = [];
         _mix = new (JobClass, double)[fleet.PoolCount][];
+        _fullestFirst = (a, b) => a.FreeUnits != b.FreeUnits ? a.FreeUnits.CompareTo(b.FreeUnits) : a.Gpu.CompareTo(b.Gpu);
+        _emptiestFirst = (a, b) => a.FreeUnits != b.FreeUnits ? b.FreeUnits.CompareTo(a.FreeUnits) : a.Gpu.CompareTo(b.Gpu);
     }
 
     /// <summary>GPUs running slices now.</summary>
@@ -214,8 +227,11 @@ internal sealed class SliceAllocator
 
     private readonly record struct Candidate(int Pool, int Node, double Score, int Opened, long FreeUnits, int Layout);
 
+    // Fragmentation-aware ties go to best fit: the node with the least free capacity, then the fewest GPUs opened.
     private bool Better(Candidate a, Candidate b) =>
-        a.Score != b.Score ? a.Score < b.Score : a.Opened != b.Opened ? a.Opened < b.Opened : a.Node < b.Node;
+        a.Score != b.Score ? a.Score < b.Score
+        : _packing == SlicePacking.FragmentationAware && a.FreeUnits != b.FreeUnits ? a.FreeUnits < b.FreeUnits
+        : a.Opened != b.Opened ? a.Opened < b.Opened : a.Node < b.Node;
 
     /// <summary>The best node of a pool for a gang of the class's slices, by the packing choice.</summary>
     private Candidate? BestNodeIn(int pool, JobClass c, SliceFit fit)
@@ -297,10 +313,14 @@ internal sealed class SliceAllocator
         return after - before;
     }
 
-    /// <summary>How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will).</summary>
+    /// <summary>
+    /// How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will):
+    /// <see cref="NodeFragmentation"/> after less before, counted over what the gang changes only — the shared
+    /// GPUs it joins, the GPUs it opens, and the node's free whole GPUs — since a node's other GPUs add the same
+    /// to both. Each kind of request's change is a whole number of units, weighed once.
+    /// </summary>
     private double FragmentationDelta(int node, SliceFit fit, int k, int layout)
     {
-        var before = NodeFragmentation(node, null, 0);
         var plan = Plan(node, fit, k, layout);
         var opened = _scratch.Count;
         if (plan.Count < k)
@@ -308,26 +328,87 @@ internal sealed class SliceAllocator
             _scratch.Clear();
             return double.PositiveInfinity;
         }
+        var pool = _fleet.NodePool(node);
+        var mix = MixOf(pool);
+        if (mix.Length == 0)
+        {
+            _scratch.Clear();
+            return 0;
+        }
+        var model = _fleet.PoolModel(pool);
+        // The shared GPUs the gang joins, each once; the opened ones are in _scratch.
+        _joined.Clear();
+        foreach (var g in plan)
+            if (!_scratch.Contains(g) && !_joined.Contains(g)) _joined.Add(g);
+        if (_change.Length < mix.Length) _change = new long[mix.Length * 2];
+        // Before: the joined GPUs' part (opened GPUs were whole and free: no slice request counts them unusable).
+        long freeBefore = 0;
+        foreach (var g in _joined) freeBefore += g.FreeUnits;
+        for (var i = 0; i < mix.Length; i++)
+            _change[i] = mix[i].Class.Slice is { } slice ? -UnusableOn(_joined, slice.On(model)) : 0;
         // Apply tentatively, measure, undo: the shared GPUs' own books make this exact.
-        var taken = new List<(SharedGpu Gpu, int Instance)>(k);
-        foreach (var g in plan) taken.Add((g, g.Take(-1, fit)));
-        var after = NodeFragmentation(node, _scratch, opened);
-        for (var i = taken.Count - 1; i >= 0; i--) taken[i].Gpu.Give(-1, taken[i].Instance, fit);
+        _trial.Clear();
+        foreach (var g in plan) _trial.Add((g, g.Take(-1, fit)));
+        long freeAfter = 0;
+        foreach (var g in _joined) freeAfter += g.FreeUnits;
+        foreach (var g in _scratch) freeAfter += g.FreeUnits;
+        for (var i = 0; i < mix.Length; i++)
+            if (mix[i].Class.Slice is { } slice)
+                _change[i] += UnusableOn(_joined, slice.On(model)) + UnusableOn(_scratch, slice.On(model));
+        for (var i = _trial.Count - 1; i >= 0; i--) _trial[i].Gpu.Give(-1, _trial[i].Instance, fit);
         _scratch.Clear();
-        return after - before;
+        // What the node's free capacity loses: the opened GPUs' whole units, less what is left free on them and on the joined ones.
+        var freeChange = freeAfter - freeBefore - (long)opened * Unit;
+        var wholeBefore = _state.NodeFree(node);
+        var wholeAfter = wholeBefore - opened;
+        var nodeGpus = _fleet.NodeGpus(node);
+        double delta = 0;
+        for (var i = 0; i < mix.Length; i++)
+        {
+            var (c, weight) = mix[i];
+            long change;
+            if (!_state.HasRoomFor(node, 1, c.Demand)) change = freeChange;
+            else if (c.Slice is not null) change = _change[i];
+            else
+            {
+                // Shared free capacity is unusable to whole-GPU requests; whole GPUs are, unless too few.
+                change = freeAfter - freeBefore;
+                if (!WholeFits(c, pool, node, wholeBefore, nodeGpus)) change -= (long)wholeBefore * Unit;
+                if (!WholeFits(c, pool, node, wholeAfter, nodeGpus)) change += (long)wholeAfter * Unit;
+            }
+            delta += weight * change;
+        }
+        return delta;
     }
+
+    private long UnusableOn(List<SharedGpu> gpus, SliceFit fit)
+    {
+        long units = 0;
+        foreach (var g in gpus) units += Unusable(g, fit);
+        return units;
+    }
+
+    // A gang that fits one node needs its GPUs there with their CPU and memory; a larger one, whole nodes.
+    private bool WholeFits(JobClass c, int pool, int node, int wholeFree, int nodeGpus) =>
+        c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node
+            ? wholeFree >= c.Gpus && _state.HasRoomFor(node, c.Gpus, c.Demand)
+            : wholeFree == nodeGpus;
 
     /// <summary>
     /// Which GPUs of a node the gang's slices go to, one entry per slice: shared GPUs in the packing's order,
     /// then GPUs opened for it (new <see cref="SharedGpu"/> objects left in <see cref="_scratch"/>, not yet registered).
+    /// The list returned is reused by the next call.
     /// </summary>
     private List<SharedGpu> Plan(int node, SliceFit fit, int k, int layout)
     {
-        var plan = new List<SharedGpu>(k);
-        var shared = _byNode.TryGetValue(node, out var list) ? list.Where(g => InService(g) && g.Room(fit) > 0).ToList() : [];
-        shared.Sort((a, b) => a.FreeUnits != b.FreeUnits
-            ? (_packing == SlicePacking.WorstFit ? b.FreeUnits.CompareTo(a.FreeUnits) : a.FreeUnits.CompareTo(b.FreeUnits))
-            : a.Gpu.CompareTo(b.Gpu));
+        var plan = _plan;
+        plan.Clear();
+        var shared = _sharedOnNode;
+        shared.Clear();
+        if (_byNode.TryGetValue(node, out var list))
+            foreach (var g in list)
+                if (InService(g) && g.Room(fit) > 0) shared.Add(g);
+        shared.Sort(_packing == SlicePacking.WorstFit ? _emptiestFirst : _fullestFirst);
         _scratch.Clear();
         var free = FreeBits(node);
         // Worst-fit spreads: new GPUs first. The others fill what is already split.
@@ -409,6 +490,16 @@ internal sealed class SliceAllocator
         return _layouts[(sharing, own.Name)] = [.. layouts];
     }
 
+    /// <summary>The shape of one of <see cref="LayoutsFor"/>'s layouts, remembered under it and under its own instances.</summary>
+    private MigLayoutShape ShapeOf(IReadOnlyList<MigInstance> layout, GpuSharing sharing)
+    {
+        if (_shapes.TryGetValue(layout, out var shape)) return shape;
+        shape = MigLayoutShape.Of(layout, sharing);
+        _shapes[layout] = shape;
+        _shapes[shape.Instances] = shape;
+        return shape;
+    }
+
     /// <summary>A GPU to open for a slice: for MIG, one whose kept layout already has the profile; else the lowest free one without a layout.</summary>
     private int PickFreeGpu(int node, ulong free, SliceFit fit)
     {
@@ -437,9 +528,13 @@ internal sealed class SliceAllocator
         if (fit.Profile is not null)
         {
             var kept = _idleLayouts.GetValueOrDefault(Key(node, gpu));
-            var sharing = fit.Sharing!;
-            var reuse = kept is not null && kept.Any(i => fit.Accepts(sharing.Profile(i.Profile)!));
-            g.SetLayout(reuse ? kept! : LayoutsFor(fit)[layout]);
+            // A kept layout is usually one of the shapes below (a GPU laid out by this allocator keeps its arrays);
+            // one taken up from a running cluster is looked up afresh, not remembered.
+            var keptShape = kept is null ? null : _shapes.GetValueOrDefault(kept) ?? MigLayoutShape.Of(kept, fit.Sharing!);
+            var reuse = false;
+            if (keptShape is not null)
+                foreach (var profile in keptShape.Profiles) reuse |= fit.Accepts(profile);
+            g.SetLayout(reuse ? keptShape! : ShapeOf(LayoutsFor(fit)[layout], fit.Sharing!));
             g.ReadyAt = reuse ? 0 : -1;   // -1: a layout change starts when it is taken (Activate)
         }
         else
@@ -548,11 +643,7 @@ internal sealed class SliceAllocator
             else
             {
                 unusable += SharedFree(node, extra);
-                // A gang that fits one node needs its GPUs there with their CPU and memory; a larger one, whole nodes.
-                var fits = c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node
-                    ? wholeFree >= c.Gpus && _state.HasRoomFor(node, c.Gpus, c.Demand)
-                    : wholeFree == nodeGpus;
-                if (!fits) unusable += (long)wholeFree * Unit;
+                if (!WholeFits(c, pool, node, wholeFree, nodeGpus)) unusable += (long)wholeFree * Unit;
             }
             fragment += weight * unusable;
         }
