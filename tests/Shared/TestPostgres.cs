@@ -36,18 +36,24 @@ internal static class TestPostgres
         var state = Path.Combine(Path.GetTempPath(), $"gpufleet-test-pg-{Environment.ProcessId}");
         var script = Path.Combine(root.FullName, "scripts", "postgres-local.sh");
         Run(script, "start", state);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Run(script, "stop", state);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DetachedStop.Run("""bash "$0" stop""", ScriptEnvironment(state), script);
         return File.ReadAllText(Path.Combine(state, "conn")).Trim();
     }
+
+    /// <summary>What <c>scripts/postgres-local.sh</c> is told about the server in <paramref name="state"/>.</summary>
+    private static Dictionary<string, string> ScriptEnvironment(string state) => new()
+    {
+        ["PGSTATE"] = state,
+        ["PGPORT"] = (56000 + Environment.ProcessId % 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["PG_FAST"] = "1",
+    };
 
     private static void Run(string script, string verb, string state)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
         psi.ArgumentList.Add(verb);
-        psi.Environment["PGSTATE"] = state;
-        psi.Environment["PGPORT"] = (56000 + Environment.ProcessId % 1000).ToString();
-        psi.Environment["PG_FAST"] = "1";
+        foreach (var (name, value) in ScriptEnvironment(state)) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
         p.WaitForExit();

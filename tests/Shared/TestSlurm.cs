@@ -87,15 +87,32 @@ internal static class TestSlurm
         // a multiple of 20, its nodes on the 16 ports after it, slurmrestd on the 18th.
         var port = 20000 + Environment.ProcessId % 500 * 20;
         RunScript("start", lab, port, rest: true);
-        // The cluster's directory goes in the same shell as the stop: the test host may not outlive it long.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => RunScript("stop", lab, port, rest: true, """bash "$0" stop && rm -rf "$LAB" """);
+        // The cluster's directory goes in the same shell as the stop, which outlives the test host if it must.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            DetachedStop.Run("""bash "$0" stop; rm -rf "$LAB" """, ScriptEnvironment(lab, port, rest: true, nodes: 16), ScriptPath);
         return Path.Combine(lab, "etc", "slurm.conf");
+    }
+
+    private static string ScriptPath => Path.Combine(TestFiles.Root, "scripts", "slurm-local.sh");
+
+    /// <summary>What <c>scripts/slurm-local.sh</c> is told about the cluster in <paramref name="lab"/>.</summary>
+    private static Dictionary<string, string> ScriptEnvironment(string lab, int port, bool rest, int nodes)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["LAB"] = lab,
+            ["NODES"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SLURM_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SLURMD_PORT_BASE"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (rest) environment["SLURMRESTD_PORT"] = (port + 18).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return environment;
     }
 
     /// <summary>Runs <c>scripts/slurm-local.sh VERB</c> for the cluster in <paramref name="lab"/> on ports from <paramref name="port"/>.</summary>
     internal static void RunScript(string verb, string lab, int port, bool rest, string? commandLine = null, int nodes = 16)
     {
-        var script = Path.Combine(TestFiles.Root, "scripts", "slurm-local.sh");
+        var script = ScriptPath;
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (commandLine is not null)
         {
@@ -104,11 +121,7 @@ internal static class TestSlurm
         }
         psi.ArgumentList.Add(script);
         if (commandLine is null) psi.ArgumentList.Add(verb);
-        psi.Environment["LAB"] = lab;
-        psi.Environment["NODES"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        psi.Environment["SLURM_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        psi.Environment["SLURMD_PORT_BASE"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (rest) psi.Environment["SLURMRESTD_PORT"] = (port + 18).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in ScriptEnvironment(lab, port, rest, nodes)) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();
