@@ -42,6 +42,8 @@ internal sealed class SliceAllocator
     private readonly List<(SharedGpu Gpu, int Instance)> _trial = [];
     private readonly List<SharedGpu> _joined = [];
     private long[] _change = new long[64];
+    private bool[] _roomBefore = new bool[64];
+    private bool[] _fitsBefore = new bool[64];
     private readonly Comparison<SharedGpu> _fullestFirst;
     private readonly Comparison<SharedGpu> _emptiestFirst;
     private (JobClass Class, double Weight)[][] _mix;
@@ -304,13 +306,51 @@ internal sealed class SliceAllocator
     public bool RunsSlices(int node) => _byNode.ContainsKey(node);
 
     /// <summary>How fragmentation of a node changes if a whole-GPU job takes <paramref name="count"/> of its free GPUs, with its CPU and memory.</summary>
+    /// <remarks>
+    /// <see cref="NodeFragmentation"/> after less before, counted per kind of request over what changes: the
+    /// node's free whole GPUs, and its CPU and memory. The shared GPUs are untouched, so a slice request that
+    /// can use the node before and after loses nothing, and what they leave free counts alike on both sides.
+    /// </remarks>
     public double WholeGpuDelta(int node, int count, in NodeDemand demand)
     {
-        var before = NodeFragmentation(node, null, 0);
+        var pool = _fleet.NodePool(node);
+        var mix = MixOf(pool);
+        if (mix.Length == 0) return 0;
+        var model = _fleet.PoolModel(pool);
+        var nodeGpus = _fleet.NodeGpus(node);
+        var wholeBefore = _state.NodeFree(node);
+        var wholeAfter = wholeBefore - count;
+        var sharedFree = SharedFree(node, null);
+        if (_roomBefore.Length < mix.Length) (_roomBefore, _fitsBefore) = (new bool[mix.Length * 2], new bool[mix.Length * 2]);
+        for (var i = 0; i < mix.Length; i++)
+        {
+            var c = mix[i].Class;
+            _roomBefore[i] = _state.HasRoomFor(node, 1, c.Demand);
+            _fitsBefore[i] = c.Slice is null && WholeFits(c, pool, node, wholeBefore, nodeGpus);
+        }
         _state.TakeRoom(node, count, demand);
-        var after = NodeFragmentation(node, null, count);
+        double delta = 0;
+        for (var i = 0; i < mix.Length; i++)
+        {
+            var (c, weight) = mix[i];
+            var roomAfter = _state.HasRoomFor(node, 1, c.Demand);
+            long before, after;
+            if (c.Slice is { } slice)
+            {
+                if (_roomBefore[i] && roomAfter) continue;
+                var unusable = _roomBefore[i] || roomAfter ? UnusableShared(node, null, slice.On(model)) : 0;
+                before = _roomBefore[i] ? unusable : (long)wholeBefore * Unit + sharedFree;
+                after = roomAfter ? unusable : (long)wholeAfter * Unit + sharedFree;
+            }
+            else
+            {
+                before = _roomBefore[i] ? sharedFree + (_fitsBefore[i] ? 0 : (long)wholeBefore * Unit) : (long)wholeBefore * Unit + sharedFree;
+                after = roomAfter ? sharedFree + (WholeFits(c, pool, node, wholeAfter, nodeGpus) ? 0 : (long)wholeAfter * Unit) : (long)wholeAfter * Unit + sharedFree;
+            }
+            delta += weight * (after - before);
+        }
         _state.ReturnRoom(node, count, demand);
-        return after - before;
+        return delta;
     }
 
     /// <summary>
@@ -674,10 +714,15 @@ internal sealed class SliceAllocator
         return fit.Profile is not null ? g.FreeUnits - g.FreeUnitsServing(fit) : 0;
     }
 
-    /// <summary>The kinds of request that may run on a pool, with how often each was submitted (at most 64, the most frequent).</summary>
+    /// <summary>
+    /// The kinds of request that may run on a pool, with how often each was submitted (at most 64, the most
+    /// frequent). The counts are taken again once submissions have grown by a 64th since they were last taken (and
+    /// after each of the first 64): the weights, shares of everything submitted so far, have then moved by under
+    /// 2%, and a fleet that takes a job every moment does not sort its kinds for every placement.
+    /// </summary>
     private (JobClass Class, double Weight)[] MixOf(int pool)
     {
-        if (_mixVersion != _submittedVersion)
+        if (_mixVersion < 0 || _submittedVersion - _mixVersion >= Math.Max(1, _mixVersion / 64))
         {
             Array.Clear(_mix);
             _mixVersion = _submittedVersion;
