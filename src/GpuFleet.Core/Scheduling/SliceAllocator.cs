@@ -344,8 +344,9 @@ internal sealed class SliceAllocator
             }
             else
             {
-                before = _roomBefore[i] ? sharedFree + (_fitsBefore[i] ? 0 : (long)wholeBefore * Unit) : (long)wholeBefore * Unit + sharedFree;
-                after = roomAfter ? sharedFree + (WholeFits(c, pool, node, wholeAfter, nodeGpus) ? 0 : (long)wholeAfter * Unit) : (long)wholeAfter * Unit + sharedFree;
+                // Shared capacity is unusable to it on both sides; its whole GPUs are, unless they hold it.
+                before = _roomBefore[i] && _fitsBefore[i] ? 0 : (long)wholeBefore * Unit;
+                after = roomAfter && WholeFits(c, pool, node, wholeAfter, nodeGpus) ? 0 : (long)wholeAfter * Unit;
             }
             delta += weight * (after - before);
         }
