@@ -91,7 +91,9 @@ internal sealed class GangPlacer(ClusterState state, SliceAllocator? slices = nu
             var unit = -1;
             double? score = null;
             int key;
-            if (level == PlacementLevel.Node && slices is not null && slices.ScoresWholeGpus(p))
+            // Where the job asks for no CPU or memory and no GPU of the pool runs slices, fragmentation counts free
+            // GPUs alone, which best fit already packs by (and on the national week it reclaimed more than best fit).
+            if (level == PlacementLevel.Node && slices is not null && slices.ScoresWholeGpus(p) && (!demand.IsNone || slices.PoolRunsSlices(p)))
             {
                 key = LeastFragmenting(p, g, demand, out unit, out var delta);
                 score = delta;

@@ -27,6 +27,8 @@ internal sealed class SliceAllocator
     // Per pool, the shared GPUs that still have a free instance or share: the only ones a slice may join.
     // A full GPU leaves the list (and comes back when a slice on it ends), so a busy fleet is not scanned.
     private readonly List<SharedGpu>[] _byPool;
+    // Per pool, the GPUs running slices (in _active).
+    private readonly int[] _sharedInPool;
     private readonly Dictionary<int, List<SharedGpu>> _byNode = [];
     private readonly Dictionary<long, MigInstance[]> _idleLayouts = [];
     private readonly Dictionary<long, Holding[]> _holdings = [];
@@ -59,6 +61,7 @@ internal sealed class SliceAllocator
         _byPool = new List<SharedGpu>[fleet.PoolCount];
         for (var p = 0; p < fleet.PoolCount; p++) _byPool[p] = [];
         _mix = new (JobClass, double)[fleet.PoolCount][];
+        _sharedInPool = new int[fleet.PoolCount];
         _fullestFirst = (a, b) => a.FreeUnits != b.FreeUnits ? a.FreeUnits.CompareTo(b.FreeUnits) : a.Gpu.CompareTo(b.Gpu);
         _emptiestFirst = (a, b) => a.FreeUnits != b.FreeUnits ? b.FreeUnits.CompareTo(a.FreeUnits) : a.Gpu.CompareTo(b.Gpu);
     }
@@ -301,6 +304,9 @@ internal sealed class SliceAllocator
     /// mix. Elsewhere whole-GPU jobs take the best fit (<see cref="GangPlacer"/>).
     /// </summary>
     public bool ScoresWholeGpus(int pool) => _packing == SlicePacking.FragmentationAware && _fleet.Models[_fleet.PoolModel(pool)].Sharing is not null;
+
+    /// <summary>Whether some GPU of the pool runs slices now.</summary>
+    public bool PoolRunsSlices(int pool) => _sharedInPool[pool] > 0;
 
     /// <summary>Whether a node runs slices now (its fragmentation then depends on more than its free GPUs, CPU and memory).</summary>
     public bool RunsSlices(int node) => _byNode.ContainsKey(node);
@@ -593,6 +599,7 @@ internal sealed class SliceAllocator
         _idleLayouts.Remove(key);
         g.ReadyAt = g.ReadyAt < 0 ? now + g.Sharing.ReconfigureSeconds : now;
         _active.Add(key, g);
+        _sharedInPool[g.Pool]++;
         Reindex(g);
         if (!_byNode.TryGetValue(g.Node, out var list)) _byNode[g.Node] = list = [];
         list.Add(g);
@@ -602,6 +609,7 @@ internal sealed class SliceAllocator
     {
         var key = Key(g.Node, g.Gpu);
         _active.Remove(key);
+        _sharedInPool[g.Pool]--;
         if (g.Slot >= 0) Unlist(g);
         var onNode = _byNode[g.Node];
         onNode.Remove(g);
