@@ -31,8 +31,6 @@ internal sealed class SharedGpu(int node, int gpu, int pool, GpuSharing sharing,
     /// <summary>Position in its pool's list (swap-remove).</summary>
     public int Slot { get; set; } = -1;
 
-    public void SetLayout(IReadOnlyList<MigInstance> layout) => SetLayout(MigLayoutShape.Of(layout, Sharing));
-
     /// <summary>Lays the GPU out as <paramref name="shape"/>, whose arrays it shares (they are never changed in place).</summary>
     public void SetLayout(MigLayoutShape shape)
     {

@@ -711,7 +711,7 @@ internal sealed class SliceAllocator
     {
         long units = 0;
         if (_byNode.TryGetValue(node, out var shared)) foreach (var g in shared) if (InService(g)) units += Unusable(g, fit);
-        if (extra is not null) foreach (var g in extra) units += Unusable(g, fit);
+        if (extra is not null) units += UnusableOn(extra, fit);
         return units;
     }
 
