@@ -26,6 +26,9 @@ internal sealed class ClusterState
     private readonly List<int> _heldNodes = [];
     // CPU (milli-cores) and memory (MB) free per node; a node that does not count them has Unbounded.
     private readonly long[] _nodeCpuFree;
+    // Bumped by every change to a node (GPUs, CPU, memory, service, holds), so that what was worked out about a
+    // node can be kept until the node changes.
+    private readonly long[] _nodeVersion;
     private readonly long[] _nodeMemFree;
     private const long Unbounded = long.MaxValue / 4;
     // Power in milliwatts, rounded up, so that the cap check is exact integer arithmetic and never optimistic.
@@ -43,6 +46,7 @@ internal sealed class ClusterState
         _nodeOut = new ulong[nodes];
         var nodePool = new int[nodes];
         _nodeCpuFree = new long[nodes];
+        _nodeVersion = new long[nodes];
         _nodeMemFree = new long[nodes];
         for (var n = 0; n < nodes; n++)
         {
@@ -110,6 +114,12 @@ internal sealed class ClusterState
     public int PoolFreeInEmptyNodes(int pool) => _poolFreeInEmptyNodes[pool];
     public ulong NodeUsedMask(int node) => _nodeUsed[node];
     public ulong NodeOutMask(int node) => _nodeOut[node];
+
+    /// <summary>A number that changes whenever anything of the node does (its GPUs, CPU, memory, service or holds).</summary>
+    public long NodeVersion(int node) => _nodeVersion[node];
+
+    /// <summary>Marks a node changed by its owner's books (the slices on its shared GPUs), as its own changes do.</summary>
+    public void Touch(int node) => _nodeVersion[node]++;
     public bool HoldsActive => _heldNodes.Count > 0;
 
     /// <summary>How many more GPUs of a pool may turn busy before its site reaches its power cap.</summary>
@@ -156,6 +166,7 @@ internal sealed class ClusterState
     {
         if (demand.IsNone) return;
         if (!HasRoomFor(node, count, demand)) throw new InvalidOperationException($"node {node}: not enough CPU or memory for {count} GPUs");
+        _nodeVersion[node]++;
         _nodeCpuFree[node] -= demand.CpuMilli(count);
         _nodeMemFree[node] -= demand.MemoryMb(count);
     }
@@ -164,6 +175,7 @@ internal sealed class ClusterState
     public void ReturnRoom(int node, int count, in NodeDemand demand)
     {
         if (demand.IsNone) return;
+        _nodeVersion[node]++;
         _nodeCpuFree[node] += demand.CpuMilli(count);
         _nodeMemFree[node] += demand.MemoryMb(count);
     }
@@ -208,6 +220,7 @@ internal sealed class ClusterState
             count--;
         }
         _nodeUsed[node] = used | mask;
+        _nodeVersion[node]++;
         var allocated = BitOperations.PopCount(mask);
         var pool = _fleet.NodePool(node);
         _poolBusy[pool] += allocated;
@@ -223,6 +236,7 @@ internal sealed class ClusterState
         if ((_nodeUsed[node] & allocation.Mask) != allocation.Mask)
             throw new InvalidOperationException($"node {node}: releasing GPUs that are not allocated");
         _nodeUsed[node] &= ~allocation.Mask;
+        _nodeVersion[node]++;
         var pool = _fleet.NodePool(node);
         _poolBusy[pool] -= allocation.Count;
         _siteRoomMw[_fleet.PoolSite(pool)] += allocation.Count * _poolStepMw[pool];
@@ -240,6 +254,7 @@ internal sealed class ClusterState
         if ((_nodeUsed[node] & allocation.Mask) != 0 || inService > _nodeFree[node] || (allocation.Mask & ~AllGpus(node)) != 0)
             throw new InvalidOperationException($"node {node}: restoring GPUs that are not free");
         _nodeUsed[node] |= allocation.Mask;
+        _nodeVersion[node]++;
         var pool = _fleet.NodePool(node);
         _poolBusy[pool] += allocation.Count;
         _siteRoomMw[_fleet.PoolSite(pool)] -= allocation.Count * _poolStepMw[pool];
@@ -256,6 +271,7 @@ internal sealed class ClusterState
         var pool = _fleet.NodePool(node);
         _poolOut[pool] -= BitOperations.PopCount(_nodeOut[node]);
         _nodeOut[node] = mask & AllGpus(node);
+        _nodeVersion[node]++;
         _poolOut[pool] += BitOperations.PopCount(_nodeOut[node]);
         SetVisibleFree(node, _fleet.NodeGpus(node) - BitOperations.PopCount(_nodeUsed[node] | _nodeOut[node]));
     }
@@ -308,6 +324,7 @@ internal sealed class ClusterState
     {
         var delta = free - _nodeFree[node];
         if (delta == 0) return;
+        _nodeVersion[node]++;
         var size = _fleet.NodeGpus(node);
         var pool = _fleet.NodePool(node);
         if (_nodeFree[node] == size) _poolFreeInEmptyNodes[pool] -= size;

@@ -151,6 +151,9 @@ public sealed class FleetScheduler
     /// <summary>The eviction step, exposed to tests so that they can force its placement to fail.</summary>
     internal Preemptor Preemptor => _preemptor;
 
+    /// <summary>The slice allocator, for tests that compare its shortcuts with the work they save.</summary>
+    internal SliceAllocator SliceAllocator => _slices;
+
     /// <summary>
     /// Validates a job exactly as <see cref="Submit"/> does — same rejections, same messages, same
     /// <see cref="SubmitResult.ExceedsGuarantee"/> — without queuing it or changing anything a decision

@@ -51,6 +51,10 @@ internal sealed class SliceAllocator
     private (JobClass Class, double Weight)[][] _mix;
     private long _mixVersion = -1;
     private long _submittedVersion;
+    // Each (node, class, layout)'s fragmentation change, kept while the node, the mix and the GPUs the node may
+    // open stay as they were: a burst of one service's replicas scores every candidate once, then only the node
+    // each replica went to. Emptied when the mix is taken again.
+    private readonly Dictionary<(int Node, int Class, int Layout), ScoredNode> _scored = [];
 
     public SliceAllocator(Fleet fleet, ClusterState state, JobClassCatalog classes, SlicePacking packing)
     {
@@ -136,7 +140,10 @@ internal sealed class SliceAllocator
             {
                 var key = Key(a.Node, BitOperations.TrailingZeroCount(bits));
                 if (_idleLayouts.Remove(key))
+                {
+                    _state.Touch(a.Node);
                     delay = Math.Max(delay, _fleet.Models[_fleet.PoolModel(_fleet.NodePool(a.Node))].Sharing!.ReconfigureSeconds);
+                }
             }
         return delay;
     }
@@ -292,7 +299,7 @@ internal sealed class SliceAllocator
             var layouts = opened > 0 && fit.Profile is not null ? LayoutsFor(fit).Length : 1;
             for (var layout = 0; layout < layouts; layout++)
             {
-                var candidate = new Candidate(pool, node, FragmentationDelta(node, fit, k, layout), opened, freeUnits, layout);
+                var candidate = new Candidate(pool, node, ScoredDelta(node, c, fit, layout), opened, freeUnits, layout);
                 if (!double.IsPositiveInfinity(candidate.Score) && (best is null || Better(candidate, best.Value))) best = candidate;
             }
         }
@@ -359,6 +366,26 @@ internal sealed class SliceAllocator
         _state.ReturnRoom(node, count, demand);
         return delta;
     }
+
+    /// <summary>Whether fragmentation changes are kept between placements (true); tests switch it off to check that keeping them changes no decision.</summary>
+    internal bool KeepsScores { get; set; } = true;
+
+    /// <summary><see cref="FragmentationDelta"/> for a member of <paramref name="c"/>, worked out again only when something it reads has changed.</summary>
+    private double ScoredDelta(int node, JobClass c, SliceFit fit, int layout)
+    {
+        // What the delta reads: the node (its version), the mix, and how many GPUs the plan may open there.
+        if (!KeepsScores) return FragmentationDelta(node, fit, c.Gpus, layout);
+        MixOf(_fleet.NodePool(node));
+        var version = _state.NodeVersion(node);
+        var openable = Math.Min(_state.NodeFree(node), _state.PoolPowerRoom(_fleet.NodePool(node)));
+        var key = (node, c.Id, layout);
+        if (_scored.TryGetValue(key, out var kept) && kept.Version == version && kept.Mix == _mixVersion && kept.Openable == openable) return kept.Delta;
+        var delta = FragmentationDelta(node, fit, c.Gpus, layout);
+        _scored[key] = new ScoredNode(version, _mixVersion, openable, delta);
+        return delta;
+    }
+
+    private readonly record struct ScoredNode(long Version, long Mix, int Openable, double Delta);
 
     /// <summary>
     /// How fragmentation of a node changes if the gang goes there (GPUs chosen as <see cref="Commit"/> will):
@@ -621,6 +648,8 @@ internal sealed class SliceAllocator
     /// <summary>Keeps a GPU in its pool's list exactly while it has room for some slice.</summary>
     private void Reindex(SharedGpu g)
     {
+        // Called after every change to a shared GPU's slices (not the trials that are undone at once).
+        _state.Touch(g.Node);
         var roomy = g.IsMig ? g.Occupant.Contains(0) : g.FreeUnits > 0 && g.FreeMemoryMb > 0;
         if (roomy && g.Slot < 0)
         {
@@ -734,6 +763,7 @@ internal sealed class SliceAllocator
         if (_mixVersion < 0 || _submittedVersion - _mixVersion >= Math.Max(1, _mixVersion / 64))
         {
             Array.Clear(_mix);
+            _scored.Clear();
             _mixVersion = _submittedVersion;
         }
         if (_mix[pool] is { } cached) return cached;
