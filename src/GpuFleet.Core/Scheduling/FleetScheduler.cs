@@ -72,7 +72,7 @@ public sealed class FleetScheduler
             throw new ArgumentException($"policy '{_options.Policy.Name}' needs a tenant tree with guarantees", nameof(options));
         _classes = new JobClassCatalog(fleet, _state);
         _quotas = new QuotaGate(fleet, _state, _ledger, _classes, _options.Policy.Quotas);
-        _pending = new PendingQueues(_options.LargeGangGpus);
+        _pending = new PendingQueues(_options.LargeGangGpus, byKind: _options.Policy.Quotas != QuotaMode.None);
         _slices = new SliceAllocator(fleet, _state, _classes, _options.SlicePacking);
         _placer = new GangPlacer(_state, _slices);
         _running = new RunningJobs(_state, _ledger, _quotas, _slices);
@@ -153,6 +153,9 @@ public sealed class FleetScheduler
 
     /// <summary>The slice allocator, for tests that compare its shortcuts with the work they save.</summary>
     internal SliceAllocator SliceAllocator => _slices;
+
+    /// <summary>The pending walk, for tests that compare its shortcuts with the visits they save.</summary>
+    internal IPendingWalk PendingWalk => _walk;
 
     /// <summary>
     /// Validates a job exactly as <see cref="Submit"/> does — same rejections, same messages, same
@@ -461,18 +464,28 @@ public sealed class FleetScheduler
         if (placed)
         {
             _running.SetBestEffort(job, bestEffort);
-            job.FirstBlockedAt = null;
+            _pending.ClearBlocked(job);
         }
         else if (guaranteed)
         {
-            job.FirstBlockedAt ??= _cycle.Now;
+            _pending.MarkBlocked(job, _cycle.Now);
         }
         if (!placed && c != job.Class && job.ReasonEpoch != _epoch) job.SetReason(_epoch, c.FailReason, c.FailBlockingJob, null);
-        // Settled when no member of the class can start in this cycle, long or short, nor evict its way in.
-        if (!placed && _options.Policy.Quotas != QuotaMode.None && c.ShortFailEpoch == _epoch && !_preemptor.MayStillPreempt(job, c, guaranteed, _cycle))
+        // Settled when no member of the class can start in this cycle, long or short, nor evict its way in; or
+        // when the long ones cannot, and the tenant's jobs of this kind are all long (none ends before the
+        // reservation's shadow time, so none may backfill).
+        if (!placed && _options.Policy.Quotas != QuotaMode.None && (c.ShortFailEpoch == _epoch || AllLongFailed(job, c))
+            && !_preemptor.MayStillPreempt(job, c, guaranteed, _cycle))
+        {
             _settled.Settle(job, _epoch, job.ReasonEpoch == _epoch ? job.Reason : c.FailReason, job.ReasonEpoch == _epoch ? job.BlockingJob : c.FailBlockingJob);
+            // Its kind's other jobs wait within the guarantee as this one does, whether or not a walk visits them.
+            if (guaranteed) _pending.MarkBlocked(job, _cycle.Now, wholeKind: true);
+        }
         return placed;
     }
+
+    private bool AllLongFailed(JobRecord job, JobClass c) =>
+        c.LongFailEpoch == _epoch && _cycle.Reservation is { } r && _cycle.Now + _pending.ShortestLimit(job.Tenant, job.Class.Id, job.Priority) > r.ShadowTime;
 
     /// <summary>Places a job as a member of <paramref name="c"/> (its class, or the part of it its quota allows); true when placed.</summary>
     private bool Attempt(JobRecord job, JobClass c, bool guaranteed)

@@ -22,6 +22,13 @@ internal sealed class SettledJobKinds(PendingQueues pending)
     /// <summary>GPUs came free by eviction: what was settled in this cycle may start after all.</summary>
     public void NewGeneration() => _generation++;
 
+    /// <summary>Counts evictions' new starts: what was settled under another generation is not settled now.</summary>
+    public long Generation => _generation;
+
+    /// <summary>Whether jobs of this one's kind are known not to start in cycle <paramref name="epoch"/> (since the last eviction).</summary>
+    public bool KindSettled(JobRecord job, long epoch) =>
+        _settled.TryGetValue((job.Tenant, job.Class.Id, job.Priority), out var s) && s.Epoch == epoch && s.Generation == _generation;
+
     /// <summary>Records that jobs of this one's kind cannot start in cycle <paramref name="epoch"/>.</summary>
     public void Settle(JobRecord job, long epoch, PendingReason reason, long? blocking)
     {

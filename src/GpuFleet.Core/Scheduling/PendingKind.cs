@@ -1,0 +1,60 @@
+namespace GpuFleet.Core.Scheduling;
+
+/// <summary>
+/// One tenant's waiting jobs of one kind (class and priority): how many, how many ask for each time limit
+/// (users pick a few limits, so this stays small), which are not yet marked blocked, and, where queues are
+/// split by kind, the jobs in priority and submission order.
+/// </summary>
+internal sealed class PendingKind(bool keepsJobs)
+{
+    private readonly SortedDictionary<long, int> _limits = [];
+    // Jobs whose FirstBlockedAt is unset: a kind found blocked marks them all at once.
+    private readonly HashSet<JobRecord> _unmarked = [];
+    private int _count;
+
+    /// <summary>The jobs, highest priority first, then earliest submission; null where queues are not split by kind.</summary>
+    public SortedSet<JobRecord>? Jobs { get; } = keepsJobs ? new(PendingOrder.Instance) : null;
+
+    /// <summary>The shortest time limit asked.</summary>
+    public long ShortestLimit => _limits.First().Key;
+
+    public void Add(JobRecord job)
+    {
+        Jobs?.Add(job);
+        _count++;
+        if (job.FirstBlockedAt is null) _unmarked.Add(job);
+        _limits[job.Limit] = _limits.GetValueOrDefault(job.Limit) + 1;
+    }
+
+    /// <summary>Removes a job; true when none is left.</summary>
+    public bool Remove(JobRecord job)
+    {
+        Jobs?.Remove(job);
+        _unmarked.Remove(job);
+        if (--_limits[job.Limit] == 0) _limits.Remove(job.Limit);
+        return --_count == 0;
+    }
+
+    /// <summary>Marks one job blocked from <paramref name="now"/>, unless it was already.</summary>
+    public void MarkBlocked(JobRecord job, long now)
+    {
+        if (job.FirstBlockedAt is not null) return;
+        job.FirstBlockedAt = now;
+        _unmarked.Remove(job);
+    }
+
+    /// <summary>Marks every job of the kind blocked from <paramref name="now"/> that was not already.</summary>
+    public void MarkAllBlocked(long now)
+    {
+        foreach (var job in _unmarked) job.FirstBlockedAt = now;
+        _unmarked.Clear();
+    }
+
+    /// <summary>A job placed (in its queue until the cycle ends) is no longer blocked.</summary>
+    public void ClearBlocked(JobRecord job)
+    {
+        if (job.FirstBlockedAt is null) return;
+        job.FirstBlockedAt = null;
+        _unmarked.Add(job);
+    }
+}
