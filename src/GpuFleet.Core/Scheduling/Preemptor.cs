@@ -32,10 +32,13 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
 
     private readonly List<Victim> _victims = [];
     private readonly List<StoppedJob> _stopped = [];
-    private readonly Dictionary<(PlacementLevel, int), UnitVictims> _units = [];
+    // Per unit (node, NVLink domain or pool, indexed by level then id): its victims in the search that last
+    // touched it, and a victim's GPUs there. Arrays rather than dictionaries: every search fills them for
+    // thousands of victims, and a fleet's units are numbered densely.
+    private readonly UnitVictims?[][] _units = [new UnitVictims?[fleet.NodeCount], new UnitVictims?[fleet.DomainCount], new UnitVictims?[fleet.PoolCount]];
     private readonly List<(PlacementLevel, int)> _searchUnits = [];
     private long _searchStamp;
-    private readonly Dictionary<(PlacementLevel, int), (long Stamp, int Gpus)> _victimUnits = [];
+    private readonly (long Stamp, int Gpus)[][] _victimUnits = [new (long, int)[fleet.NodeCount], new (long, int)[fleet.DomainCount], new (long, int)[fleet.PoolCount]];
     private readonly List<(PlacementLevel, int)> _touchedUnits = [];
     // Units in the order of their cheapest victim, then as the search used to take them (level, then id).
     private readonly PriorityQueue<UnitCandidate, (double CheapestLost, (int Order, int Id) Unit)> _candidates = new();
@@ -186,23 +189,24 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
                     _ => (PlacementLevel.Impossible, -1),
                 };
                 if (unit.Item1 == PlacementLevel.Impossible) continue;
-                if (_victimUnits.TryGetValue(unit, out var seen) && seen.Stamp == stamp) _victimUnits[unit] = (stamp, seen.Gpus + alloc.Count);
+                ref var seen = ref _victimUnits[(int)unit.Item1][unit.Item2];
+                if (seen.Stamp == stamp) seen.Gpus += alloc.Count;
                 else
                 {
-                    _victimUnits[unit] = (stamp, alloc.Count);
+                    seen = (stamp, alloc.Count);
                     _touchedUnits.Add(unit);
                 }
             }
             foreach (var unit in _touchedUnits)
             {
-                if (!_units.TryGetValue(unit, out var entry)) _units[unit] = entry = new UnitVictims();
+                var entry = _units[(int)unit.Item1][unit.Item2] ??= new UnitVictims();
                 if (entry.Search != search)
                 {
                     entry.Search = search;
                     entry.Victims.Clear();
                     _searchUnits.Add(unit);
                 }
-                entry.Victims.Add((v, _victimUnits[unit].Gpus));
+                entry.Victims.Add((v, _victimUnits[(int)unit.Item1][unit.Item2].Gpus));
             }
         }
 
@@ -214,7 +218,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         foreach (var unitKey in _searchUnits)
         {
             var (level, id) = unitKey;
-            var list = _units[unitKey].Victims;
+            var list = _units[(int)level][id]!.Victims;
             var (free, pool) = level switch
             {
                 PlacementLevel.Node => (state.NodeFree(id), fleet.NodePool(id)),
