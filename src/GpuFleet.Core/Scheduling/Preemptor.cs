@@ -35,10 +35,11 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     // Per unit (node, NVLink domain or pool, indexed by level then id): its victims in the search that last
     // touched it, and a victim's GPUs there. Arrays rather than dictionaries: every search fills them for
     // thousands of victims, and a fleet's units are numbered densely.
-    private readonly UnitVictims?[][] _units = [new UnitVictims?[fleet.NodeCount], new UnitVictims?[fleet.DomainCount], new UnitVictims?[fleet.PoolCount]];
+    // Made at the first search: a fleet that never evicts does not carry them.
+    private UnitVictims?[][]? _units;
     private readonly List<(PlacementLevel, int)> _searchUnits = [];
     private long _searchStamp;
-    private readonly (long Stamp, int Gpus)[][] _victimUnits = [new (long, int)[fleet.NodeCount], new (long, int)[fleet.DomainCount], new (long, int)[fleet.PoolCount]];
+    private (long Stamp, int Gpus)[][]? _victimUnits;
     private readonly List<(PlacementLevel, int)> _touchedUnits = [];
     // Units in the order of their cheapest victim, then as the search used to take them (level, then id).
     private readonly PriorityQueue<UnitCandidate, (double CheapestLost, (int Order, int Id) Unit)> _candidates = new();
@@ -171,6 +172,8 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         // Units are stamped per search rather than cleared, and keep their lists: a national fleet has thousands.
         var search = ++_searchStamp;
         _searchUnits.Clear();
+        _units ??= [new UnitVictims?[fleet.NodeCount], new UnitVictims?[fleet.DomainCount], new UnitVictims?[fleet.PoolCount]];
+        _victimUnits ??= [new (long, int)[fleet.NodeCount], new (long, int)[fleet.DomainCount], new (long, int)[fleet.PoolCount]];
         foreach (var v in _victims)
         {
             // Stamped entries instead of Clear(): clearing a dictionary costs its capacity, which one large gang inflates.
