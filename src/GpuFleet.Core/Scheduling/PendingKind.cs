@@ -1,37 +1,42 @@
 namespace GpuFleet.Core.Scheduling;
 
 /// <summary>
-/// One tenant's waiting jobs of one kind (class and priority): how many, how many ask for each time limit
-/// (users pick a few limits, so this stays small), which are not yet marked blocked, and, where queues are
-/// split by kind, the jobs in priority and submission order.
+/// One tenant's waiting jobs of one kind (class and priority): how many, and, where queues are split by
+/// kind (policies whose quotas settle kinds), the jobs in priority and submission order, how many ask for
+/// each time limit (users pick a few limits, so this stays small) and which are not yet marked blocked.
+/// Elsewhere it only counts: a fleet with 100,000 jobs waiting keeps no more than it reads.
 /// </summary>
-internal sealed class PendingKind(bool keepsJobs)
+internal sealed class PendingKind(bool split)
 {
-    private readonly SortedDictionary<long, int> _limits = [];
+    private readonly SortedDictionary<long, int>? _limits = split ? [] : null;
     // Jobs whose FirstBlockedAt is unset: a kind found blocked marks them all at once.
-    private readonly HashSet<JobRecord> _unmarked = [];
+    private readonly HashSet<JobRecord>? _unmarked = split ? [] : null;
     private int _count;
 
     /// <summary>The jobs, highest priority first, then earliest submission; null where queues are not split by kind.</summary>
-    public SortedSet<JobRecord>? Jobs { get; } = keepsJobs ? new(PendingOrder.Instance) : null;
+    public SortedSet<JobRecord>? Jobs { get; } = split ? new(PendingOrder.Instance) : null;
 
-    /// <summary>The shortest time limit asked.</summary>
-    public long ShortestLimit => _limits.First().Key;
+    /// <summary>The shortest time limit asked (where queues are split by kind).</summary>
+    public long ShortestLimit => _limits!.First().Key;
 
     public void Add(JobRecord job)
     {
-        Jobs?.Add(job);
         _count++;
-        if (job.FirstBlockedAt is null) _unmarked.Add(job);
-        _limits[job.Limit] = _limits.GetValueOrDefault(job.Limit) + 1;
+        if (!split) return;
+        Jobs!.Add(job);
+        if (job.FirstBlockedAt is null) _unmarked!.Add(job);
+        _limits![job.Limit] = _limits.GetValueOrDefault(job.Limit) + 1;
     }
 
     /// <summary>Removes a job; true when none is left.</summary>
     public bool Remove(JobRecord job)
     {
-        Jobs?.Remove(job);
-        _unmarked.Remove(job);
-        if (--_limits[job.Limit] == 0) _limits.Remove(job.Limit);
+        if (split)
+        {
+            Jobs!.Remove(job);
+            _unmarked!.Remove(job);
+            if (--_limits![job.Limit] == 0) _limits.Remove(job.Limit);
+        }
         return --_count == 0;
     }
 
@@ -40,13 +45,13 @@ internal sealed class PendingKind(bool keepsJobs)
     {
         if (job.FirstBlockedAt is not null) return;
         job.FirstBlockedAt = now;
-        _unmarked.Remove(job);
+        _unmarked?.Remove(job);
     }
 
-    /// <summary>Marks every job of the kind blocked from <paramref name="now"/> that was not already.</summary>
+    /// <summary>Marks every job of the kind blocked from <paramref name="now"/> that was not already (where queues are split by kind).</summary>
     public void MarkAllBlocked(long now)
     {
-        foreach (var job in _unmarked) job.FirstBlockedAt = now;
+        foreach (var job in _unmarked!) job.FirstBlockedAt = now;
         _unmarked.Clear();
     }
 
@@ -55,6 +60,6 @@ internal sealed class PendingKind(bool keepsJobs)
     {
         if (job.FirstBlockedAt is null) return;
         job.FirstBlockedAt = null;
-        _unmarked.Add(job);
+        _unmarked?.Add(job);
     }
 }

@@ -55,6 +55,7 @@ internal sealed class SliceAllocator
     // open stay as they were: a burst of one service's replicas scores every candidate once, then only the node
     // each replica went to. Emptied when the mix is taken again.
     private readonly Dictionary<(int Node, int Class, int Layout), ScoredNode> _scored = [];
+    private const int MaxScored = 1 << 15;
 
     public SliceAllocator(Fleet fleet, ClusterState state, JobClassCatalog classes, SlicePacking packing)
     {
@@ -381,6 +382,9 @@ internal sealed class SliceAllocator
         var key = (node, c.Id, layout);
         if (_scored.TryGetValue(key, out var kept) && kept.Version == version && kept.Mix == _mixVersion && kept.Openable == openable) return kept.Delta;
         var delta = FragmentationDelta(node, fit, c.Gpus, layout);
+        // Bounded: emptied (its capacity kept) rather than grown past what one pool's bursts reuse, so that it
+        // never reallocates its tables in the large-object heap once full.
+        if (_scored.Count >= MaxScored) _scored.Clear();
         _scored[key] = new ScoredNode(version, _mixVersion, openable, delta);
         return delta;
     }
