@@ -8,13 +8,15 @@ namespace GpuFleet.Core.Scheduling;
 /// same leaf is still the lowest: its next jobs come straight from its queue and a skipped job costs
 /// no heap operation. A placement also raises the keys of the leaf's siblings' ancestors, so a
 /// dequeued key is checked against the current one and, if stale, queued again (lazy update).
-/// <para>A tenant's queue is the merge of its kinds of job (class and priority), each in priority and
-/// submission order, so the merge visits its jobs in that order too. A kind settled for the cycle (none
-/// of its jobs can start, and all of them were marked blocked when it settled) is set aside with its place kept,
-/// instead of visiting each of its jobs to learn the same again. Example: a tenant with 30,000 jobs of one settled kind and 12 of another costs
-/// 12 visits, not 30,012. An eviction frees GPUs and unsettles every kind: a kind set aside then comes
-/// back past the jobs a visit-each walk would have passed meanwhile, so the jobs visited, and what they
-/// decide, are the same.</para>
+/// <para>Under a policy with quotas a tenant's queue is the merge of its kinds of job (class and
+/// priority), each in priority and submission order, so the merge visits its jobs in that order too. A
+/// kind settled for the cycle (none of its jobs can start, and all of them were marked blocked when it
+/// settled) is set aside with its place kept, instead of visiting each of its jobs to learn the same
+/// again. Example: a tenant with 30,000 jobs of one settled kind and 12 of another costs 12 visits, not
+/// 30,012. A kind set aside comes back past the jobs a visit-each walk would have passed meanwhile, so
+/// the jobs visited, and what they decide, are the same: after an eviction (which frees GPUs and
+/// unsettles every kind), at the tenant's next turn, and after its own placement (its quota answers and
+/// running work changed). Without quotas nothing settles, and a tenant's queue is one.</para>
 /// </summary>
 internal sealed class FairShareWalk(PendingQueues pending, TenantLedger ledger, SettledJobKinds settled, long halfLifeSeconds) : IPendingWalk
 {
