@@ -25,14 +25,6 @@ public sealed class KeptScoresPropertyTests
             $"{(Mig ? "MIG" : "time-sharing")}, {BigNodes}×8 + {SmallNodes}×4 GPUs, {(PowerCapped ? "power-capped" : "no cap")}; jobs [{string.Join(", ", Jobs.Select(j => j.ToString()))}]";
     }
 
-    private static readonly MigProfile[] Profiles =
-    [
-        new("1g.10gb", 1, 1, 10, [0, 1, 2, 3, 4, 5, 6]),
-        new("2g.20gb", 2, 2, 20, [0, 2, 4]),
-        new("3g.40gb", 3, 4, 40, [0, 4]),
-        new("7g.80gb", 7, 8, 80, [0]),
-    ];
-
     private static readonly Gen<Workload> Workloads =
         from mig in Gen.Bool
         from big in Gen.Int[1, 3]
@@ -40,7 +32,7 @@ public sealed class KeptScoresPropertyTests
         from capped in Gen.Bool
         // Two arrivals in three come with the one before (bursts place many jobs in one cycle, each scored
         // against nodes the last one changed). Half the jobs ask for no CPU or memory: their slices change a node through its shared GPUs alone.
-        from jobs in Gen.Select(Gen.Int[0, 3], Gen.Int[1, 4], Gen.Double[0.1, 0.9], Gen.Int[0, Profiles.Length - 1], Gen.Int[0, 6], Gen.Int[0, 48],
+        from jobs in Gen.Select(Gen.Int[0, 3], Gen.Int[1, 4], Gen.Double[0.1, 0.9], Gen.Int[0, SlicedGpu.Profiles.Length - 1], Gen.Int[0, 6], Gen.Int[0, 48],
                 Gen.Select(Gen.Int[1, 400], Gen.Int[-60, 30].Select(g => Math.Max(0, g)), Gen.Bool))
             .Select(t => new Job(t.Item1, t.Item2, Math.Round(t.Item3, 2), t.Item4, t.Item7.Item3 ? 0 : t.Item5, t.Item7.Item3 ? 0 : t.Item6, t.Item7.Item1, t.Item7.Item2))
             .Array[10, 150]
@@ -53,7 +45,7 @@ public sealed class KeptScoresPropertyTests
     // Every cycle's placements (job, GPUs, slices and start delay) as text, in order.
     private static List<string> Decide(Workload w, bool keep)
     {
-        var model = new GpuModel("G", 80, 700, 100, 1) { Sharing = new GpuSharing(7, 8, w.Mig ? Profiles : [], !w.Mig, 30) };
+        var model = SlicedGpu.Model(w.Mig);
         // A cap of about twelve busy GPUs where capped: GPUs a node could open are then bounded by the site.
         var site = new Site("s", "o", "r", w.PowerCapped ? 0.0105 : 100, 1.2);
         var pools = new List<GpuPoolSpec> { new("s", "G", 8, 1, w.BigNodes, 0) { CpusPerNode = 32, MemoryGbPerNode = 256 } };
@@ -67,12 +59,7 @@ public sealed class KeptScoresPropertyTests
         {
             var j = w.Jobs[i];
             t += j.Gap;
-            SliceRequest? slice = j.Kind switch
-            {
-                0 => null,
-                1 => new SliceRequest(null, j.Fraction, Math.Max(1, Math.Round(j.Fraction * 80))),
-                _ => w.Mig ? new SliceRequest(Profiles[j.Profile].Name, 0, 0) : new SliceRequest(null, j.Fraction, 10),
-            };
+            var slice = SlicedGpu.Request(j.Kind, j.Fraction, j.Profile, w.Mig);
             var gpus = slice is null ? j.Gpus : Math.Min(j.Gpus, 2);
             arrivals.Add((new JobSpec(i + 1, "t", gpus, [], TopologyNeed.Site, 10_000, 0, t) { Slice = slice, CpusPerGpu = j.Cpus, MemoryGbPerGpu = j.Memory }, j.Runtime));
         }

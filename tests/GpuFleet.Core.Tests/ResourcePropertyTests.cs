@@ -25,16 +25,6 @@ public sealed class ResourcePropertyTests
             $"{(Mig ? "MIG" : "time-sharing")}, {BigNodes}×8 + {SmallNodes}×2 GPUs, {Cpus} cores, {MemoryGb} GB, {Packing}; jobs [{string.Join(", ", Jobs.Select(j => j.ToString()))}]";
     }
 
-    private static readonly MigProfile[] Profiles =
-    [
-        new("1g.10gb", 1, 1, 10, [0, 1, 2, 3, 4, 5, 6]),
-        new("1g.20gb", 1, 2, 20, [0, 2, 4, 6]),
-        new("2g.20gb", 2, 2, 20, [0, 2, 4]),
-        new("3g.40gb", 3, 4, 40, [0, 4]),
-        new("4g.40gb", 4, 4, 40, [0]),
-        new("7g.80gb", 7, 8, 80, [0]),
-    ];
-
     private static readonly Gen<Workload> Workloads =
         from mig in Gen.Bool
         from big in Gen.Int[0, 2]
@@ -42,7 +32,7 @@ public sealed class ResourcePropertyTests
         from cpus in Gen.Int[8, 64]
         from memory in Gen.Int[64, 512]
         from packing in Gen.Enum<SlicePacking>()
-        from jobs in Gen.Select(Gen.Int[0, 2], Gen.Int[1, 4], Gen.Double[0.05, 0.95], Gen.Int[0, Profiles.Length - 1], Gen.Int[0, 8], Gen.Int[0, 64],
+        from jobs in Gen.Select(Gen.Int[0, 2], Gen.Int[1, 4], Gen.Double[0.05, 0.95], Gen.Int[0, SlicedGpu.Profiles.Length - 1], Gen.Int[0, 8], Gen.Int[0, 64],
                 Gen.Select(Gen.Int[1, 300], Gen.Int[0, 40], Gen.Int[0, 2]))
             .Select(t => new Job(t.Item1, t.Item2, Math.Round(t.Item3, 2), t.Item4, t.Item5, t.Item6, t.Item7.Item1, t.Item7.Item2, t.Item7.Item3))
             .Array[1, 50]
@@ -54,7 +44,7 @@ public sealed class ResourcePropertyTests
 
     private static void Replay(Workload w)
     {
-        var model = new GpuModel("G", 80, 700, 100, 1) { Sharing = new GpuSharing(7, 8, w.Mig ? Profiles : [], !w.Mig, 30) };
+        var model = SlicedGpu.Model(w.Mig);
         var pools = new List<GpuPoolSpec>();
         if (w.BigNodes > 0) pools.Add(new GpuPoolSpec("s", "G", 8, 1, w.BigNodes, 0) { CpusPerNode = w.Cpus, MemoryGbPerNode = w.MemoryGb });
         pools.Add(new GpuPoolSpec("s", "G", 2, 1, w.SmallNodes, 0) { CpusPerNode = w.Cpus, MemoryGbPerNode = w.MemoryGb, NodeNames = "small-{01}" });
@@ -70,12 +60,7 @@ public sealed class ResourcePropertyTests
         {
             var j = w.Jobs[i];
             t += j.Gap;
-            SliceRequest? slice = j.Kind switch
-            {
-                0 => null,
-                1 => new SliceRequest(null, j.Fraction, Math.Max(1, Math.Round(j.Fraction * 80))),
-                _ => w.Mig ? new SliceRequest(Profiles[j.Profile].Name, 0, 0) : new SliceRequest(null, j.Fraction, 10),
-            };
+            var slice = SlicedGpu.Request(j.Kind, j.Fraction, j.Profile, w.Mig);
             var gpus = slice is null ? j.Gpus : Math.Min(j.Gpus, 3);
             var spec = new JobSpec(i + 1, $"t{j.Tenant}", gpus, [], TopologyNeed.Site, 10_000, 0, t) { Slice = slice, CpusPerGpu = j.Cpus, MemoryGbPerGpu = j.Memory };
             arrivals.Add(spec);

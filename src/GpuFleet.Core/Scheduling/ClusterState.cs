@@ -146,6 +146,14 @@ internal sealed class ClusterState
     public bool HasRoomFor(int node, int count, in NodeDemand demand) =>
         demand.CpuMilli(count) <= _nodeCpuFree[node] && demand.MemoryMb(count) <= _nodeMemFree[node];
 
+    /// <summary>
+    /// Whether a node would have the CPU and memory for <paramref name="count"/> GPUs of a job once <paramref name="taken"/>
+    /// GPUs of another (<paramref name="takenDemand"/>) had theirs: <see cref="HasRoomFor"/> after <see cref="TakeRoom"/>,
+    /// asked without changing the node.
+    /// </summary>
+    public bool HasRoomAfter(int node, int count, in NodeDemand demand, int taken, in NodeDemand takenDemand) =>
+        demand.CpuMilli(count) <= _nodeCpuFree[node] - takenDemand.CpuMilli(taken) && demand.MemoryMb(count) <= _nodeMemFree[node] - takenDemand.MemoryMb(taken);
+
     /// <summary>How many of a node's free GPUs a job may take, given its CPU and memory: 0 to <see cref="NodeFree"/>.</summary>
     public int UsableFree(int node, in NodeDemand demand)
     {

@@ -28,13 +28,13 @@ internal sealed class FairShareWalk(PendingQueues pending, TenantLedger ledger, 
     public void Walk(SchedulingCycle cycle, Func<JobRecord, bool> consider)
     {
         // Specialised per kind of queue: a tenant's one queue is walked as directly as a sorted set allows.
-        if (pending.ByKind) WalkTenants(cycle, consider, t => new MergedKinds(pending.KindsOf(t)));
-        else WalkTenants(cycle, consider, t => new OneQueue(pending.OfTenant(t).GetEnumerator()));
+        if (pending.ByKind) WalkTenants(cycle, consider, t => new KindMerge(pending.KindsOf(t)));
+        else WalkTenants(cycle, consider, t => new OneQueue(pending.OfTenant(t)));
         _tenantHeap.Clear();
     }
 
     private void WalkTenants<TQueue>(SchedulingCycle cycle, Func<JobRecord, bool> consider, Func<int, TQueue> open)
-        where TQueue : struct, ITenantQueue
+        where TQueue : ITenantQueue
     {
         var tenants = pending.TenantCount;
         var queues = new TQueue[tenants];
@@ -107,20 +107,18 @@ internal sealed class FairShareWalk(PendingQueues pending, TenantLedger ledger, 
     }
 
     /// <summary>A tenant's one queue (policies that settle no kind): nothing is set aside.</summary>
-    private struct OneQueue(SortedSet<JobRecord>.Enumerator jobs) : ITenantQueue
+    private struct OneQueue : ITenantQueue
     {
-        private SortedSet<JobRecord>.Enumerator _jobs = jobs;
-        private bool _started;
-        private bool _more = true;
+        private SortedSet<JobRecord>.Enumerator _jobs;
+        private bool _more;
 
-        public JobRecord Next
+        public OneQueue(SortedSet<JobRecord> jobs)
         {
-            get
-            {
-                if (!_started) _started = _jobs.MoveNext();
-                return _jobs.Current;
-            }
+            _jobs = jobs.GetEnumerator();
+            _more = _jobs.MoveNext();
         }
+
+        public readonly JobRecord Next => _jobs.Current;
 
         public readonly bool HasNext => _more;
 
@@ -132,20 +130,7 @@ internal sealed class FairShareWalk(PendingQueues pending, TenantLedger ledger, 
     }
 
     /// <summary>A tenant's queues, one per kind, merged in order; the settled kinds' set aside.</summary>
-    private readonly struct MergedKinds(IEnumerable<PendingKind> kinds) : ITenantQueue
-    {
-        private readonly KindMerge _merge = new(kinds);
-
-        public JobRecord Next => _merge.Next;
-
-        public bool HasNext => _merge.HasNext;
-
-        public bool Advance(bool setAside, long generation) => _merge.Advance(setAside, generation);
-
-        public void BringBackSetAside(bool force, long generation) => _merge.BringBackSetAside(force, generation);
-    }
-
-    private sealed class KindMerge
+    private sealed class KindMerge : ITenantQueue
     {
         // The kind whose job is next is kept out of the heap: a tenant with one kind never touches the heap.
         private readonly PriorityQueue<KindCursor, JobRecord> _others = new(PendingOrder.Instance);

@@ -12,12 +12,13 @@ internal sealed class PendingKind(bool split)
     // Jobs whose FirstBlockedAt is unset: a kind found blocked marks them all at once.
     private readonly HashSet<JobRecord>? _unmarked = split ? [] : null;
     private int _count;
+    private long _shortest = long.MaxValue;
 
     /// <summary>The jobs, highest priority first, then earliest submission; null where queues are not split by kind.</summary>
     public SortedSet<JobRecord>? Jobs { get; } = split ? new(PendingOrder.Instance) : null;
 
     /// <summary>The shortest time limit asked (where queues are split by kind).</summary>
-    public long ShortestLimit => _limits!.First().Key;
+    public long ShortestLimit => _shortest;
 
     public void Add(JobRecord job)
     {
@@ -26,6 +27,7 @@ internal sealed class PendingKind(bool split)
         Jobs!.Add(job);
         if (job.FirstBlockedAt is null) _unmarked!.Add(job);
         _limits![job.Limit] = _limits.GetValueOrDefault(job.Limit) + 1;
+        _shortest = Math.Min(_shortest, job.Limit);
     }
 
     /// <summary>Removes a job; true when none is left.</summary>
@@ -35,7 +37,9 @@ internal sealed class PendingKind(bool split)
         {
             Jobs!.Remove(job);
             _unmarked!.Remove(job);
-            if (--_limits![job.Limit] == 0) _limits.Remove(job.Limit);
+            // Looked up again only when the shortest limit's last job leaves (a walk asks for it per visit).
+            if (--_limits![job.Limit] == 0 && _limits.Remove(job.Limit) && job.Limit == _shortest)
+                _shortest = _limits.Count > 0 ? _limits.First().Key : long.MaxValue;
         }
         return --_count == 0;
     }

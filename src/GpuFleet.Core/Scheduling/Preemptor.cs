@@ -176,7 +176,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         _victimUnits ??= [new (long, int)[fleet.NodeCount], new (long, int)[fleet.DomainCount], new (long, int)[fleet.PoolCount]];
         foreach (var v in _victims)
         {
-            // Stamped entries instead of Clear(): clearing a dictionary costs its capacity, which one large gang inflates.
+            // Entries stamped per victim rather than cleared: a victim touches few of the fleet's units.
             var stamp = ++_victimStamp;
             _touchedUnits.Clear();
             foreach (var alloc in v.Job.Gpus!)

@@ -342,12 +342,13 @@ internal sealed class SliceAllocator
             _roomBefore[i] = _state.HasRoomFor(node, 1, c.Demand);
             _fitsBefore[i] = c.Slice is null && WholeFits(c, pool, node, wholeBefore, nodeGpus);
         }
-        _state.TakeRoom(node, count, demand);
+        // Asked of the node as it would be with the job's CPU and memory taken, without taking them: a score
+        // changes nothing, not even the node's version that kept scores are checked against.
         double delta = 0;
         for (var i = 0; i < mix.Length; i++)
         {
             var (c, weight) = mix[i];
-            var roomAfter = _state.HasRoomFor(node, 1, c.Demand);
+            var roomAfter = _state.HasRoomAfter(node, 1, c.Demand, count, demand);
             long before, after;
             if (c.Slice is { } slice)
             {
@@ -360,11 +361,10 @@ internal sealed class SliceAllocator
             {
                 // Shared capacity is unusable to it on both sides; its whole GPUs are, unless they hold it.
                 before = _roomBefore[i] && _fitsBefore[i] ? 0 : (long)wholeBefore * Unit;
-                after = roomAfter && WholeFits(c, pool, node, wholeAfter, nodeGpus) ? 0 : (long)wholeAfter * Unit;
+                after = roomAfter && WholeFits(c, pool, node, wholeAfter, nodeGpus, count, demand) ? 0 : (long)wholeAfter * Unit;
             }
             delta += weight * (after - before);
         }
-        _state.ReturnRoom(node, count, demand);
         return delta;
     }
 
@@ -376,9 +376,10 @@ internal sealed class SliceAllocator
     {
         // What the delta reads: the node (its version), the mix, and how many GPUs the plan may open there.
         if (!KeepsScores) return FragmentationDelta(node, fit, c.Gpus, layout);
-        MixOf(_fleet.NodePool(node));
+        var pool = _fleet.NodePool(node);
+        MixOf(pool);
         var version = _state.NodeVersion(node);
-        var openable = Math.Min(_state.NodeFree(node), _state.PoolPowerRoom(_fleet.NodePool(node)));
+        var openable = Math.Min(_state.NodeFree(node), _state.PoolPowerRoom(pool));
         var key = (node, c.Id, layout);
         if (_scored.TryGetValue(key, out var kept) && kept.Version == version && kept.Mix == _mixVersion && kept.Openable == openable) return kept.Delta;
         var delta = FragmentationDelta(node, fit, c.Gpus, layout);
@@ -466,10 +467,11 @@ internal sealed class SliceAllocator
         return units;
     }
 
-    // A gang that fits one node needs its GPUs there with their CPU and memory; a larger one, whole nodes.
-    private bool WholeFits(JobClass c, int pool, int node, int wholeFree, int nodeGpus) =>
+    // A gang that fits one node needs its GPUs there with their CPU and memory (for a score: once `taken` GPUs of
+    // `takenDemand` had theirs); a larger one, whole nodes.
+    private bool WholeFits(JobClass c, int pool, int node, int wholeFree, int nodeGpus, int taken = 0, in NodeDemand takenDemand = default) =>
         c.Levels[c.PoolPosition[pool]] == PlacementLevel.Node
-            ? wholeFree >= c.Gpus && _state.HasRoomFor(node, c.Gpus, c.Demand)
+            ? wholeFree >= c.Gpus && _state.HasRoomAfter(node, c.Gpus, c.Demand, taken, takenDemand)
             : wholeFree == nodeGpus;
 
     /// <summary>
