@@ -61,19 +61,21 @@ internal static class TestSlurm
 
     /// <summary>
     /// Slurm's own completion record (jobcomp/filetxt, which <c>scripts/slurm-local.sh</c> configures) of
-    /// each finished job named <paramref name="name"/>: its state and the start and end Slurm accounts.
+    /// each finished job named <paramref name="name"/>, one per component of a heterogeneous job: the Slurm job
+    /// it belongs to (the heterogeneous job's leader, else its own id), its state and the start and end Slurm accounts.
     /// </summary>
-    public static List<(string State, DateTimeOffset Start, DateTimeOffset End)> Completions(string name)
+    public static List<(string Run, string State, DateTimeOffset Start, DateTimeOffset End)> Completions(string name)
     {
         var file = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Conf))!, "log", "jobcomp.txt");
         if (!File.Exists(file)) return [];
-        var found = new List<(string, DateTimeOffset, DateTimeOffset)>();
+        var found = new List<(string, string, DateTimeOffset, DateTimeOffset)>();
         foreach (var line in File.ReadLines(file))
         {
             // "JobId=7 UserId=root(0) ... Name=gpufleet-3 JobState=COMPLETED ... StartTime=2026-12-02T10:39:05 EndTime=...", local times.
             var fields = line.Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).GroupBy(f => f[0]).ToDictionary(g => g.Key, g => g.First()[1]);
             if (fields.GetValueOrDefault("Name") != name) continue;
-            found.Add((fields["JobState"], DateTimeOffset.Parse(fields["StartTime"], System.Globalization.CultureInfo.InvariantCulture),
+            var run = fields.GetValueOrDefault("HetJobId") is { Length: > 0 } het && het != "0" ? het : fields["JobId"];
+            found.Add((run, fields["JobState"], DateTimeOffset.Parse(fields["StartTime"], System.Globalization.CultureInfo.InvariantCulture),
                 DateTimeOffset.Parse(fields["EndTime"], System.Globalization.CultureInfo.InvariantCulture)));
         }
         return found;

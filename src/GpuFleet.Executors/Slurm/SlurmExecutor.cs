@@ -336,8 +336,10 @@ public sealed class SlurmExecutor : ISiteExecutor
         };
     }
 
-    // The components of each heterogeneous job as one run: the leader's state, exit and times, every
-    // component's nodes.
+    // The components of each heterogeneous job as one run: the leader's state and exit, every component's
+    // nodes, from the first component's start to the last one's end. Slurm starts the components in one pass
+    // but stamps each with its own clock second, so they may start a second apart; the GPUs are held from
+    // the earliest.
     private static Dictionary<string, SlurmJob> Combine(IEnumerable<SlurmJob> jobs) =>
         jobs.GroupBy(j => j.RunId, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>
         {
@@ -345,6 +347,7 @@ public sealed class SlurmExecutor : ISiteExecutor
             return parts.Count == 1 ? parts[0] : parts[0] with
             {
                 Nodes = [.. parts.SelectMany(p => p.Nodes).Distinct(StringComparer.Ordinal)],
+                Start = parts.Min(p => p.Start),
                 End = parts.Max(p => p.End),
             };
         }, StringComparer.Ordinal);

@@ -173,6 +173,17 @@ public sealed class SlurmExecutorTests
     }
 
     [Fact]
+    public async Task A_heterogeneous_job_whose_components_start_a_second_apart_starts_at_the_earlier()
+    {
+        // Slurm stamps each component with its own clock second: here the second one (n07) a second earlier.
+        var states = FakeSlurmTools.Recorded("squeue-states.out")
+            .Replace("10974|10973|1|RUNNING|None|0|1796197228|", "10974|10973|1|RUNNING|None|0|1796197227|", StringComparison.Ordinal);
+        var (executor, _) = Executor((tool, args) => tool == "squeue" && !args.Contains("-n") ? FakeSlurmTools.Ok(states) : RecordedCluster(tool, args));
+        var started = (await executor.ObserveAsync(default)).Events.Single(e => e.JobId == 907);
+        Assert.Equal((ExecutorEventKind.Started, DateTimeOffset.FromUnixTimeSeconds(1796197227)), (started.Kind, started.At));
+    }
+
+    [Fact]
     public async Task Each_start_and_end_is_reported_once()
     {
         var (executor, _) = Executor();
