@@ -142,7 +142,7 @@ public sealed class KubernetesExecutor : ISiteExecutor
                     _cancelled.Remove(id);
                     continue;
                 }
-                runs.Add(new ExecutorRun(id, job.Metadata.Name, nodes));
+                runs.Add(new ExecutorRun(id, job.Metadata.Name, nodes, _started.Contains(id) ? null : KubernetesPodWait.Of(pods)));
             }
             _ended.IntersectWith(listed);
             foreach (var id in _known.Where(id => !listed.Contains(id)).ToList())

@@ -111,6 +111,35 @@ public sealed class ClusterExecutionTests
     }
 
     [Fact]
+    public async Task A_run_the_cluster_has_not_started_shows_at_its_site_and_in_metrics_and_a_long_wait_is_warned_of_once()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { StartsRuns = false, WaitReason = "PENDING (ReqNodeNotAvail, Reserved for maintenance)" };
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchWarningSeconds"] = "2" });
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        async Task<JsonElement> Site() => (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0];
+        async Task<string> Metrics() => await server.ClientWith(null).GetStringAsync("/metrics");
+
+        await server.UntilAsync(async () => server.Errors.Warnings.Any(w => w.Contains($"job {id},", StringComparison.Ordinal))
+            && (await Site()).GetProperty("waitingInCluster").ValueKind == JsonValueKind.Object, "the wait warned of and shown");
+        var waiting = (await Site()).GetProperty("waitingInCluster");
+        Assert.Equal((1, id, "PENDING (ReqNodeNotAvail, Reserved for maintenance)"),
+            (waiting.GetProperty("runs").GetInt32(), waiting.GetProperty("oldestJob").GetInt64(), waiting.GetProperty("oldestReason").GetString()));
+        Assert.Contains("gpufleet_site_waiting_runs{site=\"s\"} 1", await Metrics());
+        var warning = Assert.Single(server.Errors.Warnings, w => w.Contains("for the cluster to start it", StringComparison.Ordinal));
+        Assert.Contains($"job {id}, placed on {cluster.Launches.Single(l => l.JobId == id).Nodes.Single().Node}, has waited ", warning);
+        Assert.Contains("(PENDING (ReqNodeNotAvail, Reserved for maintenance)); at 600 s it is cancelled there and queued again", warning);
+
+        cluster.Start(id);
+        await server.UntilAsync(async () => (await Site()).GetProperty("waitingInCluster").ValueKind == JsonValueKind.Null, "the wait over once the cluster started it");
+        Assert.Contains("gpufleet_site_waiting_runs{site=\"s\"} 0", await Metrics());
+        Assert.Contains("gpufleet_site_longest_wait_seconds{site=\"s\"} 0", await Metrics());
+        // Warned of once, however long it waited.
+        Assert.Single(server.Errors.Warnings, w => w.Contains("for the cluster to start it", StringComparison.Ordinal));
+        Assert.Equal("running", await StateOf(server, id));
+    }
+
+    [Fact]
     public async Task Drained_nodes_and_gpus_held_by_the_clusters_own_users_take_no_placements()
     {
         var cluster = new InMemoryCluster(ClusterFleet, 0);

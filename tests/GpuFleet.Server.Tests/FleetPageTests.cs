@@ -4,7 +4,7 @@ using GpuFleet.Server.Hosting;
 
 namespace GpuFleet.Server.Tests;
 
-/// <summary>The dashboard's fleet page as markup: what it says of nodes a cluster lists that GpuFleet does not schedule.</summary>
+/// <summary>The dashboard's fleet page as markup: what it says of a site's cluster (nodes it lists that GpuFleet does not schedule, GPUs its own users hold, runs it has not started).</summary>
 [Trait("Category", "Unit")]
 public sealed class FleetPageTests
 {
@@ -27,5 +27,17 @@ public sealed class FleetPageTests
             [new FleetSnapshot.SiteView("hpc", "o", 24, 8, 0.01, 1, 12, "slurm", true, DateTimeOffset.UnixEpoch, null, HeldByOthersGpus: 4)], []);
         Assert.Contains("12<br><span class=\"muted\">4 held by the cluster", FleetPage.Main(view).Text);
         Assert.DoesNotContain("own users", FleetPage.Main(With(null)).Text);
+    }
+
+    [Fact]
+    public void Runs_the_cluster_has_not_started_show_the_longest_wait_with_the_clusters_words_and_turn_to_a_problem_after_a_minute()
+    {
+        static string Page(TimeSpan waited) => FleetPage.Main(new FleetSnapshot(DateTimeOffset.UnixEpoch + waited, 1, [],
+            [new FleetSnapshot.SiteView("hpc", "o", 24, 8, 0.01, 1, 0, "slurm", true, DateTimeOffset.UnixEpoch, null,
+                WaitingInCluster: new ClusterWait(3, 42, DateTimeOffset.UnixEpoch, "PENDING (ReqNodeNotAvail, <held>)"))], [])).Text;
+        Assert.Contains("<span class=\"muted\">3 runs not started by the cluster</span> <span class=\"muted\">longest: <a href=\"/jobs/42\">job 42</a>, 20s, PENDING (ReqNodeNotAvail, &lt;held&gt;)</span>",
+            Page(TimeSpan.FromSeconds(20)));
+        Assert.Contains("<span class=\"problem\">3 runs not started by the cluster</span>", Page(TimeSpan.FromMinutes(2)));
+        Assert.DoesNotContain("not started", FleetPage.Main(With(null)).Text);
     }
 }

@@ -17,10 +17,14 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     // Nodes listed as the test says rather than as the fleet holds them (added, or changed), and fleet nodes not listed.
     private readonly Dictionary<string, InventoryNode> _listed = [];
     private readonly HashSet<string> _unlisted = [];
+    // Runs launched while StartsRuns was false: listed without nodes, with WaitReason.
+    private readonly HashSet<long> _unstarted = [];
 
     public volatile bool Reachable = true;
     /// <summary>False: runs launched from now on wait in the cluster's queue, never started, until <see cref="StartsRuns"/> is true again.</summary>
     public volatile bool StartsRuns = true;
+    /// <summary>What the cluster says of a run it has not started.</summary>
+    public string WaitReason { get; set; } = "PENDING (Resources)";
     public List<ExecutorLaunch> Launches { get; } = [];
     public List<long> Cancels { get; } = [];
     public List<(long Job, ExecutorSignal Signal)> Signals { get; } = [];
@@ -39,6 +43,7 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
             Launches.Add(launch);
             Order.Add($"launch {launch.JobId}");
             if (StartsRuns) _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
+            else _unstarted.Add(launch.JobId);
         }
         return Task.CompletedTask;
     }
@@ -67,7 +72,10 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
         Check();
         lock (_lock)
         {
-            var seen = new ExecutorObservation([.. _events], [.. _runs.Values.Select(r => new ExecutorRun(r.JobId, $"x{r.JobId}", [.. r.Nodes.Select(n => n.Node)]))]);
+            _unstarted.IntersectWith(_runs.Keys);
+            var seen = new ExecutorObservation([.. _events], [.. _runs.Values.Select(r => _unstarted.Contains(r.JobId)
+                ? new ExecutorRun(r.JobId, $"x{r.JobId}", [], WaitReason)
+                : new ExecutorRun(r.JobId, $"x{r.JobId}", [.. r.Nodes.Select(n => n.Node)]))]);
             _events.Clear();
             return Task.FromResult(seen);
         }
@@ -97,6 +105,14 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     {
         lock (_lock)
             if (_runs.Remove(jobId)) _events.Add(new ExecutorEvent(jobId, ExecutorEventKind.Finished, DateTimeOffset.UtcNow, exitCode));
+    }
+
+    /// <summary>The cluster starts the run of <paramref name="jobId"/> that it had not started.</summary>
+    public void Start(long jobId)
+    {
+        lock (_lock)
+            if (_unstarted.Remove(jobId) && _runs.TryGetValue(jobId, out var launch))
+                _events.Add(new ExecutorEvent(jobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
     }
 
     /// <summary>The run disappears with no word of how it ended.</summary>

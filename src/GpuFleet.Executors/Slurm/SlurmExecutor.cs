@@ -210,7 +210,9 @@ public sealed class SlurmExecutor : ISiteExecutor
                 var jobId = _names.JobIdOf(run.Name)!.Value;
                 var tracked = _runs[run.RunId];
                 if (IsLive(run.State))
-                    runs.Add(new ExecutorRun(jobId, run.RunId, IsStarted(run.State) ? run.Nodes : []));
+                    runs.Add(IsStarted(run.State)
+                        ? new ExecutorRun(jobId, run.RunId, run.Nodes)
+                        : new ExecutorRun(jobId, run.RunId, [], Waiting: run.Reason is { Length: > 0 } r && r != "None" ? $"{run.State} ({r})" : run.State));
                 // Only the newest run of a job speaks for it: an older one (cancelled before the job was
                 // launched again) must not end the job's current run.
                 if (_newest[jobId] != run.RunId)

@@ -16,6 +16,16 @@ internal static class FleetPage
         ? Html.Of($"<br><span class=\"problem\">{DashboardFormat.Count(nodes.Sum(n => n.UnscheduledGpus))} GPUs listed, not scheduled:</span> {Html.Join(nodes.Select((n, i) => Html.Of($"{(i > 0 ? ", " : "")}<span title=\"{n.Reason}\">{n.Node}</span>")))}")
         : Html.Empty;
 
+    // Runs the cluster has not started: GPUs counted busy that do nothing, a problem once one waits a minute.
+    private static Html Waiting(FleetSnapshot.SiteView site, DateTimeOffset at)
+    {
+        if (site.WaitingInCluster is not { } w) return Html.Empty;
+        var waited = at - w.OldestSince;
+        var runs = w.Runs == 1 ? "1 run" : $"{DashboardFormat.Count(w.Runs)} runs";
+        var style = waited >= TimeSpan.FromMinutes(1) ? "problem" : "muted";
+        return Html.Of($"<br><span class=\"{style}\">{runs} not started by the cluster</span> <span class=\"muted\">longest: <a href=\"/jobs/{w.OldestJob}\">job {w.OldestJob}</a>, {DashboardFormat.Duration(waited)}{(w.OldestReason is { } r ? Html.Of($", {r}") : Html.Empty)}</span>");
+    }
+
     /// <summary>The page's main part: the live region around <see cref="Live"/>.</summary>
     public static Html Main(FleetSnapshot view) => DashboardLayout.LiveRegion("fleet-live", "/fleet/live", Live(view));
 
@@ -28,7 +38,7 @@ internal static class FleetPage
             var health = s.Reachable switch
             {
                 null => Html.Of($"{s.Executor}"),
-                true => Html.Of($"{s.Executor}: reachable{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{Unscheduled(s)}"),
+                true => Html.Of($"{s.Executor}: reachable{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{Waiting(s, view.At)}{Unscheduled(s)}"),
                 false => Html.Of($"<span class=\"problem\">{s.Executor}: not reachable</span>{(s.LastContact is { } at ? Html.Of($"<br><span class=\"muted\">last contact {DashboardFormat.Time(at)}</span>") : Html.Empty)}{(s.ExecutorError is { } e ? Html.Of($"<br><span class=\"muted\">{e}</span>") : Html.Empty)}"),
             };
             return Html.Of($"""

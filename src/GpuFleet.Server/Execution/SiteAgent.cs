@@ -38,6 +38,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private readonly TimeSpan _inventoryEvery;
     private readonly TimeSpan _grace;
     private readonly TimeSpan _launchTimeout;
+    private readonly TimeSpan _launchWarning;
     private readonly Action? _ended;
     private Task? _loop;
     private DateTimeOffset _lastInventory = DateTimeOffset.MinValue;
@@ -48,6 +49,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private DateTimeOffset? _lastContact;
     private string? _lastError;
     private int _mismatches;
+    private ClusterWait? _waiting;
     private long _availabilityVersion;
     private IReadOnlyList<UnscheduledNode> _unscheduled = [];
     private HashSet<string> _missing = new(StringComparer.Ordinal);
@@ -64,6 +66,7 @@ internal sealed class SiteAgent : IAsyncDisposable
         _inventoryEvery = TimeSpan.FromSeconds(spec.Seconds("inventorySeconds", 15));
         _grace = TimeSpan.FromSeconds(spec.Seconds("checkpointGraceSeconds", 30));
         _launchTimeout = TimeSpan.FromSeconds(spec.Seconds("launchTimeoutSeconds", 600));
+        _launchWarning = TimeSpan.FromSeconds(spec.Seconds("launchWarningSeconds", 60));
     }
 
     public string Site { get; }
@@ -79,7 +82,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     public SiteHealth Health()
     {
         lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled,
-            _reachable ? _heldByOthers : 0);
+            _reachable ? _heldByOthers : 0, _waiting);
     }
 
     /// <summary>
@@ -351,6 +354,7 @@ internal sealed class SiteAgent : IAsyncDisposable
                 unstarted.Add(id);
                 ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} did not start it within {_launchTimeout.TotalSeconds:0} s"));
             }
+            _waiting = Waiting(seen.Runs, now);
         }
         foreach (var id in unstarted) Enqueue(new Request(id, "cancel of an unstarted run", c => Executor.CancelAsync(id, c), []));
         return ends;
@@ -420,6 +424,35 @@ internal sealed class SiteAgent : IAsyncDisposable
     private static DateTimeOffset Clamp(DateTimeOffset at, DateTimeOffset earliest, DateTimeOffset latest) =>
         at < earliest ? earliest : at > latest ? latest : at;
 
-    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); StartedAt: the cluster's start, once heard.
-    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, DateTimeOffset? StartedAt = null);
+    // The runs launched here that the cluster lists as not started (called under the lock, after this look's starts
+    // and ends): what the site's health shows. A run that has waited past launchWarningSeconds is logged once, with
+    // the cluster's reason: GPUs GpuFleet counts as busy do nothing, and the operator should know before the
+    // launch timeout requeues it.
+    private ClusterWait? Waiting(IReadOnlyList<ExecutorRun> listed, DateTimeOffset now)
+    {
+        var reasons = new Dictionary<long, string?>();
+        foreach (var run in listed) if (run.Waiting is not null) reasons[run.JobId] = run.Waiting;
+        var (count, oldest) = (0, (Job: 0L, Since: DateTimeOffset.MaxValue));
+        var overdue = new List<(long, Tracked)>();
+        foreach (var (id, t) in _tracked)
+        {
+            // Launched by this leader and not heard started (an adopted run's launch time is not known, and it ran).
+            if (!t.Confirmed || t.StartedAt is not null || t.Since == DateTimeOffset.MinValue) continue;
+            count++;
+            if (t.Since < oldest.Since || t.Since == oldest.Since && id < oldest.Job) oldest = (id, t.Since);
+            if (!t.Warned && now - t.Since >= _launchWarning) overdue.Add((id, t));
+        }
+        foreach (var (id, t) in overdue)
+        {
+            _tracked[id] = t with { Warned = true };
+            _log.LogWarning("site {Site}: job {Job}, placed on {Nodes}, has waited {Seconds:0} s for the cluster to start it ({Reason}); at {Timeout:0} s it is cancelled there and queued again",
+                Site, id, t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes", (now - t.Since).TotalSeconds,
+                reasons.GetValueOrDefault(id) ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
+        }
+        return count == 0 ? null : new ClusterWait(count, oldest.Job, oldest.Since, reasons.GetValueOrDefault(oldest.Job));
+    }
+
+    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); StartedAt: the cluster's start, once heard;
+    // Warned: its wait in the cluster's queue was logged.
+    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, DateTimeOffset? StartedAt = null, bool Warned = false);
 }

@@ -35,6 +35,12 @@ public sealed class FleetMetrics
             new GaugeConfiguration { LabelNames = ["site"] });
         SiteLastContact = f.CreateGauge("gpufleet_site_last_contact_seconds", "When the site's cluster last answered (Unix seconds).",
             new GaugeConfiguration { LabelNames = ["site"] });
+        SiteWaitingRuns = f.CreateGauge("gpufleet_site_waiting_runs",
+            "Runs GpuFleet launched at the site that its cluster has not started yet (their GPUs count as busy and do nothing).",
+            new GaugeConfiguration { LabelNames = ["site"] });
+        SiteLongestWait = f.CreateGauge("gpufleet_site_longest_wait_seconds",
+            "How long the site's longest-waiting unstarted run has waited for its cluster to start it; 0 when none waits (alert above a minute or two).",
+            new GaugeConfiguration { LabelNames = ["site"] });
         string[] service = ["service", "tenant"];
         ServiceRate = f.CreateGauge("gpufleet_service_requests_per_second", "A service's request rate as last reported or scraped (leader only).", new GaugeConfiguration { LabelNames = service });
         ServiceDesiredReplicas = f.CreateGauge("gpufleet_service_desired_replicas", "Replicas a service wants: for its rate, or pinned by hand (leader only).", new GaugeConfiguration { LabelNames = service });
@@ -65,6 +71,10 @@ public sealed class FleetMetrics
     public Gauge SiteReachable { get; }
     public Gauge SiteLastContact { get; }
     public Gauge SiteUnscheduledGpus { get; }
+    /// <summary>Per site: runs launched that its cluster has not started.</summary>
+    public Gauge SiteWaitingRuns { get; }
+    /// <summary>Per site: the longest such run's wait so far.</summary>
+    public Gauge SiteLongestWait { get; }
     public Gauge GpuTemperature { get; }
     public Gauge GpuPower { get; }
     public Gauge GpuUtilization { get; }

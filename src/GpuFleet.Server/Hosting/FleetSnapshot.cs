@@ -43,10 +43,11 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     /// <param name="History">Mean busy GPUs and power per 5 minutes over the last 6 hours the leader saw, oldest first.</param>
     /// <param name="HeldByOthersGpus">Of the GPUs out of service, those the cluster's own users hold (the rest are down, drained, missing or unreachable).</param>
     /// <param name="UnscheduledNodes">Nodes its cluster lists that GpuFleet does not schedule, or not all of (a site with <c>inventory: cluster</c>: added after the server started, or listed unlike the fleet holds them); null: none.</param>
+    /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why; null: none.</param>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
         int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null,
         IReadOnlyList<PoolView>? Pools = null, double? EnergyTodayMwh = null, DateTimeOffset? EnergySince = null, IReadOnlyList<UsePoint>? History = null,
-        IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null, int HeldByOthersGpus = 0);
+        IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null, int HeldByOthersGpus = 0, Execution.ClusterWait? WaitingInCluster = null);
 
     /// <summary>A project's grant now.</summary>
     public sealed record GrantView(string Tenant, string Grant, double GpuHours, double UsedGpuHours, double LeftGpuHours, DateTimeOffset Start, DateTimeOffset End, string WhenExhausted);
@@ -98,7 +99,8 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
                 .ToList();
             return new SiteView(s.Name, s.Owner, fleet.SiteGpus(i), pools.Sum(p => p.BusyGpus),
                 fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError, pools,
-                UnscheduledNodes: h?.Unscheduled is { Count: > 0 } unscheduled ? unscheduled : null, HeldByOthersGpus: Math.Min(outOfService[i], h?.HeldByOthersGpus ?? 0));
+                UnscheduledNodes: h?.Unscheduled is { Count: > 0 } unscheduled ? unscheduled : null, HeldByOthersGpus: Math.Min(outOfService[i], h?.HeldByOthersGpus ?? 0),
+                WaitingInCluster: h?.Waiting);
         }).ToList();
         var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
             .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,

@@ -310,6 +310,8 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
             metrics.SiteReachable.WithLabels(h.Site).Set(h.Reachable ? 1 : 0);
             metrics.SiteUnscheduledGpus.WithLabels(h.Site).Set(h.Unscheduled?.Sum(n => n.UnscheduledGpus) ?? 0);
             if (h.LastContact is { } contact) metrics.SiteLastContact.WithLabels(h.Site).Set(contact.ToUnixTimeSeconds());
+            metrics.SiteWaitingRuns.WithLabels(h.Site).Set(h.Waiting?.Runs ?? 0);
+            metrics.SiteLongestWait.WithLabels(h.Site).Set(h.Waiting is { } w ? Math.Max(0, (at - w.OldestSince).TotalSeconds) : 0);
         }
         foreach (var (site, node, gpu) in _clusters?.Telemetry ?? [])
         {

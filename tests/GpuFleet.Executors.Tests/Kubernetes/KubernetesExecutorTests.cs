@@ -42,12 +42,14 @@ public sealed class KubernetesExecutorTests
 
         var pending = await executor.ObserveAsync(default);
         Assert.Empty(pending.Events);
-        Assert.Equal(1, pending.Runs.Single().JobId);
+        // Bound to their nodes, not running yet: the run waits, and says so.
+        Assert.Equal((1L, "Pending"), (pending.Runs.Single().JobId, pending.Runs.Single().Waiting));
 
         api.RunPods("gpufleet-1");
         var started = Assert.Single((await executor.ObserveAsync(default)).Events);
         Assert.Equal(ExecutorEventKind.Started, started.Kind);
         Assert.Equal(["k1", "k2", "k3", "k4"], started.Nodes);
+        Assert.Null(Assert.Single((await executor.ObserveAsync(default)).Runs).Waiting);
 
         api.ExitPods("gpufleet-1");
         Assert.Equal(["SuccessCriteriaMet", "Complete"], api.Job("gpufleet-1")!.Status.Conditions.Select(c => c.Type));

@@ -167,9 +167,9 @@ public sealed class SlurmExecutorTests
         Assert.Equal((ExecutorEventKind.Failed, (int?)null), (byJob[912].Single().Kind, byJob[912].Single().ExitCode));
         Assert.Equal(seen.Events.OrderBy(e => e.At), seen.Events);
 
-        // Runs: every live GpuFleet run, the heterogeneous one once.
-        Assert.Equal([(904L, "10970", "n04"), (905, "10971", ""), (907, "10973", "n06,n07"), (910, "10978", "n08")],
-            seen.Runs.OrderBy(r => r.JobId).Select(r => (r.JobId, r.ExternalId, string.Join(',', r.Nodes))));
+        // Runs: every live GpuFleet run, the heterogeneous one once; the pending one with Slurm's reason.
+        Assert.Equal([(904L, "10970", "n04", null), (905, "10971", "", "PENDING (BeginTime)"), (907, "10973", "n06,n07", null), (910, "10978", "n08", null)],
+            seen.Runs.OrderBy(r => r.JobId).Select(r => (r.JobId, r.ExternalId, string.Join(',', r.Nodes), r.Waiting)));
     }
 
     [Fact]

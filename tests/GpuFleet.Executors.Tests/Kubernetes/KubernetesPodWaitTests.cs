@@ -1,0 +1,48 @@
+using GpuFleet.Executors.Kubernetes;
+using k8s.Models;
+
+namespace GpuFleet.Executors.Tests.Kubernetes;
+
+/// <summary>Why a Job's pods have not started, as an operator reads it beside a site's waiting runs.</summary>
+[Trait("Category", "Unit")]
+public sealed class KubernetesPodWaitTests
+{
+    private static readonly IReadOnlyList<V1Pod> Recorded = RecordedKubernetes.Read<V1PodList>("hkube-2018-pods.json").Items.ToList();
+
+    [Fact]
+    public void A_scheduled_pod_whose_container_is_being_created_says_so()
+    {
+        // Recorded: Pending, PodScheduled=True, its container waiting with reason ContainerCreating.
+        var creating = Recorded.Single(p => p.Metadata.Name == "curator-1518134460-mxnwg");
+        var running = Recorded.Single(p => p.Metadata.Name == "busybox");
+        Assert.Equal("ContainerCreating", KubernetesPodWait.Of([running, creating]));
+    }
+
+    [Fact]
+    public void Pods_that_all_run_or_ran_wait_for_nothing()
+    {
+        Assert.Null(KubernetesPodWait.Of([.. Recorded.Where(p => p.Status.Phase is "Running" or "Succeeded")]));
+    }
+
+    [Fact]
+    public void An_unschedulable_pod_gives_the_schedulers_reason_and_message()
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "gpufleet-7-0-abcde" },
+            Status = new V1PodStatus
+            {
+                Phase = "Pending",
+                Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable",
+                    Message = "0/2 nodes are available: 2 Insufficient nvidia.com/gpu." }],
+            },
+        };
+        Assert.Equal("Unschedulable: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu.", KubernetesPodWait.Of([pod]));
+    }
+
+    [Fact]
+    public void A_job_without_pods_yet_says_so()
+    {
+        Assert.Equal("no pod created yet", KubernetesPodWait.Of([]));
+    }
+}
