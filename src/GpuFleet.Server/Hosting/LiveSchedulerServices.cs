@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 
 namespace GpuFleet.Server.Hosting;
 
-// The leader's part in inference services (docs/services.md): each cycle it reads the services table, adds the
-// new services to its ServiceFleet and removes the deleted ones, takes in finished scrapes of Prometheus
-// queries and starts those that are due, and scales each service to its pinned count or its rate. The replica
+// The leader's part in inference services (docs/services.md): each cycle it reads what drives each service (its
+// rate, pinned count and scrape; a new service whole), adds the new services to its ServiceFleet and removes the
+// deleted ones, takes in finished scrapes of Prometheus queries and starts those that are due, and scales each
+// service to its pinned count or its rate. The replica
 // jobs ServiceFleet submits are stored as pending jobs of the service's tenant (ids from the job table's own
 // sequence) before the cycle that places them; those it ends are cancelled as jobs are, and their runs stopped.
 public sealed partial class LiveScheduler
@@ -136,8 +137,8 @@ public sealed partial class LiveScheduler
 
     private void ApplyServices(long now, DateTimeOffset at)
     {
-        var rows = serviceStore.All();
-        var present = rows.Select(r => r.Id).ToHashSet();
+        var drives = serviceStore.Drives();
+        var present = drives.Select(d => d.Id).ToHashSet();
         foreach (var gone in _tracked.Values.Where(t => !present.Contains(t.Row.Id)).ToList())
         {
             Persist(gone, _services.Remove(gone.Index, now), now, at, $"ended: service '{gone.Row.Name}' was deleted");
@@ -146,11 +147,12 @@ public sealed partial class LiveScheduler
             _scrapes.Remove(gone.Row.Id);
             _scrapedAt.Remove(gone.Row.Id);
         }
-        foreach (var row in rows)
+        foreach (var drive in drives)
         {
-            var tracked = _tracked.TryGetValue(row.Id, out var t) ? t : Track(row, at);
+            // A service held already has only what drives it read again; a new one (or one this fleet refused) whole.
+            var tracked = _tracked.TryGetValue(drive.Id, out var t) ? t : serviceStore.Get(drive.Id) is { } row ? Track(row, at) : null;
             if (tracked is null) continue;
-            tracked.Row = Scraped(row, at);
+            tracked.Row = Scraped(tracked.Row.DrivenBy(drive), at);
             var s = tracked.Row;
             var desired = s.DesiredReplicas;
             if (desired != tracked.Applied || _services.Held(tracked.Index) != desired)

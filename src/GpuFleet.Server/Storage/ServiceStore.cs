@@ -53,7 +53,7 @@ public sealed class ServiceStore(JobStore store)
         return list;
     }
 
-    /// <summary>Every service (the leader, each cycle).</summary>
+    /// <summary>Every service (a new leader).</summary>
     public IReadOnlyList<StoredService> All()
     {
         using var c = store.Open();
@@ -63,6 +63,32 @@ public sealed class ServiceStore(JobStore store)
         while (r.Read()) list.Add(Read(r));
         return list;
     }
+
+    /// <summary>The service of row <paramref name="id"/>; null when it was deleted.</summary>
+    public StoredService? Get(long id)
+    {
+        using var c = store.Open();
+        using var cmd = JobStore.Command(c, null, "SELECT * FROM services WHERE id = @id;", ("@id", id));
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? Read(r) : null;
+    }
+
+    /// <summary>
+    /// What drives each service now, by id (the leader, each cycle): the columns that change while a service
+    /// lives, not its spec and decisions, which the leader holds already and would otherwise parse every cycle.
+    /// </summary>
+    public IReadOnlyList<ServiceDrive> Drives()
+    {
+        using var c = store.Open();
+        using var cmd = JobStore.Command(c, null, "SELECT id, requests_per_second, rate_at, pinned_replicas, scraped_at, scrape_error FROM services ORDER BY id;");
+        using var r = cmd.ExecuteReader();
+        var list = new List<ServiceDrive>();
+        while (r.Read())
+            list.Add(new ServiceDrive(r.GetInt64(0), r.GetDouble(1), Time(r, 2), r.IsDBNull(3) ? null : (int)r.GetInt64(3), Time(r, 4), r.IsDBNull(5) ? null : r.GetString(5)));
+        return list;
+    }
+
+    private static DateTimeOffset? Time(DbDataReader r, int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(column));
 
     /// <summary>Sets a service's reported rate and clears its manual replica count; false when there is no such service.</summary>
     public Task<bool> SetLoadAsync(string name, double requestsPerSecond, DateTimeOffset at, AuditEntry audit) =>

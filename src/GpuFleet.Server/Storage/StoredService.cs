@@ -22,6 +22,13 @@ public sealed record StoredService(long Id, ServiceSpec Spec, string? Prometheus
     /// <summary>Its tenant.</summary>
     public string Tenant => Spec.Tenant;
 
+    /// <summary>The same service with what drives it now (read again each cycle).</summary>
+    public StoredService DrivenBy(ServiceDrive drive) => this with
+    {
+        RequestsPerSecond = drive.RequestsPerSecond, RateAt = drive.RateAt, PinnedReplicas = drive.PinnedReplicas,
+        ScrapedAt = drive.ScrapedAt, ScrapeError = drive.ScrapeError,
+    };
+
     /// <summary>Replicas it should run: the pinned count, else what its rate needs (<see cref="ServiceScaler.DesiredReplicas"/>).</summary>
     public int DesiredReplicas => PinnedReplicas ?? ServiceScaler.DesiredReplicas(Spec, RequestsPerSecond);
 }
