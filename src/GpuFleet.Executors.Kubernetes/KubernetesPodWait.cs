@@ -8,7 +8,7 @@ namespace GpuFleet.Executors.Kubernetes;
 /// <para>Example: a pod with condition <c>PodScheduled=False</c>, reason <c>Unschedulable</c>, message
 /// "0/2 nodes are available: 2 Insufficient nvidia.com/gpu." reads <c>Unschedulable: 0/2 nodes are available: 2
 /// Insufficient nvidia.com/gpu.</c>; a scheduled pod whose container waits with <c>ImagePullBackOff</c> reads
-/// <c>ImagePullBackOff: Back-off pulling image "x"</c>; no pod yet reads <c>no pod created yet</c>.</para>
+/// <c>ImagePullBackOff</c>; no pod yet reads <c>no pod created yet</c>.</para>
 /// </summary>
 internal static class KubernetesPodWait
 {
@@ -21,8 +21,10 @@ internal static class KubernetesPodWait
             if (pod.Status?.Phase is "Running" or "Succeeded" or "Failed") continue;
             var unscheduled = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
             if (unscheduled is not null) return Said(unscheduled.Reason ?? "not scheduled", unscheduled.Message);
+            // The reason alone: a container's message names its image and registry, and every token that reads the
+            // site's view sees it (the log, for operators, has the pod's name to look it up).
             var waiting = pod.Status?.ContainerStatuses?.Select(s => s.State?.Waiting).FirstOrDefault(w => w is not null);
-            if (waiting is not null) return Said(waiting.Reason ?? "waiting", waiting.Message);
+            if (waiting is not null) return waiting.Reason ?? "waiting";
             return pod.Status?.Phase ?? "Pending";
         }
         return null;

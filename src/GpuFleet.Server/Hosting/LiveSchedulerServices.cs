@@ -10,9 +10,9 @@ namespace GpuFleet.Server.Hosting;
 // The leader's part in inference services (docs/services.md): each cycle it reads what drives each service (its
 // rate, pinned count and scrape; a new service whole), adds the new services to its ServiceFleet and removes the
 // deleted ones, takes in finished scrapes of Prometheus queries and starts those that are due, and scales each
-// service to its pinned count or its rate. The replica
-// jobs ServiceFleet submits are stored as pending jobs of the service's tenant (ids from the job table's own
-// sequence) before the cycle that places them; those it ends are cancelled as jobs are, and their runs stopped.
+// service to its pinned count or its rate. The replica jobs ServiceFleet submits are stored as pending jobs of the
+// service's tenant (ids from the job table's own sequence) before the cycle that places them; those it ends are
+// cancelled as jobs are, and their runs stopped.
 public sealed partial class LiveScheduler
 {
     // One client for every scrape of this process: connections to a Prometheus are reused from scrape to scrape.

@@ -41,6 +41,23 @@ public sealed class KubernetesPodWaitTests
     }
 
     [Fact]
+    public void A_container_that_cannot_pull_its_image_gives_its_reason_not_the_message_that_names_the_image()
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "gpufleet-7-0-abcde" },
+            Status = new V1PodStatus
+            {
+                Phase = "Pending",
+                Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True" }],
+                ContainerStatuses = [new V1ContainerStatus { Name = "job", Image = "registry.example/team/model:7", ImageID = "", Ready = false, RestartCount = 0,
+                    State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ImagePullBackOff", Message = "Back-off pulling image \"registry.example/team/model:7\"" } } }],
+            },
+        };
+        Assert.Equal("ImagePullBackOff", KubernetesPodWait.Of([pod]));
+    }
+
+    [Fact]
     public void A_job_without_pods_yet_says_so()
     {
         Assert.Equal("no pod created yet", KubernetesPodWait.Of([]));
