@@ -111,6 +111,31 @@ public sealed class ClusterExecutionTests
     }
 
     [Fact]
+    public async Task Nodes_where_the_cluster_did_not_start_a_run_in_time_take_no_new_work_for_as_long_again()
+    {
+        // The first launch is left unstarted (a reservation about to begin there, say); every later one starts.
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { LeaveUnstarted = 1 };
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "5" });
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var first = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await server.UntilAsync(() => Task.FromResult(cluster.Launches.Count(l => l.JobId == first) == 2), "the job launched again", seconds: 60);
+        var nodes = cluster.Launches.Where(l => l.JobId == first).Select(l => l.Nodes.Single().Node).ToList();
+        // Again, elsewhere: not on the node where the cluster did not start it.
+        Assert.NotEqual(nodes[0], nodes[1]);
+        Assert.Contains(server.Errors.Warnings, w => w.Contains($"did not start job {first} within 5 s on {nodes[0]}", StringComparison.Ordinal)
+            && w.Contains("those nodes take no new work for 5 s", StringComparison.Ordinal));
+
+        // The node set aside takes the next job once as long again has passed, not before.
+        var second = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await server.UntilAsync(() => Task.FromResult(cluster.Runs(second)), "the next job launched on the node set aside", seconds: 60);
+        Assert.Equal(nodes[0], cluster.Launches.Single(l => l.JobId == second).Nodes.Single().Node);
+        // A lower bound only (a slow machine makes it later): the node was set aside 5 s or more after the first
+        // launch, for 5 s. Posted once the first job ran again, the next job would have launched there at once.
+        DateTimeOffset LaunchedAt(long job) => cluster.LaunchTimes[cluster.Launches.FindIndex(l => l.JobId == job)];
+        Assert.True(LaunchedAt(second) - LaunchedAt(first) >= TimeSpan.FromSeconds(10), $"first launched {LaunchedAt(first):O}, the next {LaunchedAt(second):O}");
+    }
+
+    [Fact]
     public async Task A_run_the_cluster_has_not_started_shows_at_its_site_and_in_metrics_and_a_long_wait_is_warned_of_once()
     {
         var cluster = new InMemoryCluster(ClusterFleet, 0) { StartsRuns = false, WaitReason = "PENDING (ReqNodeNotAvail, Reserved for maintenance)" };

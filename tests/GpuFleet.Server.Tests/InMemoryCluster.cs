@@ -23,9 +23,13 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     public volatile bool Reachable = true;
     /// <summary>False: runs launched from now on wait in the cluster's queue, never started, until <see cref="StartsRuns"/> is true again.</summary>
     public volatile bool StartsRuns = true;
+    /// <summary>How many of the next launches it leaves unstarted (while <see cref="StartsRuns"/> holds), as a cluster with a reservation about to begin does.</summary>
+    public int LeaveUnstarted { get; set; }
     /// <summary>What the cluster says of a run it has not started.</summary>
     public string WaitReason { get; set; } = "PENDING (Resources)";
     public List<ExecutorLaunch> Launches { get; } = [];
+    /// <summary>When each of <see cref="Launches"/> came, in the same order.</summary>
+    public List<DateTimeOffset> LaunchTimes { get; } = [];
     public List<long> Cancels { get; } = [];
     public List<(long Job, ExecutorSignal Signal)> Signals { get; } = [];
     /// <summary>Launches and cancels in the order they came: "launch 3", "cancel 2".</summary>
@@ -41,8 +45,15 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
             if (_runs.ContainsKey(launch.JobId)) return Task.CompletedTask;
             _runs[launch.JobId] = launch;
             Launches.Add(launch);
+            LaunchTimes.Add(DateTimeOffset.UtcNow);
             Order.Add($"launch {launch.JobId}");
-            if (StartsRuns) _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
+            var starts = StartsRuns;
+            if (starts && LeaveUnstarted > 0)
+            {
+                LeaveUnstarted--;
+                starts = false;
+            }
+            if (starts) _events.Add(new ExecutorEvent(launch.JobId, ExecutorEventKind.Started, DateTimeOffset.UtcNow, Nodes: [.. launch.Nodes.Select(n => n.Node)]));
             else _unstarted.Add(launch.JobId);
         }
         return Task.CompletedTask;

@@ -126,7 +126,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     /// <summary>
     /// GPUs out of service per node at sites whose availability changed since the last call: all of the
     /// nodes of a site that is unreachable or has not given its first inventory; else, from the cluster's
-    /// inventory, all of a node that is drained, down or missing from it, and those its own users hold.
+    /// inventory, all of a node that is drained, down or missing from it, or set aside (<see cref="SiteAgent.SetAside"/>),
+    /// and those its own users hold.
     /// At a site that takes its nodes from its cluster (<c>inventory: cluster</c>) the inventory is also held
     /// against the fleet's shape of each node, and what does not fit is told to the site's link
     /// (<see cref="SiteHealth.Unscheduled"/>): a node listed with another model, fewer CPU cores or less memory, or in
@@ -153,6 +154,7 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
             var spec = _fleet.Sites[site].Executor;
             var unscheduled = spec.TakesNodesFromCluster && inventory is not null ? new List<UnscheduledNode>() : null;
             var missing = new List<string>();
+            var setAside = agent.SetAside();
             foreach (var node in _siteNodes[site])
             {
                 var gpus = _fleet.NodeGpus(node);
@@ -171,6 +173,8 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
                 }
                 // A node listed with fewer GPUs than the fleet holds (one failed, the device plugin withdrew it) has the rest out of service.
                 if (unscheduled is not null && n.Gpus < gpus) outOfService = Math.Min(gpus, outOfService + gpus - n.Gpus);
+                // A node where the cluster did not start a run in time takes no new work for a while.
+                if (setAside.Contains(name)) outOfService = gpus;
                 changes.Add((node, outOfService));
             }
             // What is left of the inventory: nodes the fleet does not hold.

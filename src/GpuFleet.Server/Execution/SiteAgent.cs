@@ -53,6 +53,8 @@ internal sealed class SiteAgent : IAsyncDisposable
     private long _availabilityVersion;
     private IReadOnlyList<UnscheduledNode> _unscheduled = [];
     private HashSet<string> _missing = new(StringComparer.Ordinal);
+    // Nodes where the cluster did not start a run within the launch timeout, and until when they take no new work.
+    private readonly Dictionary<string, DateTimeOffset> _setAside = new(StringComparer.Ordinal);
 
     /// <param name="ended">Called when runs ended: the scheduling loop may run a cycle at once rather than at its next tick, so that freed GPUs do not idle.</param>
     public SiteAgent(string site, ISiteExecutor executor, SiteExecutorSpec spec, TimeProvider clock, ILogger log, Action? ended = null)
@@ -112,6 +114,17 @@ internal sealed class SiteAgent : IAsyncDisposable
         var back = before.Where(n => !now.Contains(n)).ToList();
         if (gone.Count > 0) _log.LogWarning("site {Site}: the cluster does not list {Nodes}: out of service until it does", Site, Core.Fleets.HostList.Compress(gone));
         if (back.Count > 0) _log.LogInformation("site {Site}: the cluster lists {Nodes} now: in service as the cluster's state says", Site, Core.Fleets.HostList.Compress(back));
+    }
+
+    /// <summary>
+    /// Nodes set aside: the cluster did not start a run there within <c>launchTimeoutSeconds</c>, and for as long
+    /// again they take no new work (out of service), so that the job requeued, and others, go elsewhere rather than
+    /// wait there in turn. The cluster sees something GpuFleet does not: a reservation about to begin, its own
+    /// users' jobs ahead in its queue, a node it will not schedule.
+    /// </summary>
+    public IReadOnlySet<string> SetAside()
+    {
+        lock (_lock) return _setAside.Keys.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Starts looking at the cluster; the first look and inventory happen at once.</summary>
@@ -347,13 +360,28 @@ internal sealed class SiteAgent : IAsyncDisposable
             // A run the cluster accepted but has not started within launchTimeoutSeconds (it waits in the
             // cluster's own queue for something GpuFleet does not see) holds GPUs that do nothing: it is
             // cancelled there, and the job queues again.
+            // Its nodes are set aside for as long again (SetAside), before the loop hears of the lost run.
+            var expired = _setAside.Where(n => n.Value <= now).Select(n => n.Key).ToList();
+            foreach (var node in expired) _setAside.Remove(node);
+            if (expired.Count > 0)
+                _log.LogInformation("site {Site}: {Nodes} take work again", Site, Core.Fleets.HostList.Compress(expired));
+            var aside = new List<string>();
             foreach (var (id, t) in _tracked.Where(t => t.Value.Confirmed && t.Value.StartedAt is null && t.Value.Since != DateTimeOffset.MinValue && now - t.Value.Since > _launchTimeout).ToList())
             {
                 _tracked.Remove(id);
                 _stopping.Add(id);
                 unstarted.Add(id);
                 ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} did not start it within {_launchTimeout.TotalSeconds:0} s"));
+                foreach (var node in t.Nodes ?? [])
+                {
+                    if (!_setAside.ContainsKey(node)) aside.Add(node);
+                    _setAside[node] = now + _launchTimeout;
+                }
+                _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again; those nodes take no new work for {SetAside:0} s",
+                    Site, id, _launchTimeout.TotalSeconds, t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes",
+                    seen.Runs.FirstOrDefault(r => r.JobId == id)?.Waiting ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
             }
+            if (aside.Count > 0 || expired.Count > 0) Interlocked.Increment(ref _availabilityVersion);
             _waiting = Waiting(seen.Runs, now);
         }
         foreach (var id in unstarted) Enqueue(new Request(id, "cancel of an unstarted run", c => Executor.CancelAsync(id, c), []));
