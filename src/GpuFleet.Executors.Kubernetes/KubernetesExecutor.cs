@@ -142,7 +142,8 @@ public sealed class KubernetesExecutor : ISiteExecutor
                     _cancelled.Remove(id);
                     continue;
                 }
-                runs.Add(new ExecutorRun(id, job.Metadata.Name, nodes, _started.Contains(id) ? null : KubernetesPodWait.Of(pods)));
+                var wait = _started.Contains(id) ? null : KubernetesPodWait.Of(pods, wanted);
+                runs.Add(new ExecutorRun(id, job.Metadata.Name, nodes, wait?.Reason, wait?.OnItself ?? false));
             }
             _ended.IntersectWith(listed);
             foreach (var id in _known.Where(id => !listed.Contains(id)).ToList())

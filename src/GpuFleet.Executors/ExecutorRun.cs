@@ -9,4 +9,8 @@ namespace GpuFleet.Executors;
 /// or <c>ReqNodeNotAvail</c>; a pod's <c>Unschedulable</c> message or its container's <c>ImagePullBackOff</c>); null
 /// once started, or where the cluster does not say.
 /// </param>
-public sealed record ExecutorRun(long JobId, string ExternalId, IReadOnlyList<string> Nodes, string? Waiting = null);
+/// <param name="WaitsOnItself">
+/// Whether that wait is of the job's own making rather than its nodes': its account's or QOS's limits, a
+/// dependency, a hold, its container image. Its nodes are then not set aside when it times out.
+/// </param>
+public sealed record ExecutorRun(long JobId, string ExternalId, IReadOnlyList<string> Nodes, string? Waiting = null, bool WaitsOnItself = false);

@@ -115,7 +115,8 @@ public sealed class ClusterExecutionTests
     {
         // The first launch is left unstarted (a reservation about to begin there, say); every later one starts.
         var cluster = new InMemoryCluster(ClusterFleet, 0) { LeaveUnstarted = 1 };
-        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "5" });
+        // Inventories far apart: the nodes come back into service through the set-aside's own expiry, not a fresh inventory.
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "5", ["inventorySeconds"] = "3600" });
         await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
         var first = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
         await server.UntilAsync(() => Task.FromResult(cluster.Launches.Count(l => l.JobId == first) == 2), "the job launched again", seconds: 60);
@@ -124,6 +125,8 @@ public sealed class ClusterExecutionTests
         Assert.NotEqual(nodes[0], nodes[1]);
         Assert.Contains(server.Errors.Warnings, w => w.Contains($"did not start job {first} within 5 s on {nodes[0]}", StringComparison.Ordinal)
             && w.Contains("those nodes take no new work for 5 s", StringComparison.Ordinal));
+        await server.UntilAsync(async () => (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0].GetProperty("setAsideNodes") is
+            { ValueKind: JsonValueKind.Array } aside && aside.EnumerateArray().Select(n => n.GetString()).SequenceEqual([nodes[0]]), "the node shown set aside");
 
         // The node set aside takes the next job once as long again has passed, not before.
         var second = (await server.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
@@ -133,6 +136,20 @@ public sealed class ClusterExecutionTests
         // launch, for 5 s. Posted once the first job ran again, the next job would have launched there at once.
         DateTimeOffset LaunchedAt(long job) => cluster.LaunchTimes[cluster.Launches.FindIndex(l => l.JobId == job)];
         Assert.True(LaunchedAt(second) - LaunchedAt(first) >= TimeSpan.FromSeconds(10), $"first launched {LaunchedAt(first):O}, the next {LaunchedAt(second):O}");
+    }
+
+    [Fact]
+    public async Task A_run_that_waits_on_itself_sets_no_node_aside_when_it_times_out()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { LeaveUnstarted = 1, WaitReason = "ImagePullBackOff", WaitIsItsOwn = true };
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "2", ["inventorySeconds"] = "3600" });
+        await using var server = await RunningServer.StartAsync(adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var id = (await server.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        await server.UntilAsync(() => Task.FromResult(cluster.Launches.Count(l => l.JobId == id) == 2), "the job launched again", seconds: 60);
+        var warning = Assert.Single(server.Errors.Warnings, w => w.Contains($"did not start job {id} within 2 s", StringComparison.Ordinal));
+        Assert.Contains("(ImagePullBackOff): cancelled there and queued again", warning);
+        Assert.DoesNotContain("take no new work", warning);
+        Assert.Equal(JsonValueKind.Null, (await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0].GetProperty("setAsideNodes").ValueKind);
     }
 
     [Fact]
@@ -148,8 +165,19 @@ public sealed class ClusterExecutionTests
         await server.UntilAsync(async () => server.Errors.Warnings.Any(w => w.Contains($"job {id},", StringComparison.Ordinal))
             && (await Site()).GetProperty("waitingInCluster").ValueKind == JsonValueKind.Object, "the wait warned of and shown");
         var waiting = (await Site()).GetProperty("waitingInCluster");
-        Assert.Equal((1, id, "PENDING (ReqNodeNotAvail, Reserved for maintenance)"),
-            (waiting.GetProperty("runs").GetInt32(), waiting.GetProperty("oldestJob").GetInt64(), waiting.GetProperty("oldestReason").GetString()));
+        Assert.Equal((1, id, "a", "PENDING (ReqNodeNotAvail, Reserved for maintenance)"), (waiting.GetProperty("runs").GetInt32(),
+            waiting.GetProperty("oldestJob").GetInt64(), waiting.GetProperty("oldestTenant").GetString(), waiting.GetProperty("oldestReason").GetString()));
+        // Another tenant's token sees that a run waits, and for how long, not whose nor why; the job's own tenant sees it all.
+        async Task<JsonElement> WaitingSeenBy(string tenant)
+        {
+            using var minted = await server.Client.PostAsJsonAsync("/api/v1/tokens", new { role = "member", tenant });
+            using var client = server.ClientWith((await minted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString());
+            return (await client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0].GetProperty("waitingInCluster");
+        }
+        var other = await WaitingSeenBy("b");
+        Assert.Equal((1, JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null), (other.GetProperty("runs").GetInt32(),
+            other.GetProperty("oldestJob").ValueKind, other.GetProperty("oldestTenant").ValueKind, other.GetProperty("oldestReason").ValueKind));
+        Assert.Equal(id, (await WaitingSeenBy("a")).GetProperty("oldestJob").GetInt64());
         Assert.Contains("gpufleet_site_waiting_runs{site=\"s\"} 1", await Metrics());
         var warning = Assert.Single(server.Errors.Warnings, w => w.Contains("for the cluster to start it", StringComparison.Ordinal));
         Assert.Contains($"job {id}, placed on {cluster.Launches.Single(l => l.JobId == id).Nodes.Single().Node}, has waited ", warning);

@@ -32,12 +32,19 @@ public sealed class FleetPageTests
     [Fact]
     public void Runs_the_cluster_has_not_started_show_the_longest_wait_with_the_clusters_words_and_turn_to_a_problem_after_a_minute()
     {
-        static string Page(TimeSpan waited) => FleetPage.Main(new FleetSnapshot(DateTimeOffset.UnixEpoch + waited, 1, [],
+        static FleetSnapshot View(TimeSpan waited) => new(DateTimeOffset.UnixEpoch + waited, 1, [],
             [new FleetSnapshot.SiteView("hpc", "o", 24, 8, 0.01, 1, 0, "slurm", true, DateTimeOffset.UnixEpoch, null,
-                WaitingInCluster: new ClusterWait(3, 42, DateTimeOffset.UnixEpoch, "PENDING (ReqNodeNotAvail, <held>)"))], [])).Text;
+                WaitingInCluster: new ClusterWait(3, DateTimeOffset.UnixEpoch, 42, "a", "PENDING (ReqNodeNotAvail, <held>)"), SetAsideNodes: ["n03", "n04"])], []);
+        static string Page(TimeSpan waited) => FleetPage.Main(View(waited)).Text;
         Assert.Contains("<span class=\"muted\">3 runs not started by the cluster</span> <span class=\"muted\">longest: <a href=\"/jobs/42\">job 42</a>, 20s, PENDING (ReqNodeNotAvail, &lt;held&gt;)</span>",
             Page(TimeSpan.FromSeconds(20)));
         Assert.Contains("<span class=\"problem\">3 runs not started by the cluster</span>", Page(TimeSpan.FromMinutes(2)));
+        Assert.Contains("<span class=\"problem\">set aside: n[03-04]</span>", Page(TimeSpan.Zero));
+        // Another tenant's member sees the count and the wait, not the job nor the reason.
+        var seen = FleetPage.Main(View(TimeSpan.FromSeconds(20)).SeenBy(new Security.Caller(2, Security.Role.Member, "b"))).Text;
+        Assert.Contains("<span class=\"muted\">longest: 20s</span>", seen);
+        Assert.DoesNotContain("job 42", seen);
+        Assert.Contains("job 42", FleetPage.Main(View(TimeSpan.FromSeconds(20)).SeenBy(new Security.Caller(3, Security.Role.Member, "a"))).Text);
         Assert.DoesNotContain("not started", FleetPage.Main(With(null)).Text);
     }
 }

@@ -27,6 +27,8 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
     public int LeaveUnstarted { get; set; }
     /// <summary>What the cluster says of a run it has not started.</summary>
     public string WaitReason { get; set; } = "PENDING (Resources)";
+    /// <summary>Whether that wait is the job's own doing (a bad image, its account's limits), not its nodes'.</summary>
+    public bool WaitIsItsOwn { get; set; }
     public List<ExecutorLaunch> Launches { get; } = [];
     /// <summary>When each of <see cref="Launches"/> came, in the same order.</summary>
     public List<DateTimeOffset> LaunchTimes { get; } = [];
@@ -85,7 +87,7 @@ internal sealed class InMemoryCluster(Fleet fleet, int site) : ISiteExecutor
         {
             _unstarted.IntersectWith(_runs.Keys);
             var seen = new ExecutorObservation([.. _events], [.. _runs.Values.Select(r => _unstarted.Contains(r.JobId)
-                ? new ExecutorRun(r.JobId, $"x{r.JobId}", [], WaitReason)
+                ? new ExecutorRun(r.JobId, $"x{r.JobId}", [], WaitReason, WaitIsItsOwn)
                 : new ExecutorRun(r.JobId, $"x{r.JobId}", [.. r.Nodes.Select(n => n.Node)]))]);
             _events.Clear();
             return Task.FromResult(seen);

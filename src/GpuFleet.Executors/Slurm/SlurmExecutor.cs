@@ -212,7 +212,8 @@ public sealed class SlurmExecutor : ISiteExecutor
                 if (IsLive(run.State))
                     runs.Add(IsStarted(run.State)
                         ? new ExecutorRun(jobId, run.RunId, run.Nodes)
-                        : new ExecutorRun(jobId, run.RunId, [], Waiting: run.Reason is { Length: > 0 } r && r != "None" ? $"{run.State} ({r})" : run.State));
+                        : new ExecutorRun(jobId, run.RunId, [], Waiting: run.Reason is { Length: > 0 } r && r != "None" ? $"{run.State} ({r})" : run.State,
+                            WaitsOnItself: WaitsOnItself(run.Reason)));
                 // Only the newest run of a job speaks for it: an older one (cancelled before the job was
                 // launched again) must not end the job's current run.
                 if (_newest[jobId] != run.RunId)
@@ -395,6 +396,14 @@ public sealed class SlurmExecutor : ISiteExecutor
         or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB" or "EXPEDITING";
 
     // States in which it has started on its nodes.
+    // Slurm's pending reasons that are the job's own (its association's or QOS's limits, a dependency, a hold, a bad
+    // account or partition limit), not its nodes': Resources, Priority, ReqNodeNotAvail, Reservation and the like are the nodes'.
+    private static bool WaitsOnItself(string reason) =>
+        reason.StartsWith("Assoc", StringComparison.Ordinal) || reason.StartsWith("QOS", StringComparison.Ordinal)
+        || reason.StartsWith("Dependency", StringComparison.Ordinal) || reason.StartsWith("JobHeld", StringComparison.Ordinal)
+        || reason.StartsWith("Invalid", StringComparison.Ordinal) || reason.StartsWith("Partition", StringComparison.Ordinal)
+        || reason is "AccountNotAllowed" or "BadConstraints";
+
     private static bool IsStarted(string state) => state is "RUNNING" or "COMPLETING" or "SUSPENDED" or "STOPPED"
         or "SIGNALING" or "STAGE_OUT" or "RESIZING";
 

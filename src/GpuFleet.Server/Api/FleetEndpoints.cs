@@ -26,7 +26,7 @@ public static class FleetEndpoints
                 var owner = view.Queues.FirstOrDefault(q => q.Tenant == caller.Tenant)?.Owner;
                 return view.Queues.Where(q => q.Tenant == caller.Tenant || q.Tenant == owner);
             }));
-        app.MapGet("/api/v1/sites", (HttpContext context, LiveScheduler scheduler) => Answer(context, scheduler, (view, _) => view.Sites));
+        app.MapGet("/api/v1/sites", (HttpContext context, LiveScheduler scheduler) => Answer(context, scheduler, (view, caller) => view.Sites.Select(s => s.SeenBy(caller))));
     }
 
     private static async Task<IResult> Answer<T>(HttpContext context, LiveScheduler scheduler, Func<FleetSnapshot, Caller, IEnumerable<T>> select)

@@ -118,11 +118,11 @@ public static class DashboardEndpoints
         Signed(http, antiforgery, tokens, async request =>
         {
             var view = await scheduler.ViewAsync(http.RequestAborted);
-            return view is null ? NoView(http) : DashboardLayout.Page(request, "Fleet", "/fleet", FleetPage.Main(view));
+            return view is null ? NoView(http) : DashboardLayout.Page(request, "Fleet", "/fleet", FleetPage.Main(view.SeenBy(request.Caller)));
         });
 
     private static Task<IResult> FleetLive(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler) =>
-        SignedFragment(http, antiforgery, tokens, async _ => await scheduler.ViewAsync(http.RequestAborted) is { } view ? FleetPage.Live(view) : null);
+        SignedFragment(http, antiforgery, tokens, async request => await scheduler.ViewAsync(http.RequestAborted) is { } view ? FleetPage.Live(view.SeenBy(request.Caller)) : null);
 
     private static Task<IResult> Pool(HttpContext http, IAntiforgery antiforgery, TokenStore tokens, LiveScheduler scheduler, ServerSettings settings) =>
         Signed(http, antiforgery, tokens, async request =>

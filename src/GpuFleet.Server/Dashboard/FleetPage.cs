@@ -1,3 +1,4 @@
+using GpuFleet.Core.Fleets;
 using GpuFleet.Server.Hosting;
 
 namespace GpuFleet.Server.Dashboard;
@@ -16,14 +17,20 @@ internal static class FleetPage
         ? Html.Of($"<br><span class=\"problem\">{DashboardFormat.Count(nodes.Sum(n => n.UnscheduledGpus))} GPUs listed, not scheduled:</span> {Html.Join(nodes.Select((n, i) => Html.Of($"{(i > 0 ? ", " : "")}<span title=\"{n.Reason}\">{n.Node}</span>")))}")
         : Html.Empty;
 
-    // Runs the cluster has not started: GPUs counted busy that do nothing, a problem once one waits a minute.
+    // Runs the cluster has not started: GPUs counted busy that do nothing, a problem once one waits a minute; and the
+    // nodes set aside after a run there was not started in time.
     private static Html Waiting(FleetSnapshot.SiteView site, DateTimeOffset at)
     {
-        if (site.WaitingInCluster is not { } w) return Html.Empty;
+        var aside = site.SetAsideNodes is { Count: > 0 } nodes
+            ? Html.Of($"<br><span class=\"problem\">set aside: {HostList.Compress(nodes)}</span> <span class=\"muted\">(the cluster did not start a run there in time)</span>")
+            : Html.Empty;
+        if (site.WaitingInCluster is not { } w) return aside;
         var waited = at - w.OldestSince;
         var runs = w.Runs == 1 ? "1 run" : $"{DashboardFormat.Count(w.Runs)} runs";
         var style = waited >= TimeSpan.FromMinutes(1) ? "problem" : "muted";
-        return Html.Of($"<br><span class=\"{style}\">{runs} not started by the cluster</span> <span class=\"muted\">longest: <a href=\"/jobs/{w.OldestJob}\">job {w.OldestJob}</a>, {DashboardFormat.Duration(waited)}{(w.OldestReason is { } r ? Html.Of($", {r}") : Html.Empty)}</span>");
+        // Another tenant's job is counted, not named (FleetSnapshot.SiteView.SeenBy).
+        var which = w.OldestJob is { } job ? Html.Of($"<a href=\"/jobs/{job}\">job {job}</a>, ") : Html.Empty;
+        return Html.Of($"<br><span class=\"{style}\">{runs} not started by the cluster</span> <span class=\"muted\">longest: {which}{DashboardFormat.Duration(waited)}{(w.OldestReason is { } r ? Html.Of($", {r}") : Html.Empty)}</span>{aside}");
     }
 
     /// <summary>The page's main part: the live region around <see cref="Live"/>.</summary>

@@ -7,7 +7,12 @@ namespace GpuFleet.Server.Execution;
 /// drained, its own users' jobs). Each run is cancelled and queued again at <c>launchTimeoutSeconds</c>.
 /// </summary>
 /// <param name="Runs">How many wait.</param>
-/// <param name="OldestJob">The job whose run has waited longest.</param>
-/// <param name="OldestSince">When that run's launch was asked for.</param>
-/// <param name="OldestReason">Why it waits, in the cluster's words (Slurm's <c>PENDING (Resources)</c>); null when the cluster does not say.</param>
-public sealed record ClusterWait(int Runs, long OldestJob, DateTimeOffset OldestSince, string? OldestReason);
+/// <param name="OldestSince">When the longest-waiting run's launch was asked for.</param>
+/// <param name="OldestJob">The job whose run has waited longest; null to a caller who may not see its tenant's jobs.</param>
+/// <param name="OldestTenant">Its tenant; null likewise.</param>
+/// <param name="OldestReason">Why it waits, in the cluster's words (Slurm's <c>PENDING (Resources)</c>); null when the cluster does not say, and to a caller who may not see the job.</param>
+public sealed record ClusterWait(int Runs, DateTimeOffset OldestSince, long? OldestJob, string? OldestTenant, string? OldestReason)
+{
+    /// <summary>What a caller who may not see <see cref="OldestTenant"/>'s jobs is shown: how many wait, and for how long.</summary>
+    public ClusterWait Anonymous() => this with { OldestJob = null, OldestTenant = null, OldestReason = null };
+}

@@ -83,8 +83,9 @@ internal sealed class SiteAgent : IAsyncDisposable
 
     public SiteHealth Health()
     {
+        // While the cluster does not answer, what it last said of its queue is not news: none is shown.
         lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled,
-            _reachable ? _heldByOthers : 0, _waiting);
+            _reachable ? _heldByOthers : 0, _reachable ? _waiting : null, [.. _setAside.Keys.Order(StringComparer.Ordinal)]);
     }
 
     /// <summary>
@@ -134,7 +135,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     {
         // A job evicted here and placed here again within the grace time launches after its old run's
         // cancel (requests of one job keep their order), and that run's "cancelled" stays expected.
-        lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false, _clock.GetUtcNow());
+        lock (_lock) _tracked[launch.JobId] = new Tracked([.. launch.Nodes.Select(n => n.Node)], Confirmed: false, _clock.GetUtcNow(), launch.Tenant);
         Enqueue(new Request(launch.JobId, "launch", c => Executor.LaunchAsync(launch, c), [.. launch.Nodes.Select(n => n.Node)]));
     }
 
@@ -366,23 +367,34 @@ internal sealed class SiteAgent : IAsyncDisposable
             if (expired.Count > 0)
                 _log.LogInformation("site {Site}: {Nodes} take work again", Site, Core.Fleets.HostList.Compress(expired));
             var aside = new List<string>();
-            foreach (var (id, t) in _tracked.Where(t => t.Value.Confirmed && t.Value.StartedAt is null && t.Value.Since != DateTimeOffset.MinValue && now - t.Value.Since > _launchTimeout).ToList())
+            // Why each run the cluster lists has not started, in its words; and whether that is the job's own doing.
+            var waits = seen.Runs.Where(r => r.Waiting is not null).GroupBy(r => r.JobId).ToDictionary(g => g.Key, g => g.Last());
+            foreach (var (id, t) in _tracked.Where(t => t.Value.Unstarted && now - t.Value.Since > _launchTimeout).ToList())
             {
                 _tracked.Remove(id);
                 _stopping.Add(id);
                 unstarted.Add(id);
                 ends.Add(new ExecutorEvent(id, ExecutorEventKind.Lost, now, Detail: $"the cluster at {Site} did not start it within {_launchTimeout.TotalSeconds:0} s"));
+                var wait = waits.GetValueOrDefault(id);
+                var nodes = t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes";
+                var reason = wait?.Waiting ?? "the cluster gives no reason";
+                // A wait of the job's own making (its account's limits, a dependency, its image) is not its nodes' fault.
+                if (wait?.WaitsOnItself == true)
+                {
+                    _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again",
+                        Site, id, _launchTimeout.TotalSeconds, nodes, reason);
+                    continue;
+                }
                 foreach (var node in t.Nodes ?? [])
                 {
                     if (!_setAside.ContainsKey(node)) aside.Add(node);
                     _setAside[node] = now + _launchTimeout;
                 }
                 _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again; those nodes take no new work for {SetAside:0} s",
-                    Site, id, _launchTimeout.TotalSeconds, t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes",
-                    seen.Runs.FirstOrDefault(r => r.JobId == id)?.Waiting ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
+                    Site, id, _launchTimeout.TotalSeconds, nodes, reason, _launchTimeout.TotalSeconds);
             }
             if (aside.Count > 0 || expired.Count > 0) Interlocked.Increment(ref _availabilityVersion);
-            _waiting = Waiting(seen.Runs, now);
+            _waiting = Waiting(waits, now);
         }
         foreach (var id in unstarted) Enqueue(new Request(id, "cancel of an unstarted run", c => Executor.CancelAsync(id, c), []));
         return ends;
@@ -456,16 +468,13 @@ internal sealed class SiteAgent : IAsyncDisposable
     // and ends): what the site's health shows. A run that has waited past launchWarningSeconds is logged once, with
     // the cluster's reason: GPUs GpuFleet counts as busy do nothing, and the operator should know before the
     // launch timeout requeues it.
-    private ClusterWait? Waiting(IReadOnlyList<ExecutorRun> listed, DateTimeOffset now)
+    private ClusterWait? Waiting(Dictionary<long, ExecutorRun> waits, DateTimeOffset now)
     {
-        var reasons = new Dictionary<long, string?>();
-        foreach (var run in listed) if (run.Waiting is not null) reasons[run.JobId] = run.Waiting;
         var (count, oldest) = (0, (Job: 0L, Since: DateTimeOffset.MaxValue));
         var overdue = new List<(long, Tracked)>();
         foreach (var (id, t) in _tracked)
         {
-            // Launched by this leader and not heard started (an adopted run's launch time is not known, and it ran).
-            if (!t.Confirmed || t.StartedAt is not null || t.Since == DateTimeOffset.MinValue) continue;
+            if (!t.Unstarted) continue;
             count++;
             if (t.Since < oldest.Since || t.Since == oldest.Since && id < oldest.Job) oldest = (id, t.Since);
             if (!t.Warned && now - t.Since >= _launchWarning) overdue.Add((id, t));
@@ -475,12 +484,18 @@ internal sealed class SiteAgent : IAsyncDisposable
             _tracked[id] = t with { Warned = true };
             _log.LogWarning("site {Site}: job {Job}, placed on {Nodes}, has waited {Seconds:0} s for the cluster to start it ({Reason}); at {Timeout:0} s it is cancelled there and queued again",
                 Site, id, t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes", (now - t.Since).TotalSeconds,
-                reasons.GetValueOrDefault(id) ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
+                waits.GetValueOrDefault(id)?.Waiting ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
         }
-        return count == 0 ? null : new ClusterWait(count, oldest.Job, oldest.Since, reasons.GetValueOrDefault(oldest.Job));
+        return count == 0 ? null
+            : new ClusterWait(count, oldest.Since, oldest.Job, _tracked[oldest.Job].Tenant, waits.GetValueOrDefault(oldest.Job)?.Waiting);
     }
 
-    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); StartedAt: the cluster's start, once heard;
-    // Warned: its wait in the cluster's queue was logged.
-    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, DateTimeOffset? StartedAt = null, bool Warned = false);
+    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); Tenant: the job's (null when adopted);
+    // StartedAt: the cluster's start, once heard; Warned: its wait in the cluster's queue was logged.
+    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, string? Tenant = null, DateTimeOffset? StartedAt = null, bool Warned = false)
+    {
+        // Launched by this leader, accepted by the cluster, and not heard started. An adopted run's launch time is not
+        // known (it may have run for days): it is never counted as waiting, nor timed out.
+        public bool Unstarted => Confirmed && StartedAt is null && Since != DateTimeOffset.MinValue;
+    }
 }

@@ -41,16 +41,26 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     /// <param name="Pools">Its GPUs per pool (one model each).</param>
     /// <param name="EnergyTodayMwh">Facility energy drawn since <paramref name="EnergySince"/>: midnight UTC, or when this leader began counting if later.</param>
     /// <param name="History">Mean busy GPUs and power per 5 minutes over the last 6 hours the leader saw, oldest first.</param>
-    /// <param name="HeldByOthersGpus">Of the GPUs out of service, those the cluster's own users hold (the rest are down, drained, missing or unreachable).</param>
+    /// <param name="HeldByOthersGpus">Of the GPUs out of service, those the cluster's own users hold (the rest are down, drained, missing, set aside or unreachable).</param>
     /// <param name="UnscheduledNodes">Nodes its cluster lists that GpuFleet does not schedule, or not all of (a site with <c>inventory: cluster</c>: added after the server started, or listed unlike the fleet holds them); null: none.</param>
-    /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why; null: none.</param>
+    /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why (its job, tenant and reason only to callers who see that tenant's jobs); null: none.</param>
+    /// <param name="SetAsideNodes">Nodes out of service for a while because its cluster did not start a run there within <c>launchTimeoutSeconds</c>; null: none.</param>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
         int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null,
         IReadOnlyList<PoolView>? Pools = null, double? EnergyTodayMwh = null, DateTimeOffset? EnergySince = null, IReadOnlyList<UsePoint>? History = null,
-        IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null, int HeldByOthersGpus = 0, Execution.ClusterWait? WaitingInCluster = null);
+        IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null, int HeldByOthersGpus = 0, Execution.ClusterWait? WaitingInCluster = null,
+        IReadOnlyList<string>? SetAsideNodes = null)
+    {
+        /// <summary>The site as <paramref name="caller"/> may see it: another tenant's waiting job is counted, not named.</summary>
+        public SiteView SeenBy(Security.Caller caller) =>
+            WaitingInCluster is { } wait && !(wait.OldestTenant is { } tenant && caller.Sees(tenant)) ? this with { WaitingInCluster = wait.Anonymous() } : this;
+    }
 
     /// <summary>A project's grant now.</summary>
     public sealed record GrantView(string Tenant, string Grant, double GpuHours, double UsedGpuHours, double LeftGpuHours, DateTimeOffset Start, DateTimeOffset End, string WhenExhausted);
+
+    /// <summary>The view as <paramref name="caller"/> may see it (<see cref="SiteView.SeenBy"/>).</summary>
+    public FleetSnapshot SeenBy(Security.Caller caller) => this with { Sites = [.. Sites.Select(s => s.SeenBy(caller))] };
 
     /// <summary>The view of <paramref name="core"/>.</summary>
     public static FleetSnapshot Of(FleetScheduler core, ServerSettings settings, DateTimeOffset at, long epoch, IReadOnlyList<Execution.SiteHealth>? health = null)
@@ -100,7 +110,7 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
             return new SiteView(s.Name, s.Owner, fleet.SiteGpus(i), pools.Sum(p => p.BusyGpus),
                 fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError, pools,
                 UnscheduledNodes: h?.Unscheduled is { Count: > 0 } unscheduled ? unscheduled : null, HeldByOthersGpus: Math.Min(outOfService[i], h?.HeldByOthersGpus ?? 0),
-                WaitingInCluster: h?.Waiting);
+                WaitingInCluster: h?.Waiting, SetAsideNodes: h?.SetAside is { Count: > 0 } aside ? aside : null);
         }).ToList();
         var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
             .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,

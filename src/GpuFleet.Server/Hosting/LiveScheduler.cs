@@ -435,6 +435,12 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         _leading = false;
         Reset();
         metrics.Leader.Set(0);
+        // What this replica last saw of the clusters' queues is not news once another leads: no alert stays up on it.
+        foreach (var site in settings.Fleet.Sites.Where(s => !s.Executor.IsSimulated))
+        {
+            metrics.SiteWaitingRuns.WithLabels(site.Name).Set(0);
+            metrics.SiteLongestWait.WithLabels(site.Name).Set(0);
+        }
     }
 
     private void Reset()

@@ -25,6 +25,8 @@ public sealed partial class LiveScheduler
     // Scrapes in flight and when each service was last scraped, by row id; they outlive a term (a scrape is harmless) but not the process.
     private readonly Dictionary<long, Task<(double? Rate, string? Error)>> _scrapes = [];
     private readonly Dictionary<long, DateTimeOffset> _scrapedAt = [];
+    // Services this fleet refused (their refusal recorded), by row id: a spec does not change, so they are not read again this term.
+    private readonly HashSet<long> _refused = [];
 
     private sealed class TrackedService(StoredService row, int index)
     {
@@ -55,6 +57,7 @@ public sealed partial class LiveScheduler
         foreach (var t in _tracked.Values) ForgetMetrics(t.Row);
         _services = new ServiceFleet(_core, []) { ReplicaIds = NextReplicaId };
         _tracked.Clear();
+        _refused.Clear();
         _replicaIds.Clear();
     }
 
@@ -147,12 +150,14 @@ public sealed partial class LiveScheduler
             _scrapes.Remove(gone.Row.Id);
             _scrapedAt.Remove(gone.Row.Id);
         }
+        _refused.IntersectWith(present);
         foreach (var drive in drives)
         {
-            // A service held already has only what drives it read again; a new one (or one this fleet refused) whole.
-            var tracked = _tracked.TryGetValue(drive.Id, out var t) ? t : serviceStore.Get(drive.Id) is { } row ? Track(row, at) : null;
-            if (tracked is null) continue;
-            tracked.Row = Scraped(tracked.Row.DrivenBy(drive), at);
+            // A service held already has only what drives it read again; a new one is read whole (and taken as read).
+            if (_tracked.TryGetValue(drive.Id, out var held)) held.Row = held.Row.DrivenBy(drive);
+            else if (!_refused.Contains(drive.Id) && serviceStore.Get(drive.Id) is { } row && Track(row, at) is null) _refused.Add(drive.Id);
+            if (!_tracked.TryGetValue(drive.Id, out var tracked)) continue;
+            tracked.Row = Scraped(tracked.Row, at);
             var s = tracked.Row;
             var desired = s.DesiredReplicas;
             if (desired != tracked.Applied || _services.Held(tracked.Index) != desired)

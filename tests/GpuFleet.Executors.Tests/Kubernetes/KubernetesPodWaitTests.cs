@@ -15,13 +15,16 @@ public sealed class KubernetesPodWaitTests
         // Recorded: Pending, PodScheduled=True, its container waiting with reason ContainerCreating.
         var creating = Recorded.Single(p => p.Metadata.Name == "curator-1518134460-mxnwg");
         var running = Recorded.Single(p => p.Metadata.Name == "busybox");
-        Assert.Equal("ContainerCreating", KubernetesPodWait.Of([running, creating]));
+        Assert.Equal(("ContainerCreating", false), KubernetesPodWait.Of([running, creating], 2));
     }
 
     [Fact]
     public void Pods_that_all_run_or_ran_wait_for_nothing()
     {
-        Assert.Null(KubernetesPodWait.Of([.. Recorded.Where(p => p.Status.Phase is "Running" or "Succeeded")]));
+        var ran = Recorded.Where(p => p.Status.Phase is "Running" or "Succeeded").ToList();
+        Assert.Null(KubernetesPodWait.Of(ran, ran.Count));
+        // All that exist run, but the Job wants one more.
+        Assert.Equal(("not every pod created yet", false), KubernetesPodWait.Of(ran, ran.Count + 1));
     }
 
     [Fact]
@@ -37,11 +40,14 @@ public sealed class KubernetesPodWaitTests
                     Message = "0/2 nodes are available: 2 Insufficient nvidia.com/gpu." }],
             },
         };
-        Assert.Equal("Unschedulable: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu.", KubernetesPodWait.Of([pod]));
+        Assert.Equal(("Unschedulable: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu.", false), KubernetesPodWait.Of([pod], 1));
+        // A long one is cut.
+        pod.Status.Conditions[0].Message = "0/900 nodes are available: " + string.Join(", ", Enumerable.Range(0, 100).Select(i => $"{i} node(s) had untolerated taint"));
+        Assert.Equal(200 + "Unschedulable: ".Length + 1, KubernetesPodWait.Of([pod], 1)!.Value.Reason.Length);
     }
 
     [Fact]
-    public void A_container_that_cannot_pull_its_image_gives_its_reason_not_the_message_that_names_the_image()
+    public void A_container_that_cannot_pull_its_image_gives_its_reason_not_the_message_that_names_the_image_and_is_its_own_wait()
     {
         var pod = new V1Pod
         {
@@ -54,12 +60,13 @@ public sealed class KubernetesPodWaitTests
                     State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ImagePullBackOff", Message = "Back-off pulling image \"registry.example/team/model:7\"" } } }],
             },
         };
-        Assert.Equal("ImagePullBackOff", KubernetesPodWait.Of([pod]));
+        // And it is the job's own doing: its nodes are not set aside for it.
+        Assert.Equal(("ImagePullBackOff", true), KubernetesPodWait.Of([pod], 1));
     }
 
     [Fact]
     public void A_job_without_pods_yet_says_so()
     {
-        Assert.Equal("no pod created yet", KubernetesPodWait.Of([]));
+        Assert.Equal(("no pod created yet", false), KubernetesPodWait.Of([], 4));
     }
 }

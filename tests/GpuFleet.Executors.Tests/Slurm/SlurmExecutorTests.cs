@@ -183,6 +183,22 @@ public sealed class SlurmExecutorTests
         Assert.Equal((ExecutorEventKind.Started, DateTimeOffset.FromUnixTimeSeconds(1796197227)), (started.Kind, started.At));
     }
 
+    [Theory]
+    [InlineData("BeginTime", false)]
+    [InlineData("Resources", false)]
+    [InlineData("ReqNodeNotAvail, UnavailableNodes:n05", false)]
+    [InlineData("QOSMaxGRESPerUser", true)]
+    [InlineData("AssocGrpGRES", true)]
+    [InlineData("Dependency", true)]
+    [InlineData("JobHeldUser", true)]
+    public async Task A_pending_run_says_whether_it_waits_on_itself_or_on_its_nodes(string reason, bool onItself)
+    {
+        var states = FakeSlurmTools.Recorded("squeue-states.out").Replace("|PENDING|BeginTime|", $"|PENDING|{reason}|", StringComparison.Ordinal);
+        var (executor, _) = Executor((tool, args) => tool == "squeue" && !args.Contains("-n") ? FakeSlurmTools.Ok(states) : RecordedCluster(tool, args));
+        var pending = (await executor.ObserveAsync(default)).Runs.Single(r => r.JobId == 905);
+        Assert.Equal(($"PENDING ({reason})", onItself), (pending.Waiting, pending.WaitsOnItself));
+    }
+
     [Fact]
     public async Task Each_start_and_end_is_reported_once()
     {
