@@ -212,8 +212,7 @@ public sealed class SlurmExecutor : ISiteExecutor
                 if (IsLive(run.State))
                     runs.Add(IsStarted(run.State)
                         ? new ExecutorRun(jobId, run.RunId, run.Nodes)
-                        : new ExecutorRun(jobId, run.RunId, [], Waiting: run.Reason is { Length: > 0 } r && r != "None" ? $"{run.State} ({r})" : run.State,
-                            WaitsOnItself: WaitsOnItself(run.Reason)));
+                        : new ExecutorRun(jobId, run.RunId, [], Waiting: StateAndReason(run), WaitsOnItself: WaitsOnItself(run.Reason)));
                 // Only the newest run of a job speaks for it: an older one (cancelled before the job was
                 // launched again) must not end the job's current run.
                 if (_newest[jobId] != run.RunId)
@@ -316,7 +315,7 @@ public sealed class SlurmExecutor : ISiteExecutor
     /// <summary>What a run's final Slurm state means for GpuFleet.</summary>
     internal static (ExecutorEventKind Kind, int? ExitCode, string Detail) EndOf(SlurmJob run)
     {
-        var said = $"Slurm job {run.RunId}: {run.State}" + (run.Reason is "None" or "" ? "" : $" ({run.Reason})");
+        var said = $"Slurm job {run.RunId}: {StateAndReason(run)}";
         var ran = run.Nodes.Count > 0;
         // A signal that ended the script is reported the way a shell would: 128 + the signal. A job that
         // never ran has no exit code (the controller writes 1 into it when it refuses one).
@@ -396,6 +395,9 @@ public sealed class SlurmExecutor : ISiteExecutor
         or "RESV_DEL_HOLD" or "POWER_UP_NODE" or "UPDATE_DB" or "EXPEDITING";
 
     // States in which it has started on its nodes.
+    // "PENDING (Resources)", "TIMEOUT (TimeLimit)"; the state alone when Slurm gives no reason.
+    private static string StateAndReason(SlurmJob run) => run.Reason is "None" or "" ? run.State : $"{run.State} ({run.Reason})";
+
     // Slurm's pending reasons that are the job's own (its association's or QOS's limits, a dependency, a hold, a bad
     // account or partition limit), not its nodes': Resources, Priority, ReqNodeNotAvail, Reservation and the like are the nodes'.
     private static bool WaitsOnItself(string reason) =>

@@ -84,11 +84,12 @@ public sealed class ServiceStore(JobStore store)
         using var r = cmd.ExecuteReader();
         var list = new List<ServiceDrive>();
         while (r.Read())
-            list.Add(new ServiceDrive(r.GetInt64(0), r.GetDouble(1), Time(r, 2), r.IsDBNull(3) ? null : (int)r.GetInt64(3), Time(r, 4), r.IsDBNull(5) ? null : r.GetString(5)));
+            list.Add(new ServiceDrive(r.GetInt64(0), r.GetDouble(1), TimeAt(r, 2), r.IsDBNull(3) ? null : (int)r.GetInt64(3), TimeAt(r, 4), r.IsDBNull(5) ? null : r.GetString(5)));
         return list;
     }
 
-    private static DateTimeOffset? Time(DbDataReader r, int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(column));
+    // A time stored as Unix milliseconds; null when none.
+    private static DateTimeOffset? TimeAt(DbDataReader r, int column) => r.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(column));
 
     /// <summary>Sets a service's reported rate and clears its manual replica count; false when there is no such service.</summary>
     public Task<bool> SetLoadAsync(string name, double requestsPerSecond, DateTimeOffset at, AuditEntry audit) =>
@@ -206,7 +207,7 @@ public sealed class ServiceStore(JobStore store)
     {
         string? Text(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetString(r.GetOrdinal(col));
         long? Long(string col) => r.IsDBNull(r.GetOrdinal(col)) ? null : r.GetInt64(r.GetOrdinal(col));
-        DateTimeOffset? Time(string col) => Long(col) is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+        DateTimeOffset? Time(string col) => TimeAt(r, r.GetOrdinal(col));
         var spec = JsonSerializer.Deserialize<ServiceSpec>(r.GetString(r.GetOrdinal("spec")), Json)
             ?? throw new InvalidDataException($"service '{Text("name")}': no spec");
         var decisions = Text("decisions") is { } d ? JsonSerializer.Deserialize<List<ServiceDecision>>(d, Json) ?? [] : [];
