@@ -236,6 +236,29 @@ public sealed class ClusterExecutionTests
         var history = (await second.GetJobAsync(id)).GetProperty("history");
         Assert.DoesNotContain(history.EnumerateArray(), e => e.GetProperty("state").GetString() == "pending" && e.GetProperty("detail").GetString()!.Contains("requeued"));
     }
+
+    [Fact]
+    public async Task A_new_leader_counts_an_adopted_run_the_cluster_has_not_started_as_waiting_and_times_it_out()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { StartsRuns = false };
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "3" });
+        Task<RunningServer> Start(string db) => RunningServer.StartAsync(database: db, adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var database = RunningServer.NewDatabase(Backend.Sqlite);
+        long id;
+        await using (var first = await Start(database))
+        {
+            id = (await first.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+            await first.UntilAsync(() => Task.FromResult(cluster.Runs(id)), "the job launched");
+        }
+        await using var second = await Start(database);
+        await second.UntilAsync(async () => (await second.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0].GetProperty("waitingInCluster") is
+            { ValueKind: JsonValueKind.Object } w && w.GetProperty("oldestJob").GetInt64() == id, "the adopted run shown waiting");
+        cluster.StartsRuns = true;
+        await second.UntilAsync(() => Task.FromResult(cluster.Cancels.Contains(id) && cluster.Launches.Count(l => l.JobId == id) == 2), "the adopted run timed out and launched again");
+        Assert.Contains((await second.GetJobAsync(id)).GetProperty("history").EnumerateArray(),
+            e => e.GetProperty("detail").GetString() == "requeued: the cluster at s did not start it within 3 s");
+    }
+
     [Fact]
     public async Task An_eviction_sends_the_checkpoint_signal_then_cancels_after_the_grace_time_and_the_preemptor_runs()
     {

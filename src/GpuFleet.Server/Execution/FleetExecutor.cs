@@ -75,11 +75,11 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
     }
 
     /// <summary>Counts a run that a cluster already has as running (a new leader taking over); false where the site has no cluster.</summary>
-    public bool Adopt(long jobId, int site, IReadOnlyList<string>? nodes)
+    public bool Adopt(long jobId, string tenant, int site, IReadOnlyList<string>? nodes)
     {
         if (_agents[site] is not { } agent) return false;
         _siteOf[jobId] = site;
-        agent.Adopt(jobId, nodes);
+        agent.Adopt(jobId, tenant, nodes);
         return true;
     }
 

@@ -140,9 +140,9 @@ internal sealed class SiteAgent : IAsyncDisposable
     }
 
     /// <summary>Counts a run the cluster already has (a new leader taking over) as GpuFleet's.</summary>
-    public void Adopt(long jobId, IReadOnlyList<string>? nodes)
+    public void Adopt(long jobId, string tenant, IReadOnlyList<string>? nodes)
     {
-        lock (_lock) _tracked[jobId] = new Tracked(nodes, Confirmed: true, DateTimeOffset.MinValue);
+        lock (_lock) _tracked[jobId] = new Tracked(nodes, Confirmed: true, DateTimeOffset.MinValue, tenant);
     }
 
     /// <summary>An eviction: the checkpoint signal now, the cancel after the grace time.</summary>
@@ -369,6 +369,11 @@ internal sealed class SiteAgent : IAsyncDisposable
             var aside = new List<string>();
             // Why each run the cluster lists has not started, in its words; and whether that is the job's own doing.
             var waits = seen.Runs.Where(r => r.Waiting is not null).GroupBy(r => r.JobId).ToDictionary(g => g.Key, g => g.Last());
+            // An adopted run (its launch time unknown) that the cluster lists as not started waits from when this
+            // leader first sees it so: it is then counted, and timed out, as a run of its own launch would be.
+            foreach (var id in waits.Keys)
+                if (_tracked.TryGetValue(id, out var adopted) && adopted.Confirmed && adopted.StartedAt is null && adopted.Since == DateTimeOffset.MinValue)
+                    _tracked[id] = adopted with { Since = now };
             foreach (var (id, t) in _tracked.Where(t => t.Value.Unstarted && now - t.Value.Since > _launchTimeout).ToList())
             {
                 _tracked.Remove(id);
@@ -490,12 +495,12 @@ internal sealed class SiteAgent : IAsyncDisposable
             : new ClusterWait(count, oldest.Since, oldest.Job, _tracked[oldest.Job].Tenant, waits.GetValueOrDefault(oldest.Job)?.Waiting);
     }
 
-    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); Tenant: the job's (null when adopted);
+    // Since: when GpuFleet asked for the launch (MinValue for an adopted run); Tenant: the job's;
     // StartedAt: the cluster's start, once heard; Warned: its wait in the cluster's queue was logged.
-    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, string? Tenant = null, DateTimeOffset? StartedAt = null, bool Warned = false)
+    private sealed record Tracked(IReadOnlyList<string>? Nodes, bool Confirmed, DateTimeOffset Since, string Tenant, DateTimeOffset? StartedAt = null, bool Warned = false)
     {
-        // Launched by this leader, accepted by the cluster, and not heard started. An adopted run's launch time is not
-        // known (it may have run for days): it is never counted as waiting, nor timed out.
+        // Launched, accepted by the cluster, and not heard started. An adopted run counts from when the cluster was first
+        // seen listing it as not started (until then its launch time is not known: it may have run for days).
         public bool Unstarted => Confirmed && StartedAt is null && Since != DateTimeOffset.MinValue;
     }
 }

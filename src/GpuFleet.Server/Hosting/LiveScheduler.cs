@@ -421,7 +421,7 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
             _clusters.StopUnadopted(job.Id, site);
             return false;
         }
-        _clusters.Adopt(job.Id, site, [.. nodes.Select(n => n.Name)]);
+        _clusters.Adopt(job.Id, job.Spec.Tenant, site, [.. nodes.Select(n => n.Name)]);
         return true;
     }
 
