@@ -23,8 +23,10 @@ internal sealed class PrivateSlurm : IDisposable
     /// <summary>Starts a cluster of <paramref name="nodes"/> nodes.</summary>
     public static PrivateSlurm Start(int nodes)
     {
-        // Ports 30000-39999 (the shared throwaway cluster uses 20000-29999): a block of 20 per cluster.
-        var port = 30000 + (Environment.ProcessId * 7 + Interlocked.Increment(ref _started)) % 500 * 20;
+        // Ports 10000-14999, a block of 20 per cluster: apart from the shared throwaway cluster's 20000-29999 and the
+        // default one's 16817-17016, and below Linux's ephemeral ports (32768-60999), which any outgoing connection
+        // may hold (30000-39999 once met a slurmd that could not bind a port a client had taken).
+        var port = 10000 + (Environment.ProcessId * 7 + Interlocked.Increment(ref _started)) % 250 * 20;
         var cluster = new PrivateSlurm(Path.Combine(Path.GetTempPath(), $"gpufleet-private-slurm-{Guid.NewGuid():N}"), port);
         TestSlurm.RunScript("start", cluster._lab, port, rest: false, nodes: nodes);
         return cluster;

@@ -44,7 +44,9 @@ internal static class TestPostgres
     private static Dictionary<string, string> ScriptEnvironment(string state) => new()
     {
         ["PGSTATE"] = state,
-        ["PGPORT"] = (56000 + Environment.ProcessId % 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // 15000-15999: below Linux's ephemeral ports (32768-60999), which any outgoing connection may hold, and apart
+        // from the test Slurm clusters' (10000-14999, 16817-17016, 20000-29999).
+        ["PGPORT"] = (15000 + Environment.ProcessId % 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PG_FAST"] = "1",
     };
 
