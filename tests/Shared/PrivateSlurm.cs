@@ -28,7 +28,16 @@ internal sealed class PrivateSlurm : IDisposable
         // may hold (30000-39999 once met a slurmd that could not bind a port a client had taken).
         var port = 10000 + (Environment.ProcessId * 7 + Interlocked.Increment(ref _started)) % 250 * 20;
         var cluster = new PrivateSlurm(Path.Combine(Path.GetTempPath(), $"gpufleet-private-slurm-{Guid.NewGuid():N}"), port);
-        TestSlurm.RunScript("start", cluster._lab, port, rest: false, nodes: nodes);
+        try
+        {
+            TestSlurm.RunScript("start", cluster._lab, port, rest: false, nodes: nodes);
+        }
+        catch
+        {
+            // A start that failed part-way (a node that did not come up) leaves daemons running that no Dispose would stop.
+            cluster.Dispose();
+            throw;
+        }
         return cluster;
     }
 

@@ -35,8 +35,9 @@ internal static class TestPostgres
         if (root is null) throw new InvalidOperationException("repository root not found");
         var state = Path.Combine(Path.GetTempPath(), $"gpufleet-test-pg-{Environment.ProcessId}");
         var script = Path.Combine(root.FullName, "scripts", "postgres-local.sh");
-        Run(script, "start", state);
+        // Asked for before the start: a start that fails part-way leaves a server to stop too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DetachedStop.Run("""bash "$0" stop""", ScriptEnvironment(state), script);
+        Run(script, "start", state);
         return File.ReadAllText(Path.Combine(state, "conn")).Trim();
     }
 

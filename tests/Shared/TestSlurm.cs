@@ -88,10 +88,11 @@ internal static class TestSlurm
         // Below the ephemeral ports, apart from the default cluster's 16817 and 17001-17016: slurmctld on
         // a multiple of 20, its nodes on the 16 ports after it, slurmrestd on the 18th.
         var port = 20000 + Environment.ProcessId % 500 * 20;
-        RunScript("start", lab, port, rest: true);
-        // The cluster's directory goes in the same shell as the stop, which outlives the test host if it must.
+        // The cluster's directory goes in the same shell as the stop, which outlives the test host if it must. Asked
+        // for before the start: a start that fails part-way (a node that did not come up) leaves daemons to stop too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             DetachedStop.Run("""bash "$0" stop; rm -rf "$LAB" """, ScriptEnvironment(lab, port, rest: true, nodes: 16), ScriptPath);
+        RunScript("start", lab, port, rest: true);
         return Path.Combine(lab, "etc", "slurm.conf");
     }
 
