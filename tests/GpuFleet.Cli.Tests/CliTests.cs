@@ -378,6 +378,16 @@ public sealed class CliTests
             Assert.True(code == 0, err);
             (code, stdout, _) = Gpufleet(At("why", second.ToString()));
             Assert.Contains("cancelled", stdout);
+            // The sites as an operator checks them: every site of the fleet, busy GPUs included.
+            (code, stdout, err) = Gpufleet(At("sites", "--json"));
+            Assert.True(code == 0, err);
+            var sites = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(GpuFleet.Data.Fleets.FleetFile.Load(Path.Combine(TestFiles.Root, "fleets/korea-2026.yaml")).Sites.Count, sites.GetArrayLength());
+            Assert.True(sites.EnumerateArray().Sum(x => x.GetProperty("busyGpus").GetInt32()) >= 8);
+            (code, stdout, err) = Gpufleet(At("sites"));
+            Assert.True(code == 0, err);
+            Assert.Contains("naver-chuncheon", stdout);
+            Assert.Contains("GPUs", stdout);
             (code, _, err) = Gpufleet(At("submit", "--gpus", "0", "--time", "1h", "--tenant", "lab"));
             Assert.Equal(2, code);
             Assert.Contains("400 gpus: must be at least 1", err);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using GpuFleet.Core.Workloads;
+using GpuFleet.Core.Fleets;
 using GpuFleet.Server.Jobs;
 using Spectre.Console;
 using YamlDotNet.Serialization;
@@ -8,7 +9,7 @@ using YamlDotNet.Serialization;
 namespace GpuFleet.Cli.Commands;
 
 /// <summary>
-/// The client commands — <c>submit</c>, <c>jobs</c>, <c>show</c>, <c>why</c>, <c>cancel</c>, <c>logs</c>, <c>queues</c> —
+/// The client commands — <c>submit</c>, <c>jobs</c>, <c>show</c>, <c>why</c>, <c>cancel</c>, <c>logs</c>, <c>queues</c>, <c>sites</c> —
 /// against a server given by <c>--server</c>/<c>GPUFLEET_SERVER</c> with <c>--token</c>/<c>GPUFLEET_TOKEN</c>.
 /// Tables on a terminal, <c>--json</c> for scripts.
 /// </summary>
@@ -23,6 +24,7 @@ internal static partial class ClientCommands
         yield return Cancel();
         yield return Logs();
         yield return Queues();
+        yield return Sites();
         yield return Usage();
         yield return Service();
     }
@@ -295,6 +297,42 @@ internal static partial class ClientCommands
             foreach (var q in queues.EnumerateArray())
                 table.AddRow(new[] { Text(q, "tenant"), Text(q, "owner"), q.GetProperty("guaranteeGpus").ToString(), q.GetProperty("usedGpus").ToString(),
                     q.GetProperty("borrowedGpus").ToString(), q.GetProperty("lentGpus").ToString(), q.GetProperty("idleGuaranteeGpus").ToString() }.Select(Markup.Escape).ToArray());
+            AnsiConsole.Write(table);
+        });
+
+    // Each site as an operator checks it: GPUs busy and out of service, power against the cap, its executor and whether
+    // its cluster answers, runs the cluster has not started (how many, the longest wait and why) and nodes set aside
+    // after a run was not started in time.
+    private static Command Sites() =>
+        Client("sites", "Sites: GPUs busy and out of service, power against the cap, whether the cluster answers, runs it has not started, nodes set aside.", [],
+            (_, api) => api.Get("/api/v1/sites"), (_, sites) =>
+        {
+            // Site names and figures whole; the cluster's words wrap where a terminal is narrow.
+            var table = new Table().AddColumns(new TableColumn("site").NoWrap(), new TableColumn("GPUs").NoWrap(), new TableColumn("busy").NoWrap(),
+                new TableColumn("out").NoWrap(), new TableColumn("MW / cap").NoWrap(), new TableColumn("cluster"), new TableColumn("not started"), new TableColumn("set aside"));
+            foreach (var s in sites.EnumerateArray())
+            {
+                var executor = Text(s, "executor") + s.GetProperty("reachable").ValueKind switch
+                {
+                    JsonValueKind.True => ", answers",
+                    JsonValueKind.False => ", NOT answering" + (Text(s, "executorError") is { Length: > 0 } e ? $": {e}" : ""),
+                    _ => "",
+                };
+                var waiting = "";
+                if (s.TryGetProperty("waitingInCluster", out var w) && w.ValueKind == JsonValueKind.Object)
+                {
+                    var waited = DateTimeOffset.UtcNow - w.GetProperty("oldestSince").GetDateTimeOffset();
+                    var job = Text(w, "oldestJob") is { Length: > 0 } id ? $"job {id}, " : "";
+                    var reason = Text(w, "oldestReason") is { Length: > 0 } r ? $", {r}" : "";
+                    waiting = FormattableString.Invariant($"{w.GetProperty("runs").GetInt32()} (longest: {job}{Math.Max(0, waited.TotalSeconds):0} s{reason})");
+                }
+                var aside = s.TryGetProperty("setAsideNodes", out var a) && a.ValueKind == JsonValueKind.Array
+                    ? HostList.Compress([.. a.EnumerateArray().Select(n => n.GetString()!)]) : "";
+                table.AddRow(new[] { Text(s, "site"), s.GetProperty("gpus").ToString(), s.GetProperty("busyGpus").ToString(),
+                    s.GetProperty("outOfServiceGpus").ToString(),
+                    FormattableString.Invariant($"{s.GetProperty("powerMw").GetDouble():0.0} / {s.GetProperty("powerCapMw").GetDouble():0.0}"),
+                    executor, waiting, aside }.Select(Markup.Escape).ToArray());
+            }
             AnsiConsole.Write(table);
         });
 
