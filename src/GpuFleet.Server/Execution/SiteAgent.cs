@@ -85,7 +85,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     {
         // While the cluster does not answer, what it last said of its queue is not news: none is shown.
         lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled,
-            _reachable ? _heldByOthers : 0, _reachable ? _waiting : null, [.. _setAside.Keys.Order(StringComparer.Ordinal)]);
+            _reachable ? _heldByOthers : 0, _reachable ? _waiting : null, _setAside.Count == 0 ? null : [.. _setAside.Keys.Order(StringComparer.Ordinal)]);
     }
 
     /// <summary>
@@ -384,19 +384,16 @@ internal sealed class SiteAgent : IAsyncDisposable
                 var nodes = t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes";
                 var reason = wait?.Waiting ?? "the cluster gives no reason";
                 // A wait of the job's own making (its account's limits, a dependency, its image) is not its nodes' fault.
-                if (wait?.WaitsOnItself == true)
-                {
-                    _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again",
-                        Site, id, _launchTimeout.TotalSeconds, nodes, reason);
-                    continue;
-                }
-                foreach (var node in t.Nodes ?? [])
-                {
-                    if (!_setAside.ContainsKey(node)) aside.Add(node);
-                    _setAside[node] = now + _launchTimeout;
-                }
-                _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again; those nodes take no new work for {SetAside:0} s",
-                    Site, id, _launchTimeout.TotalSeconds, nodes, reason, _launchTimeout.TotalSeconds);
+                var setsAside = wait?.WaitsOnItself != true;
+                if (setsAside)
+                    foreach (var node in t.Nodes ?? [])
+                    {
+                        if (!_setAside.ContainsKey(node)) aside.Add(node);
+                        _setAside[node] = now + _launchTimeout;
+                    }
+                _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again{SetAside}",
+                    Site, id, _launchTimeout.TotalSeconds, nodes, reason,
+                    setsAside ? FormattableString.Invariant($"; those nodes take no new work for {_launchTimeout.TotalSeconds:0} s") : "");
             }
             if (aside.Count > 0 || expired.Count > 0) Interlocked.Increment(ref _availabilityVersion);
             _waiting = Waiting(waits, now);

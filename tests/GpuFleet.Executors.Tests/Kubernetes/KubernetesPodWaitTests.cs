@@ -9,6 +9,13 @@ public sealed class KubernetesPodWaitTests
 {
     private static readonly IReadOnlyList<V1Pod> Recorded = RecordedKubernetes.Read<V1PodList>("hkube-2018-pods.json").Items.ToList();
 
+    // A pod of GpuFleet's Job 7 that has not started: its scheduling condition, and its container's status if any.
+    private static V1Pod Pending(V1PodCondition scheduled, V1ContainerStatus? container = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "gpufleet-7-0-abcde" },
+        Status = new V1PodStatus { Phase = "Pending", Conditions = [scheduled], ContainerStatuses = container is null ? null : [container] },
+    };
+
     [Fact]
     public void A_scheduled_pod_whose_container_is_being_created_says_so()
     {
@@ -30,16 +37,8 @@ public sealed class KubernetesPodWaitTests
     [Fact]
     public void An_unschedulable_pod_gives_the_schedulers_reason_and_message()
     {
-        var pod = new V1Pod
-        {
-            Metadata = new V1ObjectMeta { Name = "gpufleet-7-0-abcde" },
-            Status = new V1PodStatus
-            {
-                Phase = "Pending",
-                Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable",
-                    Message = "0/2 nodes are available: 2 Insufficient nvidia.com/gpu." }],
-            },
-        };
+        var pod = Pending(new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable",
+            Message = "0/2 nodes are available: 2 Insufficient nvidia.com/gpu." });
         Assert.Equal(("Unschedulable: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu.", false), KubernetesPodWait.Of([pod], 1));
         // A long one is cut.
         pod.Status.Conditions[0].Message = "0/900 nodes are available: " + string.Join(", ", Enumerable.Range(0, 100).Select(i => $"{i} node(s) had untolerated taint"));
@@ -49,17 +48,9 @@ public sealed class KubernetesPodWaitTests
     [Fact]
     public void A_container_that_cannot_pull_its_image_gives_its_reason_not_the_message_that_names_the_image_and_is_its_own_wait()
     {
-        var pod = new V1Pod
-        {
-            Metadata = new V1ObjectMeta { Name = "gpufleet-7-0-abcde" },
-            Status = new V1PodStatus
-            {
-                Phase = "Pending",
-                Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True" }],
-                ContainerStatuses = [new V1ContainerStatus { Name = "job", Image = "registry.example/team/model:7", ImageID = "", Ready = false, RestartCount = 0,
-                    State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ImagePullBackOff", Message = "Back-off pulling image \"registry.example/team/model:7\"" } } }],
-            },
-        };
+        var pod = Pending(new V1PodCondition { Type = "PodScheduled", Status = "True" },
+            new V1ContainerStatus { Name = "job", Image = "registry.example/team/model:7", ImageID = "", Ready = false, RestartCount = 0,
+                State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ImagePullBackOff", Message = "Back-off pulling image \"registry.example/team/model:7\"" } } });
         // And it is the job's own doing: its nodes are not set aside for it.
         Assert.Equal(("ImagePullBackOff", true), KubernetesPodWait.Of([pod], 1));
     }
