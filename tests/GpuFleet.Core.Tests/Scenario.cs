@@ -108,6 +108,7 @@ public sealed class TenantData
     public int? BorrowLimitGpus { get; set; }
     public int? LendLimitGpus { get; set; }
     public bool LendsToOtherOwners { get; set; } = true;
+    public bool ReclaimsGuests { get; set; }
     public List<GrantData> Grants { get; set; } = [];
 }
 

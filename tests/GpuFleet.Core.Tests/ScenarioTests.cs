@@ -250,6 +250,6 @@ public sealed class ScenarioTests
         ? TenantTree.Empty
         : new TenantTree(
             [.. s.Tenants.Select(t => new TenantSpec(t.Name, t.Parent, t.Guarantee, t.Weight, t.BorrowLimitGpus, t.LendLimitGpus, t.LendsToOtherOwners,
-                [.. t.Grants.Select(g => new Grant(g.Name, g.GpuHours, g.Start, g.End, Enum.Parse<GrantExhaustion>(g.WhenExhausted)))]))],
+                [.. t.Grants.Select(g => new Grant(g.Name, g.GpuHours, g.Start, g.End, Enum.Parse<GrantExhaustion>(g.WhenExhausted)))], t.ReclaimsGuests))],
             [.. s.Classes.Select(c => new PriorityClass(c.Name, c.Priority, c.Preemptible, c.MinRuntime, c.Grace, c.BestEffort))]);
 }

@@ -56,6 +56,14 @@ public sealed class TenantFileTests
     }
 
     [Fact]
+    public void An_owner_of_a_site_may_reclaim_guests_there()
+    {
+        var tree = TenantFile.Parse(new StringReader(GoodTree.Replace("  - name: owner\n", "  - name: o\n    reclaimsGuests: true\n")), "t.yaml", Fleet);
+        Assert.True(tree.Tenants.Single(t => t.Name == "o").ReclaimsGuests);
+        Assert.False(TenantFile.Parse(new StringReader(GoodTree), "t.yaml", Fleet).Tenants.Single(t => t.Name == "owner").ReclaimsGuests);
+    }
+
+    [Fact]
     public void Grant_periods_may_be_dates_for_the_live_service()
     {
         var tree = TenantFile.Parse(new StringReader(GoodTree.Replace("start: 0d, end: 30d", "start: 2027-01-01, end: 2027-02-01T00:00:00Z")), "t.yaml", Fleet);
@@ -72,6 +80,8 @@ public sealed class TenantFileTests
     [InlineData("name: other", "name: project", 5, "tenants.project", "used twice")]
     [InlineData("borrowLimitGpus: 4 }", "borrowLimitGpus: 4, lendsToOtherOwners: false }", 9, "tenants[0].children[1].lendsToOtherOwners", "owners (top-level tenants) only")]
     [InlineData("start: 0d, end: 30d", "start: 30d, end: 1d", 8, "tenants[0].children[0].grants[0].end", "after its start")]
+    [InlineData("borrowLimitGpus: 4 }", "borrowLimitGpus: 4, reclaimsGuests: true }", 9, "tenants[0].children[1].reclaimsGuests", "owners (top-level tenants) only")]
+    [InlineData("  - name: owner\n", "  - name: owner\n    reclaimsGuests: true\n", 4, "tenants[0].reclaimsGuests", "'owner' owns no site of the fleet")]
     public void Bad_tenant_files_name_file_line_and_field(string from, string to, int line, string field, string problem)
     {
         var e = Assert.Throws<DataFileException>(() => TenantFile.Parse(new StringReader(GoodTree.Replace(from, to)), "bad.yaml", Fleet));

@@ -6,8 +6,9 @@ namespace GpuFleet.Core.Scheduling;
 
 /// <summary>
 /// Frees GPUs for a job that does not fit by evicting running gangs. A job within its tenant's
-/// guarantee reclaims from tenants running above theirs and from best-effort jobs; any job may preempt
-/// lower, preemptible classes of its own tenant. Nobody is evicted before its class's minimum runtime.
+/// guarantee reclaims from tenants running above theirs and from best-effort jobs (and, where its owner
+/// reclaims guests, from other owners' work on its owner's sites); any job may preempt lower, preemptible
+/// classes of its own tenant. Nobody is evicted before its class's minimum runtime.
 /// <para>An eviction is a transaction: the chosen victims are stopped tentatively, the job is placed,
 /// and only then are they committed as evicted (a <see cref="PreemptionDecision"/> each, queued again).
 /// If the job cannot be placed after all, every victim is put back exactly — GPUs, tenant use, running
@@ -49,6 +50,8 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     private readonly Dictionary<(int Tenant, int Model), int> _surplus = [];
     private readonly Dictionary<(int Tenant, int Model), int> _taken = [];
     private long _victimStamp;
+    // Per search: the owner whose sites' guests the preemptor may reclaim (TenantSpec.ReclaimsGuests), or -1.
+    private int _guestsOf = -1;
 
     /// <summary>Places the job once its victims are stopped; tests replace it to force a placement that fails.</summary>
     internal Func<JobClass, (int Pool, GpuAllocation[] Gpus)?> PlaceAfterEviction { get; set; } = placer.TryPlace;
@@ -146,16 +149,20 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     private List<(Victim Victim, int Gpus)>? ChooseUnitVictims(JobRecord job, JobClass c, bool guaranteed, long now)
     {
         _victims.Clear();
+        // An owner that reclaims guests: its tenant, within its guarantee, may take back its owner's sites from other owners' work.
+        var owner = ledger.Owner(job.Tenant);
+        _guestsOf = guaranteed && ledger.ReclaimsGuests && ledger.ReclaimsGuestsAsOwner(owner) ? owner : -1;
         for (var t = 0; t < running.TenantCount; t++)
         {
             var own = t == job.Tenant;
-            if (!own && !(guaranteed && (running.BestEffortOf(t) > 0 || BorrowingAny(t, c.ModelMask)))) continue;
+            var mayBeGuest = _guestsOf >= 0 && ledger.Owner(t) != _guestsOf;
+            if (!own && !(guaranteed && (running.BestEffortOf(t) > 0 || mayBeGuest || BorrowingAny(t, c.ModelMask)))) continue;
             foreach (var v in running.OfTenant(t))
             {
                 if (v.Class.Slice is not null || v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
                 if ((c.ModelMask & (1UL << v.Model)) == 0) continue;
                 PreemptionKind kind;
-                if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)))) kind = PreemptionKind.Reclaim;
+                if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)) || (mayBeGuest && IsGuest(v)))) kind = PreemptionKind.Reclaim;
                 else if (own && v.PriorityClass.Preemptible && v.Priority < job.Priority) kind = PreemptionKind.Priority;
                 else continue;
                 _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now)));
@@ -383,8 +390,20 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         return gpus;
     }
 
-    /// <summary>Best-effort work is never guaranteed, and the preemptor's own lower classes are its own to give up.</summary>
-    private static bool Guarded(JobRecord victim, int preemptorTenant) => victim.Tenant != preemptorTenant && !victim.BestEffortRun;
+    /// <summary>
+    /// Best-effort work is never guaranteed, the preemptor's own lower classes are its own to give up, and a
+    /// guest's guarantee is its own owner's sites' to honour, not the preemptor's owner's.
+    /// </summary>
+    private bool Guarded(JobRecord victim, int preemptorTenant) =>
+        victim.Tenant != preemptorTenant && !victim.BestEffortRun && !(_guestsOf >= 0 && IsGuest(victim));
+
+    /// <summary>Whether the victim runs, as another owner's work, on a site of the owner whose guests this search reclaims.</summary>
+    private bool IsGuest(JobRecord victim)
+    {
+        foreach (var a in victim.Gpus!)
+            if (ledger.IsGuest(victim.Tenant, fleet.NodePool(a.Node), _guestsOf)) return true;
+        return false;
+    }
 
     /// <summary>GPUs of the victim's model its tenant runs beyond its guarantee, best-effort work aside: what a reclaim may take.</summary>
     private int Surplus(JobRecord victim)

@@ -39,6 +39,8 @@ internal sealed class TenantLedger
     private readonly double[] _billing;
     private readonly List<int> _leaves = [];
     private readonly bool _lendRestricted;
+    // Per pool: the tree's owner node of its site when that owner reclaims guests there, else -1.
+    private readonly int[] _guestReclaimingOwner;
     private readonly bool _built;
     private double[] _cycleKey = [];
     private long _lastAccrual = long.MinValue;
@@ -73,6 +75,13 @@ internal sealed class TenantLedger
             _weight[n] = tree.Tenants[n].Weight ?? Math.Max(1, TotalGuarantee(n));
         }
         _lendRestricted = tree.Tenants.Any(t => t.LendLimitGpus is not null || !t.LendsToOtherOwners);
+        _guestReclaimingOwner = new int[fleet.PoolCount];
+        for (var p = 0; p < fleet.PoolCount; p++)
+        {
+            var owner = fleet.Sites[fleet.PoolSite(p)].Owner;
+            _guestReclaimingOwner[p] = tree.Tenants.FirstOrDefault(t => t.Parent is null && t.Name == owner) is { ReclaimsGuests: true } ? _index[owner] : -1;
+        }
+        ReclaimsGuests = _guestReclaimingOwner.Any(o => o >= 0);
         _built = true;
         foreach (var (name, share) in extraShares)
             if (!_index.ContainsKey(name)) Add(name, -1, share > 0 ? share : 1.0, null, null, true);
@@ -81,6 +90,19 @@ internal sealed class TenantLedger
 
     /// <summary>Whether a tree was given (otherwise every tenant is an owner of its own, with no guarantee).</summary>
     public bool HasTree { get; }
+    /// <summary>Whether some owner reclaims its own sites' GPUs from other owners' tenants (<see cref="TenantSpec.ReclaimsGuests"/>).</summary>
+    public bool ReclaimsGuests { get; }
+
+    /// <summary>
+    /// Whether a job of <paramref name="leaf"/> on <paramref name="pool"/> is a guest that a tenant of
+    /// <paramref name="owner"/> may reclaim: the pool's site belongs to that owner, which reclaims guests, and
+    /// the leaf belongs to another owner.
+    /// </summary>
+    public bool IsGuest(int leaf, int pool, int owner) => _guestReclaimingOwner[pool] == owner && Owner(leaf) != owner;
+
+    /// <summary>Whether some site belongs to <paramref name="owner"/> and it reclaims guests there.</summary>
+    public bool ReclaimsGuestsAsOwner(int owner) => Array.IndexOf(_guestReclaimingOwner, owner) >= 0;
+
     /// <summary>Whether some tenant limits what it lends (then borrowing checks count idle GPUs).</summary>
     public bool LendRestricted => _lendRestricted;
     public int NodeCount => _names.Count;

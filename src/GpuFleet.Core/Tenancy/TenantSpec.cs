@@ -12,6 +12,11 @@ namespace GpuFleet.Core.Tenancy;
 /// <param name="LendLimitGpus">At most this many of its idle guaranteed GPUs of a model are lent out; null: all of them.</param>
 /// <param name="LendsToOtherOwners">For a top node: whether tenants of other owners may borrow its idle capacity.</param>
 /// <param name="Grants">GPU-hour grants of a project (leaves only); none means not metered.</param>
+/// <param name="ReclaimsGuests">
+/// For a top node: whether its tenants, within their guarantee, reclaim GPUs of its own sites (sites whose
+/// owner is this node) from other owners' tenants, even from work within those tenants' guarantees, which
+/// their own owners' sites are there to honour.
+/// </param>
 public sealed record TenantSpec(
     string Name,
     string? Parent,
@@ -20,4 +25,5 @@ public sealed record TenantSpec(
     int? BorrowLimitGpus = null,
     int? LendLimitGpus = null,
     bool LendsToOtherOwners = true,
-    IReadOnlyList<Grant>? Grants = null);
+    IReadOnlyList<Grant>? Grants = null,
+    bool ReclaimsGuests = false);

@@ -81,9 +81,13 @@ public static class TenantFile
             m.OptionalInteger("borrowLimitGpus", min: 0),
             m.OptionalInteger("lendLimitGpus", min: 0),
             m.Bool("lendsToOtherOwners", true),
-            grants);
-        if (parent is not null && m.Has("lendsToOtherOwners"))
-            throw m.Error("lendsToOtherOwners", "applies to owners (top-level tenants) only");
+            grants,
+            m.Bool("reclaimsGuests", false));
+        foreach (var ownersOnly in new[] { "lendsToOtherOwners", "reclaimsGuests" })
+            if (parent is not null && m.Has(ownersOnly))
+                throw m.Error(ownersOnly, "applies to owners (top-level tenants) only");
+        if (spec.ReclaimsGuests && fleet is not null && !fleet.Sites.Any(s => s.Owner == name))
+            throw m.Error("reclaimsGuests", $"'{name}' owns no site of the fleet (a site's owner names it)");
         lines.TryAdd(name, m.LineOf("name"));
         into.Add(spec);
         var children = m.List("children", required: false).ToList();
