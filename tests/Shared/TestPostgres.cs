@@ -36,7 +36,7 @@ internal static class TestPostgres
         var state = Path.Combine(Path.GetTempPath(), $"gpufleet-test-pg-{Environment.ProcessId}");
         var script = Path.Combine(root.FullName, "scripts", "postgres-local.sh");
         // Asked for before the start: a start that fails part-way leaves a server to stop too.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => DetachedStop.Run("""bash "$0" stop""", ScriptEnvironment(state), script);
+        DetachedStop.WhenThisProcessExits("""bash "$0" stop""", ScriptEnvironment(state), script);
         Run(script, "start", state);
         return File.ReadAllText(Path.Combine(state, "conn")).Trim();
     }

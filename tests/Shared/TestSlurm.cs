@@ -90,8 +90,7 @@ internal static class TestSlurm
         var port = 20000 + Environment.ProcessId % 500 * 20;
         // The cluster's directory goes in the same shell as the stop, which outlives the test host if it must. Asked
         // for before the start: a start that fails part-way (a node that did not come up) leaves daemons to stop too.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-            DetachedStop.Run("""bash "$0" stop; rm -rf "$LAB" """, ScriptEnvironment(lab, port, rest: true, nodes: 16), ScriptPath);
+        DetachedStop.WhenThisProcessExits("""bash "$0" stop; rm -rf "$LAB" """, ScriptEnvironment(lab, port, rest: true, nodes: 16), ScriptPath);
         RunScript("start", lab, port, rest: true);
         return Path.Combine(lab, "etc", "slurm.conf");
     }
