@@ -261,28 +261,34 @@ internal static class BenchCommand
     }
 
     /// <summary>The same load on Slurm: parallel <c>sbatch</c> calls of a one-GPU job, as users submit.</summary>
-    /// <remarks>The jobs are named <c>gpufleet-bench-sbatch</c>, write no output file, and are cancelled afterwards.</remarks>
+    /// <remarks>The jobs are named <c>gpufleet-bench-sbatch</c>, write no output file, and are cancelled afterwards; the command returns once Slurm no longer lists them.</remarks>
     private static JsonObject SbatchLoad(int clients, double warmup, double seconds)
     {
         const string name = "gpufleet-bench-sbatch";
-        static async Task<bool> Run(string tool, params string[] args)
+        static async Task<(bool Ok, string Output)> Run(string tool, params string[] args)
         {
             var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in args) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
-            await p.StandardOutput.ReadToEndAsync();
+            var output = await p.StandardOutput.ReadToEndAsync();
             await p.StandardError.ReadToEndAsync();
             await p.WaitForExitAsync();
-            return p.ExitCode == 0;
+            return (p.ExitCode == 0, output);
         }
         try
         {
-            return ClosedLoopLoad.Run(clients, warmup, seconds, (_, _) =>
-                Run("sbatch", "--parsable", "-J", name, "-o", "/dev/null", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000"));
+            return ClosedLoopLoad.Run(clients, warmup, seconds, async (_, _) =>
+                (await Run("sbatch", "--parsable", "-J", name, "-o", "/dev/null", "-t", "60", "--gres=gpu:1", "--wrap", "sleep 3000")).Ok);
         }
         finally
         {
             Run("scancel", "--name", name).GetAwaiter().GetResult();
+            // Slurm tears a few thousand cancelled jobs down for a minute or more, busy on the same cores: what
+            // runs next (another bench run) would be measured against it. Wait until they are gone (at most 3 minutes).
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed < TimeSpan.FromMinutes(3)
+                && Run("squeue", "-h", "--name", name, "-o", "%i").GetAwaiter().GetResult() is (true, var queued) && queued.Trim().Length > 0)
+                Thread.Sleep(1000);
         }
     }
 
