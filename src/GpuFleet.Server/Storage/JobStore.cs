@@ -317,11 +317,10 @@ public sealed class JobStore : IDisposable
     {
         ThrowIfNotAllowed(changes);
         var applied = new bool[changes.Count];
-        var slice = Dialect.SingleWriter ? TransitionsPerTransaction : TransitionsPerSchedulerTransaction;
-        for (var from = 0; from < changes.Count; from += slice)
+        for (var from = 0; from < changes.Count; from += TransitionsPerTransaction)
         {
             var first = from;
-            var count = Math.Min(slice, changes.Count - from);
+            var count = Math.Min(TransitionsPerTransaction, changes.Count - from);
             async Task<bool> Write(DbConnection c, DbTransaction t)
             {
                 if (epoch is { } mine) await CheckLeaseAsync(c, t, mine);
@@ -357,17 +356,6 @@ public sealed class JobStore : IDisposable
     /// p99 41-47 ms, 64 → 38-47 ms, 128 → 43-52 ms, at the same rate within the noise.
     /// </remarks>
     public const int TransitionsPerTransaction = 64;
-
-    /// <summary>Most state changes written in one transaction where writers need not take turns (PostgreSQL).</summary>
-    /// <remarks>
-    /// There the scheduler writes on a connection of its own, beside the submissions' group commit, so its
-    /// slices do not hold submissions back, and larger ones cost fewer commits and round trips: a busy cycle
-    /// that placed 17,000 jobs wrote them in 2.7 s in slices of 64, in 0.7 s in slices of 1,024. bench api
-    /// (PostgreSQL, 64 clients, three paired runs): 3,837 / 3,702 / 3,785 submissions/s (p99 42 / 70 / 89 ms) in
-    /// slices of 64, 3,987 / 4,064 / 3,854 (p99 41 / 61 / 68 ms) in slices of 1,024. A cancellation of a job the
-    /// slice moves waits for that one transaction (tens of milliseconds).
-    /// </remarks>
-    public const int TransitionsPerSchedulerTransaction = 1_024;
 
     // Every fenced write renews the lease it is fenced by: a leader busy with a long cycle writes, and
     // so keeps its lease, between the renewals at the start of each cycle. The update also locks the
