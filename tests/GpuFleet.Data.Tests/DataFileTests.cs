@@ -70,6 +70,8 @@ public sealed class DataFileTests
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: lsf } }", 5, "sites[0].executor.kind", "unknown executor 'lsf' (known: simulated, slurm, kubernetes, local)")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, logDirectory: /x } }", 5, "sites[0].executor.logDirectory", "unknown field")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, pollSeconds: 0 } }", 5, "sites[0].executor.pollSeconds", "at least 1")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, launchTimeoutSeconds: 3601 } }", 5, "sites[0].executor.launchTimeoutSeconds", "at most 3600")]
+    [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, setAsideSeconds: 86401 } }", 5, "sites[0].executor.setAsideSeconds", "at most 86400")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: slurm }", 5, "sites[0].executor", "must be a mapping")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { partition: gpu } }", 5, "sites[0].executor.kind", "is required")]
     [InlineData("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, restUrl: slurm-head:6820, token: t } }", 5, "sites[0].executor.restUrl", "must be an absolute http(s) URL")]
@@ -136,6 +138,9 @@ public sealed class DataFileTests
         Assert.Equal("gpu", executor.Setting("partition"));
         Assert.Equal(3, executor.Seconds("pollSeconds", 2));
         Assert.Equal(30, executor.Seconds("checkpointGraceSeconds", 30));
+        // A day's set-aside is allowed (a cluster's reservation may last that long); other settings stop at an hour.
+        Assert.Equal(86_400, FleetFile.Parse(new StringReader(GoodFleet.Replace("pue: 1.2 }", "pue: 1.2, executor: { kind: slurm, setAsideSeconds: 86400 } }")), "f.yaml")
+            .Sites[0].Executor.Seconds("setAsideSeconds", 0));
         Assert.True(FleetFile.Parse(new StringReader(GoodFleet), "f.yaml").Sites[0].Executor.IsSimulated);
         var rest = FleetFile.Parse(new StringReader(GoodFleet.Replace("pue: 1.2 }",
             "pue: 1.2, executor: { kind: slurm, restUrl: \"http://head:6820\", user: root, tokenFile: /etc/jwt } }")), "f.yaml").Sites[0].Executor;

@@ -139,6 +139,44 @@ public sealed class ClusterExecutionTests
     }
 
     [Fact]
+    public async Task A_new_leader_keeps_the_nodes_the_previous_one_set_aside_until_the_same_time()
+    {
+        var cluster = new InMemoryCluster(ClusterFleet, 0) { LeaveUnstarted = 1 };
+        // A short launch timeout, a long set-aside: the handover happens well within it.
+        var fleet = RunningServer.SmallFleetRunBy("slurm", new Dictionary<string, string> { ["launchTimeoutSeconds"] = "3", ["setAsideSeconds"] = "3600" });
+        Task<RunningServer> Start(string db) => RunningServer.StartAsync(database: db, adjust: s => s with { Fleet = fleet }, services: s => s.AddSingleton<SiteExecutorFactory>((_, _) => cluster));
+        var database = RunningServer.NewDatabase(Backend.Sqlite);
+        string aside;
+        DateTimeOffset until;
+        await using (var first = await Start(database))
+        {
+            var id = (await first.PostJobAsync(new { tenant = "a", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+            await first.UntilAsync(() => Task.FromResult(cluster.Runs(id) && cluster.Launches.Count(l => l.JobId == id) == 2), "the job launched again and runs", seconds: 60);
+            aside = cluster.Launches.First(l => l.JobId == id).Nodes.Single().Node;
+            var site = (await first.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0];
+            Assert.Equal([aside], site.GetProperty("setAsideNodes").EnumerateArray().Select(n => n.GetString()));
+            until = site.GetProperty("setAsideUntil").GetProperty(aside).GetDateTimeOffset();
+            Assert.InRange(until - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(50), TimeSpan.FromMinutes(61));
+            // The leader publishes its view every 2 s of its clock: once more, with the node set aside.
+            first.Clock.Advance(TimeSpan.FromSeconds(3));
+            first.Scheduler.Tick();
+        }
+        await using var second = await Start(database);
+        // The only free node is the one set aside: the next job waits rather than launch there.
+        var next = (await second.PostJobAsync(new { tenant = "b", gpus = 8, timeLimitSeconds = 3600 })).GetProperty("id").GetInt64();
+        for (var i = 0; i < 3; i++)
+        {
+            second.Scheduler.Tick();
+            await Task.Delay(300);
+        }
+        Assert.DoesNotContain(cluster.Launches, l => l.JobId == next);
+        Assert.Equal("pending", await StateOf(second, next));
+        var kept = (await second.Client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0];
+        Assert.Equal([aside], kept.GetProperty("setAsideNodes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal(until, kept.GetProperty("setAsideUntil").GetProperty(aside).GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task A_run_that_waits_on_itself_sets_no_node_aside_when_it_times_out()
     {
         var cluster = new InMemoryCluster(ClusterFleet, 0) { LeaveUnstarted = 1, WaitReason = "ImagePullBackOff", WaitIsItsOwn = true };

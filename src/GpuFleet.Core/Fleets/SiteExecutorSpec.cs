@@ -26,7 +26,7 @@ public sealed record SiteExecutorSpec(string Kind, IReadOnlyDictionary<string, s
     /// Settings every real executor takes: seconds between looks at the cluster, between inventories, from a
     /// checkpoint signal to the eviction, and from a launch to giving up on a run the cluster has not started.
     /// </summary>
-    public static IReadOnlyList<string> CommonSettings { get; } = ["pollSeconds", "inventorySeconds", "checkpointGraceSeconds", "launchTimeoutSeconds", "launchWarningSeconds"];
+    public static IReadOnlyList<string> CommonSettings { get; } = ["pollSeconds", "inventorySeconds", "checkpointGraceSeconds", "launchTimeoutSeconds", "launchWarningSeconds", "setAsideSeconds"];
 
     /// <summary>
     /// Settings every real executor takes about the site's nodes: <c>inventory</c> (<c>file</c>, the default:

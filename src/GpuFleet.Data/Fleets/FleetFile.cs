@@ -160,7 +160,7 @@ public static class FleetFile
                 _ => e.Text(key),
             };
         if (kind != "simulated")
-            foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: 3600));
+            foreach (var key in SiteExecutorSpec.CommonSettings.Where(e.Has)) settings[key] = Whole(e.Integer(key, min: 1, max: key == "setAsideSeconds" ? 86_400 : 3600));
         if (kind != "simulated") ReadInventory(e, settings);
         if (kind == "slurm") CheckSlurmTransport(e, settings);
         e.RejectUnknown();

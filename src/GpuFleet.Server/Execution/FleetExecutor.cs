@@ -83,6 +83,9 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         return true;
     }
 
+    /// <summary>Sets aside again, at a site with a cluster, the nodes a previous leader had set aside there (<see cref="SiteAgent.RestoreSetAside"/>).</summary>
+    public void RestoreSetAside(int site, IReadOnlyDictionary<string, DateTimeOffset> until) => _agents[site]?.RestoreSetAside(until);
+
     /// <summary>
     /// Cancels a run that a cluster has of a job GpuFleet does not take up where it runs (a new leader that cannot
     /// adopt it): the job queues again, and a launch of it later, here or elsewhere, comes after this cancel.

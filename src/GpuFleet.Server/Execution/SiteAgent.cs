@@ -38,6 +38,7 @@ internal sealed class SiteAgent : IAsyncDisposable
     private readonly TimeSpan _inventoryEvery;
     private readonly TimeSpan _grace;
     private readonly TimeSpan _launchTimeout;
+    private readonly TimeSpan _setAsideFor;
     private readonly TimeSpan _launchWarning;
     private readonly Action? _ended;
     private Task? _loop;
@@ -68,6 +69,7 @@ internal sealed class SiteAgent : IAsyncDisposable
         _inventoryEvery = TimeSpan.FromSeconds(spec.Seconds("inventorySeconds", 15));
         _grace = TimeSpan.FromSeconds(spec.Seconds("checkpointGraceSeconds", 30));
         _launchTimeout = TimeSpan.FromSeconds(spec.Seconds("launchTimeoutSeconds", 600));
+        _setAsideFor = TimeSpan.FromSeconds(spec.Seconds("setAsideSeconds", (int)_launchTimeout.TotalSeconds));
         _launchWarning = TimeSpan.FromSeconds(spec.Seconds("launchWarningSeconds", 60));
     }
 
@@ -85,7 +87,28 @@ internal sealed class SiteAgent : IAsyncDisposable
     {
         // While the cluster does not answer, what it last said of its queue is not news: none is shown.
         lock (_lock) return new SiteHealth(Site, Executor.Kind, _reachable, _lastContact, _lastError, _tracked.Count, _mismatches, _unscheduled,
-            _reachable ? _heldByOthers : 0, _reachable ? _waiting : null, _setAside.Count == 0 ? null : [.. _setAside.Keys.Order(StringComparer.Ordinal)]);
+            _reachable ? _heldByOthers : 0, _reachable ? _waiting : null, _setAside.Count == 0 ? null : new SortedDictionary<string, DateTimeOffset>(_setAside, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Sets aside again what the previous leader had set aside here, until the same times (a new leader that did not
+    /// would place jobs where the cluster just would not start them, and time each out in turn); times past are ignored.
+    /// </summary>
+    public void RestoreSetAside(IReadOnlyDictionary<string, DateTimeOffset> until)
+    {
+        var now = _clock.GetUtcNow();
+        var restored = new List<string>();
+        lock (_lock)
+            foreach (var (node, end) in until)
+            {
+                if (end <= now || (_setAside.TryGetValue(node, out var held) && held >= end)) continue;
+                _setAside[node] = end;
+                restored.Add(node);
+            }
+        if (restored.Count == 0) return;
+        Interlocked.Increment(ref _availabilityVersion);
+        _log.LogInformation("site {Site}: {Nodes} stay set aside as the previous leader set them, until {Until:O} at the latest",
+            Site, Core.Fleets.HostList.Compress(restored), restored.Max(n => until[n]));
     }
 
     /// <summary>
@@ -389,11 +412,11 @@ internal sealed class SiteAgent : IAsyncDisposable
                     foreach (var node in t.Nodes ?? [])
                     {
                         if (!_setAside.ContainsKey(node)) aside.Add(node);
-                        _setAside[node] = now + _launchTimeout;
+                        _setAside[node] = now + _setAsideFor;
                     }
                 _log.LogWarning("site {Site}: the cluster did not start job {Job} within {Timeout:0} s on {Nodes} ({Reason}): cancelled there and queued again{SetAside}",
                     Site, id, _launchTimeout.TotalSeconds, nodes, reason,
-                    setsAside ? FormattableString.Invariant($"; those nodes take no new work for {_launchTimeout.TotalSeconds:0} s") : "");
+                    setsAside ? FormattableString.Invariant($"; those nodes take no new work for {_setAsideFor.TotalSeconds:0} s") : "");
             }
             if (aside.Count > 0 || expired.Count > 0) Interlocked.Increment(ref _availabilityVersion);
             _waiting = Waiting(waits, now);

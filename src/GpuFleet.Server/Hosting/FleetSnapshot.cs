@@ -45,11 +45,12 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     /// <param name="UnscheduledNodes">Nodes its cluster lists that GpuFleet does not schedule, or not all of (a site with <c>inventory: cluster</c>: added after the server started, or listed unlike the fleet holds them); null: none.</param>
     /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why (its job, tenant and reason only to callers who see that tenant's jobs); null: none.</param>
     /// <param name="SetAsideNodes">Nodes out of service for a while because its cluster did not start a run there within <c>launchTimeoutSeconds</c>; null: none.</param>
+    /// <param name="SetAsideUntil">When each of <paramref name="SetAsideNodes"/> takes work again (a new leader sets them aside until then too); null: none.</param>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
         int OutOfServiceGpus = 0, string Executor = "simulated", bool? Reachable = null, DateTimeOffset? LastContact = null, string? ExecutorError = null,
         IReadOnlyList<PoolView>? Pools = null, double? EnergyTodayMwh = null, DateTimeOffset? EnergySince = null, IReadOnlyList<UsePoint>? History = null,
         IReadOnlyList<Execution.UnscheduledNode>? UnscheduledNodes = null, int HeldByOthersGpus = 0, Execution.ClusterWait? WaitingInCluster = null,
-        IReadOnlyList<string>? SetAsideNodes = null)
+        IReadOnlyList<string>? SetAsideNodes = null, IReadOnlyDictionary<string, DateTimeOffset>? SetAsideUntil = null)
     {
         /// <summary>The site as <paramref name="caller"/> may see it: another tenant's waiting job is counted, not named.</summary>
         public SiteView SeenBy(Security.Caller caller) =>
@@ -110,7 +111,8 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
             return new SiteView(s.Name, s.Owner, fleet.SiteGpus(i), pools.Sum(p => p.BusyGpus),
                 fleet.SitePowerWatts(i, busy) / 1e6, s.PowerCapMw, outOfService[i], s.Executor.Kind, h?.Reachable, h?.LastContact, h?.LastError, pools,
                 UnscheduledNodes: h?.Unscheduled is { Count: > 0 } unscheduled ? unscheduled : null, HeldByOthersGpus: Math.Min(outOfService[i], h?.HeldByOthersGpus ?? 0),
-                WaitingInCluster: h?.Waiting, SetAsideNodes: h?.SetAside is { Count: > 0 } aside ? aside : null);
+                WaitingInCluster: h?.Waiting, SetAsideNodes: h?.SetAside is { Count: > 0 } aside ? [.. aside.Keys] : null,
+                SetAsideUntil: h?.SetAside is { Count: > 0 } until ? until : null);
         }).ToList();
         var grants = Enumerable.Range(0, core.Tenants.Count).Where(core.Tenants.IsLeaf)
             .SelectMany(n => core.Tenants.GrantUse(n).Select(g => new GrantView(core.Tenants.Name(n), g.Grant.Name, g.Grant.GpuHours, g.UsedGpuHours,

@@ -376,6 +376,7 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         var replicas = serviceStore.ActiveReplicas().ToDictionary(r => r.Id);
         var requeue = new List<StoredJob>();
         var adopted = 0;
+        RestoreSetAside();
         // The services first, so that their running replicas are adopted like other jobs.
         TrackStoredServices(at);
         foreach (var job in active.Where(j => j.State == JobState.Running))
@@ -393,6 +394,27 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         metrics.Leader.Set(1);
         log.LogInformation("{Holder} leads the scheduler (epoch {Epoch}): took up {Active} active jobs, adopted {Adopted} running on clusters, requeued {Requeued}",
             _holder, _epoch, active.Count, adopted, requeue.Count);
+    }
+
+    // Nodes the previous leader had set aside (its cluster did not start a run there in time) stay aside until the
+    // times it published with its last view of the fleet (at most SnapshotEvery old): the first cycle then places
+    // nothing there, rather than timing out another run on them.
+    private void RestoreSetAside()
+    {
+        if (_clusters is null || store.SnapshotAsync().GetAwaiter().GetResult() is not { } stored) return;
+        FleetSnapshot? last;
+        try
+        {
+            last = JsonSerializer.Deserialize<FleetSnapshot>(stored.Json, JsonSerializerOptions.Web);
+        }
+        catch (JsonException e)
+        {
+            // Not worth failing a take-up for: the nodes are set aside again if the cluster again does not start runs there.
+            log.LogWarning("the previous leader's view of the fleet cannot be read ({Error}): the nodes it set aside are not kept aside", e.Message);
+            return;
+        }
+        foreach (var site in last?.Sites ?? [])
+            if (site.SetAsideUntil is { Count: > 0 } until && settings.Fleet.SiteIndex(site.Site) is var i and >= 0) _clusters.RestoreSetAside(i, until);
     }
 
     // A running job whose recorded placement is at a site with a real cluster runs on there, on the same GPUs
