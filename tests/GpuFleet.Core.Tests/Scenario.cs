@@ -212,6 +212,7 @@ public sealed class ServiceData
     public List<string> Models { get; set; } = [];
     public string? Region { get; set; }
     public double? LatencyBudgetMs { get; set; }
+    public int StandbyReplicas { get; set; }
 }
 
 public sealed class ReplicaData

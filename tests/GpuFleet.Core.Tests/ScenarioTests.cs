@@ -55,7 +55,7 @@ public sealed class ScenarioTests
         var services = scenario.Services.Count == 0 ? null : new ServiceFleet(scheduler, [.. scenario.Services.Select(d =>
             new ServiceSpec(d.Name, d.Tenant, d.GpusPerReplica, d.MinReplicas, d.MaxReplicas, d.RequestsPerSecondPerReplica, d.TargetUtilization)
             {
-                PriorityClass = d.Class, Models = d.Models, Region = d.Region, LatencyBudgetMs = d.LatencyBudgetMs,
+                PriorityClass = d.Class, Models = d.Models, Region = d.Region, LatencyBudgetMs = d.LatencyBudgetMs, StandbyReplicas = d.StandbyReplicas,
             })]);
         // The GPUs each running job holds, as the placements returned them: ends and evictions give them back.
         var held = new Dictionary<long, GpuAllocation[]>();

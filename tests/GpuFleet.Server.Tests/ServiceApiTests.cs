@@ -42,6 +42,23 @@ public abstract class ServiceApiTests(Backend backend)
     private static int Running(JsonElement service) => service.GetProperty("runningReplicas").GetInt32();
 
     [Fact]
+    public async Task A_service_with_standby_replicas_holds_them_beyond_what_its_rate_wants()
+    {
+        await using var server = await RunningServer.StartAsync(backend);
+        var created = await CreateAsync(server.Client, new { name = "chat", tenant = "a", gpusPerReplica = 2, minReplicas = 1, maxReplicas = 6,
+            requestsPerSecondPerReplica = 100.0, targetUtilization = 0.5, standbyReplicas = 2 });
+        Assert.Equal(2, created.GetProperty("standbyReplicas").GetInt32());
+        server.Scheduler.Tick();
+        // One wanted (its minimum), two more standing by: three running.
+        var shown = await ShowAsync(server);
+        Assert.Equal((1, 3, 2), (shown.GetProperty("desiredReplicas").GetInt32(), Running(shown), shown.GetProperty("standbyReplicas").GetInt32()));
+        // 100 requests/s at 50 per replica: two wanted, two standing by.
+        await PostAsync(server.Client, "/api/v1/services/chat/load", """{"requestsPerSecond": 100}""");
+        server.Scheduler.Tick();
+        Assert.Equal(4, Running(await ShowAsync(server)));
+    }
+
+    [Fact]
     public async Task A_service_scales_with_its_load_its_replicas_are_jobs_of_its_tenant_and_deleting_it_ends_them()
     {
         await using var server = await RunningServer.StartAsync(backend);
@@ -155,6 +172,8 @@ public abstract class ServiceApiTests(Backend backend)
         await RefusedAsync("/api/v1/services", $"{{{Base},\"priorityClass\":\"gold\"}}", "priorityClass", "unknown class");
         await RefusedAsync("/api/v1/services", $"{{{Base},\"cpusPerGpu\":-1}}", "cpusPerGpu");
         await RefusedAsync("/api/v1/services", $"{{{Base},\"latencyBudgetMs\":5}}", "region", "needs the region");
+        await RefusedAsync("/api/v1/services", $"{{{Base},\"standbyReplicas\":-1}}", "standbyReplicas", "at least 0");
+        await RefusedAsync("/api/v1/services", $"{{{Base},\"standbyReplicas\":5}}", "standbyReplicas", "at most maxReplicas (4)");
         await RefusedAsync("/api/v1/services", $"{{{Base},\"region\":\"Mars\"}}", "region", "no site of the fleet is in region 'Mars'");
         await RefusedAsync("/api/v1/services", $"{{{Base},\"prometheusQueryUrl\":\"ftp://x/y\"}}", "prometheusQueryUrl", "http or https");
         // A replica that could never run, with the scheduler's reason: 9 GPUs on nodes of 8.

@@ -124,6 +124,35 @@ public sealed class ServiceTwinTests
     }
 
     [Fact]
+    public void A_standby_replica_takes_a_scale_up_at_once_and_its_refill_waits_for_the_grace_instead()
+    {
+        // As above, with one replica standing by: placed at t=0 (it goes first among the jobs submitted then, as the
+        // higher class; one training job waits), it serves from t=400 at once; the standby asked for in its place
+        // evicts a training job and runs from t=430, after its grace.
+        var fleet = FleetBuilder.Pool(gpusPerNode: 4).Build();
+        var jobs = Enumerable.Range(1, 4).Select(i => new TraceJob(Job(i).Gpus(1).Limit(100_000).Class("preemptible").Build(), 50_000)).ToList();
+        var services = new[]
+        {
+            new ServiceLoad(new ServiceSpec("chat", "t", 1, 0, 4, 100, 1) { PriorityClass = "production", StandbyReplicas = 1 },
+                [new ServiceRatePoint(0, 0), new ServiceRatePoint(400, 100), new ServiceRatePoint(1000, 100)]),
+        };
+        var tree = new TenantTree([new TenantSpec("t", null, new Dictionary<string, int> { ["G"] = 4 })]);
+        var result = Run(fleet, services, jobs, scheduling: new SchedulerOptions { Policy = SchedulingPolicy.Shared, Tenants = tree });
+        var s = Assert.Single(result.Report.Services!);
+        Assert.Equal(1, s.ScaleUps);
+        Assert.Equal(0, s.ScaleUpMaxSeconds);
+        Assert.Equal(0, s.UnderReplicatedSeconds);
+        Assert.Equal(1, s.RateMetShare);
+        Assert.Equal(2, s.ReplicasStarted);
+        Assert.Equal(1, result.Report.Preemptions);
+        // Standing by, serving nothing: t=0..400 the first, its replacement from t=430 to the end of the run.
+        Assert.Equal((400 + s.ActiveSeconds - 430) / 3600.0, s.StandbyReplicaHours!.Value, 9);
+        // The standby replica serves nothing: the rate before t=400 is 0, and after it one replica serves it all.
+        Assert.Equal(0, s.UnservedRequests);
+        Assert.Equal(1, s.StandbyReplicas);
+    }
+
+    [Fact]
     public void A_run_without_services_reports_none_and_one_with_them_reports_each()
     {
         var fleet = EdgeAndCentre();
@@ -174,6 +203,7 @@ public sealed class ServiceTwinTests
                 priorityClass: production
                 region: seoul
                 latencyBudgetMs: 5
+                standbyReplicas: 2
                 rate: { points: [ { at: 0, requestsPerSecond: 10 }, { at: 1h, requestsPerSecond: 20 } ], scale: 2, shiftSeconds: 60 }
             """, fleet));
         var s = load.Service;
@@ -182,6 +212,7 @@ public sealed class ServiceTwinTests
         Assert.Equal(new SliceRequest(null, 0.5, 20), s.Slice);
         Assert.Equal((4.0, 32.0, "production", "seoul", 5.0), (s.CpusPerGpu, s.MemoryGbPerGpu, s.PriorityClass, s.Region, s.LatencyBudgetMs));
         Assert.Equal([new ServiceRatePoint(60, 20), new ServiceRatePoint(3660, 40)], load.Rate);
+        Assert.Equal(2, s.StandbyReplicas);
 
         var bad = Assert.Throws<DataFileException>(() => ServicesFile("services:\n  - { name: a, tenant: t, maxReplicas: 2, requestsPerSecondPerReplica: 1, region: mars, rate: { points: [ { at: 0, requestsPerSecond: 1 } ] } }\n", fleet));
         Assert.Equal("services[0].region", bad.Field);
@@ -189,6 +220,8 @@ public sealed class ServiceTwinTests
         Assert.Contains("not after", order.Problem);
         var typo = Assert.Throws<DataFileException>(() => ServicesFile("services:\n  - { name: a, tenant: t, maxReplicas: 2, requestsPerSecondPerReplica: 1, latencyBudget: 3, rate: { points: [ { at: 0, requestsPerSecond: 1 } ] } }\n", fleet));
         Assert.Equal("services[0].latencyBudget", typo.Field);
+        var tooMany = Assert.Throws<DataFileException>(() => ServicesFile("services:\n  - { name: a, tenant: t, maxReplicas: 2, standbyReplicas: 3, requestsPerSecondPerReplica: 1, rate: { points: [ { at: 0, requestsPerSecond: 1 } ] } }\n", fleet));
+        Assert.Equal("services[0].standbyReplicas", tooMany.Field);
     }
 
     [Fact]

@@ -70,8 +70,9 @@ internal static partial class ClientCommands
         var max = new Option<int?>("--max") { Description = "Most replicas." };
         var perReplica = new Option<double?>("--rps-per-replica") { Description = "Requests per second one replica serves at full load." };
         var target = new Option<double?>("--target") { Description = "Target utilization of a replica, in (0, 1] (default 1)." };
+        var standby = new Option<int?>("--standby") { Description = "Replicas held ready beyond those the rate needs, so that a scale-up has one at once (default 0)." };
         return Client("create", "Create a service: gpufleet service create --name chat --tenant lab --max 8 --rps-per-replica 120 --target 0.7",
-            [file, name, tenant, gpus, min, max, perReplica, target], (r, api) =>
+            [file, name, tenant, gpus, min, max, perReplica, target, standby], (r, api) =>
         {
             var body = r.GetValue(file) is { } path ? ServiceFile(path) : [];
             if (r.GetValue(name) is { } n) body["name"] = n;
@@ -81,6 +82,7 @@ internal static partial class ClientCommands
             if (r.GetValue(max) is { } hi) body["maxReplicas"] = hi;
             if (r.GetValue(perReplica) is { } rps) body["requestsPerSecondPerReplica"] = rps;
             if (r.GetValue(target) is { } u) body["targetUtilization"] = u;
+            if (r.GetValue(standby) is { } spare) body["standbyReplicas"] = spare;
             return api.Post("/api/v1/services", body);
         }, (_, s) => Console.WriteLine($"service {Text(s, "name")} created: {Text(s, "desiredReplicas")} replicas wanted"));
     }
@@ -109,7 +111,7 @@ internal static partial class ClientCommands
                 throw new CliUsageException($"--file: {path}: unknown key '{key}' (a service file has: {string.Join(", ", ServiceFileKeys)})");
             body[key] = value is not string text ? value : key switch
             {
-                "gpusPerReplica" or "minReplicas" or "maxReplicas" when long.TryParse(text, CultureInfo.InvariantCulture, out var whole) => whole,
+                "gpusPerReplica" or "minReplicas" or "maxReplicas" or "standbyReplicas" when long.TryParse(text, CultureInfo.InvariantCulture, out var whole) => whole,
                 "requestsPerSecondPerReplica" or "targetUtilization" or "cpusPerGpu" or "memoryGbPerGpu" or "latencyBudgetMs"
                     when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) => amount,
                 "slice" => SliceField(text, $"--file: {path}: slice"),

@@ -19,6 +19,9 @@ namespace GpuFleet.Core.Services;
 /// training, never another tenant's. An evicted replica queues again and counts as pending here.</para>
 /// <para>Scaling down ends waiting replicas first (the newest first), then the newest placed ones: their
 /// GPUs are free at once. Replicas never time out (<see cref="ReplicaTimeLimitSeconds"/>).</para>
+/// <para>A service with <see cref="ServiceSpec.StandbyReplicas"/> holds that many replicas more than its rate
+/// needs: at 500 requests/s <c>chat</c> above with 2 standby holds 8 replicas, 6 serving. When the rate asks for a
+/// seventh, one of the 8 already running serves at once, and a ninth is submitted to stand by.</para>
 /// <para>Replica job ids are <see cref="FirstReplicaId"/> (2^62) and up, in submission order: a trace's or
 /// the API's job ids stay below.</para>
 /// <para>Example: service <c>chat</c>, 120 requests/s per replica at target 0.7, min 1, max 10, 1 GPU each.
@@ -232,7 +235,8 @@ public sealed class ServiceFleet
     {
         _rates[service] = double.IsFinite(requestsPerSecond) && requestsPerSecond > 0 ? requestsPerSecond : 0;
         _desired[service] = ServiceScaler.DesiredReplicas(_specs[service], requestsPerSecond);
-        return Reconcile(service, _desired[service], now);
+        // Standby replicas on top: held (placed once GPUs allow) and serving nothing until the rate needs them.
+        return Reconcile(service, _desired[service] + _specs[service].StandbyReplicas, now);
     }
 
     /// <summary>Ends every replica of every service (the services are deleted, or the run is over).</summary>

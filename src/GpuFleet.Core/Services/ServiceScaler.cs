@@ -35,6 +35,8 @@ public static class ServiceScaler
             return ("requestsPerSecondPerReplica", "must be a number above 0");
         if (!double.IsFinite(service.TargetUtilization) || service.TargetUtilization <= 0 || service.TargetUtilization > 1)
             return ("targetUtilization", "must be above 0 and at most 1");
+        if (service.StandbyReplicas < 0 || service.StandbyReplicas > service.MaxReplicas)
+            return ("standbyReplicas", $"must be at least 0 and at most maxReplicas ({service.MaxReplicas}), not {service.StandbyReplicas}");
         if (service.LatencyBudgetMs is { } budget && (!double.IsFinite(budget) || budget <= 0)) return ("latencyBudgetMs", "must be a number above 0");
         if (service.LatencyBudgetMs is not null && service.Region is null) return ("region", "a latency budget needs the region its users are in");
         return null;

@@ -37,4 +37,11 @@ public sealed record ServiceSpec(
     public string? Region { get; init; }
     /// <summary>Most one-way network latency from <see cref="Region"/> to a replica's site, in ms; null: no budget.</summary>
     public double? LatencyBudgetMs { get; init; }
+    /// <summary>
+    /// Replicas kept placed and started beyond those its rate needs (0: none), serving nothing until it needs them:
+    /// a scale-up then has a replica at once instead of waiting for GPUs to free (a reclaim's grace, a MIG layout
+    /// change), and a standby replica is asked for again in its place. They hold GPUs the whole time; reports count them.
+    /// Only rate-driven scaling keeps them: a service scaled by hand runs exactly the replicas it was given.
+    /// </summary>
+    public int StandbyReplicas { get; init; }
 }

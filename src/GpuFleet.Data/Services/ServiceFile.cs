@@ -26,6 +26,7 @@ namespace GpuFleet.Data.Services;
 ///     priorityClass: production
 ///     region: Seoul
 ///     latencyBudgetMs: 5
+///     standbyReplicas: 2               # optional: replicas held ready beyond the rate's, for scale-ups at once
 ///     rate: { csv: ../traces/rates/alibaba-genai-rate.csv, scale: 2, shiftSeconds: 3600 }
 /// </code>
 /// </summary>
@@ -85,6 +86,7 @@ public static class ServiceFile
             PriorityClass = m.Has("priorityClass") ? m.Text("priorityClass") : null,
             Region = m.Has("region") ? m.Text("region") : null,
             LatencyBudgetMs = m.OptionalNumber("latencyBudgetMs", min: 0, exclusiveMin: true),
+            StandbyReplicas = m.Integer("standbyReplicas", 0, min: 0),
         };
         if (ServiceScaler.Problem(spec) is { } problem) throw m.Error(problem.Field, problem.Problem);
         if (fleet is not null)

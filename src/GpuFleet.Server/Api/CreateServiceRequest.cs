@@ -38,6 +38,8 @@ public sealed record CreateServiceRequest
     public string? Region { get; init; }
     /// <summary>Most one-way latency from the region to a replica's site, in ms (needs <see cref="Region"/>).</summary>
     public double? LatencyBudgetMs { get; init; }
+    /// <summary>Replicas held placed and started beyond those the rate needs, serving nothing until it does (default 0).</summary>
+    public int? StandbyReplicas { get; init; }
     /// <summary>An http(s) URL answering a Prometheus instant query whose first sample is the request rate; scraped by the leader every 15 s.</summary>
     public string? PrometheusQueryUrl { get; init; }
 }

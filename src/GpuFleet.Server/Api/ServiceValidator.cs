@@ -84,6 +84,7 @@ public sealed partial class ServiceValidator(ServerSettings settings)
             PriorityClass = r.PriorityClass,
             Region = r.Region,
             LatencyBudgetMs = r.LatencyBudgetMs,
+            StandbyReplicas = r.StandbyReplicas ?? 0,
         };
         if (ServiceScaler.Problem(spec) is { } numbers)
         {

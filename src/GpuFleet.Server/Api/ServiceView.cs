@@ -12,7 +12,7 @@ namespace GpuFleet.Server.Api;
 public sealed record ServiceView(
     string Name, string Tenant, int GpusPerReplica, int MinReplicas, int MaxReplicas, double RequestsPerSecondPerReplica, double TargetUtilization,
     IReadOnlyList<string> Models, JobSlice? Slice, double CpusPerGpu, double MemoryGbPerGpu, string? PriorityClass, string? Region, double? LatencyBudgetMs,
-    string? PrometheusQueryUrl, DateTimeOffset CreatedAt,
+    string? PrometheusQueryUrl, DateTimeOffset CreatedAt, int StandbyReplicas,
     double RequestsPerSecond, DateTimeOffset? RateAt, int? PinnedReplicas, int DesiredReplicas, int RunningReplicas, int PendingReplicas,
     IReadOnlyList<ReplicaView> Running, IReadOnlyList<ReplicaView> Pending, ServiceScrapeView? Scrape, IReadOnlyList<ServiceDecision> Decisions)
 {
@@ -24,7 +24,7 @@ public sealed record ServiceView(
         var pending = replicas.Where(r => r.State == JobState.Pending).Select(r => new ReplicaView(r.Id, r.SubmittedAt, null, null)).ToList();
         return new ServiceView(s.Name, s.Tenant, s.GpusPerReplica, s.MinReplicas, s.MaxReplicas, s.RequestsPerSecondPerReplica, s.TargetUtilization,
             s.Models, JobSlice.Of(s.Slice), s.CpusPerGpu, s.MemoryGbPerGpu, s.PriorityClass, s.Region, s.LatencyBudgetMs, service.PrometheusQueryUrl,
-            service.CreatedAt, service.RequestsPerSecond, service.RateAt, service.PinnedReplicas, service.DesiredReplicas, running.Count, pending.Count,
+            service.CreatedAt, s.StandbyReplicas, service.RequestsPerSecond, service.RateAt, service.PinnedReplicas, service.DesiredReplicas, running.Count, pending.Count,
             running, pending, service.PrometheusQueryUrl is null ? null : new ServiceScrapeView(service.ScrapedAt, service.ScrapeError), service.Decisions);
     }
 

@@ -136,7 +136,7 @@ internal static class ReportBuilder
                 MinReplicas = s.MinRunning ?? 0,
                 MaxReplicas = s.MaxRunning,
                 MeanDesiredReplicas = s.ActiveSeconds > 0 ? s.DesiredSeconds / s.ActiveSeconds : 0,
-                ReplicasStarted = scaleUps.Length,
+                ReplicasStarted = s.ReplicasStarted,
                 ScaleUpP50Seconds = Percentile.OfSorted(scaleUps, 0.50),
                 ScaleUpP99Seconds = Percentile.OfSorted(scaleUps, 0.99),
                 ScaleUpMaxSeconds = scaleUps.Length > 0 ? scaleUps[^1] : 0,
@@ -149,6 +149,9 @@ internal static class ReportBuilder
                 LatencyBudgetMs = s.Spec.LatencyBudgetMs,
                 RequestsWithinBudget = s.Spec.LatencyBudgetMs is null ? null : s.ServedWithin,
                 RequestsOutsideBudget = s.Spec.LatencyBudgetMs is null ? null : s.Requests - s.ServedWithin,
+                StandbyReplicas = s.Spec.StandbyReplicas > 0 ? s.Spec.StandbyReplicas : null,
+                StandbyReplicaHours = s.Spec.StandbyReplicas > 0 ? s.StandbySeconds / 3600 : null,
+                ScaleUps = s.Spec.StandbyReplicas > 0 ? scaleUps.Length : null,
             });
         }
         return list;

@@ -14,6 +14,11 @@ namespace GpuFleet.Simulation.Engine;
 /// <item>served requests split by where the running replicas are: the service's region (edge) or not (spilled),
 /// within its latency budget or not, in proportion to the replicas running at each.</item>
 /// </list>
+/// A service with standby replicas serves with at most the replicas its rate wants; those running beyond are
+/// standby (counted in <see cref="ServiceState.StandbySeconds"/>). Its scale-up latency runs from the moment
+/// its rate wants a replica more to the moment that many run: 0 where a standby replica was running already
+/// (a standby replica submitted to refill is no scale-up). Without standby replicas it runs from a replica's
+/// submission to its first start, as it always has.
 /// </summary>
 internal sealed class ServiceMeter
 {
@@ -50,6 +55,7 @@ internal sealed class ServiceMeter
         var s = _services[service];
         s.Active = true;
         s.Rate = rate;
+        if (s.Spec.StandbyReplicas > 0) s.Demand(desired, _last);
         s.Desired = desired;
         s.NoteRunning();
     }
@@ -123,11 +129,11 @@ internal sealed class ServiceMeter
         if (r.WithinBudget) s.WithinRunning++;
         s.MaxRunning = Math.Max(s.MaxRunning, s.Running);
         s.NoteRunning();
-        if (!r.EverStarted)
-        {
-            r.EverStarted = true;
-            s.ScaleUpSeconds.Add(_last - r.SubmittedAt);
-        }
+        if (s.Spec.StandbyReplicas > 0) s.MeetDemand(_last);
+        if (r.EverStarted) return;
+        r.EverStarted = true;
+        s.ReplicasStarted++;
+        if (s.Spec.StandbyReplicas == 0) s.ScaleUpSeconds.Add(_last - r.SubmittedAt);
     }
 
     private void Integrate(long time)
@@ -145,7 +151,10 @@ internal sealed class ServiceMeter
                 s.ReplicaSeconds += s.Running * dt;
                 s.DesiredSeconds += s.Desired * dt;
                 if (s.Running < s.Desired) s.UnderSeconds += dt;
-                var capacity = ServiceScaler.Capacity(s.Spec, s.Running);
+                // Standby replicas serve nothing: a service serves with at most the replicas its rate wants.
+                var serving = s.Spec.StandbyReplicas > 0 ? Math.Min(s.Running, s.Desired) : s.Running;
+                s.StandbySeconds += (s.Running - serving) * dt;
+                var capacity = ServiceScaler.Capacity(s.Spec, serving);
                 var served = Math.Min(s.Rate, capacity);
                 s.Requests += s.Rate * dt;
                 s.Unserved += (s.Rate - served) * dt;
@@ -203,6 +212,39 @@ internal sealed class ServiceMeter
         public int Rejected;
         public string? RejectedExample;
         public List<double> ScaleUpSeconds { get; } = [];
+        /// <summary>Replica-seconds of standby replicas (running beyond those the rate wants).</summary>
+        public double StandbySeconds;
+        /// <summary>Replicas that started, each counted once, at its first start.</summary>
+        public int ReplicasStarted;
+        // With standby replicas: the replica counts the rate wanted that were not yet running, and since when.
+        private readonly Queue<(int Level, long Since)> _unmet = new();
+
+        /// <summary>The rate now wants <paramref name="desired"/> replicas: each count above the last not yet running waits from now.</summary>
+        public void Demand(int desired, long now)
+        {
+            for (var level = Desired + 1; level <= desired; level++)
+            {
+                if (Running >= level) ScaleUpSeconds.Add(0);
+                else _unmet.Enqueue((level, now));
+            }
+            // A count the rate no longer wants is no scale-up still waiting.
+            if (desired < Desired && _unmet.Count > 0)
+            {
+                var kept = _unmet.Where(u => u.Level <= desired).ToList();
+                _unmet.Clear();
+                foreach (var u in kept) _unmet.Enqueue(u);
+            }
+        }
+
+        /// <summary>Replicas started: each count wanted that now runs took this long.</summary>
+        public void MeetDemand(long now)
+        {
+            while (_unmet.TryPeek(out var u) && Running >= u.Level)
+            {
+                _unmet.Dequeue();
+                ScaleUpSeconds.Add(now - u.Since);
+            }
+        }
 
         /// <summary>Takes note of the running count after a change: the rollout completes at the first instant all desired replicas run.</summary>
         public void NoteRunning()

@@ -38,7 +38,10 @@ public sealed record ServiceReport
     public required double MeanDesiredReplicas { get; init; }
     /// <summary>Replicas that started after a scale-up (each counted once, at its first start).</summary>
     public required int ReplicasStarted { get; init; }
-    /// <summary>Median time from the scale-up decision to the replica running.</summary>
+    /// <summary>
+    /// Median time from the scale-up decision to the replica running; with standby replicas, from the rate
+    /// wanting a replica more to that many running (0 where a standby replica took it at once).
+    /// </summary>
     public required double ScaleUpP50Seconds { get; init; }
     /// <summary>99th percentile of the same.</summary>
     public required double ScaleUpP99Seconds { get; init; }
@@ -70,4 +73,13 @@ public sealed record ServiceReport
     /// <summary>The rest of its requests: unserved (replicas go only to sites within the budget, so no served request is beyond it).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? RequestsOutsideBudget { get; init; }
+    /// <summary>Standby replicas it holds beyond those its rate wants; null for none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? StandbyReplicas { get; init; }
+    /// <summary>Replica-hours its standby replicas ran serving nothing: what they cost.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? StandbyReplicaHours { get; init; }
+    /// <summary>With standby replicas: replicas its rate wanted more (each a scale-up measured above).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? ScaleUps { get; init; }
 }
