@@ -102,19 +102,28 @@ public sealed class ServiceTwinTests
         Assert.Equal(0, fits.ServedSpilled!.Value);
     }
 
-    [Fact]
-    public void Replicas_run_from_their_placement_plus_the_grace_of_those_they_evicted()
+    /// <summary>
+    /// One node of 4 GPUs and four preemptible training jobs (grace 30 s) of tenant t; t's production service wants
+    /// no replica until t=400, then one.
+    /// </summary>
+    private static SimulationResult RunBesidePreemptibleTraining(int standby)
     {
-        // One node of 4 GPUs full of preemptible training (grace 30 s); a production replica evicts one at t=400 and runs from t=430.
         var fleet = FleetBuilder.Pool(gpusPerNode: 4).Build();
         var jobs = Enumerable.Range(1, 4).Select(i => new TraceJob(Job(i).Gpus(1).Limit(100_000).Class("preemptible").Build(), 50_000)).ToList();
         var services = new[]
         {
-            new ServiceLoad(new ServiceSpec("chat", "t", 1, 0, 4, 100, 1) { PriorityClass = "production" },
+            new ServiceLoad(new ServiceSpec("chat", "t", 1, 0, 4, 100, 1) { PriorityClass = "production", StandbyReplicas = standby },
                 [new ServiceRatePoint(0, 0), new ServiceRatePoint(400, 100), new ServiceRatePoint(1000, 100)]),
         };
         var tree = new TenantTree([new TenantSpec("t", null, new Dictionary<string, int> { ["G"] = 4 })]);
-        var result = Run(fleet, services, jobs, scheduling: new SchedulerOptions { Policy = SchedulingPolicy.Shared, Tenants = tree });
+        return Run(fleet, services, jobs, scheduling: new SchedulerOptions { Policy = SchedulingPolicy.Shared, Tenants = tree });
+    }
+
+    [Fact]
+    public void Replicas_run_from_their_placement_plus_the_grace_of_those_they_evicted()
+    {
+        // A production replica evicts a training job at t=400 and runs from t=430.
+        var result = RunBesidePreemptibleTraining(standby: 0);
         var s = Assert.Single(result.Report.Services!);
         Assert.Equal(30, s.ScaleUpMaxSeconds);
         Assert.Equal(30, s.UnderReplicatedSeconds);
@@ -129,15 +138,7 @@ public sealed class ServiceTwinTests
         // As above, with one replica standing by: placed at t=0 (it goes first among the jobs submitted then, as the
         // higher class; one training job waits), it serves from t=400 at once; the standby asked for in its place
         // evicts a training job and runs from t=430, after its grace.
-        var fleet = FleetBuilder.Pool(gpusPerNode: 4).Build();
-        var jobs = Enumerable.Range(1, 4).Select(i => new TraceJob(Job(i).Gpus(1).Limit(100_000).Class("preemptible").Build(), 50_000)).ToList();
-        var services = new[]
-        {
-            new ServiceLoad(new ServiceSpec("chat", "t", 1, 0, 4, 100, 1) { PriorityClass = "production", StandbyReplicas = 1 },
-                [new ServiceRatePoint(0, 0), new ServiceRatePoint(400, 100), new ServiceRatePoint(1000, 100)]),
-        };
-        var tree = new TenantTree([new TenantSpec("t", null, new Dictionary<string, int> { ["G"] = 4 })]);
-        var result = Run(fleet, services, jobs, scheduling: new SchedulerOptions { Policy = SchedulingPolicy.Shared, Tenants = tree });
+        var result = RunBesidePreemptibleTraining(standby: 1);
         var s = Assert.Single(result.Report.Services!);
         Assert.Equal(1, s.ScaleUps);
         Assert.Equal(0, s.ScaleUpMaxSeconds);
