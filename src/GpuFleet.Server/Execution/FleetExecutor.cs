@@ -83,8 +83,16 @@ public sealed class FleetExecutor : IJobExecutor, IAsyncDisposable
         return true;
     }
 
-    /// <summary>Sets aside again, at a site with a cluster, the nodes a previous leader had set aside there (<see cref="SiteAgent.RestoreSetAside"/>).</summary>
-    public void RestoreSetAside(int site, IReadOnlyDictionary<string, DateTimeOffset> until) => _agents[site]?.RestoreSetAside(until);
+    /// <summary>
+    /// Sets aside again, at a site with a cluster, the nodes a previous leader had set aside there (<see cref="SiteAgent.RestoreSetAside"/>);
+    /// names that are not the site's nodes in this fleet (a view published under another fleet file) are ignored.
+    /// </summary>
+    public void RestoreSetAside(int site, IReadOnlyDictionary<string, DateTimeOffset> until)
+    {
+        if (_agents[site] is not { } agent) return;
+        var nodes = _siteNodes[site].Select(_fleet.NodeName).ToHashSet(StringComparer.Ordinal);
+        agent.RestoreSetAside(until.Where(n => nodes.Contains(n.Key)).ToDictionary(n => n.Key, n => n.Value, StringComparer.Ordinal));
+    }
 
     /// <summary>
     /// Cancels a run that a cluster has of a job GpuFleet does not take up where it runs (a new leader that cannot
