@@ -55,13 +55,17 @@ internal static class ServicesPage
             : Html.Of($"<br><span class=\"muted\">users in {s.Region}{(s.LatencyBudgetMs is { } ms ? $", within {DashboardFormat.One(ms)} ms" : "")}</span>");
         var scrape = s.Scrape is { Error: { } error } ? Html.Of($"<br><span class=\"muted\">last scrape failed: {error}</span>") : Html.Empty;
         var rateAt = s.RateAt is { } when ? Html.Of($"<br><span class=\"muted\">as of {DashboardFormat.Time(when)}</span>") : Html.Empty;
+        // Standby replicas run beyond those wanted and serve nothing: counted apart, not as replicas wanted.
+        var serving = s.StandbyReplicas > 0 ? Math.Min(s.RunningReplicas, s.DesiredReplicas) : s.RunningReplicas;
+        var standby = s.StandbyReplicas == 0 ? Html.Empty
+            : Html.Of($"<br><span class=\"muted\">{(s.RunningReplicas - serving).ToString(CultureInfo.InvariantCulture)} of {s.StandbyReplicas.ToString(CultureInfo.InvariantCulture)} standing by</span>");
         return Html.Of($"""
             <tr id="service-{s.Name}" data-short="{(shortOf ? "true" : "false")}"><th scope="row">{s.Name}{(s.PriorityClass is { } pc ? Html.Of($" <span class=\"muted\">({pc})</span>") : Html.Empty)}{latency}</th>
               <td data-label="Tenant">{s.Tenant}</td>
               <td data-label="Replica">{Shape(s)}<br><span class="muted">{DashboardFormat.One(s.RequestsPerSecondPerReplica)} requests/s each, run at {DashboardFormat.Percent(s.TargetUtilization, 1)}</span></td>
               <td class="num" data-label="Rate">{DashboardFormat.One(s.RequestsPerSecond)} requests/s{rateAt}{scrape}</td>
-              <td data-label="Replicas">{(shortOf ? Html.Of($"<strong>") : Html.Empty)}{s.RunningReplicas.ToString(CultureInfo.InvariantCulture)} of {s.DesiredReplicas.ToString(CultureInfo.InvariantCulture)} wanted{(shortOf ? Html.Of($"</strong>") : Html.Empty)}
-                <span class="muted">(min {s.MinReplicas.ToString(CultureInfo.InvariantCulture)}, max {s.MaxReplicas.ToString(CultureInfo.InvariantCulture)})</span>{pinned}{waiting}</td>
+              <td data-label="Replicas">{(shortOf ? Html.Of($"<strong>") : Html.Empty)}{serving.ToString(CultureInfo.InvariantCulture)} of {s.DesiredReplicas.ToString(CultureInfo.InvariantCulture)} wanted{(shortOf ? Html.Of($"</strong>") : Html.Empty)}
+                <span class="muted">(min {s.MinReplicas.ToString(CultureInfo.InvariantCulture)}, max {s.MaxReplicas.ToString(CultureInfo.InvariantCulture)})</span>{standby}{pinned}{waiting}</td>
               <td data-label="Where">{Where(s.Running)}</td>
               <td data-label="Last decision">{Decision(s.Decisions.Count == 0 ? null : s.Decisions[^1])}</td></tr>
             """);
