@@ -20,12 +20,16 @@ public sealed class ServiceCommandTests
         Assert.Equal("service chat created: 1 replicas wanted", stdout.Trim());
 
         var file = TestFiles.Temp("svc.yaml");
-        File.WriteAllLines(file, ["name: embed", "tenant: lab", "gpusPerReplica: 2", "maxReplicas: 3", "requestsPerSecondPerReplica: 40", "models: [B200]", "cpusPerGpu: 4"]);
+        File.WriteAllLines(file, ["name: embed", "tenant: lab", "gpusPerReplica: 2", "maxReplicas: 3", "requestsPerSecondPerReplica: 40", "models: [B200]", "cpusPerGpu: 4", "standbyReplicas: 1"]);
         (code, stdout, stderr) = await RunAsync(server, "service", "create", "--file", file, "--min", "2", "--json");
         Assert.True(code == 0, stderr);
         var embed = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal((2, 2, "B200", 4.0), (embed.GetProperty("gpusPerReplica").GetInt32(), embed.GetProperty("minReplicas").GetInt32(),
             embed.GetProperty("models")[0].GetString(), embed.GetProperty("cpusPerGpu").GetDouble()));
+        Assert.Equal(1, embed.GetProperty("standbyReplicas").GetInt32());
+        (code, stdout, stderr) = await RunAsync(server, "service", "show", "embed");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("(1 of them to stand by beyond those wanted)", stdout);
 
         (code, stdout, stderr) = await RunAsync(server, "service", "load", "chat", "--rps", "240");
         Assert.True(code == 0, stderr);
@@ -67,6 +71,9 @@ public sealed class ServiceCommandTests
         (code, _, stderr) = await RunAsync(server, "service", "scale", "chat");
         Assert.Equal(2, code);
         Assert.Contains("give --replicas N or --auto", stderr);
+        (code, _, stderr) = await RunAsync(server, "service", "create", "--name", "spare", "--tenant", "lab", "--max", "2", "--rps-per-replica", "1", "--standby", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("standbyReplicas: must be at least 0 and at most maxReplicas (2), not 3", stderr);
         (code, _, stderr) = await RunAsync(server, "service", "create", "--name", "chat", "--tenant", "lab", "--max", "2", "--rps-per-replica", "1");
         Assert.Equal(2, code);
         Assert.Contains("409 a service named 'chat' exists", stderr);

@@ -131,7 +131,8 @@ internal static partial class ClientCommands
         Console.WriteLine($"service {Text(s, "name")} · tenant {Text(s, "tenant")} · {Text(s, "gpusPerReplica")} GPUs a replica · {Text(s, "minReplicas")}-{Text(s, "maxReplicas")} replicas");
         Console.WriteLine($"  rate: {Rate(s)} requests/s ({Text(s, "requestsPerSecondPerReplica")} per replica at target {Text(s, "targetUtilization")})");
         Console.WriteLine($"  replicas: {Text(s, "desiredReplicas")} wanted{(Text(s, "pinnedReplicas") is { Length: > 0 } p ? $" (pinned to {p})" : "")}, "
-            + $"{Text(s, "runningReplicas")} running, {Text(s, "pendingReplicas")} pending");
+            + $"{Text(s, "runningReplicas")} running, {Text(s, "pendingReplicas")} pending"
+            + (Text(s, "standbyReplicas") is { Length: > 0 } standby && standby != "0" ? $" ({standby} of them to stand by beyond those wanted)" : ""));
         if (s.TryGetProperty("scrape", out var scrape) && scrape.ValueKind == JsonValueKind.Object)
             Console.WriteLine($"  scrape: {Text(s, "prometheusQueryUrl")} at {Text(scrape, "at")}{(Text(scrape, "error") is { Length: > 0 } e ? $" failed: {e}" : "")}");
         foreach (var r in s.GetProperty("running").EnumerateArray()) Console.WriteLine($"  running  job {Text(r, "id")} at {Text(r, "site")}: {Text(r, "hosts")}");
