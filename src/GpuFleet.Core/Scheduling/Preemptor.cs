@@ -50,8 +50,6 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     private readonly Dictionary<(int Tenant, int Model), int> _surplus = [];
     private readonly Dictionary<(int Tenant, int Model), int> _taken = [];
     private long _victimStamp;
-    // Per search: the owner whose sites' guests the preemptor may reclaim (TenantSpec.ReclaimsGuests), or -1.
-    private int _guestsOf = -1;
 
     /// <summary>Places the job once its victims are stopped; tests replace it to force a placement that fails.</summary>
     internal Func<JobClass, (int Pool, GpuAllocation[] Gpus)?> PlaceAfterEviction { get; set; } = placer.TryPlace;
@@ -151,21 +149,23 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         _victims.Clear();
         // An owner that reclaims guests: its tenant, within its guarantee, may take back its owner's sites from other owners' work.
         var owner = ledger.Owner(job.Tenant);
-        _guestsOf = guaranteed && ledger.ReclaimsGuests && ledger.ReclaimsGuestsAsOwner(owner) ? owner : -1;
+        var guestsOf = guaranteed && ledger.ReclaimsGuests && ledger.ReclaimsGuestsAsOwner(owner) ? owner : -1;
         for (var t = 0; t < running.TenantCount; t++)
         {
             var own = t == job.Tenant;
-            var mayBeGuest = _guestsOf >= 0 && ledger.Owner(t) != _guestsOf;
+            var mayBeGuest = guestsOf >= 0 && ledger.Owner(t) != guestsOf;
             if (!own && !(guaranteed && (running.BestEffortOf(t) > 0 || mayBeGuest || BorrowingAny(t, c.ModelMask)))) continue;
             foreach (var v in running.OfTenant(t))
             {
                 if (v.Class.Slice is not null || v.StartTime >= now || now - v.StartTime < v.PriorityClass.MinRuntimeSeconds) continue;
                 if ((c.ModelMask & (1UL << v.Model)) == 0) continue;
+                // Decided once per victim: the search below asks again for every set of victims it tries.
+                var guest = mayBeGuest && IsGuest(v, guestsOf);
                 PreemptionKind kind;
-                if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)) || (mayBeGuest && IsGuest(v)))) kind = PreemptionKind.Reclaim;
+                if (guaranteed && (v.BestEffortRun || (!own && ledger.Borrowing(t, v.Model)) || guest)) kind = PreemptionKind.Reclaim;
                 else if (own && v.PriorityClass.Preemptible && v.Priority < job.Priority) kind = PreemptionKind.Priority;
                 else continue;
-                _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now)));
+                _victims.Add(new Victim(v, kind, LostGpuSeconds(v, now), guest));
             }
         }
         if (_victims.Count == 0) return null;
@@ -329,7 +329,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         foreach (var x in list)
         {
             if (freed >= need && powerFreed >= powerNeed) break;
-            if (spare && !Take(x.Victim.Job, preemptorTenant)) continue;
+            if (spare && !Take(x.Victim, preemptorTenant)) continue;
             chosen.Add(x);
             freed += x.Gpus;
             powerFreed += InPool(x.Victim.Job, pool);
@@ -352,7 +352,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         (freed, powerFreed) = (0, 0);
         foreach (var x in list)
         {
-            if (Guarded(x.Victim.Job, preemptorTenant) && x.Victim.Job.Spec.Gpus > Surplus(x.Victim.Job)) continue;
+            if (Guarded(x.Victim, preemptorTenant) && x.Victim.Job.Spec.Gpus > Surplus(x.Victim.Job)) continue;
             freed += x.Gpus;
             powerFreed += InPool(x.Victim.Job, pool);
         }
@@ -370,7 +370,7 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
             {
                 if ((set & (1 << i)) == 0) continue;
                 var v = list[i].Victim;
-                spares = Take(v.Job, preemptorTenant);
+                spares = Take(v, preemptorTenant);
                 freed += list[i].Gpus;
                 powerFreed += InPool(v.Job, pool);
                 lost += v.Lost;
@@ -394,14 +394,14 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     /// Best-effort work is never guaranteed, the preemptor's own lower classes are its own to give up, and a
     /// guest's guarantee is its own owner's sites' to honour, not the preemptor's owner's.
     /// </summary>
-    private bool Guarded(JobRecord victim, int preemptorTenant) =>
-        victim.Tenant != preemptorTenant && !victim.BestEffortRun && !(_guestsOf >= 0 && IsGuest(victim));
+    private static bool Guarded(Victim victim, int preemptorTenant) =>
+        victim.Job.Tenant != preemptorTenant && !victim.Job.BestEffortRun && !victim.Guest;
 
-    /// <summary>Whether the victim runs, as another owner's work, on a site of the owner whose guests this search reclaims.</summary>
-    private bool IsGuest(JobRecord victim)
+    /// <summary>Whether the victim runs, as another owner's work, on a site of <paramref name="owner"/>, which reclaims guests.</summary>
+    private bool IsGuest(JobRecord victim, int owner)
     {
         foreach (var a in victim.Gpus!)
-            if (ledger.IsGuest(victim.Tenant, fleet.NodePool(a.Node), _guestsOf)) return true;
+            if (ledger.IsGuest(victim.Tenant, fleet.NodePool(a.Node), owner)) return true;
         return false;
     }
 
@@ -416,9 +416,10 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
     }
 
     /// <summary>Counts a guarded victim against its tenant's surplus; false when the choice would then take more than the surplus.</summary>
-    private bool Take(JobRecord victim, int preemptorTenant)
+    private bool Take(Victim v, int preemptorTenant)
     {
-        if (!Guarded(victim, preemptorTenant)) return true;
+        if (!Guarded(v, preemptorTenant)) return true;
+        var victim = v.Job;
         var key = (victim.Tenant, victim.Model);
         var taken = _taken.GetValueOrDefault(key) + victim.Spec.Gpus;
         if (taken > Surplus(victim)) return false;
@@ -449,5 +450,6 @@ internal sealed class Preemptor(Fleet fleet, ClusterState state, GangPlacer plac
         return (double)v.Spec.Gpus * sinceCheckpoint;
     }
 
-    private readonly record struct Victim(JobRecord Job, PreemptionKind Kind, double Lost);
+    /// <param name="Guest">Another owner's work on a site of the owner whose guests the search reclaims (<see cref="IsGuest"/>).</param>
+    private readonly record struct Victim(JobRecord Job, PreemptionKind Kind, double Lost, bool Guest);
 }
