@@ -192,6 +192,9 @@ public sealed class ServiceFleet
     /// <summary>Replicas of the service held now, placed or waiting.</summary>
     public int Held(int service) => _replicas[service].Count;
 
+    /// <summary>Replicas the service holds when its rate wants <paramref name="desired"/> (<see cref="Scale"/>): those and its standby replicas.</summary>
+    public int HeldFor(int service, int desired) => desired + _specs[service].StandbyReplicas;
+
     /// <summary>The services, in the order given; a service's position is its index here.</summary>
     public IReadOnlyList<ServiceSpec> Services => _specs;
 
@@ -236,7 +239,7 @@ public sealed class ServiceFleet
         _rates[service] = double.IsFinite(requestsPerSecond) && requestsPerSecond > 0 ? requestsPerSecond : 0;
         _desired[service] = ServiceScaler.DesiredReplicas(_specs[service], requestsPerSecond);
         // Standby replicas on top: held (placed once GPUs allow) and serving nothing until the rate needs them.
-        return Reconcile(service, _desired[service] + _specs[service].StandbyReplicas, now);
+        return Reconcile(service, HeldFor(service, _desired[service]), now);
     }
 
     /// <summary>Ends every replica of every service (the services are deleted, or the run is over).</summary>

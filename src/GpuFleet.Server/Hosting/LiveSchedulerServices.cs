@@ -160,10 +160,12 @@ public sealed partial class LiveScheduler
             tracked.Row = Scraped(tracked.Row, at);
             var s = tracked.Row;
             var desired = s.DesiredReplicas;
-            if (desired != tracked.Applied || _services.Held(tracked.Index) != desired)
+            // A count pinned by hand is exactly what runs; a rate's wants come with the service's standby replicas.
+            var holds = s.PinnedReplicas is null ? _services.HeldFor(tracked.Index, desired) : desired;
+            if (desired != tracked.Applied || _services.Held(tracked.Index) != holds)
             {
                 // Ids for the replicas about to be submitted, in one write.
-                var missing = desired - _services.Held(tracked.Index) - _replicaIds.Count;
+                var missing = holds - _services.Held(tracked.Index) - _replicaIds.Count;
                 if (missing > 0) foreach (var id in serviceStore.ReserveJobIds(missing, _epoch)) _replicaIds.Enqueue(id);
                 var changes = s.PinnedReplicas is { } pinned ? _services.ScaleTo(tracked.Index, pinned, now) : _services.Scale(tracked.Index, s.RequestsPerSecond, now);
                 var refused = changes.FirstOrDefault(c => c.Kind == ReplicaChangeKind.Rejected)?.Error;
