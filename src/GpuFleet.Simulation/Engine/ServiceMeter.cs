@@ -216,8 +216,8 @@ internal sealed class ServiceMeter
         public double StandbySeconds;
         /// <summary>Replicas that started, each counted once, at its first start.</summary>
         public int ReplicasStarted;
-        // With standby replicas: the replica counts the rate wanted that were not yet running, and since when.
-        private readonly Queue<(int Level, long Since)> _unmet = new();
+        // With standby replicas: the replica counts the rate wanted that were not yet running, and since when (lowest first).
+        private readonly List<(int Level, long Since)> _unmet = [];
 
         /// <summary>The rate now wants <paramref name="desired"/> replicas: each count above the last not yet running waits from now.</summary>
         public void Demand(int desired, long now)
@@ -225,24 +225,19 @@ internal sealed class ServiceMeter
             for (var level = Desired + 1; level <= desired; level++)
             {
                 if (Running >= level) ScaleUpSeconds.Add(0);
-                else _unmet.Enqueue((level, now));
+                else _unmet.Add((level, now));
             }
             // A count the rate no longer wants is no scale-up still waiting.
-            if (desired < Desired && _unmet.Count > 0)
-            {
-                var kept = _unmet.Where(u => u.Level <= desired).ToList();
-                _unmet.Clear();
-                foreach (var u in kept) _unmet.Enqueue(u);
-            }
+            _unmet.RemoveAll(u => u.Level > desired);
         }
 
         /// <summary>Replicas started: each count wanted that now runs took this long.</summary>
         public void MeetDemand(long now)
         {
-            while (_unmet.TryPeek(out var u) && Running >= u.Level)
+            while (_unmet.Count > 0 && Running >= _unmet[0].Level)
             {
-                _unmet.Dequeue();
-                ScaleUpSeconds.Add(now - u.Since);
+                ScaleUpSeconds.Add(now - _unmet[0].Since);
+                _unmet.RemoveAt(0);
             }
         }
 
