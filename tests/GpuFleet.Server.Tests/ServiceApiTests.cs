@@ -52,10 +52,18 @@ public abstract class ServiceApiTests(Backend backend)
         // One wanted (its minimum), two more standing by: three running.
         var shown = await ShowAsync(server);
         Assert.Equal((1, 3, 2), (shown.GetProperty("desiredReplicas").GetInt32(), Running(shown), shown.GetProperty("standbyReplicas").GetInt32()));
+        Assert.Contains("gpufleet_service_standby_replicas{service=\"chat\",tenant=\"a\"} 2", await server.Client.GetStringAsync("/metrics"));
         // 100 requests/s at 50 per replica: two wanted, two standing by.
         await PostAsync(server.Client, "/api/v1/services/chat/load", """{"requestsPerSecond": 100}""");
         server.Scheduler.Tick();
         Assert.Equal(4, Running(await ShowAsync(server)));
+        // A count pinned by hand is exactly what runs: nothing stands by.
+        await PostAsync(server.Client, "/api/v1/services/chat/scale", """{"replicas": 3}""");
+        server.Scheduler.Tick();
+        Assert.Equal(3, Running(await ShowAsync(server)));
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("gpufleet_service_running_replicas{service=\"chat\",tenant=\"a\"} 3", metrics);
+        Assert.Contains("gpufleet_service_standby_replicas{service=\"chat\",tenant=\"a\"} 0", metrics);
     }
 
     [Fact]

@@ -68,6 +68,8 @@ public sealed class ServiceTwinTests
         Assert.Equal((2 + 6 + 1) / 3.0, s.MeanReplicas, 9);
         Assert.Equal(6, s.ReplicasStarted);
         Assert.Equal(0, s.ScaleUpMaxSeconds);
+        // From two replicas to six at t=1000 (its deployment, to two, is no rise).
+        Assert.Equal(4, s.LargestRiseReplicas);
     }
 
     [Fact]
@@ -100,6 +102,21 @@ public sealed class ServiceTwinTests
         // At 400/s the edge holds all four: nothing spills.
         var fits = Assert.Single(Run(fleet, ServicesFile(Chat.Replace("RATE", "400"), fleet)).Report.Services!);
         Assert.Equal(0, fits.ServedSpilled!.Value);
+    }
+
+    [Fact]
+    public void Standby_replicas_spilled_from_a_full_edge_serve_nothing_while_the_edge_replicas_serve()
+    {
+        var fleet = EdgeAndCentre();
+        // Two standing by: at 200/s four run, all at the edge; at 600/s eight, four at the edge and four spilled. The six
+        // that serve are the four at the edge and two spilled: 200/s of the 600 spill, as without standby replicas.
+        var yaml = Chat.Replace("RATE", "600").Replace("latencyBudgetMs: 5", "latencyBudgetMs: 5\n    standbyReplicas: 2");
+        var s = Assert.Single(Run(fleet, ServicesFile(yaml, fleet)).Report.Services!);
+        Assert.Equal(8, s.MaxReplicas);
+        Assert.Equal(0, s.UnservedRequests);
+        Assert.Equal(200 * 1000, s.ServedSpilled!.Value, 6);
+        Assert.Equal(200 * 1000 + 400 * 1000 + 100 * 1000, s.ServedAtEdge!.Value, 6);
+        Assert.Equal(4, s.LargestRiseReplicas);
     }
 
     /// <summary>

@@ -44,7 +44,10 @@ public sealed class FleetMetrics
         string[] service = ["service", "tenant"];
         ServiceRate = f.CreateGauge("gpufleet_service_requests_per_second", "A service's request rate as last reported or scraped (leader only).", new GaugeConfiguration { LabelNames = service });
         ServiceDesiredReplicas = f.CreateGauge("gpufleet_service_desired_replicas", "Replicas a service wants: for its rate, or pinned by hand (leader only).", new GaugeConfiguration { LabelNames = service });
-        ServiceRunningReplicas = f.CreateGauge("gpufleet_service_running_replicas", "Replicas of a service placed on GPUs (leader only).", new GaugeConfiguration { LabelNames = service });
+        ServiceRunningReplicas = f.CreateGauge("gpufleet_service_running_replicas", "Replicas of a service placed on GPUs, its standby replicas included (leader only).", new GaugeConfiguration { LabelNames = service });
+        ServiceStandbyReplicas = f.CreateGauge("gpufleet_service_standby_replicas",
+            "Replicas of a service placed beyond those its rate wants, standing by to take a rise at once (leader only; 0 for a service without standby replicas or pinned by hand).",
+            new GaugeConfiguration { LabelNames = service });
         CycleSeconds = f.CreateHistogram("gpufleet_cycle_seconds", "Duration of a scheduling cycle.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
     }
@@ -68,6 +71,8 @@ public sealed class FleetMetrics
     public Gauge ServiceDesiredReplicas { get; }
     /// <summary>Per service: its replicas placed.</summary>
     public Gauge ServiceRunningReplicas { get; }
+    /// <summary>Per service: of those, the ones placed beyond what its rate wants (standing by).</summary>
+    public Gauge ServiceStandbyReplicas { get; }
     public Gauge SiteReachable { get; }
     public Gauge SiteLastContact { get; }
     public Gauge SiteUnscheduledGpus { get; }

@@ -193,7 +193,13 @@ public sealed partial class LiveScheduler
     // Placed replicas count as running once this cycle's placements are in: set after the cycle (ObserveServices).
     private void ObserveServiceMetrics()
     {
-        foreach (var t in _tracked.Values) metrics.ServiceRunningReplicas.WithLabels(t.Row.Name, t.Row.Tenant).Set(_services.Placed(t.Index));
+        foreach (var t in _tracked.Values)
+        {
+            var placed = _services.Placed(t.Index);
+            metrics.ServiceRunningReplicas.WithLabels(t.Row.Name, t.Row.Tenant).Set(placed);
+            // Standby replicas are the placed ones beyond those wanted (a count pinned by hand holds none beyond it).
+            metrics.ServiceStandbyReplicas.WithLabels(t.Row.Name, t.Row.Tenant).Set(Math.Max(0, placed - t.Row.DesiredReplicas));
+        }
     }
 
     private void ForgetMetrics(StoredService row)
@@ -201,6 +207,7 @@ public sealed partial class LiveScheduler
         metrics.ServiceRate.RemoveLabelled(row.Name, row.Tenant);
         metrics.ServiceDesiredReplicas.RemoveLabelled(row.Name, row.Tenant);
         metrics.ServiceRunningReplicas.RemoveLabelled(row.Name, row.Tenant);
+        metrics.ServiceStandbyReplicas.RemoveLabelled(row.Name, row.Tenant);
     }
 
     // The service with its latest finished scrape taken in (and stored); starts the next scrape when one is due.

@@ -152,6 +152,7 @@ internal static class ReportBuilder
                 StandbyReplicas = s.Spec.StandbyReplicas > 0 ? s.Spec.StandbyReplicas : null,
                 StandbyReplicaHours = s.Spec.StandbyReplicas > 0 ? s.StandbySeconds / 3600 : null,
                 ScaleUps = s.Spec.StandbyReplicas > 0 ? scaleUps.Length : null,
+                LargestRiseReplicas = s.LargestRise,
             });
         }
         return list;

@@ -11,11 +11,11 @@ namespace GpuFleet.Simulation.Engine;
 /// <list type="bullet">
 /// <item>under-replicated seconds: running &lt; desired;</item>
 /// <item>unserved requests: max(0, rate − running × requests per replica) × dt; served: the rest of the rate;</item>
-/// <item>served requests split by where the running replicas are: the service's region (edge) or not (spilled),
-/// within its latency budget or not, in proportion to the replicas running at each.</item>
+/// <item>served requests split by where the serving replicas are: the service's region (edge) or not (spilled),
+/// within its latency budget or not, in proportion to the replicas serving at each.</item>
 /// </list>
-/// A service with standby replicas serves with at most the replicas its rate wants; those running beyond are
-/// standby (counted in <see cref="ServiceState.StandbySeconds"/>). Its scale-up latency runs from the moment
+/// A service with standby replicas serves with at most the replicas its rate wants, the nearest first (at the
+/// edge, then within its budget); those running beyond are standby (counted in <see cref="ServiceState.StandbySeconds"/>). Its scale-up latency runs from the moment
 /// its rate wants a replica more to the moment that many run: 0 where a standby replica was running already
 /// (a standby replica submitted to refill is no scale-up). Without standby replicas it runs from a replica's
 /// submission to its first start, as it always has.
@@ -53,6 +53,7 @@ internal sealed class ServiceMeter
     public void SetDemand(int service, double rate, int desired)
     {
         var s = _services[service];
+        if (s.Active) s.LargestRise = Math.Max(s.LargestRise, desired - s.Desired);
         s.Active = true;
         s.Rate = rate;
         if (s.Spec.StandbyReplicas > 0) s.Demand(desired, _last);
@@ -159,10 +160,12 @@ internal sealed class ServiceMeter
                 s.Requests += s.Rate * dt;
                 s.Unserved += (s.Rate - served) * dt;
                 if (capacity < s.Rate) s.ShortSeconds += dt;
-                if (s.Running > 0)
+                if (serving > 0)
                 {
-                    s.ServedEdge += served * s.EdgeRunning / s.Running * dt;
-                    s.ServedWithin += served * s.WithinRunning / s.Running * dt;
+                    // The nearest replicas serve: with standby replicas, those at the edge (within the budget) are
+                    // the serving ones first and the rest stand by. Without, every running replica serves alike.
+                    s.ServedEdge += served * Math.Min(s.EdgeRunning, serving) / serving * dt;
+                    s.ServedWithin += served * Math.Min(s.WithinRunning, serving) / serving * dt;
                 }
                 _bucketReplicas[i] += s.Running * dt;
             }
@@ -214,6 +217,8 @@ internal sealed class ServiceMeter
         public List<double> ScaleUpSeconds { get; } = [];
         /// <summary>Replica-seconds of standby replicas (running beyond those the rate wants).</summary>
         public double StandbySeconds;
+        /// <summary>The most replicas its rate wanted more at one moment after its deployment.</summary>
+        public int LargestRise;
         /// <summary>Replicas that started, each counted once, at its first start.</summary>
         public int ReplicasStarted;
         // With standby replicas: the replica counts the rate wanted that were not yet running, and since when (lowest first).

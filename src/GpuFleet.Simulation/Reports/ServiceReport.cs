@@ -82,4 +82,9 @@ public sealed record ServiceReport
     /// <summary>With standby replicas: replicas its rate wanted more (each a scale-up measured above).</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? ScaleUps { get; init; }
+    /// <summary>
+    /// The most replicas its rate wanted more at one moment (a rise of the rate curve, its deployment not counted):
+    /// the standby replicas that would have met every scale-up at once, where its scale-ups must wait for GPUs.
+    /// </summary>
+    public int LargestRiseReplicas { get; init; }
 }
