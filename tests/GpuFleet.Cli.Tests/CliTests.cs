@@ -249,6 +249,18 @@ public sealed class CliTests
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "nope.csv" }, "nope.csv: file: not found"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "lottery" }, "--policy: unknown policy 'lottery'"),
             (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "-1", "--load", "0.9", "--out", TestFiles.Temp("w.csv") }, "--days"),
+            (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "1", "--load", "0.9", "--out", TestFiles.Temp("w.csv"), "--services-out", "s.yaml" },
+                "--services-out needs --services N"),
+            (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "1", "--load", "0.9", "--out", TestFiles.Temp("w.csv"), "--services", "-1" },
+                "--services must be between 0 and 1000"),
+            (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "1", "--load", "0.9", "--out", TestFiles.Temp("w.csv"), "--mix-share", "0.5" },
+                "--mix-share needs --mix"),
+            (new[] { "workload", "generate", "--fleet", "fleets/mixed-nodes.yaml", "--days", "1", "--load", "0.9", "--out", TestFiles.Temp("w.csv"), "--mix", "pai-2020", "--mix-share", "0" },
+                "--mix-share must be above 0 and at most 1"),
+            (new[] { "workload", "generate", "--fleet", "fleets/korea-2030.yaml", "--days", "7", "--load", "0.85", "--out", TestFiles.Temp("w.csv"), "--mix", "pai-2020" },
+                "more than 10,000,000: lower --days or --load, or draw less of it from the mix with --mix-share"),
+            (new[] { "workload", "generate", "--fleet", "fleets/philly.yaml", "--days", "1", "--load", "0.9", "--out", TestFiles.Temp("w.csv"), "--services", "2", "--rates", "nope.csv" },
+                "nope.csv: file: not found"),
             (new[] { "serve", "--fleet", "fleets/philly.yaml", "--executor", "slurm" }, "--executor: unknown executor 'slurm'"),
             (new[] { "serve", "--fleet", "fleets/philly.yaml", "--installation", "Prod" }, "--installation: must start with a lowercase letter (a-z), not 'P'"),
             (new[] { "simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", "traces/philly-2017-10.csv.gz", "--policy", "shared" }, "--tenants: policy 'shared' needs a tenant tree"),
@@ -289,6 +301,27 @@ public sealed class CliTests
         (code, stdout, err) = Gpufleet("simulate", "--fleet", "fleets/philly-contended.yaml", "--trace", gz, "--tenants", "tenants/philly-vcs.yaml", "--policy", "shared");
         Assert.True(code == 0, err);
         Assert.Contains("vc-", stdout);
+    }
+
+    [Fact]
+    public void Workload_generate_writes_services_beside_a_mixed_workload_and_simulate_runs_them()
+    {
+        var dir = TestFiles.Temp("generated-week");
+        Directory.CreateDirectory(dir);
+        var trace = Path.Combine(dir, "small.csv");
+        var (code, stdout, err) = Gpufleet("workload", "generate", "--fleet", "fleets/mixed-nodes.yaml", "--days", "2", "--load", "0.8", "--seed", "4",
+            "--mix", "pai-2020", "--services", "4", "--out", trace);
+        Assert.True(code == 0, err);
+        var services = Path.Combine(dir, "small.services.yaml");
+        Assert.Contains($"4 services (about 8 GPU-equivalents at their peaks) -> {services}; their rate curve -> {Path.Combine(dir, "small.services.rate.csv")}", stdout);
+        Assert.StartsWith("seconds,requestsPerSecond", File.ReadAllText(Path.Combine(dir, "small.services.rate.csv")));
+        (code, _, err) = Gpufleet("simulate", "--fleet", "fleets/mixed-nodes.yaml", "--trace", trace, "--services", services, "--policy", "backfill", "--json", Path.Combine(dir, "r.json"));
+        Assert.True(code == 0, err);
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "r.json"))).RootElement.EnumerateObject().Single().Value;
+        var reported = report.GetProperty("services").EnumerateArray().ToList();
+        Assert.Equal(["service-01", "service-02", "service-03", "service-04"], reported.Select(s => s.GetProperty("service").GetString()));
+        // Each served its requests over the two days (the fleet has room for 5% more).
+        Assert.All(reported, s => Assert.True(s.GetProperty("requests").GetDouble() > 0 && s.GetProperty("servedShare").GetDouble() > 0.99, s.ToString()));
     }
 
     [Fact]

@@ -159,6 +159,20 @@ public static class ServiceFile
     }
 
     /// <summary>
+    /// The built-in rate curve: a day of the Alibaba GenAI trace's generative requests in 10-minute windows, as
+    /// <c>traces/rates/alibaba-genai-rate.csv</c> holds it (133 points over 80,313 s; see <c>traces/README.md</c>).
+    /// </summary>
+    public static IReadOnlyList<ServiceRatePoint> GenAiDay()
+    {
+        const string name = "GpuFleet.Data.Services.alibaba-genai-rate.csv";
+        using var stream = typeof(ServiceFile).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"the resource {name} is missing from the build");
+        using var text = new StreamReader(stream);
+        text.ReadLine();
+        return Plain(text, "built-in alibaba-genai-rate.csv");
+    }
+
+    /// <summary>
     /// A rate curve from CSV (plain or gzip): <c>seconds,requestsPerSecond</c> as it is, or the GenAI trace's
     /// samples of <paramref name="requestType"/> in windows of <paramref name="window"/> seconds from its first
     /// sample: in each window, the mean of each container's samples, summed over containers (the system's rate),

@@ -32,21 +32,26 @@ public static class WorkloadGenerator
     /// its own random stream, so sizes, times and run times are the same with or without a tree.
     /// </summary>
     public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants = null)
-        => GenerateSized(model, fleet, days, load, seed, tenants, null);
+        => GenerateSized(model, fleet, days, load, seed, tenants, null, 0);
 
     /// <summary>
     /// As <see cref="Generate(WorkloadModel, Fleet, double, double, int, TenantTree?)"/>, but each job's request —
     /// GPUs or a slice, CPU and memory — is drawn from <paramref name="mix"/> (a random stream of its own), and its
     /// run time from the component's jobs of the nearest size (a slice counts as one GPU there). The offered load
-    /// counts a slice as its fraction of a GPU.
+    /// counts a slice as its fraction of a GPU. With <paramref name="mixShare"/> below 1, only that share of the
+    /// offered GPU-time comes from the mix and the rest from the model's own sizes, as without a mix: on a national
+    /// fleet the large gangs stay, beside many small requests (the mix alone there means tens of millions of jobs a day).
     /// </summary>
-    public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix mix)
+    public static IReadOnlyList<TraceJob> Generate(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix mix,
+        double mixShare = 1)
     {
         ArgumentNullException.ThrowIfNull(mix);
-        return GenerateSized(model, fleet, days, load, seed, tenants, mix);
+        if (!(mixShare > 0) || mixShare > 1) throw new ArgumentOutOfRangeException(nameof(mixShare), mixShare, "must be above 0 and at most 1");
+        return GenerateSized(model, fleet, days, load, seed, tenants, mix, mixShare);
     }
 
-    private static IReadOnlyList<TraceJob> GenerateSized(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix? mix)
+    private static IReadOnlyList<TraceJob> GenerateSized(WorkloadModel model, Fleet fleet, double days, double load, int seed, TenantTree? tenants, RequestMix? mix,
+        double mixShare)
     {
         var mixRng = new Random(unchecked(seed * 1_000_003 + 104_729));
         if (days <= 0 || !double.IsFinite(days)) throw new ArgumentOutOfRangeException(nameof(days), "days must be positive");
@@ -67,7 +72,7 @@ public static class WorkloadGenerator
             var sizeCdf = Cumulative(sizes.Select(s => s.Weight));
             var tenantCdf = Cumulative(component.Tenants.Select(t => t.Weight));
             var hourCdf = component.HourlyArrivalWeights.Sum();
-            var jobsPerSecond = mix is null ? JobsPerSecond(component, sizes, target, shares, period) : MixedJobsPerSecond(component, sizes, mix, target, shares, period);
+            var (jobsPerSecond, fromMix) = Rates(component, sizes, mix, mixShare, target, shares, period);
             // HashCode.Combine is salted per process; a plain formula keeps the same seed giving the same jobs.
             var rng = new Random(unchecked(seed * 1_000_003 + ci));
             var tenantRng = new Random(unchecked(seed * 1_000_003 + 7_919 + ci));
@@ -80,7 +85,8 @@ public static class WorkloadGenerator
                 {
                     var submit = (long)(hourStart + rng.NextDouble() * hourLength);
                     var size = sizes[Pick(sizeCdf, rng.NextDouble())];
-                    var shape = mix?.Draw(mixRng);
+                    // All from the mix draws no coin, so that such a workload is the one it was before shares existed.
+                    var shape = mix is not null && (fromMix >= 1 || mixRng.NextDouble() < fromMix) ? mix.Draw(mixRng) : null;
                     if (shape is not null) size = Nearest(sizes, shape.Gpus);
                     var runtime = Math.Max(1L, (long)Math.Round(SampleDuration(size.DurationQuantiles, rng.NextDouble())));
                     var tenant = component.Tenants[Pick(tenantCdf, rng.NextDouble())].Tenant;
@@ -111,7 +117,7 @@ public static class WorkloadGenerator
     /// around this mean), computed without drawing them: a caller may refuse a workload too large to run
     /// before generating it. Example: 656 GPUs, 7 days, load 0.9 gives about 2,400 Philly-like jobs.
     /// </summary>
-    public static double ExpectedJobs(WorkloadModel model, Fleet fleet, double days, double load)
+    public static double ExpectedJobs(WorkloadModel model, Fleet fleet, double days, double load, RequestMix? mix = null, double mixShare = 1)
     {
         if (days <= 0 || !double.IsFinite(days)) throw new ArgumentOutOfRangeException(nameof(days), "days must be positive");
         if (load <= 0 || !double.IsFinite(load)) throw new ArgumentOutOfRangeException(nameof(load), "load must be positive");
@@ -124,7 +130,7 @@ public static class WorkloadGenerator
         {
             var sizes = component.Sizes.Where(s => s.Gpus <= largestPool).ToArray();
             if (sizes.Length == 0 || component.GpuTimeShare <= 0) continue;
-            jobs += JobsPerSecond(component, sizes, target, shares, period) * period;
+            jobs += Rates(component, sizes, mix, mix is null ? 0 : mixShare, target, shares, period).JobsPerSecond * period;
         }
         return jobs;
     }
@@ -142,6 +148,18 @@ public static class WorkloadGenerator
     {
         var meanGpuSeconds = mix.Expected(shape => shape.StatedGpus * MeanDuration(Nearest(sizes, shape.Gpus).DurationQuantiles));
         return target * component.GpuTimeShare / shares / meanGpuSeconds / period;
+    }
+
+    // A component's arrival rate, and the share of its arrivals drawn from the mix: the mix brings mixShare of the
+    // component's GPU-seconds, its own sizes the rest.
+    private static (double JobsPerSecond, double FromMix) Rates(WorkloadComponent component, SizeClass[] sizes, RequestMix? mix, double mixShare,
+        double target, double shares, double period)
+    {
+        if (mix is null || mixShare <= 0) return (JobsPerSecond(component, sizes, target, shares, period), 0);
+        var mixed = MixedJobsPerSecond(component, sizes, mix, target, shares, period) * mixShare;
+        if (mixShare >= 1) return (mixed, 1);
+        var own = JobsPerSecond(component, sizes, target, shares, period) * (1 - mixShare);
+        return (mixed + own, mixed / (mixed + own));
     }
 
     // The size class whose GPU count is nearest (the smaller on a tie).
@@ -167,7 +185,8 @@ public static class WorkloadGenerator
         return Math.Exp(Math.Log(q[i]) + (Math.Log(q[i + 1]) - Math.Log(q[i])) * (x - i));
     }
 
-    private static double[] Cumulative(IEnumerable<double> weights)
+    /// <summary>The cumulative shares of <paramref name="weights"/>, for <see cref="Pick"/>.</summary>
+    internal static double[] Cumulative(IEnumerable<double> weights)
     {
         var w = weights.ToArray();
         var total = w.Sum();
@@ -177,7 +196,8 @@ public static class WorkloadGenerator
         return cdf;
     }
 
-    private static int Pick(double[] cdf, double u)
+    /// <summary>The index a uniform draw <paramref name="u"/> falls on in <paramref name="cdf"/>.</summary>
+    internal static int Pick(double[] cdf, double u)
     {
         var i = Array.BinarySearch(cdf, u);
         if (i < 0) i = ~i;
