@@ -27,7 +27,7 @@ public sealed partial class ReplicaDashboardTests
         // leader serves its job API once first, so that on a loaded machine those 2 s are not spent on the leader's
         // first request (compiling the endpoint, opening its store): what is tested is the asking, not a cold start.
         using (var warm = await leader.Admin.GetAsync($"/api/v1/jobs/{waiting}")) Assert.True(warm.IsSuccessStatusCode);
-        using var browser = await SignedInClientAsync(standby.Url, DashboardServer.AdminToken);
+        using var browser = await GpuFleet.Tests.Shared.DashboardSignIn.ClientAsync(standby.Url, DashboardServer.AdminToken);
         // A standby learns the leader's address from the view the leader publishes, which the leader's first cycle after
         // it listens now does (it used to wait up to 2 s for the next one: the test's ticks came before, and the page
         // showed no reason). On a loaded machine the leader's answer may still miss the 2-s wait: ask again, up to 10 s.
@@ -54,23 +54,4 @@ public sealed partial class ReplicaDashboardTests
 
     [GeneratedRegex("<[^>]*>|\\s+")]
     private static partial Regex Tags();
-
-    // A client that keeps cookies and signs in through the form, as a browser does.
-    private static async Task<HttpClient> SignedInClientAsync(string url, string token)
-    {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(url) };
-        var form = await client.GetStringAsync("/signin");
-        var field = AntiforgeryField().Match(form);
-        Assert.True(field.Success, "the sign-in form has no anti-forgery field");
-        using var answer = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(field.Groups[1].Value),
-            ["token"] = token,
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
-        return client;
-    }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

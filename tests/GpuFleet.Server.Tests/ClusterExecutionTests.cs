@@ -213,9 +213,27 @@ public sealed class ClusterExecutionTests
             return (await client.GetFromJsonAsync<JsonElement>("/api/v1/sites"))[0].GetProperty("waitingInCluster");
         }
         var other = await WaitingSeenBy("b");
-        Assert.Equal((1, JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null), (other.GetProperty("runs").GetInt32(),
-            other.GetProperty("oldestJob").ValueKind, other.GetProperty("oldestTenant").ValueKind, other.GetProperty("oldestReason").ValueKind));
-        Assert.Equal(id, (await WaitingSeenBy("a")).GetProperty("oldestJob").GetInt64());
+        Assert.Equal((1, JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null, 0), (other.GetProperty("runs").GetInt32(),
+            other.GetProperty("oldestJob").ValueKind, other.GetProperty("oldestTenant").ValueKind, other.GetProperty("oldestReason").ValueKind,
+            other.GetProperty("jobs").GetArrayLength()));
+        var own = await WaitingSeenBy("a");
+        Assert.Equal(id, own.GetProperty("oldestJob").GetInt64());
+        var listed = Assert.Single(own.GetProperty("jobs").EnumerateArray());
+        Assert.Equal((id, "a", "PENDING (ReqNodeNotAvail, Reserved for maintenance)"),
+            (listed.GetProperty("job").GetInt64(), listed.GetProperty("tenant").GetString(), listed.GetProperty("reason").GetString()));
+        // The job's own view says it too: running, as placed, but waiting in its cluster since its launch, and why.
+        var job = await server.GetJobAsync(id);
+        Assert.Equal("running", job.GetProperty("state").GetString());
+        var wait = job.GetProperty("waitingInCluster");
+        Assert.Equal(("PENDING (ReqNodeNotAvail, Reserved for maintenance)", listed.GetProperty("since").GetDateTimeOffset()),
+            (wait.GetProperty("reason").GetString(), wait.GetProperty("since").GetDateTimeOffset()));
+        // And its page on the dashboard.
+        using (var browser = await GpuFleet.Tests.Shared.DashboardSignIn.ClientAsync(server.Client.BaseAddress!.ToString(), RunningServer.AdminToken))
+        {
+            var page = await browser.GetStringAsync($"/jobs/{id}");
+            Assert.Contains("<dt>Waiting in its cluster</dt><dd>since ", page);
+            Assert.Contains(": PENDING (ReqNodeNotAvail, Reserved for maintenance) <span class=\"muted\">(placed, not started yet", page);
+        }
         Assert.Contains("gpufleet_site_waiting_runs{site=\"s\"} 1", await Metrics());
         var warning = Assert.Single(server.Errors.Warnings, w => w.Contains("for the cluster to start it", StringComparison.Ordinal));
         Assert.Contains($"job {id}, placed on {cluster.Launches.Single(l => l.JobId == id).Nodes.Single().Node}, has waited ", warning);
@@ -223,6 +241,7 @@ public sealed class ClusterExecutionTests
 
         cluster.Start(id);
         await server.UntilAsync(async () => (await Site()).GetProperty("waitingInCluster").ValueKind == JsonValueKind.Null, "the wait over once the cluster started it");
+        Assert.Equal(JsonValueKind.Null, (await server.GetJobAsync(id)).GetProperty("waitingInCluster").ValueKind);
         Assert.Contains("gpufleet_site_waiting_runs{site=\"s\"} 0", await Metrics());
         Assert.Contains("gpufleet_site_longest_wait_seconds{site=\"s\"} 0", await Metrics());
         // Warned of once, however long it waited.

@@ -120,13 +120,16 @@ public static class JobEndpoints
         // Another tenant's job is answered as if it did not exist: ids reveal nothing.
         if (job is null || !CallerAccess.Of(context)!.Sees(job.Tenant)) return NotFound(id);
         var history = await store.HistoryAsync(id, context.RequestAborted);
+        var nodes = PlacementText.Parse(job.Placement, settings.Fleet);
         var view = JobView.Of(job) with
         {
             History = history,
-            Nodes = PlacementText.Parse(job.Placement, settings.Fleet),
+            Nodes = nodes,
             // GPU-equivalents × time: a slice job is charged its slices' shares, not the GPUs they are on.
             GpuSeconds = job.GpuEquivalents * ChargedTime.Seconds(history, clock.GetUtcNow()),
         };
+        if (job.State == JobState.Running && await scheduler.WaitingInClusterAsync(id, nodes, context.RequestAborted) is { } waiting)
+            view = view with { WaitingInCluster = waiting };
         if (job.State != JobState.Pending) return Results.Ok(view);
         if (scheduler.IsLeader)
         {

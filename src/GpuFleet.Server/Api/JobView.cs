@@ -37,6 +37,11 @@ public sealed record JobView(
     public IReadOnlyList<JobEvent>? History { get; init; }
     /// <summary>GPU-seconds charged so far, as usage reports count them (single-job answers only).</summary>
     public double? GpuSeconds { get; init; }
+    /// <summary>
+    /// A running job whose cluster has accepted its run but not started it: since when, and why in the cluster's
+    /// words, as its site lists it (single-job answers only; null once started, and at a simulated site).
+    /// </summary>
+    public Execution.WaitingRun? WaitingInCluster { get; init; }
     /// <summary>Every node of <see cref="Placement"/> with the GPUs held on it (single-job answers only).</summary>
     public IReadOnlyList<NodeView>? Nodes { get; init; }
 

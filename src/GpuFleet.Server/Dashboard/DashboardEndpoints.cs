@@ -301,9 +301,11 @@ public static class DashboardEndpoints
                 }
             }
             var (log, cut) = await LogTailAsync(settings, jobId, http.RequestAborted);
-            var main = JobPage.Main(request, job, history, PlacementText.Parse(job.Placement, settings.Fleet), gpuSeconds,
+            var nodes = PlacementText.Parse(job.Placement, settings.Fleet);
+            var waiting = job.State == JobState.Running ? await scheduler.WaitingInClusterAsync(jobId, nodes, http.RequestAborted) : null;
+            var main = JobPage.Main(request, job, history, nodes, gpuSeconds,
                 JobEnergy.Kwh(history, job.GpuEquivalents, settings.Fleet, clock.GetUtcNow()), reason, estimate, log, cut,
-                Notice(http.Request.Query), settings.Tenants.DefaultClass);
+                Notice(http.Request.Query), settings.Tenants.DefaultClass, waiting);
             return DashboardLayout.Page(request, $"Job {jobId}", "", main);
         });
 

@@ -15,7 +15,7 @@ internal static class JobPage
     /// <summary>The page's main part.</summary>
     public static Html Main(DashboardRequest request, StoredJob job, IReadOnlyList<JobEvent> history, IReadOnlyList<NodeView>? nodes,
         double gpuSeconds, double energyKwh, string? why, DateTimeOffset? estimatedStart, string? log, bool logCut, string? notice,
-        string defaultClass)
+        string defaultClass, Execution.WaitingRun? waitingInCluster = null)
     {
         var state = job.State.ToString().ToLowerInvariant();
         var (site, model) = JobPlacement.SiteAndModel(job.Placement);
@@ -24,7 +24,11 @@ internal static class JobPage
                 <dt>Why it waits</dt><dd>{why ?? ReasonText.NotKnownHere}</dd>
                 <dt>Estimated start</dt><dd>{(estimatedStart is { } s ? DashboardFormat.Time(s) : "not known")}</dd>
                 """)
-            : Html.Empty;
+            : waitingInCluster is { } w
+                ? Html.Of($"""
+                    <dt>Waiting in its cluster</dt><dd>since {DashboardFormat.Time(w.Since)}: {w.Reason ?? "the cluster gives no reason"} <span class="muted">(placed, not started yet; GpuFleet queues it again if its cluster does not start it in time)</span></dd>
+                    """)
+                : Html.Empty;
         var placement = job.Placement is null
             ? Html.Of($"<p class=\"muted\">Not placed.</p>")
             : Html.Of($"""

@@ -495,24 +495,18 @@ internal sealed class SiteAgent : IAsyncDisposable
     // launch timeout requeues it.
     private ClusterWait? Waiting(Dictionary<long, ExecutorRun> waits, DateTimeOffset now)
     {
-        var (count, oldest) = (0, (Job: 0L, Since: DateTimeOffset.MaxValue));
-        var overdue = new List<(long, Tracked)>();
-        foreach (var (id, t) in _tracked)
-        {
-            if (!t.Unstarted) continue;
-            count++;
-            if (t.Since < oldest.Since || t.Since == oldest.Since && id < oldest.Job) oldest = (id, t.Since);
-            if (!t.Warned && now - t.Since >= _launchWarning) overdue.Add((id, t));
-        }
-        foreach (var (id, t) in overdue)
+        var unstarted = _tracked.Where(t => t.Value.Unstarted).OrderBy(t => t.Value.Since).ThenBy(t => t.Key).ToList();
+        foreach (var (id, t) in unstarted.Where(t => !t.Value.Warned && now - t.Value.Since >= _launchWarning))
         {
             _tracked[id] = t with { Warned = true };
             _log.LogWarning("site {Site}: job {Job}, placed on {Nodes}, has waited {Seconds:0} s for the cluster to start it ({Reason}); at {Timeout:0} s it is cancelled there and queued again",
                 Site, id, t.Nodes is { } n ? Core.Fleets.HostList.Compress(n) : "its nodes", (now - t.Since).TotalSeconds,
                 waits.GetValueOrDefault(id)?.Waiting ?? "the cluster gives no reason", _launchTimeout.TotalSeconds);
         }
-        return count == 0 ? null
-            : new ClusterWait(count, oldest.Since, oldest.Job, _tracked[oldest.Job].Tenant, waits.GetValueOrDefault(oldest.Job)?.Waiting);
+        if (unstarted.Count == 0) return null;
+        var listed = unstarted.Take(ClusterWait.MaxListed).Select(t => new WaitingRun(t.Key, t.Value.Tenant, t.Value.Since, waits.GetValueOrDefault(t.Key)?.Waiting)).ToList();
+        var oldest = listed[0];
+        return new ClusterWait(unstarted.Count, oldest.Since, oldest.Job, oldest.Tenant, oldest.Reason) { Jobs = listed };
     }
 
     // Since: when GpuFleet asked for the launch (MinValue for an adopted run); Tenant: the job's;

@@ -43,7 +43,7 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
     /// <param name="History">Mean busy GPUs and power per 5 minutes over the last 6 hours the leader saw, oldest first.</param>
     /// <param name="HeldByOthersGpus">Of the GPUs out of service, those the cluster's own users hold (the rest are down, drained, missing, set aside or unreachable).</param>
     /// <param name="UnscheduledNodes">Nodes its cluster lists that GpuFleet does not schedule, or not all of (a site with <c>inventory: cluster</c>: added after the server started, or listed unlike the fleet holds them); null: none.</param>
-    /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why (its job, tenant and reason only to callers who see that tenant's jobs); null: none.</param>
+    /// <param name="WaitingInCluster">Runs launched there that its cluster has not started yet, the longest waiting and why, and each run with its reason (a job, its tenant and its reason only to callers who see that tenant's jobs); null: none.</param>
     /// <param name="SetAsideNodes">Nodes out of service for a while because its cluster did not start a run there within <c>launchTimeoutSeconds</c>; null: none.</param>
     /// <param name="SetAsideUntil">When each of <paramref name="SetAsideNodes"/> takes work again (a new leader sets them aside until then too); null: none.</param>
     public sealed record SiteView(string Site, string Owner, int Gpus, int BusyGpus, double PowerMw, double PowerCapMw,
@@ -53,8 +53,7 @@ public sealed record FleetSnapshot(DateTimeOffset At, long Epoch, IReadOnlyList<
         IReadOnlyList<string>? SetAsideNodes = null, IReadOnlyDictionary<string, DateTimeOffset>? SetAsideUntil = null)
     {
         /// <summary>The site as <paramref name="caller"/> may see it: another tenant's waiting job is counted, not named.</summary>
-        public SiteView SeenBy(Security.Caller caller) =>
-            WaitingInCluster is { } wait && !(wait.OldestTenant is { } tenant && caller.Sees(tenant)) ? this with { WaitingInCluster = wait.Anonymous() } : this;
+        public SiteView SeenBy(Security.Caller caller) => WaitingInCluster is { } wait ? this with { WaitingInCluster = wait.SeenBy(caller) } : this;
     }
 
     /// <summary>A project's grant now.</summary>

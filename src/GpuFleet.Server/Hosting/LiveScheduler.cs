@@ -138,6 +138,21 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         }
     }
 
+    /// <summary>
+    /// Whether the run of job <paramref name="id"/>, placed on <paramref name="nodes"/>, waits for its cluster to start it:
+    /// as its site lists it in <see cref="ViewAsync"/> (at most a second or two old); null when it does not, and at a
+    /// simulated site, which starts what it is given.
+    /// </summary>
+    public async Task<Execution.WaitingRun?> WaitingInClusterAsync(long id, IReadOnlyList<Api.NodeView>? nodes, CancellationToken cancel = default)
+    {
+        var fleet = settings.Fleet;
+        if (nodes is not [var first, ..] || fleet.NodeIndex(first.Name) is var node && node < 0) return null;
+        var site = fleet.Sites[fleet.PoolSite(fleet.NodePool(node))];
+        if (site.Executor.IsSimulated) return null;
+        var view = await ViewAsync(cancel);
+        return view?.Sites.FirstOrDefault(s => s.Site == site.Name)?.WaitingInCluster?.Jobs.FirstOrDefault(j => j.Job == id);
+    }
+
     /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>
     public async Task<FleetSnapshot?> ViewAsync(CancellationToken cancel = default)
     {
