@@ -9,17 +9,18 @@ namespace GpuFleet.Data.Workloads;
 /// Inference services for the twin, sized to a fleet: each plays one request-rate curve (a production day, such as
 /// the Alibaba GenAI trace's), scaled and shifted so that the services together want about <c>share</c> of the
 /// fleet's GPUs at their peaks, and at different hours of their day.
-/// <para>Example: 20 services, share 0.05, on a fleet of 260,000 GPUs: each peaks at 650 GPU-equivalents. Service 3
-/// draws RTX PRO 6000 (models are drawn by their GPUs in the fleet), which has MIG: being odd, it runs on the
-/// smallest profile, 1g.24gb, a quarter GPU. At 10 requests/s per whole GPU a replica serves 2.5; at the curve's
+/// <para>Example: 20 services, share 0.05, on a fleet of 260,000 GPUs: each peaks at 650 GPU-equivalents.
+/// <c>service-04</c> draws RTX PRO 6000 (models are drawn by their GPUs in the fleet), which has MIG: as every second
+/// service, it runs on the smallest profile, 1g.24gb, a quarter GPU. At 10 requests/s per whole GPU a replica serves 2.5; at the curve's
 /// peak it wants 650 / 0.25 = 2,600 replicas, so its rates are scaled to 2,600 × 2.5 × 0.7 (the target
 /// utilization) = 4,550 requests/s there; it may run up to 3,250 (a quarter more). Its tenant is drawn among the
 /// tree's leaves by their RTX PRO 6000 guarantee, its class is the tree's highest, and its day starts a random
 /// number of 10-minute steps before the run does.</para>
 /// <para>Assumptions, stated because no public trace gives them: 10 requests/s per GPU (slices in proportion to
 /// their compute), a target utilization of 0.7, at least one replica, and per replica half of its GPUs' share of
-/// the node's CPUs and memory (where the fleet counts them). Even-numbered services run on whole GPUs, odd ones on
-/// a slice where their model may be shared.</para>
+/// the node's CPUs and memory (where the fleet counts them), at most half of a model's GPUs for one service.
+/// <c>service-01</c>, <c>-03</c>... run on whole GPUs, <c>service-02</c>, <c>-04</c>... on a slice where their
+/// model may be shared.</para>
 /// </summary>
 public static class ServiceGenerator
 {
@@ -85,8 +86,8 @@ public static class ServiceGenerator
         return services;
     }
 
-    // The smallest MIG profile (fewest compute slices, then least memory; asked for by name, as a file spells it); a quarter of the GPU's time where it is
-    // shared in time only; a whole GPU where it is not shared.
+    // The smallest MIG profile (fewest compute slices, then least memory; asked for by name, as a file spells it);
+    // a quarter of the GPU's time where it is shared in time only; a whole GPU where it is not shared.
     private static (SliceRequest? Slice, double GpuShare) SmallestSlice(GpuModel model)
     {
         if (model.Sharing is not { } sharing) return (null, 1.0);
