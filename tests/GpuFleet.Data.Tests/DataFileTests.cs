@@ -109,6 +109,72 @@ public sealed class DataFileTests
     }
 
     [Fact]
+    public void The_edge_fleet_is_the_national_fleet_with_its_edge_tier_after_it()
+    {
+        var national = FleetFile.Load(TestFiles.Fleet("korea-2030.yaml"));
+        var edge = FleetFile.Load(TestFiles.Fleet("korea-2030-edge.yaml"));
+        Assert.Equal("korea-2030-edge", edge.Name);
+        Assert.Equal(national.Sites.Select(s => s.Name), edge.Sites.Take(national.Sites.Count).Select(s => s.Name));
+        Assert.Equal(national.PoolSpecs, edge.PoolSpecs.Take(national.PoolSpecs.Count));
+        Assert.Equal(national.Links, edge.Links.Take(national.Links.Count));
+        // Twelve dedicated sites of one 4-GPU server each.
+        Assert.Equal(12, edge.Sites.Count - national.Sites.Count);
+        Assert.All(edge.Sites.Skip(national.Sites.Count), s => Assert.True(s.Dedicated));
+        Assert.Equal(national.TotalGpus + 12 * 4, edge.TotalGpus);
+    }
+
+    private static string Extending(string body, string baseText = GoodFleet)
+    {
+        var dir = TestFiles.Temp($"extends-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "base.yaml"), baseText);
+        var path = Path.Combine(dir, "variant.yaml");
+        File.WriteAllText(path, body);
+        return path;
+    }
+
+    [Fact]
+    public void A_fleet_that_extends_another_adds_its_sites_pools_and_links_and_keeps_the_installation()
+    {
+        var path = Extending("""
+            extends: base.yaml
+            name: v
+            sites:
+              - { name: e, owner: o, powerCapMw: 1 }
+            pools:
+              - { site: e, model: G, gpusPerNode: 4, domains: 1 }
+            links:
+              - { from: s, to: e, gbps: 10, latencyMs: 2 }
+            """, GoodFleet.Replace("name: t", "name: t\ninstallation: prod"));
+        var fleet = FleetFile.Load(path);
+        Assert.Equal(("v", "prod", 20), (fleet.Name, fleet.Installation, fleet.TotalGpus));
+        Assert.Equal(["s", "e"], fleet.Sites.Select(s => s.Name));
+        Assert.Equal(2, fleet.SiteLatencyMs(0, 1));
+    }
+
+    [Fact]
+    public void A_fleet_that_extends_another_is_told_its_own_mistakes_at_its_own_lines()
+    {
+        // A pool of a site neither file has: the extending file's pools[0], on its line 3.
+        var e = Assert.Throws<DataFileException>(() => FleetFile.Load(Extending("extends: base.yaml\nname: v\npools:\n  - { site: nowhere, model: G, gpusPerNode: 4, domains: 1 }\n")));
+        Assert.Equal((Path.GetFileName(e.File), "pools[0].site", 4L), ("variant.yaml", e.Field, e.Line));
+        Assert.Contains("unknown site 'nowhere'", e.Problem);
+        // A site the base has already.
+        e = Assert.Throws<DataFileException>(() => FleetFile.Load(Extending("extends: base.yaml\nname: v\nsites:\n  - { name: s, owner: o, powerCapMw: 1 }\n")));
+        Assert.Equal(("variant.yaml", "sites[0]"), (Path.GetFileName(e.File), e.Field.Split('.')[0]));
+        Assert.Contains("duplicate", e.Problem);
+        // A base that is not there, and one that leads back to the file.
+        e = Assert.Throws<DataFileException>(() => FleetFile.Load(Extending("extends: missing.yaml\nname: v\n")));
+        Assert.Equal(("extends", 1L), (e.Field, e.Line));
+        Assert.Contains("'missing.yaml' not found", e.Problem);
+        e = Assert.Throws<DataFileException>(() => FleetFile.Load(Extending("extends: base.yaml\nname: v\n", "extends: variant.yaml\nname: b\n")));
+        Assert.Contains("leads back to this file", e.Problem);
+        // A field the base does not know is refused in the base, naming it.
+        e = Assert.Throws<DataFileException>(() => FleetFile.Load(Extending("extends: base.yaml\nname: v\n", GoodFleet + "\npowerCapMW: 3\n")));
+        Assert.Equal(("base.yaml", "powerCapMW"), (Path.GetFileName(e.File), e.Field));
+    }
+
+    [Fact]
     public void A_fleet_file_may_name_the_installation_whose_runs_go_to_its_clusters()
     {
         Assert.Null(FleetFile.Parse(new StringReader(GoodFleet), "f.yaml").Installation);

@@ -27,15 +27,18 @@ public static class FleetFile
     public static Fleet Parse(TextReader text, string file, Func<Site, IReadOnlyList<ClusterNode>>? clusterNodes = null)
     {
         var root = YamlMap.Document(text, file);
+        // A fleet that extends another is that fleet with its own models, sites, pools and links after the other's.
+        var roots = WithBases(root, file, []);
         var name = root.Text("name");
         root.Allow("description");
-        // The installation whose runs GpuFleet starts on the fleet's clusters (serve --installation overrides it).
-        var installation = root.Has("installation") ? root.Text("installation") : null;
-        if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw root.Error("installation", wrong);
+        // The installation whose runs GpuFleet starts on the fleet's clusters (serve --installation overrides it); its own, else its base's.
+        var named = roots.LastOrDefault(r => r.Has("installation"));
+        var installation = named?.Text("installation");
+        if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw named!.Error("installation", wrong);
 
         // The mappings of models' sharing sections and their MIG profiles, for the lines of the core's errors about them.
         var sharingMaps = new List<YamlMap>();
-        var models = Items(root, "models", m =>
+        var models = Items(roots, "models", m =>
         {
             var model = new GpuModel(
                 m.Text("name"),
@@ -49,7 +52,7 @@ public static class FleetFile
             if (model.IdleWatts > model.BusyWatts) throw m.Error("idleWatts", "must not exceed busyWatts");
             return model;
         });
-        var sites = Items(root, "sites", s => new Site(
+        var sites = Items(roots, "sites", s => new Site(
             s.Text("name"),
             s.Text("owner"),
             s.Text("region", "unspecified"),
@@ -62,7 +65,7 @@ public static class FleetFile
         });
         // A fleet whose sites all take their nodes from their clusters may list no pools.
         var poolsFromClusters = sites.Any(s => s.Item.Executor.TakesNodesFromCluster);
-        var pools = Items(root, "pools", required: !poolsFromClusters, read: p => new GpuPoolSpec(
+        var pools = Items(roots, "pools", required: !poolsFromClusters, read: p => new GpuPoolSpec(
             p.Text("site"),
             p.Text("model"),
             p.Integer("gpusPerNode", min: 1, max: Fleet.MaxGpusPerNode),
@@ -74,11 +77,11 @@ public static class FleetFile
             CpusPerNode = p.Integer("cpusPerNode", 0, min: 0, max: MaxCpusPerNode),
             MemoryGbPerNode = p.Integer("memoryGbPerNode", 0, min: 0, max: MaxMemoryGbPerNode),
         });
-        var links = Items(root, "links", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true))
+        var links = Items(roots, "links", l => new SiteLink(l.Text("from"), l.Text("to"), l.Number("gbps", min: 0, exclusiveMin: true))
         {
             LatencyMs = l.Number("latencyMs", 0, min: 0),
         }, required: false);
-        root.RejectUnknown();
+        foreach (var r in roots) r.RejectUnknown();
 
         try
         {
@@ -94,12 +97,53 @@ public static class FleetFile
         }
         catch (FleetValidationException e)
         {
+            var problem = e.Message[(e.Field.Length + 2)..];
+            // In a fleet that extends another, the core's item is found in the file that lists it, under its place there.
+            if (roots.Count > 1 && ListedItem(e.Field, models, sites, pools, links) is var (map, rest) && map is not null)
+                throw new DataFileException(map.File, map.LineOf(rest.TrimStart('.').Split('.', '[')[0]), map.Path + rest, problem);
             // Point at the line of the field the core complained about, else of its list item.
             // The sharing sections first: a field under models[0].sharing is theirs, not the model's.
             var line = LineFor(e.Field, sharingMaps, models.Select(m => m.Map), sites.Select(s => s.Map), pools.Select(p => p.Map), links.Select(l => l.Map));
-            var problem = e.Message[(e.Field.Length + 2)..];
             throw new DataFileException(file, line, e.Field, problem);
         }
+    }
+
+    /// <summary>Most fleets one file may extend in a chain (a fleet that extends one that extends another...).</summary>
+    public const int MaxExtends = 4;
+
+    // The file's root after the roots of the fleets it extends (extends: a path relative to the file), the first base first.
+    private static List<YamlMap> WithBases(YamlMap root, string file, List<string> chain)
+    {
+        if (!root.Has("extends")) return [root];
+        var full = Path.GetFullPath(file);
+        var relative = root.Text("extends");
+        var basePath = Path.GetFullPath(Path.IsPathRooted(relative) ? relative : Path.Combine(Path.GetDirectoryName(full) ?? ".", relative));
+        if (basePath == full || chain.Contains(basePath)) throw root.Error("extends", $"'{relative}' leads back to this file: fleets cannot extend one another in a circle");
+        if (chain.Count + 1 >= MaxExtends) throw root.Error("extends", $"more than {MaxExtends} fleets extend one another");
+        if (!File.Exists(basePath)) throw root.Error("extends", $"'{relative}' not found (a path relative to this file)");
+        using var reader = new StreamReader(basePath);
+        var baseRoot = YamlMap.Document(reader, basePath);
+        // A base's own name and description are its own: the fleet that extends it names the whole.
+        baseRoot.Allow("name", "description");
+        return [.. WithBases(baseRoot, basePath, [.. chain, full]), root];
+    }
+
+    // The list item a core field such as "sites[12].name" names in the combined lists, and what follows its index.
+    private static (YamlMap? Map, string After) ListedItem<TModel, TSite, TPool, TLink>(string field, List<(TModel Item, YamlMap Map)> models,
+        List<(TSite Item, YamlMap Map)> sites, List<(TPool Item, YamlMap Map)> pools, List<(TLink Item, YamlMap Map)> links)
+    {
+        var open = field.IndexOf('[', StringComparison.Ordinal);
+        var close = field.IndexOf(']', StringComparison.Ordinal);
+        if (open < 0 || close < open || !int.TryParse(field.AsSpan(open + 1, close - open - 1), out var index)) return (null, "");
+        IReadOnlyList<YamlMap> maps = field[..open] switch
+        {
+            "models" => [.. models.Select(m => m.Map)],
+            "sites" => [.. sites.Select(m => m.Map)],
+            "pools" => [.. pools.Select(m => m.Map)],
+            "links" => [.. links.Select(m => m.Map)],
+            _ => [],
+        };
+        return index < maps.Count ? (maps[index], field[(close + 1)..]) : (null, "");
     }
 
     // Far above any server's cores (a GB200 NVL72 tray has 144) and memory; a typo of a few digits more is caught.
@@ -215,14 +259,20 @@ public static class FleetFile
     /// Reads every item of a list the same way: its own fields, an optional <c>notes</c> text, no
     /// unknown keys; keeps the item's mapping for the lines of errors the core raises later.
     /// </summary>
-    private static List<(T Item, YamlMap Map)> Items<T>(YamlMap root, string key, Func<YamlMap, T> read, bool required = true) =>
-        [.. root.List(key, required).Select(m =>
-        {
-            var item = read(m);
-            m.Allow("notes");
-            m.RejectUnknown();
-            return (item, m);
-        })];
+    private static List<(T Item, YamlMap Map)> Items<T>(IReadOnlyList<YamlMap> roots, string key, Func<YamlMap, T> read, bool required = true)
+    {
+        var items = new List<(T Item, YamlMap Map)>();
+        // A required list may come from a base alone; listed nowhere, the file itself is told it lacks it.
+        for (var r = 0; r < roots.Count; r++)
+            foreach (var m in roots[r].List(key, required && r == roots.Count - 1 && items.Count == 0))
+            {
+                var item = read(m);
+                m.Allow("notes");
+                m.RejectUnknown();
+                items.Add((item, m));
+            }
+        return items;
+    }
 
     // The line of "pools[3].nodeNames": the key's own line in item pools[3] (in a block-style item each
     // key has its own line), or the item's first line when the key is absent (a default derived from

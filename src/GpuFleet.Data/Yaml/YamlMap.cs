@@ -24,6 +24,9 @@ internal sealed class YamlMap
 
     public string Path { get; }
 
+    /// <summary>The file it was read from.</summary>
+    public string File => _file;
+
     /// <summary>The root mapping of a YAML document; syntax errors and an empty file name the file and line.</summary>
     public static YamlMap Document(TextReader text, string file)
     {
