@@ -150,6 +150,9 @@ public sealed class DataFileTests
         Assert.Equal(("v", "prod", 20), (fleet.Name, fleet.Installation, fleet.TotalGpus));
         Assert.Equal(["s", "e"], fleet.Sites.Select(s => s.Name));
         Assert.Equal(2, fleet.SiteLatencyMs(0, 1));
+        // A staging variant of a production fleet names its own installation.
+        var staging = Extending("extends: base.yaml\nname: v\ninstallation: staging\n", GoodFleet.Replace("name: t", "name: t\ninstallation: prod"));
+        Assert.Equal("staging", FleetFile.Load(staging).Installation);
     }
 
     [Fact]

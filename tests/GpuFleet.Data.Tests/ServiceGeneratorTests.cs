@@ -42,7 +42,7 @@ public sealed class ServiceGeneratorTests
             var leaf = Assert.Single(tree.Leaves, l => l.Name == s.Tenant);
             Assert.True(leaf.Guarantee.GetValueOrDefault(model) > 0, $"{s.Name}: {s.Tenant} has no {model} guarantee");
             Assert.Equal("production", s.PriorityClass);
-            // Odd-numbered services run on the smallest slice of a model that may be shared, the rest on whole GPUs.
+            // service-02, -04... run on the smallest slice of a model that may be shared, the rest on whole GPUs.
             var shared = Korea.Models[Korea.ModelIndex(model)].Sharing is not null;
             Assert.Equal(int.Parse(s.Name[^2..]) % 2 == 0 && shared, s.Slice is not null);
             // At the curve's peak the scaler wants the service's peak: its GPU-equivalents over its replica's share.

@@ -79,12 +79,12 @@ internal static class WorkloadCommand
             NativeTrace.Write(writer, jobs);
         var gpuHours = jobs.Sum(j => (double)j.RuntimeSeconds * j.Spec.StatedGpus) / 3600;
         Console.WriteLine($"{jobs.Count:N0} jobs, {gpuHours:N0} GPU-hours offered ({gpuHours / (fleet.TotalGpus * days * 24):P1} of {fleet.Name}'s capacity over {days} days) -> {output}");
-        if (services.Count > 0) WriteServices(fleetPath, fleet, tree, days, seed, output, services);
+        if (services.Count > 0) WriteServices(fleetPath, tenantsPath, fleet, tree, days, seed, output, services);
         return 0;
     }
 
     // The services file and, beside it, the curve its services play (so that the two travel together).
-    private static void WriteServices(string fleetPath, Fleet fleet, TenantTree? tree, double days, int seed, string output, ServiceRequest request)
+    private static void WriteServices(string fleetPath, string? tenantsPath, Fleet fleet, TenantTree? tree, double days, int seed, string output, ServiceRequest request)
     {
         var curve = request.Rates is null ? ServiceFile.GenAiDay() : ServiceFile.ReadCsv(request.Rates);
         if (!curve.Any(p => p.RequestsPerSecond > 0)) throw new CliUsageException($"--rates: {request.Rates} has no rate above 0");
@@ -104,7 +104,7 @@ internal static class WorkloadCommand
             ServiceFileWriter.Write(writer, $"{fleet.Name}-services", generated, Path.GetFileName(curvePath), daily, until,
             [
                 $"{request.Count} inference services on {fleet.Name} beside the trace {Path.GetFileName(output)} (gpufleet workload generate --seed {seed}):",
-                $"  gpufleet simulate --fleet {fleetPath} --trace {Path.GetFileName(output)} --services {Path.GetFileName(path)}",
+                $"  gpufleet simulate --fleet {fleetPath}{(tenantsPath is null ? "" : $" --tenants {tenantsPath}")} --trace {output} --services {path}",
                 $"Each plays {Path.GetFileName(curvePath)} ({source}),",
                 $"scaled so that together they want about {request.Share.ToString("P1", CultureInfo.InvariantCulture)} of the fleet's GPUs at their peaks, and shifted back by whole",
                 "10-minute steps. Shapes, per-replica rates and sizes are assumptions (docs/services.md#generated-services).",

@@ -32,7 +32,8 @@ public static class FleetFile
         var name = root.Text("name");
         root.Allow("description");
         // The installation whose runs GpuFleet starts on the fleet's clusters (serve --installation overrides it); its own, else its base's.
-        var named = roots.LastOrDefault(r => r.Has("installation"));
+        // Every root is asked (Has marks the key as known in each): the last that names one wins.
+        var named = roots.Where(r => r.Has("installation")).ToList().LastOrDefault();
         var installation = named?.Text("installation");
         if (installation is not null && InstallationName.Problem(installation) is { } wrong) throw named!.Error("installation", wrong);
 
@@ -108,7 +109,7 @@ public static class FleetFile
         }
     }
 
-    /// <summary>Most fleets one file may extend in a chain (a fleet that extends one that extends another...).</summary>
+    /// <summary>Most files in a chain of fleets that extend one another: a file and at most 3 fleets under it.</summary>
     public const int MaxExtends = 4;
 
     // The file's root after the roots of the fleets it extends (extends: a path relative to the file), the first base first.

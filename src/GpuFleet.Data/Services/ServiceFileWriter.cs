@@ -44,8 +44,8 @@ public static class ServiceFileWriter
             writer.WriteLine($"    targetUtilization: {Number(s.TargetUtilization)}");
             if (s.PriorityClass is { } priorityClass) writer.WriteLine($"    priorityClass: {Text(priorityClass)}");
             if (s.StandbyReplicas > 0) writer.WriteLine($"    standbyReplicas: {s.StandbyReplicas}");
-            var repeat = repeatDaily ? $", repeatEvery: {Day}, until: {untilSeconds}" : "";
-            writer.WriteLine($"    rate: {{ csv: {Text(csv)}, scale: {Number(g.Scale)}, shiftSeconds: {g.ShiftSeconds}{repeat} }}");
+            var repeat = repeatDaily ? FormattableString.Invariant($", repeatEvery: {Day}, until: {untilSeconds}") : "";
+            writer.WriteLine(FormattableString.Invariant($"    rate: {{ csv: {Text(csv)}, scale: {Number(g.Scale)}, shiftSeconds: {g.ShiftSeconds}{repeat} }}"));
         }
     }
 

@@ -139,8 +139,9 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
     }
 
     /// <summary>
-    /// Whether the run of job <paramref name="id"/>, placed on <paramref name="nodes"/>, waits for its cluster to start it:
-    /// as its site lists it in <see cref="ViewAsync"/> (at most a second or two old); null when it does not, and at a
+    /// Whether the run of job <paramref name="id"/>, placed on <paramref name="nodes"/>, waits for its cluster to start it,
+    /// as its site lists it (the <see cref="ClusterWait.MaxListed"/> longest waiting): on the leader from the site's
+    /// agent, elsewhere from the leader's published view (a second or two old); null when it does not, and at a
     /// simulated site, which starts what it is given.
     /// </summary>
     public async Task<Execution.WaitingRun?> WaitingInClusterAsync(long id, IReadOnlyList<Api.NodeView>? nodes, CancellationToken cancel = default)
@@ -149,8 +150,10 @@ public sealed partial class LiveScheduler(ServerSettings settings, JobStore stor
         if (nodes is not [var first, ..] || fleet.NodeIndex(first.Name) is var node && node < 0) return null;
         var site = fleet.Sites[fleet.PoolSite(fleet.NodePool(node))];
         if (site.Executor.IsSimulated) return null;
-        var view = await ViewAsync(cancel);
-        return view?.Sites.FirstOrDefault(s => s.Site == site.Name)?.WaitingInCluster?.Jobs.FirstOrDefault(j => j.Job == id);
+        // The leader asks its site's agent rather than build a whole view for one job.
+        var wait = IsLeader ? SiteHealth.FirstOrDefault(h => h.Site == site.Name)?.Waiting
+            : (await ViewAsync(cancel))?.Sites.FirstOrDefault(s => s.Site == site.Name)?.WaitingInCluster;
+        return wait?.Jobs.FirstOrDefault(j => j.Job == id);
     }
 
     /// <summary>The view of queues, sites and grants: live on the leader, the leader's latest published one elsewhere.</summary>

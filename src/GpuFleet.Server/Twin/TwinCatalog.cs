@@ -72,7 +72,8 @@ public sealed class TwinCatalog
         }
         catch (DataFileException e)
         {
-            throw Renamed(e, $"{folder}/{Path.GetFileName(path)}");
+            // The file at fault: a fleet's own, or one it extends.
+            throw Renamed(e, $"{folder}/{Path.GetFileName(e.File)}");
         }
         catch (FleetValidationException e)
         {
