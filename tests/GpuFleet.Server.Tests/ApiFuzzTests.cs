@@ -49,7 +49,7 @@ public abstract class ApiFuzzTests(Backend backend, ITestOutputHelper output)
         var sent = 0;
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
         {
-            var fuzzer = new ApiFuzzer(new Random(seed + c), tokens, kept);
+            var fuzzer = new ApiFuzzer(new Random(seed + c), tokens, kept, () => [.. jobs.Keys]);
             using var http = new HttpClient { BaseAddress = server.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
             var previous = "";
             while (Interlocked.Increment(ref sent) <= total && watch.Elapsed < budget && failures.Count < 20)

@@ -9,9 +9,11 @@ namespace GpuFleet.Server.Tests;
 /// Random and mutated requests for the job, batch, token and usage endpoints, from a seeded generator:
 /// bodies built from valid templates and then broken (fields dropped, retyped, stretched, filled with
 /// control characters, huge numbers and lists), bytes cut or flipped, wrong content types, odd
-/// authorization headers and idempotency keys, and query strings of every shape.
+/// authorization headers and idempotency keys, and query strings of every shape. Job ids are often those of
+/// jobs the run created (<paramref name="createdJobs"/>), so that a cancel reaches a job that can still be
+/// cancelled however the clients' requests interleave, not only by the luck of a small random number.
 /// </summary>
-internal sealed class ApiFuzzer(Random rng, IReadOnlyList<string?> tokens, IReadOnlySet<long> keptTokenIds)
+internal sealed class ApiFuzzer(Random rng, IReadOnlyList<string?> tokens, IReadOnlySet<long> keptTokenIds, Func<IReadOnlyList<long>> createdJobs)
 {
     /// <summary>One request to send: method, path with query, body and its content type, headers.</summary>
     public sealed record Request(HttpMethod Method, string Path, byte[]? Body, string? ContentType, string? Authorization, string? IdempotencyKey)
@@ -188,7 +190,9 @@ internal sealed class ApiFuzzer(Random rng, IReadOnlyList<string?> tokens, IRead
         2 => "9223372036854775807",
         3 => "99999999999999999999",
         4 => "abc",
-        _ => rng.Next(1, 200).ToString(CultureInfo.InvariantCulture),
+        _ => createdJobs() is { Count: > 0 } created && rng.Next(2) == 0
+            ? created[rng.Next(created.Count)].ToString(CultureInfo.InvariantCulture)
+            : rng.Next(1, 200).ToString(CultureInfo.InvariantCulture),
     };
 
     private string Query(params string[] names)
