@@ -19,6 +19,13 @@ public static class ServiceScaler
         return (int)Math.Clamp(needed, service.MinReplicas, service.MaxReplicas);
     }
 
+    /// <summary>
+    /// Of <paramref name="running"/> replicas, those that serve when the service wants <paramref name="desired"/>: with
+    /// standby replicas (<see cref="ServiceSpec.StandbyReplicas"/>), at most the wanted ones, the rest standing by and
+    /// serving nothing; without, all of them.
+    /// </summary>
+    public static int Serving(int running, int desired, int standbyReplicas) => standbyReplicas > 0 ? Math.Min(running, desired) : running;
+
     /// <summary>Requests per second that <paramref name="replicas"/> running replicas serve at most (at full load).</summary>
     public static double Capacity(ServiceSpec service, int replicas) => replicas * service.RequestsPerSecondPerReplica;
 

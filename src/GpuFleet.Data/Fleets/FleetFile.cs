@@ -100,7 +100,11 @@ public static class FleetFile
         {
             var problem = e.Message[(e.Field.Length + 2)..];
             // In a fleet that extends another, the core's item is found in the file that lists it, under its place there.
-            if (roots.Count > 1 && ListedItem(e.Field, models, sites, pools, links) is var (map, rest) && map is not null)
+            if (roots.Count > 1 && ListedItem(e.Field, new Dictionary<string, IReadOnlyList<YamlMap>>
+                {
+                    ["models"] = [.. models.Select(m => m.Map)], ["sites"] = [.. sites.Select(m => m.Map)],
+                    ["pools"] = [.. pools.Select(m => m.Map)], ["links"] = [.. links.Select(m => m.Map)],
+                }) is var (map, rest) && map is not null)
                 throw new DataFileException(map.File, map.LineOf(rest.TrimStart('.').Split('.', '[')[0]), map.Path + rest, problem);
             // Point at the line of the field the core complained about, else of its list item.
             // The sharing sections first: a field under models[0].sharing is theirs, not the model's.
@@ -130,21 +134,13 @@ public static class FleetFile
     }
 
     // The list item a core field such as "sites[12].name" names in the combined lists, and what follows its index.
-    private static (YamlMap? Map, string After) ListedItem<TModel, TSite, TPool, TLink>(string field, List<(TModel Item, YamlMap Map)> models,
-        List<(TSite Item, YamlMap Map)> sites, List<(TPool Item, YamlMap Map)> pools, List<(TLink Item, YamlMap Map)> links)
+    private static (YamlMap? Map, string After) ListedItem(string field, IReadOnlyDictionary<string, IReadOnlyList<YamlMap>> lists)
     {
         var open = field.IndexOf('[', StringComparison.Ordinal);
         var close = field.IndexOf(']', StringComparison.Ordinal);
-        if (open < 0 || close < open || !int.TryParse(field.AsSpan(open + 1, close - open - 1), out var index)) return (null, "");
-        IReadOnlyList<YamlMap> maps = field[..open] switch
-        {
-            "models" => [.. models.Select(m => m.Map)],
-            "sites" => [.. sites.Select(m => m.Map)],
-            "pools" => [.. pools.Select(m => m.Map)],
-            "links" => [.. links.Select(m => m.Map)],
-            _ => [],
-        };
-        return index < maps.Count ? (maps[index], field[(close + 1)..]) : (null, "");
+        if (open < 0 || close < open || !int.TryParse(field.AsSpan(open + 1, close - open - 1), out var index)
+            || !lists.TryGetValue(field[..open], out var maps) || index >= maps.Count) return (null, "");
+        return (maps[index], field[(close + 1)..]);
     }
 
     // Far above any server's cores (a GB200 NVL72 tray has 144) and memory; a typo of a few digits more is caught.

@@ -56,7 +56,7 @@ internal static class ServicesPage
         var scrape = s.Scrape is { Error: { } error } ? Html.Of($"<br><span class=\"muted\">last scrape failed: {error}</span>") : Html.Empty;
         var rateAt = s.RateAt is { } when ? Html.Of($"<br><span class=\"muted\">as of {DashboardFormat.Time(when)}</span>") : Html.Empty;
         // Standby replicas run beyond those wanted and serve nothing: counted apart, not as replicas wanted.
-        var serving = s.StandbyReplicas > 0 ? Math.Min(s.RunningReplicas, s.DesiredReplicas) : s.RunningReplicas;
+        var serving = Core.Services.ServiceScaler.Serving(s.RunningReplicas, s.DesiredReplicas, s.StandbyReplicas);
         var standby = s.StandbyReplicas == 0 ? Html.Empty
             : Html.Of($"<br><span class=\"muted\">{(s.RunningReplicas - serving).ToString(CultureInfo.InvariantCulture)} of {s.StandbyReplicas.ToString(CultureInfo.InvariantCulture)} standing by</span>");
         return Html.Of($"""

@@ -198,7 +198,7 @@ public sealed partial class LiveScheduler
             var placed = _services.Placed(t.Index);
             metrics.ServiceRunningReplicas.WithLabels(t.Row.Name, t.Row.Tenant).Set(placed);
             // Standby replicas are the placed ones beyond those its rate wants; a count pinned by hand keeps none.
-            var standby = t.Row.Spec.StandbyReplicas > 0 && t.Row.PinnedReplicas is null ? Math.Max(0, placed - t.Row.DesiredReplicas) : 0;
+            var standby = t.Row.PinnedReplicas is null ? placed - ServiceScaler.Serving(placed, t.Row.DesiredReplicas, t.Row.Spec.StandbyReplicas) : 0;
             metrics.ServiceStandbyReplicas.WithLabels(t.Row.Name, t.Row.Tenant).Set(standby);
         }
     }

@@ -153,7 +153,7 @@ internal sealed class ServiceMeter
                 s.DesiredSeconds += s.Desired * dt;
                 if (s.Running < s.Desired) s.UnderSeconds += dt;
                 // Standby replicas serve nothing: a service serves with at most the replicas its rate wants.
-                var serving = s.Spec.StandbyReplicas > 0 ? Math.Min(s.Running, s.Desired) : s.Running;
+                var serving = ServiceScaler.Serving(s.Running, s.Desired, s.Spec.StandbyReplicas);
                 s.StandbySeconds += (s.Running - serving) * dt;
                 var capacity = ServiceScaler.Capacity(s.Spec, serving);
                 var served = Math.Min(s.Rate, capacity);
