@@ -95,21 +95,11 @@ public abstract class JobFieldTests(Backend backend)
     {
         var db = RunningServer.NewDatabase(backend);
         var dialect = StoreDialect.For(db);
-        // The schema as it was: every migration but the last.
-        using (var source = dialect.CreateDataSource(db, TimeSpan.FromSeconds(10)))
-        using (var c = source.OpenConnection())
-        {
-            JobStore.Exec(c, null, "CREATE TABLE schema_version (version INTEGER NOT NULL);");
-            for (var v = 0; v < dialect.Migrations.Count - 1; v++)
-            {
-                JobStore.Exec(c, null, dialect.Migrations[v]);
-                JobStore.Exec(c, null, "INSERT INTO schema_version (version) VALUES (@v);", ("@v", v + 1));
-            }
-            JobStore.Exec(c, null, """
-                INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, state, submitted_at)
-                VALUES ('old', 'a', 2, 'G', 60, 0, 'Pending', 0);
-                """);
-        }
+        // The schema as it was before the migration that added the fields.
+        SchemaBefore.Create(db, "ADD COLUMN topology", c => JobStore.Exec(c, null, """
+            INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, state, submitted_at)
+            VALUES ('old', 'a', 2, 'G', 60, 0, 'Pending', 0);
+            """));
         using var store = new JobStore(db);
         Assert.Equal(dialect.Migrations.Count, store.SchemaVersion);
         var old = (await store.ListAsync(null, null, 0, 10)).Single();

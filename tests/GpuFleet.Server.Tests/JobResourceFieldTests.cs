@@ -108,24 +108,11 @@ public abstract class JobResourceFieldTests(Backend backend)
     public async Task Jobs_stored_before_cpus_memory_and_slices_existed_ask_for_whole_gpus_and_nothing_else()
     {
         var db = RunningServer.NewDatabase(backend);
-        var dialect = StoreDialect.For(db);
         // The schema as it was before the migration that added these columns.
-        var adding = dialect.Migrations.ToList().FindIndex(m => m.Contains("cpus_per_gpu", StringComparison.Ordinal));
-        Assert.True(adding > 0);
-        using (var source = dialect.CreateDataSource(db, TimeSpan.FromSeconds(10)))
-        using (var c = source.OpenConnection())
-        {
-            JobStore.Exec(c, null, "CREATE TABLE schema_version (version INTEGER NOT NULL);");
-            for (var v = 0; v < adding; v++)
-            {
-                JobStore.Exec(c, null, dialect.Migrations[v]);
-                JobStore.Exec(c, null, "INSERT INTO schema_version (version) VALUES (@v);", ("@v", v + 1));
-            }
-            JobStore.Exec(c, null, """
-                INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, state, submitted_at, data_gb)
-                VALUES ('old', 'a', 2, 'G', 60, 0, 'Pending', 0, 3.5);
-                """);
-        }
+        SchemaBefore.Create(db, "cpus_per_gpu", c => JobStore.Exec(c, null, """
+            INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, state, submitted_at, data_gb)
+            VALUES ('old', 'a', 2, 'G', 60, 0, 'Pending', 0, 3.5);
+            """));
         using var store = new JobStore(db);
         var old = (await store.ListAsync(null, null, 0, 10)).Single();
         Assert.Equal(("old", 3.5, 0.0, 0.0, (SliceRequest?)null), (old.Spec.Name, old.Spec.DataGb, old.Spec.CpusPerGpu, old.Spec.MemoryGbPerGpu, old.Spec.Slice));

@@ -105,11 +105,12 @@ public sealed class JobStore : IDisposable
             if (items[i].Key is null) fresh.Add(i);
             else results[i] = await SubmitKeyedAsync(c, t, items[i]);
         }
-        var ids = await InsertJobsAsync(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))]);
+        // Audited: every submission but one whose key was used for another request (fresh ones are stored).
+        var audits = items.Where((item, i) => item.Audit is not null && (item.Key is null || results[i].Item2 != SubmitOutcome.KeyReused))
+            .Select(item => item.Audit!).ToList();
+        var ids = await InsertJobsAsync(c, t, [.. fresh.Select(i => (items[i].Job, items[i].At))], audits);
         // A new job is exactly what was inserted: no need to read it back.
         for (var k = 0; k < fresh.Count; k++) results[fresh[k]] = (Fresh(ids[k], items[fresh[k]].Job, items[fresh[k]].At), SubmitOutcome.Stored);
-        await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips,
-            [.. items.Where((item, i) => item.Audit is not null && results[i].Item2 != SubmitOutcome.KeyReused).Select(item => item.Audit!)]);
         return results;
     }
 
@@ -122,7 +123,7 @@ public sealed class JobStore : IDisposable
             // A key stored before keys were bound to their requests has no hash: it is taken for the same request, as it was then.
             return batch is not null || (hash is not null && hash != key.RequestHash) ? (null, SubmitOutcome.KeyReused) : (await GetAsync(c, t, first, default), SubmitOutcome.Replayed);
         }
-        var id = (await InsertJobsAsync(c, t, [(job, at)]))[0];
+        var id = (await InsertJobsAsync(c, t, [(job, at)], []))[0];
         await ExecAsync(c, t, "UPDATE idempotency SET job_id = @id WHERE tenant = @t AND key = @k;", ("@id", id), ("@t", key.Scope), ("@k", key.Key));
         return (Fresh(id, job, at), SubmitOutcome.Stored);
     }
@@ -163,15 +164,15 @@ public sealed class JobStore : IDisposable
                 if (batch is null || hash != key.RequestHash) return ([], SubmitOutcome.KeyReused);
                 stored = await GetManyAsync(c, t, [.. batch.Split(',').Select(long.Parse)]);
                 outcome = SubmitOutcome.Replayed;
+                if (audit is not null) await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips, [audit]);
             }
             else
             {
-                var ids = await InsertJobsAsync(c, t, [.. jobs.Select(j => (j, now))]);
+                var ids = await InsertJobsAsync(c, t, [.. jobs.Select(j => (j, now))], audit is null ? [] : [audit]);
                 if (key is not null)
                     await ExecAsync(c, t, "UPDATE idempotency SET job_ids = @ids WHERE tenant = @t AND key = @k;", ("@ids", string.Join(',', ids)), ("@t", key.Scope), ("@k", key.Key));
                 stored = [.. jobs.Select((j, k) => Fresh(ids[k], j, now))];
             }
-            if (audit is not null) await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips, [audit]);
             return (stored, outcome);
         });
 
@@ -187,42 +188,51 @@ public sealed class JobStore : IDisposable
         return [.. ids.Select(id => byId[id])];
     }
 
-    // Each job with its first event and its inbox entry; answers the new ids in order.
-    private async Task<long[]> InsertJobsAsync(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
+    // Each job with its first event and its inbox entry, and the audit entries; answers the new ids in order.
+    private async Task<long[]> InsertJobsAsync(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs, IReadOnlyList<Security.AuditEntry> audits)
+    {
+        if (jobs.Count == 0 || !Dialect.BatchesRoundTrips)
+        {
+            var inserted = await InsertJobsOneByOneAsync(c, t, jobs);
+            await AuditRows.InsertAsync(c, t, Dialect.BatchesRoundTrips, audits);
+            return inserted;
+        }
+        // One set-based statement for the group: the jobs as arrays, inserted in their order. Identity
+        // values are drawn as the rows are inserted, so the k-th lowest new id is the k-th job's.
+        var ids = await ArrayStatement.ScalarsAsync(c, t, $"""
+            WITH r AS (SELECT * FROM unnest(@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, @at,
+                                            @topology, @site, @dataSite, @dataGb, @checkpoint, @cpus, @memory, @slice) WITH ORDINALITY
+                       AS r(name, tenant, gpus, models, lim, priority, cls, command, runtime, at, topology, site, data_site, data_gb, checkpoint,
+                            cpus, memory, slice, n)),
+                 j AS (INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state,
+                           submitted_at, topology, required_site, data_site, data_gb, checkpoint_seconds, cpus_per_gpu, memory_gb_per_gpu, slice)
+                       SELECT name, tenant, gpus, models, lim, priority, cls, command, runtime, 'Pending', at, topology, site, data_site, data_gb, checkpoint,
+                           cpus, memory, slice
+                       FROM r ORDER BY n
+                       RETURNING id, submitted_at),
+                 e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j ORDER BY id),
+                 i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j ORDER BY id),
+                 a AS ({AuditRows.ArrayInsertSql})
+            SELECT id FROM j ORDER BY id;
+            """,
+            [("@name", jobs.Select(x => x.Job.Name).ToArray()), ("@tenant", jobs.Select(x => x.Job.Tenant).ToArray()),
+            ("@gpus", jobs.Select(x => x.Job.Gpus).ToArray()), ("@models", jobs.Select(x => string.Join('|', x.Job.Models)).ToArray()),
+            ("@limit", jobs.Select(x => x.Job.TimeLimitSeconds).ToArray()), ("@priority", jobs.Select(x => x.Job.Priority).ToArray()),
+            ("@class", jobs.Select(x => x.Job.PriorityClass).ToArray()), ("@command", jobs.Select(x => x.Job.Command).ToArray()),
+            ("@runtime", jobs.Select(x => x.Job.RuntimeSeconds).ToArray()), ("@at", jobs.Select(x => x.At.ToUnixTimeMilliseconds()).ToArray()),
+            ("@topology", jobs.Select(x => JobFieldRules.TopologyName(x.Job.Topology)).ToArray()), ("@site", jobs.Select(x => x.Job.Site).ToArray()),
+            ("@dataSite", jobs.Select(x => x.Job.DataSite).ToArray()), ("@dataGb", jobs.Select(x => x.Job.DataGb).ToArray()),
+            ("@checkpoint", jobs.Select(x => x.Job.CheckpointSeconds).ToArray()),
+            ("@cpus", jobs.Select(x => x.Job.CpusPerGpu).ToArray()), ("@memory", jobs.Select(x => x.Job.MemoryGbPerGpu).ToArray()),
+            ("@slice", jobs.Select(x => SliceColumn(x.Job.Slice)).ToArray()), .. AuditRows.ArrayArguments(audits)]);
+        if (ids.Length != jobs.Count) throw new InvalidOperationException($"inserted {ids.Length} jobs of {jobs.Count}");
+        return ids;
+    }
+
+    // InsertJobsAsync where each statement is re-run per row (SQLite, in process), or for no jobs.
+    private static async Task<long[]> InsertJobsOneByOneAsync(DbConnection c, DbTransaction t, IReadOnlyList<(NewJob Job, DateTimeOffset At)> jobs)
     {
         if (jobs.Count == 0) return [];
-        if (Dialect.BatchesRoundTrips)
-        {
-            // One set-based statement for the group: the jobs as arrays, inserted in their order. Identity
-            // values are drawn as the rows are inserted, so the k-th lowest new id is the k-th job's.
-            var ids = await ArrayStatement.ScalarsAsync(c, t, $"""
-                WITH r AS (SELECT * FROM unnest(@name, @tenant, @gpus, @models, @limit, @priority, @class, @command, @runtime, @at,
-                                                @topology, @site, @dataSite, @dataGb, @checkpoint, @cpus, @memory, @slice) WITH ORDINALITY
-                           AS r(name, tenant, gpus, models, lim, priority, cls, command, runtime, at, topology, site, data_site, data_gb, checkpoint,
-                                cpus, memory, slice, n)),
-                     j AS (INSERT INTO jobs (name, tenant, gpus, models, time_limit_seconds, priority, priority_class, command, runtime_seconds, state,
-                               submitted_at, topology, required_site, data_site, data_gb, checkpoint_seconds, cpus_per_gpu, memory_gb_per_gpu, slice)
-                           SELECT name, tenant, gpus, models, lim, priority, cls, command, runtime, 'Pending', at, topology, site, data_site, data_gb, checkpoint,
-                               cpus, memory, slice
-                           FROM r ORDER BY n
-                           RETURNING id, submitted_at),
-                     e AS (INSERT INTO job_events (job_id, at, state, detail) SELECT id, submitted_at, 'Pending', 'submitted' FROM j ORDER BY id),
-                     i AS (INSERT INTO scheduler_inbox (job_id, kind) SELECT id, 'Submitted' FROM j ORDER BY id)
-                SELECT id FROM j ORDER BY id;
-                """,
-                ("@name", jobs.Select(x => x.Job.Name).ToArray()), ("@tenant", jobs.Select(x => x.Job.Tenant).ToArray()),
-                ("@gpus", jobs.Select(x => x.Job.Gpus).ToArray()), ("@models", jobs.Select(x => string.Join('|', x.Job.Models)).ToArray()),
-                ("@limit", jobs.Select(x => x.Job.TimeLimitSeconds).ToArray()), ("@priority", jobs.Select(x => x.Job.Priority).ToArray()),
-                ("@class", jobs.Select(x => x.Job.PriorityClass).ToArray()), ("@command", jobs.Select(x => x.Job.Command).ToArray()),
-                ("@runtime", jobs.Select(x => x.Job.RuntimeSeconds).ToArray()), ("@at", jobs.Select(x => x.At.ToUnixTimeMilliseconds()).ToArray()),
-                ("@topology", jobs.Select(x => JobFieldRules.TopologyName(x.Job.Topology)).ToArray()), ("@site", jobs.Select(x => x.Job.Site).ToArray()),
-                ("@dataSite", jobs.Select(x => x.Job.DataSite).ToArray()), ("@dataGb", jobs.Select(x => x.Job.DataGb).ToArray()),
-                ("@checkpoint", jobs.Select(x => x.Job.CheckpointSeconds).ToArray()),
-                ("@cpus", jobs.Select(x => x.Job.CpusPerGpu).ToArray()), ("@memory", jobs.Select(x => x.Job.MemoryGbPerGpu).ToArray()),
-                ("@slice", jobs.Select(x => SliceColumn(x.Job.Slice)).ToArray()));
-            if (ids.Length != jobs.Count) throw new InvalidOperationException($"inserted {ids.Length} jobs of {jobs.Count}");
-            return ids;
-        }
         var rows = jobs.Select(x => new (string, object?)[]
         {
             ("@name", x.Job.Name), ("@tenant", x.Job.Tenant), ("@gpus", x.Job.Gpus), ("@models", string.Join('|', x.Job.Models)),
@@ -251,8 +261,11 @@ public sealed class JobStore : IDisposable
     public async Task<IReadOnlyList<StoredJob>> ListAsync(string? tenant, JobState? state, long afterId, int limit, CancellationToken cancel = default)
     {
         await using var c = await OpenAsync(cancel);
-        await using var cmd = Command(c, null, """
-            SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state)
+        // A pending or running job is found through the index of active jobs (no index holds the state):
+        // its own statement, so that a prepared plan for it can use that index.
+        var active = state is JobState.Pending or JobState.Running ? " AND active" : "";
+        await using var cmd = Command(c, null, $"""
+            SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state){active}
             ORDER BY id LIMIT @limit;
             """, ("@after", afterId), ("@tenant", tenant), ("@state", state?.ToString()), ("@limit", limit));
         return await ReadAsync(cmd, cancel);
@@ -262,7 +275,7 @@ public sealed class JobStore : IDisposable
     public IReadOnlyList<StoredJob> Active()
     {
         using var c = Open();
-        using var cmd = Command(c, null, "SELECT * FROM jobs WHERE state IN ('Pending', 'Running') ORDER BY id;");
+        using var cmd = Command(c, null, "SELECT * FROM jobs WHERE active ORDER BY id;");
         return Read(cmd);
     }
 

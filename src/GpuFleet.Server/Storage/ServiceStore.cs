@@ -134,7 +134,7 @@ public sealed class ServiceStore(JobStore store)
         return list;
     }
 
-    private const string ReplicaSql = "SELECT id, service, state, submitted_at, placement, site FROM jobs WHERE service IS NOT NULL AND state IN ('Pending', 'Running')";
+    private const string ReplicaSql = "SELECT id, service, state, submitted_at, placement, site FROM jobs WHERE service IS NOT NULL AND active";
 
     private static StoredReplica ReadReplica(DbDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), Enum.Parse<JobState>(r.GetString(2)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),

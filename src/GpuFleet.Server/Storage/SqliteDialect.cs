@@ -86,6 +86,15 @@ public sealed class SqliteDialect : StoreDialect
         ALTER TABLE jobs ADD COLUMN service TEXT;
         CREATE INDEX jobs_service ON jobs(service, state);
         """,
+        // Active jobs are found through a column that changes once in a job's life, when it ends, so that
+        // placing a job updates no index (as on PostgreSQL, where that makes the update in place).
+        """
+        DROP INDEX jobs_state;
+        DROP INDEX jobs_service;
+        ALTER TABLE jobs ADD COLUMN active INTEGER GENERATED ALWAYS AS (state IN ('Pending', 'Running')) VIRTUAL;
+        CREATE INDEX jobs_active ON jobs(id) WHERE active;
+        CREATE INDEX jobs_service ON jobs(service) WHERE service IS NOT NULL;
+        """,
     ];
 
     /// <inheritdoc />
