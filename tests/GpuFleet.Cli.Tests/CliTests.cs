@@ -587,6 +587,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Bench_api_in_rounds_reports_each_round_and_the_median_of_each_figure()
+    {
+        var json = TestFiles.Temp("rounds.json");
+        var (code, _, err) = Gpufleet("bench", "api", "--rounds", "0", "--json", json);
+        Assert.Equal(2, code);
+        Assert.Contains("--rounds must be at least 1", err);
+        (code, _, err) = Gpufleet("bench", "api", "--seconds", "0.5", "--warmup", "0", "--clients", "2", "--rounds", "3", "--json", json);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var rounds = doc.RootElement.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("sqlite")).ToList();
+        Assert.Equal(3, rounds.Count);
+        foreach (var key in new[] { "submitted", "submissionsPerSecond", "latencyMsP99" })
+        {
+            var values = rounds.Select(r => r.GetProperty(key).GetDouble()).Order().ToList();
+            Assert.True(values[0] > 0, key);
+            Assert.Equal(Math.Round(values[1], 2), doc.RootElement.GetProperty("sqlite").GetProperty(key).GetDouble());
+        }
+    }
+
+    [Fact]
     public void Bench_cycle_reports_its_figures()
     {
         var json = TestFiles.Temp("bench.json");

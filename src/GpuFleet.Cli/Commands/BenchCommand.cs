@@ -54,12 +54,17 @@ internal static class BenchCommand
         var apiJson = new Option<string?>("--json") { Description = "Write results as JSON." };
         var sbatch = new Option<bool>("--sbatch") { Description = "Also measure sbatch on the Slurm of SLURM_CONF with as many parallel submitters (scripts/slurm-local.sh starts one)." };
         var postgres = new Option<string?>("--postgres") { Description = "Also measure on PostgreSQL: a connection string to a server where a throwaway database may be created (scripts/postgres-local.sh starts one)." };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Measure every store (and sbatch) in turn this many times; with more than one, each figure is the median of the rounds, and 'rounds' lists them all.",
+            DefaultValueFactory = _ => 1,
+        };
         var api = new Command("api", "Sustained job submissions per second and latency through the HTTP API (in-process server on SQLite, and on PostgreSQL with --postgres).")
         {
-            apiFleet, apiTenants, clients, warmup, seconds, apiJson, sbatch, postgres,
+            apiFleet, apiTenants, clients, warmup, seconds, apiJson, sbatch, postgres, rounds,
         };
         api.SetAction(r => CliRunner.Guard(() => ApiLoad(r.GetValue(apiFleet)!, r.GetValue(apiTenants)!, r.GetValue(clients), r.GetValue(warmup), r.GetValue(seconds), r.GetValue(apiJson),
-            r.GetValue(sbatch), r.GetValue(postgres))));
+            r.GetValue(sbatch), r.GetValue(postgres), r.GetValue(rounds))));
         return new Command("bench", "Benchmarks with absolute figures.") { cycle, simulate, api, SlurmBench.SlurmBenchCommand.Create(), DashboardBench.Create(), SaturationBench.Create() };
     }
 
@@ -161,8 +166,9 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double warmup, double seconds, string? json, bool sbatch, string? postgres)
+    private static int ApiLoad(string fleetPath, string tenantsPath, int clients, double warmup, double seconds, string? json, bool sbatch, string? postgres, int rounds)
     {
+        if (rounds < 1) throw new CliUsageException("--rounds must be at least 1");
         if (clients < 1) throw new CliUsageException("--clients must be at least 1");
         if (!(seconds > 0)) throw new CliUsageException("--seconds must be positive");
         if (!(warmup >= 0)) throw new CliUsageException("--warmup must be zero or more");
@@ -171,6 +177,42 @@ internal static class BenchCommand
         var fleet = FleetFile.Load(fleetPath);
         var tree = TenantFile.Load(tenantsPath, fleet);
         var report = new JsonObject { ["clients"] = clients, ["warmupSeconds"] = warmup, ["seconds"] = seconds };
+        // Rounds take turns store by store, so that a machine that slows down or speeds up during the run
+        // weighs on every store and on sbatch alike, and their ratios stay comparable.
+        var measured = Enumerable.Range(0, rounds).Select(_ => ApiRound(fleet, tree, clients, warmup, seconds, sbatch, postgres)).ToList();
+        foreach (var (key, value) in rounds == 1 ? measured[0] : ApiMedians(measured)) report[key] = value?.DeepClone();
+        if (rounds > 1) report["rounds"] = new JsonArray([.. measured]);
+        Print(report, json);
+        return 0;
+    }
+
+    // The median of each figure over the rounds, store by store, and of the ratios to sbatch.
+    private static JsonObject ApiMedians(IReadOnlyList<JsonObject> rounds)
+    {
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+        // A figure as the round wrote it: a whole number (jobs submitted) or not.
+        static double Number(JsonNode? node) => Convert.ToDouble(node!.AsValue().GetValue<object>(), System.Globalization.CultureInfo.InvariantCulture);
+        var medians = new JsonObject();
+        foreach (var (key, first) in rounds[0])
+        {
+            if (first is JsonObject figures)
+                medians[key] = new JsonObject(figures.Select(f => KeyValuePair.Create(f.Key,
+                    (JsonNode?)Math.Round(Median(rounds.Select(r => Number(r[key]![f.Key]))), 2))));
+            else
+                medians[key] = Math.Round(Median(rounds.Select(r => Number(r[key]))), 2);
+        }
+        return medians;
+    }
+
+    // One round: SQLite, then PostgreSQL when asked, then sbatch when asked, and the ratios.
+    private static JsonObject ApiRound(GpuFleet.Core.Fleets.Fleet fleet, GpuFleet.Core.Tenancy.TenantTree tree, int clients, double warmup, double seconds, bool sbatch,
+        string? postgres)
+    {
+        var report = new JsonObject();
         var sqlite = Path.Combine(Path.GetTempPath(), $"gpufleet-bench-{Guid.NewGuid():N}.db");
         try
         {
@@ -219,8 +261,7 @@ internal static class BenchCommand
                 if (report[store] is JsonObject r && rate > 0)
                     report[$"{store}RatioToSbatch"] = Math.Round(r["submissionsPerSecond"]!.GetValue<double>() / rate, 2);
         }
-        Print(report, json);
-        return 0;
+        return report;
     }
 
     // Submissions from concurrent clients against an in-process server on the database, its scheduling loop running.
