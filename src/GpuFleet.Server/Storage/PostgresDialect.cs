@@ -85,7 +85,8 @@ public sealed class PostgresDialect : StoreDialect
         // index (a HOT update), room for which the fill factor leaves. Active jobs are found through a
         // column that changes once in a job's life, when it ends: on a 2-core machine a slice of 960
         // placements took half the time (17-27 µs a row against 9). A job's events are found by the job
-        // through their primary key, instead of a second index written for every event.
+        // through their primary key, instead of a second index written for every event. The migration
+        // rewrites both tables: 6 s for a million jobs and their three million events on a 2-core machine.
         """
         DROP INDEX jobs_state;
         DROP INDEX jobs_service;
@@ -95,6 +96,7 @@ public sealed class PostgresDialect : StoreDialect
         ALTER TABLE jobs SET (fillfactor = 80);
         ALTER TABLE job_events DROP CONSTRAINT job_events_pkey, ADD PRIMARY KEY (job_id, seq);
         DROP INDEX job_events_job;
+        ANALYZE jobs;
         """,
     ];
 
