@@ -35,7 +35,7 @@ public abstract class JobIndexTests(Backend backend)
         Assert.Equal([JobState.Pending, JobState.Running], new ServiceStore(store).ActiveReplicas().Select(r => r.State));
 
         // A job that ends is no longer active; one placed still is.
-        var (pending, running) = (store.Active()[0].Id, store.Active()[1].Id);
+        var (pending, running) = store.Active() is [var p, var r] ? (p.Id, r.Id) : throw new InvalidOperationException("two active jobs expected");
         Assert.True(store.Transition(running, JobState.Running, JobState.Succeeded, Now, "done"));
         Assert.Equal([true], store.TransitionMany([new StateChange(pending, JobState.Pending, JobState.Running, "placed", "n-1", "s", "G")], Now));
         Assert.Equal([pending], store.Active().Select(j => j.Id));

@@ -261,15 +261,22 @@ public sealed class JobStore : IDisposable
     public async Task<IReadOnlyList<StoredJob>> ListAsync(string? tenant, JobState? state, long afterId, int limit, CancellationToken cancel = default)
     {
         await using var c = await OpenAsync(cancel);
-        // A pending or running job is found through the index of active jobs (no index holds the state):
-        // its own statement, so that a prepared plan for it can use that index.
-        var active = state is JobState.Pending or JobState.Running ? " AND active" : "";
-        await using var cmd = Command(c, null, $"""
-            SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state){active}
-            ORDER BY id LIMIT @limit;
-            """, ("@after", afterId), ("@tenant", tenant), ("@state", state?.ToString()), ("@limit", limit));
+        await using var cmd = Command(c, null, state is JobState.Pending or JobState.Running ? ListActiveSql : ListSql,
+            ("@after", afterId), ("@tenant", tenant), ("@state", state?.ToString()), ("@limit", limit));
         return await ReadAsync(cmd, cancel);
     }
+
+    private const string ListSql = """
+        SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND (CAST(@state AS TEXT) IS NULL OR state = @state)
+        ORDER BY id LIMIT @limit;
+        """;
+
+    // A pending or running job is found through the index of active jobs (no index holds the state): a
+    // statement of its own, so that a prepared plan for it can use that index.
+    private const string ListActiveSql = """
+        SELECT * FROM jobs WHERE id > @after AND (CAST(@tenant AS TEXT) IS NULL OR tenant = @tenant) AND state = @state AND active
+        ORDER BY id LIMIT @limit;
+        """;
 
     /// <summary>Jobs that are pending or running: what a new leader must take up again.</summary>
     public IReadOnlyList<StoredJob> Active()
